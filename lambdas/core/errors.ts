@@ -1,0 +1,43 @@
+/**
+ * Errors of the conversion core. Each class sets `name`, which is what Step Functions matches in Retry and
+ * Catch (`errorType`), so the workflow can tell data errors (never retried) from transient ones.
+ */
+export class Csv2LakeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in the input a problem is. All fields optional; the message already states them. */
+export interface InputLocation {
+  readonly line?: number;
+  readonly byteOffset?: number;
+  readonly column?: string;
+}
+
+/** A problem with the data itself: retrying does not help; the file or the options must change. */
+export class DataError extends Csv2LakeError {
+  constructor(
+    message: string,
+    readonly location: InputLocation = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The CSV cannot be read as CSV (or too many rows were rejected). */
+export class MalformedCsvError extends DataError {}
+
+/** The bytes are not valid in the declared/assumed text encoding. */
+export class UnsupportedEncodingError extends DataError {}
+
+/** The input has no bytes at all. */
+export class EmptyInputError extends DataError {}
+
+/** An explicit schema does not fit the file (unknown column, unknown type, bad schema file). */
+export class SchemaMismatchError extends DataError {}
+
+/** The options given are invalid (bad delimiter, unknown codec...). */
+export class InvalidOptionsError extends DataError {}

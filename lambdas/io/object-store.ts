@@ -1,0 +1,56 @@
+import type { ByteSink } from '../core/sink';
+
+/** What a store knows about one object. */
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  /** The ETag as the store reports it, quotes included (as S3 and Step Functions' ItemReader give it). */
+  readonly etag: string;
+  readonly lastModified?: Date;
+  /** User metadata (S3 `x-amz-meta-*`), keys lower-case. Only `head` fills it. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** One page of a listing. */
+export interface ObjectPage {
+  readonly objects: readonly ObjectInfo[];
+  /** Present when there are more pages. */
+  readonly nextToken?: string;
+}
+
+/** Options for a new object. */
+export interface PutOptions {
+  readonly contentType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A streaming upload: bytes are written as they come; the object becomes visible only on `complete`
+ * (S3: multipart upload completed; filesystem: temp file renamed). `abort` discards everything written:
+ * an object is either complete or absent.
+ */
+export interface ObjectWriter extends ByteSink {
+  complete(): Promise<ObjectInfo>;
+  abort(): Promise<void>;
+  /** Bytes written so far. */
+  readonly bytesWritten: number;
+}
+
+/**
+ * The object storage csv2lake reads and writes: S3 (or any S3-compatible server) on AWS and locally,
+ * or a folder on disk. Keys use `/` as separator on every implementation.
+ */
+export interface ObjectStore {
+  /** Metadata of an object, or undefined when it does not exist. */
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** The object's body as a stream of chunks. Throws when it does not exist. */
+  get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** One page of keys under a prefix, in lexicographic order, at most `maxKeys` (default 1000). */
+  list(bucket: string, prefix: string, options?: { token?: string; maxKeys?: number }): Promise<ObjectPage>;
+  /** Writes a whole small object at once. */
+  put(bucket: string, key: string, body: Uint8Array | string, options?: PutOptions): Promise<ObjectInfo>;
+  /** Starts a streaming, atomic upload. */
+  createWriter(bucket: string, key: string, options?: PutOptions): ObjectWriter;
+  /** Deletes an object; no error when it is absent. */
+  delete(bucket: string, key: string): Promise<void>;
+}
