@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/* The csv2lake command line: finds the command module and prints errors as one line. */
+import type { CliCommand } from '../lib/cli/command';
+
+const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+  convert: () => import('../lib/cli/convert-command'),
+  demo: () => import('../lib/cli/demo-command'),
+};
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name === 'Error' ? 'error' : error.name}: ${error.message}` : String(error);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const lines = ['Usage: csv2lake <command> [options]', '', 'Commands:'];
+    for (const [key, load] of Object.entries(COMMANDS)) lines.push(`  ${key.padEnd(10)} ${(await load()).command.summary}`);
+    lines.push('', 'Run `csv2lake <command> --help` for its options.');
+    process.stdout.write(lines.join('\n') + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`csv2lake: unknown command '${name}'. Run 'csv2lake --help' for the list.\n`);
+    return 2;
+  }
+  const { command } = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage.trimEnd() + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+const debug = process.argv.includes('--debug');
+main(process.argv.slice(2).filter((a) => a !== '--debug')).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`csv2lake: ${describeError(error).replace(/\s*\n\s*/g, ' ')}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    process.exitCode = typeof (error as { exitCode?: unknown }).exitCode === 'number' ? (error as { exitCode: number }).exitCode : 1;
+  },
+);
