@@ -1,0 +1,446 @@
+import { MalformedCsvError } from './errors';
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Field flag: the field was quoted. */
+export const FIELD_QUOTED = 1;
+/** Field flag: the quoted field contains doubled quotes (`""`) that must be collapsed. */
+export const FIELD_ESCAPED = 2;
+
+/** Why a row's quoting is broken (0: it is not). */
+export const enum BrokenQuoting {
+  None = 0,
+  TextAfterQuote = 1,
+  Unterminated = 2,
+}
+
+const BROKEN_REASONS: Record<number, string> = {
+  [BrokenQuoting.TextAfterQuote]: 'broken quoting: text after a closing quote',
+  [BrokenQuoting.Unterminated]: 'broken quoting: quoted field not closed before the end of the file',
+};
+
+/** The reason text for a broken-quoting code. */
+export function brokenQuotingReason(code: number): string {
+  return BROKEN_REASONS[code] ?? 'broken quoting';
+}
+
+const enum State {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  AfterQuote,
+  SkipToEol,
+}
+
+/** Options of the tokenizer. */
+export interface TokenizerOptions {
+  /** The delimiter byte (`,` `;` `\t` `|` …). */
+  readonly delimiter: number;
+  /**
+   * Largest row in bytes. A longer row is almost always an unbalanced quote swallowing the file, and it
+   * must fit in memory, so it fails the conversion. @default 256 MiB
+   */
+  readonly maxRowBytes?: number;
+}
+
+/**
+ * Receives the complete rows found by one {@link CsvTokenizer.push}. The rows' offsets index
+ * `tokenizer.buffer` and are valid only during the call.
+ */
+export type RowsCallback = (tokenizer: CsvTokenizer) => void;
+
+/**
+ * A streaming RFC 4180 tokenizer over UTF-8 bytes. It never decodes text: it records, per row, the byte
+ * ranges of its fields in a shared buffer, so consumers classify and copy values straight from the bytes.
+ *
+ * Quoted fields may hold delimiters, doubled quotes and any line ending. A quote inside an unquoted field
+ * is kept as a literal character. LF, CRLF and CR end rows. Blank lines are skipped. Broken quoting (text
+ * after a closing quote, or a quote left open at the end of the input) marks the row as broken instead of
+ * failing, so the caller can reject it with its line number.
+ *
+ * Rows are handed to the callback in batches after each `push`; read them through the public arrays
+ * (`rowCount`, `rowFirstField`, `rowFieldCount`, `rowLine`, `rowStart`, `rowEnd`, `rowBroken`,
+ * `fieldStart`, `fieldEnd`, `fieldFlags`, `buffer`).
+ */
+export class CsvTokenizer {
+  /** The bytes the current rows' offsets refer to. */
+  buffer: Uint8Array = new Uint8Array(1 << 20);
+  /** Complete rows in the current batch. */
+  rowCount = 0;
+  rowFirstField = new Int32Array(1024);
+  rowFieldCount = new Int32Array(1024);
+  /** 1-based physical line on which each row starts. */
+  rowLine = new Float64Array(1024);
+  /** Byte range of each row's raw text in `buffer`, line terminator excluded. */
+  rowStart = new Int32Array(1024);
+  rowEnd = new Int32Array(1024);
+  /** {@link BrokenQuoting} code per row. */
+  rowBroken = new Uint8Array(1024);
+  fieldStart = new Int32Array(8192);
+  fieldEnd = new Int32Array(8192);
+  /** {@link FIELD_QUOTED} | {@link FIELD_ESCAPED} per field. */
+  fieldFlags = new Uint8Array(8192);
+  /** Absolute input offset of `buffer[0]`. */
+  bufferOffset = 0;
+
+  private readonly delimiter: number;
+  private readonly maxRowBytes: number;
+  private length = 0;
+  private pos = 0;
+  private state = State.FieldStart;
+  private fieldCount = 0;
+  /** Index of the first field of the row being scanned. */
+  private nextRowFirstField = 0;
+  private curRowStart = 0;
+  private curRowLine = 1;
+  private curFieldStart = 0;
+  private curFlags = 0;
+  private broken = BrokenQuoting.None;
+  private line = 1;
+  private skipLf = false;
+
+  constructor(
+    options: TokenizerOptions,
+    private readonly onRows: RowsCallback,
+  ) {
+    this.delimiter = options.delimiter;
+    this.maxRowBytes = options.maxRowBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** Physical lines started so far (1-based line of the next byte). */
+  get currentLine(): number {
+    return this.line;
+  }
+
+  /** Absolute offset of the next byte to be pushed. */
+  get bytesPushed(): number {
+    return this.bufferOffset + this.length;
+  }
+
+  /** Adds bytes; complete rows are handed to the callback before it returns. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.append(chunk);
+    this.scan(false);
+    this.flushRows();
+  }
+
+  /** Ends the input: the last row (without a trailing newline) is completed and handed over. */
+  end(): void {
+    this.scan(true);
+    this.finishPartialRow();
+    this.flushRows();
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.length + chunk.length > this.buffer.length) {
+      // Keep only the partial row: the complete ones were consumed by the last flush.
+      const shift = this.curRowStart;
+      if (shift > 0) {
+        this.buffer.copyWithin(0, shift, this.length);
+        this.length -= shift;
+        this.pos -= shift;
+        this.curRowStart = 0;
+        this.curFieldStart -= shift;
+        for (let f = 0; f < this.fieldCount; f++) {
+          this.fieldStart[f]! -= shift;
+          this.fieldEnd[f]! -= shift;
+        }
+        this.bufferOffset += shift;
+      }
+      if (this.length + chunk.length > this.buffer.length) {
+        if (this.length > this.maxRowBytes) {
+          throw new MalformedCsvError(
+            `row starting at line ${this.curRowLine} (byte offset ${this.bufferOffset}) is longer than ` +
+              `${this.maxRowBytes} bytes: most likely a quote that is never closed; fix the quoting of that row`,
+            { line: this.curRowLine, byteOffset: this.bufferOffset },
+          );
+        }
+        let size = this.buffer.length * 2;
+        while (size < this.length + chunk.length) size *= 2;
+        const next = new Uint8Array(size);
+        next.set(this.buffer.subarray(0, this.length));
+        this.buffer = next;
+      }
+    }
+    this.buffer.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
+  private scan(final: boolean): void {
+    const buf = this.buffer;
+    const end = this.length;
+    const delim = this.delimiter;
+    let i = this.pos;
+    let state = this.state;
+
+    if (this.skipLf && i < end) {
+      if (buf[i] === LF) i++;
+      this.skipLf = false;
+      this.curRowStart = i;
+      this.curFieldStart = i;
+    }
+
+    while (i < end) {
+      if (state === State.FieldStart) {
+        if (buf[i] === QUOTE) {
+          state = State.Quoted;
+          this.curFlags = FIELD_QUOTED;
+          this.curFieldStart = ++i;
+          continue;
+        }
+        this.curFieldStart = i;
+        this.curFlags = 0;
+        state = State.Unquoted;
+      }
+
+      if (state === State.Unquoted || state === State.SkipToEol) {
+        let c = 0;
+        while (i < end) {
+          c = buf[i]!;
+          if (c === delim || c === LF || c === CR) break;
+          i++;
+        }
+        if (i === end) break;
+        if (c === delim && state === State.Unquoted) {
+          this.addField(this.curFieldStart, i, this.curFlags);
+          state = State.FieldStart;
+          i++;
+          continue;
+        }
+        if (c === delim) {
+          i++;
+          continue;
+        }
+        if (state === State.Unquoted) this.addField(this.curFieldStart, i, this.curFlags);
+        i = this.endRow(i, c);
+        state = State.FieldStart;
+        continue;
+      }
+
+      if (state === State.Quoted) {
+        let c = 0;
+        while (i < end) {
+          c = buf[i]!;
+          if (c === QUOTE) break;
+          if (c === LF) {
+            if (buf[i - 1] !== CR) this.line++;
+          } else if (c === CR) {
+            this.line++;
+          }
+          i++;
+        }
+        if (i === end) break;
+        if (i + 1 === end && !final) break; // need the byte after the quote
+        if (i + 1 < end && buf[i + 1] === QUOTE) {
+          this.curFlags |= FIELD_ESCAPED;
+          i += 2;
+          continue;
+        }
+        this.addField(this.curFieldStart, i, this.curFlags);
+        i++;
+        state = State.AfterQuote;
+        continue;
+      }
+
+      // AfterQuote
+      const c = buf[i]!;
+      if (c === delim) {
+        state = State.FieldStart;
+        i++;
+      } else if (c === LF || c === CR) {
+        i = this.endRow(i, c);
+        state = State.FieldStart;
+      } else {
+        this.broken = BrokenQuoting.TextAfterQuote;
+        state = State.SkipToEol;
+      }
+    }
+    this.pos = i;
+    this.state = state;
+  }
+
+  /** Records the end of a row at the line terminator `c` at `i`; returns the index after it. */
+  private endRow(i: number, c: number): number {
+    this.completeRow(i);
+    this.line++;
+    let next = i + 1;
+    if (c === CR) {
+      if (next < this.length) {
+        if (this.buffer[next] === LF) next++;
+      } else {
+        this.skipLf = true;
+      }
+    }
+    this.curRowStart = next;
+    this.curRowLine = this.line;
+    return next;
+  }
+
+  private completeRow(end: number): void {
+    const first = this.nextRowFirstField;
+    const count = this.fieldCount - first;
+    // A blank line: one empty unquoted field and nothing else.
+    if (
+      count === 1 &&
+      this.fieldStart[first] === this.fieldEnd[first] &&
+      this.fieldFlags[first] === 0 &&
+      this.broken === BrokenQuoting.None
+    ) {
+      this.fieldCount = first;
+      return;
+    }
+    const r = this.rowCount;
+    if (r >= this.rowFirstField.length) this.growRows();
+    this.rowFirstField[r] = first;
+    this.rowFieldCount[r] = count;
+    this.rowLine[r] = this.curRowLine;
+    this.rowStart[r] = this.curRowStart;
+    this.rowEnd[r] = end;
+    this.rowBroken[r] = this.broken;
+    this.rowCount = r + 1;
+    this.broken = BrokenQuoting.None;
+    this.nextRowFirstField = this.fieldCount;
+  }
+
+  private finishPartialRow(): void {
+    const state = this.state;
+    const end = this.length;
+    if (state === State.Quoted) {
+      this.broken = BrokenQuoting.Unterminated;
+      this.addField(this.curFieldStart, end, this.curFlags);
+    } else if (state === State.Unquoted) {
+      this.addField(this.curFieldStart, end, this.curFlags);
+    } else if (state === State.FieldStart) {
+      // Nothing after the last row terminator: no row. After a delimiter: a final empty field.
+      if (this.fieldCount === this.nextRowFirstField) {
+        this.pos = end;
+        return;
+      }
+      this.addField(end, end, 0);
+    }
+    this.completeRow(end);
+    this.curRowStart = end;
+    this.pos = end;
+    this.state = State.FieldStart;
+  }
+
+  private addField(start: number, end: number, flags: number): void {
+    const f = this.fieldCount;
+    if (f >= this.fieldStart.length) this.growFields();
+    this.fieldStart[f] = start;
+    this.fieldEnd[f] = end;
+    this.fieldFlags[f] = flags;
+    this.fieldCount = f + 1;
+  }
+
+  private flushRows(): void {
+    if (this.rowCount > 0) this.onRows(this);
+    // Move the partial row's fields to the front.
+    const keep = this.fieldCount - this.nextRowFirstField;
+    if (keep > 0 && this.nextRowFirstField > 0) {
+      this.fieldStart.copyWithin(0, this.nextRowFirstField, this.fieldCount);
+      this.fieldEnd.copyWithin(0, this.nextRowFirstField, this.fieldCount);
+      this.fieldFlags.copyWithin(0, this.nextRowFirstField, this.fieldCount);
+    }
+    this.fieldCount = keep;
+    this.nextRowFirstField = 0;
+    this.rowCount = 0;
+  }
+
+  private growRows(): void {
+    const n = this.rowFirstField.length * 2;
+    this.rowFirstField = growInt32(this.rowFirstField, n);
+    this.rowFieldCount = growInt32(this.rowFieldCount, n);
+    this.rowStart = growInt32(this.rowStart, n);
+    this.rowEnd = growInt32(this.rowEnd, n);
+    const lines = new Float64Array(n);
+    lines.set(this.rowLine);
+    this.rowLine = lines;
+    const broken = new Uint8Array(n);
+    broken.set(this.rowBroken);
+    this.rowBroken = broken;
+  }
+
+  private growFields(): void {
+    const n = this.fieldStart.length * 2;
+    this.fieldStart = growInt32(this.fieldStart, n);
+    this.fieldEnd = growInt32(this.fieldEnd, n);
+    const flags = new Uint8Array(n);
+    flags.set(this.fieldFlags);
+    this.fieldFlags = flags;
+  }
+}
+
+function growInt32(array: Int32Array, size: number): Int32Array {
+  const next = new Int32Array(size);
+  next.set(array);
+  return next;
+}
+
+/**
+ * Copies field `f` of the tokenizer's current batch into `target` at `at`, collapsing doubled quotes;
+ * returns the end offset. `target` must have room for `fieldEnd - fieldStart` bytes.
+ */
+export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: number): number {
+  const buf = t.buffer;
+  const start = t.fieldStart[f]!;
+  const end = t.fieldEnd[f]!;
+  if ((t.fieldFlags[f]! & FIELD_ESCAPED) === 0) {
+    target.set(buf.subarray(start, end), at);
+    return at + end - start;
+  }
+  let j = at;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    target[j++] = c;
+    if (c === QUOTE) i++; // the second quote of a pair
+  }
+  return j;
+}
+
+/** One parsed row, as strings (tests and small inputs). */
+export interface StringRow {
+  readonly line: number;
+  readonly fields: string[];
+}
+
+/**
+ * Tokenizes a whole input into strings: for tests (differential against other parsers) and small files.
+ * `chunkSize` splits the input to exercise chunk boundaries.
+ */
+export function tokenizeToStrings(
+  input: Uint8Array,
+  options: { delimiter: string },
+  chunkSize = input.length || 1,
+): { rows: StringRow[]; malformed: { line: number; reason: string; raw: string }[] } {
+  const rows: StringRow[] = [];
+  const malformed: { line: number; reason: string; raw: string }[] = [];
+  const decoder = new TextDecoder();
+  const tokenizer = new CsvTokenizer({ delimiter: options.delimiter.charCodeAt(0) }, (t) => {
+    for (let r = 0; r < t.rowCount; r++) {
+      const line = t.rowLine[r]!;
+      if (t.rowBroken[r] !== 0) {
+        malformed.push({
+          line,
+          reason: brokenQuotingReason(t.rowBroken[r]!),
+          raw: decoder.decode(t.buffer.subarray(t.rowStart[r]!, t.rowEnd[r]!)),
+        });
+        continue;
+      }
+      const fields: string[] = [];
+      const first = t.rowFirstField[r]!;
+      for (let f = first; f < first + t.rowFieldCount[r]!; f++) {
+        const scratch = new Uint8Array(t.fieldEnd[f]! - t.fieldStart[f]!);
+        const end = copyField(t, f, scratch, 0);
+        fields.push(decoder.decode(scratch.subarray(0, end)));
+      }
+      rows.push({ line, fields });
+    }
+  });
+  for (let at = 0; at < input.length; at += chunkSize) tokenizer.push(input.subarray(at, at + chunkSize));
+  tokenizer.end();
+  return { rows, malformed };
+}

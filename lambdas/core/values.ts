@@ -1,0 +1,298 @@
+import type { ColumnVector } from './column-batch';
+import type { ColumnType } from './schema';
+
+/*
+ * Value classification and parsing straight from UTF-8 bytes: no strings are created for the common cases.
+ * `classify` returns the set of column types that can hold a value exactly, as a bit mask; inference
+ * intersects the masks of every value of a column. The parse functions are only called on values that
+ * `classify` accepted for the target type.
+ */
+
+export const T_BOOLEAN = 1;
+export const T_INT32 = 2;
+export const T_INT64 = 4;
+export const T_DOUBLE = 8;
+export const T_DATE = 16;
+export const T_TIMESTAMP = 32;
+export const T_STRING = 64;
+export const T_ANY = 127;
+
+const M_BOOLEAN = T_BOOLEAN | T_STRING;
+const M_INT32 = T_INT32 | T_INT64 | T_DOUBLE | T_STRING;
+const M_INT64 = T_INT64 | T_DOUBLE | T_STRING;
+const M_DOUBLE = T_DOUBLE | T_STRING;
+const M_DATE = T_DATE | T_TIMESTAMP | T_STRING;
+const M_TIMESTAMP = T_TIMESTAMP | T_STRING;
+
+const TYPE_BITS: Record<ColumnType, number> = {
+  boolean: T_BOOLEAN,
+  int32: T_INT32,
+  int64: T_INT64,
+  double: T_DOUBLE,
+  date: T_DATE,
+  timestamp: T_TIMESTAMP,
+  string: T_STRING,
+};
+
+/** The bit of a column type in a classification mask. */
+export function typeBit(type: ColumnType): number {
+  return TYPE_BITS[type];
+}
+
+/** The narrowest type in a mask of candidate types; `string` when no value was seen. */
+export function narrowestType(mask: number, sawValue: boolean): ColumnType {
+  if (!sawValue) return 'string';
+  if (mask & T_BOOLEAN) return 'boolean';
+  if (mask & T_INT32) return 'int32';
+  if (mask & T_INT64) return 'int64';
+  if (mask & T_DOUBLE) return 'double';
+  if (mask & T_DATE) return 'date';
+  if (mask & T_TIMESTAMP) return 'timestamp';
+  return 'string';
+}
+
+const D0 = 0x30;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const COLON = 0x3a;
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= D0 && c <= D0 + 9;
+}
+
+const INT64_MAX = '9223372036854775807';
+const INT64_MIN_ABS = '9223372036854775808';
+
+/** Classifies the non-empty value `b[s, e)`. */
+export function classify(b: Uint8Array, s: number, e: number): number {
+  const c = b[s]!;
+  if (isDigit(c) || c === MINUS) {
+    if (e - s >= 10 && b[s + 4] === MINUS && c !== MINUS) return classifyTemporal(b, s, e);
+    return classifyNumber(b, s, e);
+  }
+  const len = e - s;
+  if (len === 4 && (c | 0x20) === 0x74) {
+    return (b[s + 1]! | 0x20) === 0x72 && (b[s + 2]! | 0x20) === 0x75 && (b[s + 3]! | 0x20) === 0x65
+      ? M_BOOLEAN
+      : T_STRING;
+  }
+  if (len === 5 && (c | 0x20) === 0x66) {
+    return (b[s + 1]! | 0x20) === 0x61 &&
+      (b[s + 2]! | 0x20) === 0x6c &&
+      (b[s + 3]! | 0x20) === 0x73 &&
+      (b[s + 4]! | 0x20) === 0x65
+      ? M_BOOLEAN
+      : T_STRING;
+  }
+  return T_STRING;
+}
+
+function classifyNumber(b: Uint8Array, s: number, e: number): number {
+  let i = s;
+  const negative = b[i] === MINUS;
+  if (negative) i++;
+  const intStart = i;
+  if (i === e || !isDigit(b[i])) return T_STRING;
+  if (b[i] === D0) {
+    i++;
+  } else {
+    while (i < e && isDigit(b[i])) i++;
+  }
+  const intEnd = i;
+  if (i === e) {
+    const digits = intEnd - intStart;
+    if (b[intStart] === D0) return negative ? M_DOUBLE : M_INT32; // "0"; "-0" keeps its sign as a double
+    if (digits <= 9) return M_INT32;
+    if (digits === 10) {
+      const v = parseDigits(b, intStart, intEnd);
+      return (negative ? v <= 2147483648 : v <= 2147483647) ? M_INT32 : M_INT64;
+    }
+    if (digits < 19) return M_INT64;
+    if (digits === 19) {
+      const text = latin1(b, intStart, intEnd);
+      return text <= (negative ? INT64_MIN_ABS : INT64_MAX) ? M_INT64 : M_DOUBLE;
+    }
+    return M_DOUBLE;
+  }
+  if (b[i] === DOT) {
+    i++;
+    if (!isDigit(b[i])) return T_STRING;
+    while (i < e && isDigit(b[i])) i++;
+    if (i === e) return M_DOUBLE;
+  }
+  if (b[i] === 0x65 || b[i] === 0x45) {
+    i++;
+    if (b[i] === PLUS || b[i] === MINUS) i++;
+    if (i === e || !isDigit(b[i])) return T_STRING;
+    while (i < e && isDigit(b[i])) i++;
+    if (i === e) return M_DOUBLE;
+  }
+  return T_STRING;
+}
+
+function twoDigits(b: Uint8Array, i: number): number {
+  const a = b[i]! - D0;
+  const c = b[i + 1]! - D0;
+  return a >= 0 && a <= 9 && c >= 0 && c <= 9 ? a * 10 + c : -1;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Validates `YYYY-MM-DD` at `s`; returns false when it is not a calendar date. */
+function validDate(b: Uint8Array, s: number): boolean {
+  const hi = twoDigits(b, s);
+  const lo = twoDigits(b, s + 2);
+  const month = twoDigits(b, s + 5);
+  const day = twoDigits(b, s + 8);
+  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || b[s + 7] !== MINUS) return false;
+  return day <= daysInMonth(hi * 100 + lo, month);
+}
+
+/** Whether `b[i, e)` is a time of day `HH:MM[:SS[.ffffff]]` with an optional `Z`/`±HH:MM`/`±HHMM`/`±HH`. */
+function timeEnd(b: Uint8Array, i: number, e: number): boolean {
+  if (e - i < 5) return false;
+  const hh = twoDigits(b, i);
+  const mm = twoDigits(b, i + 3);
+  if (hh < 0 || hh > 23 || b[i + 2] !== COLON || mm < 0 || mm > 59) return false;
+  i += 5;
+  if (b[i] === COLON) {
+    const ss = twoDigits(b, i + 1);
+    if (ss < 0 || ss > 59) return false;
+    i += 3;
+    if (b[i] === DOT) {
+      i++;
+      const f = i;
+      while (i < e && isDigit(b[i])) i++;
+      if (i === f || i - f > 6) return false; // more than microseconds: keep the text
+    }
+  }
+  if (i === e) return true;
+  const c = b[i];
+  if (c === 0x5a || c === 0x7a) return i + 1 === e;
+  if (c !== PLUS && c !== MINUS) return false;
+  const oh = twoDigits(b, i + 1);
+  if (oh < 0 || oh > 23) return false;
+  i += 3;
+  if (i === e) return true;
+  if (b[i] === COLON) i++;
+  const om = twoDigits(b, i);
+  return om >= 0 && om <= 59 && i + 2 === e;
+}
+
+function classifyTemporal(b: Uint8Array, s: number, e: number): number {
+  if (!validDate(b, s)) return T_STRING;
+  if (e - s === 10) return M_DATE;
+  const sep = b[s + 10];
+  if ((sep === 0x54 || sep === 0x20 || sep === 0x74) && timeEnd(b, s + 11, e)) return M_TIMESTAMP;
+  return T_STRING;
+}
+
+function parseDigits(b: Uint8Array, s: number, e: number): number {
+  let v = 0;
+  for (let i = s; i < e; i++) v = v * 10 + (b[i]! - D0);
+  return v;
+}
+
+function latin1(b: Uint8Array, s: number, e: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
+}
+
+/** Parses an int32 value accepted by {@link classify}. */
+export function parseInt32(b: Uint8Array, s: number, e: number): number {
+  return b[s] === MINUS ? -parseDigits(b, s + 1, e) : parseDigits(b, s, e);
+}
+
+/** Appends an int64 value accepted by {@link classify} to an int64 vector. */
+export function appendInt64(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+  if (e - s <= 15) vector.appendInt64Number(parseInt32(b, s, e));
+  else vector.appendInt64BigInt(BigInt(latin1(b, s, e)));
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/** Parses a number accepted by {@link classify} as a double, correctly rounded. */
+export function parseDouble(b: Uint8Array, s: number, e: number): number {
+  // Fast path: up to 15 significant digits and a plain fraction; mantissa and 10^k are exact doubles,
+  // so one division is correctly rounded.
+  let i = s;
+  const negative = b[i] === MINUS;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c === DOT) {
+      scale = e - i - 1;
+      continue;
+    }
+    if (c < D0 || c > D0 + 9) return Number(latin1(b, s, e));
+    mantissa = mantissa * 10 + (c - D0);
+    digits++;
+  }
+  if (digits > 15 || scale > 22) return Number(latin1(b, s, e));
+  const v = mantissa / POW10[scale]!;
+  return negative ? -v : v;
+}
+
+/** Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's algorithm). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Parses a `YYYY-MM-DD` date accepted by {@link classify}: days since 1970-01-01. */
+export function parseDate(b: Uint8Array, s: number): number {
+  const year = twoDigits(b, s) * 100 + twoDigits(b, s + 2);
+  return daysFromCivil(year, twoDigits(b, s + 5), twoDigits(b, s + 8));
+}
+
+/**
+ * Appends a date or timestamp accepted by {@link classify} to a timestamp vector, as microseconds since
+ * the epoch in UTC. A timestamp without an offset is taken as UTC.
+ */
+export function appendTimestamp(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+  let seconds = parseDate(b, s) * 86400;
+  let micros = 0;
+  if (e - s > 10) {
+    let i = s + 11;
+    seconds += twoDigits(b, i) * 3600 + twoDigits(b, i + 3) * 60;
+    i += 5;
+    if (b[i] === COLON) {
+      seconds += twoDigits(b, i + 1);
+      i += 3;
+      if (b[i] === DOT) {
+        i++;
+        let place = 100000;
+        while (i < e && isDigit(b[i])) {
+          micros += (b[i]! - D0) * place;
+          place /= 10;
+          i++;
+        }
+      }
+    }
+    if (i < e && (b[i] === PLUS || b[i] === MINUS)) {
+      const sign = b[i] === PLUS ? 1 : -1;
+      let offset = twoDigits(b, i + 1) * 3600;
+      i += 3;
+      if (b[i] === COLON) i++;
+      if (i < e) offset += twoDigits(b, i) * 60;
+      seconds -= sign * offset;
+    }
+  }
+  if (Math.abs(seconds) < 9e9) vector.appendInt64Number(seconds * 1e6 + micros);
+  else vector.appendInt64BigInt(BigInt(seconds) * 1000000n + BigInt(micros));
+}
+
+/** Whether the value is `true` (any case); call only on values classified as boolean. */
+export function parseBoolean(b: Uint8Array, s: number): boolean {
+  return (b[s]! | 0x20) === 0x74;
+}
