@@ -1,5 +1,14 @@
+import { toAvroNames } from './avro/avro-names';
+import { createAvroWriter } from './avro/avro-writer';
+import { columnNames } from './column-names';
+import { InvalidOptionsError } from './errors';
+import type { FormatWriter } from './format-writer';
+import { createParquetWriter } from './parquet/parquet-writer';
+import type { ColumnBatch } from './column-batch';
+import { firstPass, passOptions, writePass } from './passes';
+import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
-import type { ColumnType } from './schema';
+import type { ColumnType, TableSchema } from './schema';
 
 /** Output formats. */
 export type OutputFormat = 'parquet' | 'avro';
@@ -73,6 +82,147 @@ export interface ConversionSummary {
   /** Bytes read from the source (compressed size when gzip). */
   readonly bytesIn: number;
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
-  /** Milliseconds per phase. */
+  /** 1 when the first pass's type guess held and the file was read once; 2 when it was read again. */
+  readonly passes: 1 | 2;
+  /** Milliseconds per phase: `inferMs` the first pass (which also converts when `passes` is 1). */
   readonly timings: { readonly inferMs: number; readonly writeMs: number; readonly totalMs: number };
+}
+
+/** Default options, as documented on {@link ConvertOptions}. */
+export const CONVERT_DEFAULTS = {
+  formats: ['parquet', 'avro'] as readonly OutputFormat[],
+  parquetCompression: 'snappy' as ParquetCompression,
+  avroCodec: 'snappy' as AvroCodec,
+  maxRejects: 1000,
+  rowGroupBytes: 64 * 1024 * 1024,
+  avroBlockBytes: 1024 * 1024,
+} as const;
+
+const VALID_DELIMITERS = /^[^"\r\n]$/u;
+
+function validate(options: ConvertOptions, targets: ConvertTargets): readonly OutputFormat[] {
+  const formats = options.formats ?? CONVERT_DEFAULTS.formats;
+  if (formats.length === 0)
+    throw new InvalidOptionsError('no output format requested; use parquet, avro or both');
+  for (const format of formats) {
+    if (!targets[format]) throw new InvalidOptionsError(`no sink given for the ${format} output`);
+  }
+  const delimiter = options.delimiter;
+  if (delimiter !== undefined && (!VALID_DELIMITERS.test(delimiter) || Buffer.byteLength(delimiter) !== 1)) {
+    throw new InvalidOptionsError(
+      `delimiter ${JSON.stringify(delimiter)} is not usable: give one single-byte character other than a quote or newline`,
+    );
+  }
+  if (
+    options.maxRejects !== undefined &&
+    !(Number.isInteger(options.maxRejects) && options.maxRejects >= 0)
+  ) {
+    throw new InvalidOptionsError(`max rejects must be a whole number >= 0, not ${options.maxRejects}`);
+  }
+  return formats;
+}
+
+/** The output schema for header names and final column types: names made unique, Avro names derived. */
+export function tableSchema(headers: readonly string[], types: readonly ColumnType[]): TableSchema {
+  const names = columnNames(headers);
+  const avroNames = toAvroNames(names);
+  return {
+    columns: names.map((name, i) => ({
+      name,
+      sourceName: headers[i]!,
+      avroName: avroNames[i]!,
+      type: types[i]!,
+    })),
+  };
+}
+
+function createWriter(
+  format: OutputFormat,
+  schema: TableSchema,
+  targets: ConvertTargets,
+  options: ConvertOptions,
+): FormatWriter {
+  return format === 'parquet'
+    ? createParquetWriter(schema, targets.parquet!, {
+        compression: options.parquetCompression ?? CONVERT_DEFAULTS.parquetCompression,
+        rowGroupBytes: options.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes,
+      })
+    : createAvroWriter(schema, targets.avro!, {
+        codec: options.avroCodec ?? CONVERT_DEFAULTS.avroCodec,
+        blockBytes: options.avroBlockBytes ?? CONVERT_DEFAULTS.avroBlockBytes,
+      });
+}
+
+/**
+ * Converts one CSV input to Parquet and/or Avro, streaming, with types inferred from EVERY row.
+ *
+ * The first pass sniffs the dialect, rejects malformed rows and infers each column's type; it also
+ * converts as it reads, with types guessed from the first MiB and checked on every value. When the guess
+ * holds (the usual case) the file is read once. When a later value needs a wider type, the sinks are reset
+ * and a second pass writes with the final types. Sinks without `reset` always get two passes. Memory is
+ * bounded by the row group / block sizes, not by the input size.
+ *
+ * @throws EmptyInputError, UnsupportedEncodingError, MalformedCsvError, SchemaMismatchError,
+ *   InvalidOptionsError — data errors: no retry will fix them.
+ */
+export async function convert(
+  source: ReplayableSource,
+  targets: ConvertTargets,
+  options: ConvertOptions = {},
+): Promise<ConversionSummary> {
+  const formats = validate(options, targets);
+  const started = performance.now();
+  const pass = passOptions(options);
+  const rejects = new RejectSink(targets.rejects);
+  const sinks = formats.map((format) => targets[format]!);
+
+  let writers: { format: OutputFormat; writer: FormatWriter }[] = [];
+  const open = (schema: TableSchema) => {
+    writers = formats.map((format) => ({ format, writer: createWriter(format, schema, targets, options) }));
+    return async (batch: ColumnBatch) => {
+      for (const { writer } of writers) await writer.write(batch);
+    };
+  };
+  // Converting during the first pass needs sinks that can start over when the type guess fails.
+  const speculate = sinks.every((sink) => typeof sink.reset === 'function');
+  const first = await firstPass(
+    source.name,
+    source.open(),
+    pass,
+    rejects,
+    speculate ? { schemaFor: tableSchema, open } : undefined,
+  );
+  const inferred = performance.now();
+
+  const schema = tableSchema(first.headers, first.types);
+  let rows = first.rows;
+  if (!first.converted) {
+    if (first.opened) for (const sink of sinks) await sink.reset!();
+    const write = open(schema);
+    rows = (await writePass(source.name, source.open(), pass, first, schema, write)).rows;
+  }
+  const bytesOut: Partial<Record<OutputFormat | 'rejects', number>> = {};
+  for (const { format, writer } of writers) bytesOut[format] = (await writer.close()).bytesWritten;
+  if (rejects.count > 0) bytesOut.rejects = rejects.bytes;
+  const finished = performance.now();
+
+  return {
+    rows,
+    rejectedRows: rejects.count,
+    columns: schema.columns.map((c) => ({ name: c.name, type: c.type })),
+    dialect: {
+      delimiter: first.delimiter,
+      header: pass.header,
+      encoding: pass.encoding,
+      gzip: first.info.gzip,
+    },
+    bytesIn: first.info.bytesIn,
+    bytesOut,
+    passes: first.converted ? 1 : 2,
+    timings: {
+      inferMs: Math.round(inferred - started),
+      writeMs: Math.round(finished - inferred),
+      totalMs: Math.round(finished - started),
+    },
+  };
 }

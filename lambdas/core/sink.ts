@@ -4,6 +4,11 @@
  */
 export interface ByteSink {
   write(chunk: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: discards everything written so far, so that writing starts over. A conversion converts
+   * while it infers types only when every sink can be reset (see `convert`).
+   */
+  reset?(): void | Promise<void>;
 }
 
 /** A sink that keeps everything in memory; for tests and small outputs. */
@@ -15,6 +20,11 @@ export class MemorySink implements ByteSink {
     // Writers may reuse their buffers, so keep a copy.
     this.chunks.push(Uint8Array.prototype.slice.call(chunk));
     this.size += chunk.length;
+  }
+
+  reset(): void {
+    this.chunks.length = 0;
+    this.size = 0;
   }
 
   /** Everything written so far, as one buffer. */

@@ -69,23 +69,25 @@ export class CsvTokenizer {
   buffer: Uint8Array = new Uint8Array(1 << 20);
   /** Complete rows in the current batch. */
   rowCount = 0;
-  rowFirstField = new Int32Array(1024);
-  rowFieldCount = new Int32Array(1024);
+  rowFirstField: Int32Array = new Int32Array(1024);
+  rowFieldCount: Int32Array = new Int32Array(1024);
   /** 1-based physical line on which each row starts. */
-  rowLine = new Float64Array(1024);
+  rowLine: Float64Array = new Float64Array(1024);
   /** Byte range of each row's raw text in `buffer`, line terminator excluded. */
-  rowStart = new Int32Array(1024);
-  rowEnd = new Int32Array(1024);
+  rowStart: Int32Array = new Int32Array(1024);
+  rowEnd: Int32Array = new Int32Array(1024);
   /** {@link BrokenQuoting} code per row. */
-  rowBroken = new Uint8Array(1024);
-  fieldStart = new Int32Array(8192);
-  fieldEnd = new Int32Array(8192);
+  rowBroken: Uint8Array = new Uint8Array(1024);
+  fieldStart: Int32Array = new Int32Array(8192);
+  fieldEnd: Int32Array = new Int32Array(8192);
   /** {@link FIELD_QUOTED} | {@link FIELD_ESCAPED} per field. */
-  fieldFlags = new Uint8Array(8192);
+  fieldFlags: Uint8Array = new Uint8Array(8192);
   /** Absolute input offset of `buffer[0]`. */
   bufferOffset = 0;
 
   private readonly delimiter: number;
+  /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
+  private readonly stop = new Uint8Array(256);
   private readonly maxRowBytes: number;
   private length = 0;
   private pos = 0;
@@ -106,12 +108,20 @@ export class CsvTokenizer {
     private readonly onRows: RowsCallback,
   ) {
     this.delimiter = options.delimiter;
+    this.stop[options.delimiter] = 1;
+    this.stop[LF] = 1;
+    this.stop[CR] = 1;
     this.maxRowBytes = options.maxRowBytes ?? 256 * 1024 * 1024;
   }
 
   /** Physical lines started so far (1-based line of the next byte). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** 0-based index of the field being scanned within its row (for error messages). */
+  get partialFieldIndex(): number {
+    return this.fieldCount - this.nextRowFirstField;
   }
 
   /** Absolute offset of the next byte to be pushed. */
@@ -173,17 +183,23 @@ export class CsvTokenizer {
     const buf = this.buffer;
     const end = this.length;
     const delim = this.delimiter;
+    const stop = this.stop;
     let i = this.pos;
     let state = this.state;
+    // Hot state lives in locals; it is written back before any method call that reads it.
+    let nf = this.fieldCount;
+    let fStart = this.fieldStart;
+    let fEnd = this.fieldEnd;
+    let fFlags = this.fieldFlags;
 
     if (this.skipLf && i < end) {
       if (buf[i] === LF) i++;
       this.skipLf = false;
       this.curRowStart = i;
-      this.curFieldStart = i;
     }
 
     while (i < end) {
+      let s: number;
       if (state === State.FieldStart) {
         if (buf[i] === QUOTE) {
           state = State.Quoted;
@@ -191,31 +207,50 @@ export class CsvTokenizer {
           this.curFieldStart = ++i;
           continue;
         }
-        this.curFieldStart = i;
-        this.curFlags = 0;
-        state = State.Unquoted;
+        s = i;
+      } else if (state === State.Unquoted) {
+        s = this.curFieldStart;
+      } else {
+        s = -1;
       }
 
-      if (state === State.Unquoted || state === State.SkipToEol) {
-        let c = 0;
-        while (i < end) {
-          c = buf[i]!;
-          if (c === delim || c === LF || c === CR) break;
-          i++;
+      if (s >= 0) {
+        // An unquoted field: scan to the next delimiter or line end.
+        while (i < end && stop[buf[i]!] === 0) i++;
+        if (i === end) {
+          this.curFieldStart = s;
+          state = State.Unquoted;
+          break;
         }
-        if (i === end) break;
-        if (c === delim && state === State.Unquoted) {
-          this.addField(this.curFieldStart, i, this.curFlags);
-          state = State.FieldStart;
-          i++;
-          continue;
+        if (nf >= fStart.length) {
+          this.fieldCount = nf;
+          this.growFields();
+          fStart = this.fieldStart;
+          fEnd = this.fieldEnd;
+          fFlags = this.fieldFlags;
         }
+        fStart[nf] = s;
+        fEnd[nf] = i;
+        fFlags[nf] = 0;
+        nf++;
+        state = State.FieldStart;
+        const c = buf[i]!;
         if (c === delim) {
           i++;
           continue;
         }
-        if (state === State.Unquoted) this.addField(this.curFieldStart, i, this.curFlags);
+        this.fieldCount = nf;
         i = this.endRow(i, c);
+        nf = this.fieldCount;
+        continue;
+      }
+
+      if (state === State.SkipToEol) {
+        while (i < end && buf[i] !== LF && buf[i] !== CR) i++;
+        if (i === end) break;
+        this.fieldCount = nf;
+        i = this.endRow(i, buf[i]!);
+        nf = this.fieldCount;
         state = State.FieldStart;
         continue;
       }
@@ -239,7 +274,12 @@ export class CsvTokenizer {
           i += 2;
           continue;
         }
+        this.fieldCount = nf;
         this.addField(this.curFieldStart, i, this.curFlags);
+        nf = this.fieldCount;
+        fStart = this.fieldStart;
+        fEnd = this.fieldEnd;
+        fFlags = this.fieldFlags;
         i++;
         state = State.AfterQuote;
         continue;
@@ -251,13 +291,16 @@ export class CsvTokenizer {
         state = State.FieldStart;
         i++;
       } else if (c === LF || c === CR) {
+        this.fieldCount = nf;
         i = this.endRow(i, c);
+        nf = this.fieldCount;
         state = State.FieldStart;
       } else {
         this.broken = BrokenQuoting.TextAfterQuote;
         state = State.SkipToEol;
       }
     }
+    this.fieldCount = nf;
     this.pos = i;
     this.state = state;
   }
@@ -389,8 +432,13 @@ export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: nu
   const start = t.fieldStart[f]!;
   const end = t.fieldEnd[f]!;
   if ((t.fieldFlags[f]! & FIELD_ESCAPED) === 0) {
-    target.set(buf.subarray(start, end), at);
-    return at + end - start;
+    const n = end - start;
+    if (n > 32) {
+      target.set(buf.subarray(start, end), at);
+    } else {
+      for (let k = 0; k < n; k++) target[at + k] = buf[start + k]!;
+    }
+    return at + n;
   }
   let j = at;
   for (let i = start; i < end; i++) {

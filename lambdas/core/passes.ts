@@ -1,0 +1,635 @@
+import { ColumnBatch, type ColumnVector } from './column-batch';
+import type { ConvertOptions, SchemaFile, TextEncoding } from './convert';
+import { MalformedCsvError, SchemaMismatchError, UnsupportedEncodingError } from './errors';
+import { decodeInput, InvalidUtf8Error, type InputInfo } from './input';
+import { sniffDelimiter } from './dialect';
+import { RejectSink } from './rejects';
+import type { ColumnType, TableSchema } from './schema';
+import { brokenQuotingReason, copyField, CsvTokenizer, FIELD_QUOTED } from './tokenizer';
+import {
+  appendInt64,
+  appendTimestamp,
+  classify,
+  narrowestType,
+  parseBoolean,
+  parseDate,
+  parseDouble,
+  parseInt32,
+  T_ANY,
+  T_STRING,
+  typeBit,
+} from './values';
+
+const SNIFF_BYTES = 64 * 1024;
+/** Bytes read before the first pass guesses the column types it converts with speculatively. */
+const SAMPLE_BYTES = 1024 * 1024;
+const utf8 = new TextDecoder();
+
+/** Options of both passes, defaults applied. */
+export interface PassOptions {
+  readonly delimiter: string | undefined;
+  readonly header: boolean;
+  readonly encoding: TextEncoding;
+  readonly nullTokens: readonly Uint8Array[];
+  readonly schema: SchemaFile | undefined;
+  readonly maxRejects: number;
+}
+
+/** Resolves the pass options of a conversion. */
+export function passOptions(options: ConvertOptions): PassOptions {
+  return {
+    delimiter: options.delimiter,
+    header: options.header ?? true,
+    encoding: options.encoding ?? 'utf-8',
+    nullTokens: (options.nullTokens ?? []).map((t) => Buffer.from(t, 'utf8')),
+    schema: options.schema,
+    maxRejects: options.maxRejects ?? 1000,
+  };
+}
+
+/** What the first pass learns about a file. */
+export interface FilePlan {
+  readonly delimiter: string;
+  readonly headers: readonly string[];
+  readonly types: readonly ColumnType[];
+  /** Lines (1-based, where the row starts) of the rows rejected by the first pass. */
+  readonly rejectedLines: ReadonlySet<number>;
+  readonly rows: number;
+  readonly info: InputInfo;
+}
+
+function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  outer: for (const token of tokens) {
+    if (token.length !== len) continue;
+    for (let k = 0; k < len; k++) if (token[k] !== b[s + k]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+function fieldText(t: CsvTokenizer, f: number): string {
+  const scratch = new Uint8Array(t.fieldEnd[f]! - t.fieldStart[f]!);
+  return utf8.decode(scratch.subarray(0, copyField(t, f, scratch, 0)));
+}
+
+function rowText(t: CsvTokenizer, r: number): string {
+  return utf8.decode(t.buffer.subarray(t.rowStart[r]!, t.rowEnd[r]!));
+}
+
+/**
+ * Reads the whole input once through decoding and tokenizing, handing complete rows to `onRows` and
+ * awaiting `afterPush` after each chunk (where callers flush what they buffered). Returns the delimiter used.
+ */
+async function scan(
+  name: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: PassOptions,
+  info: InputInfo,
+  delimiterKnown: string | undefined,
+  onRows: (t: CsvTokenizer) => void,
+  afterPush: () => Promise<void>,
+  columnName: (index: number) => string | undefined,
+  onStart?: (sample: Uint8Array, complete: boolean, delimiter: string) => void,
+): Promise<string> {
+  let tokenizer: CsvTokenizer | undefined;
+  let delimiter = delimiterKnown ?? options.delimiter;
+  const sample: Uint8Array[] = [];
+  let sampled = 0;
+  const wanted = onStart ? SAMPLE_BYTES : delimiter === undefined ? SNIFF_BYTES : 0;
+  const start = (complete: boolean): CsvTokenizer => {
+    const head = Buffer.concat(sample, sampled);
+    delimiter ??= sniffDelimiter(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
+    onStart?.(head, complete, delimiter);
+    const t = new CsvTokenizer({ delimiter: delimiter.charCodeAt(0) }, onRows);
+    t.push(head);
+    return t;
+  };
+  try {
+    for await (const chunk of decodeInput(chunks, options.encoding, info, name)) {
+      if (tokenizer) {
+        tokenizer.push(chunk);
+      } else {
+        sample.push(chunk);
+        sampled += chunk.length;
+        if (sampled < wanted) continue;
+        tokenizer = start(false);
+      }
+      await afterPush();
+    }
+    tokenizer ??= start(true);
+    tokenizer.end();
+    await afterPush();
+  } catch (error) {
+    if (error instanceof InvalidUtf8Error) {
+      const t = tokenizer;
+      const line = t?.currentLine ?? 1;
+      const column = t ? columnName(t.partialFieldIndex) : undefined;
+      throw new UnsupportedEncodingError(
+        `${name}: invalid UTF-8 at line ${line}, byte offset ${error.byteOffset}` +
+          `${column !== undefined ? `, column "${column}"` : ''}; ` +
+          `if the file is not UTF-8, pass --encoding latin1 or --encoding windows-1252`,
+        { line, byteOffset: error.byteOffset, ...(column !== undefined ? { column } : {}) },
+      );
+    }
+    throw error;
+  }
+  return delimiter!;
+}
+
+const K_BOOLEAN = 0;
+const K_INT32 = 1;
+const K_INT64 = 2;
+const K_DOUBLE = 3;
+const K_DATE = 4;
+const K_TIMESTAMP = 5;
+const K_STRING = 6;
+const KINDS: Record<ColumnType, number> = {
+  boolean: K_BOOLEAN,
+  int32: K_INT32,
+  int64: K_INT64,
+  double: K_DOUBLE,
+  date: K_DATE,
+  timestamp: K_TIMESTAMP,
+  string: K_STRING,
+};
+
+/** The classification mask of any value of a type (what a column of only such values ends with). */
+const VALUE_MASKS: Record<ColumnType, number> = {
+  boolean: classifyText('true'),
+  int32: classifyText('1'),
+  int64: classifyText('3000000000'),
+  double: classifyText('1.5'),
+  date: classifyText('2000-01-01'),
+  timestamp: classifyText('2000-01-01T00:00:00'),
+  string: T_STRING,
+};
+
+function classifyText(text: string): number {
+  const b = Buffer.from(text);
+  return classify(b, 0, b.length);
+}
+
+/** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
+const BATCH_ROWS = 16384;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Appends field values `first…first+kinds.length` of a row to the vectors. With `check`, a non-zero
+ * `check[c]` is the type bit every value of column c must fit: the first column that does not is returned
+ * (the row is then half-appended and the batch must be dropped). With `track`, columns marked 1 also have
+ * their values classified into `masks`/`seen`. Returns -1 when the row was appended whole.
+ */
+function appendRow(
+  t: CsvTokenizer,
+  first: number,
+  kinds: Uint8Array,
+  vectors: readonly ColumnVector[],
+  tokens: readonly Uint8Array[],
+  check: Uint8Array | undefined,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const b = t.buffer;
+  const hasTokens = tokens.length > 0;
+  const columns = kinds.length;
+  for (let c = 0; c < columns; c++) {
+    const f = first + c;
+    const s = t.fieldStart[f]!;
+    const e = t.fieldEnd[f]!;
+    const v = vectors[c]!;
+    const kind = kinds[c]!;
+    if (s === e) {
+      if (kind === K_STRING && (t.fieldFlags[f]! & FIELD_QUOTED) !== 0) v.commitBytes(v.reserveBytes(0));
+      else v.appendNull();
+      continue;
+    }
+    if (hasTokens && isNullToken(tokens, b, s, e)) {
+      v.appendNull();
+      continue;
+    }
+    if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0) return c;
+    if (track !== undefined && track[c] === 1) {
+      masks[c]! &= classify(b, s, e);
+      seen[c] = 1;
+    }
+    switch (kind) {
+      case K_STRING: {
+        const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
+        v.commitBytes(copyField(t, f, v.bytes, at));
+        break;
+      }
+      case K_INT32:
+        v.appendInt32(parseInt32(b, s, e));
+        break;
+      case K_DOUBLE:
+        v.appendDouble(parseDouble(b, s, e));
+        break;
+      case K_INT64:
+        appendInt64(v, b, s, e);
+        break;
+      case K_BOOLEAN:
+        v.appendInt32(parseBoolean(b, s) ? 1 : 0);
+        break;
+      case K_DATE:
+        v.appendInt32(parseDate(b, s));
+        break;
+      default:
+        appendTimestamp(v, b, s, e);
+    }
+  }
+  return -1;
+}
+
+/** Where the first pass sends converted batches while its type guess holds. */
+export interface SpeculativeOutput {
+  /** Builds the output schema for header names and column types. */
+  schemaFor(headers: readonly string[], types: readonly ColumnType[]): TableSchema;
+  /** Opens the writers for a schema (once). */
+  open(schema: TableSchema): (batch: ColumnBatch) => Promise<void>;
+}
+
+/** What the first pass did. */
+export interface FirstPassResult extends FilePlan {
+  /** Rows accepted. */
+  readonly rows: number;
+  /** True when the rows were converted with the final types: the writers opened hold the whole output. */
+  readonly converted: boolean;
+  /** True when writers were opened (and must be discarded unless `converted`). */
+  readonly opened: boolean;
+}
+
+/**
+ * The first pass. It sniffs the dialect, reads the header, rejects malformed rows (and rows that do not fit
+ * an explicit schema) and infers each column's type from every value.
+ *
+ * With `output`, it also converts as it reads: the types are guessed from the first MiB, each value is
+ * checked against its column's guess while it is converted, and the batches go to the writers. Since a
+ * column's final type can only be wider than the guess, the guess is final when every value fits it (and
+ * the columns the sample had no value for stayed text): then the file is read ONCE. At the first value that
+ * does not fit, conversion stops, inference goes on alone, and the caller runs {@link writePass} with the
+ * final types.
+ *
+ * @throws MalformedCsvError when more rows are rejected than `maxRejects`, or the header is unusable.
+ */
+export async function firstPass(
+  name: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: PassOptions,
+  rejects: RejectSink,
+  output?: SpeculativeOutput,
+): Promise<FirstPassResult> {
+  const info: InputInfo = { gzip: false, bytesIn: 0 };
+  const state = new InferenceState(name, options, rejects);
+  let spec: Speculation | undefined;
+  let opened = false;
+
+  const onStart = (sample: Uint8Array, complete: boolean, delimiter: string): void => {
+    if (!output) return;
+    const guess = new InferenceState(name, options, undefined);
+    const tokenizer = new CsvTokenizer({ delimiter: delimiter.charCodeAt(0) }, (t) =>
+      guess.onRows(t, undefined),
+    );
+    tokenizer.push(sample);
+    if (complete) tokenizer.end();
+    if (guess.headers === undefined) return;
+    spec = new Speculation(guess, output, () => (opened = true));
+  };
+
+  const delimiter = await scan(
+    name,
+    chunks,
+    options,
+    info,
+    undefined,
+    (t) => state.onRows(t, spec),
+    async () => {
+      await rejects.flush();
+      if (spec?.active) await spec.flush(false);
+    },
+    (i) => state.headers?.[i],
+    onStart,
+  );
+  if (state.headers === undefined) {
+    throw new MalformedCsvError(
+      `${name} has no rows (only blank lines or a byte order mark); nothing to convert`,
+    );
+  }
+  if (spec?.active) state.adoptGuess(spec);
+  const types = state.finalTypes();
+  let converted = false;
+  if (spec?.active && spec.holds(types)) {
+    await spec.flush(true);
+    converted = true;
+  }
+  return {
+    delimiter,
+    headers: state.headers,
+    types,
+    rejectedLines: state.rejectedLines,
+    rows: state.rows,
+    info,
+    converted,
+    opened,
+  };
+}
+
+/** The speculative conversion of the first pass: guessed types, the batch and the writers. */
+class Speculation {
+  active = true;
+  readonly types: ColumnType[];
+  readonly kinds: Uint8Array;
+  /** Per column, the type bit values must fit (0: text, anything fits). */
+  readonly check: Uint8Array;
+  /** Per column, 1 when the sample had no value: the column is written as text but still classified. */
+  readonly track: Uint8Array;
+  private batch: ColumnBatch | undefined;
+  private write: ((batch: ColumnBatch) => Promise<void>) | undefined;
+
+  constructor(
+    guess: InferenceState,
+    private readonly output: SpeculativeOutput,
+    private readonly onOpen: () => void,
+  ) {
+    this.types = guess.finalTypes();
+    this.kinds = Uint8Array.from(this.types, (t) => KINDS[t]);
+    this.check = Uint8Array.from(this.types, (t) => (t === 'string' ? 0 : typeBit(t)));
+    this.track = Uint8Array.from(this.types, (_, c) =>
+      guess.seen[c] === 1 || guess.declared[c] !== undefined ? 0 : 1,
+    );
+    this.headers = guess.headers!;
+  }
+
+  readonly headers: readonly string[];
+
+  /** The batch to append to, created with the writers on first use. */
+  target(): ColumnBatch {
+    if (!this.batch) {
+      const schema = this.output.schemaFor(this.headers, this.types);
+      this.write = this.output.open(schema);
+      this.onOpen();
+      this.batch = new ColumnBatch(schema, BATCH_ROWS);
+    }
+    return this.batch;
+  }
+
+  /** The guess is final when no value broke it and the untracked... tracked columns stayed text. */
+  holds(finalTypes: readonly ColumnType[]): boolean {
+    return finalTypes.every((t, c) => t === this.types[c]);
+  }
+
+  async flush(final: boolean): Promise<void> {
+    const batch = final ? this.target() : this.batch;
+    if (!batch || !this.write) return;
+    const n = batch.length;
+    if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
+    await this.write(batch);
+    batch.reset();
+  }
+}
+
+/** Header, rejects and type inference over the rows of one pass. */
+class InferenceState {
+  headers: string[] | undefined;
+  masks = new Uint8Array(0);
+  seen = new Uint8Array(0);
+  declared: (number | undefined)[] = [];
+  readonly rejectedLines = new Set<number>();
+  rows = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: PassOptions,
+    /** Undefined for a dry run over a sample: bad rows are skipped silently. */
+    private readonly rejects: RejectSink | undefined,
+  ) {}
+
+  /**
+   * While a guess holds, its untracked columns are not classified: every value so far fitted the guessed
+   * type, so the column's mask is exactly that type's value mask.
+   */
+  adoptGuess(spec: Speculation): void {
+    for (let c = 0; c < this.masks.length; c++) {
+      if (spec.track[c] === 1) continue;
+      this.masks[c] = VALUE_MASKS[spec.types[c]!];
+      this.seen[c] = 1;
+    }
+  }
+
+  finalTypes(): ColumnType[] {
+    return (this.headers ?? []).map((_, c): ColumnType => {
+      const bit = this.declared[c];
+      if (bit !== undefined) return narrowestType(bit, true);
+      return narrowestType(this.masks[c]!, this.seen[c] === 1);
+    });
+  }
+
+  private reject(t: CsvTokenizer, r: number, reason: string): void {
+    const rejects = this.rejects;
+    if (!rejects) return;
+    const line = t.rowLine[r]!;
+    this.rejectedLines.add(line);
+    rejects.add(line, reason, rowText(t, r));
+    if (rejects.count > this.options.maxRejects) {
+      throw new MalformedCsvError(
+        `${this.name}: more than ${this.options.maxRejects} rows rejected (latest at line ${line}: ${reason}); ` +
+          `fix the file or raise --max-rejects`,
+        { line },
+      );
+    }
+  }
+
+  private start(t: CsvTokenizer, r: number): void {
+    if (t.rowBroken[r] !== 0) {
+      throw new MalformedCsvError(
+        `${this.name}: the first row (line ${t.rowLine[r]}) has ${brokenQuotingReason(t.rowBroken[r]!)}; ` +
+          `fix the quoting of that row`,
+        { line: t.rowLine[r]! },
+      );
+    }
+    const first = t.rowFirstField[r]!;
+    const n = t.rowFieldCount[r]!;
+    const headers: string[] = [];
+    for (let c = 0; c < n; c++)
+      headers.push(this.options.header ? fieldText(t, first + c) : `column_${c + 1}`);
+    this.headers = headers;
+    this.masks = new Uint8Array(n).fill(T_ANY);
+    this.seen = new Uint8Array(n);
+    this.declared = resolveDeclared(this.name, headers, this.options.schema);
+  }
+
+  onRows(t: CsvTokenizer, spec: Speculation | undefined): void {
+    const b = t.buffer;
+    const tokens = this.options.nullTokens;
+    const hasTokens = tokens.length > 0;
+    for (let r = 0; r < t.rowCount; r++) {
+      if (this.headers === undefined) {
+        this.start(t, r);
+        if (spec && spec.headers.length !== this.headers!.length) spec.active = false;
+        if (this.options.header) continue;
+      }
+      const masks = this.masks;
+      const columns = masks.length;
+      if (t.rowBroken[r] !== 0) {
+        this.reject(t, r, brokenQuotingReason(t.rowBroken[r]!));
+        continue;
+      }
+      const n = t.rowFieldCount[r]!;
+      if (n !== columns) {
+        this.reject(t, r, `expected ${columns} fields, found ${n}`);
+        continue;
+      }
+      const first = t.rowFirstField[r]!;
+      if (this.options.schema) {
+        const misfit = firstMisfit(t, first, this.declared, tokens);
+        if (misfit !== undefined) {
+          const value = fieldText(t, first + misfit);
+          const type = narrowestType(this.declared[misfit]!, true);
+          this.reject(
+            t,
+            r,
+            `column "${this.headers![misfit]}": ${JSON.stringify(value)} is not a valid ${type}`,
+          );
+          continue;
+        }
+      }
+      this.rows++;
+      if (spec?.active) {
+        const batch = spec.target();
+        const bad = appendRow(
+          t,
+          first,
+          spec.kinds,
+          batch.columns,
+          tokens,
+          spec.check,
+          spec.track,
+          masks,
+          this.seen,
+        );
+        if (bad < 0) continue;
+        // A value wider than the guess: stop converting, carry on inferring from what the guess implies.
+        spec.active = false;
+        this.adoptGuess(spec);
+      }
+      for (let c = 0; c < columns; c++) {
+        const f = first + c;
+        const s = t.fieldStart[f]!;
+        const e = t.fieldEnd[f]!;
+        if (s === e) continue;
+        const m = masks[c]!;
+        if (m === T_STRING) {
+          this.seen[c] = 1;
+          continue;
+        }
+        if (hasTokens && isNullToken(tokens, b, s, e)) continue;
+        masks[c] = m & classify(b, s, e);
+        this.seen[c] = 1;
+      }
+    }
+  }
+}
+
+/** Per column, the declared type's bit (or undefined when inferred). */
+function resolveDeclared(
+  name: string,
+  headers: readonly string[],
+  schema: SchemaFile | undefined,
+): (number | undefined)[] {
+  if (!schema) return headers.map(() => undefined);
+  const unknown = Object.keys(schema.columns).filter((c) => !headers.includes(c));
+  if (unknown.length > 0) {
+    throw new SchemaMismatchError(
+      `${name}: the schema names column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')} that the file does not have ` +
+        `(its columns: ${headers.map((c) => JSON.stringify(c)).join(', ')}); fix the schema file`,
+      { column: unknown[0]! },
+    );
+  }
+  return headers.map((h) => {
+    const type = Object.prototype.hasOwnProperty.call(schema.columns, h) ? schema.columns[h] : undefined;
+    return type === undefined ? undefined : typeBit(type);
+  });
+}
+
+/** The first declared column whose value does not fit its type, if any. */
+function firstMisfit(
+  t: CsvTokenizer,
+  first: number,
+  declared: readonly (number | undefined)[],
+  tokens: readonly Uint8Array[],
+): number | undefined {
+  const b = t.buffer;
+  for (let c = 0; c < declared.length; c++) {
+    const bit = declared[c];
+    if (bit === undefined || bit === T_STRING) continue;
+    const s = t.fieldStart[first + c]!;
+    const e = t.fieldEnd[first + c]!;
+    if (s === e || isNullToken(tokens, b, s, e)) continue;
+    if ((classify(b, s, e) & bit) === 0) return c;
+  }
+  return undefined;
+}
+
+/**
+ * The second pass, when the first could not convert: reads the input again and turns every accepted row
+ * into typed column values with the final types, handing batches to `write` as they fill.
+ */
+export async function writePass(
+  name: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: PassOptions,
+  plan: FilePlan,
+  schema: TableSchema,
+  write: (batch: ColumnBatch) => Promise<void>,
+): Promise<{ rows: number; info: InputInfo }> {
+  const info: InputInfo = { gzip: false, bytesIn: 0 };
+  const batch = new ColumnBatch(schema, BATCH_ROWS);
+  const kinds = Uint8Array.from(schema.columns, (c) => KINDS[c.type]);
+  const none = new Uint8Array(0);
+  const rejected = plan.rejectedLines;
+  const checkRejected = rejected.size > 0;
+  let skipHeader = options.header;
+  let rows = 0;
+
+  const onRows = (t: CsvTokenizer): void => {
+    for (let r = 0; r < t.rowCount; r++) {
+      if (skipHeader) {
+        skipHeader = false;
+        continue;
+      }
+      if (checkRejected && rejected.has(t.rowLine[r]!)) continue;
+      appendRow(
+        t,
+        t.rowFirstField[r]!,
+        kinds,
+        batch.columns,
+        options.nullTokens,
+        undefined,
+        undefined,
+        none,
+        none,
+      );
+      rows++;
+    }
+  };
+
+  const flush = async (final: boolean): Promise<void> => {
+    const n = batch.length;
+    if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
+    await write(batch);
+    batch.reset();
+  };
+  await scan(
+    name,
+    chunks,
+    options,
+    info,
+    plan.delimiter,
+    onRows,
+    () => flush(false),
+    (i) => schema.columns[i]?.name,
+  );
+  await flush(true);
+  return { rows, info };
+}

@@ -1,0 +1,70 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  convert,
+  type ConversionSummary,
+  type ConvertOptions,
+  type OutputFormat,
+  type ReplayableSource,
+} from '../core/convert';
+import { AtomicFileSink } from './file-sink';
+
+/** A local file as a {@link ReplayableSource}: each pass re-reads it from disk in 1 MiB chunks. */
+export function fileSource(path: string): ReplayableSource {
+  return {
+    name: path,
+    open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+  };
+}
+
+/** The output stem of an input file name: the name without `.gz` and then `.csv`/`.tsv`/`.txt`. */
+export function outputStem(fileName: string): string {
+  return basename(fileName)
+    .replace(/\.gz$/i, '')
+    .replace(/\.(csv|tsv|txt)$/i, '');
+}
+
+/** A conversion of a local file, with the paths it wrote. */
+export type FileConversionResult = ConversionSummary & {
+  readonly outputs: { parquet?: string; avro?: string; rejects?: string };
+};
+
+/**
+ * Converts a local CSV file into `<outDir>/<stem>.parquet`, `<stem>.avro` and, when rows were rejected,
+ * `<stem>.rejects.csv`. Every output is written to a temporary file and renamed only when the whole
+ * conversion succeeded, so a failure leaves no partial output and previous outputs untouched.
+ */
+export async function convertFile(
+  inputPath: string,
+  outDir: string,
+  options: ConvertOptions = {},
+): Promise<FileConversionResult> {
+  await mkdir(outDir, { recursive: true });
+  const stem = outputStem(inputPath);
+  const formats: readonly OutputFormat[] = options.formats ?? ['parquet', 'avro'];
+  const sinks: Partial<Record<OutputFormat, AtomicFileSink>> = {};
+  for (const format of formats) sinks[format] = new AtomicFileSink(join(outDir, `${stem}.${format}`));
+  let rejects: AtomicFileSink | undefined;
+  const all = (): AtomicFileSink[] => [...Object.values(sinks), ...(rejects ? [rejects] : [])];
+  try {
+    const summary = await convert(
+      fileSource(inputPath),
+      {
+        ...sinks,
+        rejects: () => (rejects = new AtomicFileSink(join(outDir, `${stem}.rejects.csv`))),
+      },
+      options,
+    );
+    for (const sink of all()) await sink.commit();
+    const outputs: FileConversionResult['outputs'] = {};
+    for (const format of formats) outputs[format] = sinks[format]!.path;
+    if (rejects) outputs.rejects = rejects.path;
+    // A rejects file left by an earlier conversion of the same input no longer describes the outputs.
+    else await rm(join(outDir, `${stem}.rejects.csv`), { force: true });
+    return { ...summary, outputs };
+  } catch (error) {
+    await Promise.all(all().map((s) => s.discard()));
+    throw error;
+  }
+}

@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type {
+  AvroCodec,
+  ConvertOptions,
+  OutputFormat,
+  ParquetCompression,
+  TextEncoding,
+} from '../../lambdas/core/convert';
+import { CONVERT_DEFAULTS } from '../../lambdas/core/convert';
+import { InvalidOptionsError } from '../../lambdas/core/errors';
+import { parseSchemaFile } from '../../lambdas/core/schema-file';
+import { convertFile, type FileConversionResult } from '../../lambdas/io/convert-file';
+import { type CliCommand, UsageError } from './command';
+
+const USAGE = `Usage: csv2lake convert <input-file> --out <dir> [options]
+
+Converts one CSV file (optionally gzipped) to <dir>/<stem>.parquet and <dir>/<stem>.avro, and writes
+<dir>/<stem>.rejects.csv (line,reason,raw) when rows were rejected.
+
+Options:
+  --out <dir>                        output folder (required)
+  --format parquet|avro|both         default both
+  --schema <schema.json>             {"columns": {"<name>": "boolean|int32|int64|double|date|timestamp|string"}}
+  --delimiter <c>                    default: sniffed among , ; tab |  (use '\\t' for tab)
+  --no-header                        the first row is data; columns are named column_1..column_n
+  --encoding utf-8|latin1|windows-1252   default utf-8 (validated)
+  --null <token>                     a value read as null (repeatable); the empty unquoted field always is
+  --parquet-compression snappy|zstd|gzip|none   default snappy
+  --avro-codec snappy|deflate|null   default snappy
+  --max-rejects <n>                  rejected rows tolerated before failing, default ${CONVERT_DEFAULTS.maxRejects}
+  --json                             print a machine-readable summary on stdout
+  --debug                            print stack traces on errors
+
+Exit codes: 0 converted (rows may have been rejected), 1 unusable input, 2 bad usage.`;
+
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not '${value}'`);
+  }
+  return value as T;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Parses `convert` arguments into the input, output folder and conversion options. */
+export async function parseConvertArgs(
+  args: readonly string[],
+): Promise<{ input: string; out: string; options: ConvertOptions; json: boolean }> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', short: 'o' },
+        format: { type: 'string' },
+        schema: { type: 'string' },
+        delimiter: { type: 'string' },
+        'no-header': { type: 'boolean' },
+        encoding: { type: 'string' },
+        null: { type: 'string', multiple: true },
+        'parquet-compression': { type: 'string' },
+        'avro-codec': { type: 'string' },
+        'max-rejects': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run 'csv2lake convert --help'`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `give exactly one input file (got ${positionals.length}). Run 'csv2lake convert --help'`,
+    );
+  if (!values.out) throw new UsageError(`--out <dir> is required. Run 'csv2lake convert --help'`);
+  const format = oneOf('format', values.format, ['parquet', 'avro', 'both'] as const) ?? 'both';
+  const formats: OutputFormat[] = format === 'both' ? ['parquet', 'avro'] : [format];
+  let maxRejects: number | undefined;
+  if (values['max-rejects'] !== undefined) {
+    maxRejects = Number(values['max-rejects']);
+    if (!Number.isInteger(maxRejects) || maxRejects < 0)
+      throw new UsageError(`--max-rejects must be a whole number >= 0`);
+  }
+  let delimiter = values.delimiter;
+  if (delimiter === '\\t' || delimiter === 'tab') delimiter = '\t';
+  const schema = values.schema
+    ? parseSchemaFile(await readFile(values.schema, 'utf8'), values.schema)
+    : undefined;
+  const options: ConvertOptions = {
+    formats,
+    header: !values['no-header'],
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(schema ? { schema } : {}),
+    ...(values.null ? { nullTokens: values.null } : {}),
+    ...(maxRejects !== undefined ? { maxRejects } : {}),
+    encoding:
+      oneOf<TextEncoding>(
+        'encoding',
+        values.encoding
+          ?.toLowerCase()
+          .replace(/^utf8$/, 'utf-8')
+          .replace(/^(iso-8859-1|latin-1)$/, 'latin1')
+          .replace(/^cp1252$/, 'windows-1252'),
+        ['utf-8', 'latin1', 'windows-1252'],
+      ) ?? 'utf-8',
+    parquetCompression:
+      oneOf<ParquetCompression>('parquet-compression', values['parquet-compression'], [
+        'snappy',
+        'zstd',
+        'gzip',
+        'none',
+      ]) ?? CONVERT_DEFAULTS.parquetCompression,
+    avroCodec:
+      oneOf<AvroCodec>('avro-codec', values['avro-codec'], ['snappy', 'deflate', 'null']) ??
+      CONVERT_DEFAULTS.avroCodec,
+  };
+  return { input: positionals[0]!, out: values.out, options, json: values.json ?? false };
+}
+
+function describe(result: FileConversionResult, input: string): string {
+  const lines = [
+    `Converted ${input}: ${result.rows} rows, ${result.columns.length} columns ` +
+      `(${result.columns.map((c) => `${c.name}:${c.type}`).join(', ')}) in ${(result.timings.totalMs / 1000).toFixed(2)} s`,
+  ];
+  for (const format of ['parquet', 'avro'] as const) {
+    const path = result.outputs[format];
+    if (path) lines.push(`  ${format.padEnd(8)} ${path} (${formatBytes(result.bytesOut[format] ?? 0)})`);
+  }
+  if (result.outputs.rejects)
+    lines.push(`  rejects  ${result.outputs.rejects} (${result.rejectedRows} rows; columns line,reason,raw)`);
+  return lines.join('\n');
+}
+
+/** `csv2lake convert`: one CSV file to Parquet and Avro. */
+export const command: CliCommand = {
+  summary: 'convert one CSV file to Parquet and/or Avro',
+  usage: USAGE,
+  async run(args) {
+    const { input, out, options, json } = await parseConvertArgs(args);
+    let result: FileConversionResult;
+    try {
+      result = await convertFile(input, out, options);
+    } catch (error) {
+      if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
+      if (
+        (error as NodeJS.ErrnoException).code === 'ENOENT' &&
+        (error as NodeJS.ErrnoException).path === input
+      ) {
+        throw new UsageError(`input file ${input} does not exist`);
+      }
+      throw error;
+    }
+    process.stdout.write((json ? JSON.stringify(result) : describe(result, input)) + '\n');
+    return 0;
+  },
+};
