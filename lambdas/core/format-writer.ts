@@ -22,4 +22,8 @@ export interface FormatWriter {
 }
 
 /** What a writer factory takes. */
-export type FormatWriterFactory<Options> = (schema: TableSchema, sink: ByteSink, options: Options) => FormatWriter;
+export type FormatWriterFactory<Options> = (
+  schema: TableSchema,
+  sink: ByteSink,
+  options: Options,
+) => FormatWriter;

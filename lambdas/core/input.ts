@@ -75,7 +75,9 @@ export async function* decodeInput(
   const raw = counted(source, info)[Symbol.asyncIterator]();
   const first = await peek(raw, 2);
   if (first.head.length === 0) {
-    throw new EmptyInputError(`${name} is empty (0 bytes): there is nothing to convert; check the export that produced it`);
+    throw new EmptyInputError(
+      `${name} is empty (0 bytes): there is nothing to convert; check the export that produced it`,
+    );
   }
   let bytes: AsyncIterable<Uint8Array> = prepend(first.head, raw, first.done);
   if (first.head[0] === GZIP_MAGIC[0] && first.head[1] === GZIP_MAGIC[1]) {
@@ -170,7 +172,10 @@ function firstInvalidLinear(b: Uint8Array): number {
   return n;
 }
 
-async function* transcode(source: AsyncIterable<Uint8Array>, encoding: TextEncoding): AsyncIterable<Uint8Array> {
+async function* transcode(
+  source: AsyncIterable<Uint8Array>,
+  encoding: TextEncoding,
+): AsyncIterable<Uint8Array> {
   if (encoding === 'latin1') {
     for await (const chunk of source) {
       yield Buffer.from(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1'), 'utf8');

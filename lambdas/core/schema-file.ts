@@ -13,7 +13,9 @@ export function parseSchemaFile(text: string, name = 'schema file'): SchemaFile 
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new SchemaMismatchError(`${name} is not valid JSON (${(error as Error).message}); expected {"columns": {"name": "type"}}`);
+    throw new SchemaMismatchError(
+      `${name} is not valid JSON (${(error as Error).message}); expected {"columns": {"name": "type"}}`,
+    );
   }
   const columns = (doc as { columns?: unknown } | null)?.columns;
   if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) {

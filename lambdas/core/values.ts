@@ -212,7 +212,10 @@ export function appendInt64(vector: ColumnVector, b: Uint8Array, s: number, e: n
   else vector.appendInt64BigInt(BigInt(latin1(b, s, e)));
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+  1e20, 1e21, 1e22,
+];
 
 /** Parses a number accepted by {@link classify} as a double, correctly rounded. */
 export function parseDouble(b: Uint8Array, s: number, e: number): number {
