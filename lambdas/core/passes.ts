@@ -33,6 +33,8 @@ export interface PassOptions {
   readonly nullTokens: readonly Uint8Array[];
   readonly schema: SchemaFile | undefined;
   readonly maxRejects: number;
+  /** Bytes read before the first pass guesses the types it converts with. @default 1 MiB */
+  readonly sampleBytes: number;
 }
 
 /** Resolves the pass options of a conversion. */
@@ -44,6 +46,7 @@ export function passOptions(options: ConvertOptions): PassOptions {
     nullTokens: (options.nullTokens ?? []).map((t) => Buffer.from(t, 'utf8')),
     schema: options.schema,
     maxRejects: options.maxRejects ?? 1000,
+    sampleBytes: SAMPLE_BYTES,
   };
 }
 
@@ -96,7 +99,7 @@ async function scan(
   let delimiter = delimiterKnown ?? options.delimiter;
   const sample: Uint8Array[] = [];
   let sampled = 0;
-  const wanted = onStart ? SAMPLE_BYTES : delimiter === undefined ? SNIFF_BYTES : 0;
+  const wanted = onStart ? options.sampleBytes : delimiter === undefined ? SNIFF_BYTES : 0;
   const start = (complete: boolean): CsvTokenizer => {
     const head = Buffer.concat(sample, sampled);
     delimiter ??= sniffDelimiter(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
