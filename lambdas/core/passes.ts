@@ -13,8 +13,8 @@ import {
   narrowestType,
   parseBoolean,
   parseDate,
-  parseDouble,
-  parseInt32,
+  parseDoubleChecked,
+  parseInt32Checked,
   T_ANY,
   T_STRING,
   typeBit,
@@ -212,6 +212,19 @@ function appendRow(
       v.appendNull();
       continue;
     }
+    // The two commonest numeric kinds check while they parse; the others classify first.
+    if (kind === K_INT32) {
+      const x = parseInt32Checked(b, s, e);
+      if (x !== x) return c;
+      v.appendInt32(x);
+      continue;
+    }
+    if (kind === K_DOUBLE) {
+      const x = parseDoubleChecked(b, s, e);
+      if (x !== x) return c;
+      v.appendDouble(x);
+      continue;
+    }
     if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0) return c;
     if (track !== undefined && track[c] === 1) {
       masks[c]! &= classify(b, s, e);
@@ -223,12 +236,6 @@ function appendRow(
         v.commitBytes(copyField(t, f, v.bytes, at));
         break;
       }
-      case K_INT32:
-        v.appendInt32(parseInt32(b, s, e));
-        break;
-      case K_DOUBLE:
-        v.appendDouble(parseDouble(b, s, e));
-        break;
       case K_INT64:
         appendInt64(v, b, s, e);
         break;
@@ -602,9 +609,10 @@ export async function writePass(
         continue;
       }
       if (checkRejected && rejected.has(t.rowLine[r]!)) continue;
-      appendRow(
+      const first = t.rowFirstField[r]!;
+      const bad = appendRow(
         t,
-        t.rowFirstField[r]!,
+        first,
         kinds,
         batch.columns,
         options.nullTokens,
@@ -613,6 +621,12 @@ export async function writePass(
         none,
         none,
       );
+      if (bad >= 0) {
+        // The first pass saw every value, so this means the two passes read different data.
+        throw new Error(
+          `${name} changed while it was being converted (line ${t.rowLine[r]}, column ${bad + 1})`,
+        );
+      }
       rows++;
     }
   };

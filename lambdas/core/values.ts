@@ -206,6 +206,75 @@ export function parseInt32(b: Uint8Array, s: number, e: number): number {
   return b[s] === MINUS ? -parseDigits(b, s + 1, e) : parseDigits(b, s, e);
 }
 
+/**
+ * Parses an int32 literal, checking it as {@link classify} would: NaN when `b[s, e)` is not a canonical
+ * integer within the int32 range. One scan instead of classify-then-parse on the hot path.
+ */
+export function parseInt32Checked(b: Uint8Array, s: number, e: number): number {
+  let i = s;
+  const negative = b[i] === MINUS;
+  if (negative) i++;
+  if (i === e) return NaN;
+  if (b[i] === D0) return i + 1 === e && !negative ? 0 : NaN;
+  if (e - i > 10) return NaN;
+  let v = 0;
+  for (; i < e; i++) {
+    const d = b[i]! - D0;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  if (negative) v = -v;
+  return v < -2147483648 || v > 2147483647 ? NaN : v;
+}
+
+/**
+ * Parses a double, checking it as {@link classify} would: NaN when `b[s, e)` is not a number literal this
+ * project accepts (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`). Correctly rounded.
+ */
+export function parseDoubleChecked(b: Uint8Array, s: number, e: number): number {
+  let i = s;
+  const negative = b[i] === MINUS;
+  if (negative) i++;
+  if (i === e) return NaN;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  if (b[i] === D0) {
+    i++;
+    digits = 1;
+  } else {
+    for (; i < e; i++) {
+      const d = b[i]! - D0;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      digits++;
+    }
+    if (digits === 0) return NaN;
+  }
+  if (i < e && b[i] === DOT) {
+    const f = ++i;
+    for (; i < e; i++) {
+      const d = b[i]! - D0;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      digits++;
+    }
+    scale = i - f;
+    if (scale === 0) return NaN;
+  }
+  if (i < e) {
+    if (b[i] !== 0x65 && b[i] !== 0x45) return NaN;
+    i++;
+    if (b[i] === PLUS || b[i] === MINUS) i++;
+    if (i === e) return NaN;
+    for (; i < e; i++) if (!isDigit(b[i])) return NaN;
+    return Number(latin1(b, s, e));
+  }
+  if (digits > 15 || scale > 22) return Number(latin1(b, s, e));
+  const v = mantissa / POW10[scale]!;
+  return negative ? -v : v;
+}
+
 /** Appends an int64 value accepted by {@link classify} to an int64 vector. */
 export function appendInt64(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
   if (e - s <= 15) vector.appendInt64Number(parseInt32(b, s, e));

@@ -7,8 +7,12 @@ import {
   narrowestType,
   parseDate,
   parseDouble,
+  parseDoubleChecked,
   parseInt32,
+  parseInt32Checked,
   T_ANY,
+  T_DOUBLE,
+  T_INT32,
 } from '../../../lambdas/core/values';
 
 function typeOf(...values: string[]): string {
@@ -134,5 +138,45 @@ describe('parsing', () => {
     ];
     for (const [text] of cases) appendTimestamp(v, b(text), 0, text.length);
     cases.forEach(([text, micros], k) => expect([text, v.int64At(k)]).toEqual([text, micros]));
+  });
+});
+
+describe('checked parsers agree with classify', () => {
+  const samples = [
+    '0',
+    '-0',
+    '7',
+    '-7',
+    '2147483647',
+    '2147483648',
+    '-2147483648',
+    '-2147483649',
+    '00501',
+    '+5',
+    '1.',
+    '.5',
+    '1.25',
+    '-0.5',
+    '1e5',
+    '1E-5',
+    '1e',
+    '1e+',
+    '12345678901234567890',
+    '0.1234567890123456789',
+    'abc',
+    '-',
+    '1.2.3',
+    '9007199254740993',
+    '1_000',
+  ];
+  test.each(samples)('%j', (text) => {
+    const b = Buffer.from(text);
+    const mask = classify(b, 0, b.length);
+    const i32 = parseInt32Checked(b, 0, b.length);
+    expect([text, Number.isNaN(i32)]).toEqual([text, (mask & T_INT32) === 0]);
+    if (!Number.isNaN(i32)) expect(i32).toBe(Number(text));
+    const f64 = parseDoubleChecked(b, 0, b.length);
+    expect([text, Number.isNaN(f64)]).toEqual([text, (mask & T_DOUBLE) === 0]);
+    if (!Number.isNaN(f64)) expect(Object.is(f64, Number(text))).toBe(true);
   });
 });
