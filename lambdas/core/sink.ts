@@ -3,6 +3,7 @@
  * `write` may return a promise to apply back-pressure; writers await it.
  */
 export interface ByteSink {
+  /** Takes a chunk. The writer may reuse the chunk's memory once this returns/resolves: copy what you keep. */
   write(chunk: Uint8Array): void | Promise<void>;
   /**
    * Optional: discards everything written so far, so that writing starts over. A conversion converts

@@ -256,9 +256,8 @@ export class CsvTokenizer {
       }
 
       if (state === State.Quoted) {
-        let c = 0;
         while (i < end) {
-          c = buf[i]!;
+          const c = buf[i]!;
           if (c === QUOTE) break;
           if (c === LF) {
             if (buf[i - 1] !== CR) this.line++;

@@ -1,0 +1,27 @@
+import { compressSync as snappyCompress } from 'snappy';
+import { constants, crc32, deflateRawSync, gzipSync, zstdCompressSync } from 'node:zlib';
+
+/** Compresses a whole block with Snappy (raw block format, no framing). */
+export function snappy(data: Uint8Array): Buffer {
+  return snappyCompress(Buffer.from(data.buffer, data.byteOffset, data.length));
+}
+
+/** Zstandard at level 3 (what Spark and DuckDB default to). */
+export function zstd(data: Uint8Array): Buffer {
+  return zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
+}
+
+/** gzip (RFC 1952) at zlib's default level. */
+export function gzip(data: Uint8Array): Buffer {
+  return gzipSync(data);
+}
+
+/** Raw DEFLATE (RFC 1951, no zlib header), as Avro's `deflate` codec wants. */
+export function deflateRaw(data: Uint8Array): Buffer {
+  return deflateRawSync(data);
+}
+
+/** CRC-32 (IEEE), as Avro's snappy codec appends. */
+export function crc(data: Uint8Array): number {
+  return crc32(data) >>> 0;
+}

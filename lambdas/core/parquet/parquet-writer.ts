@@ -1,0 +1,586 @@
+import type { ColumnBatch, ColumnVector } from '../column-batch';
+import { gzip, snappy, zstd } from '../codecs';
+import type { ParquetCompression } from '../convert';
+import type { FormatWriter, WriterStats } from '../format-writer';
+import type { Column, ColumnType, TableSchema } from '../schema';
+import type { ByteSink } from '../sink';
+import { ThriftWriter, TType } from './thrift';
+
+/** Options of {@link createParquetWriter}. */
+export interface ParquetWriterOptions {
+  readonly compression: ParquetCompression;
+  /** Uncompressed bytes of values after which a row group is written. @default 64 MiB */
+  readonly rowGroupBytes?: number;
+  /** Uncompressed bytes of values after which a data page is closed. @default 1 MiB */
+  readonly pageBytes?: number;
+}
+
+// Parquet enums (parquet.thrift).
+const PHYSICAL = { BOOLEAN: 0, INT32: 1, INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
+const CODEC: Record<ParquetCompression, number> = { none: 0, snappy: 1, gzip: 2, zstd: 6 };
+const COMPRESS: Record<ParquetCompression, (data: Uint8Array) => Uint8Array> = {
+  none: (data) => data,
+  snappy,
+  gzip,
+  zstd,
+};
+const ENCODING_PLAIN = 0;
+const ENCODING_RLE = 3;
+const PAGE_DATA = 0;
+const REPETITION_OPTIONAL = 1;
+const CONVERTED_UTF8 = 0;
+const CONVERTED_DATE = 6;
+const CONVERTED_TIMESTAMP_MICROS = 10;
+/** String statistics longer than this are left out rather than truncated. */
+const MAX_STRING_STAT = 64;
+
+const PHYSICAL_OF: Record<ColumnType, number> = {
+  boolean: PHYSICAL.BOOLEAN,
+  int32: PHYSICAL.INT32,
+  date: PHYSICAL.INT32,
+  int64: PHYSICAL.INT64,
+  timestamp: PHYSICAL.INT64,
+  double: PHYSICAL.DOUBLE,
+  string: PHYSICAL.BYTE_ARRAY,
+};
+
+/** A growable byte buffer. */
+class Bytes {
+  data: Uint8Array;
+  length = 0;
+  constructor(size: number) {
+    this.data = new Uint8Array(size);
+  }
+  ensure(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  append(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.data.set(src, this.length);
+    this.length += src.length;
+  }
+  varint(n: number): void {
+    this.ensure(5);
+    while (n >= 0x80) {
+      this.data[this.length++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.data[this.length++] = n;
+  }
+}
+
+/**
+ * Encodes definition levels (bit width 1) with the RLE / bit-packing hybrid: runs of 8 or more equal levels
+ * as RLE runs, the rest bit-packed in groups of 8. An all-valid page is one RLE run: a few bytes.
+ */
+export function encodeLevels(valid: Uint8Array, n: number, out: Bytes): void {
+  let i = 0;
+  while (i < n) {
+    const v = valid[i]!;
+    let j = i + 1;
+    while (j < n && valid[j] === v) j++;
+    if (j - i >= 8) {
+      out.varint((j - i) << 1);
+      out.ensure(1);
+      out.data[out.length++] = v;
+      i = j;
+      continue;
+    }
+    // Bit-pack groups of 8 until a run of 8 equal levels starts at a group boundary.
+    const start = i;
+    for (;;) {
+      i += 8;
+      if (i >= n) break;
+      let k = i + 1;
+      while (k < n && k - i < 8 && valid[k] === valid[i]) k++;
+      if (k - i >= 8) break;
+    }
+    const end = Math.min(i, n);
+    const groups = Math.ceil((end - start) / 8);
+    out.varint((groups << 1) | 1);
+    out.ensure(groups);
+    for (let g = 0; g < groups; g++) {
+      let byte = 0;
+      for (let b = 0; b < 8; b++) {
+        const at = start + g * 8 + b;
+        if (at < end && valid[at] === 1) byte |= 1 << b;
+      }
+      out.data[out.length++] = byte;
+    }
+    i = end;
+  }
+}
+
+/** Unsigned lexicographic comparison of two byte ranges. */
+function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let k = 0; k < n; k++) {
+    const d = a[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
+}
+
+/** Min/max/null count of one column chunk, kept in the column's own representation. */
+class ChunkStatistics {
+  nulls = 0;
+  values = 0;
+  minNumber = Infinity;
+  maxNumber = -Infinity;
+  minLo = 0;
+  minHi = 0;
+  maxLo = 0;
+  maxHi = 0;
+  minBytes: Uint8Array | undefined;
+  maxBytes: Uint8Array | undefined;
+  tooLong = false;
+
+  constructor(private readonly type: ColumnType) {}
+
+  add(v: ColumnVector): void {
+    const count = v.count;
+    this.nulls += v.length - count;
+    if (count === 0) return;
+    const first = this.values === 0;
+    this.values += count;
+    switch (this.type) {
+      case 'boolean':
+      case 'int32':
+      case 'date': {
+        let min = this.minNumber;
+        let max = this.maxNumber;
+        const a = v.i32;
+        for (let k = 0; k < count; k++) {
+          const x = a[k]!;
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        this.minNumber = min;
+        this.maxNumber = max;
+        break;
+      }
+      case 'double': {
+        let min = this.minNumber;
+        let max = this.maxNumber;
+        const a = v.f64;
+        for (let k = 0; k < count; k++) {
+          const x = a[k]!;
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        this.minNumber = min;
+        this.maxNumber = max;
+        break;
+      }
+      case 'int64':
+      case 'timestamp': {
+        const w = v.i64;
+        let k0 = 0;
+        if (first) {
+          this.minLo = this.maxLo = w[0]!;
+          this.minHi = this.maxHi = w[1]!;
+          k0 = 1;
+        }
+        for (let k = k0; k < count; k++) {
+          const lo = w[2 * k]! >>> 0;
+          const hi = w[2 * k + 1]!;
+          if (hi < this.minHi || (hi === this.minHi && lo < this.minLo >>> 0)) {
+            this.minHi = hi;
+            this.minLo = lo;
+          }
+          if (hi > this.maxHi || (hi === this.maxHi && lo > this.maxLo >>> 0)) {
+            this.maxHi = hi;
+            this.maxLo = lo;
+          }
+        }
+        break;
+      }
+      default: {
+        if (this.tooLong) return;
+        const bytes = v.bytes;
+        const offsets = v.offsets;
+        let minK = -1;
+        let maxK = -1;
+        for (let k = 0; k < count; k++) {
+          const s = offsets[k]!;
+          const e = offsets[k + 1]!;
+          if (e - s > MAX_STRING_STAT) {
+            this.tooLong = true;
+            return;
+          }
+          if (minK < 0 || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0) minK = k;
+          if (maxK < 0 || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0) maxK = k;
+        }
+        const min = bytes.slice(offsets[minK]!, offsets[minK + 1]!);
+        const max = bytes.slice(offsets[maxK]!, offsets[maxK + 1]!);
+        if (!this.minBytes || compareBytes(min, 0, min.length, this.minBytes, 0, this.minBytes.length) < 0)
+          this.minBytes = min;
+        if (!this.maxBytes || compareBytes(max, 0, max.length, this.maxBytes, 0, this.maxBytes.length) > 0)
+          this.maxBytes = max;
+      }
+    }
+  }
+
+  /** PLAIN-encoded min and max, or undefined when there are none to give. */
+  bounds(): { min: Uint8Array; max: Uint8Array } | undefined {
+    if (this.values === 0) return undefined;
+    switch (this.type) {
+      case 'boolean':
+        return { min: Uint8Array.of(this.minNumber), max: Uint8Array.of(this.maxNumber) };
+      case 'int32':
+      case 'date': {
+        const b = new Int32Array([this.minNumber, this.maxNumber]);
+        const u = new Uint8Array(b.buffer);
+        return { min: u.slice(0, 4), max: u.slice(4, 8) };
+      }
+      case 'double': {
+        if (
+          !Number.isFinite(this.minNumber) &&
+          !Number.isFinite(this.maxNumber) &&
+          this.minNumber > this.maxNumber
+        ) {
+          return undefined; // only NaNs
+        }
+        const b = new Float64Array([this.minNumber, this.maxNumber]);
+        const u = new Uint8Array(b.buffer);
+        return { min: u.slice(0, 8), max: u.slice(8, 16) };
+      }
+      case 'int64':
+      case 'timestamp': {
+        const b = new Int32Array([this.minLo, this.minHi, this.maxLo, this.maxHi]);
+        const u = new Uint8Array(b.buffer);
+        return { min: u.slice(0, 8), max: u.slice(8, 16) };
+      }
+      default:
+        return this.tooLong || !this.minBytes || !this.maxBytes
+          ? undefined
+          : { min: this.minBytes, max: this.maxBytes };
+    }
+  }
+}
+
+/** One compressed data page, ready to write. */
+interface Page {
+  readonly header: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** The pages of one column in the row group being built, and the page being filled. */
+class ColumnChunkBuilder {
+  readonly physical: number;
+  private valid: Uint8Array = new Uint8Array(16384);
+  private rows = 0;
+  private readonly values = new Bytes(1 << 16);
+  private readonly levels = new Bytes(1024);
+  private pages: Page[] = [];
+  /** Boolean values in the open page. */
+  private booleans = 0;
+  stats: ChunkStatistics;
+  uncompressed = 0;
+  compressed = 0;
+  numValues = 0;
+
+  constructor(
+    readonly column: Column,
+    private readonly compression: ParquetCompression,
+    private readonly pageBytes: number,
+  ) {
+    this.physical = PHYSICAL_OF[column.type];
+    this.stats = new ChunkStatistics(column.type);
+  }
+
+  /** Uncompressed bytes held (closed pages and the open one). */
+  get bufferedBytes(): number {
+    return this.uncompressed + this.values.length + this.rows;
+  }
+
+  add(v: ColumnVector): void {
+    const n = v.length;
+    if (this.rows + n > this.valid.length) {
+      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
+      next.set(this.valid.subarray(0, this.rows));
+      this.valid = next;
+    }
+    this.valid.set(v.valid.subarray(0, n), this.rows);
+    this.rows += n;
+    this.stats.add(v);
+    const out = this.values;
+    const count = v.count;
+    switch (v.type) {
+      case 'string': {
+        const bytes = v.bytes;
+        const offsets = v.offsets;
+        out.ensure(offsets[count]! - offsets[0]! + 4 * count);
+        const d = out.data;
+        let p = out.length;
+        for (let k = 0; k < count; k++) {
+          const s = offsets[k]!;
+          const len = offsets[k + 1]! - s;
+          d[p] = len & 0xff;
+          d[p + 1] = (len >>> 8) & 0xff;
+          d[p + 2] = (len >>> 16) & 0xff;
+          d[p + 3] = len >>> 24;
+          p += 4;
+          if (len > 32) d.set(bytes.subarray(s, s + len), p);
+          else for (let j = 0; j < len; j++) d[p + j] = bytes[s + j]!;
+          p += len;
+        }
+        out.length = p;
+        break;
+      }
+      case 'boolean': {
+        // PLAIN booleans are bit-packed, least significant bit first, across the whole page.
+        const a = v.i32;
+        out.ensure((count >>> 3) + 2);
+        for (let k = 0; k < count; k++) {
+          const bit = this.booleans + k;
+          const at = bit >>> 3;
+          if ((bit & 7) === 0) out.data[at] = 0;
+          if (a[k] === 1) out.data[at]! |= 1 << (bit & 7);
+        }
+        this.booleans += count;
+        out.length = (this.booleans + 7) >>> 3;
+        break;
+      }
+      case 'double':
+        out.append(new Uint8Array(v.f64.buffer, v.f64.byteOffset, count * 8));
+        break;
+      case 'int64':
+      case 'timestamp':
+        out.append(new Uint8Array(v.i64.buffer, v.i64.byteOffset, count * 8));
+        break;
+      default:
+        out.append(new Uint8Array(v.i32.buffer, v.i32.byteOffset, count * 4));
+    }
+    if (this.values.length >= this.pageBytes) this.closePage();
+  }
+
+  /** Compresses the open page and adds it to the chunk. */
+  closePage(): void {
+    if (this.rows === 0) return;
+    const levels = this.levels;
+    levels.length = 4;
+    levels.ensure(4);
+    encodeLevels(this.valid, this.rows, levels);
+    const levelBytes = levels.length - 4;
+    levels.data[0] = levelBytes & 0xff;
+    levels.data[1] = (levelBytes >>> 8) & 0xff;
+    levels.data[2] = (levelBytes >>> 16) & 0xff;
+    levels.data[3] = levelBytes >>> 24;
+    const raw = new Uint8Array(levels.length + this.values.length);
+    raw.set(levels.data.subarray(0, levels.length));
+    raw.set(this.values.data.subarray(0, this.values.length), levels.length);
+    const body = COMPRESS[this.compression](raw);
+    const header = new ThriftWriter()
+      .i32(1, PAGE_DATA)
+      .i32(2, raw.length)
+      .i32(3, body.length)
+      .struct(5)
+      .i32(1, this.rows)
+      .i32(2, ENCODING_PLAIN)
+      .i32(3, ENCODING_RLE)
+      .i32(4, ENCODING_RLE)
+      .end()
+      .finish()
+      .slice();
+    this.pages.push({ header, body });
+    this.uncompressed += header.length + raw.length;
+    this.compressed += header.length + body.length;
+    this.numValues += this.rows;
+    this.rows = 0;
+    this.values.length = 0;
+    this.booleans = 0;
+  }
+
+  /** Takes the closed pages of the chunk and resets for the next row group. */
+  takePages(): Page[] {
+    const pages = this.pages;
+    this.pages = [];
+    return pages;
+  }
+
+  resetChunk(): void {
+    this.stats = new ChunkStatistics(this.column.type);
+    this.uncompressed = 0;
+    this.compressed = 0;
+    this.numValues = 0;
+  }
+}
+
+/** What the footer needs to know about one written column chunk. */
+interface ChunkMeta {
+  readonly offset: number;
+  readonly numValues: number;
+  readonly uncompressed: number;
+  readonly compressed: number;
+  readonly nulls: number;
+  readonly bounds: { min: Uint8Array; max: Uint8Array } | undefined;
+}
+
+interface RowGroupMeta {
+  readonly rows: number;
+  readonly offset: number;
+  readonly chunks: ChunkMeta[];
+}
+
+const MAGIC = Buffer.from('PAR1', 'latin1');
+
+class ParquetWriter implements FormatWriter {
+  private readonly builders: ColumnChunkBuilder[];
+  private readonly rowGroupBytes: number;
+  private readonly rowGroups: RowGroupMeta[] = [];
+  private groupRows = 0;
+  private rows = 0;
+  private offset = 0;
+
+  constructor(
+    private readonly schema: TableSchema,
+    private readonly sink: ByteSink,
+    private readonly options: ParquetWriterOptions,
+  ) {
+    const pageBytes = options.pageBytes ?? 1 << 20;
+    this.builders = schema.columns.map((c) => new ColumnChunkBuilder(c, options.compression, pageBytes));
+    this.rowGroupBytes = options.rowGroupBytes ?? 64 << 20;
+  }
+
+  private async emit(chunk: Uint8Array): Promise<void> {
+    this.offset += chunk.length;
+    await this.sink.write(chunk);
+  }
+
+  async write(batch: ColumnBatch): Promise<void> {
+    if (this.offset === 0) await this.emit(MAGIC);
+    let buffered = 0;
+    batch.columns.forEach((v, c) => {
+      const builder = this.builders[c]!;
+      builder.add(v);
+      buffered += builder.bufferedBytes;
+    });
+    this.groupRows += batch.length;
+    this.rows += batch.length;
+    if (buffered >= this.rowGroupBytes) await this.flushRowGroup();
+  }
+
+  private async flushRowGroup(): Promise<void> {
+    if (this.groupRows === 0) return;
+    const offset = this.offset;
+    const chunks: ChunkMeta[] = [];
+    for (const builder of this.builders) {
+      builder.closePage();
+      const start = this.offset;
+      for (const page of builder.takePages()) {
+        await this.emit(page.header);
+        await this.emit(page.body);
+      }
+      chunks.push({
+        offset: start,
+        numValues: builder.numValues,
+        uncompressed: builder.uncompressed,
+        compressed: builder.compressed,
+        nulls: builder.stats.nulls,
+        bounds: builder.stats.bounds(),
+      });
+      builder.resetChunk();
+    }
+    this.rowGroups.push({ rows: this.groupRows, offset, chunks });
+    this.groupRows = 0;
+  }
+
+  private footer(): Uint8Array {
+    const t = new ThriftWriter();
+    const columns = this.schema.columns;
+    t.i32(1, 1);
+    t.list(2, TType.Struct, columns.length + 1);
+    t.element().binary(4, 'schema').i32(5, columns.length).end();
+    for (const c of columns) {
+      t.element().i32(1, PHYSICAL_OF[c.type]).i32(3, REPETITION_OPTIONAL).binary(4, c.name);
+      switch (c.type) {
+        case 'string':
+          t.i32(6, CONVERTED_UTF8).struct(10).struct(1).end().end();
+          break;
+        case 'date':
+          t.i32(6, CONVERTED_DATE).struct(10).struct(6).end().end();
+          break;
+        case 'timestamp':
+          t.i32(6, CONVERTED_TIMESTAMP_MICROS)
+            .struct(10)
+            .struct(8)
+            .bool(1, true)
+            .struct(2)
+            .struct(2)
+            .end()
+            .end()
+            .end()
+            .end();
+          break;
+      }
+      t.end();
+    }
+    t.i64(3, this.rows);
+    t.list(4, TType.Struct, this.rowGroups.length);
+    for (const group of this.rowGroups) {
+      t.element();
+      t.list(1, TType.Struct, group.chunks.length);
+      let total = 0;
+      let compressed = 0;
+      group.chunks.forEach((chunk, i) => {
+        const column = columns[i]!;
+        total += chunk.uncompressed;
+        compressed += chunk.compressed;
+        t.element().i64(2, chunk.offset).struct(3);
+        t.i32(1, PHYSICAL_OF[column.type]);
+        t.list(2, TType.I32, 2).i32Element(ENCODING_PLAIN).i32Element(ENCODING_RLE);
+        t.list(3, TType.Binary, 1).binaryElement(column.name);
+        t.i32(4, CODEC[this.options.compression]);
+        t.i64(5, chunk.numValues).i64(6, chunk.uncompressed).i64(7, chunk.compressed).i64(9, chunk.offset);
+        t.struct(12).i64(3, chunk.nulls);
+        if (chunk.bounds) t.binary(5, chunk.bounds.max).binary(6, chunk.bounds.min);
+        t.end();
+        t.end().end();
+      });
+      t.i64(2, total).i64(3, group.rows).i64(5, group.offset).i64(6, compressed);
+      t.end();
+    }
+    t.list(5, TType.Struct, 1);
+    t.element()
+      .binary(1, 'csv2lake.columns')
+      .binary(
+        2,
+        JSON.stringify(columns.map((c) => ({ name: c.name, sourceName: c.sourceName, type: c.type }))),
+      )
+      .end();
+    t.binary(6, 'csv2lake');
+    return t.finish();
+  }
+
+  async close(): Promise<WriterStats> {
+    if (this.offset === 0) await this.emit(MAGIC);
+    await this.flushRowGroup();
+    const footer = this.footer();
+    await this.emit(footer);
+    const tail = new Uint8Array(8);
+    new DataView(tail.buffer).setUint32(0, footer.length, true);
+    tail.set(MAGIC, 4);
+    await this.emit(tail);
+    return { rows: this.rows, bytesWritten: this.offset, chunks: this.rowGroups.length };
+  }
+}
+
+/**
+ * A Parquet writer, written by hand for speed: flat schema of OPTIONAL columns with logical types
+ * (STRING, DATE, TIMESTAMP(µs, UTC)), PLAIN values and RLE definition levels in v1 data pages of about
+ * `pageBytes`, compressed per page, column statistics (null count, min and max), and row groups written as
+ * soon as their values reach `rowGroupBytes`, so memory is bounded by one row group.
+ */
+export function createParquetWriter(
+  schema: TableSchema,
+  sink: ByteSink,
+  options: ParquetWriterOptions,
+): FormatWriter {
+  return new ParquetWriter(schema, sink, options);
+}
