@@ -125,9 +125,27 @@ async function scan(
     await afterPush();
   } catch (error) {
     if (error instanceof InvalidUtf8Error) {
-      const t = tokenizer;
-      const line = t?.currentLine ?? 1;
-      const column = t ? columnName(t.partialFieldIndex) : undefined;
+      // Before the tokenizer started (the bad byte is in the sample), find the place in the sample.
+      let header: string[] | undefined;
+      const t =
+        tokenizer ??
+        new CsvTokenizer(
+          { delimiter: (delimiter ?? sniffDelimiter(Buffer.concat(sample), false)).charCodeAt(0) },
+          (p) => {
+            if (header === undefined && p.rowCount > 0) {
+              header = [];
+              for (let f = p.rowFirstField[0]!; f < p.rowFirstField[0]! + p.rowFieldCount[0]!; f++)
+                header.push(fieldText(p, f));
+            }
+          },
+        );
+      if (!tokenizer) t.push(Buffer.concat(sample));
+      const line = t.currentLine;
+      const column = tokenizer
+        ? columnName(t.partialFieldIndex)
+        : options.header
+          ? header?.[t.partialFieldIndex]
+          : undefined;
       throw new UnsupportedEncodingError(
         `${name}: invalid UTF-8 at line ${line}, byte offset ${error.byteOffset}` +
           `${column !== undefined ? `, column "${column}"` : ''}; ` +

@@ -15,8 +15,8 @@ const AVRO_TYPES: Record<ColumnType, unknown> = {
 
 /**
  * The Avro record schema of a table: record `csv2lake.Row`, one nullable field (`["null", T]`, default null)
- * per column, named by `avroName`; the column's original header is kept in the field's `doc` and in
- * `csv2lake.sourceName`.
+ * per column, named by `avroName`; the column's name (as in Parquet) is kept in the field's `doc` and
+ * `csv2lake.name`, and the header text exactly as in the file in `csv2lake.sourceName`.
  */
 export function avroSchemaFor(schema: TableSchema): AvroSchema {
   return {
@@ -27,7 +27,7 @@ export function avroSchemaFor(schema: TableSchema): AvroSchema {
       name: c.avroName,
       type: ['null', AVRO_TYPES[c.type]],
       default: null,
-      doc: c.sourceName,
+      doc: c.name,
       'csv2lake.sourceName': c.sourceName,
       'csv2lake.name': c.name,
     })),
