@@ -8,14 +8,17 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
 };
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name === 'Error' ? 'error' : error.name}: ${error.message}` : String(error);
+  return error instanceof Error
+    ? `${error.name === 'Error' ? 'error' : error.name}: ${error.message}`
+    : String(error);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const lines = ['Usage: csv2lake <command> [options]', '', 'Commands:'];
-    for (const [key, load] of Object.entries(COMMANDS)) lines.push(`  ${key.padEnd(10)} ${(await load()).command.summary}`);
+    for (const [key, load] of Object.entries(COMMANDS))
+      lines.push(`  ${key.padEnd(10)} ${(await load()).command.summary}`);
     lines.push('', 'Run `csv2lake <command> --help` for its options.');
     process.stdout.write(lines.join('\n') + '\n');
     return name === undefined ? 2 : 0;
@@ -41,6 +44,9 @@ main(process.argv.slice(2).filter((a) => a !== '--debug')).then(
   (error: unknown) => {
     process.stderr.write(`csv2lake: ${describeError(error).replace(/\s*\n\s*/g, ' ')}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-    process.exitCode = typeof (error as { exitCode?: unknown }).exitCode === 'number' ? (error as { exitCode: number }).exitCode : 1;
+    process.exitCode =
+      typeof (error as { exitCode?: unknown }).exitCode === 'number'
+        ? (error as { exitCode: number }).exitCode
+        : 1;
   },
 );

@@ -169,6 +169,52 @@ function grow64(array: Float64Array, min: number): Float64Array {
   return next;
 }
 
+/** The used part of one column's buffers, as copies that can be transferred to another thread. */
+export interface VectorData {
+  length: number;
+  count: number;
+  valid: Uint8Array;
+  values: Int32Array | Float64Array | Uint8Array;
+  offsets?: Int32Array;
+}
+
+/** Copies the used part of a vector (the copy can be transferred; the vector can be reused at once). */
+export function vectorData(v: ColumnVector): VectorData {
+  const valid = v.valid.slice(0, v.length);
+  switch (v.type) {
+    case 'string':
+      return {
+        length: v.length,
+        count: v.count,
+        valid,
+        values: v.bytes.slice(0, v.offsets[v.count]),
+        offsets: v.offsets.slice(0, v.count + 1),
+      };
+    case 'double':
+      return { length: v.length, count: v.count, valid, values: v.f64.slice(0, v.count) };
+    case 'int64':
+    case 'timestamp':
+      return { length: v.length, count: v.count, valid, values: v.i64.slice(0, 2 * v.count) };
+    default:
+      return { length: v.length, count: v.count, valid, values: v.i32.slice(0, v.count) };
+  }
+}
+
+/** A vector over transferred buffers (see {@link vectorData}). */
+export function vectorFromData(type: ColumnType, data: VectorData): ColumnVector {
+  const v = new ColumnVector(type, 0);
+  v.length = data.length;
+  v.count = data.count;
+  v.valid = data.valid;
+  if (type === 'string') {
+    v.bytes = data.values as Uint8Array;
+    v.offsets = data.offsets!;
+  } else if (type === 'double') v.f64 = data.values as Float64Array;
+  else if (type === 'int64' || type === 'timestamp') v.i64 = data.values as Int32Array;
+  else v.i32 = data.values as Int32Array;
+  return v;
+}
+
 /** A run of rows of one table, one {@link ColumnVector} per column of the schema, all of equal length. */
 export class ColumnBatch {
   readonly columns: ColumnVector[];
@@ -176,8 +222,9 @@ export class ColumnBatch {
   constructor(
     readonly schema: TableSchema,
     capacity = 1024,
+    columns?: ColumnVector[],
   ) {
-    this.columns = schema.columns.map((c) => new ColumnVector(c.type, capacity));
+    this.columns = columns ?? schema.columns.map((c) => new ColumnVector(c.type, capacity));
   }
 
   /** Rows in the batch. */

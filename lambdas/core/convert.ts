@@ -1,9 +1,7 @@
 import { toAvroNames } from './avro/avro-names';
-import { createAvroWriter } from './avro/avro-writer';
 import { columnNames } from './column-names';
 import { InvalidOptionsError } from './errors';
-import type { FormatWriter } from './format-writer';
-import { createParquetWriter } from './parquet/parquet-writer';
+import { localWriters, workerWriters, WRITER_DEFAULTS, type WriterSet } from './writer-set';
 import type { ColumnBatch } from './column-batch';
 import { firstPass, passOptions, writePass } from './passes';
 import { RejectSink } from './rejects';
@@ -44,10 +42,15 @@ export interface ConvertOptions {
   readonly avroCodec?: AvroCodec;
   /** Rejected rows tolerated before the conversion fails. @default 1000 */
   readonly maxRejects?: number;
-  /** Uncompressed bytes at which a Parquet row group is flushed. @default 64 MiB */
+  /** Uncompressed bytes at which a Parquet row group is flushed. @default 32 MiB */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes at which an Avro block is flushed. @default 1 MiB */
   readonly avroBlockBytes?: number;
+  /**
+   * The bundled writer worker script (`dist/writer-worker.cjs`). When given, encoding and compression run
+   * on a second thread while this one tokenizes. @default undefined: everything on the calling thread
+   */
+  readonly writerWorkerPath?: string;
 }
 
 /**
@@ -91,11 +94,8 @@ export interface ConversionSummary {
 /** Default options, as documented on {@link ConvertOptions}. */
 export const CONVERT_DEFAULTS = {
   formats: ['parquet', 'avro'] as readonly OutputFormat[],
-  parquetCompression: 'snappy' as ParquetCompression,
-  avroCodec: 'snappy' as AvroCodec,
   maxRejects: 1000,
-  rowGroupBytes: 64 * 1024 * 1024,
-  avroBlockBytes: 1024 * 1024,
+  ...WRITER_DEFAULTS,
 } as const;
 
 const VALID_DELIMITERS = /^[^"\r\n]$/u;
@@ -136,23 +136,6 @@ export function tableSchema(headers: readonly string[], types: readonly ColumnTy
   };
 }
 
-function createWriter(
-  format: OutputFormat,
-  schema: TableSchema,
-  targets: ConvertTargets,
-  options: ConvertOptions,
-): FormatWriter {
-  return format === 'parquet'
-    ? createParquetWriter(schema, targets.parquet!, {
-        compression: options.parquetCompression ?? CONVERT_DEFAULTS.parquetCompression,
-        rowGroupBytes: options.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes,
-      })
-    : createAvroWriter(schema, targets.avro!, {
-        codec: options.avroCodec ?? CONVERT_DEFAULTS.avroCodec,
-        blockBytes: options.avroBlockBytes ?? CONVERT_DEFAULTS.avroBlockBytes,
-      });
-}
-
 /**
  * Converts one CSV input to Parquet and/or Avro, streaming, with types inferred from EVERY row.
  *
@@ -176,33 +159,49 @@ export async function convert(
   const rejects = new RejectSink(targets.rejects);
   const sinks = formats.map((format) => targets[format]!);
 
-  let writers: { format: OutputFormat; writer: FormatWriter }[] = [];
+  let writers: WriterSet | undefined;
   const open = (schema: TableSchema) => {
-    writers = formats.map((format) => ({ format, writer: createWriter(format, schema, targets, options) }));
-    return async (batch: ColumnBatch) => {
-      for (const { writer } of writers) await writer.write(batch);
-    };
+    writers = options.writerWorkerPath
+      ? workerWriters(options.writerWorkerPath, schema, formats, targets, options)
+      : localWriters(schema, formats, targets, options);
+    const set = writers;
+    return (batch: ColumnBatch) => set.write(batch);
   };
   // Converting during the first pass needs sinks that can start over when the type guess fails.
   const speculate = sinks.every((sink) => typeof sink.reset === 'function');
-  const first = await firstPass(
-    source.name,
-    source.open(),
-    pass,
-    rejects,
-    speculate ? { schemaFor: tableSchema, open } : undefined,
-  );
+  let first;
+  try {
+    first = await firstPass(
+      source.name,
+      source.open(),
+      pass,
+      rejects,
+      speculate ? { schemaFor: tableSchema, open } : undefined,
+    );
+  } catch (error) {
+    await writers?.discard();
+    throw error;
+  }
   const inferred = performance.now();
 
   const schema = tableSchema(first.headers, first.types);
   let rows = first.rows;
   if (!first.converted) {
-    if (first.opened) for (const sink of sinks) await sink.reset!();
+    if (writers) {
+      await writers.discard();
+      for (const sink of sinks) await sink.reset!();
+    }
     const write = open(schema);
-    rows = (await writePass(source.name, source.open(), pass, first, schema, write)).rows;
+    try {
+      rows = (await writePass(source.name, source.open(), pass, first, schema, write)).rows;
+    } catch (error) {
+      await writers!.discard();
+      throw error;
+    }
   }
+  const stats = await writers!.close();
   const bytesOut: Partial<Record<OutputFormat | 'rejects', number>> = {};
-  for (const { format, writer } of writers) bytesOut[format] = (await writer.close()).bytesWritten;
+  for (const format of formats) bytesOut[format] = stats[format]!.bytesWritten;
   if (rejects.count > 0) bytesOut.rejects = rejects.bytes;
   const finished = performance.now();
 

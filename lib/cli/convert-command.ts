@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type {
   AvroCodec,
@@ -50,6 +52,15 @@ function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * The writer thread, when running from the bundle (`npm run build` puts `writer-worker.cjs` beside the CLI):
+ * encoding and compression then overlap with tokenizing.
+ */
+export function writerWorker(): { writerWorkerPath?: string } {
+  const path = join(__dirname, 'writer-worker.cjs');
+  return existsSync(path) ? { writerWorkerPath: path } : {};
 }
 
 /** Parses `convert` arguments into the input, output folder and conversion options. */
@@ -150,7 +161,7 @@ export const command: CliCommand = {
     const { input, out, options, json } = await parseConvertArgs(args);
     let result: FileConversionResult;
     try {
-      result = await convertFile(input, out, options);
+      result = await convertFile(input, out, { ...options, ...writerWorker() });
     } catch (error) {
       if (error instanceof InvalidOptionsError) throw new UsageError(error.message);
       if (
@@ -161,7 +172,8 @@ export const command: CliCommand = {
       }
       throw error;
     }
-    process.stdout.write((json ? JSON.stringify(result) : describe(result, input)) + '\n');
+    const summary = { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    process.stdout.write((json ? JSON.stringify(summary) : describe(result, input)) + '\n');
     return 0;
   },
 };

@@ -72,9 +72,7 @@ const bigLong = avro.types.LongType.__with({
 });
 
 /** The writer schema (as written in the file header) and every record, longs as BigInt. */
-export function readAvro(
-  path: string,
-): Promise<{
+export function readAvro(path: string): Promise<{
   schema: Record<string, unknown>;
   header: Record<string, Buffer>;
   rows: Record<string, unknown>[];

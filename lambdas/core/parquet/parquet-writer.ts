@@ -264,12 +264,6 @@ class ChunkStatistics {
   }
 }
 
-/** One compressed data page, ready to write. */
-interface Page {
-  readonly header: Uint8Array;
-  readonly body: Uint8Array;
-}
-
 /** The pages of one column in the row group being built, and the page being filled. */
 class ColumnChunkBuilder {
   readonly physical: number;
@@ -277,7 +271,8 @@ class ColumnChunkBuilder {
   private rows = 0;
   private readonly values = new Bytes(1 << 16);
   private readonly levels = new Bytes(1024);
-  private pages: Page[] = [];
+  private readonly page = new Bytes(1 << 16);
+  private readonly chunk = new Bytes(1 << 16);
   /** Boolean values in the open page. */
   private booleans = 0;
   stats: ChunkStatistics;
@@ -372,10 +367,14 @@ class ColumnChunkBuilder {
     levels.data[1] = (levelBytes >>> 8) & 0xff;
     levels.data[2] = (levelBytes >>> 16) & 0xff;
     levels.data[3] = levelBytes >>> 24;
-    const raw = new Uint8Array(levels.length + this.values.length);
-    raw.set(levels.data.subarray(0, levels.length));
-    raw.set(this.values.data.subarray(0, this.values.length), levels.length);
-    const body = COMPRESS[this.compression](raw);
+    // Levels and values are assembled in a reused buffer: a fresh one per page is garbage that the
+    // collector is slow to return (it is memory outside the JS heap).
+    const page = this.page;
+    page.length = 0;
+    page.append(levels.data.subarray(0, levels.length));
+    page.append(this.values.data.subarray(0, this.values.length));
+    const raw = page.data.subarray(0, page.length);
+    const body = this.compression === 'none' ? raw.slice() : COMPRESS[this.compression](raw);
     const header = new ThriftWriter()
       .i32(1, PAGE_DATA)
       .i32(2, raw.length)
@@ -388,7 +387,10 @@ class ColumnChunkBuilder {
       .end()
       .finish()
       .slice();
-    this.pages.push({ header, body });
+    // Pages are copied into one reused buffer per column: kept as separate objects until the row group is
+    // written, they would live long enough to need a full collection to be freed.
+    this.chunk.append(header);
+    this.chunk.append(body);
     this.uncompressed += header.length + raw.length;
     this.compressed += header.length + body.length;
     this.numValues += this.rows;
@@ -397,14 +399,13 @@ class ColumnChunkBuilder {
     this.booleans = 0;
   }
 
-  /** Takes the closed pages of the chunk and resets for the next row group. */
-  takePages(): Page[] {
-    const pages = this.pages;
-    this.pages = [];
-    return pages;
+  /** The closed pages of the chunk, contiguous; valid until {@link resetChunk}. */
+  pages(): Uint8Array {
+    return this.chunk.data.subarray(0, this.chunk.length);
   }
 
   resetChunk(): void {
+    this.chunk.length = 0;
     this.stats = new ChunkStatistics(this.column.type);
     this.uncompressed = 0;
     this.compressed = 0;
@@ -473,10 +474,7 @@ class ParquetWriter implements FormatWriter {
     for (const builder of this.builders) {
       builder.closePage();
       const start = this.offset;
-      for (const page of builder.takePages()) {
-        await this.emit(page.header);
-        await this.emit(page.body);
-      }
+      await this.emit(builder.pages());
       chunks.push({
         offset: start,
         numValues: builder.numValues,

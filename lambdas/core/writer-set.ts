@@ -1,0 +1,185 @@
+import { Worker } from 'node:worker_threads';
+import { ColumnBatch, vectorData, type VectorData } from './column-batch';
+import { createAvroWriter } from './avro/avro-writer';
+import type { ConvertOptions, ConvertTargets, OutputFormat } from './convert';
+import type { FormatWriter, WriterStats } from './format-writer';
+import { createParquetWriter } from './parquet/parquet-writer';
+import type { TableSchema } from './schema';
+import type { ByteSink } from './sink';
+
+/** Defaults shared by the writers wherever they run. */
+export const WRITER_DEFAULTS = {
+  parquetCompression: 'snappy',
+  avroCodec: 'snappy',
+  rowGroupBytes: 32 * 1024 * 1024,
+  avroBlockBytes: 1024 * 1024,
+} as const;
+
+/** Writer options a worker thread can receive (plain data). */
+export type WriterOptions = Pick<
+  ConvertOptions,
+  'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
+>;
+
+/** Creates the writer of one format. */
+export function createFormatWriter(
+  format: OutputFormat,
+  schema: TableSchema,
+  sink: ByteSink,
+  options: WriterOptions,
+): FormatWriter {
+  return format === 'parquet'
+    ? createParquetWriter(schema, sink, {
+        compression: options.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
+        rowGroupBytes: options.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+      })
+    : createAvroWriter(schema, sink, {
+        codec: options.avroCodec ?? WRITER_DEFAULTS.avroCodec,
+        blockBytes: options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+      });
+}
+
+/** The writers of one conversion: every batch goes to each requested format. */
+export interface WriterSet {
+  write(batch: ColumnBatch): Promise<void>;
+  close(): Promise<Partial<Record<OutputFormat, WriterStats>>>;
+  /** Stops without finishing (the caller resets or discards the sinks). */
+  discard(): Promise<void>;
+}
+
+/** Writers on the converting thread. */
+export function localWriters(
+  schema: TableSchema,
+  formats: readonly OutputFormat[],
+  targets: ConvertTargets,
+  options: WriterOptions,
+): WriterSet {
+  const writers = formats.map((format) => ({
+    format,
+    writer: createFormatWriter(format, schema, targets[format]!, options),
+  }));
+  return {
+    async write(batch) {
+      for (const { writer } of writers) await writer.write(batch);
+    },
+    async close() {
+      const stats: Partial<Record<OutputFormat, WriterStats>> = {};
+      for (const { format, writer } of writers) stats[format] = await writer.close();
+      return stats;
+    },
+    async discard() {},
+  };
+}
+
+/** Messages between the converting thread and the writer thread. */
+export type ToWorker = { kind: 'batch'; columns: VectorData[] } | { kind: 'close' };
+export type FromWorker =
+  | { kind: 'chunk'; format: OutputFormat; bytes: Uint8Array }
+  | { kind: 'written' }
+  | { kind: 'closed'; stats: Partial<Record<OutputFormat, WriterStats>> }
+  | { kind: 'error'; name: string; message: string };
+
+/** What a writer worker is started with. */
+export interface WorkerData {
+  schema: TableSchema;
+  formats: OutputFormat[];
+  options: WriterOptions;
+}
+
+/** Batches sent to the worker and not yet written: enough to keep both threads busy, little memory. */
+const IN_FLIGHT = 2;
+
+/**
+ * Writers on a second thread: the converting thread copies each batch's used buffers and transfers them;
+ * the worker encodes and compresses, and sends the output bytes back, which are written to the sinks here
+ * in order. Tokenizing and encoding then run at the same time on two cores.
+ *
+ * @param workerPath the bundled writer worker script (`writer-worker.cjs` beside the CLI bundle)
+ */
+export function workerWriters(
+  workerPath: string,
+  schema: TableSchema,
+  formats: readonly OutputFormat[],
+  targets: ConvertTargets,
+  options: WriterOptions,
+): WriterSet {
+  const data: WorkerData = { schema, formats: [...formats], options };
+  const worker = new Worker(workerPath, { workerData: data });
+  let inFlight = 0;
+  let failure: Error | undefined;
+  let sinkChain: Promise<void> = Promise.resolve();
+  const waiters: (() => void)[] = [];
+  let onClosed: ((stats: Partial<Record<OutputFormat, WriterStats>>) => void) | undefined;
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  worker.on('message', (message: FromWorker) => {
+    switch (message.kind) {
+      case 'chunk': {
+        const sink = targets[message.format]!;
+        sinkChain = sinkChain
+          .then(() => sink.write(message.bytes))
+          .catch((error: Error) => {
+            failure ??= error;
+            wake();
+          });
+        break;
+      }
+      case 'written':
+        inFlight--;
+        wake();
+        break;
+      case 'closed':
+        onClosed?.(message.stats);
+        break;
+      case 'error': {
+        const error = new Error(message.message);
+        error.name = message.name;
+        failure ??= error;
+        wake();
+      }
+    }
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    wake();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0) failure ??= new Error(`the writer thread stopped (exit code ${code})`);
+    wake();
+  });
+  const check = () => {
+    if (failure) throw failure;
+  };
+  return {
+    async write(batch) {
+      check();
+      const columns = batch.columns.map(vectorData);
+      const transfer = columns.flatMap((c) => [
+        c.valid.buffer,
+        c.values.buffer,
+        ...(c.offsets ? [c.offsets.buffer] : []),
+      ]);
+      worker.postMessage({ kind: 'batch', columns } satisfies ToWorker, transfer as ArrayBuffer[]);
+      inFlight++;
+      while (inFlight > IN_FLIGHT && !failure) await new Promise<void>((resolve) => waiters.push(resolve));
+      check();
+    },
+    async close() {
+      check();
+      const stats = await new Promise<Partial<Record<OutputFormat, WriterStats>>>((resolve, reject) => {
+        onClosed = resolve;
+        waiters.push(() => failure && reject(failure));
+        worker.postMessage({ kind: 'close' } satisfies ToWorker);
+      });
+      await sinkChain;
+      check();
+      await worker.terminate();
+      return stats;
+    },
+    async discard() {
+      await worker.terminate();
+      await sinkChain;
+    },
+  };
+}
