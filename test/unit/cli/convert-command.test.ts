@@ -1,0 +1,151 @@
+/*
+ * The `convert` command as scripts use it: the bundled CLI (with its writer thread) in a child process,
+ * exit codes, one-line errors, --json, and the files it leaves.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readAvro, readParquetWithDuckDB } from '../../support/readers';
+
+const root = resolve(__dirname, '../../..');
+const bundle = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
+
+beforeAll(() => {
+  execFileSync(
+    join(root, 'node_modules/.bin/esbuild'),
+    [
+      'bin/csv2lake.ts',
+      'lambdas/core/writer-worker.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node22',
+      '--packages=external',
+      `--outdir=${bundle}`,
+      '--entry-names=[name]',
+      '--out-extension:.js=.cjs',
+      '--log-level=warning',
+    ],
+    { cwd: root },
+  );
+});
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(bundle, 'csv2lake.cjs'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function input(name: string, content: string | Buffer): { path: string; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  writeFileSync(join(dir, name), content);
+  return { path: join(dir, name), out: join(dir, 'out') };
+}
+
+test('converts with the writer thread and prints a JSON summary', async () => {
+  expect(existsSync(join(bundle, 'writer-worker.cjs'))).toBe(true);
+  const rows = Array.from(
+    { length: 30000 },
+    (_, i) => `${i},"n ${i}, ok",${i % 2 === 0},${(i / 4).toFixed(2)}`,
+  );
+  const { path, out } = input('orders.csv.gz', gzipSync(`id,name,even,amount\n${rows.join('\n')}\n4,5\n`));
+  const { code, stdout, stderr } = cli(
+    'convert',
+    path,
+    '--out',
+    out,
+    '--json',
+    '--parquet-compression',
+    'zstd',
+    '--avro-codec',
+    'deflate',
+  );
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  const summary = JSON.parse(stdout);
+  expect(summary).toMatchObject({
+    rows: 30000,
+    rejectedRows: 1,
+    columns: [
+      { name: 'id', type: 'int32' },
+      { name: 'name', type: 'string' },
+      { name: 'even', type: 'boolean' },
+      { name: 'amount', type: 'double' },
+    ],
+    dialect: { delimiter: ',', header: true, gzip: true, encoding: 'utf-8' },
+    outputs: {
+      parquet: join(out, 'orders.parquet'),
+      avro: join(out, 'orders.avro'),
+      rejects: join(out, 'orders.rejects.csv'),
+    },
+  });
+  expect(summary.bytesIn).toBeGreaterThan(0);
+  expect(summary.bytesOut.parquet).toBeGreaterThan(0);
+  expect(summary.timings.totalMs).toEqual(expect.any(Number));
+  const duck = await readParquetWithDuckDB(summary.outputs.parquet);
+  expect(duck.rows).toHaveLength(30000);
+  expect(duck.rows[29999]).toEqual([29999, 'n 29999, ok', false, 7499.75]);
+  const avro = await readAvro(summary.outputs.avro);
+  expect(avro.header['avro.codec']!.toString()).toBe('deflate');
+  expect(avro.rows[12]).toEqual({ id: 12, name: 'n 12, ok', even: true, amount: 3 });
+});
+
+test.each([
+  ['an empty file', 'empty.csv', '', /empty\.csv is empty \(0 bytes\)/],
+  [
+    'invalid UTF-8',
+    'bad.csv',
+    Buffer.from('a,b\n1,caf\xe9\n', 'latin1'),
+    /line 2, byte offset 9, column "b".*--encoding latin1/,
+  ],
+  ['too many rejected rows', 'ragged.csv', 'a,b\n1\n2\n3\n', /more than 2 rows rejected.*--max-rejects/],
+])('%s: exit 1, one line on stderr, no output left', (_name, file, content, message) => {
+  const { path, out } = input(file, content);
+  const { code, stdout, stderr } = cli('convert', path, '--out', out, '--max-rejects', '2');
+  expect(code).toBe(1);
+  expect(stdout).toBe('');
+  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(message);
+  expect(stderr).not.toMatch(/\n\s+at /);
+  expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+});
+
+test('bad usage exits 2 with a hint; --debug adds a stack trace', () => {
+  const { path, out } = input('x.csv', 'a\n1\n');
+  const bad = cli('convert', path, '--out', out, '--format', 'orc');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--format must be one of parquet, avro, both/);
+  const missing = cli('convert', join(out, 'nope.csv'), '--out', out);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(/does not exist/);
+  const empty = input('e.csv', '');
+  const debug = cli('convert', empty.path, '--out', empty.out, '--debug');
+  expect(debug.code).toBe(1);
+  expect(debug.stderr).toMatch(/EmptyInputError[\s\S]*\n\s+at /);
+});
+
+test('--format parquet writes only Parquet; --no-header and --delimiter apply', async () => {
+  const { path, out } = input('plain.txt', '1|x\n2|y\n');
+  const { code } = cli(
+    'convert',
+    path,
+    '--out',
+    out,
+    '--format',
+    'parquet',
+    '--no-header',
+    '--delimiter',
+    '|',
+  );
+  expect(code).toBe(0);
+  expect(readdirSync(out)).toEqual(['plain.parquet']);
+  const duck = await readParquetWithDuckDB(join(out, 'plain.parquet'));
+  expect(duck.columns).toEqual([
+    ['column_1', 'INTEGER'],
+    ['column_2', 'VARCHAR'],
+  ]);
+});
