@@ -1,0 +1,4 @@
+import { createConverterHandler } from './converter-handler';
+
+/** The Avro converter Lambda. */
+export const handler = createConverterHandler('avro');

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import {
+  convert as coreConvert,
+  type ConvertOptions,
+  type OutputFormat,
+  type SchemaFile,
+} from '../core/convert';
+import { parseSchemaFile } from '../core/schema-file';
+import type { ObjectStore, ObjectWriter } from '../io/object-store';
+import { outputKey } from '../io/object-key';
+import { spoolToFile } from '../io/spooled-source';
+import type { ConverterConfig } from '../shared/config';
+import { InputTooLargeError } from '../shared/errors';
+import type { ConvertItem, ConvertResult } from '../shared/payloads';
+
+/** Written into each output's metadata; a different version re-converts everything. */
+export const CONVERTER_VERSION = '1';
+
+/** Metadata keys (S3 user metadata, lower-case) that make skip-unchanged possible. */
+export const META = {
+  SOURCE_ETAG: 'csv2lake-source-etag',
+  VERSION: 'csv2lake-version',
+  OPTIONS: 'csv2lake-options',
+} as const;
+
+/** What a converter needs; injected so tests and the local runner bring their own. */
+export interface ConverterDeps {
+  readonly store: ObjectStore;
+  readonly config: ConverterConfig;
+  readonly convert?: typeof coreConvert;
+  readonly now?: () => Date;
+  /** Remaining milliseconds of the invocation (Lambda context), to refuse files that cannot finish. */
+  readonly remainingMs?: () => number;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** The record of one item and format: `_runs/<runId>/items/<format>/<sha1 of key>.json`. */
+export function itemRecordKey(runId: string, format: OutputFormat, key: string): string {
+  return `_runs/${runId}/items/${format}/${createHash('sha1').update(key).digest('hex')}.json`;
+}
+
+function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): string {
+  return createHash('sha1')
+    .update(
+      JSON.stringify({
+        nullTokens: config.nullTokens,
+        maxRejects: config.maxRejects,
+        schema: schema ?? null,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const schemaCache = new Map<string, SchemaFile>();
+
+async function loadSchema(store: ObjectStore, location: string | undefined): Promise<SchemaFile | undefined> {
+  if (!location) return undefined;
+  const cached = schemaCache.get(location);
+  if (cached) return cached;
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  if (!match) throw new Error(`schema location must be s3://bucket/key, not ${location}`);
+  const schema = parseSchemaFile(await readAll(await store.get(match[1]!, match[2]!)), location);
+  schemaCache.set(location, schema);
+  return schema;
+}
+
+/**
+ * Converts one input object to one format, the work of each converter Lambda:
+ * 1. HEAD the output; if its metadata records the same source ETag, converter version and options, the
+ *    item is skipped without reading the input.
+ * 2. Otherwise GET the input into a local spool file, convert, and upload the output (and rejects) as
+ *    atomic multipart uploads carrying that metadata; on any failure the uploads are aborted.
+ * 3. Record the result under `_runs/<runId>/items/` (also for a failure, then rethrow), so the reducer
+ *    accounts for every item across retries and redrives.
+ */
+export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promise<ConvertResult> {
+  const started = Date.now();
+  const { store, config } = deps;
+  const format = config.format;
+  const run = item.run;
+  const target = outputKey(item.key, run.inputPrefix, run.outputPrefixes[format], format);
+  const rejectsKey = outputKey(item.key, run.inputPrefix, run.outputPrefixes[format], format, 'rejects');
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const record = async (result: ConvertResult) => {
+    await store.put(run.outputBucket, itemRecordKey(run.runId, format, item.key), JSON.stringify(result), {
+      contentType: 'application/json',
+    });
+    return result;
+  };
+
+  try {
+    const schema = await loadSchema(store, config.schemaLocation);
+    const hash = optionsHash(config, schema);
+    const existing = await store.head(run.outputBucket, target);
+    const meta = existing?.metadata ?? {};
+    if (
+      existing &&
+      meta[META.SOURCE_ETAG] === item.etag &&
+      meta[META.VERSION] === CONVERTER_VERSION &&
+      meta[META.OPTIONS] === hash
+    ) {
+      return await record({
+        key: item.key,
+        format,
+        status: 'skipped',
+        durationMs: Date.now() - started,
+        outputKey: target,
+        at: now(),
+      });
+    }
+
+    const remaining = deps.remainingMs?.();
+    if (remaining !== undefined) {
+      const neededMs = (item.size / 1e6 / config.throughputMBps) * 1000;
+      if (neededMs > remaining * 0.8) {
+        throw new InputTooLargeError(
+          `s3://${item.bucket}/${item.key} is ${(item.size / 1e6).toFixed(0)} MB: at ~${config.throughputMBps} MB/s it needs ` +
+            `~${Math.ceil(neededMs / 1000)} s but the function has ${Math.floor(remaining / 1000)} s; raise the converter's ` +
+            `timeout/memory or split the file`,
+        );
+      }
+    }
+
+    const metadata = {
+      [META.SOURCE_ETAG]: item.etag,
+      [META.VERSION]: CONVERTER_VERSION,
+      [META.OPTIONS]: hash,
+    };
+    const source = await spoolToFile(
+      `s3://${item.bucket}/${item.key}`,
+      await store.get(item.bucket, item.key),
+      config.spoolDir,
+    );
+    const output = store.createWriter(run.outputBucket, target, {
+      metadata,
+      contentType: 'application/octet-stream',
+    });
+    let rejects: ObjectWriter | undefined;
+    try {
+      const options: ConvertOptions = {
+        formats: [format],
+        nullTokens: config.nullTokens,
+        maxRejects: config.maxRejects,
+        ...(schema ? { schema } : {}),
+      };
+      const summary = await (deps.convert ?? coreConvert)(
+        source,
+        {
+          [format]: output,
+          rejects: () =>
+            (rejects = store.createWriter(run.outputBucket, rejectsKey, { contentType: 'text/csv' })),
+        },
+        options,
+      );
+      // Rejects first: the output's appearance is what marks the item done.
+      if (rejects) await rejects.complete();
+      else await store.delete(run.outputBucket, rejectsKey);
+      await output.complete();
+      deps.log?.('converted', {
+        key: item.key,
+        format,
+        rows: summary.rows,
+        rejectedRows: summary.rejectedRows,
+      });
+      return await record({
+        key: item.key,
+        format,
+        status: 'converted',
+        rows: summary.rows,
+        rejectedRows: summary.rejectedRows,
+        bytesIn: summary.bytesIn,
+        bytesOut: summary.bytesOut[format] ?? 0,
+        durationMs: Date.now() - started,
+        outputKey: target,
+        ...(rejects ? { rejectsKey } : {}),
+        columns: summary.columns,
+        at: now(),
+      });
+    } catch (error) {
+      await Promise.allSettled([output.abort(), ...(rejects ? [(rejects as ObjectWriter).abort()] : [])]);
+      throw error;
+    } finally {
+      await source.dispose();
+    }
+  } catch (error) {
+    const e = error as Error;
+    await record({
+      key: item.key,
+      format,
+      status: 'failed',
+      durationMs: Date.now() - started,
+      outputKey: target,
+      error: { type: e.name ?? 'Error', message: e.message },
+      at: now(),
+    }).catch(() => undefined); // the original error matters more than a failed record
+    throw error;
+  }
+}

@@ -1,0 +1,4 @@
+import { createConverterHandler } from './converter-handler';
+
+/** The Parquet converter Lambda. */
+export const handler = createConverterHandler('parquet');

@@ -1,0 +1,373 @@
+import type { OutputFormat } from '../core/convert';
+import type { ObjectStore } from '../io/object-store';
+import type {
+  ConvertItem,
+  ConvertResult,
+  MapResultLocation,
+  ReduceResult,
+  RunContext,
+} from '../shared/payloads';
+
+/**
+ * Unit prices for the cost estimate (us-east-1, on-demand, as published by AWS in 2026). Override them
+ * through {@link ReportOptions.prices}.
+ */
+export const DEFAULT_PRICES = {
+  /** Step Functions standard, per state transition. */
+  stateTransition: 0.000025,
+  /** Lambda x86_64, per GB-second. */
+  lambdaGbSecond: 0.0000166667,
+  /** Lambda, per request. */
+  lambdaRequest: 0.0000002,
+  /** S3 Standard PUT, COPY, POST, LIST, per request. */
+  s3Write: 0.000005,
+  /** S3 Standard GET, HEAD, per request. */
+  s3Read: 0.0000004,
+};
+
+/** Transitions per child execution: Choice, Parallel, two Tasks, their branch ends, the child's end. */
+const TRANSITIONS_PER_ITEM = 7;
+
+export interface ReportOptions {
+  readonly lambdaMemoryMb: number;
+  readonly prices?: Partial<typeof DEFAULT_PRICES>;
+}
+
+/** One input key's account, over both formats. */
+export interface ItemAccount {
+  key: string;
+  status: 'converted' | 'skipped' | 'failed';
+  rows: number;
+  rejectedRows: number;
+  bytesIn: number;
+  bytesOut: Partial<Record<OutputFormat, number>>;
+  durationMs: number;
+  errors: { format: OutputFormat | 'workflow'; type: string; message: string }[];
+  columns?: readonly { name: string; type: string }[];
+}
+
+/** The run report (report.json). */
+export interface RunReport {
+  runId: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  generatedAt: string;
+  input: { bucket: string; prefix: string };
+  items: { total: number; converted: number; skipped: number; failed: number; ignored: number };
+  rows: number;
+  rejectedRows: number;
+  bytesIn: number;
+  bytesOut: Partial<Record<OutputFormat, number>>;
+  durationMs: number;
+  drift: { folder: string; differences: string[] }[];
+  cost: {
+    stateTransitions: number;
+    lambdaGbSeconds: number;
+    s3Requests: number;
+    usd: number;
+    prices: typeof DEFAULT_PRICES;
+  };
+  failures: { key: string; errors: ItemAccount['errors'] }[];
+  /** The failed items as the Map gave them to their children (for the retry map). */
+  failedItems: ConvertItem[];
+  files: ItemAccount[];
+  ignoredKeys: string[];
+}
+
+async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const part of await store.get(bucket, key)) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** Every key under a prefix, page by page. */
+async function listAll(store: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.list(bucket, prefix, token ? { token } : {});
+    for (const o of page.objects) keys.push(o.key);
+    token = page.nextToken;
+  } while (token);
+  return keys;
+}
+
+interface MapResultEntry {
+  Input?: string;
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+  Status?: string;
+}
+
+/**
+ * Builds the run report from the per-item records (`_runs/<runId>/items/`, the latest record per key and
+ * format wins, so retries and redrives are counted once) and the Distributed Map result files (for
+ * children that failed without a record: timeouts, crashes; and for the keys the map ignored).
+ */
+export async function buildRunReport(
+  store: ObjectStore,
+  run: RunContext,
+  mapResults: readonly MapResultLocation[],
+  options: ReportOptions,
+  now: Date,
+): Promise<RunReport> {
+  const accounts = new Map<string, ItemAccount>();
+  const account = (key: string): ItemAccount => {
+    let a = accounts.get(key);
+    if (!a) {
+      a = {
+        key,
+        status: 'converted',
+        rows: 0,
+        rejectedRows: 0,
+        bytesIn: 0,
+        bytesOut: {},
+        durationMs: 0,
+        errors: [],
+      };
+      accounts.set(key, a);
+    }
+    return a;
+  };
+  const recordKeys = await listAll(store, run.outputBucket, `_runs/${run.runId}/items/`);
+  const statuses = new Map<string, Set<string>>();
+  let lambdaMs = 0;
+  await eachLimit(recordKeys, 32, async (recordKey) => {
+    const r = JSON.parse(await readText(store, run.outputBucket, recordKey)) as ConvertResult;
+    const a = account(r.key);
+    lambdaMs += r.durationMs;
+    (statuses.get(r.key) ?? statuses.set(r.key, new Set()).get(r.key)!).add(r.status);
+    if (r.status === 'failed') {
+      a.errors.push({ format: r.format, type: r.error?.type ?? 'Error', message: r.error?.message ?? '' });
+      return;
+    }
+    if (r.status === 'converted') {
+      a.rows = r.rows ?? 0;
+      a.rejectedRows = r.rejectedRows ?? 0;
+      a.bytesIn = r.bytesIn ?? 0;
+      a.bytesOut[r.format] = r.bytesOut ?? 0;
+      a.durationMs = Math.max(a.durationMs, r.durationMs);
+      if (r.columns) a.columns = r.columns;
+    }
+  });
+  const ignoredKeys: string[] = [];
+  const failedInputs = new Map<string, ConvertItem>();
+  for (const location of mapResults) {
+    const details = location.ResultWriterDetails;
+    if (!details) continue;
+    const manifest = JSON.parse(await readText(store, details.Bucket, details.Key)) as {
+      DestinationBucket?: string;
+      ResultFiles?: Record<string, { Key: string }[]>;
+    };
+    const bucket = manifest.DestinationBucket ?? details.Bucket;
+    for (const [kind, files] of Object.entries(manifest.ResultFiles ?? {})) {
+      for (const file of files) {
+        const entries = JSON.parse(await readText(store, bucket, file.Key)) as MapResultEntry[];
+        for (const entry of entries) {
+          const input = entry.Input ? (JSON.parse(entry.Input) as Partial<ConvertItem>) : {};
+          if (!input.key) continue;
+          if (kind === 'SUCCEEDED') {
+            const output = entry.Output ? (JSON.parse(entry.Output) as { ignored?: boolean }) : {};
+            if (output.ignored) ignoredKeys.push(input.key);
+          } else {
+            failedInputs.set(input.key, input as ConvertItem);
+            if (!statuses.get(input.key)?.size) {
+              // No record from a converter: the child failed around it (timeout, crash, throttling).
+              account(input.key).errors.push({
+                format: 'workflow',
+                type: entry.Error ?? kind,
+                message: entry.Cause ?? '',
+              });
+              statuses.set(input.key, new Set(['failed']));
+            }
+          }
+        }
+      }
+    }
+  }
+  for (const [key, set] of statuses) {
+    const a = account(key);
+    // The latest record per format is the only one kept, so any failed record is a current failure.
+    a.status = set.has('failed') ? 'failed' : set.has('converted') ? 'converted' : 'skipped';
+    if (a.status !== 'failed') a.errors = [];
+  }
+
+  const files = [...accounts.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const count = (s: ItemAccount['status']) => files.filter((f) => f.status === s).length;
+  const failed = count('failed');
+  const prices = { ...DEFAULT_PRICES, ...options.prices };
+  const formats = Object.keys(run.outputPrefixes).length;
+  const lambdaGbSeconds = (lambdaMs / 1000) * (options.lambdaMemoryMb / 1024);
+  const stateTransitions = 10 + (files.length + ignoredKeys.length) * TRANSITIONS_PER_ITEM;
+  const s3Requests =
+    files.length * formats * 5 +
+    recordKeys.length * 2 +
+    Math.ceil((files.length + ignoredKeys.length) / 1000);
+  const usd =
+    stateTransitions * prices.stateTransition +
+    lambdaGbSeconds * prices.lambdaGbSecond +
+    files.length * formats * prices.lambdaRequest +
+    s3Requests * prices.s3Write;
+  const bytesOut: Partial<Record<OutputFormat, number>> = {};
+  for (const f of files)
+    for (const [format, n] of Object.entries(f.bytesOut))
+      bytesOut[format as OutputFormat] = (bytesOut[format as OutputFormat] ?? 0) + n;
+
+  return {
+    runId: run.runId,
+    status: failed > 0 ? 'FAILED' : 'SUCCEEDED',
+    generatedAt: now.toISOString(),
+    input: { bucket: run.inputBucket, prefix: run.inputPrefix },
+    items: {
+      total: files.length + ignoredKeys.length,
+      converted: count('converted'),
+      skipped: count('skipped'),
+      failed,
+      ignored: ignoredKeys.length,
+    },
+    rows: files.reduce((n, f) => n + f.rows, 0),
+    rejectedRows: files.reduce((n, f) => n + f.rejectedRows, 0),
+    bytesIn: files.reduce((n, f) => n + f.bytesIn, 0),
+    bytesOut,
+    durationMs: files.reduce((n, f) => n + f.durationMs, 0),
+    drift: schemaDrift(files),
+    cost: {
+      stateTransitions,
+      lambdaGbSeconds: Math.round(lambdaGbSeconds * 1000) / 1000,
+      s3Requests,
+      usd: Math.round(usd * 1e6) / 1e6,
+      prices,
+    },
+    failures: files.filter((f) => f.status === 'failed').map((f) => ({ key: f.key, errors: f.errors })),
+    failedItems: files
+      .filter((f) => f.status === 'failed' && failedInputs.has(f.key))
+      .map((f) => failedInputs.get(f.key)!),
+    files,
+    ignoredKeys: ignoredKeys.sort(),
+  };
+}
+
+/** Files of one folder whose columns or types differ from the folder's first file. */
+export function schemaDrift(files: readonly ItemAccount[]): { folder: string; differences: string[] }[] {
+  const byFolder = new Map<string, ItemAccount[]>();
+  for (const f of files) {
+    if (!f.columns) continue;
+    const folder = f.key.includes('/') ? f.key.slice(0, f.key.lastIndexOf('/') + 1) : '';
+    (byFolder.get(folder) ?? byFolder.set(folder, []).get(folder)!).push(f);
+  }
+  const drift: { folder: string; differences: string[] }[] = [];
+  for (const [folder, group] of byFolder) {
+    const [base, ...rest] = group;
+    const baseTypes = new Map(base!.columns!.map((c) => [c.name, c.type]));
+    const differences: string[] = [];
+    for (const f of rest) {
+      const types = new Map(f.columns!.map((c) => [c.name, c.type]));
+      for (const [name, type] of types) {
+        if (!baseTypes.has(name))
+          differences.push(`${f.key}: column "${name}" (${type}) is not in ${base!.key}`);
+        else if (baseTypes.get(name) !== type)
+          differences.push(`${f.key}: column "${name}" is ${type}, ${baseTypes.get(name)} in ${base!.key}`);
+      }
+      for (const name of baseTypes.keys())
+        if (!types.has(name)) differences.push(`${f.key}: column "${name}" of ${base!.key} is missing`);
+    }
+    if (differences.length > 0) drift.push({ folder, differences });
+  }
+  return drift;
+}
+
+/** The report as a person reads it (report.md). */
+export function renderReport(report: RunReport): string {
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const lines = [
+    `# csv2lake run ${report.runId}: ${report.status}`,
+    '',
+    `Input: s3://${report.input.bucket}/${report.input.prefix} — generated ${report.generatedAt}`,
+    '',
+    '| files | converted | skipped (unchanged) | failed | not CSV | rows | rejected rows | in | out |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${report.items.total} | ${report.items.converted} | ${report.items.skipped} | ${report.items.failed} | ${report.items.ignored} | ${report.rows} | ${report.rejectedRows} | ${mb(report.bytesIn)} | ${Object.entries(
+      report.bytesOut,
+    )
+      .map(([f, n]) => `${f} ${mb(n)}`)
+      .join(', ')} |`,
+    '',
+    `Estimated AWS cost: $${report.cost.usd.toFixed(4)} (${report.cost.stateTransitions} state transitions, ${report.cost.lambdaGbSeconds} Lambda GB-s, ${report.cost.s3Requests} S3 requests).`,
+  ];
+  if (report.failures.length > 0) {
+    lines.push(
+      '',
+      '## Failed files',
+      '',
+      'Fix or remove them, then Redrive the execution in the Step Functions console (only these run again).',
+      '',
+    );
+    for (const f of report.failures.slice(0, 200)) {
+      lines.push(`- \`${f.key}\`: ${f.errors.map((e) => `${e.format} ${e.type}: ${e.message}`).join('; ')}`);
+    }
+    if (report.failures.length > 200)
+      lines.push(`- … and ${report.failures.length - 200} more in report.json`);
+  }
+  if (report.drift.length > 0) {
+    lines.push('', '## Schema drift', '');
+    for (const d of report.drift)
+      for (const line of d.differences.slice(0, 50)) lines.push(`- ${d.folder || '(top level)'}: ${line}`);
+  }
+  const rejected = report.files.filter((f) => f.rejectedRows > 0);
+  if (rejected.length > 0) {
+    lines.push('', '## Files with rejected rows', '');
+    for (const f of rejected.slice(0, 200))
+      lines.push(`- \`${f.key}\`: ${f.rejectedRows} rows (see its .rejects.csv beside the outputs)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Writes report.json, report.md and (when items failed) failed-items.json; returns the small summary. */
+export async function writeRunReport(
+  store: ObjectStore,
+  run: RunContext,
+  report: RunReport,
+): Promise<ReduceResult> {
+  const { failedItems } = report;
+  const base = `_runs/${run.runId}/`;
+  await store.put(run.outputBucket, `${base}report.json`, JSON.stringify(report, null, 1), {
+    contentType: 'application/json',
+  });
+  await store.put(run.outputBucket, `${base}report.md`, renderReport(report), {
+    contentType: 'text/markdown',
+  });
+  let failedItemsKey: string | undefined;
+  if (failedItems.length > 0) {
+    failedItemsKey = `${base}failed-items.json`;
+    await store.put(run.outputBucket, failedItemsKey, JSON.stringify(failedItems), {
+      contentType: 'application/json',
+    });
+  }
+  return {
+    runId: run.runId,
+    status: report.status,
+    items: {
+      total: report.items.total,
+      converted: report.items.converted,
+      skipped: report.items.skipped,
+      failed: report.items.failed,
+    },
+    rejectedRows: report.rejectedRows,
+    reportKey: `${base}report.json`,
+    ...(failedItemsKey ? { failedItemsKey } : {}),
+  };
+}

@@ -1,0 +1,35 @@
+import type { OutputFormat } from '../core/convert';
+
+/** Input key suffixes converted by default (case-insensitive; `.gz` allowed after each). */
+export const CSV_SUFFIXES = ['.csv', '.tsv', '.txt'] as const;
+
+/** Whether a listed key is a file to convert: not a folder marker, and a CSV suffix (optionally `.gz`). */
+export function isCsvKey(key: string, suffixes: readonly string[] = CSV_SUFFIXES): boolean {
+  if (key.endsWith('/')) return false;
+  const lower = key.toLowerCase().replace(/\.gz$/, '');
+  return suffixes.some((s) => lower.endsWith(s.toLowerCase()));
+}
+
+/**
+ * The output key of an input key: its path below the input prefix, under the format's output prefix, with
+ * `.csv`/`.tsv`/`.txt` (and `.gz`) replaced by the format's extension. Keys are kept as they are (spaces,
+ * unicode, `+`, `%`, `=`, `#`); `.` and `..` path segments are dropped so that no key can leave the output
+ * prefix.
+ *
+ * @param kind `rejects` gives `<stem>.rejects.csv` beside the format's output.
+ */
+export function outputKey(
+  inputKey: string,
+  inputPrefix: string,
+  outputPrefix: string,
+  format: OutputFormat,
+  kind: 'output' | 'rejects' = 'output',
+): string {
+  const relative = inputKey.startsWith(inputPrefix) ? inputKey.slice(inputPrefix.length) : inputKey;
+  const segments = relative.split('/').filter((s) => s !== '' && s !== '.' && s !== '..');
+  const last = segments.pop() ?? 'unnamed';
+  const stem = last.replace(/\.gz$/i, '').replace(/\.(csv|tsv|txt)$/i, '') || 'unnamed';
+  const name = kind === 'rejects' ? `${stem}.rejects.csv` : `${stem}.${format}`;
+  const prefix = outputPrefix === '' || outputPrefix.endsWith('/') ? outputPrefix : `${outputPrefix}/`;
+  return prefix + [...segments, name].join('/');
+}

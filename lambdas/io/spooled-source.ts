@@ -1,0 +1,38 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReplayableSource } from '../core/convert';
+
+/**
+ * Copies a stream (an S3 object body) to a temporary file once, so the conversion can read it twice
+ * locally. `dispose` deletes the file.
+ */
+export async function spoolToFile(
+  name: string,
+  body: AsyncIterable<Uint8Array>,
+  dir: string,
+): Promise<ReplayableSource & { dispose(): Promise<void>; bytes: number }> {
+  const folder = await mkdtemp(join(dir, 'csv2lake-spool-'));
+  const path = join(folder, 'input');
+  let bytes = 0;
+  const counted = async function* () {
+    for await (const chunk of body) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+  };
+  try {
+    await pipeline(Readable.from(counted()), createWriteStream(path, { highWaterMark: 1 << 20 }));
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    name,
+    bytes,
+    open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+    dispose: () => rm(folder, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,77 @@
+/*
+ * The contract between the state machine and the Lambdas: what each task receives and returns. The
+ * workflow definition (lib/workflow) builds these shapes with ItemSelector and Parameters.
+ */
+import type { ColumnType } from '../core/schema';
+import type { OutputFormat } from '../core/convert';
+
+/** Settings of one run, the same for every item: the defaults merged with the execution input. */
+export interface RunContext {
+  /** The execution name: the run's id, and the folder of its records under `_runs/`. */
+  readonly runId: string;
+  readonly inputBucket: string;
+  readonly inputPrefix: string;
+  readonly outputBucket: string;
+  /** Output prefix per format, e.g. `{ parquet: 'parquet/', avro: 'avro/' }`. */
+  readonly outputPrefixes: Readonly<Record<OutputFormat, string>>;
+}
+
+/** One input object, as the Distributed Map's ItemSelector builds it from a listObjectsV2 item. */
+export interface ConvertItem {
+  readonly bucket: string;
+  readonly key: string;
+  /** ETag as listed, quotes included. */
+  readonly etag: string;
+  readonly size: number;
+  readonly run: RunContext;
+}
+
+/** What a converter returns for an item (and records under `_runs/<runId>/items/`). */
+export interface ConvertResult {
+  readonly key: string;
+  readonly format: OutputFormat;
+  readonly status: 'converted' | 'skipped' | 'failed';
+  readonly rows?: number;
+  readonly rejectedRows?: number;
+  readonly bytesIn?: number;
+  readonly bytesOut?: number;
+  readonly durationMs: number;
+  readonly outputKey: string;
+  readonly rejectsKey?: string;
+  readonly columns?: readonly { readonly name: string; readonly type: ColumnType }[];
+  /** For a failure: the error's name (what Step Functions matches) and message. */
+  readonly error?: { readonly type: string; readonly message: string };
+  /** When the record was written (ISO 8601); the latest record of a key and format wins. */
+  readonly at: string;
+}
+
+/** Where a Distributed Map's ResultWriter put its manifest (the Map state's output). */
+export interface MapResultLocation {
+  readonly MapRunArn?: string;
+  readonly ResultWriterDetails?: { readonly Bucket: string; readonly Key: string };
+}
+
+/** The reducer's input: from the state machine, or from the rule on a FAILED/TIMED_OUT/ABORTED execution. */
+export interface ReduceEvent {
+  readonly run?: RunContext;
+  /** ResultWriter manifests of the Map runs so far. */
+  readonly mapResults?: readonly MapResultLocation[];
+  /** An EventBridge "Step Functions Execution Status Change" event, when invoked by the rule. */
+  readonly detail?: { readonly name: string; readonly status: string; readonly input?: string };
+}
+
+/** The reducer's answer: small whatever the number of items (the full account is in the report). */
+export interface ReduceResult {
+  readonly runId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | string;
+  readonly items: {
+    readonly total: number;
+    readonly converted: number;
+    readonly skipped: number;
+    readonly failed: number;
+  };
+  readonly rejectedRows: number;
+  readonly reportKey: string;
+  /** A JSON array of the failed items (ConvertItem), for the retry map's ItemReader; absent when none failed. */
+  readonly failedItemsKey?: string;
+}

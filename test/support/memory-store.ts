@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type {
+  ObjectInfo,
+  ObjectPage,
+  ObjectStore,
+  ObjectWriter,
+  PutOptions,
+} from '../../lambdas/io/object-store';
+
+/** An ObjectStore in memory, for unit tests of handlers that are not about S3 itself. */
+export class MemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
+  readonly gets: string[] = [];
+
+  private id(bucket: string, key: string): string {
+    return `${bucket}/${key}`;
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const o = this.objects.get(this.id(bucket, key));
+    return o
+      ? {
+          key,
+          size: o.body.length,
+          etag: `"${createHash('md5').update(o.body).digest('hex')}"`,
+          metadata: o.metadata,
+        }
+      : undefined;
+  }
+
+  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    this.gets.push(key);
+    const o = this.objects.get(this.id(bucket, key));
+    if (!o) throw Object.assign(new Error(`no such key ${key}`), { name: 'NoSuchKey' });
+    return (async function* () {
+      yield o.body;
+    })();
+  }
+
+  async list(
+    bucket: string,
+    prefix: string,
+    options: { token?: string; maxKeys?: number } = {},
+  ): Promise<ObjectPage> {
+    const keys = [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}/${prefix}`))
+      .map((id) => id.slice(bucket.length + 1))
+      .sort();
+    const start = options.token ? Number(options.token) : 0;
+    const max = options.maxKeys ?? 1000;
+    const page = keys.slice(start, start + max);
+    return {
+      objects: await Promise.all(page.map(async (key) => (await this.head(bucket, key))!)),
+      ...(start + max < keys.length ? { nextToken: String(start + max) } : {}),
+    };
+  }
+
+  async put(
+    bucket: string,
+    key: string,
+    body: Uint8Array | string,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo> {
+    this.objects.set(this.id(bucket, key), { body: Buffer.from(body), metadata: { ...options.metadata } });
+    return (await this.head(bucket, key))!;
+  }
+
+  createWriter(bucket: string, key: string, options: PutOptions = {}): ObjectWriter {
+    const parts: Buffer[] = [];
+    const writer = {
+      bytesWritten: 0,
+      write: (chunk: Uint8Array) => {
+        parts.push(Buffer.from(chunk));
+        writer.bytesWritten += chunk.length;
+      },
+      reset: () => {
+        parts.length = 0;
+        writer.bytesWritten = 0;
+      },
+      complete: () => this.put(bucket, key, Buffer.concat(parts), options),
+      abort: async () => {
+        parts.length = 0;
+      },
+    };
+    return writer;
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    this.objects.delete(this.id(bucket, key));
+  }
+
+  text(bucket: string, key: string): string | undefined {
+    return this.objects.get(this.id(bucket, key))?.body.toString('utf8');
+  }
+}

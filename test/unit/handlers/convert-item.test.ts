@@ -1,0 +1,168 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Readable } from 'node:stream';
+import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { convertItem, CONVERTER_VERSION, itemRecordKey, META } from '../../../lambdas/handlers/convert-item';
+import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
+import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
+import { converterConfig } from '../../../lambdas/shared/config';
+import type { ConvertItem } from '../../../lambdas/shared/payloads';
+import { readParquetWithDuckDB } from '../../support/readers';
+import { MemoryObjectStore } from '../../support/memory-store';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const s3 = mockClient(S3Client);
+const run = {
+  runId: 'run-1',
+  inputBucket: 'in-bucket',
+  inputPrefix: 'landing/',
+  outputBucket: 'out-bucket',
+  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+};
+const item: ConvertItem = {
+  bucket: 'in-bucket',
+  key: 'landing/2026/orders.csv',
+  etag: '"abc"',
+  size: 20,
+  run,
+};
+const config = { ...converterConfig({ CSV2LAKE_FORMAT: 'parquet' }), spoolDir: tmpdir() };
+
+beforeEach(() => s3.reset());
+
+test('skip-unchanged: a matching output is only HEADed, the input is never read', async () => {
+  const store = new MemoryObjectStore();
+  const handler = createConverterHandler('parquet', { store });
+  await store.put('in-bucket', item.key, 'a,b\n1,2\n');
+  const first = await handler(item);
+  expect(first.status).toBe('converted');
+  expect(store.gets).toEqual([item.key]);
+  const second = await handler(item);
+  expect(second.status).toBe('skipped');
+  expect(store.gets).toEqual([item.key]); // no second GET
+  // A changed source ETag converts again.
+  expect((await handler({ ...item, etag: '"def"' })).status).toBe('converted');
+});
+
+test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject', async () => {
+  const optionsHash = await (async () => {
+    // Learn the options hash from a real conversion in memory.
+    const mem = new MemoryObjectStore();
+    await mem.put('in-bucket', item.key, 'a\n1\n');
+    await convertItem({ store: mem, config }, item);
+    return (await mem.head('out-bucket', 'parquet/2026/orders.parquet'))!.metadata![META.OPTIONS];
+  })();
+  s3.on(HeadObjectCommand).resolves({
+    ContentLength: 10,
+    ETag: '"out"',
+    Metadata: { [META.SOURCE_ETAG]: '"abc"', [META.VERSION]: CONVERTER_VERSION, [META.OPTIONS]: optionsHash },
+  });
+  s3.on(PutObjectCommand).resolves({ ETag: '"rec"' });
+  const result = await convertItem(
+    { store: new S3ObjectStore(new S3Client({ region: 'us-east-1' })), config },
+    item,
+  );
+  expect(result.status).toBe('skipped');
+  expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(1);
+  expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe(
+    itemRecordKey('run-1', 'parquet', item.key),
+  );
+});
+
+test('a failure after a part was uploaded aborts the multipart upload; nothing completes', async () => {
+  s3.on(HeadObjectCommand).rejects(
+    Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+  );
+  s3.on(GetObjectCommand).resolves({ Body: Readable.from([Buffer.from('a\n1\n')]) as never });
+  s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+  s3.on(UploadPartCommand).resolves({ ETag: '"p1"' });
+  s3.on(AbortMultipartUploadCommand).resolves({});
+  s3.on(PutObjectCommand).resolves({ ETag: '"rec"' });
+  const failing = async (
+    _source: unknown,
+    targets: { parquet?: { write(c: Uint8Array): Promise<void> | void } },
+  ) => {
+    await targets.parquet!.write(new Uint8Array(9 * 1024 * 1024)); // one full part goes up
+    throw new MalformedCsvError('s3://in-bucket/landing/2026/orders.csv: more than 1000 rows rejected');
+  };
+  const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+  await expect(convertItem({ store, config, convert: failing as never }, item)).rejects.toMatchObject({
+    name: 'MalformedCsvError',
+  });
+  expect(s3.commandCalls(UploadPartCommand)).toHaveLength(1);
+  expect(s3.commandCalls(AbortMultipartUploadCommand)[0]!.args[0].input).toMatchObject({
+    UploadId: 'up-1',
+    Key: 'parquet/2026/orders.parquet',
+  });
+  expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  // The failure is recorded for the reducer.
+  const record = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key?.startsWith('_runs/'))!;
+  expect(JSON.parse(String(record.args[0].input.Body))).toMatchObject({
+    status: 'failed',
+    error: { type: 'MalformedCsvError' },
+  });
+});
+
+test('error names: S3 throttling is S3TransientError (retried); a missing input is InputMissingError (not retried)', async () => {
+  s3.on(HeadObjectCommand).rejects(
+    Object.assign(new Error('nf'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+  );
+  s3.on(PutObjectCommand).resolves({});
+  s3.on(GetObjectCommand).rejectsOnce(
+    Object.assign(new Error('Please reduce your request rate.'), {
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    }),
+  );
+  const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+  await expect(convertItem({ store, config }, item)).rejects.toMatchObject({ name: 'S3TransientError' });
+  s3.on(GetObjectCommand).rejects(
+    Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }),
+  );
+  await expect(convertItem({ store, config }, item)).rejects.toMatchObject({ name: 'InputMissingError' });
+});
+
+test('converts end to end (in-memory store): output, rejects beside it, keys derived from the input', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'id,name\n1,a\n2\n3,c\n');
+  const result = await convertItem({ store, config }, item);
+  expect(result).toMatchObject({
+    status: 'converted',
+    rows: 2,
+    rejectedRows: 1,
+    outputKey: 'parquet/2026/orders.parquet',
+    rejectsKey: 'parquet/2026/orders.rejects.csv',
+  });
+  expect(store.text('out-bucket', 'parquet/2026/orders.rejects.csv')).toBe(
+    'line,reason,raw\n3,"expected 2 fields, found 1",2\n',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'h-'));
+  writeFileSync(join(dir, 'o.parquet'), store.objects.get('out-bucket/parquet/2026/orders.parquet')!.body);
+  expect((await readParquetWithDuckDB(join(dir, 'o.parquet'))).rows).toEqual([
+    [1, 'a'],
+    [3, 'c'],
+  ]);
+});
+
+test('a file too large for the time left is refused before it is read', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'a\n1\n');
+  const big = { ...item, size: 10_000_000_000 };
+  await expect(convertItem({ store, config, remainingMs: () => 60_000 }, big)).rejects.toMatchObject({
+    name: 'InputTooLargeError',
+    message: expect.stringMatching(/10000 MB.*raise the converter's timeout\/memory or split the file/),
+  });
+  expect(store.gets).toEqual([]);
+});

@@ -1,0 +1,206 @@
+import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
+import { createReduceHandler } from '../../../lambdas/handlers/reduce';
+import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
+import { MemoryObjectStore } from '../../support/memory-store';
+
+const run = {
+  runId: 'nightly-1',
+  inputBucket: 'in',
+  inputPrefix: 'landing/',
+  outputBucket: 'out',
+  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+};
+const at = '2026-11-25T01:00:00.000Z';
+
+function record(
+  store: MemoryObjectStore,
+  r: Partial<ConvertResult> & Pick<ConvertResult, 'key' | 'format' | 'status'>,
+) {
+  const full: ConvertResult = { durationMs: 1000, outputKey: `x/${r.key}`, at, ...r };
+  return store.put('out', itemRecordKey(run.runId, r.format, r.key), JSON.stringify(full));
+}
+
+const item = (key: string): ConvertItem => ({ bucket: 'in', key, etag: '"e"', size: 10, run });
+
+async function mapResults(
+  store: MemoryObjectStore,
+  name: string,
+  failed: { key: string; error: string; cause: string }[],
+  ignored: string[] = [],
+) {
+  await store.put(
+    'out',
+    `_runs/_map/${name}/FAILED_0.json`,
+    JSON.stringify(
+      failed.map((f) => ({
+        Input: JSON.stringify(item(f.key)),
+        Error: f.error,
+        Cause: f.cause,
+        Status: 'FAILED',
+      })),
+    ),
+  );
+  await store.put(
+    'out',
+    `_runs/_map/${name}/SUCCEEDED_0.json`,
+    JSON.stringify(
+      ignored.map((key) => ({
+        Input: JSON.stringify(item(key)),
+        Output: JSON.stringify({ ignored: true, key }),
+        Status: 'SUCCEEDED',
+      })),
+    ),
+  );
+  await store.put(
+    'out',
+    `_runs/_map/${name}/manifest.json`,
+    JSON.stringify({
+      DestinationBucket: 'out',
+      ResultFiles: {
+        FAILED: [{ Key: `_runs/_map/${name}/FAILED_0.json` }],
+        SUCCEEDED: [{ Key: `_runs/_map/${name}/SUCCEEDED_0.json` }],
+        PENDING: [],
+      },
+    }),
+  );
+  return { ResultWriterDetails: { Bucket: 'out', Key: `_runs/_map/${name}/manifest.json` } };
+}
+
+const cols = (types: string[]) =>
+  types.map((type, i) => ({ name: `c${i}`, type })) as ConvertResult['columns'];
+
+test('aggregates every item, lists failures with their error, and writes the failed items for a retry', async () => {
+  const store = new MemoryObjectStore();
+  for (const format of ['parquet', 'avro'] as const) {
+    await record(store, {
+      key: 'landing/a/1.csv',
+      format,
+      status: 'converted',
+      rows: 10,
+      rejectedRows: 2,
+      bytesIn: 100,
+      bytesOut: 50,
+      columns: cols(['int32', 'string']),
+    });
+    await record(store, {
+      key: 'landing/a/2.csv',
+      format,
+      status: 'converted',
+      rows: 5,
+      rejectedRows: 0,
+      bytesIn: 60,
+      bytesOut: 30,
+      columns: cols(['double', 'string', 'date']),
+    });
+    await record(store, { key: 'landing/b/3.csv', format, status: 'skipped' });
+  }
+  await record(store, {
+    key: 'landing/b/bad.csv',
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'MalformedCsvError', message: 'more than 1000 rows rejected' },
+  });
+  const map = await mapResults(
+    store,
+    'm1',
+    [
+      { key: 'landing/b/bad.csv', error: 'MalformedCsvError', cause: '{}' },
+      { key: 'landing/b/timeout.csv', error: 'States.Timeout', cause: 'Task timed out' },
+    ],
+    ['landing/readme.md'],
+  );
+  const result = await createReduceHandler({ store, env: {}, now: () => new Date(at) })({
+    run,
+    mapResults: [map],
+  });
+  expect(result).toEqual({
+    runId: 'nightly-1',
+    status: 'FAILED',
+    items: { total: 6, converted: 2, skipped: 1, failed: 2 },
+    rejectedRows: 2,
+    reportKey: '_runs/nightly-1/report.json',
+    failedItemsKey: '_runs/nightly-1/failed-items.json',
+  });
+  const report = JSON.parse(store.text('out', result.reportKey)!);
+  expect(report.rows).toBe(15);
+  expect(report.ignoredKeys).toEqual(['landing/readme.md']);
+  expect(report.failures).toEqual([
+    {
+      key: 'landing/b/bad.csv',
+      errors: [{ format: 'parquet', type: 'MalformedCsvError', message: 'more than 1000 rows rejected' }],
+    },
+    {
+      key: 'landing/b/timeout.csv',
+      errors: [{ format: 'workflow', type: 'States.Timeout', message: 'Task timed out' }],
+    },
+  ]);
+  expect(report.drift).toEqual([
+    {
+      folder: 'landing/a/',
+      differences: [
+        'landing/a/2.csv: column "c0" is double, int32 in landing/a/1.csv',
+        'landing/a/2.csv: column "c2" (date) is not in landing/a/1.csv',
+      ],
+    },
+  ]);
+  expect(report.cost.usd).toBeGreaterThan(0);
+  expect(report.cost.stateTransitions).toBe(10 + 6 * 7);
+  expect(JSON.parse(store.text('out', result.failedItemsKey!)!).map((i: ConvertItem) => i.key)).toEqual([
+    'landing/b/bad.csv',
+    'landing/b/timeout.csv',
+  ]);
+  const md = store.text('out', '_runs/nightly-1/report.md')!;
+  expect(md).toContain('# csv2lake run nightly-1: FAILED');
+  expect(md).toContain('`landing/b/bad.csv`: parquet MalformedCsvError: more than 1000 rows rejected');
+  expect(md).toContain('Redrive');
+});
+
+test('after a redrive, an item that failed then succeeded is counted once, as converted', async () => {
+  const store = new MemoryObjectStore();
+  await record(store, {
+    key: 'landing/x.csv',
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'S3TransientError', message: 'SlowDown' },
+  });
+  const first = await mapResults(store, 'm1', [
+    { key: 'landing/x.csv', error: 'S3TransientError', cause: '' },
+  ]);
+  const reduce = createReduceHandler({ store, env: {} });
+  expect((await reduce({ run, mapResults: [first] })).items).toEqual({
+    total: 1,
+    converted: 0,
+    skipped: 0,
+    failed: 1,
+  });
+  // The redriven child writes new records over the old ones.
+  for (const format of ['parquet', 'avro'] as const)
+    await record(store, { key: 'landing/x.csv', format, status: 'converted', rows: 3 });
+  const second = await reduce({ run, mapResults: [first] });
+  expect(second).toMatchObject({
+    status: 'SUCCEEDED',
+    items: { total: 1, converted: 1, skipped: 0, failed: 0 },
+  });
+  expect(second.failedItemsKey).toBeUndefined();
+});
+
+test('the summary stays small for 10,000 items; the rule on a failed execution still gets a report', async () => {
+  const store = new MemoryObjectStore();
+  for (let i = 0; i < 10000; i++) {
+    await record(store, {
+      key: `landing/f${String(i).padStart(5, '0')}.csv`,
+      format: 'parquet',
+      status: i % 1000 === 0 ? 'failed' : 'converted',
+      rows: 1,
+      error: { type: 'MalformedCsvError', message: 'x' },
+    });
+  }
+  const reduce = createReduceHandler({
+    store,
+    env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify({ ...run, runId: undefined }) },
+  });
+  const result = await reduce({ detail: { name: 'nightly-1', status: 'FAILED', input: '{}' } });
+  expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(1024);
+  expect(result).toMatchObject({ runId: 'nightly-1', status: 'FAILED', items: { total: 10000, failed: 10 } });
+  expect(JSON.parse(store.text('out', '_runs/nightly-1/report.json')!).files).toHaveLength(10000);
+});
