@@ -61,7 +61,7 @@ test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject', as
     const mem = new MemoryObjectStore();
     await mem.put('in-bucket', item.key, 'a\n1\n');
     await convertItem({ store: mem, config }, item);
-    return (await mem.head('out-bucket', 'parquet/2026/orders.parquet'))!.metadata![META.OPTIONS];
+    return (await mem.head('out-bucket', 'parquet/2026/orders.parquet'))!.metadata![META.OPTIONS]!;
   })();
   s3.on(HeadObjectCommand).resolves({
     ContentLength: 10,

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/* The CDK app: reads cdk.json context and builds the stack. Nothing else. */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PipelineStack } from '../lib/pipeline-stack';
+
+const app = new App();
+const context = (key: string) => app.node.tryGetContext(key) as string | undefined;
+const list = (key: string) => (context(key) ? String(context(key)).split(',') : undefined);
+const scheduleEnabled = context('csv2lake:scheduleEnabled');
+new PipelineStack(app, context('csv2lake:stackName') ?? 'Csv2Lake', {
+  ...(context('csv2lake:inputBucketName') ? { inputBucketName: context('csv2lake:inputBucketName') } : {}),
+  ...(context('csv2lake:outputBucketName') ? { outputBucketName: context('csv2lake:outputBucketName') } : {}),
+  ...(context('csv2lake:inputPrefix') !== undefined ? { inputPrefix: context('csv2lake:inputPrefix') } : {}),
+  ...(list('csv2lake:formats') ? { formats: list('csv2lake:formats') as ('parquet' | 'avro')[] } : {}),
+  ...(context('csv2lake:maxConcurrency')
+    ? { maxConcurrency: Number(context('csv2lake:maxConcurrency')) }
+    : {}),
+  ...(context('csv2lake:schemaLocation') ? { schemaLocation: context('csv2lake:schemaLocation') } : {}),
+  schedule: {
+    enabled: scheduleEnabled === undefined ? true : String(scheduleEnabled) !== 'false',
+    cron: {
+      minute: context('csv2lake:scheduleMinute') ?? '0',
+      hour: context('csv2lake:scheduleHour') ?? '2',
+      ...(context('csv2lake:scheduleTimeZone')
+        ? { timeZone: { timezoneName: context('csv2lake:scheduleTimeZone')! } as never }
+        : {}),
+    },
+  },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
