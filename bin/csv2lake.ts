@@ -5,6 +5,9 @@ import type { CliCommand } from '../lib/cli/command';
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   convert: () => import('../lib/cli/convert-command'),
   demo: () => import('../lib/cli/demo-command'),
+  start: async () => ({ command: (await import('../lib/cli/aws-commands')).start }),
+  status: async () => ({ command: (await import('../lib/cli/aws-commands')).status }),
+  redrive: async () => ({ command: (await import('../lib/cli/aws-commands')).redrive }),
 };
 
 function describeError(error: unknown): string {
