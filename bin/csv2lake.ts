@@ -7,8 +7,20 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   demo: () => import('../lib/cli/demo-command'),
   start: async () => ({ command: (await import('../lib/cli/aws-commands')).start }),
   status: async () => ({ command: (await import('../lib/cli/aws-commands')).status }),
-  redrive: async () => ({ command: (await import('../lib/cli/aws-commands')).redrive }),
+  run: async () => ({ command: (await import('../lib/cli/run-command')).run }),
+  redrive: async () => ({
+    command: redriveRouter(await import('../lib/cli/aws-commands'), await import('../lib/cli/run-command')),
+  }),
 };
+
+/** `redrive` takes an execution ARN (AWS) or a local run id. */
+function redriveRouter(aws: { redrive: CliCommand }, local: { localRedrive: CliCommand }): CliCommand {
+  return {
+    summary: 'redrive a failed run (local run id, or an execution ARN on AWS)',
+    usage: `${local.localRedrive.usage}`,
+    run: (args) => (args[0]?.startsWith('arn:') ? aws.redrive.run(args) : local.localRedrive.run(args)),
+  };
+}
 
 function describeError(error: unknown): string {
   return error instanceof Error

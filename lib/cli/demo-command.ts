@@ -1,6 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { convertFile } from '../../lambdas/io/convert-file';
 import type { CliCommand } from './command';
 
 /** A small, deterministic sample dataset: several files, one with rows that get rejected. */
@@ -42,40 +41,24 @@ export function sampleFiles(): Record<string, string> {
 
 /** `csv2lake demo`: what `npm start` runs. */
 export const command: CliCommand = {
-  summary: 'convert a small sample dataset and show where the outputs are (what `npm start` runs)',
+  summary: 'run the whole workflow over a small sample dataset (what `npm start` runs)',
   usage: `Usage: csv2lake demo [--dir <folder>]
 
 Writes a small sample dataset (orders, sensor readings with ';' delimiters, CRM contacts with rows that
-are rejected) under <folder>/input (default .csv2lake/demo) and converts every file to Parquet and Avro
-under <folder>/output.`,
+are rejected) under <folder>/input (default .csv2lake/demo) and runs the csv2lake workflow over it
+locally — the state machine \`cdk synth\` produces — writing Parquet, Avro, rejects and the run report
+under <folder>/output. Run it twice: the second run skips every unchanged file.`,
   async run(args) {
     const at = args.indexOf('--dir');
     const root = resolve(at >= 0 && args[at + 1] ? args[at + 1]! : '.csv2lake/demo');
-    const files = sampleFiles();
-    const lines: string[] = [];
-    let rows = 0;
-    let rejected = 0;
-    for (const [key, text] of Object.entries(files)) {
+    for (const [key, text] of Object.entries(sampleFiles())) {
       const input = join(root, 'input', key);
       await mkdir(join(input, '..'), { recursive: true });
-      await writeFile(input, text);
-      const result = await convertFile(input, join(root, 'output', key, '..'));
-      rows += result.rows;
-      rejected += result.rejectedRows;
-      lines.push(
-        `  ${key.padEnd(24)} ${String(result.rows).padStart(5)} rows  ${String(result.rejectedRows).padStart(3)} rejected  ` +
-          result.columns.map((c) => `${c.name}:${c.type}`).join(' '),
-      );
-      if (result.outputs.rejects) lines.push(`  ${''.padEnd(24)} rejects → ${result.outputs.rejects}`);
+      // Left untouched when unchanged, so that a second run shows skip-unchanged at work.
+      const existing = await readFile(input, 'utf8').catch(() => undefined);
+      if (existing !== text) await writeFile(input, text);
     }
-    process.stdout.write(
-      [
-        `csv2lake demo: converted ${Object.keys(files).length} files, ${rows} rows, ${rejected} rows rejected`,
-        ...lines,
-        `Inputs:  ${join(root, 'input')}`,
-        `Outputs: ${join(root, 'output')} (<name>.parquet, <name>.avro, <name>.rejects.csv)`,
-      ].join('\n') + '\n',
-    );
-    return 0;
+    const { run } = await import('./run-command');
+    return run.run(['--input', join(root, 'input'), '--output', join(root, 'output')]);
   },
 };

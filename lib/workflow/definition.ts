@@ -144,6 +144,7 @@ function reduceTask(mapResults: string, next: string): Record<string, unknown> {
     },
     ResultSelector: { 'summary.$': '$.Payload' },
     ResultPath: '$.reduce',
+    TimeoutSeconds: 930,
     Retry: [LAMBDA_RETRY],
     Next: next,
   };

@@ -29,34 +29,28 @@ test('start sends the narrowed input', async () => {
 });
 
 test('status reports the execution, each map run’s item counts and the report location', async () => {
-  sfn
-    .on(DescribeExecutionCommand)
-    .resolves({
-      name: 'nightly-1',
-      status: 'FAILED',
-      error: 'States.ExceedToleratedFailureThreshold',
-      redriveCount: 1,
-    });
-  sfn
-    .on(ListMapRunsCommand)
-    .resolves({
-      mapRuns: [{ mapRunArn: `${arn}/m1`, executionArn: arn, stateMachineArn: 'x', startDate: new Date() }],
-    });
-  sfn
-    .on(DescribeMapRunCommand)
-    .resolves({
-      status: 'FAILED',
-      itemCounts: {
-        total: 10,
-        succeeded: 8,
-        failed: 2,
-        pending: 0,
-        running: 0,
-        timedOut: 0,
-        aborted: 0,
-        resultsWritten: 10,
-      },
-    });
+  sfn.on(DescribeExecutionCommand).resolves({
+    name: 'nightly-1',
+    status: 'FAILED',
+    error: 'States.ExceedToleratedFailureThreshold',
+    redriveCount: 1,
+  });
+  sfn.on(ListMapRunsCommand).resolves({
+    mapRuns: [{ mapRunArn: `${arn}/m1`, executionArn: arn, stateMachineArn: 'x', startDate: new Date() }],
+  });
+  sfn.on(DescribeMapRunCommand).resolves({
+    status: 'FAILED',
+    itemCounts: {
+      total: 10,
+      succeeded: 8,
+      failed: 2,
+      pending: 0,
+      running: 0,
+      timedOut: 0,
+      aborted: 0,
+      resultsWritten: 10,
+    },
+  });
   const s = await runStatus(client, arn, 'lake');
   expect(s).toMatchObject({
     name: 'nightly-1',

@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import type { OutputFormat } from '../../lambdas/core/convert';
+import { type CliCommand, UsageError } from './command';
+
+// The handlers log in Lambda's JSON format and emit EMF metrics; on a terminal, the runner reports instead.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
+/** Prints progress: a live bar on a terminal, a plain line now and then otherwise. */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
+  let last = 0;
+  return (p: { total: number; done: number; failed: number; rows: number; startedAt: number }) => {
+    const now = Date.now();
+    const elapsed = (now - p.startedAt) / 1000;
+    const rate = p.done / Math.max(elapsed, 0.001);
+    const eta = rate > 0 ? Math.max(0, (p.total - p.done) / rate) : 0;
+    const text = `${p.done}/${p.total} files, ${p.failed} failed, ${p.rows} rows, ${elapsed.toFixed(1)} s elapsed, ETA ${eta.toFixed(0)} s`;
+    if (stream.isTTY) {
+      const width = 24;
+      const filled = Math.round((p.total ? p.done / p.total : 0) * width);
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}   `);
+      if (p.done === p.total) stream.write('\n');
+    } else if (now - last > 2000 || p.done === p.total) {
+      last = now;
+      stream.write(`${text}\n`);
+    }
+  };
+}
+
+function summaryTable(r: {
+  runId: string;
+  status: string;
+  items: Record<string, number>;
+  rejectedRows: number;
+  reportPath: string;
+  error?: { name: string; message: string };
+}): string {
+  return [
+    `Run ${r.runId}: ${r.status}`,
+    `  files    total ${r.items.total}, converted ${r.items.converted}, skipped (unchanged) ${r.items.skipped}, failed ${r.items.failed}`,
+    `  rows     ${r.rejectedRows} rejected (see the .rejects.csv files beside the outputs)`,
+    ...(r.error ? [`  error    ${r.error.name}: ${r.error.message}`] : []),
+    `  report   ${r.reportPath} (and report.md beside it)`,
+    ...(r.status === 'FAILED' ? [`  redrive  csv2lake redrive ${r.runId} --output <the same output>`] : []),
+  ].join('\n');
+}
+
+const RUN_USAGE = `Usage: csv2lake run --input <dir | s3://bucket/prefix> --output <dir | s3://bucket/prefix>
+                    [--endpoint URL] [--concurrency N] [--format parquet|avro|both] [--schema s3://bucket/key] [--json]
+
+Runs the csv2lake state machine locally — the definition \`cdk synth\` produces — over a folder or an
+S3-compatible endpoint: lists the input, converts every CSV to Parquet and Avro, writes the run report under
+<output>/_runs/<run id>/. Exit code 1 when files failed; then \`csv2lake redrive <run id> --output …\`.`;
+
+/** `csv2lake run`. */
+export const run: CliCommand = {
+  summary: 'run the whole workflow locally over a folder or an S3-compatible endpoint',
+  usage: RUN_USAGE,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...args],
+        options: {
+          input: { type: 'string' },
+          output: { type: 'string' },
+          endpoint: { type: 'string' },
+          concurrency: { type: 'string' },
+          format: { type: 'string' },
+          schema: { type: 'string' },
+          json: { type: 'boolean' },
+        },
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const v = parsed.values;
+    if (!v.input || !v.output)
+      throw new UsageError(`--input and --output are required. Run 'csv2lake run --help'`);
+    const format = v.format ?? 'both';
+    if (!['parquet', 'avro', 'both'].includes(format))
+      throw new UsageError(`--format must be parquet, avro or both`);
+    const formats: OutputFormat[] = format === 'both' ? ['parquet', 'avro'] : [format as OutputFormat];
+    const concurrency = v.concurrency ? Number(v.concurrency) : undefined;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
+      throw new UsageError('--concurrency must be a whole number > 0');
+    const { LocalRunner, parseLocation } = await import('../local/runner');
+    const result = await LocalRunner.run({
+      input: parseLocation(v.input),
+      output: parseLocation(v.output),
+      formats,
+      ...(v.endpoint ? { endpoint: v.endpoint } : {}),
+      ...(concurrency ? { concurrency } : {}),
+      ...(v.schema ? { schemaLocation: v.schema } : {}),
+      ...(v.json ? {} : { onProgress: progressPrinter() }),
+    });
+    process.stdout.write((v.json ? JSON.stringify(result) : summaryTable(result)) + '\n');
+    return result.status === 'SUCCEEDED' ? 0 : 1;
+  },
+};
+
+/** `csv2lake redrive <run id> --output …` for local runs. */
+export const localRedrive: CliCommand = {
+  summary: 'redrive a failed run: only its failed files run again, then the report',
+  usage: `Usage: csv2lake redrive <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]
+       csv2lake redrive <executionArn>     (a run on AWS)`,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const [runId] = parsed.positionals;
+    if (!runId || !parsed.values.output)
+      throw new UsageError(`give the run id and --output of the run. Run 'csv2lake redrive --help'`);
+    const { LocalRunner, parseLocation } = await import('../local/runner');
+    const result = await LocalRunner.redrive(runId, parseLocation(parsed.values.output), {
+      ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
+      ...(parsed.values.json ? {} : { onProgress: progressPrinter() }),
+    });
+    process.stdout.write((parsed.values.json ? JSON.stringify(result) : summaryTable(result)) + '\n');
+    return result.status === 'SUCCEEDED' ? 0 : 1;
+  },
+};

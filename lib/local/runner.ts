@@ -1,0 +1,605 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- ASL documents and templates are untyped JSON */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { OutputFormat } from '../../lambdas/core/convert';
+import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
+import { createReduceHandler } from '../../lambdas/handlers/reduce';
+import { FsObjectStore } from '../../lambdas/io/fs-object-store';
+import type { ObjectStore } from '../../lambdas/io/object-store';
+import { createS3Client, S3ObjectStore } from '../../lambdas/io/s3-object-store';
+import type {
+  ConvertItem,
+  MapResultLocation,
+  ReduceEvent,
+  ReduceResult,
+} from '../../lambdas/shared/payloads';
+import { PIPELINE_DEFAULTS } from '../csv-conversion-pipeline';
+import { evaluateTemplate } from './json-path';
+import { lambdaStates, LOCAL_FUNCTIONS, localize, synthesizedDefinition } from './local-definition';
+
+/** A folder, or a bucket and prefix on an S3-compatible endpoint. */
+export type Location = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
+
+/** Parses `<dir>` or `s3://bucket/prefix`. */
+export function parseLocation(text: string): Location {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
+  return m ? { kind: 's3', bucket: m[1]!, prefix: m[2]! } : { kind: 'dir', path: resolve(text) };
+}
+
+/** Progress of a run, for the progress bar. */
+export interface Progress {
+  total: number;
+  done: number;
+  failed: number;
+  rows: number;
+  bytes: number;
+  startedAt: number;
+}
+
+/** One handler invocation (for tests and the invocation log). */
+export interface Invocation {
+  readonly state: string;
+  readonly key?: string;
+  readonly at: number;
+  readonly outcome: 'ok' | string;
+}
+
+/** Options of a local run. */
+export interface LocalRunOptions {
+  readonly input: Location;
+  readonly output: Location;
+  /** S3-compatible endpoint for s3:// locations (e.g. http://127.0.0.1:4566). */
+  readonly endpoint?: string;
+  readonly concurrency?: number;
+  readonly formats?: readonly OutputFormat[];
+  readonly schemaLocation?: string;
+  readonly runId?: string;
+  readonly onProgress?: (progress: Progress) => void;
+  /** Test hook: an error to throw instead of invoking the handler of a task state for an item. */
+  readonly fault?: (state: string, payload: unknown, attempt: number) => Error | undefined;
+  /** Retry pause in ms instead of the definition's (for tests). @default the definition's */
+  readonly retryIntervalMs?: number;
+  readonly invocations?: Invocation[];
+}
+
+/** What a local run (or redrive) ends with. */
+export interface LocalRunResult {
+  readonly runId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly items: ReduceResult['items'];
+  readonly rejectedRows: number;
+  readonly reportPath: string;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+const INPUT_BUCKET = 'csv2lake-input';
+const OUTPUT_BUCKET = 'csv2lake-output';
+
+/** Run state kept under the output, so that a run can be inspected and redriven later. */
+interface RunRecord {
+  runId: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  input: Location;
+  output: Location;
+  formats: OutputFormat[];
+  schemaLocation?: string;
+  concurrency: number;
+  failedState?: string;
+  failedInput?: unknown;
+  error?: { name: string; message: string };
+}
+
+interface ChildRecord {
+  name: string;
+  input: unknown;
+  status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+class RouterStore {
+  constructor(private readonly stores: Record<string, ObjectStore>) {}
+  of(bucket: string): ObjectStore {
+    const store = this.stores[bucket];
+    if (!store) throw new Error(`local runner: no store for bucket ${bucket}`);
+    return store;
+  }
+  asStore(): ObjectStore {
+    return {
+      head: (b, k) => this.of(b).head(b, k),
+      get: (b, k) => this.of(b).get(b, k),
+      list: (b, p, o) => this.of(b).list(b, p, o),
+      put: (b, k, body, o) => this.of(b).put(b, k, body, o),
+      createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),
+      delete: (b, k) => this.of(b).delete(b, k),
+    };
+  }
+}
+
+function bucketOf(location: Location, local: string): string {
+  return location.kind === 's3' ? location.bucket : local;
+}
+
+function storesFor(record: Pick<RunRecord, 'input' | 'output'>, endpoint: string | undefined): ObjectStore {
+  const stores: Record<string, ObjectStore> = {};
+  let s3: S3ObjectStore | undefined;
+  const s3Store = () =>
+    (s3 ??= new S3ObjectStore(
+      createS3Client({
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
+          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+          : {}),
+      }),
+    ));
+  for (const [location, local] of [
+    [record.input, INPUT_BUCKET],
+    [record.output, OUTPUT_BUCKET],
+  ] as const) {
+    if (location.kind === 'dir') stores[local] = new FsObjectStore({ [local]: location.path });
+    else stores[location.bucket] = s3Store();
+  }
+  return new RouterStore(stores).asStore();
+}
+
+function failure(error: unknown): { name: string; message: string } {
+  const e = error as Error & { cause?: unknown };
+  const inner = e?.name === 'ExecutionError' && e.cause instanceof Error ? e.cause : e;
+  return { name: inner?.name ?? 'Error', message: inner?.message ?? String(error) };
+}
+
+/**
+ * Runs the csv2lake state machine locally: the definition `cdk synth` produces from the construct, on
+ * aws-local-stepfunctions, with each Distributed Map emulated (listing with pagination, ItemSelector,
+ * MaxConcurrency, tolerated failures, result files laid out as the service lays them) and each Lambda task
+ * dispatched to the same handler modules the Lambdas bundle.
+ */
+export class LocalRunner {
+  private readonly store: ObjectStore;
+  private readonly record: RunRecord;
+  private readonly progress: Progress = {
+    total: 0,
+    done: 0,
+    failed: 0,
+    rows: 0,
+    bytes: 0,
+    startedAt: Date.now(),
+  };
+  private lastReduce: ReduceResult | undefined;
+  private redriving = false;
+
+  private constructor(
+    record: RunRecord,
+    private readonly options: Omit<LocalRunOptions, 'input' | 'output'>,
+  ) {
+    this.record = record;
+    this.store = storesFor(record, options.endpoint);
+  }
+
+  /** Starts a new run. */
+  static async run(options: LocalRunOptions): Promise<LocalRunResult> {
+    const runId =
+      options.runId ??
+      `run-${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 6)}`;
+    const runner = new LocalRunner(
+      {
+        runId,
+        status: 'RUNNING',
+        input: options.input,
+        output: options.output,
+        formats: [...(options.formats ?? PIPELINE_DEFAULTS.formats)],
+        ...(options.schemaLocation ? { schemaLocation: options.schemaLocation } : {}),
+        concurrency: options.concurrency ?? 4,
+      },
+      options,
+    );
+    return runner.execute(undefined);
+  }
+
+  /** Redrives a failed run: resumes at the state that failed; maps re-run only unsuccessful children. */
+  static async redrive(
+    runId: string,
+    output: Location,
+    options: Omit<LocalRunOptions, 'input' | 'output'> = {},
+  ): Promise<LocalRunResult> {
+    const probe = storesFor({ input: output, output }, options.endpoint);
+    const text = await readText(
+      probe,
+      bucketOf(output, OUTPUT_BUCKET),
+      `_runs/${runId}/local/run.json`,
+    ).catch(() => undefined);
+    if (!text)
+      throw new Error(
+        `no local run ${runId} under ${describe(output)} (looked for _runs/${runId}/local/run.json)`,
+      );
+    const record = JSON.parse(text) as RunRecord;
+    if (record.status !== 'FAILED' || !record.failedState) {
+      const why = record.status === 'FAILED' ? 'FAILED before any task ran (invalid input?)' : record.status;
+      throw new Error(`run ${runId} is ${why}: nothing to redrive`);
+    }
+    const runner = new LocalRunner(record, options);
+    runner.redriving = true;
+    return runner.execute(record.failedState);
+  }
+
+  private get outputBucket(): string {
+    return bucketOf(this.record.output, OUTPUT_BUCKET);
+  }
+
+  private recordKey(name: string): string {
+    return `_runs/${this.record.runId}/local/${name}.json`;
+  }
+
+  private async saveRecord(): Promise<void> {
+    await this.store.put(this.outputBucket, this.recordKey('run'), JSON.stringify(this.record, null, 1));
+  }
+
+  private async execute(startAt: string | undefined): Promise<LocalRunResult> {
+    const { record } = this;
+    const inputBucket = bucketOf(record.input, INPUT_BUCKET);
+    const definition = synthesizedDefinition({
+      inputBucket,
+      outputBucket: this.outputBucket,
+      inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
+      formats: record.formats,
+      maxConcurrency: record.concurrency,
+      ...(record.output.kind === 's3' && record.output.prefix
+        ? {
+            outputPrefixes: {
+              parquet: `${record.output.prefix.replace(/\/?$/, '/')}parquet/`,
+              avro: `${record.output.prefix.replace(/\/?$/, '/')}avro/`,
+            },
+          }
+        : {}),
+    });
+    const { machine, maps } = localize(definition);
+    const tasks = lambdaStates(definition);
+    const handlers = this.lambdaHandlers(tasks);
+    const mapHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, map] of Object.entries(maps))
+      mapHandlers[name] = (input) => this.runMap(name, map, input, handlers);
+    let failedState: string | undefined;
+    let failedInput: unknown;
+    const topLevel: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const name of Object.keys(machine.States)) {
+      const handler = mapHandlers[name] ?? handlers[name];
+      if (!handler) continue;
+      topLevel[name] = async (input) => {
+        try {
+          return await handler(input);
+        } catch (error) {
+          failedState = name;
+          failedInput = input;
+          throw error;
+        }
+      };
+    }
+    const start = startAt ?? machine.StartAt;
+    // A redrive starts at the failed state; the states before it are then unreachable, which the validator
+    // refuses: the definition itself was validated when the run started.
+    const runnable = new StateMachine({ ...machine, StartAt: start } as never, {
+      validationOptions: startAt ? { noValidate: true } : { checkArn: false, checkPaths: false },
+    });
+    const input = startAt ? record.failedInput : {};
+    record.status = 'RUNNING';
+    await this.saveRecord();
+    let error: { name: string; message: string } | undefined;
+    try {
+      const execution = runnable.run(input as never, {
+        overrides: { taskResourceLocalHandlers: topLevel as never, ...this.retryOverrides(machine) },
+        context: {
+          Execution: { Name: record.runId, Input: input, StartTime: new Date().toISOString() },
+        } as never,
+      });
+      await execution.result;
+      record.status = 'SUCCEEDED';
+      delete record.failedState;
+      delete record.failedInput;
+      delete record.error;
+    } catch (e) {
+      error = failure(e);
+      record.status = 'FAILED';
+      record.error = error;
+      if (failedState) {
+        record.failedState = failedState;
+        record.failedInput = failedInput;
+      }
+    }
+    await this.saveRecord();
+    // A run that did not succeed still gets its report, as the execution-status rule does on AWS.
+    let summary = this.lastReduce;
+    if (record.status === 'FAILED' || !summary) {
+      summary = await createReduceHandler({ store: this.store, env: reducerEnv(this.runContext()) })({
+        detail: { name: record.runId, status: record.status, input: '{}' },
+        mapResults: await this.mapResultLocations(Object.keys(maps)),
+      } as ReduceEvent);
+    }
+    return {
+      runId: record.runId,
+      status: record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+      items: summary.items,
+      rejectedRows: summary.rejectedRows,
+      reportPath: this.reportPath(),
+      ...(error ? { error } : {}),
+    };
+  }
+
+  private reportPath(): string {
+    const out = this.record.output;
+    return out.kind === 'dir'
+      ? join(out.path, '_runs', this.record.runId, 'report.json')
+      : `s3://${out.bucket}/_runs/${this.record.runId}/report.json`;
+  }
+
+  private runContext() {
+    const { record } = this;
+    return {
+      inputBucket: bucketOf(record.input, INPUT_BUCKET),
+      inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
+      outputBucket: this.outputBucket,
+      outputPrefixes: PIPELINE_DEFAULTS.outputPrefixes,
+    };
+  }
+
+  private async mapResultLocations(names: string[]) {
+    const locations: MapResultLocation[] = [];
+    for (const name of names) {
+      const text = await readText(this.store, this.outputBucket, this.recordKey(`map-${name}`)).catch(
+        () => undefined,
+      );
+      if (text) locations.push((JSON.parse(text) as { location: MapResultLocation }).location);
+    }
+    return locations;
+  }
+
+  private retryOverrides(machine: Record<string, any>) {
+    const ms = this.options.retryIntervalMs;
+    if (ms === undefined) return {};
+    const overrides: Record<string, number> = {};
+    for (const name of Object.keys(machine.States)) overrides[name] = ms;
+    return { retryIntervalOverrides: overrides };
+  }
+
+  /** Local handlers of the Lambda task states: the same handler modules, the Lambda payload wrapper. */
+  private lambdaHandlers(
+    tasks: Record<string, string>,
+  ): Record<string, (input: unknown) => Promise<unknown>> {
+    const env: NodeJS.ProcessEnv = {
+      ...(this.record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: this.record.schemaLocation } : {}),
+      CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
+    };
+    const functions: Record<string, (payload: any) => Promise<unknown>> = {
+      [LOCAL_FUNCTIONS.parquet]: createConverterHandler('parquet', { store: this.store, env }) as never,
+      [LOCAL_FUNCTIONS.avro]: createConverterHandler('avro', { store: this.store, env }) as never,
+      [LOCAL_FUNCTIONS.reduce]: async (payload: ReduceEvent) => {
+        const result = await createReduceHandler({ store: this.store, env: reducerEnv(this.runContext()) })(
+          payload,
+        );
+        this.lastReduce = result;
+        return result;
+      },
+    };
+    const attempts = new Map<string, number>();
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [state, fn] of Object.entries(tasks)) {
+      const call = functions[fn];
+      if (!call) throw new Error(`local runner: state ${state} calls ${fn}, which has no local handler`);
+      handlers[state] = async (input) => {
+        const { Payload } = input as { Payload: { key?: string } };
+        const id = `${state}:${Payload?.key ?? ''}`;
+        const attempt = (attempts.get(id) ?? 0) + 1;
+        attempts.set(id, attempt);
+        const log = (outcome: string) =>
+          this.options.invocations?.push({
+            state,
+            ...(Payload?.key ? { key: Payload.key } : {}),
+            at: Date.now(),
+            outcome,
+          });
+        try {
+          const injected = this.options.fault?.(state, Payload, attempt);
+          if (injected) throw injected;
+          const result = await call(Payload);
+          log('ok');
+          const r = result as { rows?: number; bytesIn?: number };
+          // Rows of the first format only: every format converts the same rows.
+          if (r && typeof r.rows === 'number' && fn === LOCAL_FUNCTIONS[this.record.formats[0]!])
+            this.progress.rows += r.rows;
+          return { StatusCode: 200, Payload: result };
+        } catch (error) {
+          log((error as Error).name);
+          throw error;
+        }
+      };
+    }
+    return handlers;
+  }
+
+  /** The Distributed Map emulation. */
+  private async runMap(
+    name: string,
+    map: Record<string, any>,
+    input: unknown,
+    handlers: Record<string, (input: unknown) => Promise<unknown>>,
+  ): Promise<unknown> {
+    const context = { Execution: { Name: this.record.runId } };
+
+    const items = await this.readItems(map.ItemReader, input, context);
+    const { ProcessorConfig: _config, ...processor } = map.ItemProcessor;
+    const child = new StateMachine(processor as never, {
+      validationOptions: { checkArn: false, checkPaths: false },
+    });
+    const prior = new Map<string, ChildRecord>();
+    if (this.redriving) {
+      const text = await readText(this.store, this.outputBucket, this.recordKey(`map-${name}`)).catch(
+        () => undefined,
+      );
+      if (text)
+        for (const c of (JSON.parse(text) as { children: ChildRecord[] }).children) prior.set(c.name, c);
+    }
+    const children: ChildRecord[] = items.map((value, index) => {
+      const childInput = map.ItemSelector
+        ? evaluateTemplate(map.ItemSelector, input, {
+            ...context,
+            Map: { Item: { Value: value, Index: index } },
+          })
+        : value;
+      const childName = createHash('sha1')
+        .update(`${name}:${JSON.stringify(childInput)}`)
+        .digest('hex')
+        .slice(0, 32);
+      const before = prior.get(childName);
+      return before?.status === 'SUCCEEDED'
+        ? before
+        : { name: childName, input: childInput, status: 'PENDING' };
+    });
+    this.progress.total += children.filter((c) => c.status !== 'SUCCEEDED').length;
+    const tolerated =
+      map.ToleratedFailureCount !== undefined
+        ? map.ToleratedFailureCount
+        : Math.floor(((map.ToleratedFailurePercentage ?? 0) / 100) * children.length);
+    let failed = 0;
+    let next = 0;
+    let stop = false;
+    const limit = Math.max(1, Math.min(map.MaxConcurrency || children.length, this.record.concurrency));
+    const overrides = {
+      taskResourceLocalHandlers: handlers as never,
+      ...this.retryOverrides({ States: Object.fromEntries(Object.keys(handlers).map((k) => [k, {}])) }),
+    };
+    const worker = async () => {
+      while (!stop && next < children.length) {
+        const c = children[next++]!;
+        if (c.status === 'SUCCEEDED') continue;
+        try {
+          const execution = child.run(c.input as never, {
+            overrides,
+            context: { Execution: { Name: c.name, Input: c.input } } as never,
+          });
+          c.output = await execution.result;
+          c.status = 'SUCCEEDED';
+          delete c.error;
+          delete c.cause;
+        } catch (error) {
+          const f = failure(error);
+          c.status = 'FAILED';
+          c.error = f.name;
+          c.cause = JSON.stringify({ errorType: f.name, errorMessage: f.message });
+          failed++;
+          this.progress.failed++;
+          if (failed > tolerated) stop = true;
+        }
+        this.progress.done++;
+        this.options.onProgress?.(this.progress);
+      }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    const location = await this.writeResults(name, map, children);
+    await this.store.put(
+      this.outputBucket,
+      this.recordKey(`map-${name}`),
+      JSON.stringify({ location, children }),
+    );
+    if (failed > tolerated) {
+      const error = new Error(
+        `The specified tolerated failure threshold was exceeded (${failed} of ${children.length} items failed)`,
+      );
+      error.name = 'States.ExceedToleratedFailureThreshold';
+      throw error;
+    }
+    return location;
+  }
+
+  private async readItems(reader: Record<string, any>, input: unknown, context: unknown): Promise<unknown[]> {
+    const params = evaluateTemplate(reader.Parameters, input, context) as {
+      Bucket: string;
+      Prefix?: string;
+      Key?: string;
+    };
+    if (reader.Resource === 'arn:aws:states:::s3:listObjectsV2') {
+      const items: unknown[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.store.list(params.Bucket, params.Prefix ?? '', token ? { token } : {});
+        for (const o of page.objects) {
+          items.push({
+            Key: o.key,
+            Etag: o.etag,
+            Size: o.size,
+            LastModified: o.lastModified?.toISOString(),
+            StorageClass: 'STANDARD',
+          });
+        }
+        token = page.nextToken;
+      } while (token);
+      return items;
+    }
+    if (reader.Resource === 'arn:aws:states:::s3:getObject' && reader.ReaderConfig?.InputType === 'JSON') {
+      const items = JSON.parse(await readText(this.store, params.Bucket, params.Key!)) as unknown;
+      if (!Array.isArray(items))
+        throw Object.assign(new Error(`${params.Key} is not a JSON array`), {
+          name: 'States.ItemReaderFailed',
+        });
+      return items;
+    }
+    throw new Error(`local runner: unsupported ItemReader ${reader.Resource}`);
+  }
+
+  /** Result files as the service writes them: manifest.json and SUCCEEDED_0/FAILED_0/PENDING_0.json. */
+  private async writeResults(name: string, map: Record<string, any>, children: ChildRecord[]) {
+    const writer = map.ResultWriter?.Parameters as { Bucket: string; Prefix: string } | undefined;
+    const mapRunId = `${this.record.runId}-${name}`;
+    const mapRunArn = `arn:aws:states:local:000000000000:mapRun:csv2lake/${this.record.runId}:${name}`;
+    if (!writer) return { MapRunArn: mapRunArn };
+    const base = `${writer.Prefix.replace(/\/$/, '')}/${mapRunId}`;
+    const files: Record<string, { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+    for (const status of ['SUCCEEDED', 'FAILED', 'PENDING'] as const) {
+      const entries = children
+        .filter((c) => c.status === status)
+        .map((c) => ({
+          ExecutionArn: `arn:aws:states:local:000000000000:execution:csv2lake/${mapRunId}:${c.name}`,
+          Name: c.name,
+          Input: JSON.stringify(c.input),
+          InputDetails: { Included: true },
+          Status: status,
+          ...(c.output !== undefined
+            ? { Output: JSON.stringify(c.output), OutputDetails: { Included: true } }
+            : {}),
+          ...(c.error ? { Error: c.error, Cause: c.cause } : {}),
+        }));
+      const key = `${base}/${status}_0.json`;
+      const body = JSON.stringify(entries);
+      await this.store.put(writer.Bucket, key, body, { contentType: 'application/json' });
+      files[status]!.push({ Key: key, Size: Buffer.byteLength(body) });
+    }
+    const manifestKey = `${base}/manifest.json`;
+    await this.store.put(
+      writer.Bucket,
+      manifestKey,
+      JSON.stringify({ DestinationBucket: writer.Bucket, MapRunArn: mapRunArn, ResultFiles: files }),
+    );
+    return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket: writer.Bucket, Key: manifestKey } };
+  }
+}
+
+function reducerEnv(run: object): NodeJS.ProcessEnv {
+  return { CSV2LAKE_DEFAULT_RUN: JSON.stringify(run) };
+}
+
+async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const p of await store.get(bucket, key)) parts.push(p);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** A location as a user wrote it. */
+export function describe(location: Location): string {
+  return location.kind === 'dir' ? location.path : `s3://${location.bucket}/${location.prefix}`;
+}
+
+export type { ConvertItem };

@@ -1,0 +1,241 @@
+/*
+ * The whole workflow through the local runner: the synthesized definition on aws-local-stepfunctions,
+ * over a folder and over a real S3 protocol server (fauxqs) on loopback; outputs read back by DuckDB and
+ * avsc; faults, tolerance, redrive and skip-unchanged.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { App } from 'aws-cdk-lib';
+import { S3TransientError } from '../../lambdas/shared/errors';
+import { LOCAL_FUNCTIONS, localize, synthesizedDefinition } from '../../lib/local/local-definition';
+import { type Invocation, LocalRunner } from '../../lib/local/runner';
+import { PipelineStack } from '../../lib/pipeline-stack';
+import { substitute } from '../../lib/workflow/definition';
+import { readAvro, readParquetWithDuckDB } from '../support/readers';
+import { startS3Server, type S3Server } from '../support/s3-server';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+function folder(files: Record<string, string>): { input: string; output: string } {
+  const root = mkdtempSync(join(tmpdir(), 'runner-'));
+  for (const [key, text] of Object.entries(files)) {
+    mkdirSync(join(root, 'in', key, '..'), { recursive: true });
+    writeFileSync(join(root, 'in', key), text);
+  }
+  return { input: join(root, 'in'), output: join(root, 'out') };
+}
+
+const FILES = {
+  'orders/a.csv': 'id,amount\n1,2.5\n2,3.5\n',
+  'orders/b.csv.gz': '', // replaced below by gzip bytes
+  'crm/contacts.tsv': 'id\tname\n1\tAda\n2\n3\tGrace\n',
+  'folder/': '',
+  'notes.md': '# not a CSV',
+};
+
+function files(): Record<string, string> {
+  const { ['folder/']: _marker, ...rest } = FILES;
+  return { ...rest, 'orders/b.csv.gz': 'id,amount\n3,4.5\n' };
+}
+
+test('the runner executes the definition synthesized from the construct, with only the Distributed Maps replaced', () => {
+  const settings = {
+    inputBucket: 'in-bucket',
+    outputBucket: 'out-bucket',
+    inputPrefix: '',
+    formats: ['parquet', 'avro'] as const,
+    maxConcurrency: 4,
+  };
+  const local = synthesizedDefinition(settings);
+  // The same definition, taken independently from the synthesized template of the deployable stack.
+  const app = new App({
+    context: {
+      '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
+      'aws:cdk:bundling-stacks': [],
+    },
+  });
+  const stack = new PipelineStack(app, 'Parity', {
+    inputBucketName: 'in-bucket',
+    outputBucketName: 'out-bucket',
+    inputPrefix: '',
+    maxConcurrency: 4,
+    schedule: { enabled: false },
+  });
+  const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, any> };
+  const machine = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+  )!;
+  const deployed: any = substitute(JSON.parse(machine.Properties.DefinitionString), {
+    ParquetFunctionArn: LOCAL_FUNCTIONS.parquet,
+    AvroFunctionArn: LOCAL_FUNCTIONS.avro,
+    ReduceFunctionArn: LOCAL_FUNCTIONS.reduce,
+    InputBucket: 'in-bucket',
+    OutputBucket: 'out-bucket',
+  });
+  expect(local).toEqual(deployed);
+  const { machine: runnable, maps } = localize(local);
+  expect(Object.keys(runnable.States)).toEqual(Object.keys(deployed.States));
+  expect(Object.keys(maps)).toEqual(['ConvertFiles', 'RetryFailed']);
+  expect(maps.ConvertFiles).toEqual(deployed.States.ConvertFiles);
+  for (const [name, state] of Object.entries<any>(deployed.States)) {
+    if (!(name in maps)) expect([name, runnable.States[name]]).toEqual([name, state]);
+  }
+  expect(() => localize({ ...local, QueryLanguage: 'JSONata' })).toThrow(/JSONata/);
+});
+
+describe('over a folder', () => {
+  jest.setTimeout(120_000);
+
+  test('converts every CSV, accounts for every key once, and a second run skips every file without reading it', async () => {
+    const dir = folder(files());
+    writeFileSync(join(dir.input, 'orders/b.csv.gz'), gzipSync('id,amount\n3,4.5\n'));
+    const invocations: Invocation[] = [];
+    const result = await LocalRunner.run({
+      input: { kind: 'dir', path: dir.input },
+      output: { kind: 'dir', path: dir.output },
+      invocations,
+    });
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      items: { total: 4, converted: 3, skipped: 0, failed: 0 },
+      rejectedRows: 1,
+    });
+    const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
+    const keys = [...report.files.map((f: { key: string }) => f.key), ...report.ignoredKeys].sort();
+    expect(keys).toEqual(['crm/contacts.tsv', 'notes.md', 'orders/a.csv', 'orders/b.csv.gz']);
+    expect(new Set(keys).size).toBe(keys.length);
+
+    const parquet = await readParquetWithDuckDB(join(dir.output, 'parquet/orders/b.parquet'));
+    expect(parquet.rows).toEqual([[3, 4.5]]);
+    const avro = await readAvro(join(dir.output, 'avro/crm/contacts.avro'));
+    expect(avro.rows).toEqual([
+      { id: 1, name: 'Ada' },
+      { id: 3, name: 'Grace' },
+    ]);
+    expect(readFileSync(join(dir.output, 'parquet/crm/contacts.rejects.csv'), 'utf8')).toContain(
+      '3,"expected 2 fields, found 1",2',
+    );
+    const before = statSync(join(dir.output, 'parquet/orders/a.parquet')).mtimeMs;
+
+    const again = await LocalRunner.run({
+      input: { kind: 'dir', path: dir.input },
+      output: { kind: 'dir', path: dir.output },
+    });
+    expect(again).toMatchObject({
+      status: 'SUCCEEDED',
+      items: { total: 4, converted: 0, skipped: 3, failed: 0 },
+    });
+    expect(statSync(join(dir.output, 'parquet/orders/a.parquet')).mtimeMs).toBe(before);
+  });
+
+  test('a transient error is retried and succeeds; a data error fails only its file; the run fails; redrive re-runs only that file', async () => {
+    const dir = folder({ 'a.csv': 'x\n1\n', 'b.csv': 'x\n2\n', 'bad.csv': '' });
+    const invocations: Invocation[] = [];
+    const result = await LocalRunner.run({
+      input: { kind: 'dir', path: dir.input },
+      output: { kind: 'dir', path: dir.output },
+      invocations,
+      retryIntervalMs: 1,
+      // The first attempt of a.csv's Parquet conversion meets an S3 throttling error.
+      fault: (state, payload, attempt) =>
+        state === 'ConvertParquet' && (payload as { key: string }).key === 'a.csv' && attempt === 1
+          ? new S3TransientError('SlowDown: Please reduce your request rate')
+          : undefined,
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('States.ExceedToleratedFailureThreshold');
+    expect(result.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 1 });
+    const aParquet = invocations
+      .filter((i) => i.key === 'a.csv' && i.state === 'ConvertParquet')
+      .map((i) => i.outcome);
+    expect(aParquet).toEqual(['S3TransientError', 'ok']);
+    // The data error is not retried within a map: one attempt in ConvertFiles, one in RetryFailed.
+    expect(
+      invocations
+        .filter((i) => i.key === 'bad.csv' && i.state.endsWith('ConvertParquet'))
+        .map((i) => [i.state, i.outcome]),
+    ).toEqual([
+      ['ConvertParquet', 'EmptyInputError'],
+      ['RetryConvertParquet', 'EmptyInputError'],
+    ]);
+    const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
+    expect(report.failures).toEqual([
+      {
+        key: 'bad.csv',
+        errors: expect.arrayContaining([expect.objectContaining({ type: 'EmptyInputError' })]),
+      },
+    ]);
+
+    // Fix the file and redrive: only bad.csv runs again, then the reducer.
+    writeFileSync(join(dir.input, 'bad.csv'), 'x\n3\n');
+    const before = statSync(join(dir.output, 'parquet/b.parquet')).mtimeMs;
+    const redriveLog: Invocation[] = [];
+    const redriven = await LocalRunner.redrive(
+      result.runId,
+      { kind: 'dir', path: dir.output },
+      { invocations: redriveLog, retryIntervalMs: 1 },
+    );
+    expect(redriven).toMatchObject({
+      runId: result.runId,
+      status: 'SUCCEEDED',
+      items: { total: 3, converted: 3, failed: 0 },
+    });
+    expect([...new Set(redriveLog.filter((i) => i.key).map((i) => i.key))]).toEqual(['bad.csv']);
+    expect(redriveLog.map((i) => i.state)).toContain('ReduceAfterRetry');
+    expect(statSync(join(dir.output, 'parquet/b.parquet')).mtimeMs).toBe(before);
+    await expect(LocalRunner.redrive(result.runId, { kind: 'dir', path: dir.output })).rejects.toThrow(
+      /SUCCEEDED: nothing to redrive/,
+    );
+  });
+});
+
+describe('over a real S3 protocol server (fauxqs)', () => {
+  let server: S3Server;
+  jest.setTimeout(120_000);
+  beforeAll(async () => {
+    server = await startS3Server();
+    await server.createBucket('landing');
+    await server.createBucket('lake');
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  });
+  afterAll(() => server?.stop());
+
+  test('lists with pagination, converts with multipart uploads, and writes the report in the bucket', async () => {
+    const s3 = server.client();
+    const keys: string[] = [];
+    for (let i = 0; i < 1005; i++) {
+      const key = `exports/part-${String(i).padStart(4, '0')}.csv`;
+      keys.push(key);
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'landing', Key: key, Body: `n,label\n${i},"row ${i}"\n` }),
+      );
+    }
+    await s3.send(new PutObjectCommand({ Bucket: 'landing', Key: 'elsewhere/x.csv', Body: 'n\n1\n' }));
+    const result = await LocalRunner.run({
+      input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
+      output: { kind: 's3', bucket: 'lake', prefix: '' },
+      endpoint: server.endpoint,
+      formats: ['parquet'],
+      concurrency: 8,
+    });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', items: { total: 1005, converted: 1005, failed: 0 } });
+    expect(result.reportPath).toBe(`s3://lake/_runs/${result.runId}/report.json`);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'parquet/part-000' }));
+    expect(listed.KeyCount).toBe(10);
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'parquet/part-0042.parquet' }));
+    const path = join(mkdtempSync(join(tmpdir(), 'fx-')), 'p.parquet');
+    writeFileSync(path, Buffer.from(await object.Body!.transformToByteArray()));
+    expect((await readParquetWithDuckDB(path)).rows).toEqual([[42, 'row 42']]);
+    const report = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `_runs/${result.runId}/report.json` }))
+      ).Body!.transformToString(),
+    );
+    expect(report.files.map((f: { key: string }) => f.key)).toEqual(keys);
+  });
+});
