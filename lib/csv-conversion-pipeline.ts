@@ -116,6 +116,9 @@ export class CsvConversionPipeline extends Construct {
       return new NodejsFunction(this, name, {
         entry: join(HANDLERS, entry),
         handler: 'handler',
+        // Explicit, so that synthesis works from any working directory (the local runner is run from anywhere).
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture,
         memorySize,

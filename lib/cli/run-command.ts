@@ -46,7 +46,7 @@ function summaryTable(r: {
 }
 
 const RUN_USAGE = `Usage: csv2lake run --input <dir | s3://bucket/prefix> --output <dir | s3://bucket/prefix>
-                    [--endpoint URL] [--concurrency N] [--format parquet|avro|both] [--schema s3://bucket/key] [--json]
+                    [--endpoint URL] [--concurrency N (default 16)] [--format parquet|avro|both] [--schema s3://bucket/key] [--json]
 
 Runs the csv2lake state machine locally — the definition \`cdk synth\` produces — over a folder or an
 S3-compatible endpoint: lists the input, converts every CSV to Parquet and Avro, writes the run report under

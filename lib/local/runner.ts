@@ -1,13 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- ASL documents and templates are untyped JSON */
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
-import { FsObjectStore } from '../../lambdas/io/fs-object-store';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '../../lambdas/io/object-store';
-import { createS3Client, S3ObjectStore } from '../../lambdas/io/s3-object-store';
 import type {
   ConvertItem,
   MapResultLocation,
@@ -16,16 +17,10 @@ import type {
 } from '../../lambdas/shared/payloads';
 import { PIPELINE_DEFAULTS } from '../csv-conversion-pipeline';
 import { evaluateTemplate } from './json-path';
+import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
+
+export { parseLocation, type Location } from './stores';
 import { lambdaStates, LOCAL_FUNCTIONS, localize, synthesizedDefinition } from './local-definition';
-
-/** A folder, or a bucket and prefix on an S3-compatible endpoint. */
-export type Location = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
-
-/** Parses `<dir>` or `s3://bucket/prefix`. */
-export function parseLocation(text: string): Location {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
-  return m ? { kind: 's3', bucket: m[1]!, prefix: m[2]! } : { kind: 'dir', path: resolve(text) };
-}
 
 /** Progress of a run, for the progress bar. */
 export interface Progress {
@@ -73,9 +68,6 @@ export interface LocalRunResult {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
-const INPUT_BUCKET = 'csv2lake-input';
-const OUTPUT_BUCKET = 'csv2lake-output';
-
 /** Run state kept under the output, so that a run can be inspected and redriven later. */
 interface RunRecord {
   runId: string;
@@ -97,52 +89,6 @@ interface ChildRecord {
   output?: unknown;
   error?: string;
   cause?: string;
-}
-
-class RouterStore {
-  constructor(private readonly stores: Record<string, ObjectStore>) {}
-  of(bucket: string): ObjectStore {
-    const store = this.stores[bucket];
-    if (!store) throw new Error(`local runner: no store for bucket ${bucket}`);
-    return store;
-  }
-  asStore(): ObjectStore {
-    return {
-      head: (b, k) => this.of(b).head(b, k),
-      get: (b, k) => this.of(b).get(b, k),
-      list: (b, p, o) => this.of(b).list(b, p, o),
-      put: (b, k, body, o) => this.of(b).put(b, k, body, o),
-      createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),
-      delete: (b, k) => this.of(b).delete(b, k),
-    };
-  }
-}
-
-function bucketOf(location: Location, local: string): string {
-  return location.kind === 's3' ? location.bucket : local;
-}
-
-function storesFor(record: Pick<RunRecord, 'input' | 'output'>, endpoint: string | undefined): ObjectStore {
-  const stores: Record<string, ObjectStore> = {};
-  let s3: S3ObjectStore | undefined;
-  const s3Store = () =>
-    (s3 ??= new S3ObjectStore(
-      createS3Client({
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
-          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : {}),
-      }),
-    ));
-  for (const [location, local] of [
-    [record.input, INPUT_BUCKET],
-    [record.output, OUTPUT_BUCKET],
-  ] as const) {
-    if (location.kind === 'dir') stores[local] = new FsObjectStore({ [local]: location.path });
-    else stores[location.bucket] = s3Store();
-  }
-  return new RouterStore(stores).asStore();
 }
 
 function failure(error: unknown): { name: string; message: string } {
@@ -169,6 +115,7 @@ export class LocalRunner {
     startedAt: Date.now(),
   };
   private lastReduce: ReduceResult | undefined;
+  private readonly pools: ConverterPool[] = [];
   private redriving = false;
 
   private constructor(
@@ -195,7 +142,7 @@ export class LocalRunner {
         output: options.output,
         formats: [...(options.formats ?? PIPELINE_DEFAULTS.formats)],
         ...(options.schemaLocation ? { schemaLocation: options.schemaLocation } : {}),
-        concurrency: options.concurrency ?? 4,
+        concurrency: options.concurrency ?? 16,
       },
       options,
     );
@@ -311,6 +258,7 @@ export class LocalRunner {
         record.failedInput = failedInput;
       }
     }
+    await Promise.all(this.pools.map((p) => p.stop()));
     await this.saveRecord();
     // A run that did not succeed still gets its report, as the execution-status rule does on AWS.
     let summary = this.lastReduce;
@@ -374,9 +322,15 @@ export class LocalRunner {
       ...(this.record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: this.record.schemaLocation } : {}),
       CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
     };
+    const pool = ConverterPool.start(this.record, this.options.endpoint, env);
+    if (pool) this.pools.push(pool);
+    const converter = (format: OutputFormat) =>
+      pool
+        ? (payload: unknown) => pool.run(format, payload)
+        : (createConverterHandler(format, { store: this.store, env }) as never);
     const functions: Record<string, (payload: any) => Promise<unknown>> = {
-      [LOCAL_FUNCTIONS.parquet]: createConverterHandler('parquet', { store: this.store, env }) as never,
-      [LOCAL_FUNCTIONS.avro]: createConverterHandler('avro', { store: this.store, env }) as never,
+      [LOCAL_FUNCTIONS.parquet]: converter('parquet'),
+      [LOCAL_FUNCTIONS.avro]: converter('avro'),
       [LOCAL_FUNCTIONS.reduce]: async (payload: ReduceEvent) => {
         const result = await createReduceHandler({ store: this.store, env: reducerEnv(this.runContext()) })(
           payload,
@@ -432,9 +386,10 @@ export class LocalRunner {
 
     const items = await this.readItems(map.ItemReader, input, context);
     const { ProcessorConfig: _config, ...processor } = map.ItemProcessor;
-    const child = new StateMachine(processor as never, {
-      validationOptions: { checkArn: false, checkPaths: false },
-    });
+    // Validated once here; the child machine then skips validation, which its Parallel state would
+    // otherwise repeat for every branch of every child execution (most of the per-file overhead).
+    new StateMachine(processor as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    const child = new StateMachine(processor as never, { validationOptions: { noValidate: true } });
     const prior = new Map<string, ChildRecord>();
     if (this.redriving) {
       const text = await readText(this.store, this.outputBucket, this.recordKey(`map-${name}`)).catch(
@@ -603,3 +558,64 @@ export function describe(location: Location): string {
 }
 
 export type { ConvertItem };
+
+/**
+ * Converter threads: conversions are CPU-bound, so the runner spreads them over worker threads (one per
+ * core, at most the run's concurrency) running the same handler module. Available when the runner runs
+ * from the bundle (`npm run build` puts convert-worker.cjs beside it); otherwise conversions run in-process.
+ */
+class ConverterPool {
+  /** Conversions a thread interleaves: they wait on the file system or S3 much of the time. */
+  private static readonly PER_THREAD = 4;
+  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  static start(
+    record: { input: Location; output: Location; concurrency: number },
+    endpoint: string | undefined,
+    env: NodeJS.ProcessEnv,
+  ): ConverterPool | undefined {
+    const script = join(__dirname, 'convert-worker.cjs');
+    if (!existsSync(script)) return undefined;
+    const size = Math.max(1, Math.min(Math.ceil(record.concurrency / 2), availableParallelism()));
+    return new ConverterPool(script, size, { input: record.input, output: record.output, endpoint, env });
+  }
+
+  private constructor(script: string, size: number, data: unknown) {
+    for (let i = 0; i < size; i++) {
+      const slot = { worker: new Worker(script, { workerData: data }), busy: 0 };
+      slot.worker.on(
+        'message',
+        (m: { id: number; result?: unknown; error?: { name: string; message: string } }) => {
+          const p = this.pending.get(m.id)!;
+          this.pending.delete(m.id);
+          slot.busy--;
+          this.waiting.shift()?.();
+          if (m.error) p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+          else p.resolve(m.result);
+        },
+      );
+      slot.worker.unref();
+      this.workers.push(slot);
+    }
+  }
+
+  async run(format: OutputFormat, payload: unknown): Promise<unknown> {
+    const least = () => this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    while (least().busy >= ConverterPool.PER_THREAD)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const slot = least();
+    slot.busy++;
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, format, payload });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

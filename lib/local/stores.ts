@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+import { FsObjectStore } from '../../lambdas/io/fs-object-store';
+import type { ObjectStore } from '../../lambdas/io/object-store';
+import { createS3Client, S3ObjectStore } from '../../lambdas/io/s3-object-store';
+
+/** A folder, or a bucket and prefix on an S3-compatible endpoint. */
+export type Location = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
+
+/** Parses `<dir>` or `s3://bucket/prefix`. */
+export function parseLocation(text: string): Location {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
+  return m ? { kind: 's3', bucket: m[1]!, prefix: m[2]! } : { kind: 'dir', path: resolve(text) };
+}
+
+/** Local bucket names for folder locations. */
+export const INPUT_BUCKET = 'csv2lake-input';
+export const OUTPUT_BUCKET = 'csv2lake-output';
+
+class RouterStore {
+  constructor(private readonly stores: Record<string, ObjectStore>) {}
+  of(bucket: string): ObjectStore {
+    const store = this.stores[bucket];
+    if (!store) throw new Error(`local runner: no store for bucket ${bucket}`);
+    return store;
+  }
+  asStore(): ObjectStore {
+    return {
+      head: (b, k) => this.of(b).head(b, k),
+      get: (b, k) => this.of(b).get(b, k),
+      list: (b, p, o) => this.of(b).list(b, p, o),
+      put: (b, k, body, o) => this.of(b).put(b, k, body, o),
+      createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),
+      delete: (b, k) => this.of(b).delete(b, k),
+    };
+  }
+}
+
+export function bucketOf(location: Location, local: string): string {
+  return location.kind === 's3' ? location.bucket : local;
+}
+
+/** One ObjectStore over the run's input and output, folders or S3. */
+export function storesFor(
+  record: { input: Location; output: Location },
+  endpoint: string | undefined,
+): ObjectStore {
+  const stores: Record<string, ObjectStore> = {};
+  let s3: S3ObjectStore | undefined;
+  const s3Store = () =>
+    (s3 ??= new S3ObjectStore(
+      createS3Client({
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
+          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+          : {}),
+      }),
+    ));
+  for (const [location, local] of [
+    [record.input, INPUT_BUCKET],
+    [record.output, OUTPUT_BUCKET],
+  ] as const) {
+    if (location.kind === 'dir') stores[local] = new FsObjectStore({ [local]: location.path });
+    else stores[location.bucket] = s3Store();
+  }
+  return new RouterStore(stores).asStore();
+}
