@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnBatch } from '../column-batch';
 import { crc, deflateRaw, snappy } from '../codecs';
+import { growBytes } from '../grow';
 import type { AvroCodec } from '../convert';
 import type { FormatWriter, WriterStats } from '../format-writer';
 import type { ColumnType, TableSchema } from '../schema';
@@ -49,12 +50,8 @@ class AvroBuffer {
 
   ensure(n: number): void {
     if (this.pos + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, this.pos));
-    this.bytes = next;
-    this.view = new DataView(next.buffer);
+    this.bytes = growBytes(this.bytes, this.pos, this.pos + n);
+    this.view = new DataView(this.bytes.buffer);
   }
 
   /** Unsigned varint of a non-negative safe integer. */

@@ -4,6 +4,7 @@ import type { ParquetCompression } from '../convert';
 import type { FormatWriter, WriterStats } from '../format-writer';
 import type { Column, ColumnType, TableSchema } from '../schema';
 import type { ByteSink } from '../sink';
+import { growBytes } from '../grow';
 import { ThriftWriter, TType } from './thrift';
 
 /** Options of {@link createParquetWriter}. */
@@ -52,12 +53,7 @@ class Bytes {
     this.data = new Uint8Array(size);
   }
   ensure(n: number): void {
-    if (this.length + n <= this.data.length) return;
-    let size = this.data.length * 2;
-    while (size < this.length + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
+    this.data = growBytes(this.data, this.length, this.length + n);
   }
   append(src: Uint8Array): void {
     this.ensure(src.length);
@@ -151,23 +147,12 @@ class ChunkStatistics {
     switch (this.type) {
       case 'boolean':
       case 'int32':
-      case 'date': {
-        let min = this.minNumber;
-        let max = this.maxNumber;
-        const a = v.i32;
-        for (let k = 0; k < count; k++) {
-          const x = a[k]!;
-          if (x < min) min = x;
-          if (x > max) max = x;
-        }
-        this.minNumber = min;
-        this.maxNumber = max;
-        break;
-      }
+      case 'date':
       case 'double': {
+        // NaN never compares below or above: doubles' bounds ignore it.
         let min = this.minNumber;
         let max = this.maxNumber;
-        const a = v.f64;
+        const a = this.type === 'double' ? v.f64 : v.i32;
         for (let k = 0; k < count; k++) {
           const x = a[k]!;
           if (x < min) min = x;

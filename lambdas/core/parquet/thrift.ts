@@ -1,3 +1,5 @@
+import { growBytes } from '../grow';
+
 /** Thrift compact protocol type ids. */
 export const enum TType {
   BoolTrue = 1,
@@ -17,18 +19,13 @@ export const enum TType {
  * (structs, i32/i64, binary, bool, lists). Fields must be written in increasing id order within a struct.
  */
 export class ThriftWriter {
-  private bytes = new Uint8Array(256);
+  private bytes: Uint8Array = new Uint8Array(256);
   private pos = 0;
   private lastId = 0;
   private readonly stack: number[] = [];
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, this.pos));
-    this.bytes = next;
+    this.bytes = growBytes(this.bytes, this.pos, this.pos + n);
   }
 
   private byte(b: number): void {
