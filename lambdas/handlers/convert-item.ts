@@ -8,9 +8,10 @@ import {
 import { parseSchemaFile } from '../core/schema-file';
 import type { ObjectStore, ObjectWriter } from '../io/object-store';
 import { outputKey } from '../io/object-key';
+import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
-import { InputTooLargeError } from '../shared/errors';
+import { InputMissingError, InputTooLargeError } from '../shared/errors';
 import type { ConvertItem, ConvertResult } from '../shared/payloads';
 
 /** Written into each output's metadata; a different version re-converts everything. */
@@ -133,11 +134,18 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       [META.VERSION]: CONVERTER_VERSION,
       [META.OPTIONS]: hash,
     };
-    const source = await spoolToFile(
-      `s3://${item.bucket}/${item.key}`,
-      await store.get(item.bucket, item.key),
-      config.spoolDir,
-    );
+    // A local folder is read in place; an S3 object is spooled once so that the conversion can read it twice.
+    const local = store.localFile?.(item.bucket, item.key);
+    if (local && !(await store.head(item.bucket, item.key))) {
+      throw new InputMissingError(`${local} no longer exists (deleted after it was listed?)`);
+    }
+    const source = local
+      ? { ...fileSource(local), dispose: async () => undefined }
+      : await spoolToFile(
+          `s3://${item.bucket}/${item.key}`,
+          await store.get(item.bucket, item.key),
+          config.spoolDir,
+        );
     const output = store.createWriter(run.outputBucket, target, {
       metadata,
       contentType: 'application/octet-stream',

@@ -33,6 +33,10 @@ export class FsObjectStore implements ObjectStore {
     return path;
   }
 
+  localFile(bucket: string, key: string): string {
+    return this.path(bucket, key);
+  }
+
   private metaPath(bucket: string, key: string): string {
     return join(this.roots.get(bucket)!, META_DIR, `${encodeURIComponent(key)}.json`);
   }

@@ -53,4 +53,6 @@ export interface ObjectStore {
   createWriter(bucket: string, key: string, options?: PutOptions): ObjectWriter;
   /** Deletes an object; no error when it is absent. */
   delete(bucket: string, key: string): Promise<void>;
+  /** Optional: the local file holding an object, when the store is a folder (no need to spool it). */
+  localFile?(bucket: string, key: string): string | undefined;
 }

@@ -31,6 +31,7 @@ class RouterStore {
       put: (b, k, body, o) => this.of(b).put(b, k, body, o),
       createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),
       delete: (b, k) => this.of(b).delete(b, k),
+      localFile: (b, k) => this.of(b).localFile?.(b, k),
     };
   }
 }
