@@ -414,7 +414,10 @@ export class LocalRunner {
         ? before
         : { name: childName, input: childInput, status: 'PENDING' };
     });
-    this.progress.total += children.filter((c) => c.status !== 'SUCCEEDED').length;
+    // Progress counts files once: a map that re-attempts failed files (RetryFailed) moves them from failed
+    // to done instead of adding them again.
+    const retrying = map.ItemReader?.Resource !== 'arn:aws:states:::s3:listObjectsV2' && !this.redriving;
+    if (!retrying) this.progress.total += children.filter((c) => c.status !== 'SUCCEEDED').length;
     const tolerated =
       map.ToleratedFailureCount !== undefined
         ? map.ToleratedFailureCount
@@ -446,10 +449,11 @@ export class LocalRunner {
           c.error = f.name;
           c.cause = JSON.stringify({ errorType: f.name, errorMessage: f.message });
           failed++;
-          this.progress.failed++;
+          if (!retrying) this.progress.failed++;
           if (failed > tolerated) stop = true;
         }
-        this.progress.done++;
+        if (!retrying) this.progress.done++;
+        else if (c.status === 'SUCCEEDED') this.progress.failed--;
         this.options.onProgress?.(this.progress);
       }
     };
