@@ -1,0 +1,53 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spoolToFile } from '../../../lambdas/io/spooled-source';
+
+async function readAll(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of source) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield Buffer.from(part);
+}
+
+test('the body is read once and replayed from the local file as often as asked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  let reads = 0;
+  const body = (async function* () {
+    reads++;
+    yield* chunks('a,b\n', '1,', '2\n', 'é,€\n');
+  })();
+  const source = await spoolToFile('s3://b/k.csv', body, dir);
+  expect(source.name).toBe('s3://b/k.csv');
+  expect(source.bytes).toBe(Buffer.byteLength('a,b\n1,2\né,€\n'));
+  expect((await readAll(source.open())).toString()).toBe('a,b\n1,2\né,€\n');
+  expect((await readAll(source.open())).toString()).toBe('a,b\n1,2\né,€\n');
+  expect(reads).toBe(1);
+  expect(readdirSync(dir)).toHaveLength(1);
+  await source.dispose();
+  expect(readdirSync(dir)).toEqual([]);
+});
+
+test('a body that breaks mid-stream leaves no temp file behind and surfaces the error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  const body = (async function* () {
+    yield Buffer.from('a,b\n');
+    throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  })();
+  await expect(spoolToFile('s3://b/k.csv', body, dir)).rejects.toMatchObject({ code: 'ECONNRESET' });
+  expect(readdirSync(dir)).toEqual([]);
+});
+
+test('an empty body spools to an empty replayable source', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  const source = await spoolToFile('empty', chunks(), dir);
+  expect(source.bytes).toBe(0);
+  expect(await readAll(source.open())).toHaveLength(0);
+  await source.dispose();
+  await source.dispose(); // twice is harmless
+  expect(existsSync(dir)).toBe(true);
+  expect(readdirSync(dir)).toEqual([]);
+});
