@@ -17,6 +17,9 @@ import type { ConvertItem, ConvertResult } from '../shared/payloads';
 /** Written into each output's metadata; a different version re-converts everything. */
 export const CONVERTER_VERSION = '1';
 
+/** Error type of the record left by a conversion that started and never ended (timeout, crash). */
+export const INCOMPLETE_ERROR = 'ConversionIncomplete';
+
 /** Metadata keys (S3 user metadata, lower-case) that make skip-unchanged possible. */
 export const META = {
   SOURCE_ETAG: 'csv2lake-source-etag',
@@ -79,7 +82,8 @@ async function loadSchema(store: ObjectStore, location: string | undefined): Pro
  * 2. Otherwise GET the input into a local spool file, convert, and upload the output (and rejects) as
  *    atomic multipart uploads carrying that metadata; on any failure the uploads are aborted.
  * 3. Record the result under `_runs/<runId>/items/` (also for a failure, then rethrow), so the reducer
- *    accounts for every item across retries and redrives.
+ *    accounts for every item across retries and redrives. A record saying "started, never finished" is
+ *    written before the input is read and overwritten at the end, so a timeout or crash is accounted too.
  */
 export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promise<ConvertResult> {
   const started = Date.now();
@@ -128,6 +132,21 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         );
       }
     }
+
+    // Overwritten when this attempt ends; left as it is when the function times out or crashes, so that
+    // the report accounts for that format even when no map result tells (a rule-invoked reducer has none).
+    await record({
+      key: item.key,
+      format,
+      status: 'failed',
+      durationMs: 0,
+      outputKey: target,
+      error: {
+        type: INCOMPLETE_ERROR,
+        message: `the ${format} conversion started at ${now()} and never finished: the function timed out or crashed (see its logs)`,
+      },
+      at: now(),
+    });
 
     const metadata = {
       [META.SOURCE_ETAG]: item.etag,

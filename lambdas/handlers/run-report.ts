@@ -59,6 +59,8 @@ export interface RunReport {
   bytesOut: Partial<Record<OutputFormat, number>>;
   durationMs: number;
   drift: { folder: string; differences: string[] }[];
+  /** Input keys that map to the same output key (e.g. `a.csv` and `a.csv.gz`): only one output survives. */
+  collisions: OutputCollision[];
   cost: {
     stateTransitions: number;
     lambdaGbSeconds: number;
@@ -111,12 +113,50 @@ interface MapResultEntry {
   Error?: string;
   Cause?: string;
   Status?: string;
+  StopDate?: string | number;
+}
+
+/** A result file's entries: a JSON array, or JSON Lines (ResultWriter `OutputType: JSONL`). */
+export function parseResultFile(text: string): MapResultEntry[] {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) return JSON.parse(trimmed) as MapResultEntry[];
+  return trimmed
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as MapResultEntry);
+}
+
+/** The input keys of one child: one item, or an ItemBatcher batch `{Items: [...]}`. */
+function itemsOf(input: string | undefined): Partial<ConvertItem>[] {
+  if (!input) return [];
+  const parsed = JSON.parse(input) as Partial<ConvertItem> & { Items?: Partial<ConvertItem>[] };
+  if (Array.isArray(parsed.Items)) return parsed.Items;
+  return [parsed];
+}
+
+/** What the Distributed Maps said about one key, the last map (in `mapResults` order) that had it. */
+interface MapVerdict {
+  status: string;
+  error?: string;
+  cause?: string;
+  stoppedAt?: number;
+  input: ConvertItem;
+}
+
+/** Two input keys that wrote the same output object: the later one replaced the other's output. */
+export interface OutputCollision {
+  readonly outputKey: string;
+  readonly inputKeys: string[];
 }
 
 /**
- * Builds the run report from the per-item records (`_runs/<runId>/items/`, the latest record per key and
- * format wins, so retries and redrives are counted once) and the Distributed Map result files (for
- * children that failed without a record: timeouts, crashes; and for the keys the map ignored).
+ * Builds the run report from the per-item records (`_runs/<runId>/items/`, one per key and format,
+ * overwritten by every attempt, so retries and redrives are counted once) and the Distributed Map result
+ * files (for children that failed without a record: throttled, timed out before starting, crashed; and for
+ * the keys the map ignored). A key is:
+ * - failed when its latest record of some format failed, or when the last map that ran it reports the child
+ *   failed and no record was written after that failure (a redrive that succeeded writes newer records);
+ * - otherwise converted when a format converted it, skipped when every format found it unchanged.
  */
 export async function buildRunReport(
   store: ObjectStore,
@@ -145,12 +185,18 @@ export async function buildRunReport(
   };
   const recordKeys = await listAll(store, run.outputBucket, `_runs/${run.runId}/items/`);
   const statuses = new Map<string, Set<string>>();
+  const lastRecordAt = new Map<string, number>();
+  const outputs = new Map<string, Set<string>>();
   let lambdaMs = 0;
   await eachLimit(recordKeys, 32, async (recordKey) => {
     const r = JSON.parse(await readText(store, run.outputBucket, recordKey)) as ConvertResult;
     const a = account(r.key);
     lambdaMs += r.durationMs;
     (statuses.get(r.key) ?? statuses.set(r.key, new Set()).get(r.key)!).add(r.status);
+    const at = Date.parse(r.at);
+    if (!Number.isNaN(at)) lastRecordAt.set(r.key, Math.max(at, lastRecordAt.get(r.key) ?? 0));
+    if (r.status !== 'failed' && r.outputKey)
+      (outputs.get(r.outputKey) ?? outputs.set(r.outputKey, new Set()).get(r.outputKey)!).add(r.key);
     if (r.status === 'failed') {
       a.errors.push({ format: r.format, type: r.error?.type ?? 'Error', message: r.error?.message ?? '' });
       return;
@@ -164,8 +210,9 @@ export async function buildRunReport(
       if (r.columns) a.columns = r.columns;
     }
   });
-  const ignoredKeys: string[] = [];
-  const failedInputs = new Map<string, ConvertItem>();
+
+  // One result file at a time; later maps (the retry map) override what earlier ones said about a key.
+  const verdicts = new Map<string, MapVerdict>();
   for (const location of mapResults) {
     const details = location.ResultWriterDetails;
     if (!details) continue;
@@ -176,27 +223,50 @@ export async function buildRunReport(
     const bucket = manifest.DestinationBucket ?? details.Bucket;
     for (const [kind, files] of Object.entries(manifest.ResultFiles ?? {})) {
       for (const file of files) {
-        const entries = JSON.parse(await readText(store, bucket, file.Key)) as MapResultEntry[];
-        for (const entry of entries) {
-          const input = entry.Input ? (JSON.parse(entry.Input) as Partial<ConvertItem>) : {};
-          if (!input.key) continue;
-          if (kind === 'SUCCEEDED') {
-            const output = entry.Output ? (JSON.parse(entry.Output) as { ignored?: boolean }) : {};
-            if (output.ignored) ignoredKeys.push(input.key);
-          } else {
-            failedInputs.set(input.key, input as ConvertItem);
-            if (!statuses.get(input.key)?.size) {
-              // No record from a converter: the child failed around it (timeout, crash, throttling).
-              account(input.key).errors.push({
-                format: 'workflow',
-                type: entry.Error ?? kind,
-                message: entry.Cause ?? '',
-              });
-              statuses.set(input.key, new Set(['failed']));
-            }
+        for (const entry of parseResultFile(await readText(store, bucket, file.Key))) {
+          const ignored =
+            kind === 'SUCCEEDED' && entry.Output
+              ? Boolean((JSON.parse(entry.Output) as { ignored?: boolean }).ignored)
+              : false;
+          for (const input of itemsOf(entry.Input)) {
+            if (!input.key) continue;
+            const stoppedAt =
+              entry.StopDate === undefined ? NaN : new Date(entry.StopDate as string | number).getTime();
+            verdicts.set(input.key, {
+              status: ignored ? 'IGNORED' : (entry.Status ?? kind),
+              ...(entry.Error !== undefined ? { error: entry.Error } : {}),
+              ...(entry.Cause !== undefined ? { cause: entry.Cause } : {}),
+              ...(Number.isNaN(stoppedAt) ? {} : { stoppedAt }),
+              input: input as ConvertItem,
+            });
           }
         }
       }
+    }
+  }
+  const ignoredKeys: string[] = [];
+  const failedInputs = new Map<string, ConvertItem>();
+  for (const [key, verdict] of verdicts) {
+    if (verdict.status === 'IGNORED') {
+      if (!statuses.has(key)) ignoredKeys.push(key);
+      continue;
+    }
+    if (verdict.status === 'SUCCEEDED') continue;
+    const set = statuses.get(key);
+    // A record written after the child stopped means a later attempt (a redrive) ran it again.
+    const superseded =
+      set !== undefined &&
+      !set.has('failed') &&
+      (verdict.stoppedAt === undefined || (lastRecordAt.get(key) ?? 0) > verdict.stoppedAt);
+    if (superseded) continue;
+    failedInputs.set(key, verdict.input);
+    if (!set?.has('failed')) {
+      account(key).errors.push({
+        format: 'workflow',
+        type: verdict.error ?? verdict.status,
+        message: verdict.cause ?? '',
+      });
+      statuses.set(key, new Set([...(set ?? []), 'failed']));
     }
   }
   for (const [key, set] of statuses) {
@@ -205,6 +275,10 @@ export async function buildRunReport(
     a.status = set.has('failed') ? 'failed' : set.has('converted') ? 'converted' : 'skipped';
     if (a.status !== 'failed') a.errors = [];
   }
+  const collisions: OutputCollision[] = [...outputs]
+    .filter(([, keys]) => keys.size > 1)
+    .map(([outputKey, keys]) => ({ outputKey, inputKeys: [...keys].sort() }))
+    .sort((x, y) => (x.outputKey < y.outputKey ? -1 : 1));
 
   const files = [...accounts.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   const count = (s: ItemAccount['status']) => files.filter((f) => f.status === s).length;
@@ -245,6 +319,7 @@ export async function buildRunReport(
     bytesOut,
     durationMs: files.reduce((n, f) => n + f.durationMs, 0),
     drift: schemaDrift(files),
+    collisions,
     cost: {
       stateTransitions,
       lambdaGbSeconds: Math.round(lambdaGbSeconds * 1000) / 1000,
@@ -326,6 +401,17 @@ export function renderReport(report: RunReport): string {
     lines.push('', '## Schema drift', '');
     for (const d of report.drift)
       for (const line of d.differences.slice(0, 50)) lines.push(`- ${d.folder || '(top level)'}: ${line}`);
+  }
+  if (report.collisions.length > 0) {
+    lines.push(
+      '',
+      '## Output collisions',
+      '',
+      'These input files map to the same output object; only the last one written is there. Rename one of them.',
+      '',
+    );
+    for (const c of report.collisions.slice(0, 50))
+      lines.push(`- \`${c.outputKey}\` ← ${c.inputKeys.map((k) => `\`${k}\``).join(', ')}`);
   }
   const rejected = report.files.filter((f) => f.rejectedRows > 0);
   if (rejected.length > 0) {

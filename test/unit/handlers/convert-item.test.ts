@@ -11,7 +11,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { MalformedCsvError } from '../../../lambdas/core/errors';
-import { convertItem, CONVERTER_VERSION, itemRecordKey, META } from '../../../lambdas/handlers/convert-item';
+import {
+  convertItem,
+  CONVERTER_VERSION,
+  INCOMPLETE_ERROR,
+  itemRecordKey,
+  META,
+} from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
 import { converterConfig } from '../../../lambdas/shared/config';
@@ -108,7 +114,11 @@ test('a failure after a part was uploaded aborts the multipart upload; nothing c
   });
   expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
   // The failure is recorded for the reducer.
-  const record = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key?.startsWith('_runs/'))!;
+  const records = s3
+    .commandCalls(PutObjectCommand)
+    .filter((c) => c.args[0].input.Key === itemRecordKey('run-1', 'parquet', item.key));
+  expect(records).toHaveLength(2); // "started", then the outcome over it
+  const record = records[1]!;
   expect(JSON.parse(String(record.args[0].input.Body))).toMatchObject({
     status: 'failed',
     error: { type: 'MalformedCsvError' },
@@ -165,4 +175,20 @@ test('a file too large for the time left is refused before it is read', async ()
     message: expect.stringMatching(/10000 MB.*raise the converter's timeout\/memory or split the file/),
   });
   expect(store.gets).toEqual([]);
+});
+
+test('while a conversion runs its record says "started, never finished"; the outcome replaces it', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'a\n1\n');
+  const recordKey = itemRecordKey('run-1', 'parquet', item.key);
+  let during: unknown;
+  const convert = async (_source: unknown, targets: { parquet?: { write(c: Uint8Array): unknown } }) => {
+    during = JSON.parse(store.text('out-bucket', recordKey)!);
+    await targets.parquet!.write(Buffer.from('PAR1'));
+    return { rows: 1, rejectedRows: 0, columns: [], bytesIn: 4, bytesOut: { parquet: 4 } };
+  };
+  const result = await convertItem({ store, config, convert: convert as never }, item);
+  expect(during).toMatchObject({ status: 'failed', error: { type: INCOMPLETE_ERROR } });
+  expect(result.status).toBe('converted');
+  expect(JSON.parse(store.text('out-bucket', recordKey)!)).toMatchObject({ status: 'converted', rows: 1 });
 });

@@ -204,3 +204,141 @@ test('the summary stays small for 10,000 items; the rule on a failed execution s
   expect(result).toMatchObject({ runId: 'nightly-1', status: 'FAILED', items: { total: 10000, failed: 10 } });
   expect(JSON.parse(store.text('out', '_runs/nightly-1/report.json')!).files).toHaveLength(10000);
 });
+
+async function writeMap(store: MemoryObjectStore, name: string, files: Record<string, string>) {
+  const resultFiles: Record<string, { Key: string }[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  for (const [file, body] of Object.entries(files)) {
+    const key = `_runs/_map/${name}/${file}`;
+    await store.put('out', key, body);
+    resultFiles[file.split('_')[0]!]!.push({ Key: key });
+  }
+  await store.put(
+    'out',
+    `_runs/_map/${name}/manifest.json`,
+    JSON.stringify({ DestinationBucket: 'out', MapRunArn: `arn:${name}`, ResultFiles: resultFiles }),
+  );
+  return { ResultWriterDetails: { Bucket: 'out', Key: `_runs/_map/${name}/manifest.json` } };
+}
+
+test('one format converted, the other child timed out without a record: the item is failed, not converted', async () => {
+  const store = new MemoryObjectStore();
+  await record(store, { key: 'landing/big.csv', format: 'parquet', status: 'converted', rows: 9, at });
+  const map = await writeMap(store, 'm1', {
+    'FAILED_0.json': JSON.stringify([
+      {
+        Input: JSON.stringify(item('landing/big.csv')),
+        Status: 'FAILED',
+        Error: 'States.Timeout',
+        Cause: 'ConvertAvro timed out',
+        StopDate: '2026-11-25T01:15:00.000Z',
+      },
+    ]),
+  });
+  const result = await createReduceHandler({ store, env: {} })({ run, mapResults: [map] });
+  expect(result).toMatchObject({ status: 'FAILED', items: { total: 1, converted: 0, failed: 1 } });
+  const report = JSON.parse(store.text('out', result.reportKey)!);
+  expect(report.failures).toEqual([
+    {
+      key: 'landing/big.csv',
+      errors: [{ format: 'workflow', type: 'States.Timeout', message: 'ConvertAvro timed out' }],
+    },
+  ]);
+  expect(JSON.parse(store.text('out', result.failedItemsKey!)!)).toEqual([item('landing/big.csv')]);
+});
+
+test('a stale FAILED map entry is superseded by records written after it (a redriven child succeeded)', async () => {
+  const store = new MemoryObjectStore();
+  const failedAt = '2026-11-25T01:15:00.000Z';
+  await record(store, { key: 'landing/x.csv', format: 'parquet', status: 'converted', rows: 2, at });
+  // The redrive re-ran only the Avro branch, after the failure.
+  await record(store, {
+    key: 'landing/x.csv',
+    format: 'avro',
+    status: 'converted',
+    rows: 2,
+    at: '2026-11-25T02:00:00.000Z',
+  });
+  const map = await writeMap(store, 'm1', {
+    'FAILED_0.json': JSON.stringify([
+      {
+        Input: JSON.stringify(item('landing/x.csv')),
+        Status: 'FAILED',
+        Error: 'States.Timeout',
+        StopDate: failedAt,
+      },
+    ]),
+  });
+  const result = await createReduceHandler({ store, env: {} })({ run, mapResults: [map] });
+  expect(result).toMatchObject({ status: 'SUCCEEDED', items: { total: 1, converted: 1, failed: 0 } });
+});
+
+test('the retry map overrides the first map; JSON Lines result files and batched inputs are read', async () => {
+  const store = new MemoryObjectStore();
+  for (const key of ['landing/a.csv', 'landing/b.csv'])
+    for (const format of ['parquet', 'avro'] as const)
+      await record(store, { key, format, status: 'converted', rows: 1 });
+  const first = await writeMap(store, 'm1', {
+    'FAILED_0.json':
+      JSON.stringify({
+        Input: JSON.stringify({ Items: [item('landing/a.csv'), item('landing/b.csv')], BatchInput: { run } }),
+        Status: 'FAILED',
+        Error: 'Lambda.TooManyRequestsException',
+      }) + '\n',
+    'SUCCEEDED_0.json':
+      JSON.stringify({
+        Input: JSON.stringify(item('landing/notes.md')),
+        Output: JSON.stringify({ ignored: true, key: 'landing/notes.md' }),
+        Status: 'SUCCEEDED',
+      }) + '\n',
+  });
+  const retry = await writeMap(store, 'm2', {
+    'SUCCEEDED_0.json': JSON.stringify([
+      { Input: JSON.stringify(item('landing/a.csv')), Status: 'SUCCEEDED', Output: '[]' },
+      { Input: JSON.stringify(item('landing/b.csv')), Status: 'SUCCEEDED', Output: '[]' },
+    ]),
+  });
+  const reduce = createReduceHandler({ store, env: {} });
+  const firstOnly = await reduce({ run, mapResults: [first] });
+  // Without StopDate the map entry cannot be dated: records that all succeeded win.
+  expect(firstOnly.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 0 });
+  const both = await reduce({ run, mapResults: [first, retry] });
+  expect(both).toMatchObject({ status: 'SUCCEEDED', items: { total: 3, converted: 2, failed: 0 } });
+  expect(JSON.parse(store.text('out', both.reportKey)!).ignoredKeys).toEqual(['landing/notes.md']);
+});
+
+test('a rule-invoked reducer (no map results) still reports a conversion that started and never finished', async () => {
+  const store = new MemoryObjectStore();
+  await record(store, { key: 'landing/ok.csv', format: 'parquet', status: 'converted', rows: 1 });
+  await record(store, {
+    key: 'landing/hung.csv',
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'ConversionIncomplete', message: 'started and never finished' },
+  });
+  const reduce = createReduceHandler({
+    store,
+    env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify({ ...run, runId: undefined }) },
+  });
+  const result = await reduce({ detail: { name: 'nightly-1', status: 'TIMED_OUT' } });
+  expect(result).toMatchObject({ status: 'FAILED', items: { total: 2, converted: 1, failed: 1 } });
+  expect(store.text('out', '_runs/nightly-1/report.md')).toContain(
+    '`landing/hung.csv`: parquet ConversionIncomplete: started and never finished',
+  );
+});
+
+test('two inputs that map to the same output object are flagged as a collision', async () => {
+  const store = new MemoryObjectStore();
+  for (const key of ['landing/a.csv', 'landing/a.csv.gz', 'landing/b.csv'])
+    await record(store, {
+      key,
+      format: 'parquet',
+      status: 'converted',
+      outputKey: `parquet/${key.replace(/\.csv(\.gz)?$/, '')}.parquet`,
+    });
+  const result = await createReduceHandler({ store, env: {} })({ run });
+  const report = JSON.parse(store.text('out', result.reportKey)!);
+  expect(report.collisions).toEqual([
+    { outputKey: 'parquet/landing/a.parquet', inputKeys: ['landing/a.csv', 'landing/a.csv.gz'] },
+  ]);
+  expect(store.text('out', '_runs/nightly-1/report.md')).toContain('## Output collisions');
+});
