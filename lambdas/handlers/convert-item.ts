@@ -11,8 +11,13 @@ import { outputKey } from '../io/object-key';
 import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
-import { InputMissingError, InputTooLargeError } from '../shared/errors';
-import type { ConvertItem, ConvertResult } from '../shared/payloads';
+import {
+  BatchItemsFailedError,
+  InputMissingError,
+  InputTooLargeError,
+  S3TransientError,
+} from '../shared/errors';
+import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
 
 /** Written into each output's metadata; a different version re-converts everything. */
 export const CONVERTER_VERSION = '1';
@@ -229,4 +234,44 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     }).catch(() => undefined); // the original error matters more than a failed record
     throw error;
   }
+}
+
+/** Whether an event is an ItemBatcher batch rather than one item. */
+export function isBatch(event: ConvertItem | ConvertBatch): event is ConvertBatch {
+  return Array.isArray((event as ConvertBatch).Items);
+}
+
+/**
+ * Converts every item of a batch, one after the other; a failing item never stops the others (each
+ * outcome is in its record). When some failed, the batch throws so that the child FAILS, the Distributed
+ * Map counts it and a redrive re-runs it (the items that succeeded are then skipped as unchanged):
+ * - {@link S3TransientError} when every failure was transient, so the workflow's Retry runs the batch again;
+ * - otherwise {@link BatchItemsFailedError} (not retried), naming the failed keys and their errors.
+ */
+export async function convertBatch(
+  batch: ConvertBatch,
+  convertOne: (item: ConvertItem) => Promise<ConvertResult>,
+): Promise<ConvertBatchResult> {
+  const results: ConvertResult[] = [];
+  const failures: { key: string; error: Error }[] = [];
+  for (const entry of batch.Items) {
+    const item: ConvertItem = { ...entry, run: entry.run ?? batch.BatchInput.run };
+    try {
+      results.push(await convertOne(item));
+    } catch (error) {
+      failures.push({ key: item.key, error: error as Error });
+    }
+  }
+  if (failures.length === 0) return { results };
+  const listed = failures
+    .slice(0, 5)
+    .map((f) => `${f.key}: ${f.error.name}: ${f.error.message}`)
+    .join('; ');
+  const message =
+    `${failures.length} of ${batch.Items.length} files of the batch failed (${listed}` +
+    `${failures.length > 5 ? '; …' : ''}); the others were converted`;
+  const cause = failures[0]!.error;
+  throw failures.every((f) => f.error.name === 'S3TransientError')
+    ? new S3TransientError(message, { cause })
+    : new BatchItemsFailedError(message, { cause });
 }

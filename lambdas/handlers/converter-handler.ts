@@ -3,12 +3,18 @@ import type { ObjectStore } from '../io/object-store';
 import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
 import { converterConfig, ENV } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
-import type { ConvertItem, ConvertResult } from '../shared/payloads';
-import { convertItem, type ConverterDeps } from './convert-item';
+import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
+import { convertBatch, convertItem, isBatch, type ConverterDeps } from './convert-item';
 
 /** The Lambda context fields a converter uses. */
 export interface ConverterContext {
   getRemainingTimeInMillis(): number;
+}
+
+/** A converter handler: one item in, its result out; or an ItemBatcher batch in, every result out. */
+export interface ConverterHandler {
+  (event: ConvertItem, context?: ConverterContext): Promise<ConvertResult>;
+  (event: ConvertBatch, context?: ConverterContext): Promise<ConvertBatchResult>;
 }
 
 /**
@@ -19,36 +25,52 @@ export interface ConverterContext {
 export function createConverterHandler(
   format: OutputFormat,
   deps: Partial<Omit<ConverterDeps, 'config'>> & { store?: ObjectStore; env?: NodeJS.ProcessEnv } = {},
-): (event: ConvertItem, context?: ConverterContext) => Promise<ConvertResult> {
+): ConverterHandler {
   const config = converterConfig({ ...(deps.env ?? process.env), [ENV.FORMAT]: format });
   let store = deps.store;
-  return async (event, context) => {
+  const publish = (result: ConvertResult) => {
+    metrics.addMetric(result.status === 'skipped' ? 'FilesSkipped' : 'FilesConverted', 'Count', 1);
+    metrics.addMetric('RowsConverted', 'Count', result.rows ?? 0);
+    metrics.addMetric('RejectedRows', 'Count', result.rejectedRows ?? 0);
+    metrics.addMetric('BytesIn', 'Bytes', result.bytesIn ?? 0);
+    metrics.addMetric('BytesOut', 'Bytes', result.bytesOut ?? 0);
+    metrics.publishStoredMetrics();
+  };
+  const handle = async (
+    event: ConvertItem | ConvertBatch,
+    context?: ConverterContext,
+  ): Promise<ConvertResult | ConvertBatchResult> => {
     store ??= new S3ObjectStore(createS3Client());
-    logger.appendKeys({ runId: event.run.runId, key: event.key, format });
+    const run = isBatch(event) ? event.BatchInput.run : event.run;
+    logger.appendKeys({ runId: run.runId, format });
+    const itemDeps: ConverterDeps = {
+      ...deps,
+      store,
+      config,
+      log: (message, fields) => logger.info(message, fields),
+      ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+    };
+    // Per item: the key as a correlation key, its metrics and its failure logged once, here.
+    const one = async (item: ConvertItem): Promise<ConvertResult> => {
+      logger.appendKeys({ key: item.key });
+      try {
+        const result = await convertItem(itemDeps, item);
+        publish(result);
+        return result;
+      } catch (error) {
+        metrics.addMetric('FilesFailed', 'Count', 1);
+        metrics.publishStoredMetrics();
+        logger.error('conversion failed', error as Error);
+        throw error;
+      } finally {
+        logger.removeKeys(['key']);
+      }
+    };
     try {
-      const result = await convertItem(
-        {
-          ...deps,
-          store,
-          config,
-          log: (message, fields) => logger.info(message, fields),
-          ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
-        },
-        event,
-      );
-      metrics.addMetric(result.status === 'skipped' ? 'FilesSkipped' : 'FilesConverted', 'Count', 1);
-      metrics.addMetric('RowsConverted', 'Count', result.rows ?? 0);
-      metrics.addMetric('RejectedRows', 'Count', result.rejectedRows ?? 0);
-      metrics.addMetric('BytesIn', 'Bytes', result.bytesIn ?? 0);
-      metrics.addMetric('BytesOut', 'Bytes', result.bytesOut ?? 0);
-      return result;
-    } catch (error) {
-      metrics.addMetric('FilesFailed', 'Count', 1);
-      logger.error('conversion failed', error as Error);
-      throw error;
+      return isBatch(event) ? await convertBatch(event, one) : await one(event);
     } finally {
-      metrics.publishStoredMetrics();
-      logger.removeKeys(['runId', 'key', 'format']);
+      logger.removeKeys(['runId', 'format']);
     }
   };
+  return handle as ConverterHandler;
 }

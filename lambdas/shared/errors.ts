@@ -23,6 +23,13 @@ export class InputMissingError extends Csv2LakeError {}
 /** The input is too large to convert within the function's time limit at the measured throughput. */
 export class InputTooLargeError extends Csv2LakeError {}
 
+/**
+ * Some items of a batch failed with errors a retry will not fix (each is in its record and the report).
+ * The child fails, so the Distributed Map counts it and a redrive re-runs the batch; its items that
+ * succeeded are then skipped as unchanged.
+ */
+export class BatchItemsFailedError extends Csv2LakeError {}
+
 /** Error names the state machine retries with backoff and jitter. */
 export const RETRYABLE_ERRORS = [
   'Lambda.ServiceException',
@@ -43,6 +50,7 @@ export const DATA_ERRORS = [
   'InvalidOptionsError',
   'InputMissingError',
   'InputTooLargeError',
+  'BatchItemsFailedError',
 ] as const;
 
 const TRANSIENT_CODES = new Set([

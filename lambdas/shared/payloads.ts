@@ -26,6 +26,21 @@ export interface ConvertItem {
   readonly run: RunContext;
 }
 
+/**
+ * A batch of items, as a Distributed Map with `ItemBatcher` gives it to one child: the items as the
+ * ItemSelector built them (with or without `run`) and the run in `BatchInput`. The converters accept it as
+ * well as a single {@link ConvertItem}; the workflow as deployed today sends single items.
+ */
+export interface ConvertBatch {
+  readonly Items: readonly (Omit<ConvertItem, 'run'> & { readonly run?: RunContext })[];
+  readonly BatchInput: { readonly run: RunContext };
+}
+
+/** A converter's answer to a batch in which every item succeeded (otherwise it throws, see convertBatch). */
+export interface ConvertBatchResult {
+  readonly results: readonly ConvertResult[];
+}
+
 /** What a converter returns for an item (and records under `_runs/<runId>/items/`). */
 export interface ConvertResult {
   readonly key: string;

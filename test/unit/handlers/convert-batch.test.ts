@@ -1,0 +1,94 @@
+import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
+import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
+import { S3TransientError } from '../../../lambdas/shared/errors';
+import type { ConvertBatch, ConvertResult } from '../../../lambdas/shared/payloads';
+import { MemoryObjectStore } from '../../support/memory-store';
+
+const run = {
+  runId: 'run-b',
+  inputBucket: 'in',
+  inputPrefix: 'landing/',
+  outputBucket: 'out',
+  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+};
+const keys = ['landing/a.csv', 'landing/bad.csv', 'landing/c.csv'];
+const batch: ConvertBatch = {
+  Items: keys.map((key) => ({ bucket: 'in', key, etag: `"${key}"`, size: 4 })),
+  BatchInput: { run },
+};
+
+/** A stand-in for the core: fails for keys whose name contains a marker, writes 4 bytes otherwise. */
+function fakeConvert(fail: (name: string) => Error | undefined) {
+  return async (source: { name: string }, targets: { parquet?: { write(c: Uint8Array): unknown } }) => {
+    const error = fail(source.name);
+    if (error) throw error;
+    await targets.parquet!.write(Buffer.from('PAR1'));
+    return { rows: 1, rejectedRows: 0, columns: [], bytesIn: 4, bytesOut: { parquet: 4 } };
+  };
+}
+
+async function prepared() {
+  const store = new MemoryObjectStore();
+  for (const key of keys) await store.put('in', key, 'a\n1\n');
+  return store;
+}
+
+const recordOf = (store: MemoryObjectStore, key: string) =>
+  JSON.parse(store.text('out', itemRecordKey('run-b', 'parquet', key))!) as ConvertResult;
+
+test('a data error in one file of a batch fails the batch only after every other file was converted', async () => {
+  const store = await prepared();
+  const failing = fakeConvert((name) =>
+    name.includes('bad') ? new MalformedCsvError(`${name}: line 3 has 2 fields, expected 3`) : undefined,
+  );
+  const handler = createConverterHandler('parquet', { store, env: {}, convert: failing as never });
+  await expect(handler(batch)).rejects.toMatchObject({
+    name: 'BatchItemsFailedError',
+    message: expect.stringContaining('1 of 3 files of the batch failed (landing/bad.csv: MalformedCsvError'),
+  });
+  expect(keys.map((k) => recordOf(store, k).status)).toEqual(['converted', 'failed', 'converted']);
+  expect(recordOf(store, 'landing/bad.csv').error?.type).toBe('MalformedCsvError');
+  expect(store.text('out', 'parquet/c.parquet')).toBe('PAR1');
+
+  // The redrive re-runs the batch once the file is fixed: the two good files are skipped without a GET.
+  store.gets.length = 0;
+  const fixed = createConverterHandler('parquet', {
+    store,
+    env: {},
+    convert: fakeConvert(() => undefined) as never,
+  });
+  const result = await fixed(batch);
+  expect(result.results.map((r) => r.status)).toEqual(['skipped', 'converted', 'skipped']);
+  expect(store.gets).toEqual(['landing/bad.csv']);
+});
+
+test('a batch whose failures are all transient throws S3TransientError, which the workflow retries', async () => {
+  const store = await prepared();
+  const throttled = fakeConvert((name) =>
+    name.includes('a.csv') || name.includes('c.csv') ? new S3TransientError('SlowDown') : undefined,
+  );
+  const handler = createConverterHandler('parquet', { store, env: {}, convert: throttled as never });
+  await expect(handler(batch)).rejects.toMatchObject({
+    name: 'S3TransientError',
+    message: expect.stringMatching(/^2 of 3 files/),
+  });
+});
+
+test('a batch that succeeds returns every result, items taking the run from BatchInput', async () => {
+  const store = await prepared();
+  const handler = createConverterHandler('parquet', {
+    store,
+    env: {},
+    convert: fakeConvert(() => undefined) as never,
+  });
+  const { results } = await handler(batch);
+  expect(results.map((r) => [r.key, r.status, r.outputKey])).toEqual([
+    ['landing/a.csv', 'converted', 'parquet/a.parquet'],
+    ['landing/bad.csv', 'converted', 'parquet/bad.parquet'],
+    ['landing/c.csv', 'converted', 'parquet/c.parquet'],
+  ]);
+  // One item: one result, not a batch answer.
+  const single = await handler({ ...batch.Items[0]!, etag: '"new"', run });
+  expect(single).toMatchObject({ key: 'landing/a.csv', status: 'converted' });
+});
