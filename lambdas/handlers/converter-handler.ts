@@ -1,7 +1,7 @@
 import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
 import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
-import { converterConfig, ENV } from '../shared/config';
+import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
 import { convertBatch, convertItem, isBatch, type ConverterDeps } from './convert-item';
@@ -26,7 +26,9 @@ export function createConverterHandler(
   format: OutputFormat,
   deps: Partial<Omit<ConverterDeps, 'config'>> & { store?: ObjectStore; env?: NodeJS.ProcessEnv } = {},
 ): ConverterHandler {
-  const config = converterConfig({ ...(deps.env ?? process.env), [ENV.FORMAT]: format });
+  const env = deps.env ?? process.env;
+  const config = converterConfig({ ...env, [ENV.FORMAT]: format });
+  const clientConfig = s3ClientConfig(env);
   let store = deps.store;
   const publish = (result: ConvertResult) => {
     metrics.addMetric(result.status === 'skipped' ? 'FilesSkipped' : 'FilesConverted', 'Count', 1);
@@ -40,7 +42,7 @@ export function createConverterHandler(
     event: ConvertItem | ConvertBatch,
     context?: ConverterContext,
   ): Promise<ConvertResult | ConvertBatchResult> => {
-    store ??= new S3ObjectStore(createS3Client());
+    store ??= new S3ObjectStore(createS3Client(clientConfig));
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });
     const itemDeps: ConverterDeps = {

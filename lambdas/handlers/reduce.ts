@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../io/object-store';
 import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
+import { jsonEnv, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
 import { buildRunReport, DEFAULT_PRICES, writeRunReport } from './run-report';
@@ -25,7 +26,11 @@ export interface ReducerDeps {
 export function runOf(event: ReduceEvent, env: NodeJS.ProcessEnv): RunContext {
   if (event.run) return event.run;
   if (!event.detail) throw new Error('reduce: the event has neither "run" nor an execution status "detail"');
-  const defaults = JSON.parse(env[REDUCER_ENV.DEFAULT_RUN] ?? '{}') as Omit<RunContext, 'runId'>;
+  const defaults = jsonEnv<Omit<RunContext, 'runId'>>(env, REDUCER_ENV.DEFAULT_RUN);
+  if (!defaults?.outputBucket)
+    throw new Error(
+      `reduce: ${REDUCER_ENV.DEFAULT_RUN} (the run defaults, with outputBucket) is needed for execution status events`,
+    );
   const input = event.detail.input ? (JSON.parse(event.detail.input) as Record<string, string>) : {};
   return {
     ...defaults,
@@ -43,10 +48,15 @@ export function runOf(event: ReduceEvent, env: NodeJS.ProcessEnv): RunContext {
  */
 export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent) => Promise<ReduceResult> {
   const env = deps.env ?? process.env;
-  const prices = env[REDUCER_ENV.PRICES];
+  // Read once per container; a malformed value fails the first invocation loudly, naming the variable.
+  const prices = { ...DEFAULT_PRICES, ...jsonEnv<Partial<typeof DEFAULT_PRICES>>(env, REDUCER_ENV.PRICES) };
+  const lambdaMemoryMb = Number(env[REDUCER_ENV.CONVERTER_MEMORY_MB] ?? 1769);
+  if (!(lambdaMemoryMb > 0))
+    throw new Error(`${REDUCER_ENV.CONVERTER_MEMORY_MB} must be a positive number of MB`);
+  const clientConfig = s3ClientConfig(env);
   let store = deps.store;
   return async (event) => {
-    store ??= new S3ObjectStore(createS3Client());
+    store ??= new S3ObjectStore(createS3Client(clientConfig));
     const run = runOf(event, env);
     logger.appendKeys({ runId: run.runId });
     try {
@@ -54,13 +64,7 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
         store,
         run,
         event.mapResults ?? [],
-        {
-          lambdaMemoryMb: Number(env[REDUCER_ENV.CONVERTER_MEMORY_MB] ?? 1769),
-          prices: {
-            ...DEFAULT_PRICES,
-            ...(prices ? (JSON.parse(prices) as Partial<typeof DEFAULT_PRICES>) : {}),
-          },
-        },
+        { lambdaMemoryMb, prices },
         (deps.now ?? (() => new Date()))(),
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';

@@ -1,3 +1,4 @@
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { OutputFormat } from '../core/convert';
 
 /** Environment variable names the functions read (set by the construct). */
@@ -14,7 +15,39 @@ export const ENV = {
   THROUGHPUT_MBPS: 'CSV2LAKE_THROUGHPUT_MBPS',
   /** Spool directory. */
   SPOOL_DIR: 'CSV2LAKE_SPOOL_DIR',
+  /** Optional S3 endpoint URL, for S3-compatible servers (path-style addressing is then used). */
+  S3_ENDPOINT: 'CSV2LAKE_S3_ENDPOINT',
+  /** `true` forces path-style S3 addressing (implied by CSV2LAKE_S3_ENDPOINT). */
+  S3_FORCE_PATH_STYLE: 'CSV2LAKE_S3_FORCE_PATH_STYLE',
 } as const;
+
+/**
+ * S3 client settings from the environment: none on AWS; an endpoint (and path-style addressing) for a
+ * local S3-compatible server.
+ */
+export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+  const endpoint = env[ENV.S3_ENDPOINT];
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint))
+    throw new Error(`${ENV.S3_ENDPOINT} must be an http(s) URL, not ${JSON.stringify(endpoint)}`);
+  const pathStyle = env[ENV.S3_FORCE_PATH_STYLE];
+  if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false')
+    throw new Error(`${ENV.S3_FORCE_PATH_STYLE} must be true or false, not ${JSON.stringify(pathStyle)}`);
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint || pathStyle === 'true' ? { forcePathStyle: pathStyle !== 'false' } : {}),
+  };
+}
+
+/** Parses a JSON environment variable, naming it when it is not valid JSON. */
+export function jsonEnv<T>(env: NodeJS.ProcessEnv, name: string): T | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new Error(`${name} must be JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 /** The converter's configuration, read once per container. */
 export interface ConverterConfig {
@@ -27,7 +60,9 @@ export interface ConverterConfig {
 }
 
 /**
- * Reads the converter configuration from the environment.
+ * Reads the converter configuration from the environment (once per container: the handler factory calls it).
+ *
+ * @default nullTokens `[]`, maxRejects 1000, throughputMBps 40, spoolDir `/tmp`
  *
  * @throws Error naming the variable when one is missing or invalid: a deployment mistake, loud at once.
  */
@@ -36,17 +71,21 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   if (format !== 'parquet' && format !== 'avro') {
     throw new Error(`${ENV.FORMAT} must be parquet or avro, not ${JSON.stringify(format)}`);
   }
-  const tokens = env[ENV.NULL_TOKENS];
-  const nullTokens = tokens ? (JSON.parse(tokens) as string[]) : [];
+  const nullTokens = jsonEnv<unknown>(env, ENV.NULL_TOKENS) ?? [];
+  if (!Array.isArray(nullTokens) || !nullTokens.every((t) => typeof t === 'string'))
+    throw new Error(`${ENV.NULL_TOKENS} must be a JSON array of strings`);
   const maxRejects = Number(env[ENV.MAX_REJECTS] ?? 1000);
   if (!Number.isInteger(maxRejects) || maxRejects < 0)
-    throw new Error(`${ENV.MAX_REJECTS} must be a whole number`);
+    throw new Error(`${ENV.MAX_REJECTS} must be a whole number >= 0, not ${env[ENV.MAX_REJECTS]}`);
+  const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? 40);
+  if (!(throughputMBps > 0))
+    throw new Error(`${ENV.THROUGHPUT_MBPS} must be a positive number, not ${env[ENV.THROUGHPUT_MBPS]}`);
   return {
     format,
     ...(env[ENV.SCHEMA_LOCATION] ? { schemaLocation: env[ENV.SCHEMA_LOCATION] } : {}),
-    nullTokens,
+    nullTokens: nullTokens as string[],
     maxRejects,
-    throughputMBps: Number(env[ENV.THROUGHPUT_MBPS] ?? 40),
+    throughputMBps,
     spoolDir: env[ENV.SPOOL_DIR] ?? '/tmp',
   };
 }

@@ -1,0 +1,68 @@
+import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
+import { createReduceHandler } from '../../../lambdas/handlers/reduce';
+import { converterConfig, ENV, s3ClientConfig } from '../../../lambdas/shared/config';
+import { MemoryObjectStore } from '../../support/memory-store';
+
+test('converter configuration: defaults, and each bad variable named when the function is built', () => {
+  expect(converterConfig({ [ENV.FORMAT]: 'avro' })).toEqual({
+    format: 'avro',
+    nullTokens: [],
+    maxRejects: 1000,
+    throughputMBps: 40,
+    spoolDir: '/tmp',
+  });
+  expect(
+    converterConfig({
+      [ENV.FORMAT]: 'parquet',
+      [ENV.NULL_TOKENS]: '["NA","-"]',
+      [ENV.SCHEMA_LOCATION]: 's3://cfg/schema.json',
+    }),
+  ).toMatchObject({ nullTokens: ['NA', '-'], schemaLocation: 's3://cfg/schema.json' });
+  expect(() => converterConfig({})).toThrow(/CSV2LAKE_FORMAT must be parquet or avro/);
+  const build = (env: NodeJS.ProcessEnv) => () => createConverterHandler('parquet', { env });
+  expect(build({ [ENV.NULL_TOKENS]: 'NA' })).toThrow(/CSV2LAKE_NULL_TOKENS must be JSON/);
+  expect(build({ [ENV.NULL_TOKENS]: '[1]' })).toThrow(/CSV2LAKE_NULL_TOKENS must be a JSON array of strings/);
+  expect(build({ [ENV.MAX_REJECTS]: '-1' })).toThrow(/CSV2LAKE_MAX_REJECTS/);
+  expect(build({ [ENV.THROUGHPUT_MBPS]: 'fast' })).toThrow(/CSV2LAKE_THROUGHPUT_MBPS/);
+  expect(build({ [ENV.S3_ENDPOINT]: 'localhost:9000' })).toThrow(/CSV2LAKE_S3_ENDPOINT must be an http/);
+});
+
+test('S3 client settings: nothing on AWS; endpoint with path-style for a local server', () => {
+  expect(s3ClientConfig({})).toEqual({});
+  expect(s3ClientConfig({ [ENV.S3_ENDPOINT]: 'http://127.0.0.1:4566' })).toEqual({
+    endpoint: 'http://127.0.0.1:4566',
+    forcePathStyle: true,
+  });
+  expect(s3ClientConfig({ [ENV.S3_FORCE_PATH_STYLE]: 'true' })).toEqual({ forcePathStyle: true });
+  expect(() => s3ClientConfig({ [ENV.S3_FORCE_PATH_STYLE]: 'yes' })).toThrow(/true or false/);
+});
+
+test('reducer configuration: bad prices fail when built; a status event without run defaults is refused', async () => {
+  expect(() => createReduceHandler({ env: { CSV2LAKE_PRICES: '{oops' } })).toThrow(
+    /CSV2LAKE_PRICES must be JSON/,
+  );
+  const reduce = createReduceHandler({ store: new MemoryObjectStore(), env: {} });
+  await expect(reduce({ detail: { name: 'r1', status: 'FAILED' } })).rejects.toThrow(
+    /CSV2LAKE_DEFAULT_RUN .* is needed for execution status events/,
+  );
+});
+
+test('overridden unit prices change the cost estimate', async () => {
+  const store = new MemoryObjectStore();
+  const run = {
+    runId: 'r1',
+    inputBucket: 'in',
+    inputPrefix: '',
+    outputBucket: 'out',
+    outputPrefixes: { parquet: 'p/', avro: 'a/' },
+  };
+  const cost = async (env: NodeJS.ProcessEnv) => {
+    const result = await createReduceHandler({ store, env })({ run });
+    return JSON.parse(store.text('out', result.reportKey)!).cost;
+  };
+  const base = await cost({});
+  const pricier = await cost({ CSV2LAKE_PRICES: JSON.stringify({ stateTransition: 1 }) });
+  expect(pricier.prices.stateTransition).toBe(1);
+  expect(pricier.usd).toBeGreaterThan(base.usd);
+  expect(pricier.stateTransitions).toBe(base.stateTransitions);
+});
