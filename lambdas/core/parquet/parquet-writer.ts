@@ -32,7 +32,10 @@ const REPETITION_OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
 const CONVERTED_DATE = 6;
 const CONVERTED_TIMESTAMP_MICROS = 10;
-/** String statistics longer than this are left out rather than truncated. */
+/**
+ * String bounds longer than this many bytes are truncated in the statistics (min to a prefix, max to a
+ * prefix whose last character is incremented), flagged as inexact.
+ */
 const MAX_STRING_STAT = 64;
 
 const PHYSICAL_OF: Record<ColumnType, number> = {
@@ -134,7 +137,6 @@ class ChunkStatistics {
   maxHi = 0;
   minBytes: Uint8Array | undefined;
   maxBytes: Uint8Array | undefined;
-  tooLong = false;
 
   constructor(private readonly type: ColumnType) {}
 
@@ -186,67 +188,116 @@ class ChunkStatistics {
         break;
       }
       default: {
-        if (this.tooLong) return;
         const bytes = v.bytes;
         const offsets = v.offsets;
-        let minK = -1;
-        let maxK = -1;
-        for (let k = 0; k < count; k++) {
+        // The first byte decides most comparisons (an empty string counts as -1, below every byte).
+        let minK = 0;
+        let maxK = 0;
+        let minFirst = offsets[1]! > 0 ? bytes[0]! : -1;
+        let maxFirst = minFirst;
+        for (let k = 1; k < count; k++) {
           const s = offsets[k]!;
           const e = offsets[k + 1]!;
-          if (e - s > MAX_STRING_STAT) {
-            this.tooLong = true;
-            return;
+          const first = e > s ? bytes[s]! : -1;
+          if (
+            first <= minFirst &&
+            (first < minFirst || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0)
+          ) {
+            minK = k;
+            minFirst = first;
           }
-          if (minK < 0 || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0) minK = k;
-          if (maxK < 0 || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0) maxK = k;
+          if (
+            first >= maxFirst &&
+            (first > maxFirst || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0)
+          ) {
+            maxK = k;
+            maxFirst = first;
+          }
         }
-        const min = bytes.slice(offsets[minK]!, offsets[minK + 1]!);
-        const max = bytes.slice(offsets[maxK]!, offsets[maxK + 1]!);
-        if (!this.minBytes || compareBytes(min, 0, min.length, this.minBytes, 0, this.minBytes.length) < 0)
-          this.minBytes = min;
-        if (!this.maxBytes || compareBytes(max, 0, max.length, this.maxBytes, 0, this.maxBytes.length) > 0)
-          this.maxBytes = max;
+        const ms = offsets[minK]!;
+        const me = offsets[minK + 1]!;
+        if (!this.minBytes || compareBytes(bytes, ms, me, this.minBytes, 0, this.minBytes.length) < 0)
+          this.minBytes = bytes.slice(ms, me);
+        const xs = offsets[maxK]!;
+        const xe = offsets[maxK + 1]!;
+        if (!this.maxBytes || compareBytes(bytes, xs, xe, this.maxBytes, 0, this.maxBytes.length) > 0)
+          this.maxBytes = bytes.slice(xs, xe);
       }
     }
   }
 
-  /** PLAIN-encoded min and max, or undefined when there are none to give. */
-  bounds(): { min: Uint8Array; max: Uint8Array } | undefined {
+  /** PLAIN-encoded bounds; undefined when there are none to give (no values, or only NaNs). */
+  bounds(): Bounds | undefined {
     if (this.values === 0) return undefined;
     switch (this.type) {
       case 'boolean':
-        return { min: Uint8Array.of(this.minNumber), max: Uint8Array.of(this.maxNumber) };
+        return exact(Uint8Array.of(this.minNumber), Uint8Array.of(this.maxNumber));
       case 'int32':
       case 'date': {
-        const b = new Int32Array([this.minNumber, this.maxNumber]);
-        const u = new Uint8Array(b.buffer);
-        return { min: u.slice(0, 4), max: u.slice(4, 8) };
+        const u = new Uint8Array(new Int32Array([this.minNumber, this.maxNumber]).buffer);
+        return exact(u.slice(0, 4), u.slice(4, 8));
       }
       case 'double': {
-        if (
-          !Number.isFinite(this.minNumber) &&
-          !Number.isFinite(this.maxNumber) &&
-          this.minNumber > this.maxNumber
-        ) {
-          return undefined; // only NaNs
-        }
-        const b = new Float64Array([this.minNumber, this.maxNumber]);
-        const u = new Uint8Array(b.buffer);
-        return { min: u.slice(0, 8), max: u.slice(8, 16) };
+        if (this.minNumber > this.maxNumber) return undefined; // only NaNs
+        // The format asks for -0 as a zero minimum and +0 as a zero maximum: either zero may be present.
+        const min = this.minNumber === 0 ? -0 : this.minNumber;
+        const max = this.maxNumber === 0 ? 0 : this.maxNumber;
+        const u = new Uint8Array(new Float64Array([min, max]).buffer);
+        return exact(u.slice(0, 8), u.slice(8, 16));
       }
       case 'int64':
       case 'timestamp': {
-        const b = new Int32Array([this.minLo, this.minHi, this.maxLo, this.maxHi]);
-        const u = new Uint8Array(b.buffer);
-        return { min: u.slice(0, 8), max: u.slice(8, 16) };
+        const u = new Uint8Array(new Int32Array([this.minLo, this.minHi, this.maxLo, this.maxHi]).buffer);
+        return exact(u.slice(0, 8), u.slice(8, 16));
       }
-      default:
-        return this.tooLong || !this.minBytes || !this.maxBytes
-          ? undefined
-          : { min: this.minBytes, max: this.maxBytes };
+      default: {
+        const min = this.minBytes!;
+        const max = this.maxBytes!;
+        const upper = max.length <= MAX_STRING_STAT ? max : truncateUpper(max);
+        return {
+          min: min.length <= MAX_STRING_STAT ? min : min.subarray(0, utf8Boundary(min, MAX_STRING_STAT)),
+          max: upper,
+          minExact: min.length <= MAX_STRING_STAT,
+          maxExact: upper === max,
+        };
+      }
     }
   }
+}
+
+/** Column chunk bounds, PLAIN-encoded; `max` is undefined when no short upper bound exists. */
+interface Bounds {
+  readonly min: Uint8Array;
+  readonly max: Uint8Array | undefined;
+  readonly minExact: boolean;
+  readonly maxExact: boolean;
+}
+
+const exact = (min: Uint8Array, max: Uint8Array): Bounds => ({ min, max, minExact: true, maxExact: true });
+
+/** The largest length <= `limit` that does not split a UTF-8 character of `bytes` (longer than limit). */
+function utf8Boundary(bytes: Uint8Array, limit: number): number {
+  let n = limit;
+  while (n > 0 && (bytes[n]! & 0xc0) === 0x80) n--;
+  return n;
+}
+
+/**
+ * A short string that sorts after every string starting with a prefix of `bytes` (UTF-8, unsigned byte
+ * order, which is code point order): the prefix with its last incrementable character incremented.
+ * Undefined when `bytes` is not valid UTF-8 or the prefix is all U+10FFFF.
+ */
+export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8Array | undefined {
+  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, utf8Boundary(bytes, limit));
+  const text = prefix.toString('utf8');
+  if (Buffer.byteLength(text) !== prefix.length || !Buffer.from(text).equals(prefix)) return undefined;
+  const codePoints = Array.from(text, (c) => c.codePointAt(0)!);
+  for (let i = codePoints.length - 1; i >= 0; i--) {
+    let next = codePoints[i]! + 1;
+    if (next === 0xd800) next = 0xe000; // surrogates are not characters
+    if (next <= 0x10ffff) return Buffer.from(String.fromCodePoint(...codePoints.slice(0, i), next), 'utf8');
+  }
+  return undefined;
 }
 
 /** The pages of one column in the row group being built, and the page being filled. */
@@ -359,7 +410,7 @@ class ColumnChunkBuilder {
     page.append(levels.data.subarray(0, levels.length));
     page.append(this.values.data.subarray(0, this.values.length));
     const raw = page.data.subarray(0, page.length);
-    const body = this.compression === 'none' ? raw.slice() : COMPRESS[this.compression](raw);
+    const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
     const header = new ThriftWriter()
       .i32(1, PAGE_DATA)
       .i32(2, raw.length)
@@ -405,7 +456,7 @@ interface ChunkMeta {
   readonly uncompressed: number;
   readonly compressed: number;
   readonly nulls: number;
-  readonly bounds: { min: Uint8Array; max: Uint8Array } | undefined;
+  readonly bounds: Bounds | undefined;
 }
 
 interface RowGroupMeta {
@@ -522,7 +573,13 @@ class ParquetWriter implements FormatWriter {
         t.i32(4, CODEC[this.options.compression]);
         t.i64(5, chunk.numValues).i64(6, chunk.uncompressed).i64(7, chunk.compressed).i64(9, chunk.offset);
         t.struct(12).i64(3, chunk.nulls);
-        if (chunk.bounds) t.binary(5, chunk.bounds.max).binary(6, chunk.bounds.min);
+        const bounds = chunk.bounds;
+        if (bounds) {
+          if (bounds.max) t.binary(5, bounds.max);
+          t.binary(6, bounds.min);
+          if (bounds.max) t.bool(7, bounds.maxExact);
+          t.bool(8, bounds.minExact);
+        }
         t.end();
         t.end().end();
       });
@@ -538,6 +595,9 @@ class ParquetWriter implements FormatWriter {
       )
       .end();
     t.binary(6, 'csv2lake');
+    // TYPE_ORDER for every column: without a column order, readers must ignore min_value/max_value.
+    t.list(7, TType.Struct, columns.length);
+    for (let i = 0; i < columns.length; i++) t.element().struct(1).end().end();
     return t.finish();
   }
 
