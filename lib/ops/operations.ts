@@ -26,6 +26,26 @@ export interface RunStatus {
   readonly report?: string;
 }
 
+/**
+ * Where the run report is: the key the reducer returned (in a finished execution's output) when the output
+ * bucket is known, else the conventional `_runs/<execution name>/report.md`.
+ */
+function reportLocation(
+  output: string | undefined,
+  outputBucket: string | undefined,
+  name: string | undefined,
+): string | undefined {
+  if (!outputBucket || !name) return undefined;
+  let reportKey: string | undefined;
+  try {
+    const parsed = output ? (JSON.parse(output) as { reduce?: { summary?: { reportKey?: string } } }) : {};
+    reportKey = parsed.reduce?.summary?.reportKey;
+  } catch {
+    // An output that is not JSON says nothing about the report.
+  }
+  return `s3://${outputBucket}/${reportKey ? reportKey.replace(/\.json$/, '.md') : `_runs/${name}/report.md`}`;
+}
+
 /** Starts a run; `bucket`/`prefix` narrow the configured input (the state machine validates them). */
 export async function startRun(
   sfn: SFNClient,
@@ -46,20 +66,27 @@ export async function runStatus(
   outputBucket?: string,
 ): Promise<RunStatus> {
   const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const runs = await sfn.send(new ListMapRunsCommand({ executionArn }));
   const mapRuns = [];
-  for (const run of runs.mapRuns ?? []) {
-    const d = await sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
-    const counts = d.itemCounts ?? {};
-    mapRuns.push({
-      mapRunArn: run.mapRunArn!,
-      status: d.status ?? 'UNKNOWN',
-      items: Object.fromEntries(Object.entries(counts).filter(([, v]) => typeof v === 'number')) as Record<
-        string,
-        number
-      >,
-    });
-  }
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListMapRunsCommand({ executionArn, ...(nextToken ? { nextToken } : {}) }),
+    );
+    for (const run of page.mapRuns ?? []) {
+      const d = await sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
+      const counts = d.itemCounts ?? {};
+      mapRuns.push({
+        mapRunArn: run.mapRunArn!,
+        status: d.status ?? 'UNKNOWN',
+        items: Object.fromEntries(Object.entries(counts).filter(([, v]) => typeof v === 'number')) as Record<
+          string,
+          number
+        >,
+      });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const report = reportLocation(e.output, outputBucket, e.name);
   return {
     executionArn,
     name: e.name ?? executionArn.split(':').pop()!,
@@ -70,7 +97,7 @@ export async function runStatus(
     ...(e.cause ? { cause: e.cause } : {}),
     redriveCount: e.redriveCount ?? 0,
     mapRuns,
-    ...(outputBucket ? { report: `s3://${outputBucket}/_runs/${e.name}/report.md` } : {}),
+    ...(report ? { report } : {}),
   };
 }
 

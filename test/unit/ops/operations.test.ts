@@ -70,3 +70,28 @@ test('redrive calls RedriveExecution on the execution', async () => {
   expect(await redriveRun(client, arn)).toEqual(when);
   expect(sfn.commandCalls(RedriveExecutionCommand)[0]!.args[0].input).toEqual({ executionArn: arn });
 });
+
+test('status pages through the map runs and takes the report key from a finished execution’s output', async () => {
+  sfn.on(DescribeExecutionCommand).resolves({
+    name: 'nightly-1',
+    status: 'SUCCEEDED',
+    output: JSON.stringify({ reduce: { summary: { reportKey: '_runs/nightly-1/report.json' } } }),
+  });
+  sfn
+    .on(ListMapRunsCommand, { executionArn: arn, nextToken: undefined })
+    .resolves({
+      mapRuns: [{ mapRunArn: `${arn}/m1`, executionArn: arn, stateMachineArn: 'x', startDate: new Date() }],
+      nextToken: 'page-2',
+    })
+    .on(ListMapRunsCommand, { executionArn: arn, nextToken: 'page-2' })
+    .resolves({
+      mapRuns: [{ mapRunArn: `${arn}/m2`, executionArn: arn, stateMachineArn: 'x', startDate: new Date() }],
+    });
+  sfn
+    .on(DescribeMapRunCommand)
+    .resolves({ status: 'SUCCEEDED', itemCounts: { total: 1, succeeded: 1 } as never });
+  const s = await runStatus(client, arn, 'lake');
+  expect(s.mapRuns.map((m) => m.mapRunArn)).toEqual([`${arn}/m1`, `${arn}/m2`]);
+  expect(s.report).toBe('s3://lake/_runs/nightly-1/report.md');
+  expect((await runStatus(client, arn)).report).toBeUndefined(); // no bucket known, no guess
+});
