@@ -2,7 +2,9 @@
  * The Parquet writer, read back by DuckDB and hyparquet (neither shares code with it): values cell by
  * cell, types, logical types, statistics, row groups, pages and the footer's key/value metadata.
  */
+import fc from 'fast-check';
 import type { ParquetCompression } from '../../../../lambdas/core/convert';
+import { truncateUpper } from '../../../../lambdas/core/parquet/parquet-writer';
 import type { ColumnType } from '../../../../lambdas/core/schema';
 import {
   cleanUp,
@@ -56,7 +58,7 @@ describe.each<ParquetCompression>(['none', 'snappy', 'zstd', 'gzip'])(
   (compression) => {
     test('every type and awkward value reads back cell by cell in DuckDB and hyparquet', async () => {
       const schema = tableSchema(everyType);
-      const { path, bytes, stats } = await writeParquet(schema, everyRow, { compression }, 3);
+      const { path, bytes, stats } = await writeParquet(schema, everyRow, { compression }, { batchRows: 3 });
 
       const fromDuck = await readWithDuckDB(path);
       const fromHy = await readWithHyparquet(bytes, schema);
@@ -70,3 +72,289 @@ describe.each<ParquetCompression>(['none', 'snappy', 'zstd', 'gzip'])(
     });
   },
 );
+
+describe('schema and footer', () => {
+  test('each column is an OPTIONAL leaf with its physical, converted and logical type, names as given', async () => {
+    const schema = tableSchema(everyType);
+    const { path, bytes } = await writeParquet(schema, everyRow.slice(0, 2), { compression: 'snappy' });
+
+    const leaves = await duck(
+      `SELECT name, type, repetition_type, converted_type, logical_type FROM parquet_schema(${sqlPath(path)}) WHERE name <> 'schema'`,
+    );
+    const { metadata } = await readWithHyparquet(bytes, schema);
+
+    expect(leaves).toEqual([
+      {
+        name: 'flag',
+        type: 'BOOLEAN',
+        repetition_type: 'OPTIONAL',
+        converted_type: null,
+        logical_type: null,
+      },
+      { name: 'n32', type: 'INT32', repetition_type: 'OPTIONAL', converted_type: null, logical_type: null },
+      { name: 'n64', type: 'INT64', repetition_type: 'OPTIONAL', converted_type: null, logical_type: null },
+      { name: 'x', type: 'DOUBLE', repetition_type: 'OPTIONAL', converted_type: null, logical_type: null },
+      {
+        name: 'día',
+        type: 'INT32',
+        repetition_type: 'OPTIONAL',
+        converted_type: 'DATE',
+        logical_type: 'DateType()',
+      },
+      {
+        name: 'at',
+        type: 'INT64',
+        repetition_type: 'OPTIONAL',
+        converted_type: 'TIMESTAMP_MICROS',
+        logical_type: expect.stringMatching(
+          /^TimestampType\(isAdjustedToUTC=1, unit=.*MICROS=MicroSeconds\(\)/,
+        ),
+      },
+      {
+        name: '名前 "quoted", spaced',
+        type: 'BYTE_ARRAY',
+        repetition_type: 'OPTIONAL',
+        converted_type: 'UTF8',
+        logical_type: 'StringType()',
+      },
+    ]);
+    expect(metadata.schema[0]).toEqual({ name: 'schema', num_children: everyType.length });
+    expect(metadata.schema[6]!.logical_type).toEqual({
+      type: 'TIMESTAMP',
+      isAdjustedToUTC: true,
+      unit: 'MICROS',
+    });
+    expect(metadata.schema[5]!.logical_type).toEqual({ type: 'DATE' });
+    expect(metadata.schema[7]!.logical_type).toEqual({ type: 'STRING' });
+  });
+
+  test('the footer names csv2lake, orders columns by type, and keeps the source header names', async () => {
+    const schema = tableSchema([
+      ['a', 'int32'],
+      ['Ünï', 'string'],
+    ]);
+    const { path, bytes } = await writeParquet(schema, [[1, 'x']], { compression: 'none' });
+
+    const [file] = await duck(
+      `SELECT created_by, num_rows, column_orders FROM parquet_file_metadata(${sqlPath(path)})`,
+    );
+    const kv = await duck(
+      `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(${sqlPath(path)})`,
+    );
+
+    expect(file!.created_by).toBe('csv2lake');
+    expect(file!.num_rows).toBe(1n);
+    expect(String(file!.column_orders)).toMatch(/TYPE_DEFINED_ORDER|TypeDefinedOrder/);
+    expect(kv).toHaveLength(1);
+    expect(kv[0]!.key).toBe('csv2lake.columns');
+    expect(JSON.parse(String(kv[0]!.value))).toEqual([
+      { name: 'a', sourceName: 'a (source)', type: 'int32' },
+      { name: 'Ünï', sourceName: 'Ünï (source)', type: 'string' },
+    ]);
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('PAR1');
+    expect(bytes.subarray(-4).toString('latin1')).toBe('PAR1');
+    expect(bytes.readUInt32LE(bytes.length - 8)).toBeLessThan(bytes.length - 12);
+  });
+
+  test.each([false, true])(
+    '0 rows give a valid file with the schema and no row groups (empty batch: %s)',
+    async (emptyBatch) => {
+      const schema = tableSchema(everyType);
+      const { path, bytes, stats } = await writeParquet(
+        schema,
+        [],
+        { compression: 'snappy' },
+        { emptyBatch },
+      );
+
+      const fromDuck = await readWithDuckDB(path);
+      const [file] = await duck(
+        `SELECT num_rows, num_row_groups FROM parquet_file_metadata(${sqlPath(path)})`,
+      );
+      const fromHy = await readWithHyparquet(bytes, schema);
+
+      expect(stats).toEqual({ rows: 0, bytesWritten: bytes.length, chunks: 0 });
+      expect(fromDuck.columns).toEqual(everyType.map(([name, type]) => [name, DUCK_TYPES[type]]));
+      expect(fromDuck.rows).toEqual([]);
+      expect(file).toEqual({ num_rows: 0n, num_row_groups: 0n });
+      expect(fromHy.rows).toEqual([]);
+      expect(fromHy.metadata.row_groups).toEqual([]);
+    },
+  );
+});
+
+/** parquet_metadata() rows of one file: per row group and column, its statistics and sizes. */
+function chunkStats(path: string) {
+  return duck(
+    `SELECT row_group_id::INTEGER AS rg, path_in_schema AS col, row_group_num_rows::INTEGER AS rows,
+       num_values::INTEGER AS n, stats_null_count::INTEGER AS nulls, stats_min_value AS min,
+       stats_max_value AS max, min_is_exact, max_is_exact, encodings
+     FROM parquet_metadata(${sqlPath(path)}) ORDER BY row_group_id, column_id`,
+  );
+}
+
+describe('statistics', () => {
+  test('null count, min and max per column chunk, over several batches and row groups', async () => {
+    const schema = tableSchema([
+      ['b', 'boolean'],
+      ['i', 'int32'],
+      ['l', 'int64'],
+      ['d', 'double'],
+      ['dt', 'date'],
+      ['t', 'timestamp'],
+      ['s', 'string'],
+    ]);
+    const groupA: Cell[][] = [
+      [true, 5, MAX_I64, NaN, -1, -1n, 'b'],
+      [null, -7, 3n, -0, 0, 0n, ''],
+      [true, null, MIN_I64, 0, null, 1_700_000_000_000_000n, 'ÿ'],
+      [true, 2, -2n, 2.5, 19000, null, 'z'],
+    ];
+    const groupB: Cell[][] = [
+      [false, 1, 2n ** 53n + 1n, NaN, 1, 5n, 'é'],
+      [false, 1, 2n ** 53n + 3n, -5, 1, 5n, 'e'],
+      [null, null, null, null, null, null, null],
+      [false, 1, 2n ** 53n + 2n, NaN, 1, 5n, 'f'],
+    ];
+    // Each batch is about 100 bytes of values: a row group per two batches.
+    const { path, stats } = await writeParquet(
+      schema,
+      [...groupA, ...groupB],
+      { compression: 'snappy', rowGroupBytes: 150 },
+      { batchRows: 2 },
+    );
+
+    const chunks = await chunkStats(path);
+
+    expect(stats.chunks).toBe(2);
+    const pick = (rg: number) =>
+      chunks.filter((c) => c.rg === rg).map((c) => [c.col, c.rows, c.n, c.nulls, c.min, c.max]);
+    expect(pick(0)).toEqual([
+      ['b', 4, 4, 1, 'true', 'true'],
+      ['i', 4, 4, 1, '-7', '5'],
+      ['l', 4, 4, 0, '-9223372036854775808', '9223372036854775807'],
+      ['d', 4, 4, 0, '-0.0', '2.5'],
+      ['dt', 4, 4, 1, '1969-12-31', '2022-01-08'],
+      ['t', 4, 4, 1, '1969-12-31 23:59:59.999999+00', '2023-11-14 22:13:20+00'],
+      ['s', 4, 4, 0, '', 'ÿ'],
+    ]);
+    expect(pick(1)).toEqual([
+      ['b', 4, 4, 1, 'false', 'false'],
+      ['i', 4, 4, 1, '1', '1'],
+      ['l', 4, 4, 1, '9007199254740993', '9007199254740995'],
+      ['d', 4, 4, 1, '-5.0', '-5.0'],
+      ['dt', 4, 4, 1, '1970-01-02', '1970-01-02'],
+      ['t', 4, 4, 1, '1970-01-01 00:00:00.000005+00', '1970-01-01 00:00:00.000005+00'],
+      ['s', 4, 4, 1, 'e', 'é'],
+    ]);
+    expect(chunks.every((c) => c.encodings === 'PLAIN, RLE')).toBe(true);
+  });
+
+  test.each([
+    [[-0, 0, -3], -3, 0],
+    [[0, 4], -0, 4],
+    [[NaN, -0, NaN], -0, 0],
+    [[Infinity, NaN, -Infinity], -Infinity, Infinity],
+  ])(
+    'doubles %j: min %d, max %d (NaN ignored, a zero max is +0, a zero min is -0)',
+    async (values, min, max) => {
+      const schema = tableSchema([['d', 'double']]);
+      const { bytes } = await writeParquet(
+        schema,
+        values.map((v) => [v]),
+        { compression: 'none' },
+      );
+
+      const { metadata } = await readWithHyparquet(bytes, schema);
+
+      const statistics = metadata.row_groups[0]!.columns[0]!.meta_data!.statistics!;
+      expect(statistics.min_value).toBe(min);
+      expect(statistics.max_value).toBe(max);
+    },
+  );
+
+  test('a column that is all null (or all NaN) has a null count and no bounds, and reads back', async () => {
+    const schema = tableSchema([
+      ['none', 'string'],
+      ['nan', 'double'],
+      ['n', 'int64'],
+    ]);
+    const rows: Cell[][] = Array.from({ length: 300 }, (_, i) => [
+      null,
+      i % 2 ? NaN : null,
+      i % 3 ? null : BigInt(i),
+    ]);
+    const { path, bytes } = await writeParquet(schema, rows, { compression: 'zstd' }, { batchRows: 64 });
+
+    const chunks = await chunkStats(path);
+    const fromDuck = await readWithDuckDB(path);
+    const fromHy = await readWithHyparquet(bytes, schema);
+
+    expect(chunks.map((c) => [c.col, c.nulls, c.min, c.max])).toEqual([
+      ['none', 300, null, null],
+      ['nan', 150, null, null],
+      ['n', 200, '0', '297'],
+    ]);
+    expect(fromDuck.rows).toEqual(rows);
+    expect(fromHy.rows).toEqual(rows);
+  });
+
+  test('long strings: bounds truncated at a character boundary, the maximum incremented, flagged inexact', async () => {
+    const schema = tableSchema([['s', 'string']]);
+    const low = 'a'.repeat(63) + 'é' + 'zzz'; // 'é' straddles byte 64: the minimum keeps 63 bytes
+    const high = 'é'.repeat(40); // 80 bytes: 32 characters kept, the last one incremented
+    const rows: Cell[][] = [['b'], [high], [low], [null]];
+    const { path, bytes } = await writeParquet(schema, rows, { compression: 'snappy' });
+
+    const [chunk] = await chunkStats(path);
+    const fromHy = await readWithHyparquet(bytes, schema);
+
+    expect(chunk).toMatchObject({
+      min: 'a'.repeat(63),
+      max: 'é'.repeat(31) + 'ê',
+      min_is_exact: false,
+      max_is_exact: false,
+    });
+    expect(fromHy.rows).toEqual(rows);
+    expect((await readWithDuckDB(path)).rows).toEqual(rows);
+  });
+
+  test('short string bounds are exact', async () => {
+    const schema = tableSchema([['s', 'string']]);
+    const { path } = await writeParquet(schema, [['x'.repeat(64)], ['a']], { compression: 'none' });
+
+    const [chunk] = await chunkStats(path);
+
+    expect(chunk).toMatchObject({ min: 'a', max: 'x'.repeat(64), min_is_exact: true, max_is_exact: true });
+  });
+});
+
+describe('truncateUpper', () => {
+  test.each([
+    ['abc', 2, 'ac'],
+    ['a\u{10ffff}\u{10ffff}', 9, 'b'],
+    ['\u{d7ff}x', 3, '\u{e000}'],
+    ['\u{10ffff}', 4, undefined],
+    ['ab\u{7f}', 3, 'ab\u{80}'],
+  ])('%j cut to %i bytes gives %j', (text, limit, expected) => {
+    const upper = truncateUpper(Buffer.from(text), limit);
+
+    expect(upper === undefined ? undefined : Buffer.from(upper).toString()).toBe(expected);
+  });
+
+  test('any string with the same prefix sorts below the bound (unsigned bytes)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 20 }),
+        (text, limit) => {
+          const bytes = Buffer.from(text);
+          const upper = truncateUpper(bytes, limit);
+          if (upper === undefined) return;
+          expect(Buffer.compare(bytes, Buffer.from(upper))).toBe(-1);
+          expect(Buffer.from(upper).toString()).not.toContain('\ufffd');
+        },
+      ),
+    );
+  });
+});

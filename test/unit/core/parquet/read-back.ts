@@ -70,24 +70,39 @@ export function cleanUp(): void {
   connection = undefined;
 }
 
+/** How {@link writeParquet} feeds the writer. */
+export interface Feed {
+  /** Rows per batch. @default 1000 */
+  batchRows?: number;
+  /** Where the writer writes. @default a MemorySink */
+  sink?: ByteSink & { bytes(): Buffer };
+  /** Also write an empty batch first. @default false */
+  emptyBatch?: boolean;
+  /** Called after each write with the rows written so far. */
+  afterWrite?: (rows: number) => void;
+}
+
 /**
- * Writes `rows` with the Parquet writer in batches of `batchRows`, reusing ONE ColumnBatch (reset after
- * each write, as the converter does), and stores the file. Returns its path, bytes and the writer's stats.
+ * Writes `rows` with the Parquet writer in batches, reusing ONE ColumnBatch (reset after each write, as the
+ * converter does), and stores the file. Returns its path, bytes and the writer's stats.
  */
 export async function writeParquet(
   schema: TableSchema,
   rows: readonly (readonly Cell[])[],
   options: ParquetWriterOptions,
-  batchRows = 1000,
-  sink: ByteSink & { bytes(): Buffer } = new MemorySink(),
+  feed: Feed = {},
 ): Promise<{ path: string; bytes: Buffer; stats: WriterStats }> {
+  const batchRows = feed.batchRows ?? 1000;
+  const sink = feed.sink ?? new MemorySink();
   const writer = createParquetWriter(schema, sink, options);
   const batch = new ColumnBatch(schema, 4);
+  if (feed.emptyBatch) await writer.write(batch);
   for (let start = 0; start < rows.length; start += batchRows) {
     batch.reset();
     for (const row of rows.slice(start, start + batchRows))
       schema.columns.forEach((c, i) => append(batch.columns[i]!, c.type, row[i]!));
     await writer.write(batch);
+    feed.afterWrite?.(Math.min(rows.length, start + batchRows));
   }
   const stats = await writer.close();
   const bytes = sink.bytes();
