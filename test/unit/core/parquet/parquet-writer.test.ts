@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import type { ParquetCompression } from '../../../../lambdas/core/convert';
 import { truncateUpper } from '../../../../lambdas/core/parquet/parquet-writer';
 import type { ColumnType } from '../../../../lambdas/core/schema';
+import { MemorySink } from '../../../../lambdas/core/sink';
 import {
   cleanUp,
   duck,
@@ -356,5 +357,142 @@ describe('truncateUpper', () => {
         },
       ),
     );
+  });
+});
+
+/** A sink that remembers how many bytes it had received at each moment the test asks. */
+class WatchedSink {
+  received = 0;
+  private readonly memory = new MemorySink();
+  write(chunk: Uint8Array): void {
+    this.received += chunk.length;
+    this.memory.write(chunk);
+  }
+  bytes(): Buffer {
+    return this.memory.bytes();
+  }
+}
+
+describe('row groups and pages', () => {
+  const schema = tableSchema([
+    ['id', 'int32'],
+    ['big', 'int64'],
+    ['flag', 'boolean'],
+    ['text', 'string'],
+    ['sparse', 'double'],
+  ]);
+  const rows: Cell[][] = Array.from({ length: 5000 }, (_, i) => [
+    i,
+    BigInt(i) * 1_000_000_007n - 2n ** 62n,
+    i % 3 === 0,
+    i % 11 === 0 ? null : `row ${i} ${'·'.repeat(i % 7)}`,
+    i % 97 === 0 ? i / 4 : null,
+  ]);
+
+  test('row groups are bounded in bytes and written as they fill; pages are bounded too', async () => {
+    const sink = new WatchedSink();
+    const seen: number[] = [];
+    const { path, bytes, stats } = await writeParquet(
+      schema,
+      rows,
+      { compression: 'snappy', rowGroupBytes: 20_000, pageBytes: 2_000 },
+      { batchRows: 250, sink, afterWrite: () => seen.push(sink.received) },
+    );
+
+    const groups = await duck(
+      `SELECT DISTINCT row_group_id::INTEGER AS rg, row_group_num_rows::INTEGER AS rows
+       FROM parquet_metadata(${sqlPath(path)}) ORDER BY rg`,
+    );
+    const fromHy = await readWithHyparquet(bytes, schema);
+
+    expect(stats.chunks).toBe(groups.length);
+    expect(groups.length).toBeGreaterThan(3);
+    expect(groups.reduce((sum, g) => sum + Number(g.rows), 0)).toBe(rows.length);
+    // Written while writing, not at close: the sink grew in steps during the writes.
+    expect(new Set(seen).size).toBeGreaterThan(3);
+    expect(seen.at(-1)!).toBeLessThan(bytes.length);
+    // Several pages per column chunk (2,000-byte pages, 250-row batches of ~2 KB+ for the text column).
+    const textPages = fromHy.pages.get('text')!;
+    expect(textPages.length).toBeGreaterThan(groups.length);
+    expect(textPages.reduce((a, b) => a + b, 0)).toBe(rows.length);
+    expect((await readWithDuckDB(path)).rows).toEqual(rows);
+    expect(fromHy.rows).toEqual(rows);
+  });
+
+  test('column chunk offsets and sizes match the bytes of the file', async () => {
+    const { path, bytes } = await writeParquet(schema, rows, {
+      compression: 'gzip',
+      rowGroupBytes: 30_000,
+      pageBytes: 4_000,
+    });
+
+    const chunks = await duck(
+      `SELECT data_page_offset::BIGINT AS start, total_compressed_size::BIGINT AS size, file_offset::BIGINT AS file_offset
+       FROM parquet_metadata(${sqlPath(path)}) ORDER BY row_group_id, column_id`,
+    );
+    const footerLength = bytes.readUInt32LE(bytes.length - 8);
+
+    // Chunks are contiguous from byte 4 up to the footer.
+    let expected = 4n;
+    for (const chunk of chunks) {
+      expect(chunk.start).toBe(expected);
+      expected += chunk.size as bigint;
+    }
+    expect(expected).toBe(BigInt(bytes.length - 8 - footerLength));
+  });
+
+  test('one string of several megabytes', async () => {
+    const big = 'ü'.repeat(1_500_000) + 'end'; // 3 MB of UTF-8, bigger than a page
+    const schema1 = tableSchema([
+      ['k', 'int32'],
+      ['blob', 'string'],
+    ]);
+    const data: Cell[][] = [
+      [1, 'small'],
+      [2, big],
+      [3, null],
+    ];
+    const { path, bytes } = await writeParquet(schema1, data, { compression: 'zstd', pageBytes: 1 << 20 });
+
+    const fromDuck = await readWithDuckDB(path);
+    const fromHy = await readWithHyparquet(bytes, schema1);
+
+    expect(fromDuck.rows).toEqual(data);
+    expect(fromHy.rows).toEqual(data);
+  });
+});
+
+describe('definition levels', () => {
+  /** Validity patterns that exercise RLE runs, bit-packed groups and the switches between them. */
+  const patterns: [string, (i: number) => boolean][] = [
+    ['all valid', () => true],
+    ['all null', () => false],
+    ['alternating', (i) => i % 2 === 0],
+    ['runs of 7', (i) => Math.floor(i / 7) % 2 === 0],
+    ['runs of 8', (i) => Math.floor(i / 8) % 2 === 0],
+    ['runs of 9', (i) => Math.floor(i / 9) % 2 === 0],
+    ['one null in 16', (i) => i % 16 !== 5],
+    ['last is null', (i) => i !== 12],
+    ['first is null', (i) => i !== 0],
+    ['noise', (i) => ((i * 2654435761) >>> 7) % 3 !== 0],
+  ];
+
+  test.each(patterns)('%s, for lengths 1 to 40 and 1,003, across pages', async (_, isValid) => {
+    const schema = tableSchema([
+      ['v', 'int32'],
+      ['b', 'boolean'],
+    ]);
+    for (const length of [1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 33, 40, 1003]) {
+      const rows: Cell[][] = Array.from({ length }, (_, i) => (isValid(i) ? [i, i % 3 === 1] : [null, null]));
+      const { path, bytes } = await writeParquet(
+        schema,
+        rows,
+        { compression: 'none', pageBytes: 64 },
+        { batchRows: 13 },
+      );
+
+      expect((await readWithDuckDB(path)).rows).toEqual(rows);
+      expect((await readWithHyparquet(bytes, schema)).rows).toEqual(rows);
+    }
   });
 });

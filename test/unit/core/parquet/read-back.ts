@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { parquetMetadata, parquetRead, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { ColumnBatch, type ColumnVector } from '../../../../lambdas/core/column-batch';
 import type { WriterStats } from '../../../../lambdas/core/format-writer';
 import {
@@ -144,7 +145,10 @@ const parsers = {
   dateFromDays: (days: number) => days,
 };
 
-/** hyparquet's metadata, every row as cells in schema order, and the rows of each data page per column. */
+/**
+ * hyparquet's metadata, every row as cells in schema order, and per column the values (rows) of each data
+ * page, from the page headers as hyparquet parses them.
+ */
 export async function readWithHyparquet(
   bytes: Buffer,
   schema: TableSchema,
@@ -154,14 +158,18 @@ export async function readWithHyparquet(
   const objects = await parquetReadObjects({ file, compressors, utf8: true, parsers });
   const rows = objects.map((o) => schema.columns.map((c) => (o[c.name] ?? null) as Cell));
   const pages = new Map<string, number[]>();
-  await parquetRead({
-    file,
-    compressors,
-    parsers,
-    onPage: (page) => {
-      const name = page.pathInSchema.join('.');
-      pages.set(name, [...(pages.get(name) ?? []), page.rowEnd - page.rowStart]);
-    },
-  });
+  for (const group of metadata.row_groups) {
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data!;
+      const name = meta.path_in_schema.join('.');
+      const reader = { view: new DataView(file), offset: Number(meta.data_page_offset) };
+      const end = reader.offset + Number(meta.total_compressed_size);
+      while (reader.offset < end) {
+        const header = parquetHeader(reader);
+        pages.set(name, [...(pages.get(name) ?? []), header.data_page_header!.num_values]);
+        reader.offset += header.compressed_page_size;
+      }
+    }
+  }
   return { metadata, rows, pages };
 }

@@ -1,0 +1,6 @@
+// hyparquet ships types for this module, which moduleResolution "node" does not find through its exports map.
+declare module 'hyparquet/src/column.js' {
+  import type { DataReader, PageHeader } from 'hyparquet';
+  /** Reads one page header (thrift compact) at `reader.offset`, advancing it past the header. */
+  export function parquetHeader(reader: DataReader): PageHeader;
+}
