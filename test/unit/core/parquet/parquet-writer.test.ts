@@ -496,3 +496,66 @@ describe('definition levels', () => {
     }
   });
 });
+
+describe('randomized round trip', () => {
+  const I64 = { min: MIN_I64, max: MAX_I64 };
+  /** A non-null value of each type, as the writer takes it and the readers give it back. */
+  const valueOf: Record<ColumnType, fc.Arbitrary<Cell>> = {
+    boolean: fc.boolean(),
+    int32: fc.integer(),
+    int64: fc.bigInt(I64),
+    double: fc.double(),
+    date: fc.integer({ min: -719162, max: 2932896 }), // 0001-01-01 .. 9999-12-31
+    timestamp: fc.bigInt({ min: -62135596800000000n, max: 253402300799999999n }),
+    string: fc.string({ unit: 'binary', maxLength: 30 }),
+  };
+  const columnTypes = fc.constantFrom<ColumnType>(
+    'boolean',
+    'int32',
+    'int64',
+    'double',
+    'date',
+    'timestamp',
+    'string',
+  );
+
+  test('random schemas, rows, nulls, batch sizes, page and row-group sizes and codecs read back exactly', async () => {
+    const table = fc
+      .array(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), columnTypes), { minLength: 1, maxLength: 5 })
+      .map((cols) => cols.map(([name, type], i) => [`${i}:${name}`, type] as [string, ColumnType]))
+      .chain((cols) =>
+        fc.record({
+          cols: fc.constant(cols),
+          rows: fc.array(
+            fc.tuple(...cols.map(([, type]) => fc.option(valueOf[type], { freq: 3, nil: null }))),
+            { maxLength: 120 },
+          ),
+          batchRows: fc.integer({ min: 1, max: 50 }),
+          pageBytes: fc.integer({ min: 1, max: 600 }),
+          rowGroupBytes: fc.integer({ min: 1, max: 3000 }),
+          compression: fc.constantFrom<ParquetCompression>('none', 'snappy', 'zstd', 'gzip'),
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(table, async ({ cols, rows, batchRows, pageBytes, rowGroupBytes, compression }) => {
+        const schema = tableSchema(cols);
+        const { path, bytes, stats } = await writeParquet(
+          schema,
+          rows,
+          { compression, pageBytes, rowGroupBytes },
+          { batchRows },
+        );
+
+        const fromDuck = await readWithDuckDB(path);
+        const fromHy = await readWithHyparquet(bytes, schema);
+
+        expect(stats.rows).toBe(rows.length);
+        expect(fromDuck.columns).toEqual(cols.map(([name, type]) => [name, DUCK_TYPES[type]]));
+        expect(fromDuck.rows).toEqual(rows);
+        expect(fromHy.rows).toEqual(rows);
+        expect(fromHy.metadata.row_groups.length).toBe(stats.chunks);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
