@@ -422,6 +422,56 @@ export function renderReport(report: RunReport): string {
   return lines.join('\n') + '\n';
 }
 
+/** The JSON text of an array, one element per line, piece by piece. */
+function* arrayJson(elements: readonly unknown[], indent = ''): Generator<string> {
+  if (elements.length === 0) {
+    yield '[]';
+    return;
+  }
+  for (const [i, element] of elements.entries())
+    yield `${i === 0 ? '[' : ','}\n${indent}  ${JSON.stringify(element)}`;
+  yield `\n${indent}]`;
+}
+
+/** The JSON text of an object, piece by piece: the `streamed` array fields element by element. */
+function* objectJson(value: object, streamed: readonly string[]): Generator<string> {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  for (const [i, [name, field]] of entries.entries()) {
+    yield `${i === 0 ? '{' : ','}\n  ${JSON.stringify(name)}: `;
+    if (streamed.includes(name) && Array.isArray(field)) yield* arrayJson(field, '  ');
+    else yield JSON.stringify(field);
+  }
+  yield entries.length === 0 ? '{}\n' : '\n}\n';
+}
+
+/**
+ * Writes JSON text given piece by piece through a streaming upload (in ~1 MiB writes), so that a report of
+ * a million files never becomes one string in memory. The object appears only when complete.
+ */
+export async function writeJsonStreaming(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  pieces: Iterable<string>,
+): Promise<void> {
+  const writer = store.createWriter(bucket, key, { contentType: 'application/json' });
+  try {
+    let buffer = '';
+    for (const piece of pieces) {
+      buffer += piece;
+      if (buffer.length >= 1 << 20) {
+        await writer.write(Buffer.from(buffer));
+        buffer = '';
+      }
+    }
+    if (buffer.length > 0) await writer.write(Buffer.from(buffer));
+    await writer.complete();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
 /** Writes report.json, report.md and (when items failed) failed-items.json; returns the small summary. */
 export async function writeRunReport(
   store: ObjectStore,
@@ -430,18 +480,20 @@ export async function writeRunReport(
 ): Promise<ReduceResult> {
   const { failedItems } = report;
   const base = `_runs/${run.runId}/`;
-  await store.put(run.outputBucket, `${base}report.json`, JSON.stringify(report, null, 1), {
-    contentType: 'application/json',
-  });
+  await writeJsonStreaming(
+    store,
+    run.outputBucket,
+    `${base}report.json`,
+    objectJson(report, ['files', 'failures', 'failedItems', 'ignoredKeys']),
+  );
   await store.put(run.outputBucket, `${base}report.md`, renderReport(report), {
     contentType: 'text/markdown',
   });
   let failedItemsKey: string | undefined;
   if (failedItems.length > 0) {
     failedItemsKey = `${base}failed-items.json`;
-    await store.put(run.outputBucket, failedItemsKey, JSON.stringify(failedItems), {
-      contentType: 'application/json',
-    });
+    // A JSON array: the retry map's ItemReader reads it.
+    await writeJsonStreaming(store, run.outputBucket, failedItemsKey, arrayJson(failedItems));
   }
   return {
     runId: run.runId,

@@ -1,5 +1,6 @@
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createReduceHandler } from '../../../lambdas/handlers/reduce';
+import { writeJsonStreaming } from '../../../lambdas/handlers/run-report';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
 
@@ -341,4 +342,32 @@ test('two inputs that map to the same output object are flagged as a collision',
     { outputKey: 'parquet/landing/a.parquet', inputKeys: ['landing/a.csv', 'landing/a.csv.gz'] },
   ]);
   expect(store.text('out', '_runs/nightly-1/report.md')).toContain('## Output collisions');
+});
+
+test('report JSON is streamed in ~1 MiB writes and aborted, never half-written, when a write fails', async () => {
+  const store = new MemoryObjectStore();
+  const writes: number[] = [];
+  let aborted = false;
+  const failing = {
+    ...store,
+    createWriter: () => ({
+      bytesWritten: 0,
+      write: async (chunk: Uint8Array) => {
+        writes.push(chunk.length);
+        if (writes.length === 2) throw new Error('connection reset');
+      },
+      complete: async () => ({ key: 'k', size: 0, etag: '' }),
+      abort: async () => {
+        aborted = true;
+      },
+    }),
+  } as unknown as MemoryObjectStore;
+  const pieces = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(1000) }));
+  await expect(writeJsonStreaming(failing, 'out', 'k', pieces)).rejects.toThrow('connection reset');
+  expect(aborted).toBe(true);
+  expect(writes[0]).toBeGreaterThanOrEqual(1 << 20);
+  expect(writes[0]).toBeLessThan((1 << 20) + 1100);
+
+  await writeJsonStreaming(store, 'out', 'ok.json', ['[', '1', ',', '2', ']']);
+  expect(JSON.parse(store.text('out', 'ok.json')!)).toEqual([1, 2]);
 });
