@@ -41,6 +41,36 @@ export function runOf(event: ReduceEvent, env: NodeJS.ProcessEnv): RunContext {
   };
 }
 
+/** The run metrics the reducer emits (namespace from POWERTOOLS_METRICS_NAMESPACE, service dimension). */
+export type RunMetrics = Record<
+  'FilesConverted' | 'FilesSkipped' | 'FilesFailed' | 'RowsConverted' | 'RejectedRows' | 'BytesIn',
+  number
+>;
+
+/**
+ * Emits what the run added since the previous reduce of the same run (recorded in
+ * `_runs/<runId>/metrics.json`), never less than zero. A run is reduced several times (after each map,
+ * after a redrive, by the failed-execution rule): emitting the totals each time would count its files two
+ * or three times in a daily Sum. With deltas, the Sum over a run's emissions is its final count (for
+ * FilesFailed: the most files that were failing at once).
+ */
+export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals: RunMetrics): Promise<void> {
+  const key = `_runs/${run.runId}/metrics.json`;
+  let before: Partial<RunMetrics> = {};
+  if (await store.head(run.outputBucket, key)) {
+    const parts: Uint8Array[] = [];
+    for await (const part of await store.get(run.outputBucket, key)) parts.push(part);
+    before = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<RunMetrics>;
+  }
+  const emitted: Partial<RunMetrics> = {};
+  for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][]) {
+    const previous = before[name] ?? 0;
+    metrics.addMetric(name, name === 'BytesIn' ? 'Bytes' : 'Count', Math.max(0, total - previous));
+    emitted[name] = Math.max(total, previous);
+  }
+  await store.put(run.outputBucket, key, JSON.stringify(emitted), { contentType: 'application/json' });
+}
+
 /**
  * Builds the reducer handler: aggregates the run's records and map results into report.json / report.md
  * under `_runs/<runId>/`, emits metrics and returns a small summary. Invoked by the state machine after each
@@ -48,7 +78,7 @@ export function runOf(event: ReduceEvent, env: NodeJS.ProcessEnv): RunContext {
  */
 export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent) => Promise<ReduceResult> {
   const env = deps.env ?? process.env;
-  // Read once per container; a malformed value fails the first invocation loudly, naming the variable.
+  // Read once per container; a malformed value fails loudly when the function starts, naming the variable.
   const prices = { ...DEFAULT_PRICES, ...jsonEnv<Partial<typeof DEFAULT_PRICES>>(env, REDUCER_ENV.PRICES) };
   const lambdaMemoryMb = Number(env[REDUCER_ENV.CONVERTER_MEMORY_MB] ?? 1769);
   if (!(lambdaMemoryMb > 0))
@@ -69,12 +99,14 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       const result = await writeRunReport(store, run, report);
-      metrics.addMetric('FilesConverted', 'Count', report.items.converted);
-      metrics.addMetric('FilesSkipped', 'Count', report.items.skipped);
-      metrics.addMetric('FilesFailed', 'Count', report.items.failed);
-      metrics.addMetric('RowsConverted', 'Count', report.rows);
-      metrics.addMetric('RejectedRows', 'Count', report.rejectedRows);
-      metrics.addMetric('BytesIn', 'Bytes', report.bytesIn);
+      await emitRunMetrics(store, run, {
+        FilesConverted: report.items.converted,
+        FilesSkipped: report.items.skipped,
+        FilesFailed: report.items.failed,
+        RowsConverted: report.rows,
+        RejectedRows: report.rejectedRows,
+        BytesIn: report.bytesIn,
+      });
       logger.info('run report written', { ...result });
       return result;
     } finally {

@@ -1,6 +1,7 @@
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createReduceHandler } from '../../../lambdas/handlers/reduce';
 import { writeJsonStreaming } from '../../../lambdas/handlers/run-report';
+import { metrics } from '../../../lambdas/shared/observability';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
 
@@ -370,4 +371,39 @@ test('report JSON is streamed in ~1 MiB writes and aborted, never half-written, 
 
   await writeJsonStreaming(store, 'out', 'ok.json', ['[', '1', ',', '2', ']']);
   expect(JSON.parse(store.text('out', 'ok.json')!)).toEqual([1, 2]);
+});
+
+test('a run reduced again (retry map, redrive, failure rule) adds only what changed to the metrics', async () => {
+  const store = new MemoryObjectStore();
+  const added: [string, number][] = [];
+  const spy = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    added.push([name, value]);
+    return metrics;
+  });
+  try {
+    const reduce = createReduceHandler({ store, env: {} });
+    await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 5 });
+    await record(store, {
+      key: 'landing/b.csv',
+      format: 'parquet',
+      status: 'failed',
+      error: { type: 'S3TransientError', message: 'SlowDown' },
+    });
+    await reduce({ run });
+    const first = Object.fromEntries(added.splice(0));
+    expect(first).toMatchObject({ FilesConverted: 1, FilesFailed: 1, RowsConverted: 5 });
+    // The redrive converts b: the second reduce adds one file and its rows, no failure.
+    await record(store, { key: 'landing/b.csv', format: 'parquet', status: 'converted', rows: 7 });
+    await reduce({ run });
+    expect(Object.fromEntries(added.splice(0))).toMatchObject({
+      FilesConverted: 1,
+      FilesFailed: 0,
+      RowsConverted: 7,
+    });
+    // Reduced once more with nothing new: nothing added.
+    await reduce({ run });
+    expect(added.every(([, value]) => value === 0)).toBe(true);
+  } finally {
+    spy.mockRestore();
+  }
 });
