@@ -73,6 +73,59 @@ class Bytes {
   }
 }
 
+const FIRST_SLAB_BYTES = 64 << 10;
+const MAX_SLAB_BYTES = 4 << 20;
+
+/**
+ * The closed pages of one column chunk, as a list of fixed-size slabs that are reused from one row group to
+ * the next: appending never copies what is already held (a doubling buffer would copy the chunk again at
+ * every growth, about a quarter of the writer's time), and the slabs live as long as the writer, so the
+ * collector does not have to find short-lived large buffers.
+ */
+class ChunkBytes {
+  private readonly slabs: Uint8Array[] = [];
+  /** Index of the slab being filled, and bytes used in it. */
+  private slab = 0;
+  private used = 0;
+  length = 0;
+
+  append(src: Uint8Array): void {
+    let from = 0;
+    while (from < src.length) {
+      let target = this.slabs[this.slab];
+      if (!target) {
+        // Slabs grow with the chunk (a small file needs no megabytes per column), up to a cap.
+        target = new Uint8Array(Math.min(MAX_SLAB_BYTES, Math.max(FIRST_SLAB_BYTES, this.length + from)));
+        this.slabs.push(target);
+      }
+      const n = Math.min(src.length - from, target.length - this.used);
+      target.set(n === src.length ? src : src.subarray(from, from + n), this.used);
+      from += n;
+      this.used += n;
+      if (this.used === target.length) {
+        this.slab++;
+        this.used = 0;
+      }
+    }
+    this.length += src.length;
+  }
+
+  /** The bytes held, as views on the slabs, in order; valid until {@link clear}. */
+  views(): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < this.slab; i++) views.push(this.slabs[i]!);
+    if (this.used > 0) views.push(this.slabs[this.slab]!.subarray(0, this.used));
+    return views;
+  }
+
+  /** Forgets the bytes, keeping the slabs for the next chunk. */
+  clear(): void {
+    this.slab = 0;
+    this.used = 0;
+    this.length = 0;
+  }
+}
+
 /**
  * Encodes definition levels (bit width 1) with the RLE / bit-packing hybrid: runs of 8 or more equal levels
  * as RLE runs, the rest bit-packed in groups of 8. An all-valid page is one RLE run: a few bytes.
@@ -308,7 +361,7 @@ class ColumnChunkBuilder {
   private readonly values = new Bytes(1 << 16);
   private readonly levels = new Bytes(1024);
   private readonly page = new Bytes(1 << 16);
-  private readonly chunk = new Bytes(1 << 16);
+  private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
   stats: ChunkStatistics;
@@ -423,8 +476,8 @@ class ColumnChunkBuilder {
       .end()
       .finish()
       .slice();
-    // Pages are copied into one reused buffer per column: kept as separate objects until the row group is
-    // written, they would live long enough to need a full collection to be freed.
+    // Pages are copied into reused slabs: kept as separate objects until the row group is written, they
+    // would live long enough to need a full collection to be freed.
     this.chunk.append(header);
     this.chunk.append(body);
     this.uncompressed += header.length + raw.length;
@@ -435,13 +488,13 @@ class ColumnChunkBuilder {
     this.booleans = 0;
   }
 
-  /** The closed pages of the chunk, contiguous; valid until {@link resetChunk}. */
-  pages(): Uint8Array {
-    return this.chunk.data.subarray(0, this.chunk.length);
+  /** The closed pages of the chunk, in order; valid until {@link resetChunk}. */
+  pages(): Uint8Array[] {
+    return this.chunk.views();
   }
 
   resetChunk(): void {
-    this.chunk.length = 0;
+    this.chunk.clear();
     this.stats = new ChunkStatistics(this.column.type);
     this.uncompressed = 0;
     this.compressed = 0;
@@ -510,7 +563,7 @@ class ParquetWriter implements FormatWriter {
     for (const builder of this.builders) {
       builder.closePage();
       const start = this.offset;
-      await this.emit(builder.pages());
+      for (const bytes of builder.pages()) await this.emit(bytes);
       chunks.push({
         offset: start,
         numValues: builder.numValues,

@@ -419,6 +419,27 @@ describe('row groups and pages', () => {
     expect(fromHy.rows).toEqual(rows);
   });
 
+  test('row groups of several hundred kilobytes, one after the other, uncompressed', async () => {
+    const schema1 = tableSchema([
+      ['n', 'int64'],
+      ['s', 'string'],
+    ]);
+    const data: Cell[][] = Array.from({ length: 1200 }, (_, i) => [
+      BigInt(i),
+      i % 5 === 0 ? null : String.fromCharCode(97 + (i % 26)).repeat(100 + ((i * 37) % 2000)),
+    ]);
+    const { path, bytes, stats } = await writeParquet(
+      schema1,
+      data,
+      { compression: 'none', rowGroupBytes: 300_000, pageBytes: 50_000 },
+      { batchRows: 20 },
+    );
+
+    expect(stats.chunks).toBeGreaterThan(3);
+    expect((await readWithDuckDB(path)).rows).toEqual(data);
+    expect((await readWithHyparquet(bytes, schema1)).rows).toEqual(data);
+  });
+
   test('column chunk offsets and sizes match the bytes of the file', async () => {
     const { path, bytes } = await writeParquet(schema, rows, {
       compression: 'gzip',
@@ -441,25 +462,34 @@ describe('row groups and pages', () => {
     expect(expected).toBe(BigInt(bytes.length - 8 - footerLength));
   });
 
-  test('one string of several megabytes', async () => {
-    const big = 'ü'.repeat(1_500_000) + 'end'; // 3 MB of UTF-8, bigger than a page
-    const schema1 = tableSchema([
-      ['k', 'int32'],
-      ['blob', 'string'],
-    ]);
-    const data: Cell[][] = [
-      [1, 'small'],
-      [2, big],
-      [3, null],
-    ];
-    const { path, bytes } = await writeParquet(schema1, data, { compression: 'zstd', pageBytes: 1 << 20 });
+  test.each<ParquetCompression>(['none', 'zstd'])(
+    'one string of several megabytes (%s)',
+    async (compression) => {
+      const big = 'ü'.repeat(2_600_000) + 'end'; // 5.2 MB of UTF-8: bigger than a page and than a slab
+      const schema1 = tableSchema([
+        ['k', 'int32'],
+        ['blob', 'string'],
+      ]);
+      const data: Cell[][] = [
+        [1, 'small'],
+        [2, big],
+        [3, null],
+        [4, big.slice(1)],
+      ];
+      const { path, bytes } = await writeParquet(
+        schema1,
+        data,
+        { compression, pageBytes: 1 << 20 },
+        { batchRows: 1 },
+      );
 
-    const fromDuck = await readWithDuckDB(path);
-    const fromHy = await readWithHyparquet(bytes, schema1);
+      const fromDuck = await readWithDuckDB(path);
+      const fromHy = await readWithHyparquet(bytes, schema1);
 
-    expect(fromDuck.rows).toEqual(data);
-    expect(fromHy.rows).toEqual(data);
-  });
+      expect(fromDuck.rows).toEqual(data);
+      expect(fromHy.rows).toEqual(data);
+    },
+  );
 });
 
 describe('definition levels', () => {
