@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import {
   convert as coreConvert,
   type ConvertOptions,
@@ -41,6 +42,13 @@ export interface ConverterDeps {
   /** Remaining milliseconds of the invocation (Lambda context), to refuse files that cannot finish. */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Free bytes in the spool directory. @default from statfs */
+  readonly freeSpoolBytes?: (dir: string) => Promise<number>;
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
 }
 
 /** The record of one item and format: `_runs/<runId>/items/<format>/<sha1 of key>.json`. */
@@ -162,6 +170,16 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const local = store.localFile?.(item.bucket, item.key);
     if (local && !(await store.head(item.bucket, item.key))) {
       throw new InputMissingError(`${local} no longer exists (deleted after it was listed?)`);
+    }
+    if (!local) {
+      // Lambda's /tmp is 512 MB unless configured: refuse at once rather than fail with ENOSPC later.
+      const free = await (deps.freeSpoolBytes ?? freeBytes)(config.spoolDir);
+      if (item.size > free) {
+        throw new InputTooLargeError(
+          `s3://${item.bucket}/${item.key} is ${(item.size / 1e6).toFixed(0)} MB but ${config.spoolDir} has ` +
+            `${(free / 1e6).toFixed(0)} MB free to spool it; raise the converter's ephemeral storage or split the file`,
+        );
+      }
     }
     const source = local
       ? { ...fileSource(local), dispose: async () => undefined }

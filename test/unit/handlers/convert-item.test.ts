@@ -192,3 +192,16 @@ test('while a conversion runs its record says "started, never finished"; the out
   expect(result.status).toBe('converted');
   expect(JSON.parse(store.text('out-bucket', recordKey)!)).toMatchObject({ status: 'converted', rows: 1 });
 });
+
+test('a file larger than the free spool space is refused before it is read', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'a\n1\n');
+  const big = { ...item, size: 600_000_000 };
+  await expect(
+    convertItem({ store, config, freeSpoolBytes: async () => 500_000_000 }, big),
+  ).rejects.toMatchObject({
+    name: 'InputTooLargeError',
+    message: expect.stringMatching(/600 MB but .* has 500 MB free.*ephemeral storage/),
+  });
+  expect(store.gets).toEqual([]);
+});
