@@ -1,8 +1,17 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
+
+/** What the store keeps beside an object it wrote. */
+interface Sidecar {
+  readonly md5: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly metadata: Record<string, string>;
+}
 
 /** The hidden folder (per bucket root) holding object metadata, as S3 keeps user metadata. */
 const META_DIR = '.csv2lake-meta';
@@ -11,8 +20,13 @@ const TEMP_MARK = '.csv2lake-tmp-';
 /**
  * {@link ObjectStore} over local folders: each bucket name maps to a directory; keys map to paths below
  * it (`/` separated, `.`/`..` segments refused). Writes go to a temporary file renamed on `complete`, so an
- * object is complete or absent. User metadata lives in a hidden sidecar folder. The ETag is derived from
- * size and modification time: enough to tell a changed file.
+ * object is complete or absent. User metadata lives in a hidden sidecar folder (`.csv2lake-meta/` under the
+ * bucket's folder), hidden from listings like temporary files.
+ *
+ * ETag: for an object written through the store, the MD5 of its content in quotes, as S3 gives for a
+ * single-part upload (computed while writing, kept in the sidecar with the size and modification time it
+ * belongs to). For a file placed in the folder by other means (the usual input), `"<size>-<mtime>"` in hex:
+ * computing an MD5 would mean reading every input on every listing, which skip-unchanged exists to avoid.
  */
 export class FsObjectStore implements ObjectStore {
   private readonly roots: Map<string, string>;
@@ -38,25 +52,31 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private metaPath(bucket: string, key: string): string {
-    return join(this.roots.get(bucket)!, META_DIR, `${encodeURIComponent(key)}.json`);
+    // Hashed: a key may be 1,024 bytes, a file name at most 255.
+    const name = createHash('sha256').update(key).digest('hex');
+    return join(this.roots.get(bucket)!, META_DIR, name.slice(0, 2), `${name}.json`);
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
       const s = await stat(this.path(bucket, key));
       if (!s.isFile()) return undefined;
-      let metadata: Record<string, string> = {};
+      let sidecar: Sidecar | undefined;
       try {
-        metadata = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8')) as Record<string, string>;
+        sidecar = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8')) as Sidecar;
       } catch {
-        // no metadata recorded
+        // written by other means: no metadata
       }
+      // A sidecar describes the file it was written with; a file replaced since then has none of it.
+      const current = sidecar && sidecar.size === s.size && sidecar.mtimeMs === s.mtimeMs;
       return {
         key,
         size: s.size,
-        etag: `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`,
+        etag: current
+          ? `"${sidecar!.md5}"`
+          : `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`,
         lastModified: s.mtime,
-        metadata,
+        metadata: current ? sidecar!.metadata : {},
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -101,8 +121,10 @@ export class FsObjectStore implements ObjectStore {
       }
     };
     await walk(root);
-    keys.sort();
-    const start = options.token ? keys.findIndex((k) => k > options.token!) : 0;
+    // S3 orders keys by their UTF-8 bytes (not UTF-16 code units, which differ above U+FFFF).
+    const order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    keys.sort(order);
+    const start = options.token ? keys.findIndex((k) => order(k, options.token!) > 0) : 0;
     const from = start < 0 ? keys.length : start;
     const page = keys.slice(from, from + (options.maxKeys ?? 1000));
     const objects = await Promise.all(page.map(async (key) => (await this.head(bucket, key))!));
@@ -136,11 +158,13 @@ export class FsObjectStore implements ObjectStore {
     };
     const head = () => this.head(bucket, key);
     const metaPath = this.metaPath(bucket, key);
+    let md5 = createHash('md5');
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
         const h = await file();
         await h.write(chunk);
+        md5.update(chunk);
         this.bytesWritten += chunk.length;
       },
       async reset() {
@@ -148,18 +172,23 @@ export class FsObjectStore implements ObjectStore {
         await h.truncate(0);
         handle = undefined;
         await h.close();
+        md5 = createHash('md5');
         this.bytesWritten = 0;
       },
       async complete() {
         await (await file()).close();
-        const meta = metaPath;
-        if (options.metadata && Object.keys(options.metadata).length > 0) {
-          await mkdir(dirname(meta), { recursive: true });
-          await writeFile(meta, JSON.stringify(options.metadata));
-        } else {
-          await rm(meta, { force: true });
-        }
         await rename(temp, target);
+        const s = await stat(target);
+        const sidecar: Sidecar = {
+          md5: md5.digest('hex'),
+          size: s.size,
+          mtimeMs: s.mtimeMs,
+          metadata: { ...options.metadata },
+        };
+        await mkdir(dirname(metaPath), { recursive: true });
+        const metaTemp = `${metaPath}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+        await writeFile(metaTemp, JSON.stringify(sidecar));
+        await rename(metaTemp, metaPath);
         return (await head())!;
       },
       async abort() {

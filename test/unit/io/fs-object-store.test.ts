@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
+
+function fresh(): { root: string; store: FsObjectStore } {
+  const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+  return { root, store: new FsObjectStore({ lake: join(root, 'lake') }) };
+}
+
+async function text(store: FsObjectStore, key: string): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const p of await store.get('lake', key)) parts.push(Buffer.from(p));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Every file under a folder, relative, sorted. */
+function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe('keys and paths', () => {
+  test('keys with / map to subfolders of the bucket folder', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 'a/b/c.csv', 'x\n1\n');
+    expect(readFileSync(join(root, 'lake/a/b/c.csv'), 'utf8')).toBe('x\n1\n');
+    expect(store.localFile('lake', 'a/b/c.csv')).toBe(join(root, 'lake/a/b/c.csv'));
+  });
+
+  test.each(['../x', 'a/../../x', 'a/./b', '/etc/passwd', '..'])('refuses the unsafe key %j', (key) => {
+    const { store } = fresh();
+    expect(() => store.path('lake', key)).toThrow(/unsafe key/);
+    expect(() => store.createWriter('lake', key)).toThrow(/unsafe key/);
+  });
+
+  test('refuses an unknown bucket', async () => {
+    const { store } = fresh();
+    expect(() => store.path('other', 'a')).toThrow(/unknown local bucket other/);
+    await expect(store.list('other', '')).rejects.toThrow(/unknown local bucket/);
+  });
+});
+
+describe('writes', () => {
+  test('an object appears only on complete; the ETag is the quoted MD5 of the content; metadata is kept', async () => {
+    const { root, store } = fresh();
+    const writer = store.createWriter('lake', 'out/a.parquet', {
+      metadata: { 'csv2lake-source-etag': '"e1"' },
+    });
+    await writer.write(Buffer.from('hello '));
+    await writer.write(Buffer.from('world'));
+    expect(writer.bytesWritten).toBe(11);
+    expect(await store.head('lake', 'out/a.parquet')).toBeUndefined();
+    expect((await store.list('lake', '')).objects).toEqual([]);
+    const info = await writer.complete();
+    const md5 = createHash('md5').update('hello world').digest('hex');
+    expect(info).toMatchObject({ key: 'out/a.parquet', size: 11, etag: `"${md5}"` });
+    expect(await store.head('lake', 'out/a.parquet')).toMatchObject({
+      etag: `"${md5}"`,
+      metadata: { 'csv2lake-source-etag': '"e1"' },
+    });
+    expect(await text(store, 'out/a.parquet')).toBe('hello world');
+    // Nothing but the object and its hidden sidecar is left behind.
+    const files = tree(join(root, 'lake'));
+    expect(files.filter((f) => !f.startsWith('.csv2lake-meta/'))).toEqual(['out/a.parquet']);
+    expect(files.some((f) => f.includes('tmp'))).toBe(false);
+  });
+
+  test('abort leaves no object and no temporary file; an existing object is untouched', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 'k.csv', 'old');
+    const writer = store.createWriter('lake', 'k.csv');
+    await writer.write(Buffer.from('new content'));
+    await writer.abort();
+    expect(await text(store, 'k.csv')).toBe('old');
+    expect(tree(join(root, 'lake')).filter((f) => !f.startsWith('.csv2lake-meta/'))).toEqual(['k.csv']);
+  });
+
+  test('reset discards what was written (and its MD5)', async () => {
+    const { store } = fresh();
+    const writer = store.createWriter('lake', 'r.txt');
+    await writer.write(Buffer.from('first try'));
+    await writer.reset();
+    await writer.write(Buffer.from('second'));
+    const info = await writer.complete();
+    expect(await text(store, 'r.txt')).toBe('second');
+    expect(info.etag).toBe(`"${createHash('md5').update('second').digest('hex')}"`);
+    expect(info.size).toBe(6);
+  });
+
+  test('a file replaced by other means loses the metadata and MD5 recorded for the old content', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 'in.csv', 'a\n1\n', { metadata: { m: '1' } });
+    writeFileSync(join(root, 'lake/in.csv'), 'a\n22\n');
+    const info = await store.head('lake', 'in.csv');
+    expect(info?.metadata).toEqual({});
+    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  });
+
+  test('delete removes the object and its metadata; deleting a missing key is no error', async () => {
+    const { store } = fresh();
+    await store.put('lake', 'd.csv', 'x', { metadata: { m: '1' } });
+    await store.delete('lake', 'd.csv');
+    await store.delete('lake', 'd.csv');
+    expect(await store.head('lake', 'd.csv')).toBeUndefined();
+    await expect(store.get('lake', 'd.csv')).rejects.toMatchObject({ name: 'InputMissingError' });
+  });
+});
+
+describe('files placed by other means', () => {
+  test('the ETag changes when the content or the modification time changes, not otherwise', async () => {
+    const { root, store } = fresh();
+    mkdirSync(join(root, 'lake'), { recursive: true });
+    const path = join(root, 'lake/in.csv');
+    writeFileSync(path, 'x\n1\n');
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    const first = (await store.head('lake', 'in.csv'))!.etag;
+    expect((await store.head('lake', 'in.csv'))!.etag).toBe(first);
+    utimesSync(path, 1_700_000_001, 1_700_000_001);
+    expect((await store.head('lake', 'in.csv'))!.etag).not.toBe(first);
+  });
+});
+
+describe('list', () => {
+  test('pages in byte order of the UTF-8 keys, under a prefix, hiding sidecars and temporary files', async () => {
+    const { root, store } = fresh();
+    const keys = [
+      'b/1.csv',
+      'a.csv',
+      'b/10.csv',
+      'b/2.csv',
+      'b/é.csv',
+      'b/😀.csv',
+      'b/\uffff.csv',
+      'c/x.csv',
+    ];
+    for (const key of keys) await store.put('lake', key, key, { metadata: { k: key } });
+    // A writer in progress leaves a temporary file, which a listing must not show.
+    const pending = store.createWriter('lake', 'b/pending.csv');
+    await pending.write(Buffer.from('partial'));
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list('lake', 'b/', { maxKeys: 2, ...(token ? { token } : {}) });
+      seen.push(...page.objects.map((o) => o.key));
+      for (const o of page.objects) expect(o.size).toBe(Buffer.byteLength(o.key));
+      token = page.nextToken;
+      pages++;
+    } while (token);
+    const expected = keys
+      .filter((k) => k.startsWith('b/'))
+      .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(seen).toEqual(expected);
+    // U+FFFF sorts before U+1F600 in UTF-8 bytes but after it in UTF-16 code units.
+    expect(seen.indexOf('b/\uffff.csv')).toBeLessThan(seen.indexOf('b/😀.csv'));
+    expect(pages).toBe(3);
+    expect(tree(join(root, 'lake')).some((f) => f.startsWith('.csv2lake-meta/'))).toBe(true);
+    await pending.abort();
+  });
+
+  test('a prefix that is not a folder boundary matches partial names; an absent folder lists nothing', async () => {
+    const { store } = fresh();
+    await store.put('lake', 'exports/part-1.csv', '1');
+    await store.put('lake', 'exports/part-2.csv', '2');
+    await store.put('lake', 'exports-old/part-1.csv', '3');
+    expect((await store.list('lake', 'exports/part-')).objects.map((o) => o.key)).toEqual([
+      'exports/part-1.csv',
+      'exports/part-2.csv',
+    ]);
+    expect((await store.list('lake', 'export')).objects).toHaveLength(3);
+    expect(await store.list('lake', 'nothing/')).toEqual({ objects: [] });
+  });
+});
