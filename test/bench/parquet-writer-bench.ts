@@ -4,7 +4,8 @@
  * Measures the Parquet writer alone: a synthetic stream of mixed batches (1,000,000 rows by default, in
  * batches of 16,384 rows as the converter makes them) is prepared in memory first, then encoded into a sink
  * that only counts bytes. Prints MB/s of value bytes encoded (what the batches hold: ColumnBatch.valueBytes)
- * per compression, the median of the runs. It asserts nothing: the figures are for people to read.
+ * per compression, with string dictionaries on (the default) and off, the median of the runs. It asserts
+ * nothing: the figures are for people to read.
  */
 import { ColumnBatch } from '../../lambdas/core/column-batch';
 import type { ParquetCompression } from '../../lambdas/core/convert';
@@ -33,6 +34,8 @@ const types: [string, ColumnType][] = [
   ['comment', 'string'],
   ['maybe', 'int32'],
   ['note', 'string'],
+  ['country', 'string'],
+  ['agent', 'string'],
 ];
 const schema: TableSchema = {
   columns: types.map(([name, type]) => ({ name, sourceName: name, avroName: name, type })),
@@ -48,6 +51,14 @@ function random(): number {
 }
 
 const STATUSES = ['active', 'pending', 'closed', 'refunded', 'on hold', 'ünïcödé'];
+const COUNTRIES = 'US GB FR DE ES IT NL BE CH AT SE NO DK FI PL PT IE IN BR JP'.split(' ');
+const AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML like Gecko) Chrome/126.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML like Gecko) Version/17.5 Safari/605.1.15',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML like Gecko) Mobile/15E148',
+  'curl/8.5.0',
+];
 const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor'.split(' ');
 
 function makeBatches(): ColumnBatch[] {
@@ -55,7 +66,7 @@ function makeBatches(): ColumnBatch[] {
   for (let start = 0; start < rows; start += BATCH_ROWS) {
     const n = Math.min(BATCH_ROWS, rows - start);
     const batch = new ColumnBatch(schema, n);
-    const [id, big, price, flagCol, day, at, status, comment, maybe, note] = batch.columns;
+    const [id, big, price, flagCol, day, at, status, comment, maybe, note, country, agent] = batch.columns;
     for (let r = start; r < start + n; r++) {
       id!.appendInt32(r);
       big!.appendInt64Number(Math.floor(random() * 2 ** 53) - 2 ** 52);
@@ -72,6 +83,8 @@ function makeBatches(): ColumnBatch[] {
       else maybe!.appendInt32(Math.floor(random() * 1000));
       if (random() < 0.9) note!.appendNull();
       else note!.appendString(`note ${r}`);
+      country!.appendString(COUNTRIES[Math.floor(random() * COUNTRIES.length)]!);
+      agent!.appendString(AGENTS[Math.floor(random() * AGENTS.length)]!);
     }
     batches.push(batch);
   }
@@ -85,9 +98,9 @@ class CountingSink implements ByteSink {
   }
 }
 
-async function encode(batches: ColumnBatch[], compression: ParquetCompression) {
+async function encode(batches: ColumnBatch[], compression: ParquetCompression, dictionaryBytes?: number) {
   const sink = new CountingSink();
-  const writer = createParquetWriter(schema, sink, { compression });
+  const writer = createParquetWriter(schema, sink, { compression, dictionaryBytes });
   const started = process.hrtime.bigint();
   for (const batch of batches) await writer.write(batch);
   const stats = await writer.close();
@@ -103,16 +116,19 @@ async function main(): Promise<void> {
       `${(valueBytes / 1e6).toFixed(1)} MB of values; median of ${runs} runs (node ${process.version})`,
   );
   for (const compression of compressions) {
-    await encode(batches, compression); // warm-up
-    const results = [];
-    for (let i = 0; i < runs; i++) results.push(await encode(batches, compression));
-    results.sort((a, b) => a.seconds - b.seconds);
-    const median = results[Math.floor(results.length / 2)]!;
-    console.log(
-      `${compression.padEnd(7)} ${(valueBytes / 1e6 / median.seconds).toFixed(0).padStart(5)} MB/s of values  ` +
-        `${(median.seconds * 1000).toFixed(0).padStart(5)} ms  output ${(median.out / 1e6).toFixed(1)} MB  ` +
-        `${median.groups} row group(s)`,
-    );
+    for (const dictionaryBytes of [undefined, 0]) {
+      await encode(batches, compression, dictionaryBytes); // warm-up
+      const results = [];
+      for (let i = 0; i < runs; i++) results.push(await encode(batches, compression, dictionaryBytes));
+      results.sort((a, b) => a.seconds - b.seconds);
+      const median = results[Math.floor(results.length / 2)]!;
+      console.log(
+        `${compression.padEnd(7)} ${dictionaryBytes === 0 ? 'no dictionary ' : 'dictionary    '}` +
+          `${(valueBytes / 1e6 / median.seconds).toFixed(0).padStart(5)} MB/s of values  ` +
+          `${(median.seconds * 1000).toFixed(0).padStart(5)} ms  output ${(median.out / 1e6).toFixed(1)} MB  ` +
+          `${median.groups} row group(s)`,
+      );
+    }
   }
 }
 

@@ -4,7 +4,8 @@ import type { ParquetCompression } from '../convert';
 import type { FormatWriter, WriterStats } from '../format-writer';
 import type { Column, ColumnType, TableSchema } from '../schema';
 import type { ByteSink } from '../sink';
-import { growBytes } from '../grow';
+import { Bytes, encodeHybrid } from './bytes';
+import { StringDictionary } from './string-dictionary';
 import { ThriftWriter, TType } from './thrift';
 
 /** Options of {@link createParquetWriter}. */
@@ -14,6 +15,12 @@ export interface ParquetWriterOptions {
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes of values after which a data page is closed. @default 1 MiB */
   readonly pageBytes?: number;
+  /**
+   * Dictionary-encode string columns while their dictionary stays small: at most this many bytes of
+   * distinct values per column chunk, and at most one distinct value per two values. 0 turns it off.
+   * @default 1 MiB
+   */
+  readonly dictionaryBytes?: number;
 }
 
 // Parquet enums (parquet.thrift).
@@ -26,8 +33,13 @@ const COMPRESS: Record<ParquetCompression, (data: Uint8Array) => Uint8Array> = {
   zstd,
 };
 const ENCODING_PLAIN = 0;
+/** The dictionary page's and the dictionary-encoded data pages' encoding in v1 files (as DuckDB and Arrow write). */
+const ENCODING_PLAIN_DICTIONARY = 2;
 const ENCODING_RLE = 3;
 const PAGE_DATA = 0;
+const PAGE_DICTIONARY = 2;
+/** A chunk's first batch with more distinct values than this share of its values is not dictionary-encoded. */
+const MAX_DISTINCT_SHARE = 0.5;
 const REPETITION_OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
 const CONVERTED_DATE = 6;
@@ -47,31 +59,6 @@ const PHYSICAL_OF: Record<ColumnType, number> = {
   double: PHYSICAL.DOUBLE,
   string: PHYSICAL.BYTE_ARRAY,
 };
-
-/** A growable byte buffer. */
-class Bytes {
-  data: Uint8Array;
-  length = 0;
-  constructor(size: number) {
-    this.data = new Uint8Array(size);
-  }
-  ensure(n: number): void {
-    this.data = growBytes(this.data, this.length, this.length + n);
-  }
-  append(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.data.set(src, this.length);
-    this.length += src.length;
-  }
-  varint(n: number): void {
-    this.ensure(5);
-    while (n >= 0x80) {
-      this.data[this.length++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.data[this.length++] = n;
-  }
-}
 
 const FIRST_SLAB_BYTES = 64 << 10;
 const MAX_SLAB_BYTES = 4 << 20;
@@ -123,48 +110,6 @@ class ChunkBytes {
     this.slab = 0;
     this.used = 0;
     this.length = 0;
-  }
-}
-
-/**
- * Encodes definition levels (bit width 1) with the RLE / bit-packing hybrid: runs of 8 or more equal levels
- * as RLE runs, the rest bit-packed in groups of 8. An all-valid page is one RLE run: a few bytes.
- */
-export function encodeLevels(valid: Uint8Array, n: number, out: Bytes): void {
-  let i = 0;
-  while (i < n) {
-    const v = valid[i]!;
-    let j = i + 1;
-    while (j < n && valid[j] === v) j++;
-    if (j - i >= 8) {
-      out.varint((j - i) << 1);
-      out.ensure(1);
-      out.data[out.length++] = v;
-      i = j;
-      continue;
-    }
-    // Bit-pack groups of 8 until a run of 8 equal levels starts at a group boundary.
-    const start = i;
-    for (;;) {
-      i += 8;
-      if (i >= n) break;
-      let k = i + 1;
-      while (k < n && k - i < 8 && valid[k] === valid[i]) k++;
-      if (k - i >= 8) break;
-    }
-    const end = Math.min(i, n);
-    const groups = Math.ceil((end - start) / 8);
-    out.varint((groups << 1) | 1);
-    out.ensure(groups);
-    for (let g = 0; g < groups; g++) {
-      let byte = 0;
-      for (let b = 0; b < 8; b++) {
-        const at = start + g * 8 + b;
-        if (at < end && valid[at] === 1) byte |= 1 << b;
-      }
-      out.data[out.length++] = byte;
-    }
-    i = end;
   }
 }
 
@@ -353,7 +298,12 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
   return undefined;
 }
 
-/** The pages of one column in the row group being built, and the page being filled. */
+/**
+ * The pages of one column in the row group being built, and the page being filled. String columns start
+ * each chunk dictionary-encoded and fall back to PLAIN for the rest of the chunk when the dictionary grows
+ * too large or too many values are distinct; a column that falls back on its chunk's first values is
+ * PLAIN for good (a CSV column's cardinality does not change much from one row group to the next).
+ */
 class ColumnChunkBuilder {
   readonly physical: number;
   private valid: Uint8Array = new Uint8Array(16384);
@@ -364,6 +314,17 @@ class ColumnChunkBuilder {
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
+  /** The chunk's dictionary (string columns), undefined once dictionary encoding is given up. */
+  private dictionary: StringDictionary | undefined;
+  /** Whether the open page holds dictionary indices (else PLAIN values). */
+  private dictionaryMode: boolean;
+  private indices = new Int32Array(4096);
+  private indexCount = 0;
+  /** Values of the chunk written as dictionary indices. */
+  private dictionaryValues = 0;
+  /** Whether any page of the chunk is PLAIN / dictionary-encoded. */
+  private plainPages = false;
+  private dictionaryPages = false;
   stats: ChunkStatistics;
   uncompressed = 0;
   compressed = 0;
@@ -373,26 +334,41 @@ class ColumnChunkBuilder {
     readonly column: Column,
     private readonly compression: ParquetCompression,
     private readonly pageBytes: number,
+    dictionaryBytes: number,
   ) {
     this.physical = PHYSICAL_OF[column.type];
     this.stats = new ChunkStatistics(column.type);
+    if (column.type === 'string' && dictionaryBytes > 0)
+      this.dictionary = new StringDictionary(dictionaryBytes);
+    this.dictionaryMode = this.dictionary !== undefined;
   }
 
-  /** Uncompressed bytes held (closed pages and the open one). */
+  /** Uncompressed bytes held (closed pages, the open one and the dictionary). */
   get bufferedBytes(): number {
-    return this.uncompressed + this.values.length + this.rows;
+    return (
+      this.uncompressed +
+      this.values.length +
+      4 * this.indexCount +
+      this.rows +
+      (this.dictionary?.plain.length ?? 0)
+    );
   }
 
   add(v: ColumnVector): void {
-    const n = v.length;
-    if (this.rows + n > this.valid.length) {
-      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
-      next.set(this.valid.subarray(0, this.rows));
-      this.valid = next;
-    }
-    this.valid.set(v.valid.subarray(0, n), this.rows);
-    this.rows += n;
     this.stats.add(v);
+    if (this.dictionaryMode) {
+      if (this.addIndices(v)) {
+        this.appendLevels(v);
+        if (4 * this.indexCount >= this.pageBytes) this.closePage();
+        return;
+      }
+      // Give up the dictionary for the rest of the chunk (and the chunks after it): the values seen so
+      // far stay dictionary-encoded, this batch and the next ones are PLAIN.
+      this.closePage();
+      this.dictionaryMode = false;
+      if (this.dictionaryValues === 0) this.dictionary = undefined;
+    }
+    this.appendLevels(v);
     const out = this.values;
     const count = v.count;
     switch (v.type) {
@@ -444,13 +420,52 @@ class ColumnChunkBuilder {
     if (this.values.length >= this.pageBytes) this.closePage();
   }
 
+  private appendLevels(v: ColumnVector): void {
+    const n = v.length;
+    if (this.rows + n > this.valid.length) {
+      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
+      next.set(this.valid.subarray(0, this.rows));
+      this.valid = next;
+    }
+    this.valid.set(v.valid.subarray(0, n), this.rows);
+    this.rows += n;
+  }
+
+  /**
+   * Looks the batch's strings up in the dictionary and appends their indices to the open page; false
+   * (nothing appended) when the dictionary is full or the chunk's values are mostly distinct.
+   */
+  private addIndices(v: ColumnVector): boolean {
+    const dictionary = this.dictionary!;
+    const count = v.count;
+    if (this.indexCount + count > this.indices.length) {
+      const next = new Int32Array(Math.max(this.indices.length * 2, this.indexCount + count));
+      next.set(this.indices.subarray(0, this.indexCount));
+      this.indices = next;
+    }
+    const indices = this.indices;
+    const bytes = v.bytes;
+    const offsets = v.offsets;
+    let at = this.indexCount;
+    for (let k = 0; k < count; k++) {
+      const index = dictionary.indexOf(bytes, offsets[k]!, offsets[k + 1]!);
+      if (index < 0) return false;
+      indices[at++] = index;
+    }
+    const values = this.dictionaryValues + count;
+    if (values >= 1024 && dictionary.size > MAX_DISTINCT_SHARE * values) return false;
+    this.indexCount = at;
+    this.dictionaryValues = values;
+    return true;
+  }
+
   /** Compresses the open page and adds it to the chunk. */
   closePage(): void {
     if (this.rows === 0) return;
     const levels = this.levels;
     levels.length = 4;
     levels.ensure(4);
-    encodeLevels(this.valid, this.rows, levels);
+    encodeHybrid(this.valid, this.rows, 1, levels);
     const levelBytes = levels.length - 4;
     levels.data[0] = levelBytes & 0xff;
     levels.data[1] = (levelBytes >>> 8) & 0xff;
@@ -461,7 +476,19 @@ class ColumnChunkBuilder {
     const page = this.page;
     page.length = 0;
     page.append(levels.data.subarray(0, levels.length));
-    page.append(this.values.data.subarray(0, this.values.length));
+    // A page of nulls only has no values to encode: PLAIN says that as well, with no dictionary needed.
+    const indexed = this.dictionaryMode && this.indexCount > 0;
+    if (indexed) {
+      const size = this.dictionary!.size;
+      const bitWidth = size <= 2 ? 1 : 32 - Math.clz32(size - 1);
+      page.ensure(1);
+      page.data[page.length++] = bitWidth;
+      encodeHybrid(this.indices, this.indexCount, bitWidth, page);
+      this.dictionaryPages = true;
+    } else {
+      page.append(this.values.data.subarray(0, this.values.length));
+      this.plainPages = true;
+    }
     const raw = page.data.subarray(0, page.length);
     const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
     const header = new ThriftWriter()
@@ -470,7 +497,7 @@ class ColumnChunkBuilder {
       .i32(3, body.length)
       .struct(5)
       .i32(1, this.rows)
-      .i32(2, ENCODING_PLAIN)
+      .i32(2, indexed ? ENCODING_PLAIN_DICTIONARY : ENCODING_PLAIN)
       .i32(3, ENCODING_RLE)
       .i32(4, ENCODING_RLE)
       .end()
@@ -486,6 +513,42 @@ class ColumnChunkBuilder {
     this.rows = 0;
     this.values.length = 0;
     this.booleans = 0;
+    this.indexCount = 0;
+  }
+
+  /**
+   * The dictionary page (header and compressed entries) when the chunk has dictionary-encoded pages; its
+   * sizes are added to the chunk's. Call after the last {@link closePage}.
+   */
+  dictionaryPage(): Uint8Array | undefined {
+    if (!this.dictionaryPages) return undefined;
+    const dictionary = this.dictionary!;
+    const raw = dictionary.plain.data.subarray(0, dictionary.plain.length);
+    const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
+    const header = new ThriftWriter()
+      .i32(1, PAGE_DICTIONARY)
+      .i32(2, raw.length)
+      .i32(3, body.length)
+      .struct(7)
+      .i32(1, dictionary.size)
+      .i32(2, ENCODING_PLAIN_DICTIONARY)
+      .end()
+      .finish();
+    const pageBytes = new Uint8Array(header.length + body.length);
+    pageBytes.set(header);
+    pageBytes.set(body, header.length);
+    this.uncompressed += header.length + raw.length;
+    this.compressed += pageBytes.length;
+    return pageBytes;
+  }
+
+  /** The encodings of the chunk's pages (definition levels are RLE). */
+  encodings(): number[] {
+    const encodings = [];
+    if (this.plainPages) encodings.push(ENCODING_PLAIN);
+    if (this.dictionaryPages) encodings.push(ENCODING_PLAIN_DICTIONARY);
+    encodings.push(ENCODING_RLE);
+    return encodings;
   }
 
   /** The closed pages of the chunk, in order; valid until {@link resetChunk}. */
@@ -499,12 +562,21 @@ class ColumnChunkBuilder {
     this.uncompressed = 0;
     this.compressed = 0;
     this.numValues = 0;
+    this.plainPages = false;
+    this.dictionaryPages = false;
+    this.dictionaryValues = 0;
+    this.dictionary?.clear();
+    this.dictionaryMode = this.dictionary !== undefined;
   }
 }
 
 /** What the footer needs to know about one written column chunk. */
 interface ChunkMeta {
   readonly offset: number;
+  /** Where the first data page starts (after the dictionary page, when there is one). */
+  readonly dataOffset: number;
+  readonly hasDictionary: boolean;
+  readonly encodings: number[];
   readonly numValues: number;
   readonly uncompressed: number;
   readonly compressed: number;
@@ -534,7 +606,10 @@ class ParquetWriter implements FormatWriter {
     private readonly options: ParquetWriterOptions,
   ) {
     const pageBytes = options.pageBytes ?? 1 << 20;
-    this.builders = schema.columns.map((c) => new ColumnChunkBuilder(c, options.compression, pageBytes));
+    const dictionaryBytes = options.dictionaryBytes ?? 1 << 20;
+    this.builders = schema.columns.map(
+      (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes),
+    );
     this.rowGroupBytes = options.rowGroupBytes ?? 64 << 20;
   }
 
@@ -563,9 +638,15 @@ class ParquetWriter implements FormatWriter {
     for (const builder of this.builders) {
       builder.closePage();
       const start = this.offset;
+      const dictionaryPage = builder.dictionaryPage();
+      if (dictionaryPage) await this.emit(dictionaryPage);
+      const dataOffset = this.offset;
       for (const bytes of builder.pages()) await this.emit(bytes);
       chunks.push({
         offset: start,
+        dataOffset,
+        hasDictionary: dictionaryPage !== undefined,
+        encodings: builder.encodings(),
         numValues: builder.numValues,
         uncompressed: builder.uncompressed,
         compressed: builder.compressed,
@@ -621,10 +702,15 @@ class ParquetWriter implements FormatWriter {
         compressed += chunk.compressed;
         t.element().i64(2, chunk.offset).struct(3);
         t.i32(1, PHYSICAL_OF[column.type]);
-        t.list(2, TType.I32, 2).i32Element(ENCODING_PLAIN).i32Element(ENCODING_RLE);
+        t.list(2, TType.I32, chunk.encodings.length);
+        for (const encoding of chunk.encodings) t.i32Element(encoding);
         t.list(3, TType.Binary, 1).binaryElement(column.name);
         t.i32(4, CODEC[this.options.compression]);
-        t.i64(5, chunk.numValues).i64(6, chunk.uncompressed).i64(7, chunk.compressed).i64(9, chunk.offset);
+        t.i64(5, chunk.numValues)
+          .i64(6, chunk.uncompressed)
+          .i64(7, chunk.compressed)
+          .i64(9, chunk.dataOffset);
+        if (chunk.hasDictionary) t.i64(11, chunk.offset);
         t.struct(12).i64(3, chunk.nulls);
         const bounds = chunk.bounds;
         if (bounds) {

@@ -248,7 +248,10 @@ describe('statistics', () => {
       ['t', 4, 4, 1, '1970-01-01 00:00:00.000005+00', '1970-01-01 00:00:00.000005+00'],
       ['s', 4, 4, 1, 'e', 'é'],
     ]);
-    expect(chunks.every((c) => c.encodings === 'PLAIN, RLE')).toBe(true);
+    // Strings are dictionary-encoded (a handful of distinct values), the rest PLAIN.
+    expect(chunks.map((c) => c.encodings)).toEqual(
+      chunks.map((c) => (c.col === 's' ? 'PLAIN_DICTIONARY, RLE' : 'PLAIN, RLE')),
+    );
   });
 
   test.each([
@@ -395,7 +398,7 @@ describe('row groups and pages', () => {
     const { path, bytes, stats } = await writeParquet(
       schema,
       rows,
-      { compression: 'snappy', rowGroupBytes: 20_000, pageBytes: 2_000 },
+      { compression: 'snappy', rowGroupBytes: 20_000, pageBytes: 2_000, dictionaryBytes: 0 },
       { batchRows: 250, sink, afterWrite: () => seen.push(sink.received) },
     );
 
@@ -448,7 +451,7 @@ describe('row groups and pages', () => {
     });
 
     const chunks = await duck(
-      `SELECT data_page_offset::BIGINT AS start, total_compressed_size::BIGINT AS size, file_offset::BIGINT AS file_offset
+      `SELECT coalesce(dictionary_page_offset, data_page_offset)::BIGINT AS start, total_compressed_size::BIGINT AS size
        FROM parquet_metadata(${sqlPath(path)}) ORDER BY row_group_id, column_id`,
     );
     const footerLength = bytes.readUInt32LE(bytes.length - 8);
@@ -549,7 +552,7 @@ describe('randomized round trip', () => {
     'string',
   );
 
-  test('random schemas, rows, nulls, batch sizes, page and row-group sizes and codecs read back exactly', async () => {
+  test('random schemas, rows, nulls, batch/page/row-group/dictionary sizes and codecs read back exactly', async () => {
     const table = fc
       .array(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), columnTypes), { minLength: 1, maxLength: 5 })
       .map((cols) => cols.map(([name, type], i) => [`${i}:${name}`, type] as [string, ColumnType]))
@@ -564,27 +567,31 @@ describe('randomized round trip', () => {
           pageBytes: fc.integer({ min: 1, max: 600 }),
           rowGroupBytes: fc.integer({ min: 1, max: 3000 }),
           compression: fc.constantFrom<ParquetCompression>('none', 'snappy', 'zstd', 'gzip'),
+          dictionaryBytes: fc.constantFrom(undefined, 0, 40, 400),
         }),
       );
     await fc.assert(
-      fc.asyncProperty(table, async ({ cols, rows, batchRows, pageBytes, rowGroupBytes, compression }) => {
-        const schema = tableSchema(cols);
-        const { path, bytes, stats } = await writeParquet(
-          schema,
-          rows,
-          { compression, pageBytes, rowGroupBytes },
-          { batchRows },
-        );
+      fc.asyncProperty(
+        table,
+        async ({ cols, rows, batchRows, pageBytes, rowGroupBytes, compression, dictionaryBytes }) => {
+          const schema = tableSchema(cols);
+          const { path, bytes, stats } = await writeParquet(
+            schema,
+            rows,
+            { compression, pageBytes, rowGroupBytes, dictionaryBytes },
+            { batchRows },
+          );
 
-        const fromDuck = await readWithDuckDB(path);
-        const fromHy = await readWithHyparquet(bytes, schema);
+          const fromDuck = await readWithDuckDB(path);
+          const fromHy = await readWithHyparquet(bytes, schema);
 
-        expect(stats.rows).toBe(rows.length);
-        expect(fromDuck.columns).toEqual(cols.map(([name, type]) => [name, DUCK_TYPES[type]]));
-        expect(fromDuck.rows).toEqual(rows);
-        expect(fromHy.rows).toEqual(rows);
-        expect(fromHy.metadata.row_groups.length).toBe(stats.chunks);
-      }),
+          expect(stats.rows).toBe(rows.length);
+          expect(fromDuck.columns).toEqual(cols.map(([name, type]) => [name, DUCK_TYPES[type]]));
+          expect(fromDuck.rows).toEqual(rows);
+          expect(fromHy.rows).toEqual(rows);
+          expect(fromHy.metadata.row_groups.length).toBe(stats.chunks);
+        },
+      ),
       { numRuns: 100 },
     );
   });

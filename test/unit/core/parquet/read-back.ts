@@ -147,7 +147,7 @@ const parsers = {
 
 /**
  * hyparquet's metadata, every row as cells in schema order, and per column the values (rows) of each data
- * page, from the page headers as hyparquet parses them.
+ * page, from the page headers as hyparquet parses them (checking that the pages fill each chunk exactly).
  */
 export async function readWithHyparquet(
   bytes: Buffer,
@@ -162,13 +162,17 @@ export async function readWithHyparquet(
     for (const chunk of group.columns) {
       const meta = chunk.meta_data!;
       const name = meta.path_in_schema.join('.');
-      const reader = { view: new DataView(file), offset: Number(meta.data_page_offset) };
-      const end = reader.offset + Number(meta.total_compressed_size);
+      const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      const reader = { view: new DataView(file), offset: start };
+      const end = start + Number(meta.total_compressed_size);
       while (reader.offset < end) {
         const header = parquetHeader(reader);
-        pages.set(name, [...(pages.get(name) ?? []), header.data_page_header!.num_values]);
+        if (header.type === 'DATA_PAGE')
+          pages.set(name, [...(pages.get(name) ?? []), header.data_page_header!.num_values]);
+        else expect(header.type).toBe('DICTIONARY_PAGE');
         reader.offset += header.compressed_page_size;
       }
+      expect(reader.offset).toBe(end);
     }
   }
   return { metadata, rows, pages };
