@@ -11,7 +11,10 @@ import { ThriftWriter, TType } from './thrift';
 /** Options of {@link createParquetWriter}. */
 export interface ParquetWriterOptions {
   readonly compression: ParquetCompression;
-  /** Uncompressed bytes of values after which a row group is written. @default 64 MiB */
+  /**
+   * Buffered bytes after which a row group is written: the uncompressed size of its pages (for
+   * dictionary-encoded pages, of the indices) plus the dictionaries. @default 64 MiB
+   */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes of values after which a data page is closed. @default 1 MiB */
   readonly pageBytes?: number;
@@ -33,12 +36,12 @@ const COMPRESS: Record<ParquetCompression, (data: Uint8Array) => Uint8Array> = {
   zstd,
 };
 const ENCODING_PLAIN = 0;
-/** The dictionary page's and the dictionary-encoded data pages' encoding in v1 files (as DuckDB and Arrow write). */
+/** The encoding of dictionary pages and of dictionary-encoded data pages in v1 files (as DuckDB writes). */
 const ENCODING_PLAIN_DICTIONARY = 2;
 const ENCODING_RLE = 3;
 const PAGE_DATA = 0;
 const PAGE_DICTIONARY = 2;
-/** A chunk's first batch with more distinct values than this share of its values is not dictionary-encoded. */
+/** Dictionary encoding stops when more than this share of a chunk's values (past 1,024) are distinct. */
 const MAX_DISTINCT_SHARE = 0.5;
 const REPETITION_OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
@@ -755,9 +758,11 @@ class ParquetWriter implements FormatWriter {
 
 /**
  * A Parquet writer, written by hand for speed: flat schema of OPTIONAL columns with logical types
- * (STRING, DATE, TIMESTAMP(µs, UTC)), PLAIN values and RLE definition levels in v1 data pages of about
- * `pageBytes`, compressed per page, column statistics (null count, min and max), and row groups written as
- * soon as their values reach `rowGroupBytes`, so memory is bounded by one row group.
+ * (STRING, DATE, TIMESTAMP(µs, UTC)); v1 data pages of about `pageBytes`, compressed one by one, with RLE
+ * definition levels and PLAIN values, or dictionary indices for string columns with few distinct values;
+ * column statistics (null count, min and max, strings over 64 bytes truncated and flagged inexact); row
+ * groups written as soon as their buffered bytes reach `rowGroupBytes`, so memory is bounded by one row
+ * group. The batches' buffers are copied: the caller may reuse them once `write` resolves.
  */
 export function createParquetWriter(
   schema: TableSchema,
