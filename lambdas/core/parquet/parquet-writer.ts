@@ -20,8 +20,8 @@ export interface ParquetWriterOptions {
   readonly pageBytes?: number;
   /**
    * Dictionary-encode string columns while their dictionary stays small: at most this many bytes of
-   * distinct values per column chunk, and at most one distinct value per two values. 0 turns it off.
-   * @default 1 MiB
+   * distinct values per column chunk (capped at 16 MiB), and at most one distinct value per two values.
+   * 0 turns it off. @default 1 MiB
    */
   readonly dictionaryBytes?: number;
 }
@@ -609,7 +609,8 @@ class ParquetWriter implements FormatWriter {
     private readonly options: ParquetWriterOptions,
   ) {
     const pageBytes = options.pageBytes ?? 1 << 20;
-    const dictionaryBytes = options.dictionaryBytes ?? 1 << 20;
+    // At most 16 MiB: 4 Mi entries of 4+ bytes, so indices fit the hybrid encoder's 24-bit limit.
+    const dictionaryBytes = Math.min(options.dictionaryBytes ?? 1 << 20, 16 << 20);
     this.builders = schema.columns.map(
       (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes),
     );

@@ -4,3 +4,14 @@ declare module 'hyparquet/src/column.js' {
   /** Reads one page header (thrift compact) at `reader.offset`, advancing it past the header. */
   export function parquetHeader(reader: DataReader): PageHeader;
 }
+
+declare module 'hyparquet/src/encoding.js' {
+  import type { DataReader } from 'hyparquet';
+  /** Decodes `output.length` values of the RLE / bit-packing hybrid (of `length` bytes) at `reader.offset`. */
+  export function readRleBitPackedHybrid(
+    reader: DataReader,
+    width: number,
+    output: number[] | Int32Array,
+    length?: number,
+  ): void;
+}
