@@ -12,11 +12,12 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutputFormat } from '../lambdas/core/convert';
 import { ENV } from '../lambdas/shared/config';
 import { REDUCER_ENV } from '../lambdas/handlers/reduce';
-import { buildDefinition, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
+import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
 
 /** The nightly schedule. */
 export interface PipelineSchedule {
@@ -40,8 +41,22 @@ export interface CsvConversionPipelineProps {
   readonly formats?: readonly OutputFormat[];
   /** Files converted at once (child executions of the Distributed Map). @default 50 */
   readonly maxConcurrency?: number;
-  /** Key suffixes converted, each also with `.gz`. @default ['.csv', '.tsv', '.txt'] */
+  /** Key suffixes converted, each also with `.gz`; folder markers and other keys are ignored. @default ['.csv', '.tsv', '.txt'] */
   readonly suffixes?: readonly string[];
+  /**
+   * Files that may still fail after their retry without failing the execution. Every file is attempted
+   * whatever this is; above it the execution ends FAILED and can be redriven; at or below it the execution
+   * SUCCEEDS, the failures stay in the report and the FilesFailed alarm, and nothing can redrive them.
+   * With {@link itemBatching} it counts batches. @default 0
+   */
+  readonly toleratedFailedFiles?: number;
+  /**
+   * Several files per child execution (see {@link ItemBatching} for what it saves and costs). Off by default:
+   * a failure, the Map Run console and a redrive then concern exactly one file, and files of typical sizes
+   * cost far more in Lambda time than in state transitions. Needs converters that skip non-CSV keys of a
+   * batch. @default none: one file per child execution
+   */
+  readonly itemBatching?: ItemBatching;
   /** The nightly schedule. @default enabled, 02:00 UTC */
   readonly schedule?: PipelineSchedule;
   /** Converter memory (1,769 MB is one full vCPU). @default 1769 */
@@ -71,6 +86,7 @@ export const PIPELINE_DEFAULTS = {
   maxRejects: 1000,
   logRetention: logs.RetentionDays.ONE_MONTH,
   cron: { minute: '0', hour: '2' } as scheduler.CronOptionsWithTimezone,
+  toleratedFailedFiles: 0,
 };
 
 const HANDLERS = join(__dirname, '../lambdas/handlers');
@@ -101,6 +117,14 @@ export class CsvConversionPipeline extends Construct {
     const memory = props.converterMemoryMb ?? PIPELINE_DEFAULTS.converterMemoryMb;
     const timeout = props.converterTimeout ?? PIPELINE_DEFAULTS.converterTimeout;
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
+    const snappyBinary =
+      architecture === lambda.Architecture.ARM_64 ? 'snappy-linux-arm64-gnu' : 'snappy-linux-x64-gnu';
+    if (!existsSync(join(ROOT, 'node_modules/@napi-rs', snappyBinary))) {
+      throw new Error(
+        `architecture ${architecture.name} needs the native addon @napi-rs/${snappyBinary} in node_modules ` +
+          '(npm installs only the build for the machine it runs on): install it, or deploy x86_64',
+      );
+    }
     const logRetention = props.logRetention ?? PIPELINE_DEFAULTS.logRetention;
     const namespace = 'csv2lake';
     const { inputBucket, outputBucket } = props;
@@ -135,14 +159,14 @@ export class CsvConversionPipeline extends Construct {
           minify: false,
           sourceMap: true,
           externalModules: ['@aws-sdk/*', 'snappy'],
-          // The native snappy addon cannot be bundled: copy it and its x86_64 binary beside the bundle.
+          // The native snappy addon cannot be bundled: copy it and the binary of the architecture beside the bundle.
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
             afterBundling: (_input: string, output: string) => [
               `mkdir -p ${output}/node_modules/@napi-rs`,
               `cp -R ${ROOT}/node_modules/snappy ${output}/node_modules/snappy`,
-              `cp -R ${ROOT}/node_modules/@napi-rs/snappy-linux-x64-gnu ${output}/node_modules/@napi-rs/`,
+              `cp -R ${ROOT}/node_modules/@napi-rs/${snappyBinary} ${output}/node_modules/@napi-rs/`,
             ],
           },
         },
@@ -177,6 +201,8 @@ export class CsvConversionPipeline extends Construct {
           conditions: { StringLike: { 's3:prefix': [`${outputPrefixes[format]}*`] } },
         }),
       );
+      inputBucket.encryptionKey?.grantDecrypt(converter);
+      outputBucket.encryptionKey?.grantEncryptDecrypt(converter);
       if (props.schemaLocation) {
         const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(props.schemaLocation);
         if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${props.schemaLocation}`);
@@ -213,6 +239,7 @@ export class CsvConversionPipeline extends Construct {
         conditions: { StringLike: { 's3:prefix': ['_runs/*'] } },
       }),
     );
+    outputBucket.encryptionKey?.grantEncryptDecrypt(reducer);
     this.reducer = reducer;
 
     // The state machine: its name is fixed so that its own ARN can be granted without a cycle.
@@ -224,6 +251,8 @@ export class CsvConversionPipeline extends Construct {
       maxConcurrency: props.maxConcurrency ?? PIPELINE_DEFAULTS.maxConcurrency,
       ...(props.suffixes ? { suffixes: props.suffixes } : {}),
       taskTimeoutSeconds: timeout.toSeconds() + 30,
+      toleratedFailedFiles: props.toleratedFailedFiles ?? PIPELINE_DEFAULTS.toleratedFailedFiles,
+      ...(props.itemBatching ? { itemBatching: props.itemBatching } : {}),
     });
     const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -277,6 +306,10 @@ export class CsvConversionPipeline extends Construct {
       ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
       [outputBucket.arnForObjects(`${MAP_RESULTS_PREFIX}/*`)],
     );
+
+    // Buckets encrypted with a customer key: the Map lists the input and reads/writes its run files.
+    inputBucket.encryptionKey?.grantDecrypt(sm);
+    outputBucket.encryptionKey?.grantEncryptDecrypt(sm);
 
     // A failed, timed-out or aborted execution still gets its report.
     new events.Rule(this, 'ReportFailedExecutions', {

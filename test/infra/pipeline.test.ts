@@ -2,11 +2,19 @@
  * The synthesized template: fine-grained assertions on the state machine, functions, schedule, alarms and
  * IAM; the definition validated with asl-validator; cdk-nag's AwsSolutions pack; one scrubbed snapshot.
  */
-import { App, Duration, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CsvConversionPipeline, PIPELINE_DEFAULTS } from '../../lib/csv-conversion-pipeline';
 import { PipelineStack, type PipelineStackProps } from '../../lib/pipeline-stack';
-import { STATES, SUBSTITUTIONS, substitute } from '../../lib/workflow/definition';
+import { RETRY_PREFIX, STATES, SUBSTITUTIONS } from '../../lib/workflow/definition';
+import { DefinitionResolutionError, resolvedDefinition } from '../../lib/workflow/resolve';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => {
@@ -16,27 +24,38 @@ const aslValidator = require('asl-validator') as (definition: unknown) => {
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 
-function synth(props: PipelineStackProps = {}): Template {
-  const app = new App({ context: { '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true } });
+const CONTEXT = { '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true };
+/** Bundling skipped: for the tests that only read the template (the first synthesis bundles for real). */
+const NO_BUNDLING = { ...CONTEXT, 'aws:cdk:bundling-stacks': [] };
+
+function synth(props: PipelineStackProps = {}, bundle = false): Template {
+  const app = new App({ context: bundle ? CONTEXT : NO_BUNDLING });
   const stack = new PipelineStack(app, 'Csv2Lake', { env, ...props });
   return Template.fromStack(stack);
 }
 
+/** Local names for the substitutions: function ARNs and bucket names recognisable in assertions. */
+const NAMES = {
+  [SUBSTITUTIONS.parquetFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.parquetFunction}`,
+  [SUBSTITUTIONS.avroFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.avroFunction}`,
+  [SUBSTITUTIONS.reduceFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.reduceFunction}`,
+  [SUBSTITUTIONS.inputBucket]: 'bucket-inputbucket',
+  [SUBSTITUTIONS.outputBucket]: 'bucket-outputbucket',
+};
+
 /** The state machine definition with its substitutions applied as CloudFormation would. */
-function definition(template: Template): Record<string, any> {
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
-  const body = machine.Properties.DefinitionString;
-  const subs = Object.fromEntries(
-    Object.keys(machine.Properties.DefinitionSubstitutions).map((k) => [
-      k,
-      k.endsWith('Arn') ? `arn:aws:lambda:eu-west-1:123456789012:function:${k}` : `bucket-${k.toLowerCase()}`,
-    ]),
-  );
-  return substitute(JSON.parse(body), subs);
+function definition(template: Template, names: Record<string, string> = NAMES): Record<string, any> {
+  return resolvedDefinition(template.toJSON() as any, names);
 }
 
 describe('stack with an input prefix, defaults otherwise', () => {
-  const template = synth({ inputPrefix: 'incoming/' });
+  let outdir = '';
+  const template = (() => {
+    const app = new App({ context: CONTEXT });
+    const stack = new PipelineStack(app, 'Csv2Lake', { env, inputPrefix: 'incoming/' });
+    outdir = app.synth().directory;
+    return Template.fromStack(stack);
+  })();
   const asl = definition(template);
   const map = asl.States[STATES.convertFiles];
 
@@ -226,10 +245,190 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(sm).toContain('execution:Csv2Lake-Pipeline/*');
   });
 
+  test('each function asset carries the native snappy addon beside the esbuild bundle', () => {
+    const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(3);
+    for (const asset of assets) {
+      expect(existsSync(join(outdir, asset, 'index.js'))).toBe(true);
+      expect(existsSync(join(outdir, asset, 'node_modules/snappy/package.json'))).toBe(true);
+      expect(
+        existsSync(
+          join(outdir, asset, 'node_modules/@napi-rs/snappy-linux-x64-gnu/snappy.linux-x64-gnu.node'),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  test('defaults: concurrency, tolerance, no batching, formats and prefixes, suffixes, memory, logs, rejects', () => {
+    expect(PIPELINE_DEFAULTS.maxConcurrency).toBe(50);
+    expect(map.ItemBatcher).toBeUndefined();
+    expect(asl.States[STATES.retryFailed]).toMatchObject({ ToleratedFailurePercentage: 0 });
+    expect(asl.States[STATES.retryFailed].ToleratedFailureCount).toBeUndefined();
+    expect(asl.States[STATES.buildRun].Parameters.run.outputPrefixes).toEqual({
+      parquet: 'parquet/',
+      avro: 'avro/',
+    });
+    const patterns = map.ItemProcessor.States[STATES.isCsv].Choices[0].Or.map((c: any) => c.StringMatches);
+    expect(new Set(patterns)).toEqual(
+      new Set(['.csv', '.tsv', '.txt', '.CSV', '.TSV', '.TXT'].flatMap((s) => [`*${s}`, `*${s}.gz`])),
+    );
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      {
+        MemorySize: 1769,
+        Timeout: 900,
+        Environment: {
+          Variables: Match.objectLike({ CSV2LAKE_MAX_REJECTS: '1000', CSV2LAKE_NULL_TOKENS: '[]' }),
+        },
+      },
+      2,
+    );
+    const converterEnv = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f: any) => f.Properties.Environment.Variables,
+    );
+    expect(converterEnv.some((v) => 'CSV2LAKE_SCHEMA_LOCATION' in v)).toBe(false);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      State: 'ENABLED',
+    });
+  });
+
+  test('the retry map runs the same child workflow under prefixed state names and reduces again', () => {
+    const retry = asl.States[STATES.retryFailed];
+    expect(retry.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(retry.ItemProcessor.StartAt).toBe(RETRY_PREFIX + STATES.isCsv);
+    expect(Object.keys(retry.ItemProcessor.States).sort()).toEqual(
+      Object.keys(map.ItemProcessor.States)
+        .map((n) => RETRY_PREFIX + n)
+        .sort(),
+    );
+    expect(retry.ItemReader.Parameters).toEqual({
+      Bucket: 'bucket-outputbucket',
+      'Key.$': '$.reduce.summary.failedItemsKey',
+    });
+    expect(retry.MaxConcurrency).toBe(50);
+    expect(retry.ResultWriter).toEqual(map.ResultWriter);
+    expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload['mapResults.$']).toBe(
+      'States.Array($.convertMap, $.retryMap)',
+    );
+    expect(asl.States[STATES.reduceAfterRetry].Next).toBe(STATES.done);
+  });
+
+  test('resolvedDefinition resolves the substitutions from the template, or refuses a missing name', () => {
+    const fromTemplate = resolvedDefinition(template.toJSON() as any, {
+      'AWS::Region': 'eu-west-1',
+      'AWS::AccountId': '123456789012',
+      ...Object.fromEntries(
+        Object.keys(template.findResources('AWS::Lambda::Function')).map((id) => [id, `fn-${id}`]),
+      ),
+      ...Object.fromEntries(
+        Object.keys(template.findResources('AWS::S3::Bucket')).map((id) => [id, `b-${id}`]),
+      ),
+    }) as any;
+    const task =
+      fromTemplate.States[STATES.convertFiles].ItemProcessor.States[STATES.convertFormats].Branches[0].States[
+        STATES.convertParquet
+      ];
+    expect(task.Parameters.FunctionName).toMatch(/^fn-.*ParquetConverter.*$/);
+    expect(fromTemplate.States[STATES.compareBucket].Choices[0].StringEquals).toMatch(/^b-.*InputBucket/);
+    expect(() => resolvedDefinition(template.toJSON() as any, {})).toThrow(DefinitionResolutionError);
+  });
+
   test('snapshot (asset hashes scrubbed)', () => {
     const json = JSON.stringify(template.toJSON(), null, 1).replace(/[0-9a-f]{64}/g, '<hash>');
     expect(JSON.parse(json)).toMatchSnapshot();
   });
+});
+
+test('props are honoured: suffixes, schedule in a time zone, schema, null tokens, rejects, logs, tolerance, batching', () => {
+  const template = synth({
+    suffixes: ['.psv'],
+    schedule: {
+      cron: {
+        minute: '30',
+        hour: '4',
+        weekDay: 'MON-FRI',
+        timeZone: { timezoneName: 'Europe/Paris' } as any,
+      },
+    },
+    schemaLocation: 's3://schemas/csv2lake/schema.json',
+    nullTokens: ['NA', '\\N'],
+    maxRejects: 0,
+    logRetention: logs.RetentionDays.ONE_WEEK,
+    toleratedFailedFiles: 3,
+    itemBatching: { maxItemsPerBatch: 20, maxInputBytesPerBatch: 65536 },
+  });
+  const asl = definition(template);
+  const map = asl.States[STATES.convertFiles];
+  expect(map.ItemBatcher).toEqual({
+    MaxItemsPerBatch: 20,
+    MaxInputBytesPerBatch: 65536,
+    BatchInput: { 'run.$': '$.run' },
+  });
+  // Batched: the run travels once in BatchInput, and the child goes straight to the converters.
+  expect(map.ItemSelector['run.$']).toBeUndefined();
+  expect(map.ItemProcessor.StartAt).toBe(STATES.convertFormats);
+  expect(map.ItemProcessor.States[STATES.isCsv]).toBeUndefined();
+  const retry = asl.States[STATES.retryFailed];
+  expect(retry.ItemBatcher).toEqual(map.ItemBatcher);
+  expect(retry.ToleratedFailureCount).toBe(3);
+  expect(retry.ToleratedFailurePercentage).toBeUndefined();
+  expect(map.ToleratedFailurePercentage).toBe(100);
+  template.hasResourceProperties('AWS::Scheduler::Schedule', {
+    ScheduleExpression: 'cron(30 4 ? * MON-FRI *)',
+    ScheduleExpressionTimezone: 'Europe/Paris',
+  });
+  template.resourcePropertiesCountIs(
+    'AWS::Lambda::Function',
+    {
+      Environment: {
+        Variables: Match.objectLike({
+          CSV2LAKE_SCHEMA_LOCATION: 's3://schemas/csv2lake/schema.json',
+          CSV2LAKE_NULL_TOKENS: '["NA","\\\\N"]',
+          CSV2LAKE_MAX_REJECTS: '0',
+        }),
+      },
+    },
+    2,
+  );
+  template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 4);
+  expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(
+    ':s3:::schemas/csv2lake/schema.json',
+  );
+
+  const unbatched = definition(synth({ suffixes: ['.psv'] }));
+  const patterns = unbatched.States[STATES.convertFiles].ItemProcessor.States[STATES.isCsv].Choices[0].Or.map(
+    (c: any) => c.StringMatches,
+  );
+  expect(patterns.sort()).toEqual(['*.PSV', '*.PSV.gz', '*.psv', '*.psv.gz']);
+});
+
+test('architecture: arm64 needs its own snappy binary, refused with a clear error when it is not installed', () => {
+  expect(() => synth({ architecture: lambda.Architecture.ARM_64 })).toThrow(
+    /@napi-rs\/snappy-linux-arm64-gnu.*deploy x86_64/,
+  );
+});
+
+test('buckets encrypted with a customer key: the functions and the state machine get the key, nothing more', () => {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new Stack(app, 'Kms', { env });
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const bucket = (id: string) =>
+    new s3.Bucket(stack, id, { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+  new CsvConversionPipeline(stack, 'Pipeline', { inputBucket: bucket('In'), outputBucket: bucket('Out') });
+  const policies = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+  for (const role of ['ParquetConverter', 'AvroConverter', 'Reducer', 'StateMachineRole']) {
+    const [, policy] = policies.find(([id]) => id.includes(role))! as [string, any];
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((s: any) =>
+      [s.Action].flat().some((a: string) => a.startsWith('kms:')),
+    );
+    expect(kmsStatements.length).toBeGreaterThan(0);
+    for (const statement of kmsStatements) {
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+    }
+  }
 });
 
 test('props are honoured: prefixes, formats, concurrency, schedule off, memory, imported buckets', () => {
@@ -265,8 +464,18 @@ test('props are honoured: prefixes, formats, concurrency, schedule off, memory, 
   );
 });
 
+test('an empty input prefix (the default) lets executions choose any prefix of the bucket', () => {
+  const asl = definition(synth());
+  expect(PIPELINE_DEFAULTS.inputPrefix).toBe('');
+  expect(asl.States[STATES.applyDefaults].Parameters.config.inputPrefix).toBe('');
+  expect(asl.States[STATES.validateInput].Choices[0].And).toContainEqual({
+    Variable: '$.config.inputPrefix',
+    StringMatches: '*',
+  });
+});
+
 test('cdk-nag AwsSolutions: no unacknowledged findings', () => {
-  const app = new App({ context: { '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true } });
+  const app = new App({ context: NO_BUNDLING });
   new PipelineStack(app, 'Csv2Lake', { env });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();
