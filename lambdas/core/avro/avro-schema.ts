@@ -13,23 +13,37 @@ const AVRO_TYPES: Record<ColumnType, unknown> = {
   string: 'string',
 };
 
+const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * The Avro record schema of a table: record `csv2lake.Row`, one nullable field (`["null", T]`, default null)
- * per column, named by `avroName`; the column's name (as in Parquet) is kept in the field's `doc` and
- * `csv2lake.name`, and the header text exactly as in the file in `csv2lake.sourceName`.
+ * per column, in column order, named by `avroName`. The column's name (as in Parquet) is kept in the field's
+ * `doc` and in `csv2lake.name`, the header text exactly as in the file in `csv2lake.sourceName`. When the
+ * column's name is itself a valid Avro name that the field could not take (a primitive type name, or a
+ * case-insensitive duplicate), it is also listed in `aliases`, unless that would make two fields answer to
+ * the same name (compared case-insensitively).
  */
 export function avroSchemaFor(schema: TableSchema): AvroSchema {
+  const claimed = new Set(schema.columns.map((c) => c.avroName.toLowerCase()));
   return {
     type: 'record',
     name: 'Row',
     namespace: 'csv2lake',
-    fields: schema.columns.map((c) => ({
-      name: c.avroName,
-      type: ['null', AVRO_TYPES[c.type]],
-      default: null,
-      doc: c.name,
-      'csv2lake.sourceName': c.sourceName,
-      'csv2lake.name': c.name,
-    })),
+    fields: schema.columns.map((c) => {
+      let aliases: string[] | undefined;
+      if (c.name !== c.avroName && VALID_NAME.test(c.name) && !claimed.has(c.name.toLowerCase())) {
+        aliases = [c.name];
+        claimed.add(c.name.toLowerCase());
+      }
+      return {
+        name: c.avroName,
+        type: ['null', AVRO_TYPES[c.type]],
+        default: null,
+        doc: c.name,
+        ...(aliases && { aliases }),
+        'csv2lake.sourceName': c.sourceName,
+        'csv2lake.name': c.name,
+      };
+    }),
   };
 }

@@ -1,23 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { ColumnBatch } from '../column-batch';
 import { crc, deflateRaw, snappy } from '../codecs';
-import { growBytes } from '../grow';
 import type { AvroCodec } from '../convert';
+import { InvalidOptionsError } from '../errors';
 import type { FormatWriter, WriterStats } from '../format-writer';
+import { growBytes } from '../grow';
 import type { ColumnType, TableSchema } from '../schema';
 import type { ByteSink } from '../sink';
 import { avroSchemaFor } from './avro-schema';
 
 /** Options of {@link createAvroWriter}. */
 export interface AvroWriterOptions {
+  /** How each block is compressed: `null` (none), `deflate` (raw DEFLATE) or `snappy` (with CRC-32). */
   readonly codec: AvroCodec;
-  /** Uncompressed bytes after which a block is written. @default 1 MiB */
+  /** Uncompressed bytes at which a block is closed and written (a block always ends on a row). @default 1 MiB */
   readonly blockBytes?: number;
-  /** The file's 16-byte sync marker. @default derived from the schema, so equal inputs give equal files */
+  /**
+   * The file's 16-byte sync marker.
+   * @default the MD5 of the Avro schema, so that identical inputs give identical files
+   */
   readonly syncMarker?: Uint8Array;
 }
 
+const CODECS: readonly AvroCodec[] = ['null', 'deflate', 'snappy'];
+const MAGIC = Uint8Array.of(0x4f, 0x62, 0x6a, 0x01); // "Obj" 1
 const TWO_32 = 4294967296;
+
 const K_STRING = 0;
 const K_INT = 1;
 const K_BOOLEAN = 2;
@@ -32,67 +40,37 @@ const KIND: Record<ColumnType, number> = {
   int64: K_LONG,
   timestamp: K_LONG,
 };
-const SAFE_ZIGZAG = 2 ** 52;
+/** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
+const MAX_VALUE_BYTES = 11;
+/** Strings up to this length are copied byte by byte: cheaper than a subarray and a `set`. */
+const SHORT_STRING = 32;
 
-/**
- * A growable byte buffer with the Avro binary encodings csv2lake needs. Positions are advanced by hand in
- * the hot loop; `ensure` must be called before writing.
- */
-class AvroBuffer {
+/** A growable byte buffer; the hot loop writes `bytes` directly and advances `pos` itself. */
+class ByteBuffer {
   bytes: Uint8Array;
-  view: DataView;
   pos = 0;
 
-  constructor(size = 1 << 21) {
+  constructor(size: number) {
     this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
   }
 
+  /** Makes room for `n` more bytes after `pos` (`bytes` may be replaced). */
   ensure(n: number): void {
-    if (this.pos + n <= this.bytes.length) return;
-    this.bytes = growBytes(this.bytes, this.pos, this.pos + n);
-    this.view = new DataView(this.bytes.buffer);
+    if (this.pos + n > this.bytes.length) this.bytes = growBytes(this.bytes, this.pos, this.pos + n);
   }
 
-  /** Unsigned varint of a non-negative safe integer. */
-  varint(n: number): void {
-    const b = this.bytes;
-    let p = this.pos;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n = n >= TWO_32 ? Math.floor(n / 128) : n >>> 7;
-    }
-    b[p++] = n;
-    this.pos = p;
-  }
-
-  /** Zig-zag varint of an int32 (Avro int). */
-  int(n: number): void {
-    this.varint(((n << 1) ^ (n >> 31)) >>> 0);
-  }
-
-  /** Zig-zag varint of a long given as its two's-complement 32-bit words. */
-  longWords(lo: number, hi: number): void {
-    const v = hi * TWO_32 + (lo >>> 0);
-    if (v > -SAFE_ZIGZAG && v < SAFE_ZIGZAG) {
-      this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
-      return;
-    }
-    const big = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
-    let z = BigInt.asUintN(64, (big << 1n) ^ (big >> 63n));
-    const b = this.bytes;
-    let p = this.pos;
-    while (z >= 0x80n) {
-      b[p++] = Number(z & 0x7fn) | 0x80;
-      z >>= 7n;
-    }
-    b[p++] = Number(z);
-    this.pos = p;
-  }
-
-  /** Zig-zag varint of a non-negative safe integer as an Avro long. */
+  /** Avro `long` of a safe integer: zig-zag, then a base-128 varint. */
   long(n: number): void {
-    this.varint(n * 2);
+    this.ensure(10);
+    let z = n >= 0 ? n * 2 : -n * 2 - 1;
+    const b = this.bytes;
+    let p = this.pos;
+    while (z >= 0x80) {
+      b[p++] = (z & 0x7f) | 0x80;
+      z = z >= TWO_32 ? Math.floor(z / 128) : z >>> 7;
+    }
+    b[p++] = z;
+    this.pos = p;
   }
 
   raw(data: Uint8Array): void {
@@ -101,22 +79,40 @@ class AvroBuffer {
     this.pos += data.length;
   }
 
-  /** Avro `string`/`bytes`: length then bytes. */
+  /** Avro `string`/`bytes`: the length as a long, then the bytes. */
   string(data: Uint8Array): void {
-    this.ensure(data.length + 10);
     this.long(data.length);
     this.raw(data);
+  }
+
+  used(): Uint8Array {
+    return this.bytes.subarray(0, this.pos);
+  }
+}
+
+function validate(options: AvroWriterOptions): void {
+  if (!CODECS.includes(options.codec)) {
+    throw new InvalidOptionsError(`Unknown Avro codec "${String(options.codec)}": use ${CODECS.join(', ')}.`);
+  }
+  const { blockBytes, syncMarker } = options;
+  if (blockBytes !== undefined && !(Number.isSafeInteger(blockBytes) && blockBytes > 0)) {
+    throw new InvalidOptionsError(`Avro blockBytes must be a positive integer, got ${blockBytes}.`);
+  }
+  if (syncMarker !== undefined && syncMarker.length !== 16) {
+    throw new InvalidOptionsError(`An Avro sync marker has 16 bytes, got ${syncMarker.length}.`);
   }
 }
 
 class AvroWriter implements FormatWriter {
-  private readonly out = new AvroBuffer();
-  private readonly header = new AvroBuffer(4096);
-  /** Block count and size. */
-  private readonly frame = new AvroBuffer(32);
+  /** The block being encoded, uncompressed. */
+  private readonly block = new ByteBuffer(1 << 21);
+  private readonly header = new ByteBuffer(4096);
+  /** A block's row count and byte size. */
+  private readonly frame = new ByteBuffer(32);
   private readonly sync: Uint8Array;
   private readonly blockBytes: number;
-  /** Scratch for little-endian doubles. */
+  private readonly codec: AvroCodec;
+  /** Scratch for the little-endian bytes of a double. */
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
   private headerWritten = false;
@@ -126,36 +122,38 @@ class AvroWriter implements FormatWriter {
   private bytesWritten = 0;
 
   constructor(
-    private readonly schema: TableSchema,
+    schema: TableSchema,
     private readonly sink: ByteSink,
-    private readonly options: AvroWriterOptions,
+    options: AvroWriterOptions,
   ) {
+    validate(options);
+    this.codec = options.codec;
+    this.blockBytes = options.blockBytes ?? 1 << 20;
     const schemaJson = JSON.stringify(avroSchemaFor(schema));
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
-    this.blockBytes = options.blockBytes ?? 1 << 20;
     const h = this.header;
-    h.raw(Buffer.from('Obj\x01', 'latin1'));
-    h.ensure(32);
-    h.long(2);
+    h.raw(MAGIC);
+    h.long(2); // one block of two metadata entries
     h.string(Buffer.from('avro.schema'));
     h.string(Buffer.from(schemaJson));
     h.string(Buffer.from('avro.codec'));
-    h.string(Buffer.from(options.codec));
-    h.ensure(1);
+    h.string(Buffer.from(this.codec));
     h.long(0);
     h.raw(this.sync);
   }
 
   async write(batch: ColumnBatch): Promise<void> {
-    const out = this.out;
+    const out = this.block;
     const columns = batch.columns;
     const ncols = columns.length;
     const kinds = Uint8Array.from(columns, (v) => KIND[v.type]);
+    // Position of the next non-null value of each column: vectors hold only non-null values.
     const cursors = new Int32Array(ncols);
-    const rowBound = ncols * 11;
+    const rowBound = ncols * MAX_VALUE_BYTES;
     const f64 = this.f64;
     const f64Bytes = this.f64Bytes;
-    for (let r = 0; r < batch.length; r++) {
+    const rows = batch.length;
+    for (let r = 0; r < rows; r++) {
       out.ensure(rowBound);
       let b = out.bytes;
       let p = out.pos;
@@ -171,6 +169,7 @@ class AvroWriter implements FormatWriter {
           case K_STRING: {
             const s = v.offsets[k]!;
             const len = v.offsets[k + 1]! - s;
+            // Room for this string and everything else the row may still need.
             if (p + len + 5 + rowBound > b.length) {
               out.pos = p;
               out.ensure(len + 5 + rowBound);
@@ -182,7 +181,7 @@ class AvroWriter implements FormatWriter {
               z >>>= 7;
             }
             b[p++] = z;
-            if (len > 32) b.set(v.bytes.subarray(s, s + len), p);
+            if (len > SHORT_STRING) b.set(v.bytes.subarray(s, s + len), p);
             else for (let j = 0; j < len; j++) b[p + j] = v.bytes[s + j]!;
             p += len;
             break;
@@ -205,17 +204,32 @@ class AvroWriter implements FormatWriter {
             for (let j = 0; j < 8; j++) b[p + j] = f64Bytes[j]!;
             p += 8;
             break;
-          default:
-            out.pos = p;
-            out.longWords(v.i64[2 * k]!, v.i64[2 * k + 1]!);
-            p = out.pos;
+          default: {
+            // Zig-zag over the two 32-bit words, then 7 bits at a time: exact over the whole int64 range
+            // without a BigInt or a float division.
+            const lo = v.i64[2 * k]!;
+            const hi = v.i64[2 * k + 1]!;
+            const sign = hi >> 31;
+            let zlo = ((lo << 1) ^ sign) >>> 0;
+            let zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
+            while (zhi !== 0) {
+              b[p++] = (zlo & 0x7f) | 0x80;
+              zlo = ((zlo >>> 7) | (zhi << 25)) >>> 0;
+              zhi >>>= 7;
+            }
+            while (zlo >= 0x80) {
+              b[p++] = (zlo & 0x7f) | 0x80;
+              zlo >>>= 7;
+            }
+            b[p++] = zlo;
+          }
         }
       }
       out.pos = p;
       this.blockRows++;
       if (p >= this.blockBytes) await this.flushBlock();
     }
-    this.rows += batch.length;
+    this.rows += rows;
   }
 
   private async emit(chunk: Uint8Array): Promise<void> {
@@ -226,36 +240,31 @@ class AvroWriter implements FormatWriter {
   private async writeHeader(): Promise<void> {
     if (this.headerWritten) return;
     this.headerWritten = true;
-    await this.emit(this.header.bytes.subarray(0, this.header.pos));
+    await this.emit(this.header.used());
   }
 
   private async flushBlock(): Promise<void> {
     await this.writeHeader();
     if (this.blockRows === 0) return;
-    const data = this.out.bytes.subarray(0, this.out.pos);
-    let body: Uint8Array;
+    const data = this.block.used();
+    let body: Uint8Array = data;
     let trailer: Uint8Array | undefined;
-    switch (this.options.codec) {
-      case 'deflate':
-        body = deflateRaw(data);
-        break;
-      case 'snappy':
-        body = snappy(data);
-        trailer = new Uint8Array(4);
-        new DataView(trailer.buffer).setUint32(0, crc(data), false);
-        break;
-      default:
-        body = data;
+    if (this.codec === 'deflate') body = deflateRaw(data);
+    else if (this.codec === 'snappy') {
+      body = snappy(data);
+      // The spec's snappy codec: each block is followed by the CRC-32 of its uncompressed data, big-endian.
+      trailer = new Uint8Array(4);
+      new DataView(trailer.buffer).setUint32(0, crc(data), false);
     }
     const frame = this.frame;
     frame.pos = 0;
     frame.long(this.blockRows);
     frame.long(body.length + (trailer?.length ?? 0));
-    await this.emit(frame.bytes.subarray(0, frame.pos));
+    await this.emit(frame.used());
     await this.emit(body);
     if (trailer) await this.emit(trailer);
     await this.emit(this.sync);
-    this.out.pos = 0;
+    this.block.pos = 0;
     this.blockRows = 0;
     this.blocks++;
   }
@@ -267,10 +276,14 @@ class AvroWriter implements FormatWriter {
 }
 
 /**
- * An Avro object container file writer (Avro 1.11 spec), written by hand for speed: values are encoded
- * straight from the dense column vectors into one reusable buffer, and blocks of about `blockBytes` are
- * compressed (null, deflate, or snappy with the CRC-32 the spec requires) and written as they fill.
- * Every field is a `["null", T]` union.
+ * An Avro object container file writer (Avro 1.11 spec), written by hand for speed: rows are encoded
+ * straight from the dense column vectors (a cursor per column) into one reusable, growing buffer, with no
+ * allocation per value; each block of about `blockBytes` is compressed (null, raw deflate, or snappy with
+ * the CRC-32 the spec requires) and written to the sink as soon as it fills. The schema is
+ * {@link avroSchemaFor}: every field a `["null", T]` union. A file with no rows is a valid header.
+ *
+ * @throws InvalidOptionsError on an unknown codec, a `blockBytes` that is not a positive integer, or a sync
+ *   marker that is not 16 bytes long.
  */
 export function createAvroWriter(
   schema: TableSchema,
