@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
@@ -16,6 +26,8 @@ interface Sidecar {
 /** The hidden folder (per bucket root) holding object metadata, as S3 keeps user metadata. */
 const META_DIR = '.csv2lake-meta';
 const TEMP_MARK = '.csv2lake-tmp-';
+/** Writes are gathered up to this size. */
+const FLUSH_BYTES = 1 << 20;
 
 /**
  * {@link ObjectStore} over local folders: each bucket name maps to a directory; keys map to paths below
@@ -146,36 +158,69 @@ export class FsObjectStore implements ObjectStore {
     return writer.complete();
   }
 
+  /** Folders known to exist: `mkdir -p` once per folder, not once per object. */
+  private readonly madeDirs = new Set<string>();
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
   createWriter(bucket: string, key: string, options: PutOptions = {}): ObjectWriter {
     const target = this.path(bucket, key);
     const temp = `${target}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    let handle: Promise<import('node:fs/promises').FileHandle> | undefined;
-    const file = async () => {
-      if (!handle) {
-        handle = mkdir(dirname(target), { recursive: true }).then(() => open(temp, 'w'));
-      }
-      return handle;
-    };
-    const head = () => this.head(bucket, key);
     const metaPath = this.metaPath(bucket, key);
+    const ensureDir = (dir: string) => this.ensureDir(dir);
+    let handle: Promise<FileHandle> | undefined;
+    const file = () =>
+      (handle ??= ensureDir(dirname(target)).then(() =>
+        open(temp, 'w').catch(async (error: NodeJS.ErrnoException) => {
+          // The folder was removed since it was made: make it again.
+          if (error.code !== 'ENOENT') throw error;
+          this.madeDirs.delete(dirname(target));
+          await ensureDir(dirname(target));
+          return open(temp, 'w');
+        }),
+      ));
+    // Small writes are gathered (copied: callers may reuse their buffers) and written 1 MiB at a time.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await (await file()).write(data);
+    };
     let md5 = createHash('md5');
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
-        const h = await file();
-        await h.write(chunk);
         md5.update(chunk);
         this.bytesWritten += chunk.length;
+        if (chunk.length >= FLUSH_BYTES) {
+          await flush();
+          await (await file()).write(chunk);
+          return;
+        }
+        pending.push(Buffer.from(chunk));
+        pendingBytes += chunk.length;
+        if (pendingBytes >= FLUSH_BYTES) await flush();
       },
       async reset() {
-        const h = await file();
-        await h.truncate(0);
-        handle = undefined;
-        await h.close();
+        pending = [];
+        pendingBytes = 0;
+        if (handle) {
+          const h = await handle;
+          handle = undefined;
+          await h.close();
+        }
         md5 = createHash('md5');
         this.bytesWritten = 0;
       },
       async complete() {
+        await flush();
         await (await file()).close();
         await rename(temp, target);
         const s = await stat(target);
@@ -185,13 +230,21 @@ export class FsObjectStore implements ObjectStore {
           mtimeMs: s.mtimeMs,
           metadata: { ...options.metadata },
         };
-        await mkdir(dirname(metaPath), { recursive: true });
+        await ensureDir(dirname(metaPath));
         const metaTemp = `${metaPath}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
         await writeFile(metaTemp, JSON.stringify(sidecar));
         await rename(metaTemp, metaPath);
-        return (await head())!;
+        return {
+          key,
+          size: s.size,
+          etag: `"${sidecar.md5}"`,
+          lastModified: s.mtime,
+          metadata: sidecar.metadata,
+        };
       },
       async abort() {
+        pending = [];
+        pendingBytes = 0;
         if (handle) await (await handle).close().catch(() => undefined);
         await rm(temp, { force: true });
       },

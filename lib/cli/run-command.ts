@@ -6,22 +6,43 @@ import { type CliCommand, UsageError } from './command';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-/** Prints progress: a live bar on a terminal, a plain line now and then otherwise. */
+/** One progress line: files done/failed/total, rows, MB/s of input, elapsed, ETA. */
+export function progressText(
+  p: { total: number; done: number; failed: number; rows: number; bytes: number; startedAt: number },
+  now = Date.now(),
+): string {
+  const elapsed = Math.max(now - p.startedAt, 1) / 1000;
+  const rate = p.done / elapsed;
+  const eta = p.done > 0 ? `${Math.ceil(Math.max(0, p.total - p.done) / rate)} s` : '?';
+  const mbps = p.bytes / 1e6 / elapsed;
+  return (
+    `${p.done}/${p.total} files, ${p.failed} failed, ${p.rows.toLocaleString('en-US')} rows, ` +
+    `${mbps.toFixed(1)} MB/s, ${elapsed.toFixed(1)} s elapsed, ETA ${eta}`
+  );
+}
+
+/** Prints progress: a live bar on a terminal (redrawn at most every 100 ms), a plain line every 2 s otherwise. */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
   let last = 0;
-  return (p: { total: number; done: number; failed: number; rows: number; startedAt: number }) => {
+  return (p: {
+    total: number;
+    done: number;
+    failed: number;
+    rows: number;
+    bytes: number;
+    startedAt: number;
+  }) => {
     const now = Date.now();
-    const elapsed = (now - p.startedAt) / 1000;
-    const rate = p.done / Math.max(elapsed, 0.001);
-    const eta = rate > 0 ? Math.max(0, (p.total - p.done) / rate) : 0;
-    const text = `${p.done}/${p.total} files, ${p.failed} failed, ${p.rows} rows, ${elapsed.toFixed(1)} s elapsed, ETA ${eta.toFixed(0)} s`;
+    const finished = p.done === p.total;
+    if (now - last < (stream.isTTY ? 100 : 2000) && !finished) return;
+    last = now;
+    const text = progressText(p, now);
     if (stream.isTTY) {
       const width = 24;
       const filled = Math.round((p.total ? p.done / p.total : 0) * width);
-      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}   `);
-      if (p.done === p.total) stream.write('\n');
-    } else if (now - last > 2000 || p.done === p.total) {
-      last = now;
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+      if (finished) stream.write('\n');
+    } else {
       stream.write(`${text}\n`);
     }
   };

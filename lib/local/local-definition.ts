@@ -84,13 +84,25 @@ export function refuseUnsupported(definition: Asl, where = 'definition'): void {
         'ResultSelector',
         'Retry',
         'Catch',
-        'ItemBatcher',
+        'MaxConcurrencyPath',
+        'ToleratedFailureCountPath',
+        'ToleratedFailurePercentagePath',
+        'Label',
       ]) {
         if (field in state)
           throw new Error(
             `local runner: Distributed Map ${name} uses ${field}, which the emulation does not support`,
           );
       }
+      const readerConfig = Object.keys(state.ItemReader?.ReaderConfig ?? {}).filter((k) => k !== 'InputType');
+      if (readerConfig.length > 0)
+        throw new Error(
+          `local runner: Distributed Map ${name} uses ItemReader.ReaderConfig.${readerConfig[0]}`,
+        );
+      if (state.ResultWriter && (state.ResultWriter.WriterConfig || !state.ResultWriter.Parameters))
+        throw new Error(
+          `local runner: Distributed Map ${name} has a ResultWriter the emulation does not write (WriterConfig)`,
+        );
       refuseUnsupported(state.ItemProcessor, `the item processor of ${name}`);
     }
     if (state.Type === 'Parallel')

@@ -17,6 +17,7 @@ import type {
 } from '../../lambdas/shared/payloads';
 import { PIPELINE_DEFAULTS } from '../csv-conversion-pipeline';
 import { evaluateTemplate } from './json-path';
+import { childInputs, toleratedFailures } from './map-items';
 import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
 
 export { parseLocation, type Location } from './stores';
@@ -56,6 +57,11 @@ export interface LocalRunOptions {
   /** Retry pause in ms instead of the definition's (for tests). @default the definition's */
   readonly retryIntervalMs?: number;
   readonly invocations?: Invocation[];
+  /**
+   * Test hook: wraps the object store the handlers use (e.g. to log reads). Conversions then run in the
+   * runner's thread, where the wrapped store is.
+   */
+  readonly wrapStore?: (store: ObjectStore) => ObjectStore;
 }
 
 /** What a local run (or redrive) ends with. */
@@ -85,6 +91,8 @@ interface RunRecord {
 interface ChildRecord {
   name: string;
   input: unknown;
+  /** Items carried (a batch carries several). */
+  items?: number;
   status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
   output?: unknown;
   error?: string;
@@ -123,7 +131,8 @@ export class LocalRunner {
     private readonly options: Omit<LocalRunOptions, 'input' | 'output'>,
   ) {
     this.record = record;
-    this.store = storesFor(record, options.endpoint);
+    const store = storesFor(record, options.endpoint);
+    this.store = options.wrapStore ? options.wrapStore(store) : store;
   }
 
   /** Starts a new run. */
@@ -322,7 +331,9 @@ export class LocalRunner {
       ...(this.record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: this.record.schemaLocation } : {}),
       CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
     };
-    const pool = ConverterPool.start(this.record, this.options.endpoint, env);
+    const pool = this.options.wrapStore
+      ? undefined
+      : ConverterPool.start(this.record, this.options.endpoint, env);
     if (pool) this.pools.push(pool);
     const converter = (format: OutputFormat) =>
       pool
@@ -361,10 +372,14 @@ export class LocalRunner {
           if (injected) throw injected;
           const result = await call(Payload);
           log('ok');
-          const r = result as { rows?: number; bytesIn?: number };
-          // Rows of the first format only: every format converts the same rows.
-          if (r && typeof r.rows === 'number' && fn === LOCAL_FUNCTIONS[this.record.formats[0]!])
-            this.progress.rows += r.rows;
+          // Rows and bytes of the first format only: every format converts the same input.
+          if (fn === LOCAL_FUNCTIONS[this.record.formats[0]!]) {
+            const r = result as { rows?: number; bytesIn?: number; results?: unknown[] };
+            for (const one of (r?.results ?? [r]) as { rows?: number; bytesIn?: number }[]) {
+              this.progress.rows += one?.rows ?? 0;
+              this.progress.bytes += one?.bytesIn ?? 0;
+            }
+          }
           return { StatusCode: 200, Payload: result };
         } catch (error) {
           log((error as Error).name);
@@ -398,30 +413,25 @@ export class LocalRunner {
       if (text)
         for (const c of (JSON.parse(text) as { children: ChildRecord[] }).children) prior.set(c.name, c);
     }
-    const children: ChildRecord[] = items.map((value, index) => {
-      const childInput = map.ItemSelector
-        ? evaluateTemplate(map.ItemSelector, input, {
-            ...context,
-            Map: { Item: { Value: value, Index: index } },
-          })
-        : value;
+    const children: ChildRecord[] = childInputs(map, items, input, context).map((c) => {
       const childName = createHash('sha1')
-        .update(`${name}:${JSON.stringify(childInput)}`)
+        .update(`${name}:${JSON.stringify(c.input)}`)
         .digest('hex')
         .slice(0, 32);
       const before = prior.get(childName);
       return before?.status === 'SUCCEEDED'
         ? before
-        : { name: childName, input: childInput, status: 'PENDING' };
+        : { name: childName, input: c.input, items: c.items, status: 'PENDING' };
     });
+    const itemsOf = (c: ChildRecord) => c.items ?? 1;
     // Progress counts files once: a map that re-attempts failed files (RetryFailed) moves them from failed
     // to done instead of adding them again.
     const retrying = map.ItemReader?.Resource !== 'arn:aws:states:::s3:listObjectsV2' && !this.redriving;
-    if (!retrying) this.progress.total += children.filter((c) => c.status !== 'SUCCEEDED').length;
-    const tolerated =
-      map.ToleratedFailureCount !== undefined
-        ? map.ToleratedFailureCount
-        : Math.floor(((map.ToleratedFailurePercentage ?? 0) / 100) * children.length);
+    if (!retrying)
+      this.progress.total += children
+        .filter((c) => c.status !== 'SUCCEEDED')
+        .reduce((n, c) => n + itemsOf(c), 0);
+    const tolerated = toleratedFailures(map, items.length);
     let failed = 0;
     let next = 0;
     let stop = false;
@@ -448,12 +458,12 @@ export class LocalRunner {
           c.status = 'FAILED';
           c.error = f.name;
           c.cause = JSON.stringify({ errorType: f.name, errorMessage: f.message });
-          failed++;
-          if (!retrying) this.progress.failed++;
+          failed += itemsOf(c);
+          if (!retrying) this.progress.failed += itemsOf(c);
           if (failed > tolerated) stop = true;
         }
-        if (!retrying) this.progress.done++;
-        else if (c.status === 'SUCCEEDED') this.progress.failed--;
+        if (!retrying) this.progress.done += itemsOf(c);
+        else if (c.status === 'SUCCEEDED') this.progress.failed -= itemsOf(c);
         this.options.onProgress?.(this.progress);
       }
     };
@@ -466,7 +476,7 @@ export class LocalRunner {
     );
     if (failed > tolerated) {
       const error = new Error(
-        `The specified tolerated failure threshold was exceeded (${failed} of ${children.length} items failed)`,
+        `The specified tolerated failure threshold was exceeded (${failed} of ${items.length} items failed)`,
       );
       error.name = 'States.ExceedToleratedFailureThreshold';
       throw error;

@@ -3,6 +3,7 @@
  * over a folder and over a real S3 protocol server (fauxqs) on loopback; outputs read back by DuckDB and
  * avsc; faults, tolerance, redrive and skip-unchanged.
  */
+import './quiet';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,11 @@ import { App } from 'aws-cdk-lib';
 import { S3TransientError } from '../../lambdas/shared/errors';
 import { LOCAL_FUNCTIONS, localize, synthesizedDefinition } from '../../lib/local/local-definition';
 import { type Invocation, LocalRunner } from '../../lib/local/runner';
+import type { ObjectStore } from '../../lambdas/io/object-store';
 import { PipelineStack } from '../../lib/pipeline-stack';
 import { substitute } from '../../lib/workflow/definition';
 import { readAvro, readParquetWithDuckDB } from '../support/readers';
 import { startS3Server, type S3Server } from '../support/s3-server';
-
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 function folder(files: Record<string, string>): { input: string; output: string } {
   const root = mkdtempSync(join(tmpdir(), 'runner-'));
@@ -121,14 +120,29 @@ describe('over a folder', () => {
     );
     const before = statSync(join(dir.output, 'parquet/orders/a.parquet')).mtimeMs;
 
+    // Every read of an input body on the second run, through the store or as a local file.
+    const reads: string[] = [];
+    const logReads = (store: ObjectStore): ObjectStore => ({
+      ...store,
+      get: (bucket, key) => {
+        if (!key.startsWith('_runs/')) reads.push(key);
+        return store.get(bucket, key);
+      },
+      localFile: (bucket, key) => {
+        reads.push(key);
+        return store.localFile?.(bucket, key);
+      },
+    });
     const again = await LocalRunner.run({
       input: { kind: 'dir', path: dir.input },
       output: { kind: 'dir', path: dir.output },
+      wrapStore: logReads,
     });
     expect(again).toMatchObject({
       status: 'SUCCEEDED',
       items: { total: 4, converted: 0, skipped: 3, failed: 0 },
     });
+    expect(reads).toEqual([]);
     expect(statSync(join(dir.output, 'parquet/orders/a.parquet')).mtimeMs).toBe(before);
   });
 
@@ -207,14 +221,23 @@ describe('over a real S3 protocol server (fauxqs)', () => {
 
   test('lists with pagination, converts with multipart uploads, and writes the report in the bucket', async () => {
     const s3 = server.client();
-    const keys: string[] = [];
-    for (let i = 0; i < 1005; i++) {
-      const key = `exports/part-${String(i).padStart(4, '0')}.csv`;
-      keys.push(key);
-      await s3.send(
-        new PutObjectCommand({ Bucket: 'landing', Key: key, Body: `n,label\n${i},"row ${i}"\n` }),
+    // 1,000 keys that are not CSV (listed, accounted for as ignored) sort before the CSVs, so that the
+    // CSVs are on the second page of the listing.
+    const ignored = Array.from({ length: 1000 }, (_, i) => `exports/a-${String(i).padStart(4, '0')}.json`);
+    const keys = Array.from({ length: 12 }, (_, i) => `exports/part-${String(i).padStart(4, '0')}.csv`);
+    const all = [...ignored, ...keys];
+    for (let at = 0; at < all.length; at += 50)
+      await Promise.all(
+        all.slice(at, at + 50).map((key, j) =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: 'landing',
+              Key: key,
+              Body: key.endsWith('.csv') ? `n,label\n${at + j - 1000},"row ${at + j - 1000}"\n` : '{}',
+            }),
+          ),
+        ),
       );
-    }
     await s3.send(new PutObjectCommand({ Bucket: 'landing', Key: 'elsewhere/x.csv', Body: 'n\n1\n' }));
     const result = await LocalRunner.run({
       input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
@@ -223,19 +246,25 @@ describe('over a real S3 protocol server (fauxqs)', () => {
       formats: ['parquet'],
       concurrency: 8,
     });
-    expect(result).toMatchObject({ status: 'SUCCEEDED', items: { total: 1005, converted: 1005, failed: 0 } });
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      items: { total: 1012, converted: 12, skipped: 0, failed: 0 },
+    });
     expect(result.reportPath).toBe(`s3://lake/_runs/${result.runId}/report.json`);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'parquet/part-000' }));
-    expect(listed.KeyCount).toBe(10);
-    const object = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'parquet/part-0042.parquet' }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'parquet/' }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(
+      keys.map((k) => k.replace('exports/', 'parquet/').replace('.csv', '.parquet')),
+    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'parquet/part-0007.parquet' }));
     const path = join(mkdtempSync(join(tmpdir(), 'fx-')), 'p.parquet');
     writeFileSync(path, Buffer.from(await object.Body!.transformToByteArray()));
-    expect((await readParquetWithDuckDB(path)).rows).toEqual([[42, 'row 42']]);
+    expect((await readParquetWithDuckDB(path)).rows).toEqual([[7, 'row 7']]);
     const report = JSON.parse(
       await (
         await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `_runs/${result.runId}/report.json` }))
       ).Body!.transformToString(),
     );
     expect(report.files.map((f: { key: string }) => f.key)).toEqual(keys);
+    expect([...report.ignoredKeys].sort()).toEqual(ignored);
   });
 });

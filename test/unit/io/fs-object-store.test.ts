@@ -91,6 +91,24 @@ describe('writes', () => {
     expect(info.size).toBe(6);
   });
 
+  test('small and large writes keep their order, and a caller may reuse its buffer once a write resolved', async () => {
+    const { store } = fresh();
+    const writer = store.createWriter('lake', 'big.bin');
+    const reused = Buffer.from('abc');
+    await writer.write(reused);
+    reused.write('XYZ');
+    const large = Buffer.alloc(3 << 20, 7);
+    await writer.write(large);
+    await writer.write(Buffer.from('tail'));
+    const info = await writer.complete();
+    const expected = Buffer.concat([Buffer.from('abc'), large, Buffer.from('tail')]);
+    expect(info.size).toBe(expected.length);
+    expect(info.etag).toBe(`"${createHash('md5').update(expected).digest('hex')}"`);
+    const parts: Buffer[] = [];
+    for await (const p of await store.get('lake', 'big.bin')) parts.push(Buffer.from(p));
+    expect(Buffer.concat(parts).equals(expected)).toBe(true);
+  });
+
   test('a file replaced by other means loses the metadata and MD5 recorded for the old content', async () => {
     const { root, store } = fresh();
     await store.put('lake', 'in.csv', 'a\n1\n', { metadata: { m: '1' } });
