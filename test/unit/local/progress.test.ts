@@ -1,0 +1,34 @@
+import { progressPrinter, progressText } from '../../../lib/cli/run-command';
+
+const progress = { total: 10, done: 4, failed: 1, rows: 12345, bytes: 8e6, startedAt: 0 };
+
+test('a progress line has files done/failed/total, rows, MB/s, elapsed and ETA', () => {
+  expect(progressText(progress, 2000)).toBe(
+    '4/10 files, 1 failed, 12,345 rows, 4.0 MB/s, 2.0 s elapsed, ETA 3 s',
+  );
+  expect(progressText({ ...progress, done: 0 }, 2000)).toMatch(/ETA \?$/);
+});
+
+function stream(isTTY: boolean) {
+  const writes: string[] = [];
+  return { writes, stream: { isTTY, write: (t: string) => writes.push(t) } as unknown as NodeJS.WriteStream };
+}
+
+test('on a terminal: a bar redrawn in place, a newline when finished', () => {
+  const { writes, stream: s } = stream(true);
+  const print = progressPrinter(s);
+  print({ ...progress, startedAt: Date.now() });
+  print({ ...progress, done: 10, startedAt: Date.now() });
+  expect(writes[0]).toMatch(/^\r\[#{10}\.{14}\] 4\/10 files/);
+  expect(writes.at(-1)).toBe('\n');
+});
+
+test('otherwise: plain lines, not more than one every 2 s, and always the last', () => {
+  const { writes, stream: s } = stream(false);
+  const print = progressPrinter(s);
+  const startedAt = Date.now();
+  for (let done = 0; done <= 10; done++) print({ ...progress, done, startedAt });
+  expect(writes).toHaveLength(2);
+  expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
+  expect(writes[1]).toMatch(/^10\/10 files/);
+});
