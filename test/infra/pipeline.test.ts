@@ -361,6 +361,8 @@ test('props are honoured: suffixes, schedule in a time zone, schema, null tokens
     itemBatching: { maxItemsPerBatch: 20, maxInputBytesPerBatch: 65536 },
   });
   const asl = definition(template);
+  expect(aslValidator(asl).errorsText('\n')).toBe('');
+  expect(aslValidator(asl).isValid).toBe(true);
   const map = asl.States[STATES.convertFiles];
   expect(map.ItemBatcher).toEqual({
     MaxItemsPerBatch: 20,
