@@ -1,5 +1,5 @@
 /*
- * npx tsx test/bench/avro-writer-bench.ts [--rows N] [--runs N] [--codec null,snappy,deflate]
+ * npx tsx test/bench/avro-writer-bench.ts [--rows N] [--runs N] [--codec null,snappy,deflate] [--block-bytes N]
  *
  * Measures the Avro writer alone: a synthetic stream of mixed batches (1,000,000 rows by default, in batches
  * of 16,384 rows as the converter makes them) is prepared in memory first, then encoded into a sink that only
@@ -21,6 +21,7 @@ const flag = (name: string) => {
 const rows = Number(flag('--rows') ?? 1_000_000);
 const runs = Number(flag('--runs') ?? 3);
 const codecs = (flag('--codec') ?? 'null,snappy,deflate').split(',') as AvroCodec[];
+const blockBytes = flag('--block-bytes') === undefined ? undefined : Number(flag('--block-bytes'));
 const BATCH_ROWS = 16384;
 
 const types: [string, ColumnType][] = [
@@ -102,7 +103,7 @@ class CountingSink implements ByteSink {
 
 async function encode(batches: ColumnBatch[], codec: AvroCodec) {
   const sink = new CountingSink();
-  const writer = createAvroWriter(schema, sink, { codec });
+  const writer = createAvroWriter(schema, sink, { codec, blockBytes });
   const started = process.hrtime.bigint();
   for (const batch of batches) await writer.write(batch);
   const stats = await writer.close();
