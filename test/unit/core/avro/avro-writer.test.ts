@@ -4,7 +4,7 @@ import { uncompressSync } from 'snappy';
 import { toAvroNames } from '../../../../lambdas/core/avro/avro-names';
 import { avroSchemaFor } from '../../../../lambdas/core/avro/avro-schema';
 import { createAvroWriter, type AvroWriterOptions } from '../../../../lambdas/core/avro/avro-writer';
-import { ColumnBatch } from '../../../../lambdas/core/column-batch';
+import { ColumnBatch, vectorData, vectorFromData } from '../../../../lambdas/core/column-batch';
 import type { AvroCodec } from '../../../../lambdas/core/convert';
 import { InvalidOptionsError } from '../../../../lambdas/core/errors';
 import type { ColumnType, TableSchema } from '../../../../lambdas/core/schema';
@@ -15,6 +15,7 @@ import { decodeAvro, parseContainer } from './read-avro';
 type Cell = null | boolean | number | bigint | string;
 
 const CODECS: AvroCodec[] = ['null', 'deflate', 'snappy'];
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function tableSchema(columns: [string, ColumnType][]): TableSchema {
   const avroNames = toAvroNames(columns.map(([name]) => name));
@@ -34,7 +35,10 @@ function fill(batch: ColumnBatch, rows: readonly Cell[][]): ColumnBatch {
           return vector.appendBoolean(cell as boolean);
         case 'int64':
         case 'timestamp':
-          return vector.appendInt64BigInt(cell as bigint);
+          // The converter appends safe integers as numbers, others as BigInt: go through both.
+          return (cell as bigint) >= -SAFE && (cell as bigint) <= SAFE
+            ? vector.appendInt64Number(Number(cell))
+            : vector.appendInt64BigInt(cell as bigint);
         case 'double':
           return vector.appendDouble(cell as number);
         case 'string':
@@ -355,6 +359,17 @@ describe('createAvroWriter', () => {
       batch.reset();
       await writer.write(fill(batch, rows.slice(i, i + 97)));
     }
+    await writer.close();
+    expect((await decodeAvro(sink.bytes())).rows).toEqual(expected(schema, rows));
+  });
+
+  it('reads back batches rebuilt from transferred vector data, as the writer thread gets them', async () => {
+    const { schema, rows } = awkwardRows();
+    const sink = new MemorySink();
+    const writer = createAvroWriter(schema, sink, { codec: 'snappy' });
+    const source = batchOf(schema, rows);
+    const columns = source.columns.map((v, c) => vectorFromData(schema.columns[c]!.type, vectorData(v)));
+    await writer.write(new ColumnBatch(schema, 0, columns));
     await writer.close();
     expect((await decodeAvro(sink.bytes())).rows).toEqual(expected(schema, rows));
   });
