@@ -1,9 +1,25 @@
-import { compressSync as snappyCompress } from 'snappy';
+import { compress as snappyCompressAsync, compressSync as snappyCompress } from 'snappy';
+import * as zlib from 'node:zlib';
 import { constants, crc32, deflateRawSync, gzipSync, zstdCompressSync } from 'node:zlib';
 
 /** Compresses a whole block with Snappy (raw block format, no framing). */
 export function snappy(data: Uint8Array): Buffer {
   return snappyCompress(Buffer.from(data.buffer, data.byteOffset, data.length));
+}
+
+/**
+ * {@link snappy} off the JavaScript thread (libuv's thread pool), so that compression runs on another core
+ * while the caller goes on encoding. `data` must not change until the promise settles.
+ */
+export function snappyOffThread(data: Uint8Array): Promise<Buffer> {
+  return snappyCompressAsync(Buffer.from(data.buffer, data.byteOffset, data.length));
+}
+
+/** {@link deflateRaw} off the JavaScript thread; `data` must not change until the promise settles. */
+export function deflateRawOffThread(data: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    zlib.deflateRaw(data, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 }
 
 /** Zstandard at level 3 (what Spark and DuckDB default to). */

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { crc, deflateRawOffThread, snappyOffThread } from '../codecs';
+import type { AvroCodec } from '../convert';
+import { InvalidOptionsError } from '../errors';
+import type { WriterStats } from '../format-writer';
+import type { ByteSink } from '../sink';
+import { ByteBuffer } from './avro-binary';
+
+/** Options of an Avro object container file. */
+export interface AvroContainerOptions {
+  /** How each block is compressed: `null` (none), `deflate` (raw DEFLATE) or `snappy` (with CRC-32). */
+  readonly codec: AvroCodec;
+  /** Uncompressed bytes at which a block is closed and written (a block always ends on a row). @default 1 MiB */
+  readonly blockBytes?: number;
+  /**
+   * The file's 16-byte sync marker.
+   * @default the MD5 of the Avro schema, so that identical inputs give identical files
+   */
+  readonly syncMarker?: Uint8Array;
+}
+
+const CODECS: readonly AvroCodec[] = ['null', 'deflate', 'snappy'];
+const MAGIC = Uint8Array.of(0x4f, 0x62, 0x6a, 0x01); // "Obj" 1
+/**
+ * Sealed blocks that may be compressing at once before the encoder waits for the oldest: enough to keep
+ * another core busy while this one encodes, a few MiB of memory.
+ */
+const IN_FLIGHT = 3;
+
+/** A block handed to compression, waiting to be written in order. */
+interface SealedBlock {
+  readonly rows: number;
+  readonly raw: ByteBuffer;
+  readonly body: Promise<Uint8Array>;
+  /** The CRC-32 trailer of the snappy codec, or undefined. */
+  readonly crc: number | undefined;
+}
+
+/** Checks container options; throws {@link InvalidOptionsError} on an unusable one. */
+export function validateAvroOptions(options: AvroContainerOptions): void {
+  if (!CODECS.includes(options.codec)) {
+    throw new InvalidOptionsError(`Unknown Avro codec "${String(options.codec)}": use ${CODECS.join(', ')}.`);
+  }
+  const { blockBytes, syncMarker } = options;
+  if (blockBytes !== undefined && !(Number.isSafeInteger(blockBytes) && blockBytes > 0)) {
+    throw new InvalidOptionsError(`Avro blockBytes must be a positive integer, got ${blockBytes}.`);
+  }
+  if (syncMarker !== undefined && syncMarker.length !== 16) {
+    throw new InvalidOptionsError(`An Avro sync marker has 16 bytes, got ${syncMarker.length}.`);
+  }
+}
+
+/**
+ * The framing of an Avro object container file (Avro 1.11 spec): the header (magic, schema and codec
+ * metadata, sync marker), then blocks of rows, each `row count, byte size, data, sync marker`.
+ *
+ * Encoders write rows into {@link block} themselves and call {@link endRow} after each. A block that
+ * reaches `blockBytes` is sealed: its compression starts at once off the JavaScript thread (snappy and
+ * deflate run in libuv's thread pool) and the encoder goes on with a fresh buffer, so encoding and
+ * compressing use two cores. {@link drain} writes sealed blocks to the sink in order and waits when more
+ * than a few are in flight; block buffers are recycled, so memory stays a few MiB whatever the input.
+ */
+export class AvroContainer {
+  /** The block being encoded, uncompressed: encoders write at `block.pos`. */
+  block: ByteBuffer;
+  private blockRows = 0;
+  private readonly header = new ByteBuffer(4096);
+  /** A block's row count and byte size. */
+  private readonly frame = new ByteBuffer(32);
+  private readonly trailer = new Uint8Array(4);
+  private readonly sync: Uint8Array;
+  private readonly blockBytes: number;
+  private readonly codec: AvroCodec;
+  private readonly sealed: SealedBlock[] = [];
+  private readonly spare: ByteBuffer[] = [];
+  private headerWritten = false;
+  private rows = 0;
+  private blocks = 0;
+  private bytesWritten = 0;
+
+  /** @throws InvalidOptionsError on an unusable option (see {@link validateAvroOptions}) */
+  constructor(
+    schemaJson: string,
+    private readonly sink: ByteSink,
+    options: AvroContainerOptions,
+  ) {
+    validateAvroOptions(options);
+    this.codec = options.codec;
+    this.blockBytes = options.blockBytes ?? 1 << 20;
+    this.block = this.freshBlock();
+    this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
+    const h = this.header;
+    h.raw(MAGIC);
+    h.long(2); // one block of two metadata entries
+    h.string(Buffer.from('avro.schema'));
+    h.string(Buffer.from(schemaJson));
+    h.string(Buffer.from('avro.codec'));
+    h.string(Buffer.from(this.codec));
+    h.long(0);
+    h.raw(this.sync);
+  }
+
+  /** Counts the row just encoded into {@link block}; seals the block when it is full. */
+  endRow(): void {
+    this.blockRows++;
+    if (this.block.pos >= this.blockBytes) this.seal();
+  }
+
+  /** Forgets a row encoded from `pos` on (e.g. one found not to fit half-way): `block.pos` goes back. */
+  dropRow(pos: number): void {
+    this.block.pos = pos;
+  }
+
+  /** Writes sealed blocks to the sink, in order, until at most `keep` are still compressing. */
+  async drain(keep = IN_FLIGHT): Promise<void> {
+    while (this.sealed.length > keep) await this.emitOldest();
+  }
+
+  /** Writes everything, the header alone for a file without rows. */
+  async close(): Promise<WriterStats> {
+    if (this.blockRows > 0) this.seal();
+    await this.drain(0);
+    await this.writeHeader();
+    return { rows: this.rows, bytesWritten: this.bytesWritten, chunks: this.blocks };
+  }
+
+  /** Stops without writing more; waits for compressions under way so that none outlives the writer. */
+  async discard(): Promise<void> {
+    const pending = this.sealed.splice(0).map((b) => b.body);
+    await Promise.allSettled(pending);
+  }
+
+  private freshBlock(): ByteBuffer {
+    const block = this.spare.pop() ?? new ByteBuffer(this.blockBytes + (this.blockBytes >>> 3) + 64);
+    block.pos = 0;
+    return block;
+  }
+
+  private seal(): void {
+    const raw = this.block;
+    const data = raw.used();
+    let body: Promise<Uint8Array>;
+    if (this.codec === 'snappy') body = snappyOffThread(data);
+    else if (this.codec === 'deflate') body = deflateRawOffThread(data);
+    else body = Promise.resolve(data);
+    body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
+    // The spec's snappy codec: each block is followed by the CRC-32 of its uncompressed data, big-endian.
+    this.sealed.push({
+      rows: this.blockRows,
+      raw,
+      body,
+      crc: this.codec === 'snappy' ? crc(data) : undefined,
+    });
+    this.rows += this.blockRows;
+    this.blockRows = 0;
+    this.block = this.freshBlock();
+  }
+
+  private async emit(chunk: Uint8Array): Promise<void> {
+    this.bytesWritten += chunk.length;
+    await this.sink.write(chunk);
+  }
+
+  private async writeHeader(): Promise<void> {
+    if (this.headerWritten) return;
+    this.headerWritten = true;
+    await this.emit(this.header.used());
+  }
+
+  private async emitOldest(): Promise<void> {
+    const block = this.sealed[0]!;
+    const body = await block.body;
+    this.sealed.shift();
+    await this.writeHeader();
+    const frame = this.frame;
+    frame.pos = 0;
+    frame.long(block.rows);
+    frame.long(body.length + (block.crc === undefined ? 0 : 4));
+    await this.emit(frame.used());
+    await this.emit(body);
+    if (block.crc !== undefined) {
+      new DataView(this.trailer.buffer).setUint32(0, block.crc, false);
+      await this.emit(this.trailer);
+    }
+    await this.emit(this.sync);
+    this.blocks++;
+    this.spare.push(block.raw);
+  }
+}
