@@ -1,9 +1,10 @@
 import { toAvroNames } from './avro/avro-names';
 import { columnNames } from './column-names';
 import { InvalidOptionsError } from './errors';
+import { AvroRowWriter } from './avro/avro-row-writer';
 import { localWriters, workerWriters, WRITER_DEFAULTS, type WriterSet } from './writer-set';
-import type { ColumnBatch } from './column-batch';
 import { firstPass, passOptions, writePass } from './passes';
+import { batchRows, type RowSink } from './row-sink';
 import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
 import type { ColumnType, TableSchema } from './schema';
@@ -159,13 +160,22 @@ export async function convert(
   const rejects = new RejectSink(targets.rejects);
   const sinks = formats.map((format) => targets[format]!);
 
-  let writers: WriterSet | undefined;
-  const open = (schema: TableSchema) => {
-    writers = options.writerWorkerPath
+  let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
+  const open = (schema: TableSchema): RowSink => {
+    if (formats.length === 1 && formats[0] === 'avro') {
+      // A row format alone: rows are encoded straight from the CSV bytes, compression runs off-thread.
+      const avro = new AvroRowWriter(schema, targets.avro!, {
+        codec: options.avroCodec ?? WRITER_DEFAULTS.avroCodec,
+        blockBytes: options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+      });
+      writers = avro;
+      return avro;
+    }
+    const set = options.writerWorkerPath
       ? workerWriters(options.writerWorkerPath, schema, formats, targets, options)
       : localWriters(schema, formats, targets, options);
-    const set = writers;
-    return (batch: ColumnBatch) => set.write(batch);
+    writers = set;
+    return batchRows(schema, (batch) => set.write(batch));
   };
   // Converting during the first pass needs sinks that can start over when the type guess fails.
   const speculate = sinks.every((sink) => typeof sink.reset === 'function');
@@ -191,9 +201,9 @@ export async function convert(
       await writers.discard();
       for (const sink of sinks) await sink.reset!();
     }
-    const write = open(schema);
+    const sink = open(schema);
     try {
-      rows = (await writePass(source.name, source.open(), pass, first, schema, write)).rows;
+      rows = (await writePass(source.name, source.open(), pass, first, schema, sink)).rows;
     } catch (error) {
       await writers!.discard();
       throw error;

@@ -1,24 +1,12 @@
-import { ColumnBatch, type ColumnVector } from './column-batch';
 import type { ConvertOptions, SchemaFile, TextEncoding } from './convert';
 import { MalformedCsvError, SchemaMismatchError, UnsupportedEncodingError } from './errors';
 import { decodeInput, InvalidUtf8Error, type InputInfo } from './input';
 import { sniffDelimiter } from './dialect';
 import { RejectSink } from './rejects';
 import type { ColumnType, TableSchema } from './schema';
-import { brokenQuotingReason, copyField, CsvTokenizer, FIELD_QUOTED } from './tokenizer';
-import {
-  appendInt64,
-  appendTimestamp,
-  classify,
-  narrowestType,
-  parseBoolean,
-  parseDate,
-  parseDoubleChecked,
-  parseInt32Checked,
-  T_ANY,
-  T_STRING,
-  typeBit,
-} from './values';
+import { isNullToken, type RowSink } from './row-sink';
+import { brokenQuotingReason, copyField, CsvTokenizer } from './tokenizer';
+import { classify, narrowestType, T_ANY, T_STRING, typeBit } from './values';
 
 const SNIFF_BYTES = 64 * 1024;
 /** Bytes read before the first pass guesses the column types it converts with speculatively. */
@@ -59,16 +47,6 @@ export interface FilePlan {
   readonly rejectedLines: ReadonlySet<number>;
   readonly rows: number;
   readonly info: InputInfo;
-}
-
-function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {
-  const len = e - s;
-  outer: for (const token of tokens) {
-    if (token.length !== len) continue;
-    for (let k = 0; k < len; k++) if (token[k] !== b[s + k]) continue outer;
-    return true;
-  }
-  return false;
 }
 
 function fieldText(t: CsvTokenizer, f: number): string {
@@ -158,23 +136,6 @@ async function scan(
   return delimiter!;
 }
 
-const K_BOOLEAN = 0;
-const K_INT32 = 1;
-const K_INT64 = 2;
-const K_DOUBLE = 3;
-const K_DATE = 4;
-const K_TIMESTAMP = 5;
-const K_STRING = 6;
-const KINDS: Record<ColumnType, number> = {
-  boolean: K_BOOLEAN,
-  int32: K_INT32,
-  int64: K_INT64,
-  double: K_DOUBLE,
-  date: K_DATE,
-  timestamp: K_TIMESTAMP,
-  string: K_STRING,
-};
-
 /** The classification mask of any value of a type (what a column of only such values ends with). */
 const VALUE_MASKS: Record<ColumnType, number> = {
   boolean: classifyText('true'),
@@ -191,91 +152,12 @@ function classifyText(text: string): number {
   return classify(b, 0, b.length);
 }
 
-/** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
-const BATCH_ROWS = 16384;
-const BATCH_BYTES = 8 * 1024 * 1024;
-
-/**
- * Appends field values `first…first+kinds.length` of a row to the vectors. With `check`, a non-zero
- * `check[c]` is the type bit every value of column c must fit: the first column that does not is returned
- * (the row is then half-appended and the batch must be dropped). With `track`, columns marked 1 also have
- * their values classified into `masks`/`seen`. Returns -1 when the row was appended whole.
- */
-function appendRow(
-  t: CsvTokenizer,
-  first: number,
-  kinds: Uint8Array,
-  vectors: readonly ColumnVector[],
-  tokens: readonly Uint8Array[],
-  check: Uint8Array | undefined,
-  track: Uint8Array | undefined,
-  masks: Uint8Array,
-  seen: Uint8Array,
-): number {
-  const b = t.buffer;
-  const hasTokens = tokens.length > 0;
-  const columns = kinds.length;
-  for (let c = 0; c < columns; c++) {
-    const f = first + c;
-    const s = t.fieldStart[f]!;
-    const e = t.fieldEnd[f]!;
-    const v = vectors[c]!;
-    const kind = kinds[c]!;
-    if (s === e) {
-      if (kind === K_STRING && (t.fieldFlags[f]! & FIELD_QUOTED) !== 0) v.commitBytes(v.reserveBytes(0));
-      else v.appendNull();
-      continue;
-    }
-    if (hasTokens && isNullToken(tokens, b, s, e)) {
-      v.appendNull();
-      continue;
-    }
-    // The two commonest numeric kinds check while they parse; the others classify first.
-    if (kind === K_INT32) {
-      const x = parseInt32Checked(b, s, e);
-      if (x !== x) return c;
-      v.appendInt32(x);
-      continue;
-    }
-    if (kind === K_DOUBLE) {
-      const x = parseDoubleChecked(b, s, e);
-      if (x !== x) return c;
-      v.appendDouble(x);
-      continue;
-    }
-    if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0) return c;
-    if (track !== undefined && track[c] === 1) {
-      masks[c]! &= classify(b, s, e);
-      seen[c] = 1;
-    }
-    switch (kind) {
-      case K_STRING: {
-        const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
-        v.commitBytes(copyField(t, f, v.bytes, at));
-        break;
-      }
-      case K_INT64:
-        appendInt64(v, b, s, e);
-        break;
-      case K_BOOLEAN:
-        v.appendInt32(parseBoolean(b, s) ? 1 : 0);
-        break;
-      case K_DATE:
-        v.appendInt32(parseDate(b, s));
-        break;
-      default:
-        appendTimestamp(v, b, s, e);
-    }
-  }
-  return -1;
-}
-
-/** Where the first pass sends converted batches while its type guess holds. */
+/** Where the first pass sends converted rows while its type guess holds. */
 export interface SpeculativeOutput {
   /** Builds the output schema for header names and column types. */
   schemaFor(headers: readonly string[], types: readonly ColumnType[]): TableSchema;
   /** Opens the writers for a schema (once). */
-  open(schema: TableSchema): (batch: ColumnBatch) => Promise<void>;
+  open(schema: TableSchema): RowSink;
 }
 
 /** What the first pass did. */
@@ -363,17 +245,15 @@ export async function firstPass(
   };
 }
 
-/** The speculative conversion of the first pass: guessed types, the batch and the writers. */
+/** The speculative conversion of the first pass: guessed types and the writers. */
 class Speculation {
   active = true;
   readonly types: ColumnType[];
-  readonly kinds: Uint8Array;
   /** Per column, the type bit values must fit (0: text, anything fits). */
   readonly check: Uint8Array;
   /** Per column, 1 when the sample had no value: the column is written as text but still classified. */
   readonly track: Uint8Array;
-  private batch: ColumnBatch | undefined;
-  private write: ((batch: ColumnBatch) => Promise<void>) | undefined;
+  private rows: RowSink | undefined;
 
   constructor(
     guess: InferenceState,
@@ -381,7 +261,6 @@ class Speculation {
     private readonly onOpen: () => void,
   ) {
     this.types = guess.finalTypes();
-    this.kinds = Uint8Array.from(this.types, (t) => KINDS[t]);
     this.check = Uint8Array.from(this.types, (t) => (t === 'string' ? 0 : typeBit(t)));
     this.track = Uint8Array.from(this.types, (_, c) =>
       guess.seen[c] === 1 || guess.declared[c] !== undefined ? 0 : 1,
@@ -391,29 +270,22 @@ class Speculation {
 
   readonly headers: readonly string[];
 
-  /** The batch to append to, created with the writers on first use. */
-  target(): ColumnBatch {
-    if (!this.batch) {
-      const schema = this.output.schemaFor(this.headers, this.types);
-      this.write = this.output.open(schema);
+  /** The sink to append to, created with the writers on first use. */
+  target(): RowSink {
+    if (!this.rows) {
+      this.rows = this.output.open(this.output.schemaFor(this.headers, this.types));
       this.onOpen();
-      this.batch = new ColumnBatch(schema, BATCH_ROWS);
     }
-    return this.batch;
+    return this.rows;
   }
 
-  /** The guess is final when no value broke it and the untracked... tracked columns stayed text. */
+  /** The guess is final when no value broke it and the tracked columns stayed text. */
   holds(finalTypes: readonly ColumnType[]): boolean {
     return finalTypes.every((t, c) => t === this.types[c]);
   }
 
   async flush(final: boolean): Promise<void> {
-    const batch = final ? this.target() : this.batch;
-    if (!batch || !this.write) return;
-    const n = batch.length;
-    if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
-    await this.write(batch);
-    batch.reset();
+    await (final ? this.target() : this.rows)?.flush(final);
   }
 }
 
@@ -524,18 +396,7 @@ class InferenceState {
       }
       this.rows++;
       if (spec?.active) {
-        const batch = spec.target();
-        const bad = appendRow(
-          t,
-          first,
-          spec.kinds,
-          batch.columns,
-          tokens,
-          spec.check,
-          spec.track,
-          masks,
-          this.seen,
-        );
+        const bad = spec.target().append(t, first, tokens, spec.check, spec.track, masks, this.seen);
         if (bad < 0) continue;
         // A value wider than the guess: stop converting, carry on inferring from what the guess implies.
         spec.active = false;
@@ -600,8 +461,8 @@ function firstMisfit(
 }
 
 /**
- * The second pass, when the first could not convert: reads the input again and turns every accepted row
- * into typed column values with the final types, handing batches to `write` as they fill.
+ * The second pass, when the first could not convert: reads the input again and hands every accepted row to
+ * `sink` with the final types (the schema's), flushing it after each chunk and at the end.
  */
 export async function writePass(
   name: string,
@@ -609,12 +470,11 @@ export async function writePass(
   options: PassOptions,
   plan: FilePlan,
   schema: TableSchema,
-  write: (batch: ColumnBatch) => Promise<void>,
+  sink: RowSink,
 ): Promise<{ rows: number; info: InputInfo }> {
   const info: InputInfo = { gzip: false, bytesIn: 0 };
-  const batch = new ColumnBatch(schema, BATCH_ROWS);
-  const kinds = Uint8Array.from(schema.columns, (c) => KINDS[c.type]);
   const none = new Uint8Array(0);
+  const tokens = options.nullTokens;
   const rejected = plan.rejectedLines;
   const checkRejected = rejected.size > 0;
   let skipHeader = options.header;
@@ -627,18 +487,7 @@ export async function writePass(
         continue;
       }
       if (checkRejected && rejected.has(t.rowLine[r]!)) continue;
-      const first = t.rowFirstField[r]!;
-      const bad = appendRow(
-        t,
-        first,
-        kinds,
-        batch.columns,
-        options.nullTokens,
-        undefined,
-        undefined,
-        none,
-        none,
-      );
+      const bad = sink.append(t, t.rowFirstField[r]!, tokens, undefined, undefined, none, none);
       if (bad >= 0) {
         // The first pass saw every value, so this means the two passes read different data.
         throw new Error(
@@ -649,12 +498,6 @@ export async function writePass(
     }
   };
 
-  const flush = async (final: boolean): Promise<void> => {
-    const n = batch.length;
-    if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
-    await write(batch);
-    batch.reset();
-  };
   await scan(
     name,
     chunks,
@@ -662,9 +505,9 @@ export async function writePass(
     info,
     plan.delimiter,
     onRows,
-    () => flush(false),
+    () => sink.flush(false),
     (i) => schema.columns[i]?.name,
   );
-  await flush(true);
+  await sink.flush(true);
   return { rows, info };
 }

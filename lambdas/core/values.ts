@@ -201,7 +201,7 @@ function latin1(b: Uint8Array, s: number, e: number): string {
   return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
 }
 
-/** Parses an int32 value accepted by {@link classify}. */
+/** Parses an integer accepted by {@link classify} whose value is a safe integer (int32, or int64 of at most 15 characters). */
 export function parseInt32(b: Uint8Array, s: number, e: number): number {
   return b[s] === MINUS ? -parseDigits(b, s + 1, e) : parseDigits(b, s, e);
 }
@@ -275,10 +275,18 @@ export function parseDoubleChecked(b: Uint8Array, s: number, e: number): number 
   return negative ? -v : v;
 }
 
+/** Digits beyond which an integer may not be a safe integer: longer ones are parsed as a bigint. */
+export const SAFE_INT_CHARS = 15;
+
+/** Parses an int64 value accepted by {@link classify} that is too long for a number (see SAFE_INT_CHARS). */
+export function parseInt64BigInt(b: Uint8Array, s: number, e: number): bigint {
+  return BigInt(latin1(b, s, e));
+}
+
 /** Appends an int64 value accepted by {@link classify} to an int64 vector. */
 export function appendInt64(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
-  if (e - s <= 15) vector.appendInt64Number(parseInt32(b, s, e));
-  else vector.appendInt64BigInt(BigInt(latin1(b, s, e)));
+  if (e - s <= SAFE_INT_CHARS) vector.appendInt64Number(parseInt32(b, s, e));
+  else vector.appendInt64BigInt(parseInt64BigInt(b, s, e));
 }
 
 const POW10 = [
@@ -328,10 +336,10 @@ export function parseDate(b: Uint8Array, s: number): number {
 }
 
 /**
- * Appends a date or timestamp accepted by {@link classify} to a timestamp vector, as microseconds since
- * the epoch in UTC. A timestamp without an offset is taken as UTC.
+ * Parses a date or timestamp accepted by {@link classify} into `out`: `out[0]` the seconds since the epoch
+ * in UTC, `out[1]` the microseconds within the second. A timestamp without an offset is taken as UTC.
  */
-export function appendTimestamp(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+export function parseTimestamp(b: Uint8Array, s: number, e: number, out: Float64Array): void {
   let seconds = parseDate(b, s) * 86400;
   let micros = 0;
   if (e - s > 10) {
@@ -360,7 +368,25 @@ export function appendTimestamp(vector: ColumnVector, b: Uint8Array, s: number, 
       seconds -= sign * offset;
     }
   }
-  if (Math.abs(seconds) < 9e9) vector.appendInt64Number(seconds * 1e6 + micros);
+  out[0] = seconds;
+  out[1] = micros;
+}
+
+/** Seconds beyond which microseconds since the epoch are no longer a safe integer (2^53 µs ≈ 285 years). */
+export const SAFE_MICROS_SECONDS = 9e9;
+
+const timestampScratch = new Float64Array(2);
+
+/**
+ * Appends a date or timestamp accepted by {@link classify} to a timestamp vector, as microseconds since
+ * the epoch in UTC (see {@link parseTimestamp}).
+ */
+export function appendTimestamp(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+  const parts = timestampScratch;
+  parseTimestamp(b, s, e, parts);
+  const seconds = parts[0]!;
+  const micros = parts[1]!;
+  if (Math.abs(seconds) < SAFE_MICROS_SECONDS) vector.appendInt64Number(seconds * 1e6 + micros);
   else vector.appendInt64BigInt(BigInt(seconds) * 1000000n + BigInt(micros));
 }
 

@@ -82,8 +82,15 @@ export function readAvro(path: string): Promise<{
     let header: Record<string, Buffer> = {};
     const decoder = avro.createFileDecoder(path, {
       codecs,
+      // Every long, the logical timestamp-micros ones included, as a BigInt.
       parseHook: (schema: unknown) =>
-        avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigLong } }),
+        avro.Type.forSchema(
+          schema as avro.Schema,
+          {
+            typeHook: (attrs: unknown) =>
+              attrs === 'long' || (attrs as { type?: unknown } | null)?.type === 'long' ? bigLong : undefined,
+          } as Partial<avro.ForSchemaOptions>,
+        ),
     } as unknown as avro.DecoderOptions);
     decoder.on('metadata', (_type: unknown, _codec: string, h: { meta: Record<string, Buffer> }) => {
       header = h.meta;

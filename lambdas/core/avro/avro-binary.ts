@@ -56,8 +56,16 @@ export function putInt(b: Uint8Array, p: number, n: number): number {
   return p;
 }
 
-/** Avro `long` of a safe integer (|n| <= 2^53 - 1): zig-zag in floating point, exact in that range. */
+/** Beyond ±2^52 the zig-zag value (2|n| or 2|n|-1) is no longer exact in floating point. */
+const TWO_52 = 4503599627370496;
+
+/** Avro `long` of a safe integer (|n| <= 2^53 - 1). */
 export function putLong(b: Uint8Array, p: number, n: number): number {
+  if (n >= TWO_52 || n < -TWO_52) {
+    const hi = Math.floor(n / TWO_32);
+    return putLongWords(b, p, (n - hi * TWO_32) | 0, hi | 0);
+  }
+  // Zig-zag in floating point: exact below 2^53, which 2|n| is.
   let z = n >= 0 ? n * 2 : -n * 2 - 1;
   while (z >= 0x80) {
     b[p++] = (z & 0x7f) | 0x80;

@@ -162,4 +162,28 @@ describe.each(names)('%s', (file) => {
       expect(result.outputs.rejects).toBeUndefined();
     }
   });
+
+  test('Avro alone (encoded straight from the CSV bytes) is the two-format Avro, byte for byte', async () => {
+    const expected = JSON.parse(
+      await readFile(join(FIXTURES, `${outputStem(file)}.expected.json`), 'utf8'),
+    ) as Expected;
+    const options = expected.options ?? {};
+    const both = await mkdtemp(join(tmpdir(), 'golden-both-'));
+    const alone = await mkdtemp(join(tmpdir(), 'golden-avro-'));
+    const runBoth = convertFile(join(FIXTURES, file), both, { ...options, formats: ['parquet', 'avro'] });
+    const runAlone = convertFile(join(FIXTURES, file), alone, { ...options, formats: ['avro'] });
+    if (expected.error) {
+      await expect(runAlone).rejects.toMatchObject({ name: expected.error.name });
+      await expect(runBoth).rejects.toMatchObject({ name: expected.error.name });
+      expect(await readdir(alone)).toEqual([]);
+      return;
+    }
+    const [a, b] = await Promise.all([runAlone, runBoth]);
+    expect(a.columns).toEqual(b.columns);
+    expect([a.rows, a.rejectedRows]).toEqual([b.rows, b.rejectedRows]);
+    expect(await readFile(a.outputs.avro!)).toEqual(await readFile(b.outputs.avro!));
+    expect((await readAvro(a.outputs.avro!)).rows).toHaveLength(expected.rows!.length);
+    if (b.outputs.rejects)
+      expect(await readFile(a.outputs.rejects!)).toEqual(await readFile(b.outputs.rejects));
+  });
 });

@@ -1,6 +1,7 @@
 import { firstPass, passOptions, writePass, type SpeculativeOutput } from '../../../lambdas/core/passes';
 import type { ColumnBatch } from '../../../lambdas/core/column-batch';
 import { RejectSink } from '../../../lambdas/core/rejects';
+import { batchRows } from '../../../lambdas/core/row-sink';
 import { MemorySink } from '../../../lambdas/core/sink';
 import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';
 
@@ -17,11 +18,11 @@ function recorder() {
     schemaFor: (headers, types) => ({
       columns: headers.map((h, i) => ({ name: h, sourceName: h, avroName: h, type: types[i]! })),
     }),
-    open: () => {
+    open: (schema) => {
       opened++;
-      return async (batch: ColumnBatch) => {
+      return batchRows(schema, async (batch: ColumnBatch) => {
         rows.push(...snapshot(batch));
-      };
+      });
     },
   };
   return { output, rows, opened: () => opened };
@@ -158,9 +159,9 @@ describe('first pass', () => {
       passOptions({}),
       result,
       schema,
-      async (b) => {
+      batchRows(schema, async (b) => {
         rows.push(...snapshot(b));
-      },
+      }),
     );
     expect(second.rows).toBe(40001);
     expect(rows[39999]).toEqual(['39999', 'x']);

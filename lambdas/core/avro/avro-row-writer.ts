@@ -1,0 +1,185 @@
+import type { WriterStats } from '../format-writer';
+import {
+  isNullToken,
+  K_BOOLEAN,
+  K_DATE,
+  K_DOUBLE,
+  K_INT32,
+  K_INT64,
+  K_STRING,
+  kindsOf,
+  type RowSink,
+} from '../row-sink';
+import type { TableSchema } from '../schema';
+import type { ByteSink } from '../sink';
+import { copyField, type CsvTokenizer, FIELD_ESCAPED, FIELD_QUOTED } from '../tokenizer';
+import {
+  classify,
+  parseBoolean,
+  parseDate,
+  parseDoubleChecked,
+  parseInt32,
+  parseInt32Checked,
+  parseInt64BigInt,
+  parseTimestamp,
+  SAFE_INT_CHARS,
+  SAFE_MICROS_SECONDS,
+} from '../values';
+import { putInt, putLong, putLongBigInt } from './avro-binary';
+import { AvroContainer, type AvroContainerOptions } from './avro-container';
+import { avroSchemaFor } from './avro-schema';
+
+const QUOTE = 0x22;
+/** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
+const MAX_VALUE_BYTES = 11;
+
+/**
+ * The Avro output of a conversion whose only format is Avro: a {@link RowSink} that encodes each row
+ * straight from the tokenizer's bytes into the container's block, with no column vectors in between
+ * (Avro is a row format, so the columnar detour of the two-format path is pure cost here). Values follow
+ * the same rules as the column path; the file is the same as {@link createAvroWriter} writes.
+ */
+export class AvroRowWriter implements RowSink {
+  private readonly container: AvroContainer;
+  private readonly kinds: Uint8Array;
+  private readonly timestamp = new Float64Array(2);
+  /** Scratch for the little-endian bytes of a double. */
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+
+  /** @throws InvalidOptionsError on an unusable container option */
+  constructor(schema: TableSchema, sink: ByteSink, options: AvroContainerOptions) {
+    this.container = new AvroContainer(JSON.stringify(avroSchemaFor(schema)), sink, options);
+    this.kinds = kindsOf(schema.columns.map((c) => c.type));
+  }
+
+  append(
+    t: CsvTokenizer,
+    first: number,
+    tokens: readonly Uint8Array[],
+    check: Uint8Array | undefined,
+    track: Uint8Array | undefined,
+    masks: Uint8Array,
+    seen: Uint8Array,
+  ): number {
+    const container = this.container;
+    const out = container.block;
+    const kinds = this.kinds;
+    const columns = kinds.length;
+    const rowBound = columns * MAX_VALUE_BYTES;
+    const b = t.buffer;
+    const starts = t.fieldStart;
+    const ends = t.fieldEnd;
+    const flags = t.fieldFlags;
+    const hasTokens = tokens.length > 0;
+    const rowStart = out.pos;
+    out.ensure(rowBound);
+    let o = out.bytes;
+    let p = rowStart;
+    for (let c = 0; c < columns; c++) {
+      const f = first + c;
+      const s = starts[f]!;
+      const e = ends[f]!;
+      const kind = kinds[c]!;
+      if (s === e) {
+        if (kind === K_STRING && (flags[f]! & FIELD_QUOTED) !== 0) {
+          o[p++] = 2; // the empty string
+          o[p++] = 0;
+        } else o[p++] = 0; // null
+        continue;
+      }
+      if (hasTokens && isNullToken(tokens, b, s, e)) {
+        o[p++] = 0;
+        continue;
+      }
+      // The two commonest numeric kinds check while they parse; the others classify first.
+      if (kind === K_INT32) {
+        const x = parseInt32Checked(b, s, e);
+        if (x !== x) return this.misfit(rowStart, c);
+        o[p++] = 2;
+        p = putInt(o, p, x);
+        continue;
+      }
+      if (kind === K_DOUBLE) {
+        const x = parseDoubleChecked(b, s, e);
+        if (x !== x) return this.misfit(rowStart, c);
+        o[p++] = 2;
+        this.f64[0] = x;
+        const d = this.f64Bytes;
+        for (let j = 0; j < 8; j++) o[p + j] = d[j]!;
+        p += 8;
+        continue;
+      }
+      if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0)
+        return this.misfit(rowStart, c);
+      if (track !== undefined && track[c] === 1) {
+        masks[c]! &= classify(b, s, e);
+        seen[c] = 1;
+      }
+      o[p++] = 2; // union branch 1: the value
+      switch (kind) {
+        case K_STRING: {
+          const len = (flags[f]! & FIELD_ESCAPED) === 0 ? e - s : unescapedLength(b, s, e);
+          // Room for this string and everything else the row may still need.
+          if (p + len + 5 + rowBound > o.length) {
+            out.pos = p;
+            out.ensure(len + 5 + rowBound);
+            o = out.bytes;
+          }
+          p = copyField(t, f, o, putInt(o, p, len));
+          break;
+        }
+        case K_INT64:
+          p =
+            e - s <= SAFE_INT_CHARS
+              ? putLong(o, p, parseInt32(b, s, e))
+              : putLongBigInt(o, p, parseInt64BigInt(b, s, e));
+          break;
+        case K_BOOLEAN:
+          o[p++] = parseBoolean(b, s) ? 1 : 0;
+          break;
+        case K_DATE:
+          p = putInt(o, p, parseDate(b, s));
+          break;
+        default: {
+          const parts = this.timestamp;
+          parseTimestamp(b, s, e, parts);
+          const seconds = parts[0]!;
+          p =
+            Math.abs(seconds) < SAFE_MICROS_SECONDS
+              ? putLong(o, p, seconds * 1e6 + parts[1]!)
+              : putLongBigInt(o, p, BigInt(seconds) * 1000000n + BigInt(parts[1]!));
+        }
+      }
+    }
+    out.pos = p;
+    container.endRow();
+    return -1;
+  }
+
+  flush(): Promise<void> {
+    return this.container.drain();
+  }
+
+  /** Writes the rest of the file. */
+  async close(): Promise<{ avro: WriterStats }> {
+    return { avro: await this.container.close() };
+  }
+
+  /** Stops without finishing (the caller resets or discards the sink). */
+  discard(): Promise<void> {
+    return this.container.discard();
+  }
+
+  private misfit(rowStart: number, column: number): number {
+    this.container.dropRow(rowStart);
+    return column;
+  }
+}
+
+/** The length of a quoted field's value once its doubled quotes are collapsed. */
+function unescapedLength(b: Uint8Array, s: number, e: number): number {
+  let quotes = 0;
+  for (let i = s; i < e; i++) if (b[i] === QUOTE) quotes++;
+  return e - s - quotes / 2;
+}

@@ -1,0 +1,176 @@
+import { ColumnBatch, type ColumnVector } from './column-batch';
+import type { ColumnType, TableSchema } from './schema';
+import { copyField, type CsvTokenizer, FIELD_QUOTED } from './tokenizer';
+import {
+  appendInt64,
+  appendTimestamp,
+  classify,
+  parseBoolean,
+  parseDate,
+  parseDoubleChecked,
+  parseInt32Checked,
+} from './values';
+
+/*
+ * How a tokenized row becomes output values. The passes hand each accepted row to a RowSink: column
+ * vectors for the Parquet and Avro writers (batchRows), or, when Avro is the only output, Avro binary
+ * encoded straight from the CSV bytes (AvroRowWriter). Both follow the same value rules.
+ */
+
+/** Column types as small integers, for switch statements on hot paths. */
+export const K_BOOLEAN = 0;
+export const K_INT32 = 1;
+export const K_INT64 = 2;
+export const K_DOUBLE = 3;
+export const K_DATE = 4;
+export const K_TIMESTAMP = 5;
+export const K_STRING = 6;
+const KINDS: Record<ColumnType, number> = {
+  boolean: K_BOOLEAN,
+  int32: K_INT32,
+  int64: K_INT64,
+  double: K_DOUBLE,
+  date: K_DATE,
+  timestamp: K_TIMESTAMP,
+  string: K_STRING,
+};
+
+/** The kind of each column of a list of types. */
+export function kindsOf(types: readonly ColumnType[]): Uint8Array {
+  return Uint8Array.from(types, (t) => KINDS[t]);
+}
+
+/** Whether `b[s, e)` is one of the null tokens. */
+export function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  outer: for (const token of tokens) {
+    if (token.length !== len) continue;
+    for (let k = 0; k < len; k++) if (token[k] !== b[s + k]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Where the accepted rows of a pass go.
+ *
+ * Value rules, shared by every sink: an empty unquoted field is null; an empty quoted field is the empty
+ * string in a string column and null in any other; a null token is null; any other value is parsed as its
+ * column's type.
+ */
+export interface RowSink {
+  /**
+   * Appends the values of fields `first…` of the tokenizer's current batch, one per column. With `check`,
+   * a non-zero `check[c]` is the type bit every value of column c must fit: the first column whose value
+   * does not is returned, and the row is not appended (the sink is then to be discarded: the caller stops
+   * converting). With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
+   * Returns -1 when the row was appended.
+   */
+  append(
+    t: CsvTokenizer,
+    first: number,
+    tokens: readonly Uint8Array[],
+    check: Uint8Array | undefined,
+    track: Uint8Array | undefined,
+    masks: Uint8Array,
+    seen: Uint8Array,
+  ): number;
+  /** Called after each chunk of input (`final` at the end of the pass): hands on what filled. */
+  flush(final: boolean): Promise<void>;
+}
+
+/** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
+const BATCH_ROWS = 16384;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A {@link RowSink} that fills column vectors and hands each full batch (16,384 rows or 8 MiB of values)
+ * to `write`, which may reuse nothing of it once it resolves.
+ */
+export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Promise<void>): RowSink {
+  const batch = new ColumnBatch(schema, BATCH_ROWS);
+  const kinds = kindsOf(schema.columns.map((c) => c.type));
+  return {
+    append(t, first, tokens, check, track, masks, seen) {
+      const bad = appendRow(t, first, kinds, batch.columns, tokens, check, track, masks, seen);
+      // A half-appended row leaves the vectors of unequal length: the batch is never written again.
+      return bad;
+    },
+    async flush(final) {
+      const n = batch.length;
+      if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
+      await write(batch);
+      batch.reset();
+    },
+  };
+}
+
+/** {@link RowSink.append} into column vectors. */
+function appendRow(
+  t: CsvTokenizer,
+  first: number,
+  kinds: Uint8Array,
+  vectors: readonly ColumnVector[],
+  tokens: readonly Uint8Array[],
+  check: Uint8Array | undefined,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const b = t.buffer;
+  const hasTokens = tokens.length > 0;
+  const columns = kinds.length;
+  for (let c = 0; c < columns; c++) {
+    const f = first + c;
+    const s = t.fieldStart[f]!;
+    const e = t.fieldEnd[f]!;
+    const v = vectors[c]!;
+    const kind = kinds[c]!;
+    if (s === e) {
+      if (kind === K_STRING && (t.fieldFlags[f]! & FIELD_QUOTED) !== 0) v.commitBytes(v.reserveBytes(0));
+      else v.appendNull();
+      continue;
+    }
+    if (hasTokens && isNullToken(tokens, b, s, e)) {
+      v.appendNull();
+      continue;
+    }
+    // The two commonest numeric kinds check while they parse; the others classify first.
+    if (kind === K_INT32) {
+      const x = parseInt32Checked(b, s, e);
+      if (x !== x) return c;
+      v.appendInt32(x);
+      continue;
+    }
+    if (kind === K_DOUBLE) {
+      const x = parseDoubleChecked(b, s, e);
+      if (x !== x) return c;
+      v.appendDouble(x);
+      continue;
+    }
+    if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0) return c;
+    if (track !== undefined && track[c] === 1) {
+      masks[c]! &= classify(b, s, e);
+      seen[c] = 1;
+    }
+    switch (kind) {
+      case K_STRING: {
+        const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
+        v.commitBytes(copyField(t, f, v.bytes, at));
+        break;
+      }
+      case K_INT64:
+        appendInt64(v, b, s, e);
+        break;
+      case K_BOOLEAN:
+        v.appendInt32(parseBoolean(b, s) ? 1 : 0);
+        break;
+      case K_DATE:
+        v.appendInt32(parseDate(b, s));
+        break;
+      default:
+        appendTimestamp(v, b, s, e);
+    }
+  }
+  return -1;
+}
