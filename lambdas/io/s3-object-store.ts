@@ -12,11 +12,15 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Agent } from 'node:https';
-import { classifyS3Error, InputMissingError } from '../shared/errors';
+import { ENV } from '../shared/config';
+import { classifyS3Error, InputMissingError, S3TransientError } from '../shared/errors';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
 
-/** Parts are 8 MiB (S3's minimum is 5 MiB): memory per upload stays near one part. */
-const PART_BYTES = 8 * 1024 * 1024;
+/** Parts are 8 MiB by default (S3's minimum is 5 MiB): memory per upload stays near one part. */
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+
+/** S3 refuses smaller parts (except the last) when the upload completes. */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 /** An S3 client for Lambda: created once per container, keep-alive connections. */
 export function createS3Client(config: S3ClientConfig = {}): S3Client {
@@ -31,9 +35,108 @@ function notFound(error: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** Options of {@link S3ObjectStore}. */
+export interface S3ObjectStoreOptions {
+  /**
+   * How long a GET body may deliver no byte before the read is abandoned as a transient error (a stalled
+   * connection would otherwise hold the function until its timeout).
+   * @default CSV2LAKE_S3_IDLE_TIMEOUT_MS, else 30 s
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Bytes per multipart part (and the size above which an upload is multipart): at least 5 MiB, S3's
+   * minimum for every part but the last. Memory per upload is about one part.
+   * @default CSV2LAKE_S3_PART_BYTES, else 8 MiB
+   */
+  readonly partBytes?: number;
+}
+
+/** The default body idle timeout. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** A whole positive number from the environment, or the default when unset; loud when invalid. */
+function positiveEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${name} must be a whole number >= ${min}, not ${text}`);
+  return n;
+}
+
+/**
+ * An object body, read so that a broken read can never pass for a complete one: any error while streaming
+ * (connection reset, checksum mismatch) is an {@link S3TransientError}, as is a body that delivers nothing
+ * for `idleMs` (the connection is then destroyed) or one that ends before its Content-Length.
+ */
+function guardedBody(
+  body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void },
+  what: string,
+  expected: number | undefined,
+  idleMs: number,
+): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const chunks = body[Symbol.asyncIterator]();
+      let received = 0;
+      let finished = false;
+      try {
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const stalled = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const error = new S3TransientError(
+                `${what}: no data for ${idleMs / 1000} s after ${received} bytes (stalled connection); retry`,
+              );
+              body.destroy?.(error);
+              reject(error);
+            }, idleMs);
+          });
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await Promise.race([chunks.next(), stalled]);
+          } catch (error) {
+            if (error instanceof S3TransientError) throw error;
+            const e = error as Error;
+            // Reading a body fails only on the way (network, checksum): worth a retry whatever the code.
+            throw new S3TransientError(
+              `${what}: the body broke after ${received} bytes: ${e.name}: ${e.message}`,
+              { cause: error },
+            );
+          } finally {
+            clearTimeout(timer);
+          }
+          if (next.done) break;
+          received += next.value.length;
+          yield next.value;
+        }
+        finished = true;
+      } finally {
+        // A reader that stops early (a failed conversion) must not leave the connection open.
+        if (!finished) body.destroy?.();
+      }
+      if (expected !== undefined && received !== expected)
+        throw new S3TransientError(
+          `${what}: the body ended after ${received} of ${expected} bytes (truncated); retry`,
+        );
+    },
+  };
+}
+
 /** {@link ObjectStore} over S3 or any S3-compatible endpoint. Transient failures become S3TransientError. */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly s3: S3Client) {}
+  private readonly idleTimeoutMs: number;
+  private readonly partBytes: number;
+
+  constructor(
+    private readonly s3: S3Client,
+    options: S3ObjectStoreOptions = {},
+  ) {
+    this.idleTimeoutMs =
+      options.idleTimeoutMs ?? positiveEnv(process.env, ENV.S3_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS);
+    this.partBytes =
+      options.partBytes ?? positiveEnv(process.env, ENV.S3_PART_BYTES, DEFAULT_PART_BYTES, MIN_PART_BYTES);
+  }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
@@ -52,24 +155,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    const what = `GET s3://${bucket}/${key}`;
+    let r;
     try {
-      const r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const body = r.Body as AsyncIterable<Uint8Array> | undefined;
-      if (!body) throw new InputMissingError(`s3://${bucket}/${key} has no body`);
-      const what = `GET s3://${bucket}/${key}`;
-      return (async function* () {
-        try {
-          yield* body;
-        } catch (error) {
-          throw classifyS3Error(error, what);
-        }
-      })();
+      r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if (notFound(error)) {
         throw new InputMissingError(`s3://${bucket}/${key} no longer exists (deleted after it was listed?)`);
       }
-      throw classifyS3Error(error, `GET s3://${bucket}/${key}`);
+      throw classifyS3Error(error, what);
     }
+    const body = r.Body as (AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }) | undefined;
+    if (!body) throw new InputMissingError(`s3://${bucket}/${key} has no body`);
+    return guardedBody(body, what, r.ContentLength, this.idleTimeoutMs);
   }
 
   async list(
@@ -124,7 +222,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   createWriter(bucket: string, key: string, options: PutOptions = {}): ObjectWriter {
-    return new S3ObjectWriter(this, this.s3, bucket, key, options);
+    return new S3ObjectWriter(this, this.s3, bucket, key, options, this.partBytes);
   }
 
   async delete(bucket: string, key: string): Promise<void> {
@@ -142,7 +240,7 @@ export class S3ObjectStore implements ObjectStore {
  */
 class S3ObjectWriter implements ObjectWriter {
   bytesWritten = 0;
-  private buffer = new Uint8Array(PART_BYTES);
+  private readonly buffer: Uint8Array;
   private buffered = 0;
   private uploadId: string | undefined;
   private parts: { ETag: string; PartNumber: number }[] = [];
@@ -153,16 +251,19 @@ class S3ObjectWriter implements ObjectWriter {
     private readonly bucket: string,
     private readonly key: string,
     private readonly options: PutOptions,
-  ) {}
+    private readonly partBytes: number,
+  ) {
+    this.buffer = new Uint8Array(partBytes);
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
     let at = 0;
     while (at < chunk.length) {
-      const n = Math.min(chunk.length - at, PART_BYTES - this.buffered);
+      const n = Math.min(chunk.length - at, this.partBytes - this.buffered);
       this.buffer.set(chunk.subarray(at, at + n), this.buffered);
       this.buffered += n;
       at += n;
-      if (this.buffered === PART_BYTES) await this.uploadPart();
+      if (this.buffered === this.partBytes) await this.uploadPart();
     }
     this.bytesWritten += chunk.length;
   }

@@ -17,6 +17,10 @@ export const ENV = {
   SPOOL_DIR: 'CSV2LAKE_SPOOL_DIR',
   /** Optional S3 endpoint URL, for S3-compatible servers (path-style addressing is then used). */
   S3_ENDPOINT: 'CSV2LAKE_S3_ENDPOINT',
+  /** Milliseconds an S3 GET body may deliver nothing before the read is retried (see S3ObjectStore). */
+  S3_IDLE_TIMEOUT_MS: 'CSV2LAKE_S3_IDLE_TIMEOUT_MS',
+  /** Bytes per multipart upload part, >= 5 MiB (S3's minimum), default 8 MiB; see S3ObjectStore. */
+  S3_PART_BYTES: 'CSV2LAKE_S3_PART_BYTES',
   /** `true` forces path-style S3 addressing (implied by CSV2LAKE_S3_ENDPOINT). */
   S3_FORCE_PATH_STYLE: 'CSV2LAKE_S3_FORCE_PATH_STYLE',
 } as const;

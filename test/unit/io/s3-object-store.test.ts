@@ -150,6 +150,84 @@ describe('reads', () => {
     await expect(read()).rejects.toMatchObject({ name: 'S3TransientError' });
   });
 
+  const readAll = async (body: AsyncIterable<Uint8Array>) => {
+    let n = 0;
+    for await (const chunk of body) n += chunk.length;
+    return n;
+  };
+
+  test('get: a body error of any kind (here a premature close) is S3TransientError, naming the bytes read', async () => {
+    const broken = new Readable({ read() {} });
+    broken.push(Buffer.from('a,b\n'));
+    setImmediate(() =>
+      broken.destroy(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })),
+    );
+    s3.on(GetObjectCommand).resolves({ Body: broken as never, ContentLength: 100 });
+    await expect(readAll(await store.get('b', 'k'))).rejects.toMatchObject({
+      name: 'S3TransientError',
+      message: expect.stringContaining('broke after 4 bytes'),
+    });
+  });
+
+  test('get: a body that delivers nothing for the idle timeout is destroyed and S3TransientError', async () => {
+    const stalled = new Readable({ read() {} });
+    stalled.push(Buffer.from('a,b\n'));
+    s3.on(GetObjectCommand).resolves({ Body: stalled as never, ContentLength: 100 });
+    const quick = new S3ObjectStore(new S3Client({ region: 'us-east-1' }), { idleTimeoutMs: 50 });
+    await expect(readAll(await quick.get('b', 'k'))).rejects.toMatchObject({
+      name: 'S3TransientError',
+      message: expect.stringContaining('stalled'),
+    });
+    expect(stalled.destroyed).toBe(true);
+  });
+
+  test('get: a body that ends before its Content-Length is S3TransientError, not a shorter file', async () => {
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([Buffer.from('a,b\n1,')]) as never,
+      ContentLength: 12,
+    });
+    await expect(readAll(await store.get('b', 'k'))).rejects.toMatchObject({
+      name: 'S3TransientError',
+      message: expect.stringContaining('ended after 6 of 12 bytes'),
+    });
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([Buffer.from('a,b\n1,2\n')]) as never,
+      ContentLength: 8,
+    });
+    expect(await readAll(await store.get('b', 'k'))).toBe(8);
+  });
+
+  test('get: a reader that stops early destroys the body', async () => {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.from('a,b\n'));
+    s3.on(GetObjectCommand).resolves({ Body: body as never, ContentLength: 100 });
+    for await (const chunk of await store.get('b', 'k')) {
+      expect(chunk.length).toBe(4);
+      break;
+    }
+    expect(body.destroyed).toBe(true);
+  });
+
+  test('part size: from CSV2LAKE_S3_PART_BYTES, at least 5 MiB (S3 refuses smaller parts)', async () => {
+    process.env.CSV2LAKE_S3_PART_BYTES = String(1 << 20);
+    expect(() => new S3ObjectStore(new S3Client({ region: 'us-east-1' }))).toThrow(
+      /CSV2LAKE_S3_PART_BYTES must be a whole number >= 5242880, not 1048576/,
+    );
+    process.env.CSV2LAKE_S3_PART_BYTES = String(5 * MiB);
+    const sizes: number[] = [];
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u' });
+    s3.on(UploadPartCommand).callsFake((input: UploadPartCommandInput) => {
+      sizes.push((input.Body as Uint8Array).length);
+      return { ETag: '"p"' };
+    });
+    s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"w"' });
+    const writer = new S3ObjectStore(new S3Client({ region: 'us-east-1' })).createWriter('o', 'k');
+    delete process.env.CSV2LAKE_S3_PART_BYTES;
+    await writer.write(pattern(11 * MiB));
+    await writer.complete();
+    expect(sizes).toEqual([5 * MiB, 5 * MiB, MiB]);
+  });
+
   test('a permission error is neither missing nor transient: it keeps its own name', async () => {
     s3.on(GetObjectCommand).rejects(s3Error('AccessDenied', 403));
     await expect(store.get('b', 'k')).rejects.toMatchObject({ name: 'AccessDenied' });
