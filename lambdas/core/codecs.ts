@@ -1,25 +1,15 @@
-import { compress as snappyCompressAsync, compressSync as snappyCompress } from 'snappy';
-import * as zlib from 'node:zlib';
+import { compressSync as snappyCompress } from 'snappy';
 import { constants, crc32, deflateRawSync, gzipSync, zstdCompressSync } from 'node:zlib';
 
-/** Compresses a whole block with Snappy (raw block format, no framing). */
-export function snappy(data: Uint8Array): Buffer {
-  return snappyCompress(Buffer.from(data.buffer, data.byteOffset, data.length));
-}
-
 /**
- * {@link snappy} off the JavaScript thread (libuv's thread pool), so that compression runs on another core
- * while the caller goes on encoding. `data` must not change until the promise settles.
+ * Compresses a whole block with Snappy (raw block format, no framing).
+ *
+ * The output is copied into a buffer that V8 accounts for: the addon's own external buffers keep their
+ * worst-case capacity (~1.17x the input) alive until a garbage collection that V8 has no reason to run,
+ * measured here at +370 MB of RSS over 255 one-MiB blocks, against +36 MB with the copy.
  */
-export function snappyOffThread(data: Uint8Array): Promise<Buffer> {
-  return snappyCompressAsync(Buffer.from(data.buffer, data.byteOffset, data.length));
-}
-
-/** {@link deflateRaw} off the JavaScript thread; `data` must not change until the promise settles. */
-export function deflateRawOffThread(data: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    zlib.deflateRaw(data, (error, result) => (error ? reject(error) : resolve(result))),
-  );
+export function snappy(data: Uint8Array): Buffer {
+  return snappyCompress(Buffer.from(data.buffer, data.byteOffset, data.length), { copyOutputData: true });
 }
 
 /** Zstandard at level 3 (what Spark and DuckDB default to). */

@@ -2,7 +2,13 @@ import { toAvroNames } from './avro/avro-names';
 import { columnNames } from './column-names';
 import { InvalidOptionsError } from './errors';
 import { AvroRowWriter } from './avro/avro-row-writer';
-import { localWriters, workerWriters, WRITER_DEFAULTS, type WriterSet } from './writer-set';
+import {
+  compressionThread,
+  localWriters,
+  workerWriters,
+  WRITER_DEFAULTS,
+  type WriterSet,
+} from './writer-set';
 import { firstPass, passOptions, writePass } from './passes';
 import { batchRows, type RowSink } from './row-sink';
 import { RejectSink } from './rejects';
@@ -49,7 +55,8 @@ export interface ConvertOptions {
   readonly avroBlockBytes?: number;
   /**
    * The bundled writer worker script (`dist/writer-worker.cjs`). When given, encoding and compression run
-   * on a second thread while this one tokenizes. @default undefined: everything on the calling thread
+   * on a second thread while this one tokenizes (Avro alone: compression only, rows are encoded here).
+   * @default undefined: everything on the calling thread
    */
   readonly writerWorkerPath?: string;
 }
@@ -163,12 +170,31 @@ export async function convert(
   let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
   const open = (schema: TableSchema): RowSink => {
     if (formats.length === 1 && formats[0] === 'avro') {
-      // A row format alone: rows are encoded straight from the CSV bytes, compression runs off-thread.
+      // A row format alone: rows are encoded straight from the CSV bytes; with a worker script, blocks
+      // are compressed on the second thread.
+      const codec = options.avroCodec ?? WRITER_DEFAULTS.avroCodec;
+      const thread =
+        options.writerWorkerPath && codec !== 'null'
+          ? compressionThread(options.writerWorkerPath, codec)
+          : undefined;
       const avro = new AvroRowWriter(schema, targets.avro!, {
-        codec: options.avroCodec ?? WRITER_DEFAULTS.avroCodec,
+        codec,
         blockBytes: options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+        ...(thread ? { compressor: thread } : {}),
       });
-      writers = avro;
+      writers = {
+        async close() {
+          try {
+            return await avro.close();
+          } finally {
+            await thread?.close();
+          }
+        },
+        async discard() {
+          await avro.discard();
+          await thread?.close();
+        },
+      };
       return avro;
     }
     const set = options.writerWorkerPath

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { ColumnBatch, vectorData, type VectorData } from './column-batch';
 import { createAvroWriter } from './avro/avro-writer';
-import type { ConvertOptions, ConvertTargets, OutputFormat } from './convert';
+import type { BlockCompressor } from './avro/avro-container';
+import type { AvroCodec, ConvertOptions, ConvertTargets, OutputFormat } from './convert';
 import type { FormatWriter, WriterStats } from './format-writer';
 import { createParquetWriter } from './parquet/parquet-writer';
 import type { TableSchema } from './schema';
@@ -72,18 +73,74 @@ export function localWriters(
 }
 
 /** Messages between the converting thread and the writer thread. */
-export type ToWorker = { kind: 'batch'; columns: VectorData[] } | { kind: 'close' };
+export type ToWorker =
+  | { kind: 'batch'; columns: VectorData[] }
+  | { kind: 'close' }
+  | { kind: 'compress'; id: number; bytes: Uint8Array };
 export type FromWorker =
   | { kind: 'chunk'; format: OutputFormat; bytes: Uint8Array }
   | { kind: 'written' }
   | { kind: 'closed'; stats: Partial<Record<OutputFormat, WriterStats>> }
+  | { kind: 'compressed'; id: number; bytes: Uint8Array; raw: Uint8Array }
   | { kind: 'error'; name: string; message: string };
 
-/** What a writer worker is started with. */
-export interface WorkerData {
-  schema: TableSchema;
-  formats: OutputFormat[];
-  options: WriterOptions;
+/** What a writer worker is started with: writers to run, or only a codec to compress blocks with. */
+export type WorkerData =
+  { schema: TableSchema; formats: OutputFormat[]; options: WriterOptions } | { compress: AvroCodec };
+
+/** A {@link BlockCompressor} on another thread, and the means to stop it. */
+export interface CompressionThread extends BlockCompressor {
+  close(): Promise<void>;
+}
+
+/**
+ * Avro block compression on a second thread (the writer worker script, started in compression mode): each
+ * block buffer is transferred to the thread (no copy) and comes back with the compressed bytes, to be
+ * reused for a later block, so the converting thread encodes while the other compresses. A failure of the
+ * thread rejects the blocks in flight.
+ *
+ * @param workerPath the bundled writer worker script (`writer-worker.cjs` beside the CLI bundle)
+ */
+export function compressionThread(workerPath: string, codec: AvroCodec): CompressionThread {
+  const worker = new Worker(workerPath, { workerData: { compress: codec } satisfies WorkerData });
+  const waiting = new Map<number, { resolve: (bytes: Uint8Array) => void; reject: (error: Error) => void }>();
+  const free: Uint8Array[] = [];
+  let next = 0;
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const w of waiting.values()) w.reject(failure);
+    waiting.clear();
+  };
+  worker.on('message', (message: FromWorker) => {
+    if (message.kind === 'compressed') {
+      free.push(new Uint8Array(message.raw.buffer));
+      waiting.get(message.id)?.resolve(message.bytes);
+      waiting.delete(message.id);
+    } else if (message.kind === 'error') {
+      const error = new Error(message.message);
+      error.name = message.name;
+      fail(error);
+    }
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the compression thread stopped (exit code ${code})`)));
+  return {
+    takesBuffers: true,
+    compress(data) {
+      if (failure) return Promise.reject(failure);
+      const id = next++;
+      worker.postMessage({ kind: 'compress', id, bytes: data } satisfies ToWorker, [
+        data.buffer as ArrayBuffer,
+      ]);
+      return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+    },
+    reclaim: () => free.pop(),
+    async close() {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
 }
 
 /** Batches sent to the worker and not yet written: enough to keep both threads busy, little memory. */
@@ -103,7 +160,7 @@ export function workerWriters(
   targets: ConvertTargets,
   options: WriterOptions,
 ): WriterSet {
-  const data: WorkerData = { schema, formats: [...formats], options };
+  const data = { schema, formats: [...formats], options } satisfies WorkerData;
   const worker = new Worker(workerPath, { workerData: data });
   let inFlight = 0;
   let failure: Error | undefined;

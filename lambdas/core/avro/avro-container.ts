@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { crc, deflateRawOffThread, snappyOffThread } from '../codecs';
+import { crc, deflateRaw, snappy } from '../codecs';
 import type { AvroCodec } from '../convert';
 import { InvalidOptionsError } from '../errors';
 import type { WriterStats } from '../format-writer';
@@ -17,6 +17,31 @@ export interface AvroContainerOptions {
    * @default the MD5 of the Avro schema, so that identical inputs give identical files
    */
   readonly syncMarker?: Uint8Array;
+  /**
+   * Compresses sealed blocks, e.g. on another thread ({@link compressionThread}).
+   * @default {@link inlineCompressor}: on the calling thread
+   */
+  readonly compressor?: BlockCompressor;
+}
+
+/**
+ * Compresses the blocks of a container with its codec. `compress` is called with the used part of the
+ * block buffer; when it returns, the container writes the next block into the same buffer, unless the
+ * compressor `takesBuffers`: then it has taken (transferred) that buffer, and the container goes on in one
+ * that {@link BlockCompressor.reclaim} hands back, or in a new one.
+ */
+export interface BlockCompressor {
+  compress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  readonly takesBuffers?: boolean;
+  /** A buffer of a block already compressed, free for reuse, if there is one. */
+  reclaim?(): Uint8Array | undefined;
+}
+
+/** Compression on the calling thread. */
+export function inlineCompressor(codec: AvroCodec): BlockCompressor {
+  if (codec === 'snappy') return { compress: snappy };
+  if (codec === 'deflate') return { compress: deflateRaw };
+  return { compress: (data) => data.slice() };
 }
 
 const CODECS: readonly AvroCodec[] = ['null', 'deflate', 'snappy'];
@@ -30,7 +55,6 @@ const IN_FLIGHT = 3;
 /** A block handed to compression, waiting to be written in order. */
 interface SealedBlock {
   readonly rows: number;
-  readonly raw: ByteBuffer;
   readonly body: Promise<Uint8Array>;
   /** The CRC-32 trailer of the snappy codec, or undefined. */
   readonly crc: number | undefined;
@@ -55,14 +79,13 @@ export function validateAvroOptions(options: AvroContainerOptions): void {
  * metadata, sync marker), then blocks of rows, each `row count, byte size, data, sync marker`.
  *
  * Encoders write rows into {@link block} themselves and call {@link endRow} after each. A block that
- * reaches `blockBytes` is sealed: its compression starts at once off the JavaScript thread (snappy and
- * deflate run in libuv's thread pool) and the encoder goes on with a fresh buffer, so encoding and
- * compressing use two cores. {@link drain} writes sealed blocks to the sink in order and waits when more
- * than a few are in flight; block buffers are recycled, so memory stays a few MiB whatever the input.
+ * reaches `blockBytes` is sealed: handed to the compressor (which may work on another thread) while the
+ * encoder goes on in the same buffer. {@link drain} writes sealed blocks to the sink in order and waits
+ * when more than a few are in flight, so memory stays a few MiB whatever the input.
  */
 export class AvroContainer {
   /** The block being encoded, uncompressed: encoders write at `block.pos`. */
-  block: ByteBuffer;
+  readonly block: ByteBuffer;
   private blockRows = 0;
   private readonly header = new ByteBuffer(4096);
   /** A block's row count and byte size. */
@@ -71,8 +94,8 @@ export class AvroContainer {
   private readonly sync: Uint8Array;
   private readonly blockBytes: number;
   private readonly codec: AvroCodec;
+  private readonly compress: BlockCompressor;
   private readonly sealed: SealedBlock[] = [];
-  private readonly spare: ByteBuffer[] = [];
   private headerWritten = false;
   private rows = 0;
   private blocks = 0;
@@ -87,7 +110,8 @@ export class AvroContainer {
     validateAvroOptions(options);
     this.codec = options.codec;
     this.blockBytes = options.blockBytes ?? 1 << 20;
-    this.block = this.freshBlock();
+    this.compress = options.compressor ?? inlineCompressor(this.codec);
+    this.block = new ByteBuffer(this.blockSize());
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
     const h = this.header;
     h.raw(MAGIC);
@@ -130,30 +154,28 @@ export class AvroContainer {
     await Promise.allSettled(pending);
   }
 
-  private freshBlock(): ByteBuffer {
-    const block = this.spare.pop() ?? new ByteBuffer(this.blockBytes + (this.blockBytes >>> 3) + 64);
-    block.pos = 0;
-    return block;
-  }
-
   private seal(): void {
-    const raw = this.block;
-    const data = raw.used();
-    let body: Promise<Uint8Array>;
-    if (this.codec === 'snappy') body = snappyOffThread(data);
-    else if (this.codec === 'deflate') body = deflateRawOffThread(data);
-    else body = Promise.resolve(data);
-    body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
+    const data = this.block.used();
     // The spec's snappy codec: each block is followed by the CRC-32 of its uncompressed data, big-endian.
-    this.sealed.push({
-      rows: this.blockRows,
-      raw,
-      body,
-      crc: this.codec === 'snappy' ? crc(data) : undefined,
-    });
+    const checksum = this.codec === 'snappy' ? crc(data) : undefined;
+    let body: Promise<Uint8Array>;
+    try {
+      body = Promise.resolve(this.compress.compress(data));
+    } catch (error) {
+      body = Promise.reject(error as Error);
+    }
+    if (this.compress.takesBuffers)
+      this.block.bytes = this.compress.reclaim?.() ?? new Uint8Array(this.blockSize());
+    body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
+    this.sealed.push({ rows: this.blockRows, body, crc: checksum });
     this.rows += this.blockRows;
     this.blockRows = 0;
-    this.block = this.freshBlock();
+    this.block.pos = 0;
+  }
+
+  /** A block buffer's first size: the block and a typical row past its end. */
+  private blockSize(): number {
+    return this.blockBytes + (this.blockBytes >>> 3) + 64;
   }
 
   private async emit(chunk: Uint8Array): Promise<void> {
@@ -184,6 +206,5 @@ export class AvroContainer {
     }
     await this.emit(this.sync);
     this.blocks++;
-    this.spare.push(block.raw);
   }
 }

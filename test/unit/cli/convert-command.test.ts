@@ -3,10 +3,12 @@
  * exit codes, one-line errors, --json, and the files it leaves.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { AvroCodec } from '../../../lambdas/core/convert';
+import { convertFile } from '../../../lambdas/io/convert-file';
 import { readAvro, readParquetWithDuckDB } from '../../support/readers';
 
 const root = resolve(__dirname, '../../..');
@@ -93,6 +95,34 @@ test('converts with the writer thread and prints a JSON summary', async () => {
   expect(avro.header['avro.codec']!.toString()).toBe('deflate');
   expect(avro.rows[12]).toEqual({ id: 12, name: 'n 12, ok', even: true, amount: 3 });
 });
+
+test.each<AvroCodec>(['snappy', 'deflate'])(
+  '--format avro (%s): rows encoded on this thread, blocks compressed on the other, the same file as in-process',
+  async (codec) => {
+    const rows = Array.from(
+      { length: 50000 },
+      (_, i) => `${i},"x ""${i}""",${i * 3000000000},2024-02-0${(i % 9) + 1}T10:00:00Z`,
+    );
+    const { path, out } = input('wide.csv', `id,text,big,at\n${rows.join('\n')}\n`);
+    const { code, stderr } = cli('convert', path, '--out', out, '--format', 'avro', '--avro-codec', codec);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(readdirSync(out)).toEqual(['wide.avro']);
+    const avro = await readAvro(join(out, 'wide.avro'));
+    expect(avro.header['avro.codec']!.toString()).toBe(codec);
+    expect(avro.rows).toHaveLength(50000);
+    expect(avro.rows[49999]).toEqual({
+      id: 49999,
+      text: 'x "49999"',
+      big: 49999n * 3000000000n,
+      at: BigInt(Date.UTC(2024, 1, (49999 % 9) + 1, 10)) * 1000n,
+    });
+    // In-process, without the thread: byte for byte the same file.
+    const here = join(out, 'here');
+    await convertFile(path, here, { formats: ['avro'], avroCodec: codec });
+    expect(readFileSync(join(here, 'wide.avro')).equals(readFileSync(join(out, 'wide.avro')))).toBe(true);
+  },
+);
 
 test.each([
   ['an empty file', 'empty.csv', '', /empty\.csv is empty \(0 bytes\)/],
