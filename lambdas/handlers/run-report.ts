@@ -185,7 +185,9 @@ export async function buildRunReport(
   };
   const recordKeys = await listAll(store, run.outputBucket, `_runs/${run.runId}/items/`);
   const statuses = new Map<string, Set<string>>();
-  const lastRecordAt = new Map<string, number>();
+  /** Per key, per format: when its latest record was written and whether it failed. */
+  const latest = new Map<string, Map<OutputFormat, { failed: boolean; at: number }>>();
+  const recordFormats = new Set<OutputFormat>();
   const outputs = new Map<string, Set<string>>();
   let lambdaMs = 0;
   await eachLimit(recordKeys, 32, async (recordKey) => {
@@ -194,7 +196,11 @@ export async function buildRunReport(
     lambdaMs += r.durationMs;
     (statuses.get(r.key) ?? statuses.set(r.key, new Set()).get(r.key)!).add(r.status);
     const at = Date.parse(r.at);
-    if (!Number.isNaN(at)) lastRecordAt.set(r.key, Math.max(at, lastRecordAt.get(r.key) ?? 0));
+    recordFormats.add(r.format);
+    (latest.get(r.key) ?? latest.set(r.key, new Map()).get(r.key)!).set(r.format, {
+      failed: r.status === 'failed',
+      at: Number.isNaN(at) ? 0 : at,
+    });
     if (r.status !== 'failed' && r.outputKey)
       (outputs.get(r.outputKey) ?? outputs.set(r.outputKey, new Set()).get(r.outputKey)!).add(r.key);
     if (r.status === 'failed') {
@@ -253,11 +259,16 @@ export async function buildRunReport(
     }
     if (verdict.status === 'SUCCEEDED') continue;
     const set = statuses.get(key);
-    // A record written after the child stopped means a later attempt (a redrive) ran it again.
+    // The child failed. A later attempt (a redrive) made it good only if EVERY format of the run has a good
+    // record, one of them written after the child stopped (a redrive re-runs only the failed branch of the
+    // Parallel). One good format proves nothing: the child fails when one branch does, and a function
+    // killed before it wrote anything (out of memory, an invocation error) leaves no record of its format.
+    const records = latest.get(key);
+    const good = [...recordFormats].map((format) => records?.get(format));
     const superseded =
-      set !== undefined &&
-      !set.has('failed') &&
-      (verdict.stoppedAt === undefined || (lastRecordAt.get(key) ?? 0) > verdict.stoppedAt);
+      good.length > 0 &&
+      good.every((r) => r !== undefined && !r.failed) &&
+      (verdict.stoppedAt === undefined || good.some((r) => r!.at > verdict.stoppedAt!));
     if (superseded) continue;
     failedInputs.set(key, verdict.input);
     if (!set?.has('failed')) {

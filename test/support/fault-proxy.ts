@@ -29,7 +29,9 @@ export type FaultAction =
   /** Forward, then stop sending after this many body bytes, holding the connection open. */
   | { readonly kind: 'stall'; readonly afterBytes: number }
   /** Forward only this many body bytes, framed (chunked) as a complete response. */
-  | { readonly kind: 'truncate'; readonly afterBytes: number };
+  | { readonly kind: 'truncate'; readonly afterBytes: number }
+  /** Neither forward nor answer: the client waits (until it gives up or the proxy stops). */
+  | { readonly kind: 'hang' };
 
 /** A request and what was done to it. */
 export interface ProxyLogEntry extends ProxiedRequest {
@@ -91,6 +93,7 @@ export async function startFaultProxy(target: string, rule: FaultRule = () => PA
     const entry: ProxyLogEntry = { ...seen, action: action.kind };
     log.push(entry);
 
+    if (action.kind === 'hang') return;
     if (action.kind === 'error') {
       // Read the request body first, so the client sees an answer and not a broken pipe.
       req.resume();

@@ -274,6 +274,28 @@ test('a stale FAILED map entry is superseded by records written after it (a redr
   expect(result).toMatchObject({ status: 'SUCCEEDED', items: { total: 1, converted: 1, failed: 0 } });
 });
 
+test('a FAILED child with no record of one format is failed, although its other format converted (a function killed before it wrote)', async () => {
+  const store = new MemoryObjectStore();
+  await record(store, { key: 'landing/x.csv', format: 'parquet', status: 'converted', rows: 2, at });
+  await record(store, { key: 'landing/y.csv', format: 'parquet', status: 'converted', rows: 2, at });
+  await record(store, { key: 'landing/y.csv', format: 'avro', status: 'converted', rows: 2, at });
+  const map = await writeMap(store, 'm1', {
+    'FAILED_0.json': JSON.stringify([
+      { Input: JSON.stringify(item('landing/x.csv')), Status: 'FAILED', Error: 'Runtime.OutOfMemory' },
+    ]),
+  });
+  const result = await createReduceHandler({ store, env: {} })({ run, mapResults: [map] });
+  expect(result).toMatchObject({ status: 'FAILED', items: { total: 2, converted: 1, failed: 1 } });
+  const report = JSON.parse(store.text('out', result.reportKey)!);
+  expect(report.failures).toEqual([
+    {
+      key: 'landing/x.csv',
+      errors: [expect.objectContaining({ format: 'workflow', type: 'Runtime.OutOfMemory' })],
+    },
+  ]);
+  expect(report.failedItems.map((i: { key: string }) => i.key)).toEqual(['landing/x.csv']);
+});
+
 test('the retry map overrides the first map; JSON Lines result files and batched inputs are read', async () => {
   const store = new MemoryObjectStore();
   for (const key of ['landing/a.csv', 'landing/b.csv'])
