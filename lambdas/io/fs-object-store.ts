@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
@@ -39,6 +43,11 @@ const FLUSH_BYTES = 1 << 20;
  * single-part upload (computed while writing, kept in the sidecar with the size and modification time it
  * belongs to). For a file placed in the folder by other means (the usual input), `"<size>-<mtime>"` in hex:
  * computing an MD5 would mean reading every input on every listing, which skip-unchanged exists to avoid.
+ *
+ * The file system calls are synchronous behind the asynchronous interface: they hit the page cache and take
+ * microseconds, while each asynchronous call is a round trip through libuv's four-thread pool, which every
+ * thread of the process shares. A conversion makes some 30 such calls (records, sidecars, HEADs, renames);
+ * asynchronous, they cost more than converting a small file (measured in `npm run bench:workflow`).
  */
 export class FsObjectStore implements ObjectStore {
   private readonly roots: Map<string, string>;
@@ -70,40 +79,42 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
-    try {
-      const s = await stat(this.path(bucket, key));
-      if (!s.isFile()) return undefined;
-      let sidecar: Sidecar | undefined;
+    return this.headSync(bucket, key);
+  }
+
+  private headSync(bucket: string, key: string): ObjectInfo | undefined {
+    const s = statSync(this.path(bucket, key), { throwIfNoEntry: false });
+    if (!s?.isFile()) return undefined;
+    let sidecar: Sidecar | undefined;
+    const metaPath = this.metaPath(bucket, key);
+    // Checked first: most files (the inputs) have none, and a thrown ENOENT costs more than a stat.
+    if (existsSync(metaPath)) {
       try {
-        sidecar = JSON.parse(await readFile(this.metaPath(bucket, key), 'utf8')) as Sidecar;
+        sidecar = JSON.parse(readFileSync(metaPath, 'utf8')) as Sidecar;
       } catch {
-        // written by other means: no metadata
+        // removed meanwhile, or torn by a crash: no metadata
       }
-      // A sidecar describes the file it was written with; a file replaced since then has none of it.
-      const current = sidecar && sidecar.size === s.size && sidecar.mtimeMs === s.mtimeMs;
-      return {
-        key,
-        size: s.size,
-        etag: current
-          ? `"${sidecar!.md5}"`
-          : `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`,
-        lastModified: s.mtime,
-        metadata: current ? sidecar!.metadata : {},
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
     }
+    // A sidecar describes the file it was written with; a file replaced since then has none of it.
+    const current = sidecar && sidecar.size === s.size && sidecar.mtimeMs === s.mtimeMs;
+    return {
+      key,
+      size: s.size,
+      etag: current ? `"${sidecar!.md5}"` : `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`,
+      lastModified: s.mtime,
+      metadata: current ? sidecar!.metadata : {},
+    };
   }
 
   async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
     const path = this.path(bucket, key);
+    let fd: number;
     try {
-      await stat(path);
+      fd = openSync(path, 'r');
     } catch {
       throw new InputMissingError(`${path} no longer exists (deleted after it was listed?)`);
     }
-    return createReadStream(path, { highWaterMark: 1 << 20 });
+    return readChunks(fd, fstatSync(fd).size);
   }
 
   async list(
@@ -114,10 +125,10 @@ export class FsObjectStore implements ObjectStore {
     const root = this.roots.get(bucket);
     if (!root) throw new Error(`unknown local bucket ${bucket}`);
     const keys: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
+    const walk = (dir: string): void => {
       let entries;
       try {
-        entries = await readdir(dir, { withFileTypes: true });
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         return;
       }
@@ -126,25 +137,28 @@ export class FsObjectStore implements ObjectStore {
         const full = join(dir, entry.name);
         const key = relative(root, full).split(sep).join('/');
         if (entry.isDirectory()) {
-          if ((key + '/').startsWith(prefix) || prefix.startsWith(key + '/')) await walk(full);
+          if ((key + '/').startsWith(prefix) || prefix.startsWith(key + '/')) walk(full);
         } else if (key.startsWith(prefix)) {
           keys.push(key);
         }
       }
     };
-    await walk(root);
+    walk(root);
     // S3 orders keys by their UTF-8 bytes (not UTF-16 code units, which differ above U+FFFF).
     const order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
     keys.sort(order);
     const start = options.token ? keys.findIndex((k) => order(k, options.token!) > 0) : 0;
     const from = start < 0 ? keys.length : start;
     const page = keys.slice(from, from + (options.maxKeys ?? 1000));
-    const objects = await Promise.all(page.map(async (key) => (await this.head(bucket, key))!));
+    const objects: ObjectInfo[] = [];
+    for (const key of page) {
+      // A file deleted since the walk is simply not listed.
+      const info = this.headSync(bucket, key);
+      if (info)
+        objects.push({ key: info.key, size: info.size, etag: info.etag, lastModified: info.lastModified! });
+    }
     const more = from + page.length < keys.length;
-    return {
-      objects: objects.filter(Boolean).map(({ metadata: _m, ...o }) => o),
-      ...(more ? { nextToken: page.at(-1)! } : {}),
-    };
+    return { objects, ...(more ? { nextToken: page.at(-1)! } : {}) };
   }
 
   async put(
@@ -161,9 +175,9 @@ export class FsObjectStore implements ObjectStore {
   /** Folders known to exist: `mkdir -p` once per folder, not once per object. */
   private readonly madeDirs = new Set<string>();
 
-  private async ensureDir(dir: string): Promise<void> {
+  private ensureDir(dir: string): void {
     if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     this.madeDirs.add(dir);
   }
 
@@ -171,27 +185,44 @@ export class FsObjectStore implements ObjectStore {
     const target = this.path(bucket, key);
     const temp = `${target}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const metaPath = this.metaPath(bucket, key);
-    const ensureDir = (dir: string) => this.ensureDir(dir);
-    let handle: Promise<FileHandle> | undefined;
-    const file = () =>
-      (handle ??= ensureDir(dirname(target)).then(() =>
-        open(temp, 'w').catch(async (error: NodeJS.ErrnoException) => {
-          // The folder was removed since it was made: make it again.
-          if (error.code !== 'ENOENT') throw error;
-          this.madeDirs.delete(dirname(target));
-          await ensureDir(dirname(target));
-          return open(temp, 'w');
-        }),
-      ));
+    let fd: number | undefined;
+    let position = 0;
+    const file = (): number => {
+      if (fd !== undefined) return fd;
+      this.ensureDir(dirname(target));
+      try {
+        fd = openSync(temp, 'w');
+      } catch (error) {
+        // The folder was removed since it was made: make it again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.madeDirs.delete(dirname(target));
+        this.ensureDir(dirname(target));
+        fd = openSync(temp, 'w');
+      }
+      return fd;
+    };
+    const writeAll = (data: Uint8Array) => {
+      const handle = file();
+      for (let offset = 0; offset < data.length;)
+        offset += writeSync(handle, data, offset, data.length - offset, position + offset);
+      position += data.length;
+    };
     // Small writes are gathered (copied: callers may reuse their buffers) and written 1 MiB at a time.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const flush = async () => {
+    const flush = () => {
       if (pendingBytes === 0) return;
       const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await (await file()).write(data);
+      writeAll(data);
+    };
+    const closeFile = () => {
+      if (fd === undefined) return;
+      const handle = fd;
+      fd = undefined;
+      position = 0;
+      closeSync(handle);
     };
     let md5 = createHash('md5');
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
@@ -200,40 +231,38 @@ export class FsObjectStore implements ObjectStore {
         md5.update(chunk);
         this.bytesWritten += chunk.length;
         if (chunk.length >= FLUSH_BYTES) {
-          await flush();
-          await (await file()).write(chunk);
+          flush();
+          writeAll(chunk);
           return;
         }
         pending.push(Buffer.from(chunk));
         pendingBytes += chunk.length;
-        if (pendingBytes >= FLUSH_BYTES) await flush();
+        if (pendingBytes >= FLUSH_BYTES) flush();
       },
       async reset() {
         pending = [];
         pendingBytes = 0;
-        if (handle) {
-          const h = await handle;
-          handle = undefined;
-          await h.close();
-        }
+        closeFile();
         md5 = createHash('md5');
         this.bytesWritten = 0;
       },
-      async complete() {
-        await flush();
-        await (await file()).close();
-        await rename(temp, target);
-        const s = await stat(target);
+      complete: async () => {
+        flush();
+        const handle = file();
+        // The file's size and mtime as they stay: a rename changes neither.
+        const s = fstatSync(handle);
+        closeFile();
+        renameSync(temp, target);
         const sidecar: Sidecar = {
           md5: md5.digest('hex'),
           size: s.size,
           mtimeMs: s.mtimeMs,
           metadata: { ...options.metadata },
         };
-        await ensureDir(dirname(metaPath));
-        const metaTemp = `${metaPath}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-        await writeFile(metaTemp, JSON.stringify(sidecar));
-        await rename(metaTemp, metaPath);
+        // Written in place, not renamed: a torn sidecar fails to parse or to match the file, and is then
+        // ignored (the object looks written by other means), never wrong.
+        this.ensureDir(dirname(metaPath));
+        writeFileSync(metaPath, JSON.stringify(sidecar));
         return {
           key,
           size: s.size,
@@ -245,15 +274,47 @@ export class FsObjectStore implements ObjectStore {
       async abort() {
         pending = [];
         pendingBytes = 0;
-        if (handle) await (await handle).close().catch(() => undefined);
-        await rm(temp, { force: true });
+        try {
+          closeFile();
+        } catch {
+          // already closed or never opened: only the temporary file matters
+        }
+        rmSync(temp, { force: true });
       },
     };
     return writer;
   }
 
   async delete(bucket: string, key: string): Promise<void> {
-    await rm(this.path(bucket, key), { force: true });
-    await rm(this.metaPath(bucket, key), { force: true });
+    removeIfPresent(this.path(bucket, key));
+    removeIfPresent(this.metaPath(bucket, key));
+  }
+}
+
+/** unlink, checked first: most deletes (a rejects file that was never written) find nothing. */
+function removeIfPresent(path: string): void {
+  if (!existsSync(path)) return;
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/**
+ * An open file's content as it was when opened (its size then), in chunks of at most 1 MiB, fresh buffers
+ * that callers may keep; closes the file when done or abandoned.
+ */
+async function* readChunks(fd: number, size: number): AsyncGenerator<Uint8Array> {
+  try {
+    for (let position = 0; position < size;) {
+      const chunk = Buffer.allocUnsafe(Math.min(size - position, FLUSH_BYTES));
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break; // truncated since it was opened
+      position += n;
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
   }
 }

@@ -29,6 +29,9 @@ type Asl = Record<string, any>;
  */
 export function synthesizedDefinition(settings: LocalSettings): Asl {
   const app = new App({
+    // The template is not deployed from here: CloudFormation's own validation (seconds of WebAssembly
+    // start-up) is the infrastructure tests' business, not every local run's.
+    builtinCloudFormationValidation: false,
     context: {
       '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
       'aws:cdk:bundling-stacks': [],

@@ -52,6 +52,7 @@ test('the runner executes the definition synthesized from the construct, with on
   const local = synthesizedDefinition(settings);
   // The same definition, taken independently from the synthesized template of the deployable stack.
   const app = new App({
+    builtinCloudFormationValidation: false,
     context: {
       '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
       'aws:cdk:bundling-stacks': [],

@@ -118,6 +118,18 @@ describe('writes', () => {
     expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
   });
 
+  test('a torn sidecar (a crash while it was written in place) is ignored, never taken as metadata', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 't.csv', 'a\n1\n', { metadata: { m: '1' } });
+    const sidecars = tree(join(root, 'lake')).filter((f) => f.startsWith('.csv2lake-meta/'));
+    expect(sidecars).toHaveLength(1);
+    const path = join(root, 'lake', sidecars[0]!);
+    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 20));
+    const info = await store.head('lake', 't.csv');
+    expect(info?.metadata).toEqual({});
+    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  });
+
   test('delete removes the object and its metadata; deleting a missing key is no error', async () => {
     const { store } = fresh();
     await store.put('lake', 'd.csv', 'x', { metadata: { m: '1' } });
