@@ -169,7 +169,7 @@ function grow64(array: Float64Array, min: number): Float64Array {
   return next;
 }
 
-/** The used part of one column's buffers, as copies that can be transferred to another thread. */
+/** One column's buffers and how much of them is used, as transferred to another thread (see {@link handOver}). */
 export interface VectorData {
   length: number;
   count: number;
@@ -178,29 +178,48 @@ export interface VectorData {
   offsets?: Int32Array;
 }
 
-/** Copies the used part of a vector (the copy can be transferred; the vector can be reused at once). */
-export function vectorData(v: ColumnVector): VectorData {
-  const valid = v.valid.slice(0, v.length);
-  switch (v.type) {
-    case 'string':
-      return {
-        length: v.length,
-        count: v.count,
-        valid,
-        values: v.bytes.slice(0, v.offsets[v.count]),
-        offsets: v.offsets.slice(0, v.count + 1),
-      };
-    case 'double':
-      return { length: v.length, count: v.count, valid, values: v.f64.slice(0, v.count) };
-    case 'int64':
-    case 'timestamp':
-      return { length: v.length, count: v.count, valid, values: v.i64.slice(0, 2 * v.count) };
-    default:
-      return { length: v.length, count: v.count, valid, values: v.i32.slice(0, v.count) };
-  }
+/**
+ * Hands the vector's buffers over whole (to be transferred to another thread, no copy) and gives the
+ * vector `spare` buffers in their place (buffers of an earlier hand-over, back from that thread), or new
+ * ones of the same sizes. The vector is then empty, ready for reuse.
+ */
+export function handOver(v: ColumnVector, spare: VectorData | undefined): VectorData {
+  const values =
+    v.type === 'string'
+      ? v.bytes
+      : v.type === 'double'
+        ? v.f64
+        : v.type === 'int64' || v.type === 'timestamp'
+          ? v.i64
+          : v.i32;
+  const data: VectorData = { length: v.length, count: v.count, valid: v.valid, values };
+  if (v.type === 'string') data.offsets = v.offsets;
+  const fresh = spare ?? {
+    length: 0,
+    count: 0,
+    valid: new Uint8Array(v.valid.length),
+    values: new (values.constructor as new (n: number) => typeof values)(values.length),
+    ...(data.offsets ? { offsets: new Int32Array(data.offsets.length) } : {}),
+  };
+  const empty = vectorFromData(v.type, fresh);
+  v.valid = empty.valid;
+  v.i32 = empty.i32;
+  v.i64 = empty.i64;
+  v.f64 = empty.f64;
+  v.bytes = empty.bytes;
+  v.offsets = empty.offsets;
+  v.reset();
+  return data;
 }
 
-/** A vector over transferred buffers (see {@link vectorData}). */
+/** The buffers of a {@link VectorData}, for a transfer list. */
+export function buffersOf(data: VectorData): ArrayBuffer[] {
+  const buffers = [data.valid.buffer, data.values.buffer];
+  if (data.offsets) buffers.push(data.offsets.buffer);
+  return buffers as ArrayBuffer[];
+}
+
+/** A vector over transferred buffers (see {@link handOver}). */
 export function vectorFromData(type: ColumnType, data: VectorData): ColumnVector {
   const v = new ColumnVector(type, 0);
   v.length = data.length;

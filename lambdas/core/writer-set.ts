@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ColumnBatch, vectorData, type VectorData } from './column-batch';
+import { buffersOf, ColumnBatch, handOver, type VectorData } from './column-batch';
 import { createAvroWriter } from './avro/avro-writer';
 import type { BlockCompressor } from './avro/avro-container';
 import type { AvroCodec, ConvertOptions, ConvertTargets, OutputFormat } from './convert';
@@ -79,7 +79,7 @@ export type ToWorker =
   | { kind: 'compress'; id: number; bytes: Uint8Array };
 export type FromWorker =
   | { kind: 'chunk'; format: OutputFormat; bytes: Uint8Array }
-  | { kind: 'written' }
+  | { kind: 'written'; columns: VectorData[] }
   | { kind: 'closed'; stats: Partial<Record<OutputFormat, WriterStats>> }
   | { kind: 'compressed'; id: number; bytes: Uint8Array; raw: Uint8Array }
   | { kind: 'error'; name: string; message: string };
@@ -147,9 +147,10 @@ export function compressionThread(workerPath: string, codec: AvroCodec): Compres
 const IN_FLIGHT = 2;
 
 /**
- * Writers on a second thread: the converting thread copies each batch's used buffers and transfers them;
- * the worker encodes and compresses, and sends the output bytes back, which are written to the sinks here
- * in order. Tokenizing and encoding then run at the same time on two cores.
+ * Writers on a second thread: the converting thread hands each batch's buffers over (transferred, not
+ * copied; the vectors go on in buffers that came back from earlier batches); the worker encodes and
+ * compresses, sends the output bytes back, which are written to the sinks here in order, and returns the
+ * batch's buffers. Tokenizing and encoding then run at the same time on two cores.
  *
  * @param workerPath the bundled writer worker script (`writer-worker.cjs` beside the CLI bundle)
  */
@@ -162,6 +163,7 @@ export function workerWriters(
 ): WriterSet {
   const data = { schema, formats: [...formats], options } satisfies WorkerData;
   const worker = new Worker(workerPath, { workerData: data });
+  const spares: VectorData[][] = [];
   let inFlight = 0;
   let failure: Error | undefined;
   let sinkChain: Promise<void> = Promise.resolve();
@@ -183,6 +185,8 @@ export function workerWriters(
         break;
       }
       case 'written':
+        // The batch's buffers, back for reuse.
+        message.columns.forEach((data, c) => (spares[c] ??= []).push(data));
         inFlight--;
         wake();
         break;
@@ -211,13 +215,8 @@ export function workerWriters(
   return {
     async write(batch) {
       check();
-      const columns = batch.columns.map(vectorData);
-      const transfer = columns.flatMap((c) => [
-        c.valid.buffer,
-        c.values.buffer,
-        ...(c.offsets ? [c.offsets.buffer] : []),
-      ]);
-      worker.postMessage({ kind: 'batch', columns } satisfies ToWorker, transfer as ArrayBuffer[]);
+      const columns = batch.columns.map((v, c) => handOver(v, spares[c]?.pop()));
+      worker.postMessage({ kind: 'batch', columns } satisfies ToWorker, columns.flatMap(buffersOf));
       inFlight++;
       while (inFlight > IN_FLIGHT && !failure) await new Promise<void>((resolve) => waiters.push(resolve));
       check();

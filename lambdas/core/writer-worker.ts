@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
-import { ColumnBatch, vectorFromData } from './column-batch';
+import { buffersOf, ColumnBatch, vectorFromData } from './column-batch';
 import type { FormatWriter } from './format-writer';
 import type { OutputFormat } from './convert';
 import { createFormatWriter, type FromWorker, type ToWorker, type WorkerData } from './writer-set';
@@ -61,7 +61,11 @@ function writeBatches({ schema, formats, options }: Extract<WorkerData, { schema
           const columns = message.columns.map((d, c) => vectorFromData(schema.columns[c]!.type, d));
           const batch = new ColumnBatch(schema, 0, columns);
           for (const { writer } of writers) await writer.write(batch);
-          port.postMessage({ kind: 'written' } satisfies FromWorker);
+          // Written: the buffers go back to be filled again.
+          port.postMessage(
+            { kind: 'written', columns: message.columns } satisfies FromWorker,
+            message.columns.flatMap(buffersOf),
+          );
         } else if (message.kind === 'close') {
           const stats: Partial<Record<OutputFormat, Awaited<ReturnType<FormatWriter['close']>>>> = {};
           for (const { format, writer } of writers) stats[format] = await writer.close();

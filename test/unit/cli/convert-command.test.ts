@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AvroCodec } from '../../../lambdas/core/convert';
 import { convertFile } from '../../../lambdas/io/convert-file';
-import { readAvro, readParquetWithDuckDB } from '../../support/readers';
+import { query, readAvro, readParquetWithDuckDB } from '../../support/readers';
 
 const root = resolve(__dirname, '../../..');
 const bundle = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
@@ -51,7 +51,8 @@ function input(name: string, content: string | Buffer): { path: string; out: str
 test('converts with the writer thread and prints a JSON summary', async () => {
   expect(existsSync(join(bundle, 'writer-worker.cjs'))).toBe(true);
   const rows = Array.from(
-    { length: 30000 },
+    // Five batches of 16,384 rows: the writer thread hands buffers back and later batches reuse them.
+    { length: 70000 },
     (_, i) => `${i},"n ${i}, ok",${i % 2 === 0},${(i / 4).toFixed(2)}`,
   );
   const { path, out } = input('orders.csv.gz', gzipSync(`id,name,even,amount\n${rows.join('\n')}\n4,5\n`));
@@ -70,7 +71,7 @@ test('converts with the writer thread and prints a JSON summary', async () => {
   expect(code).toBe(0);
   const summary = JSON.parse(stdout);
   expect(summary).toMatchObject({
-    rows: 30000,
+    rows: 70000,
     rejectedRows: 1,
     columns: [
       { name: 'id', type: 'int32' },
@@ -89,11 +90,16 @@ test('converts with the writer thread and prints a JSON summary', async () => {
   expect(summary.bytesOut.parquet).toBeGreaterThan(0);
   expect(summary.timings.totalMs).toEqual(expect.any(Number));
   const duck = await readParquetWithDuckDB(summary.outputs.parquet);
-  expect(duck.rows).toHaveLength(30000);
-  expect(duck.rows[29999]).toEqual([29999, 'n 29999, ok', false, 7499.75]);
+  expect(duck.rows).toHaveLength(70000);
+  expect(duck.rows[69999]).toEqual([69999, 'n 69999, ok', false, 17499.75]);
+  const sums = await query(
+    `SELECT sum(id)::BIGINT AS ids, sum(amount) AS amounts, count(*) FILTER (WHERE name = 'n ' || id || ', ok')::INT AS names FROM read_parquet('${summary.outputs.parquet}')`,
+  );
+  expect(sums).toEqual([{ ids: String((69999 * 70000) / 2), amounts: 612491250, names: 70000 }]);
   const avro = await readAvro(summary.outputs.avro);
   expect(avro.header['avro.codec']!.toString()).toBe('deflate');
   expect(avro.rows[12]).toEqual({ id: 12, name: 'n 12, ok', even: true, amount: 3 });
+  expect(avro.rows[66666]).toEqual({ id: 66666, name: 'n 66666, ok', even: true, amount: 16666.5 });
 });
 
 test.each<AvroCodec>(['snappy', 'deflate'])(

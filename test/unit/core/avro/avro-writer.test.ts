@@ -4,7 +4,12 @@ import { uncompressSync } from 'snappy';
 import { toAvroNames } from '../../../../lambdas/core/avro/avro-names';
 import { avroSchemaFor } from '../../../../lambdas/core/avro/avro-schema';
 import { createAvroWriter, type AvroWriterOptions } from '../../../../lambdas/core/avro/avro-writer';
-import { ColumnBatch, vectorData, vectorFromData } from '../../../../lambdas/core/column-batch';
+import {
+  ColumnBatch,
+  handOver,
+  vectorFromData,
+  type VectorData,
+} from '../../../../lambdas/core/column-batch';
 import type { AvroCodec } from '../../../../lambdas/core/convert';
 import { InvalidOptionsError } from '../../../../lambdas/core/errors';
 import type { ColumnType, TableSchema } from '../../../../lambdas/core/schema';
@@ -363,13 +368,27 @@ describe('createAvroWriter', () => {
     expect((await decodeAvro(sink.bytes())).rows).toEqual(expected(schema, rows));
   });
 
-  it('reads back batches rebuilt from transferred vector data, as the writer thread gets them', async () => {
+  it('reads back batches rebuilt from handed-over buffers, as the writer thread gets them, spares reused', async () => {
     const { schema, rows } = awkwardRows();
+    const half = Math.ceil(rows.length / 2);
     const sink = new MemorySink();
     const writer = createAvroWriter(schema, sink, { codec: 'snappy' });
-    const source = batchOf(schema, rows);
-    const columns = source.columns.map((v, c) => vectorFromData(schema.columns[c]!.type, vectorData(v)));
-    await writer.write(new ColumnBatch(schema, 0, columns));
+    const rebuild = (data: VectorData[]) =>
+      new ColumnBatch(
+        schema,
+        0,
+        data.map((d, c) => vectorFromData(schema.columns[c]!.type, d)),
+      );
+    // The first batch's buffers go over whole; the vectors go on in new ones.
+    const source = batchOf(schema, rows.slice(0, half));
+    const first = source.columns.map((v) => handOver(v, undefined));
+    expect(source.length).toBe(0);
+    await writer.write(rebuild(first));
+    // The second batch is filled into fresh buffers and handed over with the first batch's as spares.
+    fill(source, rows.slice(half));
+    const second = source.columns.map((v, c) => handOver(v, first[c]));
+    expect(source.columns.map((v) => v.valid)).toEqual(first.map((d) => d.valid));
+    await writer.write(rebuild(second));
     await writer.close();
     expect((await decodeAvro(sink.bytes())).rows).toEqual(expected(schema, rows));
   });
