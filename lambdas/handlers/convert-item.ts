@@ -16,6 +16,8 @@ import {
   BatchItemsFailedError,
   InputMissingError,
   InputTooLargeError,
+  MAX_KEY_BYTES,
+  OutputKeyTooLongError,
   S3TransientError,
 } from '../shared/errors';
 import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
@@ -114,6 +116,18 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
   };
 
   try {
+    // S3 answers a longer key with a bare KeyTooLongError after the work is done: refuse it first, for the
+    // rejects key too (rows may be rejected), naming both ends of the key.
+    for (const key of [target, rejectsKey]) {
+      const bytes = Buffer.byteLength(key);
+      if (bytes > MAX_KEY_BYTES) {
+        const chars = [...key];
+        throw new OutputKeyTooLongError(
+          `s3://${item.bucket}/${item.key}: its output key ${chars.slice(0, 24).join('')}…${chars.slice(-24).join('')} ` +
+            `would be ${bytes} bytes, over S3's ${MAX_KEY_BYTES}-byte limit; shorten the input key (or the output prefix)`,
+        );
+      }
+    }
     const schema = await loadSchema(store, config.schemaLocation);
     const hash = optionsHash(config, schema);
     const existing = await store.head(run.outputBucket, target);

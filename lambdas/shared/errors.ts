@@ -23,6 +23,12 @@ export class InputMissingError extends Csv2LakeError {}
 /** The input is too large to convert within the function's time limit at the measured throughput. */
 export class InputTooLargeError extends Csv2LakeError {}
 
+/** An output key would exceed S3's 1,024-byte key limit: the input key (or the output prefix) must be shorter. */
+export class OutputKeyTooLongError extends Csv2LakeError {}
+
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
 /**
  * Some items of a batch failed with errors a retry will not fix (each is in its record and the report).
  * The child fails, so the Distributed Map counts it and a redrive re-runs the batch; its items that
@@ -50,6 +56,7 @@ export const DATA_ERRORS = [
   'InvalidOptionsError',
   'InputMissingError',
   'InputTooLargeError',
+  'OutputKeyTooLongError',
   'BatchItemsFailedError',
 ] as const;
 

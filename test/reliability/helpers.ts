@@ -63,7 +63,8 @@ export function bigCsv(bytes: number, seed = 7): BigCsv {
 /** Downloads an object (directly from the server) to a temporary file and returns its path. */
 export async function download(s3: S3Client, bucket: string, key: string): Promise<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const path = join(mkdtempSync(join(tmpdir(), 'rel-')), key.split('/').pop() || 'object');
+  // Named by extension only: a key's last segment may be longer than a file name can be.
+  const path = join(mkdtempSync(join(tmpdir(), 'rel-')), `object${/\.[a-z]+$/.exec(key)?.[0] ?? ''}`);
   writeFileSync(path, Buffer.from(await object.Body!.transformToByteArray()));
   return path;
 }

@@ -1,0 +1,176 @@
+/*
+ * Hostile and odd keys through the whole workflow on fauxqs: output keys derived safely (never outside the
+ * output prefix), outputs that round-trip to their input, keys reported exactly as they are; and execution
+ * input pointing outside the configured bucket or prefix refused by the definition before any work.
+ */
+import './quiet';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { localize, synthesizedDefinition } from '../../lib/local/local-definition';
+import { type Invocation, LocalRunner } from '../../lib/local/runner';
+import { readAvro, readParquetWithDuckDB } from '../support/readers';
+import { startS3Server, type S3Server } from '../support/s3-server';
+import { download, listAll, putObject, readReport, reportedKeys } from './helpers';
+
+jest.setTimeout(120_000);
+
+let server: S3Server;
+let s3: S3Client;
+beforeAll(async () => {
+  server = await startS3Server();
+  s3 = server.client();
+  await server.createBucket('hostile-in');
+  await server.createBucket('hostile-out');
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterAll(() => server?.stop());
+
+/** Input key → the output path below `parquet/` and `avro/` (without extension). */
+const CASES: Record<string, string> = {
+  'in/with space.csv': 'with space',
+  'in/ünïcödé/日本語 🚀.csv': 'ünïcödé/日本語 🚀',
+  'in/a+b.csv': 'a+b',
+  'in/100%25 and 100%.csv': '100%25 and 100%',
+  'in/year=2026/month=11/part.csv': 'year=2026/month=11/part',
+  'in/hash#tag?x=1&y.csv': 'hash#tag?x=1&y',
+  'in/../escape.csv': 'escape',
+  'in/deep/../../../etc/passwd.csv': 'deep/etc/passwd',
+  'in/./dot//double-slash.csv': 'dot/double-slash',
+  'in/quote\'s "and" back\\slash.csv': 'quote\'s "and" back\\slash',
+  [`in/${'long-name-'.repeat(90)}.csv`]: 'long-name-'.repeat(90),
+};
+/** 1,020 bytes: a valid S3 key whose output key would not be (S3 allows 1,024 bytes). */
+const TOO_LONG = `in/${'x'.repeat(1013)}.csv`;
+
+test('hostile keys: outputs stay under their prefix, round-trip, and every key is reported as it is', async () => {
+  const keys = Object.keys(CASES);
+  for (const [i, key] of keys.entries())
+    await putObject(s3, 'hostile-in', key, `n,key\n${i},"${key.replaceAll('"', '""')}"\n`);
+  await putObject(s3, 'hostile-in', TOO_LONG, 'n\n1\n');
+  const invocations: Invocation[] = [];
+  const result = await LocalRunner.run({
+    input: { kind: 's3', bucket: 'hostile-in', prefix: 'in/' },
+    output: { kind: 's3', bucket: 'hostile-out', prefix: '' },
+    endpoint: server.endpoint,
+    retryIntervalMs: 1,
+    invocations,
+  });
+  expect(Buffer.byteLength(TOO_LONG)).toBe(1020);
+  expect(result).toMatchObject({
+    status: 'FAILED',
+    items: { total: keys.length + 1, converted: keys.length, failed: 1 },
+  });
+
+  // Exactly the expected objects, all under parquet/ and avro/ (plus run state under _runs/).
+  const listed = (await listAll(s3, 'hostile-out')).map((o) => o.key).filter((k) => !k.startsWith('_runs/'));
+  const expected = Object.values(CASES).flatMap((p) => [`parquet/${p}.parquet`, `avro/${p}.avro`]);
+  expect(listed.sort()).toEqual(expected.sort());
+
+  // Each output holds its own input's row: no two keys were confused on the way.
+  for (const [i, key] of keys.entries()) {
+    const path = CASES[key]!;
+    expect(
+      (await readParquetWithDuckDB(await download(s3, 'hostile-out', `parquet/${path}.parquet`))).rows,
+    ).toEqual([[i, key]]);
+    expect((await readAvro(await download(s3, 'hostile-out', `avro/${path}.avro`))).rows).toEqual([
+      { n: i, key },
+    ]);
+  }
+
+  const report = await readReport(s3, 'hostile-out', result.runId);
+  expect(reportedKeys(report)).toEqual([...keys, TOO_LONG].sort());
+  // The key whose output cannot exist fails fast (no retry), saying why and what to do.
+  const refusal = (key: string, bytes: number) =>
+    `s3://hostile-in/${TOO_LONG}: its output key ${key.slice(0, 24)}…${key.slice(-24)} would be ${bytes} ` +
+    `bytes, over S3's 1024-byte limit; shorten the input key (or the output prefix)`;
+  const stem = TOO_LONG.slice('in/'.length, -'.csv'.length);
+  expect(report.failures).toEqual([
+    {
+      key: TOO_LONG,
+      errors: [
+        // Avro itself would fit (1,023 bytes); its rejects key would not.
+        { format: 'avro', type: 'OutputKeyTooLongError', message: refusal(`avro/${stem}.rejects.csv`, 1030) },
+        {
+          format: 'parquet',
+          type: 'OutputKeyTooLongError',
+          message: refusal(`parquet/${stem}.parquet`, 1029),
+        },
+      ],
+    },
+  ]);
+  expect(
+    invocations
+      .filter((i) => i.key === TOO_LONG)
+      .map((i) => `${i.state} ${i.outcome}`)
+      .sort(),
+  ).toEqual([
+    'ConvertAvro OutputKeyTooLongError',
+    'ConvertParquet OutputKeyTooLongError',
+    'RetryConvertAvro OutputKeyTooLongError',
+    'RetryConvertParquet OutputKeyTooLongError',
+  ]);
+});
+
+describe('execution input outside the configured bucket or prefix', () => {
+  const definition = synthesizedDefinition({
+    inputBucket: 'landing',
+    outputBucket: 'lake',
+    inputPrefix: 'incoming/',
+    formats: ['parquet', 'avro'],
+    maxConcurrency: 4,
+  });
+  const { machine } = localize(definition);
+  const runnable = new StateMachine(machine as never, {
+    validationOptions: { checkArn: false, checkPaths: false },
+  });
+
+  /** Runs the top level of the real definition; every task records its input and stops the run there. */
+  async function start(input: unknown): Promise<{ error?: string; calls: { state: string; input: any }[] }> {
+    const calls: { state: string; input: any }[] = [];
+    const handlers: Record<string, (i: unknown) => Promise<unknown>> = {};
+    for (const state of Object.keys(machine.States))
+      handlers[state] = async (i) => {
+        calls.push({ state, input: i });
+        throw Object.assign(new Error('stop here'), { name: 'TestStop' });
+      };
+    try {
+      await runnable.run(input as never, {
+        overrides: { taskResourceLocalHandlers: handlers as never },
+        context: { Execution: { Name: 'input-check' } } as never,
+      }).result;
+      return { calls };
+    } catch (error) {
+      const e = error as Error & { cause?: Error };
+      return { error: e.cause?.name ?? e.name, calls };
+    }
+  }
+
+  test.each([
+    ['another bucket', { bucket: 'someone-elses-bucket' }],
+    ['another prefix', { prefix: 'outgoing/' }],
+    ['the prefix without its slash', { prefix: 'incoming' }],
+    ['a prefix that climbs out with ..', { prefix: 'incoming/../secrets/' }],
+    ['a prefix ending in ..', { prefix: 'incoming/x/..' }],
+    ['a prefix that is not a string', { prefix: 42 }],
+    ['the right prefix in another bucket', { bucket: 'other', prefix: 'incoming/x/' }],
+  ])('%s is refused with InvalidExecutionInput before any task runs', async (_what, input) => {
+    const { error, calls } = await start(input);
+    expect(error).toBe('InvalidExecutionInput');
+    expect(calls).toEqual([]);
+  });
+
+  test.each([
+    ['nothing', {}, 'incoming/'],
+    ['the configured bucket', { bucket: 'landing' }, 'incoming/'],
+    ['a narrower prefix', { prefix: 'incoming/2026-11-24/' }, 'incoming/2026-11-24/'],
+  ])(
+    '%s is accepted: the map lists only the configured bucket under the prefix',
+    async (_what, input, prefix) => {
+      const { error, calls } = await start(input);
+      expect(error).toBe('TestStop');
+      expect(calls.map((c) => c.state)).toEqual(['ConvertFiles']);
+      expect(calls[0]!.input.run).toMatchObject({ inputBucket: 'landing', inputPrefix: prefix });
+    },
+  );
+});
