@@ -4,11 +4,15 @@
  * Builds 1,000 small CSV files (~10 KB) and 20 larger ones (~20 MB), then converts them to Parquet and Avro
  * (a) through `csv2lake run` — the whole local workflow: synthesized state machine, Distributed Map
  * emulation, converter threads, per-item records, reducer — and (b) with the same core in one plain loop
- * (convertFile, one file after another). Prints both times and the ratio. Asserts nothing.
+ * (convertFile, one file after another, both formats per call, one thread). Prints both times, the
+ * ratio, the CPU time of each (user + sys, from /usr/bin/time when present: how many cores it kept busy)
+ * and the load average, which tells how much of the machine other work took. Asserts nothing.
+ *
+ * --repeat N runs each pair N times, alternating (a) and (b), each run into a fresh output folder.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateCsv } from './generate-csv';
 
@@ -32,10 +36,30 @@ const { join } = require('node:path');
 })();
 `;
 
+const TIME = '/usr/bin/time';
+
+/** Runs a command to its end; with /usr/bin/time, also its CPU seconds (user + sys, every thread). */
+function timed(
+  command: string,
+  argv: string[],
+  cwd: string,
+): { status: number | null; stdout: string; stderr: string; cpu?: number } {
+  const report = join(tmpdir(), `csv2lake-wf-bench-${process.pid}.time`);
+  const withTime = existsSync(TIME);
+  const result = withTime
+    ? spawnSync(TIME, ['-o', report, '-f', '%U %S', command, ...argv], { encoding: 'utf8', cwd })
+    : spawnSync(command, argv, { encoding: 'utf8', cwd });
+  if (!withTime) return result;
+  const [user, sys] = readFileSync(report, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  rmSync(report, { force: true });
+  return { ...result, cpu: user! + sys! };
+}
+
 async function main(): Promise<void> {
   const small = flag('--small', 1000);
   const large = flag('--large', 20);
   const largeRows = Math.round(flag('--large-mb', 20) * 3900);
+  const repeat = Math.max(1, flag('--repeat', 1));
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
   const work = mkdtempSync(join(tmpdir(), 'csv2lake-wf-bench-'));
   // Inside the repository, so that its packages resolve.
@@ -65,34 +89,43 @@ async function main(): Promise<void> {
       bytes += await generateCsv(join(input, `${name}-${String(i).padStart(4, '0')}.csv`), rows, i + 1);
     const mb = bytes / 1e6;
 
-    const t = process.hrtime.bigint();
-    const run = spawnSync(
-      node,
-      [
-        join(root, 'dist/csv2lake.cjs'),
-        'run',
-        '--input',
-        input,
-        '--output',
-        join(work, name, 'run-out'),
-        '--json',
-        '--concurrency',
-        '8',
-      ],
-      { encoding: 'utf8', cwd: work },
-    );
-    const runSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-    const summary = JSON.parse(run.stdout || '{}') as { status?: string; items?: { converted: number } };
-    const loop = spawnSync(node, ['-e', LOOP, loopBundle, input, join(work, name, 'loop-out')], {
-      encoding: 'utf8',
-      cwd: root,
-    });
-    if (loop.status !== 0) throw new Error(`plain loop failed: ${loop.stderr}`);
-    const loopSeconds = Number(loop.stdout);
-    console.log(
-      `${String(count).padStart(5)} ${name} files, ${mb.toFixed(1)} MB: csv2lake run ${runSeconds.toFixed(2)} s ` +
-        `(${summary.status}, ${summary.items?.converted} converted), plain loop ${loopSeconds.toFixed(2)} s, ratio ${(runSeconds / loopSeconds).toFixed(2)}x`,
-    );
+    for (let r = 0; r < repeat; r++) {
+      const load = loadavg()[0]!.toFixed(2);
+      const runOut = join(work, name, `run-out-${r}`);
+      const t = process.hrtime.bigint();
+      const run = timed(
+        node,
+        [
+          join(root, 'dist/csv2lake.cjs'),
+          'run',
+          '--input',
+          input,
+          '--output',
+          runOut,
+          '--json',
+          '--concurrency',
+          '8',
+        ],
+        work,
+      );
+      const runSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+      const summary = JSON.parse(run.stdout || '{}') as { status?: string; items?: { converted: number } };
+      const loop = timed(node, ['-e', LOOP, loopBundle, input, join(work, name, `loop-out-${r}`)], root);
+      if (loop.status !== 0) throw new Error(`plain loop failed: ${loop.stderr}`);
+      const loopSeconds = Number(loop.stdout);
+      const cpu = (c: number | undefined, wall: number) =>
+        c === undefined ? '' : ` (CPU ${c.toFixed(1)} s = ${(c / wall).toFixed(2)} cores)`;
+      console.log(
+        `${String(count).padStart(5)} ${name} files, ${mb.toFixed(1)} MB: csv2lake run ${runSeconds.toFixed(2)} s` +
+          `${cpu(run.cpu, runSeconds)} (${summary.status}, ${summary.items?.converted} converted), ` +
+          `plain loop ${loopSeconds.toFixed(2)} s${cpu(loop.cpu, loopSeconds)}, ` +
+          `ratio ${(runSeconds / loopSeconds).toFixed(2)}x, load average ${load}`,
+      );
+      if (!args.includes('--keep')) {
+        rmSync(runOut, { recursive: true, force: true });
+        rmSync(join(work, name, `loop-out-${r}`), { recursive: true, force: true });
+      }
+    }
   }
   if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true });
   writeFileSync(join(tmpdir(), 'csv2lake-wf-bench.done'), '');
