@@ -9,8 +9,10 @@ import {
   WRITER_DEFAULTS,
   type WriterSet,
 } from './writer-set';
-import { firstPass, passOptions, writePass } from './passes';
+import { firstPass, passOptions, writePass, type FirstPassResult } from './passes';
 import { batchRows, type RowSink } from './row-sink';
+import { SplitRun } from './split-pass';
+import type { WriterStats } from './format-writer';
 import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
 import type { ColumnType, TableSchema } from './schema';
@@ -54,6 +56,11 @@ export interface ConvertOptions {
   /** Uncompressed bytes at which an Avro block is flushed. @default 1 MiB */
   readonly avroBlockBytes?: number;
   /**
+   * Avro alone from a local file at least this large, with a writer worker script: the file is cut at a
+   * row boundary near its middle and each half converted on its own thread. @default 32 MiB
+   */
+  readonly splitMinBytes?: number;
+  /**
    * The bundled writer worker script (`dist/writer-worker.cjs`). When given, encoding and compression run
    * on a second thread while this one tokenizes (Avro alone: compression only, rows are encoded here).
    * @default undefined: everything on the calling thread
@@ -69,6 +76,13 @@ export interface ReplayableSource {
   /** A short description for error messages, e.g. the file path or `s3://bucket/key`. */
   readonly name: string;
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * The input's path when it is a local file that other threads may read too (it lets a large Avro
+   * conversion split the file between two threads). @default undefined
+   */
+  readonly localPath?: string;
+  /** The input's size in bytes, when known. @default undefined */
+  readonly size?: number;
 }
 
 /** Where the outputs go. A sink is asked for only when its format is requested / rows are rejected. */
@@ -95,6 +109,8 @@ export interface ConversionSummary {
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
   /** 1 when the first pass's type guess held and the file was read once; 2 when it was read again. */
   readonly passes: 1 | 2;
+  /** 2 when the file was cut in two and each part converted on its own thread (Avro alone), else 1. */
+  readonly parts: 1 | 2;
   /** Milliseconds per phase: `inferMs` the first pass (which also converts when `passes` is 1). */
   readonly timings: { readonly inferMs: number; readonly writeMs: number; readonly totalMs: number };
 }
@@ -167,25 +183,46 @@ export async function convert(
   const rejects = new RejectSink(targets.rejects);
   const sinks = formats.map((format) => targets[format]!);
 
+  const avroAlone = formats.length === 1 && formats[0] === 'avro';
+  const codec = options.avroCodec ?? WRITER_DEFAULTS.avroCodec;
+  const blockBytes = options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes;
+  // Converting during the first pass needs sinks that can start over when the type guess fails.
+  const speculate = sinks.every((sink) => typeof sink.reset === 'function');
+  // Avro alone from a large local file, with a second thread: each thread converts half of the file.
+  const split =
+    avroAlone && speculate && options.writerWorkerPath && source.localPath && source.size !== undefined
+      ? new SplitRun(
+          source.name,
+          source.localPath,
+          source.size,
+          options.writerWorkerPath,
+          pass,
+          { codec, blockBytes },
+          options.splitMinBytes,
+        )
+      : undefined;
+  const splits = split?.splits === true;
+
+  let first: FirstPassResult | undefined;
   let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
   const open = (schema: TableSchema): RowSink => {
-    if (formats.length === 1 && formats[0] === 'avro') {
-      // A row format alone: rows are encoded straight from the CSV bytes; with a worker script, blocks
-      // are compressed on the second thread.
-      const codec = options.avroCodec ?? WRITER_DEFAULTS.avroCodec;
+    if (avroAlone) {
+      // A row format alone: rows are encoded straight from the CSV bytes; with a worker script, blocks are
+      // compressed on the second thread, unless that thread converts the file's second half.
       const thread =
-        options.writerWorkerPath && codec !== 'null'
+        options.writerWorkerPath && codec !== 'null' && !splits
           ? compressionThread(options.writerWorkerPath, codec)
           : undefined;
       const avro = new AvroRowWriter(schema, targets.avro!, {
         codec,
-        blockBytes: options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+        blockBytes,
         ...(thread ? { compressor: thread } : {}),
       });
       writers = {
         async close() {
           try {
-            return await avro.close();
+            // The second part's blocks belong to the first pass's output only.
+            return await avro.close(first?.converted ? split?.tail : undefined);
           } finally {
             await thread?.close();
           }
@@ -203,39 +240,47 @@ export async function convert(
     writers = set;
     return batchRows(schema, (batch) => set.write(batch));
   };
-  // Converting during the first pass needs sinks that can start over when the type guess fails.
-  const speculate = sinks.every((sink) => typeof sink.reset === 'function');
-  let first;
-  try {
-    first = await firstPass(
-      source.name,
-      source.open(),
-      pass,
-      rejects,
-      speculate ? { schemaFor: tableSchema, open } : undefined,
-    );
-  } catch (error) {
-    await writers?.discard();
-    throw error;
-  }
-  const inferred = performance.now();
 
-  const schema = tableSchema(first.headers, first.types);
-  let rows = first.rows;
-  if (!first.converted) {
-    if (writers) {
-      await writers.discard();
-      for (const sink of sinks) await sink.reset!();
-    }
-    const sink = open(schema);
+  let inferred: number;
+  let schema: TableSchema;
+  let rows: number;
+  let stats: Partial<Record<OutputFormat, WriterStats>>;
+  try {
     try {
-      rows = (await writePass(source.name, source.open(), pass, first, schema, sink)).rows;
+      first = await firstPass(
+        source.name,
+        splits ? split!.chunks() : source.open(),
+        pass,
+        rejects,
+        speculate ? { schemaFor: tableSchema, open } : undefined,
+        splits ? split : undefined,
+      );
     } catch (error) {
-      await writers!.discard();
+      await writers?.discard();
       throw error;
     }
+    inferred = performance.now();
+    schema = tableSchema(first.headers, first.types);
+    rows = first.rows;
+    if (!first.converted) {
+      // The second part's blocks, if any, were written with the guess: they go.
+      await split?.dispose();
+      if (writers) {
+        await writers.discard();
+        for (const sink of sinks) await sink.reset!();
+      }
+      const sink = open(schema);
+      try {
+        rows = (await writePass(source.name, source.open(), pass, first, schema, sink)).rows;
+      } catch (error) {
+        await writers!.discard();
+        throw error;
+      }
+    }
+    stats = await writers!.close();
+  } finally {
+    await split?.dispose();
   }
-  const stats = await writers!.close();
   const bytesOut: Partial<Record<OutputFormat | 'rejects', number>> = {};
   for (const format of formats) bytesOut[format] = stats[format]!.bytesWritten;
   if (rejects.count > 0) bytesOut.rejects = rejects.bytes;
@@ -254,6 +299,7 @@ export async function convert(
     bytesIn: first.info.bytesIn,
     bytesOut,
     passes: first.converted ? 1 : 2,
+    parts: first.converted && split?.kept ? 2 : 1,
     timings: {
       inferMs: Math.round(inferred - started),
       writeMs: Math.round(finished - inferred),

@@ -102,6 +102,20 @@ export async function* decodeInput(
   else yield* transcode(decoded, encoding);
 }
 
+/**
+ * Like {@link decodeInput} for a part of a file that starts at a row boundary: validates or transcodes, with
+ * no gzip, byte order mark or empty-input handling (those belong to the file's start).
+ */
+export async function* decodeRange(
+  source: AsyncIterable<Uint8Array>,
+  encoding: TextEncoding,
+  info: InputInfo,
+): AsyncIterable<Uint8Array> {
+  const bytes = counted(source, info);
+  if (encoding === 'utf-8') yield* validateUtf8(bytes);
+  else yield* transcode(bytes, encoding);
+}
+
 /** Length of the incomplete UTF-8 sequence at the end of `chunk` (0 when it ends on a boundary). */
 function incompleteTail(chunk: Uint8Array): number {
   const n = chunk.length;

@@ -1,6 +1,6 @@
 import type { ConvertOptions, SchemaFile, TextEncoding } from './convert';
 import { MalformedCsvError, SchemaMismatchError, UnsupportedEncodingError } from './errors';
-import { decodeInput, InvalidUtf8Error, type InputInfo } from './input';
+import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './input';
 import { sniffDelimiter } from './dialect';
 import { RejectSink } from './rejects';
 import type { ColumnType, TableSchema } from './schema';
@@ -72,6 +72,8 @@ async function scan(
   afterPush: () => Promise<void>,
   columnName: (index: number) => string | undefined,
   onStart?: (sample: Uint8Array, complete: boolean, delimiter: string) => void,
+  holder?: { tokenizer?: CsvTokenizer },
+  decode: typeof decodeInput = decodeInput,
 ): Promise<string> {
   let tokenizer: CsvTokenizer | undefined;
   let delimiter = delimiterKnown ?? options.delimiter;
@@ -83,11 +85,12 @@ async function scan(
     delimiter ??= sniffDelimiter(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
     onStart?.(head, complete, delimiter);
     const t = new CsvTokenizer({ delimiter: delimiter.charCodeAt(0) }, onRows);
+    if (holder) holder.tokenizer = t;
     t.push(head);
     return t;
   };
   try {
-    for await (const chunk of decodeInput(chunks, options.encoding, info, name)) {
+    for await (const chunk of decode(chunks, options.encoding, info, name)) {
       if (tokenizer) {
         tokenizer.push(chunk);
       } else {
@@ -189,6 +192,7 @@ export async function firstPass(
   options: PassOptions,
   rejects: RejectSink,
   output?: SpeculativeOutput,
+  split?: SplitHooks,
 ): Promise<FirstPassResult> {
   const info: InputInfo = { gzip: false, bytesIn: 0 };
   const state = new InferenceState(name, options, rejects);
@@ -204,7 +208,8 @@ export async function firstPass(
     tokenizer.push(sample);
     if (complete) tokenizer.end();
     if (guess.headers === undefined) return;
-    spec = new Speculation(guess, output, () => (opened = true));
+    spec = Speculation.fromGuess(guess, output, () => (opened = true));
+    split?.start({ delimiter, headers: [...spec.headers], types: spec.types, track: [...spec.track] });
   };
 
   const delimiter = await scan(
@@ -220,6 +225,7 @@ export async function firstPass(
     },
     (i) => state.headers?.[i],
     onStart,
+    split?.holder,
   );
   if (state.headers === undefined) {
     throw new MalformedCsvError(
@@ -227,6 +233,14 @@ export async function firstPass(
     );
   }
   if (spec?.active) state.adoptGuess(spec);
+  const rest = await split?.finish();
+  if (rest) {
+    // The file's second part was read elsewhere: its rejects follow ours, its types join ours.
+    state.merge(rest.result, rest.lineOffset);
+    await rejects.flush();
+    info.bytesIn += rest.result.bytesIn;
+    if (spec && !rest.result.held) spec.active = false;
+  }
   const types = state.finalTypes();
   let converted = false;
   if (spec?.active && spec.holds(types)) {
@@ -256,19 +270,24 @@ class Speculation {
   private rows: RowSink | undefined;
 
   constructor(
-    guess: InferenceState,
+    readonly headers: readonly string[],
+    types: readonly ColumnType[],
+    track: Uint8Array,
     private readonly output: SpeculativeOutput,
     private readonly onOpen: () => void,
   ) {
-    this.types = guess.finalTypes();
+    this.types = [...types];
     this.check = Uint8Array.from(this.types, (t) => (t === 'string' ? 0 : typeBit(t)));
-    this.track = Uint8Array.from(this.types, (_, c) =>
-      guess.seen[c] === 1 || guess.declared[c] !== undefined ? 0 : 1,
-    );
-    this.headers = guess.headers!;
+    this.track = track;
   }
 
-  readonly headers: readonly string[];
+  /** The speculation a dry run over the sample suggests. */
+  static fromGuess(guess: InferenceState, output: SpeculativeOutput, onOpen: () => void): Speculation {
+    const track = Uint8Array.from(guess.finalTypes(), (_, c) =>
+      guess.seen[c] === 1 || guess.declared[c] !== undefined ? 0 : 1,
+    );
+    return new Speculation(guess.headers!, guess.finalTypes(), track, output, onOpen);
+  }
 
   /** The sink to append to, created with the writers on first use. */
   target(): RowSink {
@@ -289,6 +308,30 @@ class Speculation {
   }
 }
 
+/** Where rejected rows are recorded: the rejects file ({@link RejectSink}), or a list. */
+export interface RejectRecorder {
+  readonly count: number;
+  add(line: number, reason: string, raw: string): void;
+}
+
+/** A rejected row. */
+export interface RejectedRow {
+  readonly line: number;
+  readonly reason: string;
+  readonly raw: string;
+}
+
+/** A {@link RejectRecorder} that keeps the rows in memory (bounded by `maxRejects`). */
+class RejectList implements RejectRecorder {
+  readonly rows: RejectedRow[] = [];
+  get count(): number {
+    return this.rows.length;
+  }
+  add(line: number, reason: string, raw: string): void {
+    this.rows.push({ line, reason, raw });
+  }
+}
+
 /** Header, rejects and type inference over the rows of one pass. */
 class InferenceState {
   headers: string[] | undefined;
@@ -302,7 +345,7 @@ class InferenceState {
     private readonly name: string,
     private readonly options: PassOptions,
     /** Undefined for a dry run over a sample: bad rows are skipped silently. */
-    private readonly rejects: RejectSink | undefined,
+    private readonly rejects: RejectRecorder | undefined,
   ) {}
 
   /**
@@ -326,17 +369,33 @@ class InferenceState {
   }
 
   private reject(t: CsvTokenizer, r: number, reason: string): void {
-    const rejects = this.rejects;
-    if (!rejects) return;
-    const line = t.rowLine[r]!;
+    if (this.rejects) this.record(t.rowLine[r]!, reason, rowText(t, r));
+  }
+
+  /**
+   * Records a rejected row.
+   * @throws MalformedCsvError when that makes more than `maxRejects`
+   */
+  record(line: number, reason: string, raw: string): void {
+    const rejects = this.rejects!;
     this.rejectedLines.add(line);
-    rejects.add(line, reason, rowText(t, r));
+    rejects.add(line, reason, raw);
     if (rejects.count > this.options.maxRejects) {
       throw new MalformedCsvError(
         `${this.name}: more than ${this.options.maxRejects} rows rejected (latest at line ${line}: ${reason}); ` +
           `fix the file or raise --max-rejects`,
         { line },
       );
+    }
+  }
+
+  /** Takes in what a pass over a later part of the same file found (its lines `lineOffset` further on). */
+  merge(part: RangeResult, lineOffset: number): void {
+    for (const row of part.rejects) this.record(row.line + lineOffset, row.reason, row.raw);
+    this.rows += part.rows;
+    for (let c = 0; c < this.masks.length; c++) {
+      this.masks[c]! &= part.masks[c]!;
+      this.seen[c]! |= part.seen[c]!;
     }
   }
 
@@ -353,9 +412,14 @@ class InferenceState {
     const headers: string[] = [];
     for (let c = 0; c < n; c++)
       headers.push(this.options.header ? fieldText(t, first + c) : `column_${c + 1}`);
+    this.begin(headers);
+  }
+
+  /** Starts with known column names: every row is then data. */
+  begin(headers: string[]): void {
     this.headers = headers;
-    this.masks = new Uint8Array(n).fill(T_ANY);
-    this.seen = new Uint8Array(n);
+    this.masks = new Uint8Array(headers.length).fill(T_ANY);
+    this.seen = new Uint8Array(headers.length);
     this.declared = resolveDeclared(this.name, headers, this.options.schema);
   }
 
@@ -458,6 +522,92 @@ function firstMisfit(
     if ((classify(b, s, e) & bit) === 0) return c;
   }
   return undefined;
+}
+
+/** What the first pass hands to a pass over the file's second part: the dialect and the type guess. */
+export interface RangeContext {
+  readonly delimiter: string;
+  readonly headers: readonly string[];
+  readonly types: readonly ColumnType[];
+  /** Per column, 1 when the guess had no value for it (see the first pass). */
+  readonly track: readonly number[];
+}
+
+/** What a pass over the second part of a file found. Lines count from the part's first line (1). */
+export interface RangeResult {
+  readonly rows: number;
+  readonly rejects: readonly RejectedRow[];
+  readonly masks: readonly number[];
+  readonly seen: readonly number[];
+  /** True when every value fitted the guess: the part's output is complete. */
+  readonly held: boolean;
+  readonly bytesIn: number;
+}
+
+/**
+ * How the first pass splits a file with another thread (see split-pass.ts): `start` is called once the
+ * type guess is made; the scan's tokenizer is put in `holder` (for the check at the split point); `finish`
+ * gives the result of the file's second part when the split was kept, or undefined when the first pass
+ * read the whole file after all.
+ */
+export interface SplitHooks {
+  start(context: RangeContext): void;
+  readonly holder: { tokenizer?: CsvTokenizer };
+  finish(): Promise<{ result: RangeResult; lineOffset: number } | undefined>;
+}
+
+/**
+ * The first pass over the second part of a file, from a row boundary on (`chunks` decoded already, see
+ * `decodeRange`): with the column names and the type guess of the first part, it rejects malformed rows,
+ * infers from every value and converts into `output` while the guess holds.
+ *
+ * @throws MalformedCsvError when the part alone has more rejected rows than `maxRejects`
+ */
+export async function rangePass(
+  name: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: PassOptions,
+  context: RangeContext,
+  output: SpeculativeOutput,
+): Promise<RangeResult> {
+  const info: InputInfo = { gzip: false, bytesIn: 0 };
+  const rejects = new RejectList();
+  const state = new InferenceState(name, options, rejects);
+  state.begin([...context.headers]);
+  const spec = new Speculation(
+    context.headers,
+    context.types,
+    Uint8Array.from(context.track),
+    output,
+    () => {},
+  );
+  await scan(
+    name,
+    chunks,
+    options,
+    info,
+    context.delimiter,
+    (t) => state.onRows(t, spec),
+    async () => {
+      if (spec.active) await spec.flush(false);
+    },
+    (i) => context.headers[i],
+    undefined,
+    undefined,
+    (source, encoding, counts) => decodeRange(source, encoding, counts),
+  );
+  if (spec.active) {
+    state.adoptGuess(spec);
+    await spec.flush(true);
+  }
+  return {
+    rows: state.rows,
+    rejects: rejects.rows,
+    masks: [...state.masks],
+    seen: [...state.seen],
+    held: spec.active,
+    bytesIn: info.bytesIn,
+  };
 }
 
 /**

@@ -119,6 +119,19 @@ export class CsvTokenizer {
     return this.line;
   }
 
+  /**
+   * Whether everything pushed so far ended exactly at the end of a row: no field or quote is open and no
+   * row is half-read (blank lines aside). A file can be cut there and the rest tokenized on its own.
+   */
+  get atRowStart(): boolean {
+    return (
+      this.pos === this.length &&
+      this.state === State.FieldStart &&
+      this.fieldCount === this.nextRowFirstField &&
+      !this.skipLf
+    );
+  }
+
   /** 0-based index of the field being scanned within its row (for error messages). */
   get partialFieldIndex(): number {
     return this.fieldCount - this.nextRowFirstField;

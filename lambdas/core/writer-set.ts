@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { buffersOf, ColumnBatch, handOver, type VectorData } from './column-batch';
 import { createAvroWriter } from './avro/avro-writer';
 import type { BlockCompressor } from './avro/avro-container';
+import type { RangeJob, RangeOutcome } from './split-pass';
 import type { AvroCodec, ConvertOptions, ConvertTargets, OutputFormat } from './convert';
 import type { FormatWriter, WriterStats } from './format-writer';
 import { createParquetWriter } from './parquet/parquet-writer';
@@ -82,11 +83,17 @@ export type FromWorker =
   | { kind: 'written'; columns: VectorData[] }
   | { kind: 'closed'; stats: Partial<Record<OutputFormat, WriterStats>> }
   | { kind: 'compressed'; id: number; bytes: Uint8Array; raw: Uint8Array }
+  | { kind: 'range'; outcome: RangeOutcome }
   | { kind: 'error'; name: string; message: string };
 
-/** What a writer worker is started with: writers to run, or only a codec to compress blocks with. */
+/**
+ * What a writer worker is started with: writers to run, a codec to compress blocks with, or the second
+ * part of a file to convert to Avro (see split-pass.ts).
+ */
 export type WorkerData =
-  { schema: TableSchema; formats: OutputFormat[]; options: WriterOptions } | { compress: AvroCodec };
+  | { schema: TableSchema; formats: OutputFormat[]; options: WriterOptions }
+  | { compress: AvroCodec }
+  | { range: RangeJob };
 
 /** A {@link BlockCompressor} on another thread, and the means to stop it. */
 export interface CompressionThread extends BlockCompressor {

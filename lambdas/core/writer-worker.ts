@@ -1,12 +1,17 @@
 /*
  * The writer thread (see workerWriters): encodes and compresses batches, sends the bytes back. Started with
- * a codec only (see compressionThread), it compresses Avro blocks instead.
+ * a codec only (see compressionThread), it compresses Avro blocks instead; started with a range (see
+ * SplitRun), it converts the second part of a file to Avro.
  */
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { AvroRowWriter } from './avro/avro-row-writer';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
 import { buffersOf, ColumnBatch, vectorFromData } from './column-batch';
 import type { FormatWriter } from './format-writer';
-import type { OutputFormat } from './convert';
+import { tableSchema, type OutputFormat } from './convert';
+import { rangePass } from './passes';
+import type { AvroTail, RangeJob } from './split-pass';
 import { createFormatWriter, type FromWorker, type ToWorker, type WorkerData } from './writer-set';
 
 const port = parentPort!;
@@ -76,5 +81,39 @@ function writeBatches({ schema, formats, options }: Extract<WorkerData, { schema
   });
 }
 
+/** Range mode: the second part of a file to Avro blocks in a temporary file (see SplitRun). */
+async function convertRange(job: RangeJob): Promise<void> {
+  const fd = openSync(job.outPath, 'w');
+  let written = 0;
+  const sink = {
+    write(chunk: Uint8Array) {
+      for (let at = 0; at < chunk.length;) at += writeSync(fd, chunk, at, chunk.length - at, written + at);
+      written += chunk.length;
+    },
+  };
+  try {
+    let writer: AvroRowWriter | undefined;
+    const result = await rangePass(
+      job.name,
+      createReadStream(job.path, { start: job.start, highWaterMark: 1 << 20 }),
+      job.pass,
+      job.context,
+      {
+        schemaFor: tableSchema,
+        open: (schema) => (writer = new AvroRowWriter(schema, sink, { ...job.avro, headerless: true })),
+      },
+    );
+    let tail: AvroTail | undefined;
+    if (result.held && writer) {
+      const stats = (await writer.close()).avro;
+      tail = { path: job.outPath, rows: stats.rows, blocks: stats.chunks, bytes: stats.bytesWritten };
+    }
+    port.postMessage({ kind: 'range', outcome: { result, tail } } satisfies FromWorker);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 if ('compress' in data) compressBlocks(inlineCompressor(data.compress));
+else if ('range' in data) convertRange(data.range).catch(fail);
 else writeBatches(data);

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -15,6 +15,15 @@ export function fileSource(path: string): ReplayableSource {
   return {
     name: path,
     open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+    localPath: path,
+    // Looked up when asked: a missing file fails on open, with the reader's error, as before.
+    get size() {
+      try {
+        return statSync(path).size;
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 

@@ -22,6 +22,8 @@ export interface AvroContainerOptions {
    * @default {@link inlineCompressor}: on the calling thread
    */
   readonly compressor?: BlockCompressor;
+  /** Blocks only, no header: a part to be appended to another container's blocks. @default false */
+  readonly headerless?: boolean;
 }
 
 /**
@@ -96,7 +98,7 @@ export class AvroContainer {
   private readonly codec: AvroCodec;
   private readonly compress: BlockCompressor;
   private readonly sealed: SealedBlock[] = [];
-  private headerWritten = false;
+  private headerWritten: boolean;
   private rows = 0;
   private blocks = 0;
   private bytesWritten = 0;
@@ -111,6 +113,7 @@ export class AvroContainer {
     this.codec = options.codec;
     this.blockBytes = options.blockBytes ?? 1 << 20;
     this.compress = options.compressor ?? inlineCompressor(this.codec);
+    this.headerWritten = options.headerless ?? false;
     this.block = new ByteBuffer(this.blockSize());
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
     const h = this.header;

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { WriterStats } from '../format-writer';
 import {
   isNullToken,
@@ -11,6 +12,7 @@ import {
   type RowSink,
 } from '../row-sink';
 import type { TableSchema } from '../schema';
+import type { AvroTail } from '../split-pass';
 import type { ByteSink } from '../sink';
 import { copyField, type CsvTokenizer, FIELD_ESCAPED, FIELD_QUOTED } from '../tokenizer';
 import {
@@ -48,7 +50,11 @@ export class AvroRowWriter implements RowSink {
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   /** @throws InvalidOptionsError on an unusable container option */
-  constructor(schema: TableSchema, sink: ByteSink, options: AvroContainerOptions) {
+  constructor(
+    schema: TableSchema,
+    private readonly sink: ByteSink,
+    options: AvroContainerOptions,
+  ) {
     this.container = new AvroContainer(JSON.stringify(avroSchemaFor(schema)), sink, options);
     this.kinds = kindsOf(schema.columns.map((c) => c.type));
   }
@@ -161,9 +167,22 @@ export class AvroRowWriter implements RowSink {
     return this.container.drain();
   }
 
-  /** Writes the rest of the file. */
-  async close(): Promise<{ avro: WriterStats }> {
-    return { avro: await this.container.close() };
+  /**
+   * Writes the rest of the file, then `tail`: the blocks of the file's second part, converted on another
+   * thread with the same schema (see split-pass.ts), which follow this part's blocks.
+   */
+  async close(tail?: AvroTail): Promise<{ avro: WriterStats }> {
+    const stats = await this.container.close();
+    if (!tail) return { avro: stats };
+    for await (const chunk of createReadStream(tail.path, { highWaterMark: 1 << 20 }))
+      await this.sink.write(chunk as Buffer);
+    return {
+      avro: {
+        rows: stats.rows + tail.rows,
+        bytesWritten: stats.bytesWritten + tail.bytes,
+        chunks: stats.chunks + tail.blocks,
+      },
+    };
   }
 
   /** Stops without finishing (the caller resets or discards the sink). */

@@ -1,0 +1,208 @@
+import { closeSync, createReadStream, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AvroCodec } from './convert';
+import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
+import type { CsvTokenizer } from './tokenizer';
+import type { FromWorker, WorkerData } from './writer-set';
+
+/** Files smaller than this are converted by one thread: the second one would not pay for itself. */
+export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
+/** How far past the middle a line break is looked for. */
+const SEARCH_BYTES = 1024 * 1024;
+const LF = 0x0a;
+const QUOTE = 0x22;
+
+/** What the thread converting the second part is given. */
+export interface RangeJob {
+  readonly name: string;
+  readonly path: string;
+  readonly start: number;
+  readonly pass: PassOptions;
+  readonly context: RangeContext;
+  readonly avro: { readonly codec: AvroCodec; readonly blockBytes: number };
+  /** Where the part's Avro blocks go (no header: they are appended after the first part's). */
+  readonly outPath: string;
+}
+
+/** The second part's Avro blocks, to append after the first part's. */
+export interface AvroTail {
+  readonly path: string;
+  readonly rows: number;
+  readonly blocks: number;
+  readonly bytes: number;
+}
+
+/** What the thread reports. */
+export type RangeOutcome = { result: RangeResult; tail: AvroTail | undefined };
+
+/**
+ * Converting an uncompressed local file to Avro on two threads. The file is cut at the first line break
+ * past its middle; this thread's first pass reads up to the cut while the writer worker (in range mode)
+ * runs {@link rangePass} from the cut to the end with the same type guess, writing its Avro blocks to a
+ * temporary file. At the cut, the first pass's tokenizer must be at a row boundary (the line break was not
+ * inside a quoted field) and the other thread must have succeeded; then the first pass stops there, the
+ * two parts' inference, rejects (line numbers shifted) and row counts are joined, and the blocks of the
+ * second part are appended after the first part's. Otherwise the other thread's work is dropped and the
+ * first pass reads on to the end itself, as it would have without a cut: the outcome never depends on
+ * where the cut fell.
+ */
+export class SplitRun implements SplitHooks {
+  readonly holder: { tokenizer?: CsvTokenizer } = {};
+  /** Offset of the first byte of the second part, once chosen. */
+  private cut: number | undefined;
+  /** Bytes handed to the first pass so far. */
+  private read = 0;
+  private readonly large: boolean;
+  private outcome: Promise<RangeOutcome> | undefined;
+  private worker: Worker | undefined;
+  private accepted: { outcome: RangeOutcome; lineOffset: number } | undefined;
+  private readonly outPath: string;
+
+  /**
+   * @param workerPath the bundled writer worker script
+   * @param size the file's size in bytes
+   */
+  constructor(
+    private readonly name: string,
+    private readonly path: string,
+    private readonly size: number,
+    private readonly workerPath: string,
+    private readonly pass: PassOptions,
+    private readonly avro: RangeJob['avro'],
+    minBytes = SPLIT_MIN_BYTES,
+  ) {
+    this.large = size >= minBytes;
+    this.outPath = join(
+      tmpdir(),
+      `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}.avro`,
+    );
+  }
+
+  /** Whether the file may be cut (large enough: whether it is, is decided once the guess is made). */
+  get splits(): boolean {
+    return this.large;
+  }
+
+  /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
+  async *chunks(): AsyncIterable<Uint8Array> {
+    for await (const data of createReadStream(this.path, { highWaterMark: 1 << 20 })) {
+      const chunk = data as Buffer;
+      const at = this.read;
+      this.read += chunk.length;
+      const cut = this.cut;
+      if (cut === undefined || cut <= at || cut > this.read) {
+        yield chunk;
+        continue;
+      }
+      if (cut > at) yield chunk.subarray(0, cut - at);
+      if (await this.keep()) return;
+      if (cut < this.read) yield chunk.subarray(cut - at);
+    }
+  }
+
+  start(context: RangeContext): void {
+    // Past the middle, and ahead of what the first pass has been given already.
+    const from = Math.max(Math.floor(this.size / 2), this.read);
+    const cut = this.large ? findCut(this.path, this.size, from, context) : undefined;
+    // The cut must lie ahead of what the first pass has been given.
+    if (cut === undefined || cut <= this.read) return;
+    this.cut = cut;
+    const job: RangeJob = {
+      name: this.name,
+      path: this.path,
+      start: this.cut,
+      pass: this.pass,
+      context,
+      avro: this.avro,
+      outPath: this.outPath,
+    };
+    const worker = new Worker(this.workerPath, { workerData: { range: job } satisfies WorkerData });
+    this.worker = worker;
+    this.outcome = new Promise<RangeOutcome>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'range') resolve(message.outcome);
+        else if (message.kind === 'error') reject(new Error(message.message));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the second part's thread stopped (exit code ${code})`)));
+    });
+    this.outcome.catch(() => {}); // looked at in keep(); a failure there only means "read on"
+  }
+
+  async finish(): Promise<{ result: RangeResult; lineOffset: number } | undefined> {
+    return this.accepted && { result: this.accepted.outcome.result, lineOffset: this.accepted.lineOffset };
+  }
+
+  /** Whether the first pass stopped at the cut and took the second part's result. */
+  get kept(): boolean {
+    return this.accepted !== undefined;
+  }
+
+  /** The second part's Avro blocks, when the cut was kept and that part converted with the guess. */
+  get tail(): AvroTail | undefined {
+    return this.accepted?.outcome.tail;
+  }
+
+  /** Stops the other thread and deletes its temporary file. */
+  async dispose(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = undefined;
+    rmSync(this.outPath, { force: true });
+  }
+
+  /** At the cut: keep it when this side ended a row there and the other side succeeded. */
+  private async keep(): Promise<boolean> {
+    const tokenizer = this.holder.tokenizer;
+    if (!this.outcome || !tokenizer?.atRowStart) return false;
+    const lineOffset = tokenizer.currentLine - 1;
+    try {
+      this.accepted = { outcome: await this.outcome, lineOffset };
+      return true;
+    } catch {
+      // Whatever went wrong there (invalid text, too many rejects…), reading on finds it with its place.
+      return false;
+    }
+  }
+}
+
+/** Line breaks past the middle tried as a cut, looking for the start of an ordinary row. */
+const CANDIDATES = 256;
+
+/**
+ * Where to cut a large, uncompressed file: just past a line break after `from` (its middle). A line break inside a
+ * quoted field would make the cut useless (the first pass then reads on), so the first line break is
+ * preferred that is followed by a line like an ordinary row: no quote, one delimiter fewer than columns.
+ */
+function findCut(path: string, size: number, from: number, context: RangeContext): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    readSync(fd, magic, 0, 2, 0);
+    if (magic[0] === 0x1f && magic[1] === 0x8b) return undefined; // gzip: no random access
+    const middle = from;
+    if (middle >= size) return undefined;
+    const window = Buffer.alloc(Math.min(SEARCH_BYTES, size - middle));
+    const bytes = window.subarray(0, readSync(fd, window, 0, window.length, middle));
+    const delimiter = context.delimiter.charCodeAt(0);
+    let first: number | undefined;
+    let at = bytes.indexOf(LF);
+    for (let tries = 0; at >= 0 && tries < CANDIDATES; tries++) {
+      first ??= at;
+      const next = bytes.indexOf(LF, at + 1);
+      if (next < 0) break;
+      let delimiters = 0;
+      let quoted = false;
+      for (let i = at + 1; i < next; i++) {
+        if (bytes[i] === QUOTE) quoted = true;
+        else if (bytes[i] === delimiter) delimiters++;
+      }
+      if (!quoted && delimiters === context.headers.length - 1) return middle + at + 1;
+      at = next;
+    }
+    return first === undefined || middle + first + 1 >= size ? undefined : middle + first + 1;
+  } finally {
+    closeSync(fd);
+  }
+}

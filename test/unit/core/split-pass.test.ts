@@ -1,0 +1,172 @@
+/*
+ * Avro alone from a large file, cut in two and converted on two threads (SplitRun), against the same
+ * conversion on one thread: the same rows (read back by avsc), the same rejects file, the same errors,
+ * wherever the cut falls; no temporary file left behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ConvertOptions } from '../../../lambdas/core/convert';
+import { convertFile, type FileConversionResult } from '../../../lambdas/io/convert-file';
+import { readAvro } from '../../support/readers';
+
+const root = resolve(__dirname, '../../..');
+// Inside the repository, so that the worker's packages (snappy) resolve.
+const bundle = join(root, 'dist', `split-test-${process.pid}`);
+const worker = join(bundle, 'writer-worker.cjs');
+
+beforeAll(() => {
+  execFileSync(
+    join(root, 'node_modules/.bin/esbuild'),
+    [
+      'lambdas/core/writer-worker.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node22',
+      '--packages=external',
+      `--outfile=${worker}`,
+      '--log-level=warning',
+    ],
+    { cwd: root },
+  );
+});
+afterAll(() => rmSync(bundle, { recursive: true, force: true }));
+
+const parts = () => readdirSync(tmpdir()).filter((f) => f.startsWith('csv2lake-part-')).length;
+
+function file(name: string, text: string | Buffer): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'split-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+type Outcome =
+  | {
+      ok: true;
+      result: FileConversionResult;
+      rows: Record<string, unknown>[];
+      rejects: string | undefined;
+    }
+  | { ok: false; error: Error };
+
+async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
+  try {
+    const result = await run;
+    return {
+      ok: true,
+      result,
+      rows: (await readAvro(result.outputs.avro!)).rows,
+      rejects: result.outputs.rejects ? readFileSync(result.outputs.rejects, 'utf8') : undefined,
+    };
+  } catch (error) {
+    return { ok: false, error: error as Error };
+  }
+}
+
+/** Converts with the cut (two threads) and without (one), and checks that the two agree. */
+async function bothWays(path: string, options: ConvertOptions = {}) {
+  const before = parts();
+  const dir = mkdtempSync(join(tmpdir(), 'split-out-'));
+  const opts: ConvertOptions = { ...options, formats: ['avro'] };
+  const two = await outcome(
+    convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath: worker, splitMinBytes: 1 << 20 }),
+  );
+  const one = await outcome(convertFile(path, join(dir, 'one'), opts));
+  expect(parts()).toBe(before);
+  if (!one.ok) {
+    expect(!two.ok && { name: two.error.name, message: two.error.message }).toEqual({
+      name: one.error.name,
+      message: one.error.message,
+    });
+    return { one, two };
+  }
+  if (!two.ok) throw two.error;
+  const { outputs: _a, timings: _b, parts: _c, bytesOut: _d, ...summaryTwo } = two.result;
+  const { outputs: _e, timings: _f, parts: _g, bytesOut: _h, ...summaryOne } = one.result;
+  expect(summaryTwo).toEqual(summaryOne);
+  expect(two.rows).toEqual(one.rows);
+  expect(two.rejects).toEqual(one.rejects);
+  return { one, two };
+}
+
+function rows(n: number, row: (i: number) => string): string {
+  return Array.from({ length: n }, (_, i) => row(i)).join('\n');
+}
+
+test('a large file is cut in two: the same rows, rejects (lines counted across the cut) and summary', async () => {
+  // Ragged rows and broken quoting on both sides of the middle, quoted line breaks, CRLF rows.
+  const body = rows(40000, (i) => {
+    if (i % 9973 === 17) return `${i},short`;
+    if (i === 31000) return `${i},"unclosed" tail,x,1.5,2024-01-01`;
+    const text = i % 5 === 0 ? `"line one\nline ""two"" ${i}"` : `plain ${i}`;
+    return `${i},${text},${i * 7919},${(i / 8).toFixed(3)},2024-0${(i % 9) + 1}-1${i % 10}${i % 3 === 0 ? '\r' : ''}`;
+  });
+  const path = file('orders.csv', `id,text,n,amount,day\n${body}\n`);
+  const { one, two } = await bothWays(path);
+  if (!one.ok || !two.ok) throw new Error('unexpected error');
+  expect(two.result.parts).toBe(2);
+  expect(one.result.parts).toBe(1);
+  expect(two.result.passes).toBe(1);
+  expect(two.result.rejectedRows).toBe(6);
+  // Row 31000 starts on line 31000 + 2, plus one for each quoted line break before it.
+  const breaks = Array.from({ length: 31000 }, (_, i) => i % 5 === 0 && i % 9973 !== 17).filter(Boolean);
+  expect(two.rejects).toContain(`${31002 + breaks.length},broken quoting: text after a closing quote`);
+  expect(two.rows[39000 - 5]).toEqual({
+    // five rows rejected before it
+    id: 39000,
+    text: 'line one\nline "two" 39000',
+    n: 39000 * 7919,
+    amount: 4875,
+    day: Date.UTC(2024, 3, 10) / 86400000,
+  });
+});
+
+test('a cut that falls inside a quoted field is not kept: one thread reads on, same outcome', async () => {
+  // One long quoted field of many lines across the middle of the file.
+  // Past the 1 MiB sample, so that the other thread starts, and the middle inside the field.
+  const lines = rows(100000, (i) => `${i},ok ${i}`);
+  const field = `"${rows(100000, (i) => `inside ${i}, still quoted`)}"`;
+  const path = file('quoted.csv', `id,text\n${lines}\n100000,${field}\n100001,after\n`);
+  const { two } = await bothWays(path);
+  if (!two.ok) throw two.error;
+  expect(two.result.parts).toBe(1);
+  expect(two.rows).toHaveLength(100002);
+});
+
+test('a value past the cut that breaks the type guess: both threads give way to a second pass', async () => {
+  const body = rows(300000, (i) => (i === 250000 ? `${i},not a number` : `${i},${i * 2}`));
+  const path = file('late.csv', `id,n\n${body}\n`);
+  const { two } = await bothWays(path);
+  if (!two.ok) throw two.error;
+  expect(two.result.passes).toBe(2);
+  expect(two.result.parts).toBe(1);
+  expect(two.result.columns).toEqual([
+    { name: 'id', type: 'int32' },
+    { name: 'n', type: 'string' },
+  ]);
+});
+
+test('invalid UTF-8 or too many rejects past the cut: the same one error, with the same line', async () => {
+  const good = rows(300000, (i) => `${i},café ${i}`);
+  const bad = Buffer.concat([Buffer.from(`id,text\n${good}\n`), Buffer.from('300000,caf\xe9\n', 'latin1')]);
+  const invalid = await bothWays(file('bad.csv', bad));
+  expect(!invalid.two.ok && invalid.two.error.message).toMatch(/line 300002, byte offset/);
+  const ragged = rows(300000, (i) => (i > 200000 && i % 1000 === 0 ? `${i}` : `${i},x`));
+  const many = await bothWays(file('ragged.csv', `a,b\n${ragged}\n`), { maxRejects: 10 });
+  expect(!many.two.ok && many.two.error.message).toMatch(
+    /more than 10 rows rejected \(latest at line 211002/,
+  );
+});
+
+test('a gzip file is not cut', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const path = file(
+    'packed.csv.gz',
+    gzipSync(`a,b\n${rows(200000, (i) => `${i},${i % 7}`)}\n`, { level: 0 }),
+  );
+  const { two } = await bothWays(path);
+  if (!two.ok) throw two.error;
+  expect(two.result.parts).toBe(1);
+  expect(two.rows).toHaveLength(200000);
+});
