@@ -39,10 +39,13 @@ const FLUSH_BYTES = 1 << 20;
  * object is complete or absent. User metadata lives in a hidden sidecar folder (`.csv2lake-meta/` under the
  * bucket's folder), hidden from listings like temporary files.
  *
- * ETag: for an object written through the store, the MD5 of its content in quotes, as S3 gives for a
- * single-part upload (computed while writing, kept in the sidecar with the size and modification time it
- * belongs to). For a file placed in the folder by other means (the usual input), `"<size>-<mtime>"` in hex:
- * computing an MD5 would mean reading every input on every listing, which skip-unchanged exists to avoid.
+ * ETag: for an object written through the store with user metadata (the converters' outputs), the MD5 of
+ * its content in quotes, as S3 gives for a single-part upload (computed while writing, kept in the sidecar
+ * with the metadata, the size and the modification time it belongs to). For any other file (one placed in
+ * the folder by other means, the usual input; or written without metadata, like the run's records),
+ * `"<size>-<mtime>"` in hex, which changes whenever the content is replaced: computing an MD5 would mean
+ * reading every input on every listing, which skip-unchanged exists to avoid, and a sidecar only for an MD5
+ * nobody reads would cost more than the object (creating a file takes ~0.3-0.7 ms of kernel time here).
  *
  * The file system calls are synchronous behind the asynchronous interface: they hit the page cache and take
  * microseconds, while each asynchronous call is a round trip through libuv's four-thread pool, which every
@@ -100,7 +103,7 @@ export class FsObjectStore implements ObjectStore {
     return {
       key,
       size: s.size,
-      etag: current ? `"${sidecar!.md5}"` : `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`,
+      etag: current ? `"${sidecar!.md5}"` : statEtag(s),
       lastModified: s.mtime,
       metadata: current ? sidecar!.metadata : {},
     };
@@ -253,23 +256,18 @@ export class FsObjectStore implements ObjectStore {
         const s = fstatSync(handle);
         closeFile();
         renameSync(temp, target);
-        const sidecar: Sidecar = {
-          md5: md5.digest('hex'),
-          size: s.size,
-          mtimeMs: s.mtimeMs,
-          metadata: { ...options.metadata },
-        };
+        const metadata = { ...options.metadata };
+        if (Object.keys(metadata).length === 0) {
+          // A sidecar left by an earlier write of the key no longer matches the file; removed all the same.
+          removeIfPresent(metaPath);
+          return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
+        }
+        const sidecar: Sidecar = { md5: md5.digest('hex'), size: s.size, mtimeMs: s.mtimeMs, metadata };
         // Written in place, not renamed: a torn sidecar fails to parse or to match the file, and is then
         // ignored (the object looks written by other means), never wrong.
         this.ensureDir(dirname(metaPath));
         writeFileSync(metaPath, JSON.stringify(sidecar));
-        return {
-          key,
-          size: s.size,
-          etag: `"${sidecar.md5}"`,
-          lastModified: s.mtime,
-          metadata: sidecar.metadata,
-        };
+        return { key, size: s.size, etag: `"${sidecar.md5}"`, lastModified: s.mtime, metadata };
       },
       async abort() {
         pending = [];
@@ -289,6 +287,11 @@ export class FsObjectStore implements ObjectStore {
     removeIfPresent(this.path(bucket, key));
     removeIfPresent(this.metaPath(bucket, key));
   }
+}
+
+/** The ETag of a file without a sidecar: its size and modification time, in hex. */
+function statEtag(s: { size: number; mtimeMs: number }): string {
+  return `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`;
 }
 
 /** unlink, checked first: most deletes (a rejects file that was never written) find nothing. */

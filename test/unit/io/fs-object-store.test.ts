@@ -81,19 +81,20 @@ describe('writes', () => {
 
   test('reset discards what was written (and its MD5)', async () => {
     const { store } = fresh();
-    const writer = store.createWriter('lake', 'r.txt');
+    const writer = store.createWriter('lake', 'r.txt', { metadata: { m: '1' } });
     await writer.write(Buffer.from('first try'));
     await writer.reset?.();
     await writer.write(Buffer.from('second'));
     const info = await writer.complete();
     expect(await text(store, 'r.txt')).toBe('second');
     expect(info.etag).toBe(`"${createHash('md5').update('second').digest('hex')}"`);
+    expect((await store.head('lake', 'r.txt'))?.etag).toBe(info.etag);
     expect(info.size).toBe(6);
   });
 
   test('small and large writes keep their order, and a caller may reuse its buffer once a write resolved', async () => {
     const { store } = fresh();
-    const writer = store.createWriter('lake', 'big.bin');
+    const writer = store.createWriter('lake', 'big.bin', { metadata: { m: '1' } });
     const reused = Buffer.from('abc');
     await writer.write(reused);
     reused.write('XYZ');
@@ -116,6 +117,19 @@ describe('writes', () => {
     const info = await store.head('lake', 'in.csv');
     expect(info?.metadata).toEqual({});
     expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  });
+
+  test('an object written without metadata gets no sidecar; its ETag is the size-and-time one everywhere', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 'rec.json', '{"v":1}', { metadata: { m: '1' } });
+    const info = await store.put('lake', 'rec.json', '{"v":22}');
+    expect(info.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(info.metadata).toEqual({});
+    // The sidecar of the earlier write is gone with its metadata.
+    expect(tree(join(root, 'lake'))).toEqual(['rec.json']);
+    expect(await store.head('lake', 'rec.json')).toMatchObject({ etag: info.etag, size: 8, metadata: {} });
+    expect((await store.list('lake', '')).objects.map((o) => o.etag)).toEqual([info.etag]);
+    expect(await text(store, 'rec.json')).toBe('{"v":22}');
   });
 
   test('a torn sidecar (a crash while it was written in place) is ignored, never taken as metadata', async () => {
