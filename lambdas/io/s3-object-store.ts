@@ -240,7 +240,8 @@ export class S3ObjectStore implements ObjectStore {
  */
 class S3ObjectWriter implements ObjectWriter {
   bytesWritten = 0;
-  private readonly buffer: Uint8Array;
+  /** Grows to one part as bytes arrive: a small output (most are) never holds a whole part's memory. */
+  private buffer = new Uint8Array(0);
   private buffered = 0;
   private uploadId: string | undefined;
   private parts: { ETag: string; PartNumber: number }[] = [];
@@ -252,14 +253,17 @@ class S3ObjectWriter implements ObjectWriter {
     private readonly key: string,
     private readonly options: PutOptions,
     private readonly partBytes: number,
-  ) {
-    this.buffer = new Uint8Array(partBytes);
-  }
+  ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     let at = 0;
     while (at < chunk.length) {
       const n = Math.min(chunk.length - at, this.partBytes - this.buffered);
+      if (this.buffered + n > this.buffer.length) {
+        const grown = new Uint8Array(Math.min(this.partBytes, Math.max(64 << 10, 2 * (this.buffered + n))));
+        grown.set(this.buffer.subarray(0, this.buffered));
+        this.buffer = grown;
+      }
       this.buffer.set(chunk.subarray(at, at + n), this.buffered);
       this.buffered += n;
       at += n;

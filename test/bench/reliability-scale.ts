@@ -1,0 +1,178 @@
+/*
+ * npm run bench:reliability [-- --only files,hostile,gb] [--files N] [--columns N] [--gb N]
+ *
+ * The reliability cases that take minutes, as figures (items, time, peak RSS); asserts nothing.
+ * - files: N small CSVs (default 10,000) on fauxqs (loopback), one local run of the whole workflow in this
+ *   process (runner, both converters, reducer), then the reducer alone again over the same run; prints
+ *   whether the report accounts for every key exactly once.
+ * - hostile: full-size hostile CSV (a 100 MB field, N columns (default 50,000), a million tiny rows, a quote
+ *   never closed before 100 MB, a million rows of quote soup), each converted in its own process.
+ * - gb: a ~N GB mixed CSV (default 2) converted to Parquet and Avro in its own process.
+ * Peak RSS is the process's maxRSS (Node included).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import * as hostile from '../reliability/hostile-csv';
+import { startS3Server } from '../support/s3-server';
+import { generateCsv } from './generate-csv';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const only = (args[args.indexOf('--only') + 1] ?? '').split(',').filter(Boolean);
+const wanted = (part: string) => args.indexOf('--only') < 0 || only.includes(part);
+const root = resolve(__dirname, '../..');
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+
+async function files(count: number): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  // Imported now: the handlers' logger reads the settings above when its module loads.
+  const { LocalRunner } = await import('../../lib/local/runner');
+  const { createReduceHandler } = await import('../../lambdas/handlers/reduce');
+  process.env.AWS_ACCESS_KEY_ID = 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+  process.env.AWS_REGION ??= 'us-east-1';
+  const server = await startS3Server();
+  try {
+    await server.createBucket('bench-in');
+    await server.createBucket('bench-out');
+    const s3 = server.client();
+    const keys = Array.from({ length: count }, (_, i) => `in/${String(i % 100).padStart(2, '0')}/f-${i}.csv`);
+    const t0 = Date.now();
+    for (let at = 0; at < keys.length; at += 64)
+      await Promise.all(
+        keys
+          .slice(at, at + 64)
+          .map((Key, j) =>
+            s3.send(
+              new PutObjectCommand({
+                Bucket: 'bench-in',
+                Key,
+                Body: `id,label\n${at + j},"file ${at + j}"\n`,
+              }),
+            ),
+          ),
+      );
+    console.log(`files: ${count} uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const before = peakRssMb();
+    const t1 = Date.now();
+    const result = await LocalRunner.run({
+      input: { kind: 's3', bucket: 'bench-in', prefix: 'in/' },
+      output: { kind: 's3', bucket: 'bench-out', prefix: '' },
+      endpoint: server.endpoint,
+      concurrency: 16,
+    });
+    const runSeconds = (Date.now() - t1) / 1000;
+    console.log(
+      `files: run ${result.status} items ${JSON.stringify(result.items)} in ${runSeconds.toFixed(1)} s ` +
+        `(${(count / runSeconds).toFixed(0)} files/s), peak RSS ${peakRssMb()} MB (${before} MB before the run)`,
+    );
+    const report = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: 'bench-out', Key: `_runs/${result.runId}/report.json` }))
+      ).Body!.transformToString(),
+    ) as { files: { key: string }[]; ignoredKeys: string[] };
+    const reported = [...report.files.map((f) => f.key), ...report.ignoredKeys].sort();
+    const once = reported.length === keys.length && new Set(reported).size === keys.length;
+    const same = once && [...keys].sort().every((k, i) => k === reported[i]);
+    console.log(`files: report accounts for every key exactly once: ${same ? 'yes' : 'NO'}`);
+
+    // The reducer alone over the finished run (it reads every record and the map's result files).
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
+    const t2 = Date.now();
+    const reduce = createReduceHandler({
+      env: {
+        CSV2LAKE_S3_ENDPOINT: server.endpoint,
+        CSV2LAKE_DEFAULT_RUN: JSON.stringify({
+          inputBucket: 'bench-in',
+          inputPrefix: 'in/',
+          outputBucket: 'bench-out',
+          outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+        }),
+      },
+    });
+    const reduced = await reduce({
+      detail: { name: result.runId, status: 'SUCCEEDED', input: '{}' },
+    });
+    clearInterval(sampler);
+    console.log(
+      `files: reducer alone ${((Date.now() - t2) / 1000).toFixed(1)} s over ${reduced.items.total} items, ` +
+        `heap growth at peak ${mb(heapPeak - heapBefore)}`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Converts a file in its own process (the reliability tests' child) and prints the outcome. */
+function convertInChild(name: string, input: string): void {
+  const out = `${input}.out`;
+  const t = Date.now();
+  const child = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/tsx/dist/cli.mjs'),
+      join(root, 'test/reliability/fixtures/convert-file-child.ts'),
+      JSON.stringify({ input, out }),
+    ],
+    { encoding: 'utf8', timeout: 30 * 60_000 },
+  );
+  const outcome =
+    child.stdout.trim() || `(no outcome: ${child.signal ?? child.status} ${child.stderr.slice(0, 300)})`;
+  console.log(
+    `${name}: ${mb(statSync(input).size)} in ${((Date.now() - t) / 1000).toFixed(1)} s: ${outcome}`,
+  );
+  rmSync(out, { recursive: true, force: true });
+  rmSync(input, { force: true });
+}
+
+async function hostileCases(columns: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'csv2lake-rel-bench-'));
+  const cases: [string, (path: string) => Promise<number>][] = [
+    ['100 MB field', (p) => hostile.singleField(p, 100_000_000)],
+    [`${columns} columns`, (p) => hostile.wideColumns(p, columns, 3)],
+    ['1M tiny rows', (p) => hostile.tinyRows(p, 1_000_000)],
+    ['unclosed quote before 100 MB', (p) => hostile.unclosedQuote(p, 100_000_000)],
+    ['1M rows of quote soup', (p) => hostile.quoteSoup(p, 1_000_000)],
+    ['NUL bytes', (p) => hostile.nulBytes(p)],
+    ['mixed line endings', (p) => hostile.mixedLineEndings(p)],
+  ];
+  for (const [name, generate] of cases) {
+    const input = join(dir, 'input.csv');
+    await generate(input);
+    convertInChild(name, input);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function gigabytes(gb: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'csv2lake-rel-bench-'));
+  const input = join(dir, 'input.csv');
+  const t = Date.now();
+  // ≈255 bytes a row (see generate-csv).
+  await generateCsv(input, Math.round((gb * 1e9) / 255));
+  console.log(`gb: generated ${mb(statSync(input).size)} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  convertInChild(`${gb} GB mixed CSV`, input);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  if (wanted('files')) await files(flag('--files', 10_000));
+  if (wanted('hostile')) await hostileCases(flag('--columns', 50_000));
+  if (wanted('gb')) await gigabytes(flag('--gb', 2));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
