@@ -107,7 +107,8 @@ async function listAll(store: ObjectStore, bucket: string, prefix: string): Prom
   return keys;
 }
 
-interface MapResultEntry {
+/** One child execution in a Distributed Map result file (the fields the report reads). */
+export interface MapResultEntry {
   Input?: string;
   Output?: string;
   Error?: string;
@@ -116,7 +117,88 @@ interface MapResultEntry {
   StopDate?: string | number;
 }
 
-/** A result file's entries: a JSON array, or JSON Lines (ResultWriter `OutputType: JSONL`). */
+/**
+ * Cuts a JSON array of objects, given as text in pieces, into the text of each element, so that a result
+ * file of any size is parsed one entry at a time (the service's files reach hundreds of MB).
+ */
+export class JsonArraySplitter {
+  private started = false;
+  private ended = false;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private parts: string[] = [];
+
+  /** The elements completed by this piece of text. */
+  push(text: string): string[] {
+    const out: string[] = [];
+    let from = this.depth > 0 ? 0 : -1;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.depth === 0) {
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+        if (!this.started && c === 0x5b /* [ */) this.started = true;
+        else if (this.started && !this.ended && c === 0x2c /* , */) continue;
+        else if (this.started && !this.ended && c === 0x5d /* ] */) this.ended = true;
+        else if (this.started && !this.ended && c === 0x7b /* { */) {
+          this.depth = 1;
+          from = i;
+        } else throw new Error(`not a JSON array of objects: unexpected ${JSON.stringify(text[i])}`);
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c /* \ */) this.escaped = true;
+        else if (c === 0x22 /* " */) this.inString = false;
+      } else if (c === 0x22) this.inString = true;
+      else if (c === 0x7b || c === 0x5b) this.depth++;
+      else if ((c === 0x7d || c === 0x5d) && --this.depth === 0) {
+        this.parts.push(text.slice(from, i + 1));
+        out.push(this.parts.join(''));
+        this.parts = [];
+        from = -1;
+      }
+    }
+    if (this.depth > 0 && from >= 0) this.parts.push(text.slice(from));
+    return out;
+  }
+
+  /** @throws Error when the array was not closed. */
+  end(): void {
+    if (!this.ended) throw new Error('not a JSON array of objects: it ends before its closing ]');
+  }
+}
+
+/**
+ * A result file's entries, one at a time as its body streams: a JSON array, or JSON Lines (ResultWriter
+ * `OutputType: JSONL`). Memory is one entry and one chunk, whatever the file's size.
+ */
+export async function* resultEntries(body: AsyncIterable<Uint8Array>): AsyncGenerator<MapResultEntry> {
+  const decoder = new TextDecoder();
+  let mode: 'array' | 'lines' | undefined;
+  const splitter = new JsonArraySplitter();
+  let line = '';
+  const feed = function* (text: string): Generator<MapResultEntry> {
+    if (mode === undefined) {
+      const first = /\S/.exec(text)?.[0];
+      if (first === undefined) return;
+      mode = first === '[' ? 'array' : 'lines';
+    }
+    if (mode === 'array') {
+      for (const element of splitter.push(text)) yield JSON.parse(element) as MapResultEntry;
+      return;
+    }
+    const lines = (line + text).split('\n');
+    line = lines.pop()!;
+    for (const l of lines) if (l.trim() !== '') yield JSON.parse(l) as MapResultEntry;
+  };
+  for await (const chunk of body) yield* feed(decoder.decode(chunk, { stream: true }));
+  yield* feed(decoder.decode());
+  if (mode === 'array') splitter.end();
+  else if (line.trim() !== '') yield JSON.parse(line) as MapResultEntry;
+}
+
+/** A result file's entries from its whole text (see {@link resultEntries}). */
 export function parseResultFile(text: string): MapResultEntry[] {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) return JSON.parse(trimmed) as MapResultEntry[];
@@ -217,7 +299,7 @@ export async function buildRunReport(
     }
   });
 
-  // One result file at a time; later maps (the retry map) override what earlier ones said about a key.
+  // One result file at a time, streamed one entry at a time; later maps (the retry map) override what earlier ones said about a key.
   const verdicts = new Map<string, MapVerdict>();
   for (const location of mapResults) {
     const details = location.ResultWriterDetails;
@@ -229,7 +311,7 @@ export async function buildRunReport(
     const bucket = manifest.DestinationBucket ?? details.Bucket;
     for (const [kind, files] of Object.entries(manifest.ResultFiles ?? {})) {
       for (const file of files) {
-        for (const entry of parseResultFile(await readText(store, bucket, file.Key))) {
+        for await (const entry of resultEntries(await store.get(bucket, file.Key))) {
           const ignored =
             kind === 'SUCCEEDED' && entry.Output
               ? Boolean((JSON.parse(entry.Output) as { ignored?: boolean }).ignored)
