@@ -12,6 +12,7 @@ import {
 import { firstPass, passOptions, writePass, type FirstPassResult } from './passes';
 import { batchRows, type RowSink } from './row-sink';
 import { SplitRun } from './split-pass';
+import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './format-writer';
 import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
@@ -56,13 +57,14 @@ export interface ConvertOptions {
   /** Uncompressed bytes at which an Avro block is flushed. @default 1 MiB */
   readonly avroBlockBytes?: number;
   /**
-   * Avro alone from a local file at least this large, with a writer worker script: the file is cut at a
-   * row boundary near its middle and each half converted on its own thread. @default 32 MiB
+   * One format alone from a local file at least this large, with a writer worker script: the file is cut
+   * at a row boundary near its middle and each half converted on its own thread. @default 32 MiB
    */
   readonly splitMinBytes?: number;
   /**
    * The bundled writer worker script (`dist/writer-worker.cjs`). When given, encoding and compression run
-   * on a second thread while this one tokenizes (Avro alone: compression only, rows are encoded here).
+   * on a second thread while this one tokenizes (Avro alone: compression only, rows are encoded here; one
+   * format from a large local file: the other thread converts the second half, see `splitMinBytes`).
    * @default undefined: everything on the calling thread
    */
   readonly writerWorkerPath?: string;
@@ -109,7 +111,7 @@ export interface ConversionSummary {
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
   /** 1 when the first pass's type guess held and the file was read once; 2 when it was read again. */
   readonly passes: 1 | 2;
-  /** 2 when the file was cut in two and each part converted on its own thread (Avro alone), else 1. */
+  /** 2 when the file was cut in two and each part converted on its own thread (one format), else 1. */
   readonly parts: 1 | 2;
   /** Milliseconds per phase: `inferMs` the first pass (which also converts when `passes` is 1). */
   readonly timings: { readonly inferMs: number; readonly writeMs: number; readonly totalMs: number };
@@ -183,21 +185,27 @@ export async function convert(
   const rejects = new RejectSink(targets.rejects);
   const sinks = formats.map((format) => targets[format]!);
 
-  const avroAlone = formats.length === 1 && formats[0] === 'avro';
+  const alone = formats.length === 1 ? formats[0]! : undefined;
   const codec = options.avroCodec ?? WRITER_DEFAULTS.avroCodec;
   const blockBytes = options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes;
   // Converting during the first pass needs sinks that can start over when the type guess fails.
   const speculate = sinks.every((sink) => typeof sink.reset === 'function');
-  // Avro alone from a large local file, with a second thread: each thread converts half of the file.
+  // One format from a large local file, with a second thread: each thread converts half of the file.
   const split =
-    avroAlone && speculate && options.writerWorkerPath && source.localPath && source.size !== undefined
+    alone && speculate && options.writerWorkerPath && source.localPath && source.size !== undefined
       ? new SplitRun(
           source.name,
           source.localPath,
           source.size,
           options.writerWorkerPath,
           pass,
-          { codec, blockBytes },
+          alone,
+          {
+            parquetCompression: options.parquetCompression,
+            rowGroupBytes: options.rowGroupBytes,
+            avroCodec: options.avroCodec,
+            avroBlockBytes: options.avroBlockBytes,
+          },
           options.splitMinBytes,
         )
       : undefined;
@@ -206,7 +214,7 @@ export async function convert(
   let first: FirstPassResult | undefined;
   let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
   const open = (schema: TableSchema): RowSink => {
-    if (avroAlone) {
+    if (alone === 'avro') {
       // A row format alone: rows are encoded straight from the CSV bytes; with a worker script, blocks are
       // compressed on the second thread, unless that thread converts the file's second half.
       const thread =
@@ -222,7 +230,7 @@ export async function convert(
         async close() {
           try {
             // The second part's blocks belong to the first pass's output only.
-            return await avro.close(first?.converted ? split?.tail : undefined);
+            return await avro.close(first?.converted ? split?.avroTail : undefined);
           } finally {
             await thread?.close();
           }
@@ -233,6 +241,20 @@ export async function convert(
         },
       };
       return avro;
+    }
+    if (alone === 'parquet' && splits) {
+      // The second thread converts the file's second half: this one encodes its own row groups.
+      const parquet = createParquetWriter(schema, targets.parquet!, {
+        compression: options.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
+        rowGroupBytes: options.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+      });
+      writers = {
+        async close() {
+          return { parquet: await parquet.close(first?.converted ? split?.parquetTail : undefined) };
+        },
+        async discard() {},
+      };
+      return batchRows(schema, (batch) => parquet.write(batch));
     }
     const set = options.writerWorkerPath
       ? workerWriters(options.writerWorkerPath, schema, formats, targets, options)

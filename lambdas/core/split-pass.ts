@@ -2,10 +2,11 @@ import { closeSync, createReadStream, openSync, readSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AvroCodec } from './convert';
+import type { OutputFormat } from './convert';
+import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
 import type { CsvTokenizer } from './tokenizer';
-import type { FromWorker, WorkerData } from './writer-set';
+import type { FromWorker, WorkerData, WriterOptions } from './writer-set';
 
 /** Files smaller than this are converted by one thread: the second one would not pay for itself. */
 export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
@@ -21,8 +22,13 @@ export interface RangeJob {
   readonly start: number;
   readonly pass: PassOptions;
   readonly context: RangeContext;
-  readonly avro: { readonly codec: AvroCodec; readonly blockBytes: number };
-  /** Where the part's Avro blocks go (no header: they are appended after the first part's). */
+  /** The one output format. */
+  readonly format: OutputFormat;
+  readonly writer: WriterOptions;
+  /**
+   * Where the part's output goes: Avro blocks without a header, or Parquet row groups without magic and
+   * footer; either is appended after the first part's.
+   */
   readonly outPath: string;
 }
 
@@ -34,17 +40,21 @@ export interface AvroTail {
   readonly bytes: number;
 }
 
+/** The second part's output, when it converted with the guess. */
+export type PartOutput = { format: 'avro'; avro: AvroTail } | { format: 'parquet'; parquet: ParquetPart };
+
 /** What the thread reports. */
-export type RangeOutcome = { result: RangeResult; tail: AvroTail | undefined };
+export type RangeOutcome = { result: RangeResult; tail: PartOutput | undefined };
 
 /**
- * Converting an uncompressed local file to Avro on two threads. The file is cut at the first line break
+ * Converting an uncompressed local file to one format on two threads. The file is cut at a line break
  * past its middle; this thread's first pass reads up to the cut while the writer worker (in range mode)
- * runs {@link rangePass} from the cut to the end with the same type guess, writing its Avro blocks to a
- * temporary file. At the cut, the first pass's tokenizer must be at a row boundary (the line break was not
- * inside a quoted field) and the other thread must have succeeded; then the first pass stops there, the
- * two parts' inference, rejects (line numbers shifted) and row counts are joined, and the blocks of the
- * second part are appended after the first part's. Otherwise the other thread's work is dropped and the
+ * runs {@link rangePass} from the cut to the end with the same type guess, writing its Avro blocks or
+ * Parquet row groups to a temporary file. At the cut, the first pass's tokenizer must be at a row boundary
+ * (the line break was not inside a quoted field) and the other thread must have succeeded; then the first
+ * pass stops there, the two parts' inference, rejects (line numbers shifted) and row counts are joined,
+ * and the second part's output is appended after the first part's (a Parquet footer then lists both
+ * parts' row groups). Otherwise the other thread's work is dropped and the
  * first pass reads on to the end itself, as it would have without a cut: the outcome never depends on
  * where the cut fell.
  */
@@ -70,7 +80,8 @@ export class SplitRun implements SplitHooks {
     private readonly size: number,
     private readonly workerPath: string,
     private readonly pass: PassOptions,
-    private readonly avro: RangeJob['avro'],
+    private readonly format: OutputFormat,
+    private readonly writer: WriterOptions,
     minBytes = SPLIT_MIN_BYTES,
   ) {
     this.large = size >= minBytes;
@@ -115,7 +126,8 @@ export class SplitRun implements SplitHooks {
       start: this.cut,
       pass: this.pass,
       context,
-      avro: this.avro,
+      format: this.format,
+      writer: this.writer,
       outPath: this.outPath,
     };
     const worker = new Worker(this.workerPath, { workerData: { range: job } satisfies WorkerData });
@@ -141,8 +153,15 @@ export class SplitRun implements SplitHooks {
   }
 
   /** The second part's Avro blocks, when the cut was kept and that part converted with the guess. */
-  get tail(): AvroTail | undefined {
-    return this.accepted?.outcome.tail;
+  get avroTail(): AvroTail | undefined {
+    const tail = this.accepted?.outcome.tail;
+    return tail?.format === 'avro' ? tail.avro : undefined;
+  }
+
+  /** The second part's Parquet row groups, when the cut was kept and that part converted with the guess. */
+  get parquetTail(): ParquetPart | undefined {
+    const tail = this.accepted?.outcome.tail;
+    return tail?.format === 'parquet' ? tail.parquet : undefined;
   }
 
   /** Stops the other thread and deletes its temporary file. */

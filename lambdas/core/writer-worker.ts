@@ -11,8 +11,17 @@ import { buffersOf, ColumnBatch, vectorFromData } from './column-batch';
 import type { FormatWriter } from './format-writer';
 import { tableSchema, type OutputFormat } from './convert';
 import { rangePass } from './passes';
-import type { AvroTail, RangeJob } from './split-pass';
-import { createFormatWriter, type FromWorker, type ToWorker, type WorkerData } from './writer-set';
+import { createParquetWriter } from './parquet/parquet-writer';
+import { batchRows, type RowSink } from './row-sink';
+import type { TableSchema } from './schema';
+import type { PartOutput, RangeJob } from './split-pass';
+import {
+  createFormatWriter,
+  WRITER_DEFAULTS,
+  type FromWorker,
+  type ToWorker,
+  type WorkerData,
+} from './writer-set';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
@@ -81,7 +90,7 @@ function writeBatches({ schema, formats, options }: Extract<WorkerData, { schema
   });
 }
 
-/** Range mode: the second part of a file to Avro blocks in a temporary file (see SplitRun). */
+/** Range mode: the second part of a file to Avro blocks or Parquet row groups in a temporary file. */
 async function convertRange(job: RangeJob): Promise<void> {
   const fd = openSync(job.outPath, 'w');
   let written = 0;
@@ -92,22 +101,39 @@ async function convertRange(job: RangeJob): Promise<void> {
     },
   };
   try {
-    let writer: AvroRowWriter | undefined;
+    let finish: (() => Promise<PartOutput>) | undefined;
+    const open = (schema: TableSchema): RowSink => {
+      if (job.format === 'avro') {
+        const avro = new AvroRowWriter(schema, sink, {
+          codec: job.writer.avroCodec ?? WRITER_DEFAULTS.avroCodec,
+          blockBytes: job.writer.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+          headerless: true,
+        });
+        finish = async () => {
+          const stats = (await avro.close()).avro;
+          return {
+            format: 'avro',
+            avro: { path: job.outPath, rows: stats.rows, blocks: stats.chunks, bytes: stats.bytesWritten },
+          };
+        };
+        return avro;
+      }
+      const parquet = createParquetWriter(schema, sink, {
+        compression: job.writer.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
+        rowGroupBytes: job.writer.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+        part: true,
+      });
+      finish = async () => ({ format: 'parquet', parquet: await parquet.closePart(job.outPath) });
+      return batchRows(schema, (batch) => parquet.write(batch));
+    };
     const result = await rangePass(
       job.name,
       createReadStream(job.path, { start: job.start, highWaterMark: 1 << 20 }),
       job.pass,
       job.context,
-      {
-        schemaFor: tableSchema,
-        open: (schema) => (writer = new AvroRowWriter(schema, sink, { ...job.avro, headerless: true })),
-      },
+      { schemaFor: tableSchema, open },
     );
-    let tail: AvroTail | undefined;
-    if (result.held && writer) {
-      const stats = (await writer.close()).avro;
-      tail = { path: job.outPath, rows: stats.rows, blocks: stats.chunks, bytes: stats.bytesWritten };
-    }
+    const tail = result.held && finish ? await finish() : undefined;
     port.postMessage({ kind: 'range', outcome: { result, tail } } satisfies FromWorker);
   } finally {
     closeSync(fd);

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { ColumnBatch, ColumnVector } from '../column-batch';
 import { gzip, snappy, zstd } from '../codecs';
 import type { ParquetCompression } from '../convert';
@@ -24,6 +25,11 @@ export interface ParquetWriterOptions {
    * 0 turns it off. @default 1 MiB
    */
   readonly dictionaryBytes?: number;
+  /**
+   * The second part of a file (see split-pass.ts): no leading magic and no footer; finish with
+   * {@link ParquetWriter.closePart}. @default false
+   */
+  readonly part?: boolean;
 }
 
 // Parquet enums (parquet.thrift).
@@ -267,7 +273,7 @@ class ChunkStatistics {
 }
 
 /** Column chunk bounds, PLAIN-encoded; `max` is undefined when no short upper bound exists. */
-interface Bounds {
+export interface Bounds {
   readonly min: Uint8Array;
   readonly max: Uint8Array | undefined;
   readonly minExact: boolean;
@@ -574,7 +580,7 @@ class ColumnChunkBuilder {
 }
 
 /** What the footer needs to know about one written column chunk. */
-interface ChunkMeta {
+export interface ChunkMeta {
   readonly offset: number;
   /** Where the first data page starts (after the dictionary page, when there is one). */
   readonly dataOffset: number;
@@ -587,15 +593,37 @@ interface ChunkMeta {
   readonly bounds: Bounds | undefined;
 }
 
-interface RowGroupMeta {
+/** What the footer needs to know about one written row group. */
+export interface RowGroupMeta {
   readonly rows: number;
   readonly offset: number;
   readonly chunks: ChunkMeta[];
 }
 
+/**
+ * The row groups of a file's second part, written on another thread (see split-pass.ts) to `path`: its
+ * offsets count from the part's first byte.
+ */
+export interface ParquetPart {
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly rowGroups: readonly RowGroupMeta[];
+}
+
+/** A row group's metadata moved `by` bytes further into the file. */
+function shifted(group: RowGroupMeta, by: number): RowGroupMeta {
+  return {
+    rows: group.rows,
+    offset: group.offset + by,
+    chunks: group.chunks.map((c) => ({ ...c, offset: c.offset + by, dataOffset: c.dataOffset + by })),
+  };
+}
+
 const MAGIC = Buffer.from('PAR1', 'latin1');
 
-class ParquetWriter implements FormatWriter {
+/** A Parquet file writer: see {@link createParquetWriter}. */
+export class ParquetWriter implements FormatWriter {
   private readonly builders: ColumnChunkBuilder[];
   private readonly rowGroupBytes: number;
   private readonly rowGroups: RowGroupMeta[] = [];
@@ -623,7 +651,7 @@ class ParquetWriter implements FormatWriter {
   }
 
   async write(batch: ColumnBatch): Promise<void> {
-    if (this.offset === 0) await this.emit(MAGIC);
+    if (this.offset === 0 && !this.options.part) await this.emit(MAGIC);
     let buffered = 0;
     batch.columns.forEach((v, c) => {
       const builder = this.builders[c]!;
@@ -744,9 +772,20 @@ class ParquetWriter implements FormatWriter {
     return t.finish();
   }
 
-  async close(): Promise<WriterStats> {
+  /**
+   * Writes the rest of the file: the last row group, then the blocks of `part` (the file's second part,
+   * converted on another thread with the same schema), then the footer over both.
+   */
+  async close(part?: ParquetPart): Promise<WriterStats> {
     if (this.offset === 0) await this.emit(MAGIC);
     await this.flushRowGroup();
+    if (part) {
+      const base = this.offset;
+      for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 }))
+        await this.emit(chunk as Buffer);
+      for (const group of part.rowGroups) this.rowGroups.push(shifted(group, base));
+      this.rows += part.rows;
+    }
     const footer = this.footer();
     await this.emit(footer);
     const tail = new Uint8Array(8);
@@ -754,6 +793,12 @@ class ParquetWriter implements FormatWriter {
     tail.set(MAGIC, 4);
     await this.emit(tail);
     return { rows: this.rows, bytesWritten: this.offset, chunks: this.rowGroups.length };
+  }
+
+  /** With `part`: writes the last row group, no footer, and returns what the first part's footer needs. */
+  async closePart(path: string): Promise<ParquetPart> {
+    await this.flushRowGroup();
+    return { path, rows: this.rows, bytes: this.offset, rowGroups: this.rowGroups };
   }
 }
 
@@ -769,6 +814,6 @@ export function createParquetWriter(
   schema: TableSchema,
   sink: ByteSink,
   options: ParquetWriterOptions,
-): FormatWriter {
+): ParquetWriter {
   return new ParquetWriter(schema, sink, options);
 }

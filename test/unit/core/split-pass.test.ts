@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ConvertOptions } from '../../../lambdas/core/convert';
+import type { ConvertOptions, OutputFormat } from '../../../lambdas/core/convert';
 import { convertFile, type FileConversionResult } from '../../../lambdas/io/convert-file';
-import { readAvro } from '../../support/readers';
+import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 
 const root = resolve(__dirname, '../../..');
 // Inside the repository, so that the worker's packages (snappy) resolve.
@@ -45,7 +45,7 @@ type Outcome =
   | {
       ok: true;
       result: FileConversionResult;
-      rows: Record<string, unknown>[];
+      rows: unknown[];
       rejects: string | undefined;
     }
   | { ok: false; error: Error };
@@ -56,7 +56,9 @@ async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
     return {
       ok: true,
       result,
-      rows: (await readAvro(result.outputs.avro!)).rows,
+      rows: result.outputs.avro
+        ? (await readAvro(result.outputs.avro)).rows
+        : (await readParquetWithDuckDB(result.outputs.parquet!)).rows,
       rejects: result.outputs.rejects ? readFileSync(result.outputs.rejects, 'utf8') : undefined,
     };
   } catch (error) {
@@ -64,11 +66,14 @@ async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
   }
 }
 
-/** Converts with the cut (two threads) and without (one), and checks that the two agree. */
-async function bothWays(path: string, options: ConvertOptions = {}) {
+/**
+ * Converts to one format with the cut (two threads) and without (one), and checks that the two agree: rows
+ * read back by avsc (Avro) or DuckDB (Parquet), rejects, summary, errors.
+ */
+async function bothWays(path: string, options: ConvertOptions = {}, format: OutputFormat = 'avro') {
   const before = parts();
   const dir = mkdtempSync(join(tmpdir(), 'split-out-'));
-  const opts: ConvertOptions = { ...options, formats: ['avro'] };
+  const opts: ConvertOptions = { ...options, formats: [format] };
   const two = await outcome(
     convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath: worker, splitMinBytes: 1 << 20 }),
   );
@@ -94,33 +99,42 @@ function rows(n: number, row: (i: number) => string): string {
   return Array.from({ length: n }, (_, i) => row(i)).join('\n');
 }
 
-test('a large file is cut in two: the same rows, rejects (lines counted across the cut) and summary', async () => {
-  // Ragged rows and broken quoting on both sides of the middle, quoted line breaks, CRLF rows.
-  const body = rows(40000, (i) => {
-    if (i % 9973 === 17) return `${i},short`;
-    if (i === 31000) return `${i},"unclosed" tail,x,1.5,2024-01-01`;
-    const text = i % 5 === 0 ? `"line one\nline ""two"" ${i}"` : `plain ${i}`;
-    return `${i},${text},${i * 7919},${(i / 8).toFixed(3)},2024-0${(i % 9) + 1}-1${i % 10}${i % 3 === 0 ? '\r' : ''}`;
-  });
-  const path = file('orders.csv', `id,text,n,amount,day\n${body}\n`);
-  const { one, two } = await bothWays(path);
-  if (!one.ok || !two.ok) throw new Error('unexpected error');
-  expect(two.result.parts).toBe(2);
-  expect(one.result.parts).toBe(1);
-  expect(two.result.passes).toBe(1);
-  expect(two.result.rejectedRows).toBe(6);
-  // Row 31000 starts on line 31000 + 2, plus one for each quoted line break before it.
-  const breaks = Array.from({ length: 31000 }, (_, i) => i % 5 === 0 && i % 9973 !== 17).filter(Boolean);
-  expect(two.rejects).toContain(`${31002 + breaks.length},broken quoting: text after a closing quote`);
-  expect(two.rows[39000 - 5]).toEqual({
-    // five rows rejected before it
-    id: 39000,
-    text: 'line one\nline "two" 39000',
-    n: 39000 * 7919,
-    amount: 4875,
-    day: Date.UTC(2024, 3, 10) / 86400000,
-  });
-});
+test.each<OutputFormat>(['avro', 'parquet'])(
+  '%s: a large file is cut in two: the same rows, rejects (lines counted across the cut) and summary',
+  async (format) => {
+    // Ragged rows and broken quoting on both sides of the middle, quoted line breaks, CRLF rows.
+    const body = rows(40000, (i) => {
+      if (i % 9973 === 17) return `${i},short`;
+      if (i === 31000) return `${i},"unclosed" tail,x,1.5,2024-01-01`;
+      const text = i % 5 === 0 ? `"line one\nline ""two"" ${i}"` : `plain ${i}`;
+      return `${i},${text},${i * 7919},${(i / 8).toFixed(3)},2024-0${(i % 9) + 1}-1${i % 10}${i % 3 === 0 ? '\r' : ''}`;
+    });
+    const path = file('orders.csv', `id,text,n,amount,day\n${body}\n`);
+    // Small row groups, so that each part has several.
+    const { one, two } = await bothWays(path, { rowGroupBytes: 256 * 1024 }, format);
+    if (!one.ok || !two.ok) throw new Error('unexpected error');
+    expect(two.result.parts).toBe(2);
+    expect(one.result.parts).toBe(1);
+    expect(two.result.passes).toBe(1);
+    expect(two.result.rejectedRows).toBe(6);
+    // Row 31000 starts on line 31000 + 2, plus one for each quoted line break before it.
+    const breaks = Array.from({ length: 31000 }, (_, i) => i % 5 === 0 && i % 9973 !== 17).filter(Boolean);
+    expect(two.rejects).toContain(`${31002 + breaks.length},broken quoting: text after a closing quote`);
+    // Five rows were rejected before it.
+    expect(two.rows[39000 - 5]).toEqual(
+      format === 'avro'
+        ? { id: 39000, text: 'line one\nline "two" 39000', n: 39000 * 7919, amount: 4875, day: 19823 }
+        : [39000, 'line one\nline "two" 39000', 39000 * 7919, 4875, '2024-04-10'],
+    );
+    if (format === 'parquet') {
+      // One footer over both parts' row groups, as an independent reader sees it.
+      const { metadata, rows } = await readParquetWithHyparquet(two.result.outputs.parquet!);
+      expect(Number(metadata.num_rows)).toBe(39994);
+      expect(metadata.row_groups.length).toBeGreaterThan(2);
+      expect(rows[39994 - 1]).toMatchObject({ id: 39999, text: 'plain 39999' });
+    }
+  },
+);
 
 test('a cut that falls inside a quoted field is not kept: one thread reads on, same outcome', async () => {
   // One long quoted field of many lines across the middle of the file.
@@ -134,18 +148,21 @@ test('a cut that falls inside a quoted field is not kept: one thread reads on, s
   expect(two.rows).toHaveLength(100002);
 });
 
-test('a value past the cut that breaks the type guess: both threads give way to a second pass', async () => {
-  const body = rows(300000, (i) => (i === 250000 ? `${i},not a number` : `${i},${i * 2}`));
-  const path = file('late.csv', `id,n\n${body}\n`);
-  const { two } = await bothWays(path);
-  if (!two.ok) throw two.error;
-  expect(two.result.passes).toBe(2);
-  expect(two.result.parts).toBe(1);
-  expect(two.result.columns).toEqual([
-    { name: 'id', type: 'int32' },
-    { name: 'n', type: 'string' },
-  ]);
-});
+test.each<OutputFormat>(['avro', 'parquet'])(
+  '%s: a value past the cut that breaks the type guess: both threads give way to a second pass',
+  async (format) => {
+    const body = rows(300000, (i) => (i === 250000 ? `${i},not a number` : `${i},${i * 2}`));
+    const path = file('late.csv', `id,n\n${body}\n`);
+    const { two } = await bothWays(path, {}, format);
+    if (!two.ok) throw two.error;
+    expect(two.result.passes).toBe(2);
+    expect(two.result.parts).toBe(1);
+    expect(two.result.columns).toEqual([
+      { name: 'id', type: 'int32' },
+      { name: 'n', type: 'string' },
+    ]);
+  },
+);
 
 test('invalid UTF-8 or too many rejects past the cut: the same one error, with the same line', async () => {
   const good = rows(300000, (i) => `${i},café ${i}`);
