@@ -9,16 +9,14 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const data = workerData as { input: Location; output: Location; endpoint?: string; env: NodeJS.ProcessEnv };
 const store = storesFor(data, data.endpoint);
-const handlers = new Map<OutputFormat, ReturnType<typeof createConverterHandler>>();
+// Built before the first item arrives: the runner starts its threads while it synthesizes the stack.
+const handlers: Record<OutputFormat, ReturnType<typeof createConverterHandler>> = {
+  parquet: createConverterHandler('parquet', { store, env: data.env }),
+  avro: createConverterHandler('avro', { store, env: data.env }),
+};
 
 parentPort!.on('message', (message: { id: number; format: OutputFormat; payload: never }) => {
-  let handler = handlers.get(message.format);
-  if (!handler)
-    handlers.set(
-      message.format,
-      (handler = createConverterHandler(message.format, { store, env: data.env })),
-    );
-  handler(message.payload).then(
+  handlers[message.format](message.payload).then(
     (result) => parentPort!.postMessage({ id: message.id, result }),
     (error: Error) =>
       parentPort!.postMessage({ id: message.id, error: { name: error.name, message: error.message } }),

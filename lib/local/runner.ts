@@ -197,7 +197,8 @@ export class LocalRunner {
     await this.store.put(this.outputBucket, this.recordKey('run'), JSON.stringify(this.record, null, 1));
   }
 
-  private async execute(startAt: string | undefined): Promise<LocalRunResult> {
+  /** The synthesized definition, validated, and its localized top level and Distributed Maps. */
+  private definition() {
     const { record } = this;
     const inputBucket = bucketOf(record.input, INPUT_BUCKET);
     const definition = synthesizedDefinition({
@@ -220,8 +221,28 @@ export class LocalRunner {
     // top level, each child) skip validation, which would otherwise compile asl-validator's schema again
     // for each of them (~0.2-0.4 s apiece).
     new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+    return { definition, machine, maps };
+  }
+
+  private async execute(startAt: string | undefined): Promise<LocalRunResult> {
+    const { record } = this;
+    // Started first: the threads load their modules while this one synthesizes the stack.
+    const env: NodeJS.ProcessEnv = {
+      ...(record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: record.schemaLocation } : {}),
+      CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
+    };
+    const pool = this.options.wrapStore ? undefined : ConverterPool.start(record, this.options.endpoint, env);
+    if (pool) this.pools.push(pool);
+    let prepared: ReturnType<LocalRunner['definition']>;
+    try {
+      prepared = this.definition();
+    } catch (error) {
+      await pool?.stop();
+      throw error;
+    }
+    const { definition, machine, maps } = prepared;
     const tasks = lambdaStates(definition);
-    const handlers = this.lambdaHandlers(tasks);
+    const handlers = this.lambdaHandlers(tasks, env, pool);
     const mapHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, map] of Object.entries(maps))
       mapHandlers[name] = (input) => this.runMap(name, map, input, handlers);
@@ -331,15 +352,9 @@ export class LocalRunner {
   /** Local handlers of the Lambda task states: the same handler modules, the Lambda payload wrapper. */
   private lambdaHandlers(
     tasks: Record<string, string>,
+    env: NodeJS.ProcessEnv,
+    pool: ConverterPool | undefined,
   ): Record<string, (input: unknown) => Promise<unknown>> {
-    const env: NodeJS.ProcessEnv = {
-      ...(this.record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: this.record.schemaLocation } : {}),
-      CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
-    };
-    const pool = this.options.wrapStore
-      ? undefined
-      : ConverterPool.start(this.record, this.options.endpoint, env);
-    if (pool) this.pools.push(pool);
     const converter = (format: OutputFormat) =>
       pool
         ? (payload: unknown) => pool.run(format, payload)
