@@ -190,7 +190,9 @@ export async function convert(
   const blockBytes = options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes;
   // Converting during the first pass needs sinks that can start over when the type guess fails.
   const speculate = sinks.every((sink) => typeof sink.reset === 'function');
-  // One format from a large local file, with a second thread: each thread converts half of the file.
+  // One format from a large local file, with a second thread: each thread converts half of the file,
+  // each with row groups of half the size, so that the two together hold no more than one thread would.
+  const halfRowGroup = Math.ceil((options.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes) / 2);
   const split =
     alone && speculate && options.writerWorkerPath && source.localPath && source.size !== undefined
       ? new SplitRun(
@@ -202,7 +204,7 @@ export async function convert(
           alone,
           {
             parquetCompression: options.parquetCompression,
-            rowGroupBytes: options.rowGroupBytes,
+            rowGroupBytes: halfRowGroup,
             avroCodec: options.avroCodec,
             avroBlockBytes: options.avroBlockBytes,
           },
@@ -246,7 +248,7 @@ export async function convert(
       // The second thread converts the file's second half: this one encodes its own row groups.
       const parquet = createParquetWriter(schema, targets.parquet!, {
         compression: options.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
-        rowGroupBytes: options.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+        rowGroupBytes: halfRowGroup,
       });
       writers = {
         async close() {
