@@ -227,11 +227,13 @@ export class FsObjectStore implements ObjectStore {
       position = 0;
       closeSync(handle);
     };
-    let md5 = createHash('md5');
+    // Only an object with metadata keeps a sidecar, and only a sidecar keeps the MD5.
+    const sidecarNeeded = Object.keys(options.metadata ?? {}).length > 0;
+    let md5 = sidecarNeeded ? createHash('md5') : undefined;
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
-        md5.update(chunk);
+        md5?.update(chunk);
         this.bytesWritten += chunk.length;
         if (chunk.length >= FLUSH_BYTES) {
           flush();
@@ -246,7 +248,7 @@ export class FsObjectStore implements ObjectStore {
         pending = [];
         pendingBytes = 0;
         closeFile();
-        md5 = createHash('md5');
+        md5 = sidecarNeeded ? createHash('md5') : undefined;
         this.bytesWritten = 0;
       },
       complete: async () => {
@@ -257,7 +259,7 @@ export class FsObjectStore implements ObjectStore {
         closeFile();
         renameSync(temp, target);
         const metadata = { ...options.metadata };
-        if (Object.keys(metadata).length === 0) {
+        if (!md5) {
           // A sidecar left by an earlier write of the key no longer matches the file; removed all the same.
           removeIfPresent(metaPath);
           return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
