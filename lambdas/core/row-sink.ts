@@ -62,8 +62,8 @@ export interface RowSink {
   /**
    * Appends the values of fields `first…` of the tokenizer's current batch, one per column. With `check`,
    * a non-zero `check[c]` is the type bit every value of column c must fit: the first column whose value
-   * does not is returned, and the row is not appended (the sink is then to be discarded: the caller stops
-   * converting). With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
+   * does not is returned, and the row may be half-appended: the caller then stops converting and discards
+   * the sink's output. With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
    * Returns -1 when the row was appended.
    */
   append(
@@ -91,11 +91,8 @@ export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Pr
   const batch = new ColumnBatch(schema, BATCH_ROWS);
   const kinds = kindsOf(schema.columns.map((c) => c.type));
   return {
-    append(t, first, tokens, check, track, masks, seen) {
-      const bad = appendRow(t, first, kinds, batch.columns, tokens, check, track, masks, seen);
-      // A half-appended row leaves the vectors of unequal length: the batch is never written again.
-      return bad;
-    },
+    append: (t, first, tokens, check, track, masks, seen) =>
+      appendRow(t, first, kinds, batch.columns, tokens, check, track, masks, seen),
     async flush(final) {
       const n = batch.length;
       if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
