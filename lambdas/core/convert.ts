@@ -216,11 +216,13 @@ export async function convert(
   let first: FirstPassResult | undefined;
   let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
   const open = (schema: TableSchema): RowSink => {
+    // Only the first pass is cut in two: a second pass (after a type guess failed) reads on one thread.
+    const cutting = splits && first === undefined;
     if (alone === 'avro') {
       // A row format alone: rows are encoded straight from the CSV bytes; with a worker script, blocks are
       // compressed on the second thread, unless that thread converts the file's second half.
       const thread =
-        options.writerWorkerPath && codec !== 'null' && !splits
+        options.writerWorkerPath && codec !== 'null' && !cutting
           ? compressionThread(options.writerWorkerPath, codec)
           : undefined;
       const avro = new AvroRowWriter(schema, targets.avro!, {
@@ -244,7 +246,7 @@ export async function convert(
       };
       return avro;
     }
-    if (alone === 'parquet' && splits) {
+    if (alone === 'parquet' && cutting) {
       // The second thread converts the file's second half: this one encodes its own row groups.
       const parquet = createParquetWriter(schema, targets.parquet!, {
         compression: options.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
