@@ -85,10 +85,7 @@ export class SplitRun implements SplitHooks {
     minBytes = SPLIT_MIN_BYTES,
   ) {
     this.large = size >= minBytes;
-    this.outPath = join(
-      tmpdir(),
-      `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}.avro`,
-    );
+    this.outPath = join(tmpdir(), `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   }
 
   /** Whether the file may be cut (large enough: whether it is, is decided once the guess is made). */
@@ -107,7 +104,7 @@ export class SplitRun implements SplitHooks {
         yield chunk;
         continue;
       }
-      if (cut > at) yield chunk.subarray(0, cut - at);
+      yield chunk.subarray(0, cut - at);
       if (await this.keep()) return;
       if (cut < this.read) yield chunk.subarray(cut - at);
     }
@@ -117,7 +114,6 @@ export class SplitRun implements SplitHooks {
     // Past the middle, and ahead of what the first pass has been given already.
     const from = Math.max(Math.floor(this.size / 2), this.read);
     const cut = this.large ? findCut(this.path, this.size, from, context) : undefined;
-    // The cut must lie ahead of what the first pass has been given.
     if (cut === undefined || cut <= this.read) return;
     this.cut = cut;
     const job: RangeJob = {
