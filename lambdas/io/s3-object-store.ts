@@ -204,8 +204,20 @@ export class S3ObjectStore implements ObjectStore {
     body: Uint8Array | string,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    if (data.length > this.partBytes) {
+      // One request body stays within a part (servers cap request bodies; S3 advises multipart for large
+      // objects): a large "small" object is written as a multipart upload, atomic as well.
+      const writer = this.createWriter(bucket, key, options);
+      try {
+        await writer.write(data);
+        return await writer.complete();
+      } catch (error) {
+        await writer.abort().catch(() => undefined); // the write's error is the one to report
+        throw error;
+      }
+    }
     try {
-      const data = typeof body === 'string' ? Buffer.from(body) : body;
       const r = await this.s3.send(
         new PutObjectCommand({
           Bucket: bucket,

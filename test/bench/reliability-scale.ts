@@ -48,17 +48,15 @@ async function files(count: number): Promise<void> {
     const t0 = Date.now();
     for (let at = 0; at < keys.length; at += 64)
       await Promise.all(
-        keys
-          .slice(at, at + 64)
-          .map((Key, j) =>
-            s3.send(
-              new PutObjectCommand({
-                Bucket: 'bench-in',
-                Key,
-                Body: `id,label\n${at + j},"file ${at + j}"\n`,
-              }),
-            ),
+        keys.slice(at, at + 64).map((Key, j) =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: 'bench-in',
+              Key,
+              Body: `id,label\n${at + j},"file ${at + j}"\n`,
+            }),
           ),
+        ),
       );
     console.log(`files: ${count} uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const before = peakRssMb();
@@ -72,7 +70,8 @@ async function files(count: number): Promise<void> {
     const runSeconds = (Date.now() - t1) / 1000;
     console.log(
       `files: run ${result.status} items ${JSON.stringify(result.items)} in ${runSeconds.toFixed(1)} s ` +
-        `(${(count / runSeconds).toFixed(0)} files/s), peak RSS ${peakRssMb()} MB (${before} MB before the run)`,
+        `(${(count / runSeconds).toFixed(0)} files/s), peak RSS ${peakRssMb()} MB (${before} MB before the run)` +
+        (result.error ? `; error ${result.error.name}: ${result.error.message.slice(0, 300)}` : ''),
     );
     const report = JSON.parse(
       await (

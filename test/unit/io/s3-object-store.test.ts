@@ -228,6 +228,24 @@ describe('reads', () => {
     expect(sizes).toEqual([5 * MiB, 5 * MiB, MiB]);
   });
 
+  test('put: a body larger than a part is a multipart upload (request bodies stay within a part)', async () => {
+    const sizes: number[] = [];
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'big' });
+    s3.on(UploadPartCommand).callsFake((input: UploadPartCommandInput) => {
+      sizes.push((input.Body as Uint8Array).length);
+      return { ETag: `"p${input.PartNumber}"` };
+    });
+    s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"whole"' });
+    s3.on(PutObjectCommand).resolves({ ETag: '"small"' });
+    expect(await store.put('o', 'big.json', pattern(9 * MiB))).toMatchObject({
+      size: 9 * MiB,
+      etag: '"whole"',
+    });
+    expect(sizes).toEqual([8 * MiB, MiB]);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(await store.put('o', 'small.json', '{}')).toMatchObject({ size: 2, etag: '"small"' });
+  });
+
   test('a permission error is neither missing nor transient: it keeps its own name', async () => {
     s3.on(GetObjectCommand).rejects(s3Error('AccessDenied', 403));
     await expect(store.get('b', 'k')).rejects.toMatchObject({ name: 'AccessDenied' });
