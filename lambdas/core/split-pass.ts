@@ -6,7 +6,7 @@ import type { OutputFormat } from './convert';
 import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
 import type { CsvTokenizer } from './tokenizer';
-import type { FromWorker, WorkerData, WriterOptions } from './writer-set';
+import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
 
 /** Files smaller than this are converted by one thread: the second one would not pay for itself. */
 export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
@@ -85,6 +85,9 @@ export class SplitRun implements SplitHooks {
     minBytes = SPLIT_MIN_BYTES,
   ) {
     this.large = size >= minBytes;
+    // Started now, so that it has loaded by the time the first pass has its type guess.
+    if (this.large)
+      this.worker = new Worker(workerPath, { workerData: { range: true } satisfies WorkerData });
     this.outPath = join(tmpdir(), `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   }
 
@@ -114,7 +117,11 @@ export class SplitRun implements SplitHooks {
     // Past the middle, and ahead of what the first pass has been given already.
     const from = Math.max(Math.floor(this.size / 2), this.read);
     const cut = this.large ? findCut(this.path, this.size, from, context) : undefined;
-    if (cut === undefined || cut <= this.read) return;
+    if (cut === undefined || cut <= this.read) {
+      void this.worker?.terminate();
+      this.worker = undefined;
+      return;
+    }
     this.cut = cut;
     const job: RangeJob = {
       name: this.name,
@@ -126,8 +133,8 @@ export class SplitRun implements SplitHooks {
       writer: this.writer,
       outPath: this.outPath,
     };
-    const worker = new Worker(this.workerPath, { workerData: { range: job } satisfies WorkerData });
-    this.worker = worker;
+    const worker = this.worker;
+    if (!worker) return;
     this.outcome = new Promise<RangeOutcome>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
         if (message.kind === 'range') resolve(message.outcome);
@@ -136,6 +143,7 @@ export class SplitRun implements SplitHooks {
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`the second part's thread stopped (exit code ${code})`)));
     });
+    worker.postMessage({ kind: 'range', job } satisfies ToWorker);
     this.outcome.catch(() => {}); // looked at in keep(); a failure there only means "read on"
   }
 
@@ -170,7 +178,12 @@ export class SplitRun implements SplitHooks {
   /** At the cut: keep it when this side ended a row there and the other side succeeded. */
   private async keep(): Promise<boolean> {
     const tokenizer = this.holder.tokenizer;
-    if (!this.outcome || !tokenizer?.atRowStart) return false;
+    if (!this.outcome || !tokenizer?.atRowStart) {
+      // Not a row boundary: the other half's work is of no use, and its core is better left free.
+      await this.worker?.terminate();
+      this.worker = undefined;
+      return false;
+    }
     const lineOffset = tokenizer.currentLine - 1;
     try {
       this.accepted = { outcome: await this.outcome, lineOffset };

@@ -77,7 +77,8 @@ export function localWriters(
 export type ToWorker =
   | { kind: 'batch'; columns: VectorData[] }
   | { kind: 'close' }
-  | { kind: 'compress'; id: number; bytes: Uint8Array };
+  | { kind: 'compress'; id: number; bytes: Uint8Array }
+  | { kind: 'range'; job: RangeJob };
 export type FromWorker =
   | { kind: 'chunk'; format: OutputFormat; bytes: Uint8Array }
   | { kind: 'written'; columns: VectorData[] }
@@ -87,13 +88,13 @@ export type FromWorker =
   | { kind: 'error'; name: string; message: string };
 
 /**
- * What a writer worker is started with: writers to run, a codec to compress blocks with, or the second
- * part of a file to convert to Avro (see split-pass.ts).
+ * What a writer worker is started with: writers to run, a codec to compress blocks with, or range mode:
+ * it then waits for the second part of a file to convert (a `range` message, see split-pass.ts).
  */
 export type WorkerData =
   | { schema: TableSchema; formats: OutputFormat[]; options: WriterOptions }
   | { compress: AvroCodec }
-  | { range: RangeJob };
+  | { range: true };
 
 /** A {@link BlockCompressor} on another thread, and the means to stop it. */
 export interface CompressionThread extends BlockCompressor {

@@ -1,7 +1,7 @@
 /*
  * The writer thread (see workerWriters): encodes and compresses batches, sends the bytes back. Started with
- * a codec only (see compressionThread), it compresses Avro blocks instead; started with a range (see
- * SplitRun), it converts the second part of a file to Avro.
+ * a codec only (see compressionThread), it compresses Avro blocks instead; started in range mode (see
+ * SplitRun), it waits for the second part of a file to convert.
  */
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -141,5 +141,8 @@ async function convertRange(job: RangeJob): Promise<void> {
 }
 
 if ('compress' in data) compressBlocks(inlineCompressor(data.compress));
-else if ('range' in data) convertRange(data.range).catch(fail);
+else if ('range' in data)
+  port.once('message', (message: ToWorker) => {
+    if (message.kind === 'range') convertRange(message.job).catch(fail);
+  });
 else writeBatches(data);
