@@ -1,10 +1,11 @@
-import { closeSync, createReadStream, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OutputFormat } from './convert';
 import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
+import { readChunks } from './file-chunks';
 import type { CsvTokenizer } from './tokenizer';
 import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
 
@@ -98,8 +99,7 @@ export class SplitRun implements SplitHooks {
 
   /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
   async *chunks(): AsyncIterable<Uint8Array> {
-    for await (const data of createReadStream(this.path, { highWaterMark: 1 << 20 })) {
-      const chunk = data as Buffer;
+    for await (const chunk of readChunks(this.path, 0)) {
       const at = this.read;
       this.read += chunk.length;
       const cut = this.cut;

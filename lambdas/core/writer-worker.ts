@@ -3,7 +3,7 @@
  * a codec only (see compressionThread), it compresses Avro blocks instead; started in range mode (see
  * SplitRun), it waits for the second part of a file to convert.
  */
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AvroRowWriter } from './avro/avro-row-writer';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
@@ -14,6 +14,7 @@ import { rangePass } from './passes';
 import { createParquetWriter } from './parquet/parquet-writer';
 import { batchRows, type RowSink } from './row-sink';
 import type { TableSchema } from './schema';
+import { readChunks } from './file-chunks';
 import type { PartOutput, RangeJob } from './split-pass';
 import {
   createFormatWriter,
@@ -126,13 +127,10 @@ async function convertRange(job: RangeJob): Promise<void> {
       finish = async () => ({ format: 'parquet', parquet: await parquet.closePart(job.outPath) });
       return batchRows(schema, (batch) => parquet.write(batch));
     };
-    const result = await rangePass(
-      job.name,
-      createReadStream(job.path, { start: job.start, highWaterMark: 1 << 20 }),
-      job.pass,
-      job.context,
-      { schemaFor: tableSchema, open },
-    );
+    const result = await rangePass(job.name, readChunks(job.path, job.start), job.pass, job.context, {
+      schemaFor: tableSchema,
+      open,
+    });
     const tail = result.held && finish ? await finish() : undefined;
     port.postMessage({ kind: 'range', outcome: { result, tail } } satisfies FromWorker);
   } finally {

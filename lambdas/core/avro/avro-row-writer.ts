@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readChunks } from '../file-chunks';
 import type { WriterStats } from '../format-writer';
 import {
   isNullToken,
@@ -174,8 +174,7 @@ export class AvroRowWriter implements RowSink {
   async close(tail?: AvroTail): Promise<{ avro: WriterStats }> {
     const stats = await this.container.close();
     if (!tail) return { avro: stats };
-    for await (const chunk of createReadStream(tail.path, { highWaterMark: 1 << 20 }))
-      await this.sink.write(chunk as Buffer);
+    for await (const chunk of readChunks(tail.path, 0)) await this.sink.write(chunk);
     return {
       avro: {
         rows: stats.rows + tail.rows,

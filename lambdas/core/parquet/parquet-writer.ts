@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import type { ColumnBatch, ColumnVector } from '../column-batch';
+import { readChunks } from '../file-chunks';
 import { gzip, snappy, zstd } from '../codecs';
 import type { ParquetCompression } from '../convert';
 import type { FormatWriter, WriterStats } from '../format-writer';
@@ -781,8 +781,7 @@ export class ParquetWriter implements FormatWriter {
     await this.flushRowGroup();
     if (part) {
       const base = this.offset;
-      for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 }))
-        await this.emit(chunk as Buffer);
+      for await (const chunk of readChunks(part.path, 0)) await this.emit(chunk);
       for (const group of part.rowGroups) this.rowGroups.push(shifted(group, base));
       this.rows += part.rows;
     }
