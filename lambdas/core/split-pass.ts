@@ -114,8 +114,9 @@ export class SplitRun implements SplitHooks {
   }
 
   start(context: RangeContext): void {
-    // Past the middle, and ahead of what the first pass has been given already.
-    const from = Math.max(Math.floor(this.size / 2), this.read);
+    // Both threads go on from here: this one from what it has read, the other from the cut, so the cut
+    // halves what is left (it lies past the middle, and ahead of what this thread has been given).
+    const from = Math.floor((this.size + this.read) / 2);
     const cut = this.large ? findCut(this.path, this.size, from, context) : undefined;
     if (cut === undefined || cut <= this.read) {
       void this.worker?.terminate();
