@@ -88,7 +88,8 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * to `write`, which may reuse nothing of it once it resolves.
  */
 export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Promise<void>): RowSink {
-  const batch = new ColumnBatch(schema, BATCH_ROWS);
+  // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per column.
+  const batch = new ColumnBatch(schema, 1024);
   const kinds = kindsOf(schema.columns.map((c) => c.type));
   return {
     append: (t, first, tokens, check, track, masks, seen) =>

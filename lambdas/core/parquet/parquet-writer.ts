@@ -69,7 +69,8 @@ const PHYSICAL_OF: Record<ColumnType, number> = {
   string: PHYSICAL.BYTE_ARRAY,
 };
 
-const FIRST_SLAB_BYTES = 64 << 10;
+/** Small first allocations per column (a file of thousands of columns must not take megabytes each). */
+const FIRST_SLAB_BYTES = 4 << 10;
 const MAX_SLAB_BYTES = 4 << 20;
 
 /**
@@ -315,11 +316,11 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
  */
 class ColumnChunkBuilder {
   readonly physical: number;
-  private valid: Uint8Array = new Uint8Array(16384);
+  private valid: Uint8Array = new Uint8Array(1024);
   private rows = 0;
-  private readonly values = new Bytes(1 << 16);
+  private readonly values = new Bytes(1 << 10);
   private readonly levels = new Bytes(1024);
-  private readonly page = new Bytes(1 << 16);
+  private readonly page = new Bytes(1 << 10);
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
@@ -327,7 +328,7 @@ class ColumnChunkBuilder {
   private dictionary: StringDictionary | undefined;
   /** Whether the open page holds dictionary indices (else PLAIN values). */
   private dictionaryMode: boolean;
-  private indices = new Int32Array(4096);
+  private indices = new Int32Array(256);
   private indexCount = 0;
   /** Values of the chunk written as dictionary indices. */
   private dictionaryValues = 0;
