@@ -31,12 +31,17 @@ beforeAll(() => {
     { cwd: root },
   );
 });
-afterAll(() => rmSync(bundle, { recursive: true, force: true }));
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of [bundle, ...scratch]) rmSync(dir, { recursive: true, force: true });
+});
 
 const parts = () => readdirSync(tmpdir()).filter((f) => f.startsWith('csv2lake-part-')).length;
 
 function file(name: string, text: string | Buffer): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'split-')), name);
+  const dir = mkdtempSync(join(tmpdir(), 'split-'));
+  scratch.push(dir);
+  const path = join(dir, name);
   writeFileSync(path, text);
   return path;
 }
@@ -73,6 +78,7 @@ async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
 async function bothWays(path: string, options: ConvertOptions = {}, format: OutputFormat = 'avro') {
   const before = parts();
   const dir = mkdtempSync(join(tmpdir(), 'split-out-'));
+  scratch.push(dir);
   const opts: ConvertOptions = { ...options, formats: [format] };
   const two = await outcome(
     convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath: worker, splitMinBytes: 1 << 20 }),

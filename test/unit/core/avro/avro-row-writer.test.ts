@@ -3,7 +3,7 @@
  * (column vectors, then the Avro writer), which the golden corpus checks cell by cell with avsc: on random
  * CSV of every type and awkward value, the two files must be the same bytes, and avsc must read them.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -54,9 +54,13 @@ async function bothWays(bytes: Buffer, options: ConvertOptions, chunk = 1 << 16)
 }
 
 async function avscRows(avro: Buffer): Promise<Record<string, unknown>[]> {
-  const path = join(await mkdtemp(join(tmpdir(), 'avro-rows-')), 'out.avro');
-  await writeFile(path, avro);
-  return (await readAvro(path)).rows;
+  const dir = await mkdtemp(join(tmpdir(), 'avro-rows-'));
+  try {
+    await writeFile(join(dir, 'out.avro'), avro);
+    return (await readAvro(join(dir, 'out.avro'))).rows;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const quoted = (s: string) => `"${s.replaceAll('"', '""')}"`;
