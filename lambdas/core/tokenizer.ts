@@ -65,8 +65,11 @@ export type RowsCallback = (tokenizer: CsvTokenizer) => void;
  * `fieldStart`, `fieldEnd`, `fieldFlags`, `buffer`).
  */
 export class CsvTokenizer {
-  /** The bytes the current rows' offsets refer to. */
-  buffer: Uint8Array = new Uint8Array(1 << 20);
+  /**
+   * The bytes the current rows' offsets refer to. It starts small and doubles to what the pushes need: a
+   * conversion makes several tokenizers (sniffing, the type guess), and most files are small.
+   */
+  buffer: Uint8Array = new Uint8Array(1 << 16);
   /** Complete rows in the current batch. */
   rowCount = 0;
   rowFirstField: Int32Array = new Int32Array(1024);

@@ -114,7 +114,8 @@ export class AvroContainer {
     this.blockBytes = options.blockBytes ?? 1 << 20;
     this.compress = options.compressor ?? inlineCompressor(this.codec);
     this.headerWritten = options.headerless ?? false;
-    this.block = new ByteBuffer(this.blockSize());
+    // Small to start with (most files are), grown to a block's size as rows come.
+    this.block = new ByteBuffer(Math.min(this.blockSize(), 1 << 16));
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
     const h = this.header;
     h.raw(MAGIC);
