@@ -14,19 +14,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { random } from '../bench/generate-csv';
 import { readAvro, query } from '../support/readers';
 
-/** A seeded PRNG (mulberry32): the same seed, the same data. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random };
 
 /** A CSV `id,code` with random hex codes (they hardly compress: outputs are nearly as large as the input). */
 export interface BigCsv {
