@@ -5,7 +5,6 @@
  */
 import './quiet';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -14,34 +13,29 @@ import { createReduceHandler } from '../../lambdas/handlers/reduce';
 import { itemRecordKey } from '../../lambdas/handlers/convert-item';
 import type { ConvertItem, RunContext } from '../../lambdas/shared/payloads';
 import { type Invocation, LocalRunner } from '../../lib/local/runner';
-import { type FaultProxy, isObjectGet, isUploadPart, startFaultProxy } from '../support/fault-proxy';
+import { type FaultProxy, isObjectGet, isUploadPart } from '../support/fault-proxy';
 import { readAvro, readParquetWithDuckDB } from '../support/readers';
-import { startS3Server, type S3Server } from '../support/s3-server';
-import { bigCsv, download, listAll, parquetDigest, putObject, readReport, reportedKeys } from './helpers';
+import type { S3Server } from '../support/s3-server';
+import {
+  bigCsv,
+  download,
+  listAll,
+  parquetDigest,
+  putObject,
+  readReport,
+  reportedKeys,
+  useFaultyS3,
+} from './helpers';
 
 jest.setTimeout(120_000);
 
+const faulty = useFaultyS3({ AWS_REGION: 'us-east-1', CSV2LAKE_S3_PART_BYTES: String(5 << 20) });
 let server: S3Server;
 let proxy: FaultProxy;
 let s3: S3Client;
+beforeAll(() => ({ server, proxy, s3 } = faulty));
 const BIG = bigCsv(6_500_000);
 const ROOT = join(__dirname, '..', '..');
-
-beforeAll(async () => {
-  server = await startS3Server({ storageDir: mkdtempSync(join(tmpdir(), 'rel-s3-')) });
-  proxy = await startFaultProxy(server.endpoint);
-  s3 = server.client();
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.CSV2LAKE_S3_PART_BYTES = String(5 << 20);
-});
-afterAll(async () => {
-  delete process.env.CSV2LAKE_S3_PART_BYTES;
-  await proxy?.stop();
-  await server?.stop();
-});
-afterEach(() => proxy.setRule(() => undefined));
 
 let buckets = 0;
 async function buckets2(): Promise<{ input: string; output: string }> {
@@ -65,6 +59,21 @@ async function readJson(bucket: string, key: string): Promise<Record<string, any
   return JSON.parse(await r.Body!.transformToString()) as Record<string, any>;
 }
 
+/** Fresh buckets with BIG as `in/big.csv`, and the converter item for it in run `runId`. */
+async function bigItem(runId: string): Promise<{ input: string; output: string; item: ConvertItem }> {
+  const { input, output } = await buckets2();
+  await putObject(s3, input, 'in/big.csv', BIG.body);
+  const [listed] = await listAll(s3, input, 'in/');
+  const item: ConvertItem = {
+    bucket: input,
+    key: 'in/big.csv',
+    etag: listed!.etag,
+    size: listed!.size,
+    run: run(runId, input, output),
+  };
+  return { input, output, item };
+}
+
 /** Waits (bounded) until `ready()` holds. */
 async function until(ready: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -75,16 +84,7 @@ async function until(ready: () => boolean, what: string, ms = 30_000): Promise<v
 }
 
 test('a converter killed mid-file leaves no output, a record that says so, only an upload the lifecycle rule removes; a rerun converts it', async () => {
-  const { input, output } = await buckets2();
-  await putObject(s3, input, 'in/big.csv', BIG.body);
-  const [listed] = await listAll(s3, input, 'in/');
-  const item: ConvertItem = {
-    bucket: input,
-    key: 'in/big.csv',
-    etag: listed!.etag,
-    size: listed!.size,
-    run: run('killed', input, output),
-  };
+  const { output, item } = await bigItem('killed');
   // Part 1 goes through; what follows (part 2 or the completion) is held, and the process is killed there.
   let partsSent = 0;
   proxy.setRule((r) => {
@@ -232,16 +232,7 @@ test('a conversion that timed out or ran out of memory (as Lambda reports them) 
 });
 
 test('a file too large for the time left is refused before its body is read, with what to do; nothing is written', async () => {
-  const { input, output } = await buckets2();
-  await putObject(s3, input, 'in/big.csv', BIG.body);
-  const [listed] = await listAll(s3, input, 'in/');
-  const item: ConvertItem = {
-    bucket: input,
-    key: 'in/big.csv',
-    etag: listed!.etag,
-    size: listed!.size,
-    run: run('too-large', input, output),
-  };
+  const { input, output, item } = await bigItem('too-large');
   const handler = createConverterHandler('parquet', {
     // 1 MB/s measured: 6.5 MB needs ~7 s; the function has 5 s left.
     env: { CSV2LAKE_S3_ENDPOINT: proxy.endpoint, AWS_REGION: 'us-east-1', CSV2LAKE_THROUGHPUT_MBPS: '1' },

@@ -15,6 +15,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { random } from '../bench/generate-csv';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { startS3Server, type S3Server } from '../support/s3-server';
 import { readAvro, query } from '../support/readers';
 
 export { random };
@@ -160,4 +162,37 @@ export async function avroDigest(path: string): Promise<{ rows: number; digest: 
     .sort((a, b) => a.id - b.id)
     .map((r) => r.code);
   return { rows: rows.length, digest: createHash('md5').update(codes.join(',')).digest('hex') };
+}
+
+/** fauxqs on loopback, the fault proxy in front of it, and a client that bypasses the proxy. */
+export interface FaultyS3 {
+  server: S3Server;
+  proxy: FaultProxy;
+  s3: S3Client;
+}
+
+/**
+ * Starts fauxqs and the fault proxy for a test file (jest hooks: started before all its tests, stopped
+ * after them, the proxy's rule cleared after each test), with test credentials and `env` set meanwhile.
+ */
+export function useFaultyS3(env: Record<string, string> = {}): FaultyS3 {
+  const faulty = {} as FaultyS3;
+  const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', ...Object.keys(env)];
+  const before = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  beforeAll(async () => {
+    faulty.server = await startS3Server({ storageDir: mkdtempSync(join(tmpdir(), 'rel-s3-')) });
+    faulty.proxy = await startFaultProxy(faulty.server.endpoint);
+    faulty.s3 = faulty.server.client();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env });
+  });
+  afterAll(async () => {
+    for (const name of Object.keys(env)) {
+      if (before[name] === undefined) delete process.env[name];
+      else process.env[name] = before[name];
+    }
+    await faulty.proxy?.stop();
+    await faulty.server?.stop();
+  });
+  afterEach(() => faulty.proxy?.setRule(() => undefined));
+  return faulty;
 }

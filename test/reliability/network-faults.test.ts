@@ -6,9 +6,6 @@
  * read from its storage folder.
  */
 import './quiet';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Invocation, LocalRunner, type LocalRunResult } from '../../lib/local/runner';
 import {
@@ -17,10 +14,9 @@ import {
   type FaultRule,
   isObjectGet,
   isUploadPart,
-  startFaultProxy,
 } from '../support/fault-proxy';
 import { readAvro, readParquetWithDuckDB } from '../support/readers';
-import { startS3Server, type S3Server } from '../support/s3-server';
+import type { S3Server } from '../support/s3-server';
 import {
   avroDigest,
   bigCsv,
@@ -32,35 +28,24 @@ import {
   readReport,
   reportedKeys,
   watchBucket,
+  useFaultyS3,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
+const faulty = useFaultyS3({
+  // A stalled body is given up after 1.5 s instead of 30 s.
+  CSV2LAKE_S3_IDLE_TIMEOUT_MS: '1500',
+  // Parts of 5 MiB, S3's minimum (fauxqs enforces it too), so that smaller files make multipart uploads.
+  CSV2LAKE_S3_PART_BYTES: String(5 << 20),
+});
 let server: S3Server;
 let proxy: FaultProxy;
 let s3: S3Client;
+beforeAll(() => ({ server, proxy, s3 } = faulty));
 /** ~6.5 MB: with 5 MiB parts (S3's minimum), each output is a multipart upload of two parts. */
 const BIG = bigCsv(6_500_000);
 const SMALL = 'id,name\n1,Ada\n2,Grace\n';
-
-beforeAll(async () => {
-  server = await startS3Server({ storageDir: mkdtempSync(join(tmpdir(), 'rel-s3-')) });
-  proxy = await startFaultProxy(server.endpoint);
-  s3 = server.client();
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  // A stalled body is given up after 1.5 s instead of 30 s.
-  process.env.CSV2LAKE_S3_IDLE_TIMEOUT_MS = '1500';
-  // Parts of 5 MiB, S3's minimum (fauxqs enforces it too), so that smaller files make multipart uploads.
-  process.env.CSV2LAKE_S3_PART_BYTES = String(5 << 20);
-});
-afterAll(async () => {
-  delete process.env.CSV2LAKE_S3_IDLE_TIMEOUT_MS;
-  delete process.env.CSV2LAKE_S3_PART_BYTES;
-  await proxy?.stop();
-  await server?.stop();
-});
-afterEach(() => proxy.setRule(() => undefined));
 
 let buckets = 0;
 
