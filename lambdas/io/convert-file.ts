@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -9,12 +9,13 @@ import {
   type ReplayableSource,
 } from '../core/convert';
 import { AtomicFileSink } from './file-sink';
+import { readFileChunks } from './file-read';
 
-/** A local file as a {@link ReplayableSource}: each pass re-reads it from disk in 1 MiB chunks. */
+/** A local file as a {@link ReplayableSource}: each pass re-reads it from disk in chunks of at most 1 MiB. */
 export function fileSource(path: string): ReplayableSource {
   return {
     name: path,
-    open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+    open: () => readFileChunks(path),
     localPath: path,
     // Looked up when asked: a missing file fails on open, with the reader's error, as before.
     get size() {

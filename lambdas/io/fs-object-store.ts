@@ -7,7 +7,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -17,11 +16,11 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
+import { readOpenFile } from './file-read';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
 
 /** What the store keeps beside an object it wrote. */
 interface Sidecar {
-  readonly md5: string;
   readonly size: number;
   readonly mtimeMs: number;
   readonly metadata: Record<string, string>;
@@ -39,13 +38,12 @@ const FLUSH_BYTES = 1 << 20;
  * object is complete or absent. User metadata lives in a hidden sidecar folder (`.csv2lake-meta/` under the
  * bucket's folder), hidden from listings like temporary files.
  *
- * ETag: for an object written through the store with user metadata (the converters' outputs), the MD5 of
- * its content in quotes, as S3 gives for a single-part upload (computed while writing, kept in the sidecar
- * with the metadata, the size and the modification time it belongs to). For any other file (one placed in
- * the folder by other means, the usual input; or written without metadata, like the run's records),
- * `"<size>-<mtime>"` in hex, which changes whenever the content is replaced: computing an MD5 would mean
- * reading every input on every listing, which skip-unchanged exists to avoid, and a sidecar only for an MD5
- * nobody reads would cost more than the object (creating a file takes ~0.3-0.7 ms of kernel time here).
+ * ETag: `"<size>-<mtime>"` in hex, for every object, which changes whenever the content is replaced. Not the
+ * MD5 S3 gives for a single-part upload: computing one would mean reading every input on every listing,
+ * which skip-unchanged exists to avoid, and hashing every output costs ~4% of a conversion's CPU for a
+ * value nobody reads (skip-unchanged compares the source's ETag recorded in the output's metadata). The
+ * sidecar keeps the size and modification time its metadata belongs to; an object without metadata has
+ * none (creating a file takes ~0.3-0.7 ms of kernel time here).
  *
  * The file system calls are synchronous behind the asynchronous interface: they hit the page cache and take
  * microseconds, while each asynchronous call is a round trip through libuv's four-thread pool, which every
@@ -103,7 +101,7 @@ export class FsObjectStore implements ObjectStore {
     return {
       key,
       size: s.size,
-      etag: current ? `"${sidecar!.md5}"` : statEtag(s),
+      etag: statEtag(s),
       lastModified: s.mtime,
       metadata: current ? sidecar!.metadata : {},
     };
@@ -117,7 +115,7 @@ export class FsObjectStore implements ObjectStore {
     } catch {
       throw new InputMissingError(`${path} no longer exists (deleted after it was listed?)`);
     }
-    return readChunks(fd, fstatSync(fd).size);
+    return readOpenFile(fd);
   }
 
   async list(
@@ -227,13 +225,11 @@ export class FsObjectStore implements ObjectStore {
       position = 0;
       closeSync(handle);
     };
-    // Only an object with metadata keeps a sidecar, and only a sidecar keeps the MD5.
+    // Only an object with metadata keeps a sidecar.
     const sidecarNeeded = Object.keys(options.metadata ?? {}).length > 0;
-    let md5 = sidecarNeeded ? createHash('md5') : undefined;
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
-        md5?.update(chunk);
         this.bytesWritten += chunk.length;
         if (chunk.length >= FLUSH_BYTES) {
           flush();
@@ -248,7 +244,6 @@ export class FsObjectStore implements ObjectStore {
         pending = [];
         pendingBytes = 0;
         closeFile();
-        md5 = sidecarNeeded ? createHash('md5') : undefined;
         this.bytesWritten = 0;
       },
       complete: async () => {
@@ -259,17 +254,17 @@ export class FsObjectStore implements ObjectStore {
         closeFile();
         renameSync(temp, target);
         const metadata = { ...options.metadata };
-        if (!md5) {
+        if (sidecarNeeded) {
+          const sidecar: Sidecar = { size: s.size, mtimeMs: s.mtimeMs, metadata };
+          // Written in place, not renamed: a torn sidecar fails to parse or to match the file, and is then
+          // ignored (the object looks written by other means), never wrong.
+          this.ensureDir(dirname(metaPath));
+          writeFileSync(metaPath, JSON.stringify(sidecar));
+        } else {
           // A sidecar left by an earlier write of the key no longer matches the file; removed all the same.
           removeIfPresent(metaPath);
-          return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
         }
-        const sidecar: Sidecar = { md5: md5.digest('hex'), size: s.size, mtimeMs: s.mtimeMs, metadata };
-        // Written in place, not renamed: a torn sidecar fails to parse or to match the file, and is then
-        // ignored (the object looks written by other means), never wrong.
-        this.ensureDir(dirname(metaPath));
-        writeFileSync(metaPath, JSON.stringify(sidecar));
-        return { key, size: s.size, etag: `"${sidecar.md5}"`, lastModified: s.mtime, metadata };
+        return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
       },
       async abort() {
         pending = [];
@@ -291,7 +286,7 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-/** The ETag of a file without a sidecar: its size and modification time, in hex. */
+/** The ETag of a file: its size and modification time, in hex. */
 function statEtag(s: { size: number; mtimeMs: number }): string {
   return `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`;
 }
@@ -303,23 +298,5 @@ function removeIfPresent(path: string): void {
     unlinkSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-/**
- * An open file's content as it was when opened (its size then), in chunks of at most 1 MiB, fresh buffers
- * that callers may keep; closes the file when done or abandoned.
- */
-async function* readChunks(fd: number, size: number): AsyncGenerator<Uint8Array> {
-  try {
-    for (let position = 0; position < size;) {
-      const chunk = Buffer.allocUnsafe(Math.min(size - position, FLUSH_BYTES));
-      const n = readSync(fd, chunk, 0, chunk.length, position);
-      if (n === 0) break; // truncated since it was opened
-      position += n;
-      yield n === chunk.length ? chunk : chunk.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
   }
 }

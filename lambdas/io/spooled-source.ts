@@ -1,9 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReplayableSource } from '../core/convert';
+import { readFileChunks } from './file-read';
 
 /**
  * Copies a stream (an S3 object body) to a temporary file once, so the conversion can read it twice
@@ -32,7 +33,7 @@ export async function spoolToFile(
   return {
     name,
     bytes,
-    open: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+    open: () => readFileChunks(path),
     dispose: () => rm(folder, { recursive: true, force: true }),
   };
 }

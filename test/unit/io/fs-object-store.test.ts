@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
@@ -13,6 +12,12 @@ async function text(store: FsObjectStore, key: string): Promise<string> {
   const parts: Buffer[] = [];
   for await (const p of await store.get('lake', key)) parts.push(Buffer.from(p));
   return Buffer.concat(parts).toString('utf8');
+}
+
+/** The documented ETag of a file: `"<size>-<mtime in ms>"` in hex, from the file itself. */
+function statEtag(path: string): string {
+  const s = statSync(path);
+  return `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`;
 }
 
 /** Every file under a folder, relative, sorted. */
@@ -45,7 +50,7 @@ describe('keys and paths', () => {
 });
 
 describe('writes', () => {
-  test('an object appears only on complete; the ETag is the quoted MD5 of the content; metadata is kept', async () => {
+  test('an object appears only on complete; the ETag is its size and modification time; metadata is kept', async () => {
     const { root, store } = fresh();
     const writer = store.createWriter('lake', 'out/a.parquet', {
       metadata: { 'csv2lake-source-etag': '"e1"' },
@@ -56,10 +61,10 @@ describe('writes', () => {
     expect(await store.head('lake', 'out/a.parquet')).toBeUndefined();
     expect((await store.list('lake', '')).objects).toEqual([]);
     const info = await writer.complete();
-    const md5 = createHash('md5').update('hello world').digest('hex');
-    expect(info).toMatchObject({ key: 'out/a.parquet', size: 11, etag: `"${md5}"` });
+    const etag = statEtag(join(root, 'lake/out/a.parquet'));
+    expect(info).toMatchObject({ key: 'out/a.parquet', size: 11, etag });
     expect(await store.head('lake', 'out/a.parquet')).toMatchObject({
-      etag: `"${md5}"`,
+      etag,
       metadata: { 'csv2lake-source-etag': '"e1"' },
     });
     expect(await text(store, 'out/a.parquet')).toBe('hello world');
@@ -79,21 +84,21 @@ describe('writes', () => {
     expect(tree(join(root, 'lake')).filter((f) => !f.startsWith('.csv2lake-meta/'))).toEqual(['k.csv']);
   });
 
-  test('reset discards what was written (and its MD5)', async () => {
-    const { store } = fresh();
+  test('reset discards what was written', async () => {
+    const { root, store } = fresh();
     const writer = store.createWriter('lake', 'r.txt', { metadata: { m: '1' } });
     await writer.write(Buffer.from('first try'));
     await writer.reset?.();
     await writer.write(Buffer.from('second'));
     const info = await writer.complete();
     expect(await text(store, 'r.txt')).toBe('second');
-    expect(info.etag).toBe(`"${createHash('md5').update('second').digest('hex')}"`);
-    expect((await store.head('lake', 'r.txt'))?.etag).toBe(info.etag);
+    expect(info.etag).toBe(statEtag(join(root, 'lake/r.txt')));
+    expect(await store.head('lake', 'r.txt')).toMatchObject({ etag: info.etag, size: 6, metadata: { m: '1' } });
     expect(info.size).toBe(6);
   });
 
   test('small and large writes keep their order, and a caller may reuse its buffer once a write resolved', async () => {
-    const { store } = fresh();
+    const { root, store } = fresh();
     const writer = store.createWriter('lake', 'big.bin', { metadata: { m: '1' } });
     const reused = Buffer.from('abc');
     await writer.write(reused);
@@ -104,13 +109,13 @@ describe('writes', () => {
     const info = await writer.complete();
     const expected = Buffer.concat([Buffer.from('abc'), large, Buffer.from('tail')]);
     expect(info.size).toBe(expected.length);
-    expect(info.etag).toBe(`"${createHash('md5').update(expected).digest('hex')}"`);
+    expect(info.etag).toBe(statEtag(join(root, 'lake/big.bin')));
     const parts: Buffer[] = [];
     for await (const p of await store.get('lake', 'big.bin')) parts.push(Buffer.from(p));
     expect(Buffer.concat(parts).equals(expected)).toBe(true);
   });
 
-  test('a file replaced by other means loses the metadata and MD5 recorded for the old content', async () => {
+  test('a file replaced by other means loses the metadata recorded for the old content', async () => {
     const { root, store } = fresh();
     await store.put('lake', 'in.csv', 'a\n1\n', { metadata: { m: '1' } });
     writeFileSync(join(root, 'lake/in.csv'), 'a\n22\n');
