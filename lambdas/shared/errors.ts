@@ -36,16 +36,34 @@ export const MAX_KEY_BYTES = 1024;
  */
 export class BatchItemsFailedError extends Csv2LakeError {}
 
-/** Error names the state machine retries with backoff and jitter. */
-export const RETRYABLE_ERRORS = [
+/**
+ * Lambda service errors of the Invoke call itself (the 500s and throttling that the Step Functions guide,
+ * "Handle Lambda service exceptions", recommends retrying): the function did not run, or its answer was lost.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'Lambda.Unknown',
-  'States.Timeout',
-  'S3TransientError',
 ] as const;
+
+/** Error names the state machine retries with backoff and jitter: a later attempt may well succeed. */
+export const RETRYABLE_ERRORS = [...LAMBDA_SERVICE_ERRORS, 'S3TransientError'] as const;
+
+/**
+ * The task's own `TimeoutSeconds` elapsed. It is set 30 s above the function's timeout, so the function
+ * did not answer even when Lambda would have stopped it: retried once, never more.
+ */
+export const TASK_TIMEOUT_ERRORS = ['States.Timeout'] as const;
+
+/**
+ * The function was stopped by Lambda: it ran out of memory or out of time (`Lambda.Unknown` when the
+ * runtime reports no type, as the Step Functions guide says of out-of-memory errors and function
+ * timeouts). The same input with the same memory and time limit meets the same end: never retried within
+ * a task. The retry map gives the file its second attempt, in a new invocation.
+ */
+export const FUNCTION_KILLED_ERRORS = ['Lambda.Unknown', 'Sandbox.Timedout', 'Runtime.OutOfMemory'] as const;
 
 /** Data error names: never retried; the item fails and is reported. */
 export const DATA_ERRORS = [

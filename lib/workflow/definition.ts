@@ -4,7 +4,7 @@
  */
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
-import { RETRYABLE_ERRORS } from '../../lambdas/shared/errors';
+import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '../../lambdas/shared/errors';
 
 /** State names, for tests, alarms and the local runner. */
 export const STATES = {
@@ -78,28 +78,32 @@ export interface ItemBatching {
 
 const sub = (name: string) => '${' + name + '}';
 
-/** Retry for transient failures: backoff with full jitter. Data errors are not listed, so never retried. */
-const TRANSIENT_RETRY = {
-  ErrorEquals: [...RETRYABLE_ERRORS],
-  IntervalSeconds: 2,
-  MaxAttempts: 5,
-  BackoffRate: 2,
-  MaxDelaySeconds: 60,
-  JitterStrategy: 'FULL',
-};
-
-const LAMBDA_RETRY = {
-  ErrorEquals: [
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-  ],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
+/**
+ * The Retry of every Lambda task: both converters, in both maps, and both reducer states. Step Functions
+ * scans the retriers in order and applies the first whose `ErrorEquals` names the error, each retrier
+ * counting its own attempts; an error no retrier names is not retried. So every name appears in exactly one
+ * retrier and no wildcard (`States.ALL`, `States.TaskFailed`) is used, which would also match data errors
+ * and killed functions:
+ * - transient errors (Lambda service errors, throttling, `S3TransientError`): 5 retries, exponential
+ *   backoff from 2 s with full jitter, at most 60 s apart;
+ * - `States.Timeout` (the task's own timeout, above the function's): 1 retry;
+ * - a function killed for memory or time: 0 retries (`MaxAttempts: 0`, stated rather than left out);
+ * - data errors and everything else: not named, so not retried.
+ */
+function lambdaTaskRetry(): Record<string, unknown>[] {
+  return [
+    {
+      ErrorEquals: [...RETRYABLE_ERRORS],
+      IntervalSeconds: 2,
+      MaxAttempts: 5,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+      JitterStrategy: 'FULL',
+    },
+    { ErrorEquals: [...TASK_TIMEOUT_ERRORS], IntervalSeconds: 2, MaxAttempts: 1 },
+    { ErrorEquals: [...FUNCTION_KILLED_ERRORS], MaxAttempts: 0 },
+  ];
+}
 
 function converterTask(format: OutputFormat, timeoutSeconds: number): Record<string, unknown> {
   return {
@@ -111,7 +115,7 @@ function converterTask(format: OutputFormat, timeoutSeconds: number): Record<str
     },
     OutputPath: '$.Payload',
     TimeoutSeconds: timeoutSeconds,
-    Retry: [TRANSIENT_RETRY],
+    Retry: lambdaTaskRetry(),
     End: true,
   };
 }
@@ -191,7 +195,7 @@ function reduceTask(mapResults: string, next: string): Record<string, unknown> {
     ResultSelector: { 'summary.$': '$.Payload' },
     ResultPath: '$.reduce',
     TimeoutSeconds: 930,
-    Retry: [LAMBDA_RETRY],
+    Retry: lambdaTaskRetry(),
     Next: next,
   };
 }
@@ -215,8 +219,8 @@ const resultWriter = {
  *   files that succeeded (point 3), and `ReduceAfterRetry` writes the report over the whole run.
  * - A run that ends FAILED/TIMED_OUT/ABORTED is also reported by the reducer through an EventBridge rule
  *   (point 4, in the construct). Outputs are deterministic and skipped when unchanged (point 5, converters).
- * A failed file is thus attempted twice per execution (each attempt with transient retries); a data error
- * fails fast both times.
+ * A failed file is thus attempted twice per execution (each attempt with the retries of
+ * `lambdaTaskRetry`); a data error or a killed function fails fast both times.
  */
 export function buildDefinition(settings: WorkflowSettings): Record<string, unknown> {
   const prefix = settings.inputPrefix;

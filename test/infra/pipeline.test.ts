@@ -97,20 +97,34 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(parquet.Parameters.FunctionName).toBe(
       `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.parquetFunction}`,
     );
+    // Transient errors with backoff and jitter; States.Timeout once, in a retrier of its own; a killed
+    // function never; data errors are named nowhere, so never retried either.
     expect(parquet.Retry).toEqual([
-      expect.objectContaining({
-        ErrorEquals: expect.arrayContaining([
+      {
+        ErrorEquals: [
+          'Lambda.ClientExecutionTimeoutException',
           'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
           'Lambda.TooManyRequestsException',
           'S3TransientError',
-          'States.Timeout',
-        ]),
+        ],
+        IntervalSeconds: 2,
+        MaxAttempts: 5,
         BackoffRate: 2,
+        MaxDelaySeconds: 60,
         JitterStrategy: 'FULL',
-      }),
+      },
+      { ErrorEquals: ['States.Timeout'], IntervalSeconds: 2, MaxAttempts: 1 },
+      { ErrorEquals: ['Lambda.Unknown', 'Sandbox.Timedout', 'Runtime.OutOfMemory'], MaxAttempts: 0 },
     ]);
-    expect(parquet.Retry[0].ErrorEquals).not.toEqual(expect.arrayContaining(['MalformedCsvError']));
-    expect(parquet.Retry[0].ErrorEquals).not.toContain('States.ALL');
+    const named = parquet.Retry.flatMap((r: any) => r.ErrorEquals);
+    expect(named).not.toEqual(expect.arrayContaining(['MalformedCsvError']));
+    expect(named).not.toContain('States.ALL');
+    expect(named).not.toContain('States.TaskFailed');
+    expect(branches[1].States[STATES.convertAvro].Retry).toEqual(parquet.Retry);
+    const retried = asl.States[STATES.retryFailed].ItemProcessor.States[RETRY_PREFIX + STATES.convertFormats];
+    expect(retried.Branches[0].States[RETRY_PREFIX + STATES.convertParquet].Retry).toEqual(parquet.Retry);
     expect(parquet.Catch).toBeUndefined();
   });
 
@@ -133,6 +147,24 @@ describe('stack with an input prefix, defaults otherwise', () => {
       ReaderConfig: { InputType: 'JSON' },
     });
     expect(retry.Next).toBe(STATES.reduceAfterRetry);
+  });
+
+  test('both reducer states retry S3TransientError and Lambda service errors with backoff, a timeout once, nothing else', () => {
+    const converter =
+      map.ItemProcessor.States[STATES.convertFormats].Branches[0].States[STATES.convertParquet];
+    for (const name of [STATES.reduce, STATES.reduceAfterRetry]) {
+      const retry = asl.States[name].Retry;
+      expect(retry[0]).toMatchObject({
+        ErrorEquals: expect.arrayContaining(['S3TransientError', 'Lambda.ServiceException']),
+        MaxAttempts: 5,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      });
+      expect(retry[1]).toEqual({ ErrorEquals: ['States.Timeout'], IntervalSeconds: 2, MaxAttempts: 1 });
+      expect(retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('SchemaMismatchError');
+      // The same policy as the converters'.
+      expect(retry).toEqual(converter.Retry);
+    }
   });
 
   test('execution input: {} runs on defaults; a foreign bucket or a prefix outside the configured one fails before any work', () => {
