@@ -2,23 +2,39 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
+import { type FunctionSettings, invocationContext } from './invocation';
 import { storesFor, type Location } from './stores';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-const data = workerData as { input: Location; output: Location; endpoint?: string; env: NodeJS.ProcessEnv };
+const data = workerData as { input: Location; output: Location; endpoint?: string };
+// Built before the first message arrives: the runner starts its threads while it synthesizes the stack.
 const store = storesFor(data, data.endpoint);
-// Built before the first item arrives: the runner starts its threads while it synthesizes the stack.
-const handlers: Record<OutputFormat, ReturnType<typeof createConverterHandler>> = {
-  parquet: createConverterHandler('parquet', { store, env: data.env }),
-  avro: createConverterHandler('avro', { store, env: data.env }),
-};
+type Handler = ReturnType<typeof createConverterHandler>;
+let handlers: Record<OutputFormat, { handle: Handler; timeoutMs: number }> | undefined;
 
-parentPort!.on('message', (message: { id: number; format: OutputFormat; payload: never }) => {
-  handlers[message.format](message.payload).then(
-    (result) => parentPort!.postMessage({ id: message.id, result }),
-    (error: Error) =>
-      parentPort!.postMessage({ id: message.id, error: { name: error.name, message: error.message } }),
+type Message =
+  | { configure: Record<OutputFormat, FunctionSettings> }
+  | { id: number; format: OutputFormat; payload: never };
+
+parentPort!.on('message', (message: Message) => {
+  if ('configure' in message) {
+    const { parquet, avro } = message.configure;
+    handlers = {
+      parquet: {
+        handle: createConverterHandler('parquet', { store, env: parquet.env }),
+        timeoutMs: parquet.timeoutMs,
+      },
+      avro: { handle: createConverterHandler('avro', { store, env: avro.env }), timeoutMs: avro.timeoutMs },
+    };
+    return;
+  }
+  const { id, format, payload } = message;
+  // Each invocation gets its own context, built here: a function cannot cross to this thread.
+  const { handle, timeoutMs } = handlers![format];
+  handle(payload, invocationContext(timeoutMs)).then(
+    (result) => parentPort!.postMessage({ id, result }),
+    (error: Error) => parentPort!.postMessage({ id, error: { name: error.name, message: error.message } }),
   );
 });

@@ -23,11 +23,30 @@ export interface LocalSettings {
 
 type Asl = Record<string, any>;
 
+/** What the synthesized stack configures for a function the state machine calls. */
+export interface LocalFunction {
+  /** The function's timeout, which bounds each local invocation's remaining time. */
+  readonly timeoutSeconds: number;
+  /** Its environment variables that are plain strings (the ones naming deployed resources are left out). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
 /**
  * The state machine exactly as `cdk synth` produces it from the same construct (bundling skipped: no code
  * runs from the assets), with its DefinitionSubstitutions resolved to local names.
  */
 export function synthesizedDefinition(settings: LocalSettings): Asl {
+  return synthesizedWorkflow(settings).definition;
+}
+
+/**
+ * {@link synthesizedDefinition}, and the timeout and environment of each function it calls (by local
+ * function name), as the same template gives them to the deployed Lambdas.
+ */
+export function synthesizedWorkflow(settings: LocalSettings): {
+  definition: Asl;
+  functions: Record<string, LocalFunction>;
+} {
   const app = new App({
     // The template is not deployed from here: CloudFormation's own validation (seconds of WebAssembly
     // start-up) is the infrastructure tests' business, not every local run's.
@@ -61,10 +80,19 @@ export function synthesizedDefinition(settings: LocalSettings): Asl {
     [SUBSTITUTIONS.inputBucket]: settings.inputBucket,
     [SUBSTITUTIONS.outputBucket]: settings.outputBucket,
   };
-  for (const key of Object.keys(props.DefinitionSubstitutions ?? {})) {
+  const functions: Record<string, LocalFunction> = {};
+  for (const [key, value] of Object.entries<any>(props.DefinitionSubstitutions ?? {})) {
     if (!(key in localValues)) throw new Error(`local runner: no local value for the substitution ${key}`);
+    const fn = template.Resources[value?.['Fn::GetAtt']?.[0]];
+    if (fn?.Type !== 'AWS::Lambda::Function') continue;
+    const environment = Object.fromEntries(
+      Object.entries<unknown>(fn.Properties.Environment?.Variables ?? {}).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
+    );
+    functions[localValues[key]!] = { timeoutSeconds: fn.Properties.Timeout ?? 3, environment };
   }
-  return substitute(definition, localValues);
+  return { definition: substitute(definition, localValues), functions };
 }
 
 /** Features the interpreter would ignore or run differently: refused before anything runs. */

@@ -17,12 +17,19 @@ import type {
   ReduceResult,
 } from '../../lambdas/shared/payloads';
 import { PIPELINE_DEFAULTS } from '../csv-conversion-pipeline';
+import { type FunctionSettings, invocationContext } from './invocation';
 import { evaluateTemplate } from './json-path';
 import { childInputs, toleratedFailures } from './map-items';
 import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
 
 export { parseLocation, type Location } from './stores';
-import { lambdaStates, LOCAL_FUNCTIONS, localize, synthesizedDefinition } from './local-definition';
+import {
+  lambdaStates,
+  LOCAL_FUNCTIONS,
+  type LocalFunction,
+  localize,
+  synthesizedWorkflow,
+} from './local-definition';
 
 /** Progress of a run, for the progress bar. */
 export interface Progress {
@@ -124,6 +131,8 @@ export class LocalRunner {
     startedAt: Date.now(),
   };
   private lastReduce: ReduceResult | undefined;
+  /** The reducer's environment, also for the report of a run that failed before it reached Reduce. */
+  private reduceEnv: NodeJS.ProcessEnv = reducerEnv({});
   private readonly pools: ConverterPool[] = [];
   private redriving = false;
 
@@ -201,7 +210,7 @@ export class LocalRunner {
   private definition() {
     const { record } = this;
     const inputBucket = bucketOf(record.input, INPUT_BUCKET);
-    const definition = synthesizedDefinition({
+    const { definition, functions } = synthesizedWorkflow({
       inputBucket,
       outputBucket: this.outputBucket,
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
@@ -221,17 +230,26 @@ export class LocalRunner {
     // top level, each child) skip validation, which would otherwise compile asl-validator's schema again
     // for each of them (~0.2-0.4 s apiece).
     new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    return { definition, machine, maps };
+    return { definition, functions, machine, maps };
+  }
+
+  /**
+   * What a function runs with locally: the environment the template gives the deployed function, then
+   * the user's own `CSV2LAKE_*` variables (to tune a local run as one would tune the Lambda), then the run's
+   * settings; and its timeout, which bounds each invocation's remaining time.
+   */
+  private functionSettings(fn: LocalFunction | undefined, run: NodeJS.ProcessEnv): FunctionSettings {
+    const mine = Object.entries(process.env).filter(([k]) => k.startsWith('CSV2LAKE_'));
+    return {
+      env: { ...fn?.environment, ...Object.fromEntries(mine), ...run },
+      timeoutMs: (fn?.timeoutSeconds ?? 900) * 1000,
+    };
   }
 
   private async execute(startAt: string | undefined): Promise<LocalRunResult> {
     const { record } = this;
     // Started first: the threads load their modules while this one synthesizes the stack.
-    const env: NodeJS.ProcessEnv = {
-      ...(record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: record.schemaLocation } : {}),
-      CSV2LAKE_SPOOL_DIR: process.env.TMPDIR ?? '/tmp',
-    };
-    const pool = this.options.wrapStore ? undefined : ConverterPool.start(record, this.options.endpoint, env);
+    const pool = this.options.wrapStore ? undefined : ConverterPool.start(record, this.options.endpoint);
     if (pool) this.pools.push(pool);
     let prepared: ReturnType<LocalRunner['definition']>;
     try {
@@ -240,14 +258,24 @@ export class LocalRunner {
       await pool?.stop();
       throw error;
     }
-    const { definition, machine, maps } = prepared;
+    const { definition, functions, machine, maps } = prepared;
+    const converterRun: NodeJS.ProcessEnv = {
+      CSV2LAKE_SPOOL_DIR: process.env.CSV2LAKE_SPOOL_DIR ?? process.env.TMPDIR ?? '/tmp',
+      ...(record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: record.schemaLocation } : {}),
+    };
+    const settings = {
+      parquet: this.functionSettings(functions[LOCAL_FUNCTIONS.parquet], converterRun),
+      avro: this.functionSettings(functions[LOCAL_FUNCTIONS.avro], converterRun),
+      reduce: this.functionSettings(functions[LOCAL_FUNCTIONS.reduce], reducerEnv(this.runContext())),
+    };
+    pool?.configure(settings);
+    this.reduceEnv = settings.reduce.env;
     const tasks = lambdaStates(definition);
-    const handlers = this.lambdaHandlers(tasks, env, pool);
+    const handlers = this.lambdaHandlers(tasks, settings, pool);
     const mapHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, map] of Object.entries(maps))
       mapHandlers[name] = (input) => this.runMap(name, map, input, handlers);
     let failedState: string | undefined;
-    let failedInput: unknown;
     const topLevel: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const name of Object.keys(machine.States)) {
       const handler = mapHandlers[name] ?? handlers[name];
@@ -257,7 +285,6 @@ export class LocalRunner {
           return await handler(input);
         } catch (error) {
           failedState = name;
-          failedInput = input;
           throw error;
         }
       };
@@ -269,6 +296,7 @@ export class LocalRunner {
       validationOptions: { noValidate: true },
     });
     const input = startAt ? record.failedInput : {};
+    const enteredWith = new Map<string, unknown>();
     record.status = 'RUNNING';
     await this.saveRecord();
     let error: { name: string; message: string } | undefined;
@@ -279,7 +307,13 @@ export class LocalRunner {
           Execution: { Name: record.runId, Input: input, StartTime: new Date().toISOString() },
         } as never,
       });
-      await execution.result;
+      // A redrive restarts the failed state from the input it ENTERED with, as the service does: a task's
+      // handler sees that input after Parameters, which the state would apply a second time.
+      const watching = (async () => {
+        for await (const event of execution.eventLogs)
+          if (event.type === 'StateEntered') enteredWith.set(event.state.name, event.state.input);
+      })();
+      await execution.result.finally(() => watching);
       record.status = 'SUCCEEDED';
       delete record.failedState;
       delete record.failedInput;
@@ -290,7 +324,7 @@ export class LocalRunner {
       record.error = error;
       if (failedState) {
         record.failedState = failedState;
-        record.failedInput = failedInput;
+        record.failedInput = enteredWith.get(failedState);
       }
     }
     await Promise.all(this.pools.map((p) => p.stop()));
@@ -298,7 +332,7 @@ export class LocalRunner {
     // A run that did not succeed still gets its report, as the execution-status rule does on AWS.
     let summary = this.lastReduce;
     if (record.status === 'FAILED' || !summary) {
-      summary = await createReduceHandler({ store: this.store, env: reducerEnv(this.runContext()) })({
+      summary = await createReduceHandler({ store: this.store, env: this.reduceEnv })({
         detail: { name: record.runId, status: record.status, input: '{}' },
         mapResults: await this.mapResultLocations(Object.keys(maps)),
       } as ReduceEvent);
@@ -352,20 +386,19 @@ export class LocalRunner {
   /** Local handlers of the Lambda task states: the same handler modules, the Lambda payload wrapper. */
   private lambdaHandlers(
     tasks: Record<string, string>,
-    env: NodeJS.ProcessEnv,
+    settings: Record<OutputFormat | 'reduce', FunctionSettings>,
     pool: ConverterPool | undefined,
   ): Record<string, (input: unknown) => Promise<unknown>> {
-    const converter = (format: OutputFormat) =>
-      pool
-        ? (payload: unknown) => pool.run(format, payload)
-        : (createConverterHandler(format, { store: this.store, env }) as never);
+    const converter = (format: OutputFormat) => {
+      if (pool) return (payload: unknown) => pool.run(format, payload);
+      const handler = createConverterHandler(format, { store: this.store, env: settings[format].env });
+      return (payload: any) => handler(payload, invocationContext(settings[format].timeoutMs));
+    };
     const functions: Record<string, (payload: any) => Promise<unknown>> = {
       [LOCAL_FUNCTIONS.parquet]: converter('parquet'),
       [LOCAL_FUNCTIONS.avro]: converter('avro'),
       [LOCAL_FUNCTIONS.reduce]: async (payload: ReduceEvent) => {
-        const result = await createReduceHandler({ store: this.store, env: reducerEnv(this.runContext()) })(
-          payload,
-        );
+        const result = await createReduceHandler({ store: this.store, env: settings.reduce.env })(payload);
         this.lastReduce = result;
         return result;
       },
@@ -488,10 +521,13 @@ export class LocalRunner {
     };
     await Promise.all(Array.from({ length: limit }, worker));
     const location = await this.writeResults(name, map, children);
-    await this.store.put(
+    await writeJson(
+      this.store,
       this.outputBucket,
       this.recordKey(`map-${name}`),
-      JSON.stringify({ location, children }),
+      `{"location":${JSON.stringify(location)},"children":`,
+      children,
+      '}',
     );
     if (failed > tolerated) {
       const error = new Error(
@@ -547,23 +583,25 @@ export class LocalRunner {
     const base = `${writer.Prefix.replace(/\/$/, '')}/${mapRunId}`;
     const files: Record<string, { Key: string; Size: number }[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
     for (const status of ['SUCCEEDED', 'FAILED', 'PENDING'] as const) {
-      const entries = children
-        .filter((c) => c.status === status)
-        .map((c) => ({
-          ExecutionArn: `arn:aws:states:local:000000000000:execution:csv2lake/${mapRunId}:${c.name}`,
-          Name: c.name,
-          Input: JSON.stringify(c.input),
-          InputDetails: { Included: true },
-          Status: status,
-          ...(c.output !== undefined
-            ? { Output: JSON.stringify(c.output), OutputDetails: { Included: true } }
-            : {}),
-          ...(c.error ? { Error: c.error, Cause: c.cause } : {}),
-        }));
+      const entries = function* () {
+        for (const c of children) {
+          if (c.status !== status) continue;
+          yield {
+            ExecutionArn: `arn:aws:states:local:000000000000:execution:csv2lake/${mapRunId}:${c.name}`,
+            Name: c.name,
+            Input: JSON.stringify(c.input),
+            InputDetails: { Included: true },
+            Status: status,
+            ...(c.output !== undefined
+              ? { Output: JSON.stringify(c.output), OutputDetails: { Included: true } }
+              : {}),
+            ...(c.error ? { Error: c.error, Cause: c.cause } : {}),
+          };
+        }
+      };
       const key = `${base}/${status}_0.json`;
-      const body = JSON.stringify(entries);
-      await this.store.put(writer.Bucket, key, body, { contentType: 'application/json' });
-      files[status]!.push({ Key: key, Size: Buffer.byteLength(body) });
+      const size = await writeJson(this.store, writer.Bucket, key, '', entries(), '');
+      files[status]!.push({ Key: key, Size: size });
     }
     const manifestKey = `${base}/manifest.json`;
     await this.store.put(
@@ -577,6 +615,39 @@ export class LocalRunner {
 
 function reducerEnv(run: object): NodeJS.ProcessEnv {
   return { CSV2LAKE_DEFAULT_RUN: JSON.stringify(run) };
+}
+
+/**
+ * Writes `<head>[<item>,<item>,...]<tail>` as one object, a few hundred KB at a time: a run's result files
+ * and records hold an entry per child, and one string of them all would be the runner's largest allocation
+ * (tens of MB for 10,000 files). @returns the bytes written
+ */
+async function writeJson(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  head: string,
+  items: Iterable<unknown>,
+  tail: string,
+): Promise<number> {
+  const writer = store.createWriter(bucket, key, { contentType: 'application/json' });
+  try {
+    let text = `${head}[`;
+    let first = true;
+    for (const item of items) {
+      text += (first ? '' : ',') + JSON.stringify(item);
+      first = false;
+      if (text.length >= 1 << 18) {
+        await writer.write(Buffer.from(text));
+        text = '';
+      }
+    }
+    await writer.write(Buffer.from(`${text}]${tail}`));
+    return (await writer.complete()).size;
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }
 
 async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
@@ -612,7 +683,6 @@ class ConverterPool {
   static start(
     record: { input: Location; output: Location; concurrency: number },
     endpoint: string | undefined,
-    env: NodeJS.ProcessEnv,
   ): ConverterPool | undefined {
     const script = join(__dirname, 'convert-worker.cjs');
     if (!existsSync(script)) return undefined;
@@ -622,7 +692,7 @@ class ConverterPool {
     // 828 mark-compacts over 2,000 small conversions in one thread, ~40% of its time. Read by every isolate
     // created from here on (the converter threads), not by the running one.
     setFlagsFromString('--initial-old-space-size=128');
-    return new ConverterPool(script, size, { input: record.input, output: record.output, endpoint, env });
+    return new ConverterPool(script, size, { input: record.input, output: record.output, endpoint });
   }
 
   private constructor(script: string, size: number, data: unknown) {
@@ -642,6 +712,11 @@ class ConverterPool {
       slot.worker.unref();
       this.workers.push(slot);
     }
+  }
+
+  /** The converters' environment and timeout, known once the stack is synthesized; sent before any item. */
+  configure(settings: Record<OutputFormat, FunctionSettings>): void {
+    for (const { worker } of this.workers) worker.postMessage({ configure: settings });
   }
 
   async run(format: OutputFormat, payload: unknown): Promise<unknown> {

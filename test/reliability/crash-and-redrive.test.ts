@@ -254,19 +254,22 @@ test('a file too large for the time left is refused before its body is read, wit
   });
 });
 
-test('the reducer failing fails the run at Reduce, converts nothing twice, and the run still gets a complete report', async () => {
+test('the reducer failing fails the run at Reduce after its retries, converts nothing twice, the run still gets a report, and a redrive resumes at Reduce', async () => {
   const { input, output } = await buckets2();
   const keys = ['in/a.csv', 'in/b.csv', 'in/notes.md'];
   for (const key of keys) await putObject(s3, input, key, key.endsWith('.csv') ? 'x\n1\n' : '#');
-  // Every attempt the SDK makes to write the first report fails: the Reduce task fails with S3TransientError.
+  // Every write of the report fails (S3 answers 500 to each of the SDK's tries) while Reduce has attempts
+  // left; then the runner's own report of the failed run (the execution-status rule's reducer) is written.
   const runId = 'reducer-fails';
+  const invocations: Invocation[] = [];
+  const reduceAttempts = () => invocations.filter((i) => i.state === 'Reduce').length;
   let refused = 0;
   proxy.setRule((r) => {
-    if (r.method !== 'PUT' || r.key !== `_runs/${runId}/report.json` || refused === 3) return undefined;
+    if (reduceAttempts() >= 6 || r.method !== 'PUT' || r.key !== `_runs/${runId}/report.json`)
+      return undefined;
     refused++;
     return { kind: 'error', status: 500, code: 'InternalError' };
   });
-  const invocations: Invocation[] = [];
   const result = await LocalRunner.run({
     input: { kind: 's3', bucket: input, prefix: 'in/' },
     output: { kind: 's3', bucket: output, prefix: '' },
@@ -275,16 +278,23 @@ test('the reducer failing fails the run at Reduce, converts nothing twice, and t
     retryIntervalMs: 1,
     invocations,
   });
-  expect(refused).toBe(3);
   expect(result).toMatchObject({ status: 'FAILED', error: { name: 'S3TransientError' } });
-  // Reduce's Retry covers Lambda service errors only: one attempt, and the execution fails there.
-  expect(invocations.filter((i) => i.state === 'Reduce').map((i) => i.outcome)).toEqual(['S3TransientError']);
-  expect(
+  // The definition retries S3TransientError 5 times: 6 attempts of Reduce, each after the SDK's own tries.
+  expect(invocations.filter((i) => i.state === 'Reduce').map((i) => i.outcome)).toEqual(
+    Array(6).fill('S3TransientError'),
+  );
+  expect(refused).toBeGreaterThanOrEqual(6);
+  const converted = () =>
     invocations
-      .filter((i) => i.key === 'in/a.csv')
-      .map((i) => `${i.state} ${i.outcome}`)
-      .sort(),
-  ).toEqual(['ConvertAvro ok', 'ConvertParquet ok']);
+      .filter((i) => i.key !== undefined)
+      .map((i) => `${i.key} ${i.state} ${i.outcome}`)
+      .sort();
+  expect(converted()).toEqual([
+    'in/a.csv ConvertAvro ok',
+    'in/a.csv ConvertParquet ok',
+    'in/b.csv ConvertAvro ok',
+    'in/b.csv ConvertParquet ok',
+  ]);
   // The failed execution is reported anyway (the execution-status rule's reducer, emulated by the runner).
   const report = await readReport(s3, output, runId);
   expect(report.status).toBe('FAILED');
@@ -293,4 +303,21 @@ test('the reducer failing fails the run at Reduce, converts nothing twice, and t
     ['in/a.csv', 'converted'],
     ['in/b.csv', 'converted'],
   ]);
+
+  // The redrive resumes at Reduce with the input Reduce entered with: no file converts again.
+  const redriveLog: Invocation[] = [];
+  const redriven = await LocalRunner.redrive(
+    runId,
+    { kind: 's3', bucket: output, prefix: '' },
+    { endpoint: proxy.endpoint, retryIntervalMs: 1, invocations: redriveLog },
+  );
+  expect(redriven).toMatchObject({
+    runId,
+    status: 'SUCCEEDED',
+    items: { total: 3, converted: 2, failed: 0 },
+  });
+  expect(redriveLog.map((i) => `${i.state} ${i.outcome}`)).toEqual(['Reduce ok']);
+  const final = await readReport(s3, output, runId);
+  expect(final.status).toBe('SUCCEEDED');
+  expect(reportedKeys(final)).toEqual(keys);
 });
