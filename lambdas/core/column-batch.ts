@@ -1,6 +1,12 @@
+import { RETAINED_BYTES } from './grow';
 import type { ColumnType, TableSchema } from './schema';
 
 const TWO_32 = 4294967296;
+/** Smallest size a grown buffer takes (in elements). */
+const MIN_GROWTH = 16;
+const NO_I32 = new Int32Array(0);
+const NO_F64 = new Float64Array(0);
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The values of one column for a run of rows, stored densely: only non-null values are kept, in row
@@ -26,23 +32,28 @@ export class ColumnVector {
   bytes: Uint8Array;
   offsets: Int32Array;
 
+  /**
+   * @param capacity rows to make room for now; the buffers grow as rows come (a wide file's batches hold
+   *   few rows, so its vectors start small). @default 1024
+   */
   constructor(
     readonly type: ColumnType,
     capacity = 1024,
   ) {
     this.valid = new Uint8Array(capacity);
-    const none = 0;
-    this.i32 = new Int32Array(type === 'boolean' || type === 'int32' || type === 'date' ? capacity : none);
-    this.i64 = new Int32Array(type === 'int64' || type === 'timestamp' ? capacity * 2 : none);
-    this.f64 = new Float64Array(type === 'double' ? capacity : none);
-    this.bytes = new Uint8Array(type === 'string' ? capacity * 16 : none);
+    // The buffers of the other types stay empty, shared: they are only ever replaced, never written.
+    this.i32 = type === 'boolean' || type === 'int32' || type === 'date' ? new Int32Array(capacity) : NO_I32;
+    this.i64 = type === 'int64' || type === 'timestamp' ? new Int32Array(capacity * 2) : NO_I32;
+    this.f64 = type === 'double' ? new Float64Array(capacity) : NO_F64;
+    this.bytes = type === 'string' ? new Uint8Array(capacity * 16) : NO_BYTES;
     this.offsets = new Int32Array(type === 'string' ? capacity + 1 : 1);
   }
 
-  /** Forget all rows, keeping the buffers for reuse. */
+  /** Forget all rows, keeping the buffers for reuse (except string bytes grown by an outsized value). */
   reset(): void {
     this.length = 0;
     this.count = 0;
+    if (this.bytes.length > RETAINED_BYTES) this.bytes = new Uint8Array(MIN_GROWTH * 16);
   }
 
   /** Bytes this vector holds in values (an estimate of its encoded size, for row-group sizing). */
@@ -129,7 +140,7 @@ export class ColumnVector {
     this.ensureRows();
     const at = this.offsets[this.count]!;
     if (at + maxLength > this.bytes.length) {
-      const next = new Uint8Array(Math.max(this.bytes.length * 2, at + maxLength, 1024));
+      const next = new Uint8Array(Math.max(this.bytes.length * 2, at + maxLength, MIN_GROWTH * 16));
       next.set(this.bytes.subarray(0, at));
       this.bytes = next;
     }
@@ -150,7 +161,7 @@ export class ColumnVector {
 
   private ensureRows(): void {
     if (this.length >= this.valid.length) {
-      const next = new Uint8Array(this.valid.length * 2 || 1024);
+      const next = new Uint8Array(this.valid.length * 2 || MIN_GROWTH);
       next.set(this.valid);
       this.valid = next;
     }
@@ -158,13 +169,13 @@ export class ColumnVector {
 }
 
 function grow32(array: Int32Array, min: number): Int32Array {
-  const next = new Int32Array(Math.max(array.length * 2, min, 1024));
+  const next = new Int32Array(Math.max(array.length * 2, min, MIN_GROWTH));
   next.set(array);
   return next;
 }
 
 function grow64(array: Float64Array, min: number): Float64Array {
-  const next = new Float64Array(Math.max(array.length * 2, min, 1024));
+  const next = new Float64Array(Math.max(array.length * 2, min, MIN_GROWTH));
   next.set(array);
   return next;
 }

@@ -9,7 +9,7 @@ import {
   WRITER_DEFAULTS,
   type WriterSet,
 } from './writer-set';
-import { firstPass, passOptions, writePass, type FirstPassResult } from './passes';
+import { firstPass, LIMIT_DEFAULTS, passOptions, writePass, type FirstPassResult } from './passes';
 import { batchRows, type RowSink } from './row-sink';
 import { SplitRun } from './split-pass';
 import { createParquetWriter } from './parquet/parquet-writer';
@@ -52,6 +52,26 @@ export interface ConvertOptions {
   readonly avroCodec?: AvroCodec;
   /** Rejected rows tolerated before the conversion fails. @default 1000 */
   readonly maxRejects?: number;
+  /**
+   * Largest field (one value) in bytes, as in the file. A longer one fails the conversion with a
+   * `MalformedCsvError` naming its line and column, as soon as it is read that far: it is almost always a
+   * quote that is never closed, and a value is held several times over (input buffer, column vector,
+   * Parquet page, Avro block). With a 16 MiB value a conversion to both formats peaks at about 200 MB of
+   * RSS (Node included); raise this limit only with the memory to match. @default 16 MiB
+   */
+  readonly maxFieldBytes?: number;
+  /**
+   * Largest row in bytes, as in the file; a longer one fails the conversion like a long field. Memory
+   * follows the row's size: a 32 MiB row takes about 250-270 MB. @default 16 MiB, or `maxFieldBytes`
+   * when that is larger
+   */
+  readonly maxRowBytes?: number;
+  /**
+   * Most columns a file may have: a row (header included) with more fields fails the conversion with a
+   * `MalformedCsvError` before any per-column memory is taken. Query engines seldom go past 10,000
+   * columns (BigQuery's table limit; PostgreSQL and Redshift stop at 1,600). @default 10,000
+   */
+  readonly maxColumns?: number;
   /** Uncompressed bytes at which a Parquet row group is flushed. @default 32 MiB */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes at which an Avro block is flushed. @default 1 MiB */
@@ -121,6 +141,7 @@ export interface ConversionSummary {
 export const CONVERT_DEFAULTS = {
   formats: ['parquet', 'avro'] as readonly OutputFormat[],
   maxRejects: 1000,
+  ...LIMIT_DEFAULTS,
   ...WRITER_DEFAULTS,
 } as const;
 
@@ -144,6 +165,15 @@ function validate(options: ConvertOptions, targets: ConvertTargets): readonly Ou
     !(Number.isInteger(options.maxRejects) && options.maxRejects >= 0)
   ) {
     throw new InvalidOptionsError(`max rejects must be a whole number >= 0, not ${options.maxRejects}`);
+  }
+  for (const [option, label] of [
+    ['maxFieldBytes', 'max field bytes'],
+    ['maxRowBytes', 'max row bytes'],
+    ['maxColumns', 'max columns'],
+  ] as const) {
+    const value = options[option];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      throw new InvalidOptionsError(`${label} must be a whole number > 0, not ${value}`);
   }
   return formats;
 }

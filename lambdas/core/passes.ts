@@ -5,7 +5,7 @@ import { sniffDelimiter } from './dialect';
 import { RejectSink } from './rejects';
 import type { ColumnType, TableSchema } from './schema';
 import { isNullToken, type RowSink } from './row-sink';
-import { brokenQuotingReason, copyField, CsvTokenizer } from './tokenizer';
+import { brokenQuotingReason, copyField, CsvTokenizer, type TokenizerOptions } from './tokenizer';
 import { classify, narrowestType, T_ANY, T_STRING, typeBit } from './values';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -23,7 +23,20 @@ export interface PassOptions {
   readonly maxRejects: number;
   /** Bytes read before the first pass guesses the types it converts with. @default 1 MiB */
   readonly sampleBytes: number;
+  /** See {@link ConvertOptions.maxFieldBytes}. */
+  readonly maxFieldBytes: number;
+  /** See {@link ConvertOptions.maxRowBytes}. */
+  readonly maxRowBytes: number;
+  /** See {@link ConvertOptions.maxColumns}. */
+  readonly maxColumns: number;
 }
+
+/** Defaults of the input limits, as documented on {@link ConvertOptions}. */
+export const LIMIT_DEFAULTS = {
+  maxFieldBytes: 16 << 20,
+  maxRowBytes: 16 << 20,
+  maxColumns: 10_000,
+} as const;
 
 /** Resolves the pass options of a conversion. */
 export function passOptions(options: ConvertOptions): PassOptions {
@@ -35,6 +48,36 @@ export function passOptions(options: ConvertOptions): PassOptions {
     schema: options.schema,
     maxRejects: options.maxRejects ?? 1000,
     sampleBytes: SAMPLE_BYTES,
+    ...inputLimits(options),
+  };
+}
+
+/** The input limits of a conversion, defaults applied: the row limit is at least the field limit. */
+export function inputLimits(
+  options: Pick<ConvertOptions, 'maxFieldBytes' | 'maxRowBytes' | 'maxColumns'>,
+): Pick<PassOptions, 'maxFieldBytes' | 'maxRowBytes' | 'maxColumns'> {
+  const maxFieldBytes = options.maxFieldBytes ?? LIMIT_DEFAULTS.maxFieldBytes;
+  return {
+    maxFieldBytes,
+    maxRowBytes: options.maxRowBytes ?? Math.max(LIMIT_DEFAULTS.maxRowBytes, maxFieldBytes),
+    maxColumns: options.maxColumns ?? LIMIT_DEFAULTS.maxColumns,
+  };
+}
+
+/** The tokenizer options of a pass over `name`. */
+function tokenizerOptions(
+  name: string,
+  delimiter: string,
+  options: PassOptions,
+  columnName?: (index: number) => string | undefined,
+): TokenizerOptions {
+  return {
+    delimiter: delimiter.charCodeAt(0),
+    maxFieldBytes: options.maxFieldBytes,
+    maxRowBytes: options.maxRowBytes,
+    maxFields: options.maxColumns,
+    source: name,
+    ...(columnName ? { columnName } : {}),
   };
 }
 
@@ -84,7 +127,7 @@ async function scan(
     const head = Buffer.concat(sample, sampled);
     delimiter ??= sniffDelimiter(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
     onStart?.(head, complete, delimiter);
-    const t = new CsvTokenizer({ delimiter: delimiter.charCodeAt(0) }, onRows);
+    const t = new CsvTokenizer(tokenizerOptions(name, delimiter, options, columnName), onRows);
     if (holder) holder.tokenizer = t;
     t.push(head);
     return t;
@@ -202,7 +245,8 @@ export async function firstPass(
   const onStart = (sample: Uint8Array, complete: boolean, delimiter: string): void => {
     if (!output) return;
     const guess = new InferenceState(name, options, undefined);
-    const tokenizer = new CsvTokenizer({ delimiter: delimiter.charCodeAt(0) }, (t) =>
+    // With the limits too: a header past them fails here, before the guess starts anything.
+    const tokenizer = new CsvTokenizer(tokenizerOptions(name, delimiter, options), (t) =>
       guess.onRows(t, undefined),
     );
     tokenizer.push(sample);

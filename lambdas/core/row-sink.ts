@@ -88,8 +88,9 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * to `write`, which may reuse nothing of it once it resolves.
  */
 export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Promise<void>): RowSink {
-  // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per column.
-  const batch = new ColumnBatch(schema, 1024);
+  // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per
+  // column (its batches hold few rows: they fill BATCH_BYTES first).
+  const batch = new ColumnBatch(schema, firstCapacity(schema.columns.length));
   const kinds = kindsOf(schema.columns.map((c) => c.type));
   return {
     append: (t, first, tokens, check, track, masks, seen) =>
@@ -101,6 +102,11 @@ export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Pr
       batch.reset();
     },
   };
+}
+
+/** Rows each vector makes room for at first: 1,024, fewer past 64 columns (16 from 4,096 columns on). */
+export function firstCapacity(columns: number): number {
+  return Math.max(16, Math.min(1024, Math.floor(65536 / Math.max(1, columns))));
 }
 
 /** {@link RowSink.append} into column vectors. */

@@ -1,6 +1,8 @@
 import { MalformedCsvError } from './errors';
 
 const QUOTE = 0x22;
+/** Past this size the buffer grows by this much at a time rather than doubling. */
+const LINEAR_GROWTH_BYTES = 8 << 20;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -43,6 +45,18 @@ export interface TokenizerOptions {
    * must fit in memory, so it fails the conversion. @default 256 MiB
    */
   readonly maxRowBytes?: number;
+  /**
+   * Largest field in bytes, as in the input (between its quotes, doubled quotes counted twice). Checked
+   * once per row (a row no longer than this cannot hold a longer field) and whenever the buffer must grow,
+   * so a field that never ends fails before it fills memory. @default Infinity
+   */
+  readonly maxFieldBytes?: number;
+  /** Most fields in a row; checked once per row and whenever the field arrays grow. @default Infinity */
+  readonly maxFields?: number;
+  /** The input's name, to begin error messages with. @default no name */
+  readonly source?: string;
+  /** The name of the column at a 0-based field index, for error messages, when known. */
+  readonly columnName?: (index: number) => string | undefined;
 }
 
 /**
@@ -92,6 +106,12 @@ export class CsvTokenizer {
   /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
   private readonly stop = new Uint8Array(256);
   private readonly maxRowBytes: number;
+  private readonly maxFieldBytes: number;
+  private readonly maxFields: number;
+  /** Rows longer than this are checked field by field: the smaller of the two byte limits. */
+  private readonly checkRowsOver: number;
+  private readonly source: string | undefined;
+  private readonly columnName: ((index: number) => string | undefined) | undefined;
   private length = 0;
   private pos = 0;
   private state = State.FieldStart;
@@ -115,6 +135,11 @@ export class CsvTokenizer {
     this.stop[LF] = 1;
     this.stop[CR] = 1;
     this.maxRowBytes = options.maxRowBytes ?? 256 * 1024 * 1024;
+    this.maxFieldBytes = options.maxFieldBytes ?? Infinity;
+    this.maxFields = options.maxFields ?? Infinity;
+    this.checkRowsOver = Math.min(this.maxRowBytes, this.maxFieldBytes);
+    this.source = options.source;
+    this.columnName = options.columnName;
   }
 
   /** Physical lines started so far (1-based line of the next byte). */
@@ -177,15 +202,13 @@ export class CsvTokenizer {
         this.bufferOffset += shift;
       }
       if (this.length + chunk.length > this.buffer.length) {
-        if (this.length > this.maxRowBytes) {
-          throw new MalformedCsvError(
-            `row starting at line ${this.curRowLine} (byte offset ${this.bufferOffset}) is longer than ` +
-              `${this.maxRowBytes} bytes: most likely a quote that is never closed; fix the quoting of that row`,
-            { line: this.curRowLine, byteOffset: this.bufferOffset },
-          );
-        }
-        let size = this.buffer.length * 2;
-        while (size < this.length + chunk.length) size *= 2;
+        // The partial row is all the buffer holds: check it against the limits before it grows.
+        this.checkPartialRow();
+        // Doubling while small; past 8 MiB (only a long row gets there) in steps of 8 MiB, so that the
+        // buffer stays close to the row instead of up to twice its size.
+        const needed = this.length + chunk.length;
+        let size = this.buffer.length;
+        while (size < needed) size += Math.min(size, LINEAR_GROWTH_BYTES);
         const next = new Uint8Array(size);
         next.set(this.buffer.subarray(0, this.length));
         this.buffer = next;
@@ -340,6 +363,9 @@ export class CsvTokenizer {
   private completeRow(end: number): void {
     const first = this.nextRowFirstField;
     const count = this.fieldCount - first;
+    // One comparison per row: a row within both limits holds no field over the field limit.
+    if (end - this.curRowStart > this.checkRowsOver) this.checkRow(end - this.curRowStart, first, false);
+    if (count > this.maxFields) this.tooManyFields();
     // A blank line: one empty unquoted field and nothing else.
     if (
       count === 1 &&
@@ -408,6 +434,60 @@ export class CsvTokenizer {
     this.rowCount = 0;
   }
 
+  /** The limits, over the row being read: its bytes so far, its fields so far and the open one. */
+  private checkPartialRow(): void {
+    const rowBytes = this.length - this.curRowStart;
+    if (rowBytes > this.checkRowsOver) this.checkRow(rowBytes, this.nextRowFirstField, true);
+  }
+
+  /**
+   * Fails when one of the current row's fields from `first` on (with `open`, the one still being read
+   * too), or the row itself (`rowBytes` so far), is too long: fields first, so that the message can name
+   * a column.
+   */
+  private checkRow(rowBytes: number, first: number, open: boolean): void {
+    for (let f = first; f < this.fieldCount; f++)
+      this.checkField(f - first, this.fieldEnd[f]! - this.fieldStart[f]!);
+    if (open && (this.state === State.Quoted || this.state === State.Unquoted))
+      this.checkField(this.fieldCount - first, this.length - this.curFieldStart);
+    if (rowBytes > this.maxRowBytes) {
+      const byteOffset = this.bufferOffset + this.curRowStart;
+      throw new MalformedCsvError(
+        `${this.prefix()}the row starting at line ${this.curRowLine} (byte offset ${byteOffset}) is longer ` +
+          `than ${sizeText(this.maxRowBytes)}: most likely a quote that is never closed; fix the quoting ` +
+          `of that row, or raise --max-row-bytes if rows are meant to be that long`,
+        { line: this.curRowLine, byteOffset },
+      );
+    }
+  }
+
+  private checkField(index: number, bytes: number): void {
+    if (bytes <= this.maxFieldBytes) return;
+    const name = this.columnName?.(index);
+    const column = name === undefined ? `field ${index + 1}` : `column ${JSON.stringify(name)}`;
+    const byteOffset = this.bufferOffset + this.curRowStart;
+    throw new MalformedCsvError(
+      `${this.prefix()}${column} of the row starting at line ${this.curRowLine} (byte offset ${byteOffset}) ` +
+        `has a value longer than ${sizeText(this.maxFieldBytes)}: most likely a quote that is never closed; ` +
+        `fix the quoting of that row, or raise --max-field-bytes if values are meant to be that long`,
+      { line: this.curRowLine, byteOffset, ...(name === undefined ? {} : { column: name }) },
+    );
+  }
+
+  private tooManyFields(): void {
+    const byteOffset = this.bufferOffset + this.curRowStart;
+    throw new MalformedCsvError(
+      `${this.prefix()}the row starting at line ${this.curRowLine} (byte offset ${byteOffset}) has more ` +
+        `than ${this.maxFields} fields, more columns than a conversion takes: check the delimiter, split ` +
+        `the file by columns, or raise --max-columns`,
+      { line: this.curRowLine, byteOffset },
+    );
+  }
+
+  private prefix(): string {
+    return this.source === undefined ? '' : `${this.source}: `;
+  }
+
   private growRows(): void {
     const n = this.rowFirstField.length * 2;
     this.rowFirstField = growInt32(this.rowFirstField, n);
@@ -423,6 +503,7 @@ export class CsvTokenizer {
   }
 
   private growFields(): void {
+    if (this.fieldCount - this.nextRowFirstField > this.maxFields) this.tooManyFields();
     const n = this.fieldStart.length * 2;
     this.fieldStart = growInt32(this.fieldStart, n);
     this.fieldEnd = growInt32(this.fieldEnd, n);
@@ -430,6 +511,13 @@ export class CsvTokenizer {
     flags.set(this.fieldFlags);
     this.fieldFlags = flags;
   }
+}
+
+/** Binary units for messages: 16777216 is "16 MiB". */
+function sizeText(bytes: number): string {
+  if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1 << 10 && bytes % (1 << 10) === 0) return `${bytes / (1 << 10)} KiB`;
+  return `${bytes} bytes`;
 }
 
 function growInt32(array: Int32Array, size: number): Int32Array {

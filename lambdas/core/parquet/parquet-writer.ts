@@ -5,6 +5,7 @@ import type { ParquetCompression } from '../convert';
 import type { FormatWriter, WriterStats } from '../format-writer';
 import type { Column, ColumnType, TableSchema } from '../schema';
 import type { ByteSink } from '../sink';
+import { RETAINED_BYTES } from '../grow';
 import { Bytes, encodeHybrid } from './bytes';
 import { StringDictionary } from './string-dictionary';
 import { ThriftWriter, TType } from './thrift';
@@ -58,6 +59,11 @@ const CONVERTED_TIMESTAMP_MICROS = 10;
  * prefix whose last character is incremented), flagged as inexact.
  */
 const MAX_STRING_STAT = 64;
+/**
+ * Bytes of a string bound kept while a chunk is written: more than MAX_STRING_STAT, so that a kept
+ * prefix is known to be truncated, and enough to find a character boundary at MAX_STRING_STAT.
+ */
+const KEPT_STAT_BYTES = MAX_STRING_STAT + 8;
 
 const PHYSICAL_OF: Record<ColumnType, number> = {
   boolean: PHYSICAL.BOOLEAN,
@@ -70,8 +76,12 @@ const PHYSICAL_OF: Record<ColumnType, number> = {
 };
 
 /** Small first allocations per column (a file of thousands of columns must not take megabytes each). */
-const FIRST_SLAB_BYTES = 4 << 10;
+const FIRST_SLAB_BYTES = 256;
 const MAX_SLAB_BYTES = 4 << 20;
+/** First size of a column's page, values, levels and validity buffers (doubled as pages need). */
+const FIRST_BUFFER_BYTES = 64;
+/** Dictionary indices of a column that has none yet (replaced when it grows, never written). */
+const NO_INDICES = new Int32Array(0);
 
 /**
  * The closed pages of one column chunk, as a list of fixed-size slabs that are reused from one row group to
@@ -222,14 +232,16 @@ class ChunkStatistics {
             maxFirst = first;
           }
         }
+        // Only a prefix of a long bound is kept: the footer gets MAX_STRING_STAT bytes of it at most, and
+        // values that share the kept prefix give the same truncated bound whichever is kept.
         const ms = offsets[minK]!;
         const me = offsets[minK + 1]!;
         if (!this.minBytes || compareBytes(bytes, ms, me, this.minBytes, 0, this.minBytes.length) < 0)
-          this.minBytes = bytes.slice(ms, me);
+          this.minBytes = bytes.slice(ms, Math.min(me, ms + KEPT_STAT_BYTES));
         const xs = offsets[maxK]!;
         const xe = offsets[maxK + 1]!;
         if (!this.maxBytes || compareBytes(bytes, xs, xe, this.maxBytes, 0, this.maxBytes.length) > 0)
-          this.maxBytes = bytes.slice(xs, xe);
+          this.maxBytes = bytes.slice(xs, Math.min(xe, xs + KEPT_STAT_BYTES));
       }
     }
   }
@@ -308,6 +320,12 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
   return undefined;
 }
 
+/** The buffers a writer's columns assemble their pages in (see {@link ColumnChunkBuilder}). */
+interface PageScratch {
+  readonly levels: Bytes;
+  readonly page: Bytes;
+}
+
 /**
  * The pages of one column in the row group being built, and the page being filled. String columns start
  * each chunk dictionary-encoded and fall back to PLAIN for the rest of the chunk when the dictionary grows
@@ -316,11 +334,9 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
  */
 class ColumnChunkBuilder {
   readonly physical: number;
-  private valid: Uint8Array = new Uint8Array(1024);
+  private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
   private rows = 0;
-  private readonly values = new Bytes(1 << 10);
-  private readonly levels = new Bytes(1024);
-  private readonly page = new Bytes(1 << 10);
+  private readonly values = new Bytes(FIRST_BUFFER_BYTES);
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
@@ -328,7 +344,7 @@ class ColumnChunkBuilder {
   private dictionary: StringDictionary | undefined;
   /** Whether the open page holds dictionary indices (else PLAIN values). */
   private dictionaryMode: boolean;
-  private indices = new Int32Array(256);
+  private indices = NO_INDICES;
   private indexCount = 0;
   /** Values of the chunk written as dictionary indices. */
   private dictionaryValues = 0;
@@ -340,11 +356,16 @@ class ColumnChunkBuilder {
   compressed = 0;
   numValues = 0;
 
+  /**
+   * @param scratch where pages are assembled before compression: one for all the columns of a writer
+   *   (pages are compressed as they close), so that a wide file does not keep a page's size per column
+   */
   constructor(
     readonly column: Column,
     private readonly compression: ParquetCompression,
     private readonly pageBytes: number,
     dictionaryBytes: number,
+    private readonly scratch: PageScratch,
   ) {
     this.physical = PHYSICAL_OF[column.type];
     this.stats = new ChunkStatistics(column.type);
@@ -472,7 +493,7 @@ class ColumnChunkBuilder {
   /** Compresses the open page and adds it to the chunk. */
   closePage(): void {
     if (this.rows === 0) return;
-    const levels = this.levels;
+    const levels = this.scratch.levels;
     levels.length = 4;
     levels.ensure(4);
     encodeHybrid(this.valid, this.rows, 1, levels);
@@ -483,7 +504,7 @@ class ColumnChunkBuilder {
     levels.data[3] = levelBytes >>> 24;
     // Levels and values are assembled in a reused buffer: a fresh one per page is garbage that the
     // collector is slow to return (it is memory outside the JS heap).
-    const page = this.page;
+    const page = this.scratch.page;
     page.length = 0;
     page.append(levels.data.subarray(0, levels.length));
     // A page of nulls only has no values to encode: PLAIN says that as well, with no dictionary needed.
@@ -522,6 +543,8 @@ class ColumnChunkBuilder {
     this.numValues += this.rows;
     this.rows = 0;
     this.values.length = 0;
+    if (this.values.data.length > RETAINED_BYTES) this.values.data = new Uint8Array(FIRST_BUFFER_BYTES);
+    if (page.data.length > RETAINED_BYTES) page.data = new Uint8Array(FIRST_BUFFER_BYTES);
     this.booleans = 0;
     this.indexCount = 0;
   }
@@ -640,8 +663,9 @@ export class ParquetWriter implements FormatWriter {
     const pageBytes = options.pageBytes ?? 1 << 20;
     // At most 16 MiB: 4 Mi entries of 4+ bytes, so indices fit the hybrid encoder's 24-bit limit.
     const dictionaryBytes = Math.min(options.dictionaryBytes ?? 1 << 20, 16 << 20);
+    const scratch = { levels: new Bytes(FIRST_BUFFER_BYTES), page: new Bytes(FIRST_BUFFER_BYTES) };
     this.builders = schema.columns.map(
-      (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes),
+      (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes, scratch),
     );
     this.rowGroupBytes = options.rowGroupBytes ?? 64 << 20;
   }

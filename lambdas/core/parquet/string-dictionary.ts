@@ -6,18 +6,18 @@ import { Bytes } from './bytes';
  */
 export class StringDictionary {
   /** The entries, PLAIN-encoded (4-byte little-endian length, then the bytes), in index order. */
-  readonly plain = new Bytes(1 << 10);
+  readonly plain = new Bytes(64);
   /** Entries held. */
   size = 0;
   // Small to start with (every string column of a wide file has one), doubled as entries come.
-  private starts = new Int32Array(64);
-  private lengths = new Int32Array(64);
-  private hashes = new Int32Array(64);
+  private starts = new Int32Array(16);
+  private lengths = new Int32Array(16);
+  private hashes = new Int32Array(16);
   /** Views for word-wise hashing and comparison over the entries and over the batch being looked up. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private batchView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** Entry index + 1 per slot; 0 for an empty slot. */
-  private table = new Int32Array(128);
+  private table = new Int32Array(32);
 
   /**
    * @param maxBytes the most PLAIN bytes the dictionary may hold
