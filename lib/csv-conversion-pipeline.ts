@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { OutputFormat } from '../lambdas/core/convert';
 import { ENV } from '../lambdas/shared/config';
 import { REDUCER_ENV } from '../lambdas/handlers/reduce';
+import { WORKFLOW_DEFAULTS } from './workflow/defaults';
 import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
 
 /** The nightly schedule. */
@@ -77,16 +78,11 @@ export interface CsvConversionPipelineProps {
 
 /** Defaults of {@link CsvConversionPipelineProps}, in one place. */
 export const PIPELINE_DEFAULTS = {
-  inputPrefix: '',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' } as Record<OutputFormat, string>,
-  formats: ['parquet', 'avro'] as readonly OutputFormat[],
-  maxConcurrency: 50,
+  ...WORKFLOW_DEFAULTS,
   converterMemoryMb: 1769,
   converterTimeout: Duration.minutes(15),
-  maxRejects: 1000,
   logRetention: logs.RetentionDays.ONE_MONTH,
   cron: { minute: '0', hour: '2' } as scheduler.CronOptionsWithTimezone,
-  toleratedFailedFiles: 0,
 };
 
 const HANDLERS = join(__dirname, '../lambdas/handlers');

@@ -28,6 +28,14 @@ export const CONVERTER_VERSION = '1';
 /** Error type of the record left by a conversion that started and never ended (timeout, crash). */
 export const INCOMPLETE_ERROR = 'ConversionIncomplete';
 
+/**
+ * Inputs from this size on get a "started, never finished" record before they are read. A smaller one
+ * converts in tens of milliseconds: a timeout cannot strike it, and a crash that quick is reported by the
+ * map's result for its child. The record would cost more than the conversion: a PUT of 20-30 ms on S3, a
+ * new file in a local run.
+ */
+export const STARTED_RECORD_MIN_BYTES = 1 << 20;
+
 /** Metadata keys (S3 user metadata, lower-case) that make skip-unchanged possible. */
 export const META = {
   SOURCE_ETAG: 'csv2lake-source-etag',
@@ -97,8 +105,10 @@ async function loadSchema(store: ObjectStore, location: string | undefined): Pro
  * 2. Otherwise GET the input into a local spool file, convert, and upload the output (and rejects) as
  *    atomic multipart uploads carrying that metadata; on any failure the uploads are aborted.
  * 3. Record the result under `_runs/<runId>/items/` (also for a failure, then rethrow), so the reducer
- *    accounts for every item across retries and redrives. A record saying "started, never finished" is
- *    written before the input is read and overwritten at the end, so a timeout or crash is accounted too.
+ *    accounts for every item across retries and redrives. For an input of at least
+ *    {@link STARTED_RECORD_MIN_BYTES}, a record saying "started, never finished" is written before the
+ *    input is read and overwritten at the end, so a timeout or crash is accounted too, even by a reducer
+ *    that has no map results (the execution-status rule's).
  */
 export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promise<ConvertResult> {
   const started = Date.now();
@@ -162,18 +172,19 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
 
     // Overwritten when this attempt ends; left as it is when the function times out or crashes, so that
     // the report accounts for that format even when no map result tells (a rule-invoked reducer has none).
-    await record({
-      key: item.key,
-      format,
-      status: 'failed',
-      durationMs: 0,
-      outputKey: target,
-      error: {
-        type: INCOMPLETE_ERROR,
-        message: `the ${format} conversion started at ${now()} and never finished: the function timed out or crashed (see its logs)`,
-      },
-      at: now(),
-    });
+    if (item.size >= STARTED_RECORD_MIN_BYTES)
+      await record({
+        key: item.key,
+        format,
+        status: 'failed',
+        durationMs: 0,
+        outputKey: target,
+        error: {
+          type: INCOMPLETE_ERROR,
+          message: `the ${format} conversion started at ${now()} and never finished: the function timed out or crashed (see its logs)`,
+        },
+        at: now(),
+      });
 
     const metadata = {
       [META.SOURCE_ETAG]: item.etag,

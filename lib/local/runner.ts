@@ -16,7 +16,7 @@ import type {
   ReduceEvent,
   ReduceResult,
 } from '../../lambdas/shared/payloads';
-import { PIPELINE_DEFAULTS } from '../csv-conversion-pipeline';
+import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { type FunctionSettings, invocationContext } from './invocation';
 import { evaluateTemplate } from './json-path';
 import { childInputs, toleratedFailures } from './map-items';
@@ -27,9 +27,10 @@ import {
   lambdaStates,
   LOCAL_FUNCTIONS,
   type LocalFunction,
+  type LocalSettings,
   localize,
-  synthesizedWorkflow,
 } from './local-definition';
+import { SynthCache } from './synth-cache';
 
 /** Progress of a run, for the progress bar. */
 export interface Progress {
@@ -159,7 +160,7 @@ export class LocalRunner {
         status: 'RUNNING',
         input: options.input,
         output: options.output,
-        formats: [...(options.formats ?? PIPELINE_DEFAULTS.formats)],
+        formats: [...(options.formats ?? WORKFLOW_DEFAULTS.formats)],
         ...(options.schemaLocation ? { schemaLocation: options.schemaLocation } : {}),
         concurrency: options.concurrency ?? 16,
       },
@@ -207,10 +208,10 @@ export class LocalRunner {
   }
 
   /** The synthesized definition, validated, and its localized top level and Distributed Maps. */
-  private definition() {
+  private async definition() {
     const { record } = this;
     const inputBucket = bucketOf(record.input, INPUT_BUCKET);
-    const { definition, functions } = synthesizedWorkflow({
+    const settings: LocalSettings = {
       inputBucket,
       outputBucket: this.outputBucket,
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
@@ -224,12 +225,22 @@ export class LocalRunner {
             },
           }
         : {}),
-    });
+    };
+    const cache = SynthCache.beside(__filename, settings);
+    let workflow = cache?.read();
+    if (!workflow) {
+      // aws-cdk-lib is loaded here only: a run whose definition is cached never loads it (~0.35 s).
+      workflow = (await import('./synth')).synthesizedWorkflow(settings);
+      // Validated once, whole, Distributed Maps included; the machines built from it below (the localized
+      // top level, each child) skip validation, which would otherwise compile asl-validator's schema again
+      // for each of them (~0.2-0.4 s apiece).
+      new StateMachine(workflow.definition as never, {
+        validationOptions: { checkArn: false, checkPaths: false },
+      });
+      cache?.write(workflow);
+    }
+    const { definition, functions } = workflow;
     const { machine, maps } = localize(definition);
-    // Validated once, whole, Distributed Maps included; the machines built from it below (the localized
-    // top level, each child) skip validation, which would otherwise compile asl-validator's schema again
-    // for each of them (~0.2-0.4 s apiece).
-    new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
     return { definition, functions, machine, maps };
   }
 
@@ -251,9 +262,9 @@ export class LocalRunner {
     // Started first: the threads load their modules while this one synthesizes the stack.
     const pool = this.options.wrapStore ? undefined : ConverterPool.start(record, this.options.endpoint);
     if (pool) this.pools.push(pool);
-    let prepared: ReturnType<LocalRunner['definition']>;
+    let prepared: Awaited<ReturnType<LocalRunner['definition']>>;
     try {
-      prepared = this.definition();
+      prepared = await this.definition();
     } catch (error) {
       await pool?.stop();
       throw error;
@@ -360,7 +371,7 @@ export class LocalRunner {
       inputBucket: bucketOf(record.input, INPUT_BUCKET),
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
       outputBucket: this.outputBucket,
-      outputPrefixes: PIPELINE_DEFAULTS.outputPrefixes,
+      outputPrefixes: WORKFLOW_DEFAULTS.outputPrefixes,
     };
   }
 

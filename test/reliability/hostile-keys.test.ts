@@ -6,7 +6,8 @@
 import './quiet';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { localize, synthesizedDefinition } from '../../lib/local/local-definition';
+import { localize } from '../../lib/local/local-definition';
+import { synthesizedDefinition } from '../../lib/local/synth';
 import { type Invocation, LocalRunner } from '../../lib/local/runner';
 import { readAvro, readParquetWithDuckDB } from '../support/readers';
 import { startS3Server, type S3Server } from '../support/s3-server';

@@ -17,6 +17,7 @@ import {
   INCOMPLETE_ERROR,
   itemRecordKey,
   META,
+  STARTED_RECORD_MIN_BYTES,
 } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
@@ -104,7 +105,9 @@ test('a failure after a part was uploaded aborts the multipart upload; nothing c
     throw new MalformedCsvError('s3://in-bucket/landing/2026/orders.csv: more than 1000 rows rejected');
   };
   const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
-  await expect(convertItem({ store, config, convert: failing as never }, item)).rejects.toMatchObject({
+  // A file large enough for that much output, and for a "started" record.
+  const large = { ...item, size: 10 << 20 };
+  await expect(convertItem({ store, config, convert: failing as never }, large)).rejects.toMatchObject({
     name: 'MalformedCsvError',
   });
   expect(s3.commandCalls(UploadPartCommand)).toHaveLength(1);
@@ -177,18 +180,27 @@ test('a file too large for the time left is refused before it is read', async ()
   expect(store.gets).toEqual([]);
 });
 
-test('while a conversion runs its record says "started, never finished"; the outcome replaces it', async () => {
+test.each([
+  [
+    'at least 1 MiB: while it converts, its record says "started, never finished"',
+    STARTED_RECORD_MIN_BYTES,
+    true,
+  ],
+  ['under 1 MiB: no record until the outcome', STARTED_RECORD_MIN_BYTES - 1, false],
+])('an input %s; the outcome replaces it', async (_what, size, started) => {
   const store = new MemoryObjectStore();
   await store.put('in-bucket', item.key, 'a\n1\n');
   const recordKey = itemRecordKey('run-1', 'parquet', item.key);
   let during: unknown;
   const convert = async (_source: unknown, targets: { parquet?: { write(c: Uint8Array): unknown } }) => {
-    during = JSON.parse(store.text('out-bucket', recordKey)!);
+    const text = store.text('out-bucket', recordKey);
+    during = text === undefined ? undefined : JSON.parse(text);
     await targets.parquet!.write(Buffer.from('PAR1'));
     return { rows: 1, rejectedRows: 0, columns: [], bytesIn: 4, bytesOut: { parquet: 4 } };
   };
-  const result = await convertItem({ store, config, convert: convert as never }, item);
-  expect(during).toMatchObject({ status: 'failed', error: { type: INCOMPLETE_ERROR } });
+  const result = await convertItem({ store, config, convert: convert as never }, { ...item, size });
+  if (started) expect(during).toMatchObject({ status: 'failed', error: { type: INCOMPLETE_ERROR } });
+  else expect(during).toBeUndefined();
   expect(result.status).toBe('converted');
   expect(JSON.parse(store.text('out-bucket', recordKey)!)).toMatchObject({ status: 'converted', rows: 1 });
 });

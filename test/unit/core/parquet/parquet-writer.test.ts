@@ -323,6 +323,49 @@ describe('statistics', () => {
     expect((await readWithDuckDB(path)).rows).toEqual(rows);
   });
 
+  test('long string bounds across batches (only a prefix of each is kept) equal those of the whole chunk', async () => {
+    // Long values sharing long prefixes, over batches of a few rows: the writer keeps a prefix of each
+    // bound between batches; the footer must still hold the bounds computed over every whole value.
+    const schema = tableSchema([['s', 'string']]);
+    const piece = fc.constantFrom('a', 'b', 'é', 'ab');
+    const value = fc
+      .tuple(fc.integer({ min: 55, max: 90 }), fc.array(piece, { minLength: 1, maxLength: 30 }))
+      .map(([n, tail]) => 'a'.repeat(n) + tail.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(value, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (values, batchRows) => {
+          const { path } = await writeParquet(
+            schema,
+            values.map((v) => [v]),
+            { compression: 'none' },
+            { batchRows },
+          );
+          const sorted = values.map((v) => Buffer.from(v)).sort(Buffer.compare);
+          const min = sorted[0]!;
+          const max = sorted.at(-1)!;
+          const cut = (b: Buffer) => {
+            let n = 64;
+            while (n > 0 && (b[n]! & 0xc0) === 0x80) n--;
+            return b.subarray(0, n).toString();
+          };
+          const [chunk] = await chunkStats(path);
+          expect(chunk).toMatchObject({
+            min: min.length <= 64 ? min.toString() : cut(min),
+            min_is_exact: min.length <= 64,
+            max:
+              max.length <= 64
+                ? max.toString()
+                : Buffer.from(truncateUpper(new Uint8Array(max))!).toString(),
+            max_is_exact: max.length <= 64,
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   test('short string bounds are exact', async () => {
     const schema = tableSchema([['s', 'string']]);
     const { path } = await writeParquet(schema, [['x'.repeat(64)], ['a']], { compression: 'none' });
