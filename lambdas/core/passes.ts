@@ -246,8 +246,9 @@ export async function firstPass(
     if (!output) return;
     const guess = new InferenceState(name, options, undefined);
     // With the limits too: a header past them fails here, before the guess starts anything.
-    const tokenizer = new CsvTokenizer(tokenizerOptions(name, delimiter, options), (t) =>
-      guess.onRows(t, undefined),
+    const tokenizer = new CsvTokenizer(
+      tokenizerOptions(name, delimiter, options, (i) => guess.headers?.[i]),
+      (t) => guess.onRows(t, undefined),
     );
     tokenizer.push(sample);
     if (complete) tokenizer.end();

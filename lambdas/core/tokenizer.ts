@@ -451,6 +451,7 @@ export class CsvTokenizer {
     if (open && (this.state === State.Quoted || this.state === State.Unquoted))
       this.checkField(this.fieldCount - first, this.length - this.curFieldStart);
     if (rowBytes > this.maxRowBytes) {
+      this.handOverBeforeFailing();
       const byteOffset = this.bufferOffset + this.curRowStart;
       throw new MalformedCsvError(
         `${this.prefix()}the row starting at line ${this.curRowLine} (byte offset ${byteOffset}) is longer ` +
@@ -463,6 +464,7 @@ export class CsvTokenizer {
 
   private checkField(index: number, bytes: number): void {
     if (bytes <= this.maxFieldBytes) return;
+    this.handOverBeforeFailing();
     const name = this.columnName?.(index);
     const column = name === undefined ? `field ${index + 1}` : `column ${JSON.stringify(name)}`;
     const byteOffset = this.bufferOffset + this.curRowStart;
@@ -475,6 +477,7 @@ export class CsvTokenizer {
   }
 
   private tooManyFields(): void {
+    this.handOverBeforeFailing();
     const byteOffset = this.bufferOffset + this.curRowStart;
     throw new MalformedCsvError(
       `${this.prefix()}the row starting at line ${this.curRowLine} (byte offset ${byteOffset}) has more ` +
@@ -482,6 +485,16 @@ export class CsvTokenizer {
         `the file by columns, or raise --max-columns`,
       { line: this.curRowLine, byteOffset },
     );
+  }
+
+  /**
+   * Hands over the rows completed before the one that breaks a limit, as if the input stopped there: how
+   * far the conversion got then does not depend on the chunking, and the header is known for the message.
+   */
+  private handOverBeforeFailing(): void {
+    if (this.rowCount === 0) return;
+    this.onRows(this);
+    this.rowCount = 0;
   }
 
   private prefix(): string {

@@ -492,7 +492,22 @@ class ColumnChunkBuilder {
 
   /** Compresses the open page and adds it to the chunk. */
   closePage(): void {
-    if (this.rows === 0) return;
+    const page = this.encodePage();
+    if (page) for (const part of page) this.chunk.append(part);
+  }
+
+  /**
+   * Compresses the open page and returns it (header, body) instead of adding it to the chunk: the
+   * chunk's last page, to be written right after {@link pages}; valid until the next page is encoded.
+   * A wide file's chunks are mostly one page each: they then need no slabs at all.
+   */
+  lastPage(): Uint8Array[] {
+    return this.encodePage() ?? [];
+  }
+
+  /** The open page compressed, as header and body (undefined when it has no rows); the page is reset. */
+  private encodePage(): [Uint8Array, Uint8Array] | undefined {
+    if (this.rows === 0) return undefined;
     const levels = this.scratch.levels;
     levels.length = 4;
     levels.ensure(4);
@@ -534,10 +549,6 @@ class ColumnChunkBuilder {
       .end()
       .finish()
       .slice();
-    // Pages are copied into reused slabs: kept as separate objects until the row group is written, they
-    // would live long enough to need a full collection to be freed.
-    this.chunk.append(header);
-    this.chunk.append(body);
     this.uncompressed += header.length + raw.length;
     this.compressed += header.length + body.length;
     this.numValues += this.rows;
@@ -547,11 +558,14 @@ class ColumnChunkBuilder {
     if (page.data.length > RETAINED_BYTES) page.data = new Uint8Array(FIRST_BUFFER_BYTES);
     this.booleans = 0;
     this.indexCount = 0;
+    // Pages closed before the last are copied into reused slabs: kept as separate objects until the row
+    // group is written, they would live long enough to need a full collection to be freed.
+    return [header, body];
   }
 
   /**
    * The dictionary page (header and compressed entries) when the chunk has dictionary-encoded pages; its
-   * sizes are added to the chunk's. Call after the last {@link closePage}.
+   * sizes are added to the chunk's. Call after {@link lastPage}.
    */
   dictionaryPage(): Uint8Array | undefined {
     if (!this.dictionaryPages) return undefined;
@@ -617,11 +631,94 @@ export interface ChunkMeta {
   readonly bounds: Bounds | undefined;
 }
 
-/** What the footer needs to know about one written row group. */
+/**
+ * What the footer needs to know about one written row group, packed: a wide file's footer holds a chunk
+ * per column per row group, and as objects (with their bounds' buffers) they took about half a KiB each.
+ * Read it with {@link chunkAt}.
+ */
 export interface RowGroupMeta {
   readonly rows: number;
   readonly offset: number;
-  readonly chunks: ChunkMeta[];
+  /** Column chunks in the group. */
+  readonly count: number;
+  /** Per chunk, {@link NUMBERS} numbers: offset, dataOffset, numValues, uncompressed, compressed, nulls. */
+  readonly numbers: Float64Array;
+  /** Per chunk, CHUNK_* flag bits. */
+  readonly flags: Uint8Array;
+  /** Per chunk, the end in `bounds` of its minimum, then of its maximum (each starts where the last ended). */
+  readonly boundEnds: Int32Array;
+  readonly bounds: Uint8Array;
+}
+
+const NUMBERS = 6;
+const CHUNK_DICTIONARY = 1;
+const CHUNK_PLAIN_PAGES = 2;
+const CHUNK_DICTIONARY_PAGES = 4;
+const CHUNK_BOUNDS = 8;
+const CHUNK_MAX = 16;
+const CHUNK_MIN_EXACT = 32;
+const CHUNK_MAX_EXACT = 64;
+
+/** Packs the chunks of a row group (see {@link RowGroupMeta}). */
+function packRowGroup(rows: number, offset: number, chunks: readonly ChunkMeta[]): RowGroupMeta {
+  const count = chunks.length;
+  const numbers = new Float64Array(count * NUMBERS);
+  const flags = new Uint8Array(count);
+  const boundEnds = new Int32Array(count * 2);
+  const bounds = new Bytes(64);
+  chunks.forEach((c, i) => {
+    numbers.set([c.offset, c.dataOffset, c.numValues, c.uncompressed, c.compressed, c.nulls], i * NUMBERS);
+    let f = c.hasDictionary ? CHUNK_DICTIONARY : 0;
+    if (c.encodings.includes(ENCODING_PLAIN)) f |= CHUNK_PLAIN_PAGES;
+    if (c.encodings.includes(ENCODING_PLAIN_DICTIONARY)) f |= CHUNK_DICTIONARY_PAGES;
+    const b = c.bounds;
+    if (b) {
+      f |= CHUNK_BOUNDS | (b.minExact ? CHUNK_MIN_EXACT : 0);
+      bounds.append(b.min);
+      if (b.max) {
+        f |= CHUNK_MAX | (b.maxExact ? CHUNK_MAX_EXACT : 0);
+        boundEnds[2 * i] = bounds.length;
+        bounds.append(b.max);
+      }
+    }
+    if (!b?.max) boundEnds[2 * i] = bounds.length;
+    boundEnds[2 * i + 1] = bounds.length;
+    flags[i] = f;
+  });
+  return { rows, offset, count, numbers, flags, boundEnds, bounds: bounds.data.slice(0, bounds.length) };
+}
+
+/** Chunk `i` of a packed row group. */
+function chunkAt(group: RowGroupMeta, i: number): ChunkMeta {
+  const n = group.numbers;
+  const at = i * NUMBERS;
+  const f = group.flags[i]!;
+  const minStart = i === 0 ? 0 : group.boundEnds[2 * i - 1]!;
+  const minEnd = group.boundEnds[2 * i]!;
+  const maxEnd = group.boundEnds[2 * i + 1]!;
+  const encodings = [];
+  if (f & CHUNK_PLAIN_PAGES) encodings.push(ENCODING_PLAIN);
+  if (f & CHUNK_DICTIONARY_PAGES) encodings.push(ENCODING_PLAIN_DICTIONARY);
+  encodings.push(ENCODING_RLE);
+  return {
+    offset: n[at]!,
+    dataOffset: n[at + 1]!,
+    numValues: n[at + 2]!,
+    uncompressed: n[at + 3]!,
+    compressed: n[at + 4]!,
+    nulls: n[at + 5]!,
+    hasDictionary: (f & CHUNK_DICTIONARY) !== 0,
+    encodings,
+    bounds:
+      f & CHUNK_BOUNDS
+        ? {
+            min: group.bounds.subarray(minStart, minEnd),
+            max: f & CHUNK_MAX ? group.bounds.subarray(minEnd, maxEnd) : undefined,
+            minExact: (f & CHUNK_MIN_EXACT) !== 0,
+            maxExact: (f & CHUNK_MAX_EXACT) !== 0,
+          }
+        : undefined,
+  };
 }
 
 /**
@@ -637,11 +734,12 @@ export interface ParquetPart {
 
 /** A row group's metadata moved `by` bytes further into the file. */
 function shifted(group: RowGroupMeta, by: number): RowGroupMeta {
-  return {
-    rows: group.rows,
-    offset: group.offset + by,
-    chunks: group.chunks.map((c) => ({ ...c, offset: c.offset + by, dataOffset: c.dataOffset + by })),
-  };
+  const numbers = group.numbers.slice();
+  for (let at = 0; at < numbers.length; at += NUMBERS) {
+    numbers[at]! += by;
+    numbers[at + 1]! += by;
+  }
+  return { ...group, offset: group.offset + by, numbers };
 }
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
@@ -693,12 +791,13 @@ export class ParquetWriter implements FormatWriter {
     const offset = this.offset;
     const chunks: ChunkMeta[] = [];
     for (const builder of this.builders) {
-      builder.closePage();
+      const last = builder.lastPage();
       const start = this.offset;
       const dictionaryPage = builder.dictionaryPage();
       if (dictionaryPage) await this.emit(dictionaryPage);
       const dataOffset = this.offset;
       for (const bytes of builder.pages()) await this.emit(bytes);
+      for (const bytes of last) await this.emit(bytes);
       chunks.push({
         offset: start,
         dataOffset,
@@ -712,7 +811,7 @@ export class ParquetWriter implements FormatWriter {
       });
       builder.resetChunk();
     }
-    this.rowGroups.push({ rows: this.groupRows, offset, chunks });
+    this.rowGroups.push(packRowGroup(this.groupRows, offset, chunks));
     this.groupRows = 0;
   }
 
@@ -750,10 +849,11 @@ export class ParquetWriter implements FormatWriter {
     t.list(4, TType.Struct, this.rowGroups.length);
     for (const group of this.rowGroups) {
       t.element();
-      t.list(1, TType.Struct, group.chunks.length);
+      t.list(1, TType.Struct, group.count);
       let total = 0;
       let compressed = 0;
-      group.chunks.forEach((chunk, i) => {
+      for (let i = 0; i < group.count; i++) {
+        const chunk = chunkAt(group, i);
         const column = columns[i]!;
         total += chunk.uncompressed;
         compressed += chunk.compressed;
@@ -778,7 +878,7 @@ export class ParquetWriter implements FormatWriter {
         }
         t.end();
         t.end().end();
-      });
+      }
       t.i64(2, total).i64(3, group.rows).i64(5, group.offset).i64(6, compressed);
       t.end();
     }
