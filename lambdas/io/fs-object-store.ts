@@ -11,20 +11,13 @@ import {
   rmSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
 import { readOpenFile } from './file-read';
+import { type MetadataEntry, MetadataJournal } from './metadata-journal';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
-
-/** What the store keeps beside an object it wrote. */
-interface Sidecar {
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly metadata: Record<string, string>;
-}
 
 /** The hidden folder (per bucket root) holding object metadata, as S3 keeps user metadata. */
 const META_DIR = '.csv2lake-meta';
@@ -35,23 +28,23 @@ const FLUSH_BYTES = 1 << 20;
 /**
  * {@link ObjectStore} over local folders: each bucket name maps to a directory; keys map to paths below
  * it (`/` separated, `.`/`..` segments refused). Writes go to a temporary file renamed on `complete`, so an
- * object is complete or absent. User metadata lives in a hidden sidecar folder (`.csv2lake-meta/` under the
- * bucket's folder), hidden from listings like temporary files.
+ * object is complete or absent. User metadata lives in append-only journals in a hidden folder
+ * (`.csv2lake-meta/` under the bucket's folder; see {@link MetadataJournal}), hidden from listings like
+ * temporary files.
  *
  * ETag: `"<size>-<mtime>"` in hex, for every object, which changes whenever the content is replaced. Not the
  * MD5 S3 gives for a single-part upload: computing one would mean reading every input on every listing,
  * which skip-unchanged exists to avoid, and hashing every output costs ~4% of a conversion's CPU for a
- * value nobody reads (skip-unchanged compares the source's ETag recorded in the output's metadata). The
- * sidecar keeps the size and modification time its metadata belongs to; an object without metadata has
- * none (creating a file takes ~0.3-0.7 ms of kernel time here).
+ * value nobody reads (skip-unchanged compares the source's ETag recorded in the output's metadata).
  *
  * The file system calls are synchronous behind the asynchronous interface: they hit the page cache and take
  * microseconds, while each asynchronous call is a round trip through libuv's four-thread pool, which every
- * thread of the process shares. A conversion makes some 30 such calls (records, sidecars, HEADs, renames);
+ * thread of the process shares. A conversion makes some 20 such calls (records, HEADs, renames);
  * asynchronous, they cost more than converting a small file (measured in `npm run bench:workflow`).
  */
 export class FsObjectStore implements ObjectStore {
   private readonly roots: Map<string, string>;
+  private readonly journals = new Map<string, MetadataJournal>();
 
   constructor(buckets: Readonly<Record<string, string>>) {
     this.roots = new Map(Object.entries(buckets).map(([name, dir]) => [name, resolve(dir)]));
@@ -73,38 +66,43 @@ export class FsObjectStore implements ObjectStore {
     return this.path(bucket, key);
   }
 
-  private metaPath(bucket: string, key: string): string {
-    // Hashed: a key may be 1,024 bytes, a file name at most 255.
-    const name = createHash('sha256').update(key).digest('hex');
-    return join(this.roots.get(bucket)!, META_DIR, name.slice(0, 2), `${name}.json`);
-  }
-
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     return this.headSync(bucket, key);
   }
 
-  private headSync(bucket: string, key: string): ObjectInfo | undefined {
+  /** The bucket's metadata journal. */
+  private journal(bucket: string): MetadataJournal {
+    let journal = this.journals.get(bucket);
+    if (!journal) {
+      journal = new MetadataJournal(join(this.roots.get(bucket)!, META_DIR), (key) => this.path(bucket, key));
+      this.journals.set(bucket, journal);
+    }
+    return journal;
+  }
+
+  private headSync(bucket: string, key: string, withMetadata = true): ObjectInfo | undefined {
     const s = statSync(this.path(bucket, key), { throwIfNoEntry: false });
     if (!s?.isFile()) return undefined;
-    let sidecar: Sidecar | undefined;
-    const metaPath = this.metaPath(bucket, key);
-    // Checked first: most files (the inputs) have none, and a thrown ENOENT costs more than a stat.
-    if (existsSync(metaPath)) {
-      try {
-        sidecar = JSON.parse(readFileSync(metaPath, 'utf8')) as Sidecar;
-      } catch {
-        // removed meanwhile, or torn by a crash: no metadata
-      }
+    const info = { key, size: s.size, etag: statEtag(s), lastModified: s.mtime };
+    if (!withMetadata) return info;
+    const journal = this.journal(bucket);
+    const metadata =
+      journal.lookup(key, s.size, s.mtimeMs) ??
+      (journal.legacy ? this.legacySidecar(bucket, key, s) : undefined);
+    return { ...info, metadata: metadata ?? {} };
+  }
+
+  /** The metadata an earlier version kept in a file per object, if it still describes the file. */
+  private legacySidecar(bucket: string, key: string, s: { size: number; mtimeMs: number }) {
+    const name = createHash('sha256').update(key).digest('hex');
+    const path = join(this.roots.get(bucket)!, META_DIR, name.slice(0, 2), `${name}.json`);
+    if (!existsSync(path)) return undefined;
+    try {
+      const sidecar = JSON.parse(readFileSync(path, 'utf8')) as MetadataEntry;
+      return sidecar.size === s.size && sidecar.mtimeMs === s.mtimeMs ? sidecar.metadata : undefined;
+    } catch {
+      return undefined; // torn by a crash: no metadata
     }
-    // A sidecar describes the file it was written with; a file replaced since then has none of it.
-    const current = sidecar && sidecar.size === s.size && sidecar.mtimeMs === s.mtimeMs;
-    return {
-      key,
-      size: s.size,
-      etag: statEtag(s),
-      lastModified: s.mtime,
-      metadata: current ? sidecar!.metadata : {},
-    };
   }
 
   async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -154,7 +152,7 @@ export class FsObjectStore implements ObjectStore {
     const objects: ObjectInfo[] = [];
     for (const key of page) {
       // A file deleted since the walk is simply not listed.
-      const info = this.headSync(bucket, key);
+      const info = this.headSync(bucket, key, false);
       if (info)
         objects.push({ key: info.key, size: info.size, etag: info.etag, lastModified: info.lastModified! });
     }
@@ -185,7 +183,6 @@ export class FsObjectStore implements ObjectStore {
   createWriter(bucket: string, key: string, options: PutOptions = {}): ObjectWriter {
     const target = this.path(bucket, key);
     const temp = `${target}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const metaPath = this.metaPath(bucket, key);
     let fd: number | undefined;
     let position = 0;
     const file = (): number => {
@@ -225,8 +222,8 @@ export class FsObjectStore implements ObjectStore {
       position = 0;
       closeSync(handle);
     };
-    // Only an object with metadata keeps a sidecar.
-    const sidecarNeeded = Object.keys(options.metadata ?? {}).length > 0;
+    // Only an object with metadata is journaled.
+    const journaled = Object.keys(options.metadata ?? {}).length > 0;
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
@@ -254,16 +251,8 @@ export class FsObjectStore implements ObjectStore {
         closeFile();
         renameSync(temp, target);
         const metadata = { ...options.metadata };
-        if (sidecarNeeded) {
-          const sidecar: Sidecar = { size: s.size, mtimeMs: s.mtimeMs, metadata };
-          // Written in place, not renamed: a torn sidecar fails to parse or to match the file, and is then
-          // ignored (the object looks written by other means), never wrong.
-          this.ensureDir(dirname(metaPath));
-          writeFileSync(metaPath, JSON.stringify(sidecar));
-        } else {
-          // A sidecar left by an earlier write of the key no longer matches the file; removed all the same.
-          removeIfPresent(metaPath);
-        }
+        // Written without metadata, the file's new modification time leaves any earlier entry stale.
+        if (journaled) this.journal(bucket).append(key, { size: s.size, mtimeMs: s.mtimeMs, metadata });
         return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
       },
       async abort() {
@@ -281,8 +270,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async delete(bucket: string, key: string): Promise<void> {
+    // Its journal entry, if any, no longer matches a file.
     removeIfPresent(this.path(bucket, key));
-    removeIfPresent(this.metaPath(bucket, key));
   }
 }
 

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
@@ -93,7 +102,11 @@ describe('writes', () => {
     const info = await writer.complete();
     expect(await text(store, 'r.txt')).toBe('second');
     expect(info.etag).toBe(statEtag(join(root, 'lake/r.txt')));
-    expect(await store.head('lake', 'r.txt')).toMatchObject({ etag: info.etag, size: 6, metadata: { m: '1' } });
+    expect(await store.head('lake', 'r.txt')).toMatchObject({
+      etag: info.etag,
+      size: 6,
+      metadata: { m: '1' },
+    });
     expect(info.size).toBe(6);
   });
 
@@ -124,29 +137,94 @@ describe('writes', () => {
     expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
   });
 
-  test('an object written without metadata gets no sidecar; its ETag is the size-and-time one everywhere', async () => {
+  test('an object rewritten without metadata loses the earlier metadata; its ETag is the size-and-time one everywhere', async () => {
     const { root, store } = fresh();
     await store.put('lake', 'rec.json', '{"v":1}', { metadata: { m: '1' } });
     const info = await store.put('lake', 'rec.json', '{"v":22}');
     expect(info.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
     expect(info.metadata).toEqual({});
-    // The sidecar of the earlier write is gone with its metadata.
-    expect(tree(join(root, 'lake'))).toEqual(['rec.json']);
+    expect(tree(join(root, 'lake')).filter((f) => !f.startsWith('.csv2lake-meta/'))).toEqual(['rec.json']);
     expect(await store.head('lake', 'rec.json')).toMatchObject({ etag: info.etag, size: 8, metadata: {} });
+    // Nor does another process (a new store over the same folder) see it.
+    const later = new FsObjectStore({ lake: join(root, 'lake') });
+    expect(await later.head('lake', 'rec.json')).toMatchObject({ size: 8, metadata: {} });
     expect((await store.list('lake', '')).objects.map((o) => o.etag)).toEqual([info.etag]);
     expect(await text(store, 'rec.json')).toBe('{"v":22}');
   });
 
-  test('a torn sidecar (a crash while it was written in place) is ignored, never taken as metadata', async () => {
+  test('metadata is kept in one journal per writer, not a file per object, and other writers see it', async () => {
+    const { root, store } = fresh();
+    const other = new FsObjectStore({ lake: join(root, 'lake') }); // a second thread or process
+    for (let i = 0; i < 20; i++) await store.put('lake', `a/${i}.csv`, 'x', { metadata: { n: String(i) } });
+    await other.put('lake', 'b.csv', 'y', { metadata: { n: 'b' } });
+    const meta = tree(join(root, 'lake')).filter((f) => f.startsWith('.csv2lake-meta/'));
+    expect(meta).toHaveLength(2);
+    expect(meta.every((f) => /^\.csv2lake-meta\/journal-[^/]+\.jsonl$/.test(f))).toBe(true);
+    const reader = new FsObjectStore({ lake: join(root, 'lake') });
+    expect((await reader.head('lake', 'a/7.csv'))?.metadata).toEqual({ n: '7' });
+    expect((await reader.head('lake', 'b.csv'))?.metadata).toEqual({ n: 'b' });
+  });
+
+  test('a torn journal line (a crash while it was appended) is skipped; the lines before it count', async () => {
     const { root, store } = fresh();
     await store.put('lake', 't.csv', 'a\n1\n', { metadata: { m: '1' } });
-    const sidecars = tree(join(root, 'lake')).filter((f) => f.startsWith('.csv2lake-meta/'));
-    expect(sidecars).toHaveLength(1);
-    const path = join(root, 'lake', sidecars[0]!);
-    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 20));
-    const info = await store.head('lake', 't.csv');
+    await store.put('lake', 'u.csv', 'a\n2\n', { metadata: { m: '2' } });
+    const [journal] = tree(join(root, 'lake')).filter((f) => f.startsWith('.csv2lake-meta/'));
+    const path = join(root, 'lake', journal!);
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.slice(0, text.length - 12)); // u.csv's line cut short
+    const reader = new FsObjectStore({ lake: join(root, 'lake') });
+    expect((await reader.head('lake', 't.csv'))?.metadata).toEqual({ m: '1' });
+    const info = await reader.head('lake', 'u.csv');
     expect(info?.metadata).toEqual({});
     expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  });
+
+  test('metadata an earlier version kept in a sidecar per object is still read while it matches the file', async () => {
+    const { root, store } = fresh();
+    await store.put('lake', 'old.parquet', 'PAR1');
+    await store.put('lake', 'gone.parquet', 'PAR1');
+    const sidecar = (key: string, size: number, mtimeMs: number) => {
+      const name = createHash('sha256').update(key).digest('hex');
+      mkdirSync(join(root, 'lake/.csv2lake-meta', name.slice(0, 2)), { recursive: true });
+      writeFileSync(
+        join(root, 'lake/.csv2lake-meta', name.slice(0, 2), `${name}.json`),
+        JSON.stringify({ md5: 'x', size, mtimeMs, metadata: { v: key } }),
+      );
+    };
+    const s = statSync(join(root, 'lake/old.parquet'));
+    sidecar('old.parquet', s.size, s.mtimeMs);
+    sidecar('gone.parquet', 99, s.mtimeMs); // describes other content
+    const reader = new FsObjectStore({ lake: join(root, 'lake') });
+    expect((await reader.head('lake', 'old.parquet'))?.metadata).toEqual({ v: 'old.parquet' });
+    expect((await reader.head('lake', 'gone.parquet'))?.metadata).toEqual({});
+  });
+
+  test('many old journals whose lines are mostly stale are compacted into one, keeping what is live', async () => {
+    const { root, store: first } = fresh();
+    const lake = join(root, 'lake');
+    // Nine nightly runs, each a new writer rewriting the same 10 objects: 90 lines, 10 of them live.
+    for (let night = 0; night < 9; night++) {
+      const writer = night === 0 ? first : new FsObjectStore({ lake });
+      for (let i = 0; i < 10; i++)
+        await writer.put('lake', `o/${i}.parquet`, `night ${night} ${'x'.repeat(night)}`, {
+          metadata: { night: String(night) },
+        });
+    }
+    const journals = () => tree(lake).filter((f) => f.startsWith('.csv2lake-meta/'));
+    expect(journals()).toHaveLength(9);
+    // Journals written within the hour are left alone (a writer may still be appending).
+    expect((await new FsObjectStore({ lake }).head('lake', 'o/3.parquet'))?.metadata).toEqual({ night: '8' });
+    expect(journals()).toHaveLength(9);
+    const past = Date.now() / 1000 - 7200;
+    for (const j of journals()) utimesSync(join(lake, j), past, past);
+    expect((await new FsObjectStore({ lake }).head('lake', 'o/3.parquet'))?.metadata).toEqual({ night: '8' });
+    expect(journals()).toHaveLength(1);
+    const compacted = readFileSync(join(lake, journals()[0]!), 'utf8').trim().split('\n');
+    expect(compacted).toHaveLength(10);
+    const reader = new FsObjectStore({ lake });
+    for (let i = 0; i < 10; i++)
+      expect((await reader.head('lake', `o/${i}.parquet`))?.metadata).toEqual({ night: '8' });
   });
 
   test('delete removes the object and its metadata; deleting a missing key is no error', async () => {
