@@ -63,12 +63,13 @@ export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals
     before = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<RunMetrics>;
   }
   const emitted: Partial<RunMetrics> = {};
-  for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][]) {
-    const previous = before[name] ?? 0;
-    metrics.addMetric(name, name === 'BytesIn' ? 'Bytes' : 'Count', Math.max(0, total - previous));
-    emitted[name] = Math.max(total, previous);
-  }
+  for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][])
+    emitted[name] = Math.max(total, before[name] ?? 0);
+  // Recorded first: when the record cannot be written (the attempt fails and is retried), nothing is
+  // emitted, and the retry emits the same deltas once.
   await store.put(run.outputBucket, key, JSON.stringify(emitted), { contentType: 'application/json' });
+  for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][])
+    metrics.addMetric(name, name === 'BytesIn' ? 'Bytes' : 'Count', Math.max(0, total - (before[name] ?? 0)));
 }
 
 /**

@@ -429,3 +429,32 @@ test('a run reduced again (retry map, redrive, failure rule) adds only what chan
     spy.mockRestore();
   }
 });
+
+test('a reduce that fails to record its metrics emits none of them; its retry emits them once', async () => {
+  const store = new MemoryObjectStore();
+  const added: [string, number][] = [];
+  const spy = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    added.push([name, value]);
+    return metrics;
+  });
+  try {
+    await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 5 });
+    const put = store.put.bind(store);
+    let refuse = true;
+    const flaky = Object.assign(Object.create(store) as MemoryObjectStore, {
+      put: async (...args: Parameters<MemoryObjectStore['put']>) => {
+        if (refuse && args[1].endsWith('/metrics.json')) throw new Error('SlowDown');
+        return put(...args);
+      },
+    });
+    const reduce = createReduceHandler({ store: flaky, env: {} });
+    await expect(reduce({ run })).rejects.toThrow('SlowDown');
+    expect(added).toEqual([]);
+    refuse = false;
+    await reduce({ run });
+    expect(Object.fromEntries(added)).toMatchObject({ FilesConverted: 1, RowsConverted: 5 });
+    expect(added.filter(([name]) => name === 'FilesConverted')).toHaveLength(1);
+  } finally {
+    spy.mockRestore();
+  }
+});
