@@ -395,13 +395,19 @@ test('report JSON is streamed in ~1 MiB writes and aborted, never half-written, 
   expect(JSON.parse(store.text('out', 'ok.json')!)).toEqual([1, 2]);
 });
 
-test('a run reduced again (retry map, redrive, failure rule) adds only what changed to the metrics', async () => {
-  const store = new MemoryObjectStore();
+/** The metrics the reducer adds, as [name, value] in order, instead of emitting them. */
+function captureMetrics() {
   const added: [string, number][] = [];
   const spy = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
     added.push([name, value]);
     return metrics;
   });
+  return { added, spy };
+}
+
+test('a run reduced again (retry map, redrive, failure rule) adds only what changed to the metrics', async () => {
+  const store = new MemoryObjectStore();
+  const { added, spy } = captureMetrics();
   try {
     const reduce = createReduceHandler({ store, env: {} });
     await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 5 });
@@ -432,11 +438,7 @@ test('a run reduced again (retry map, redrive, failure rule) adds only what chan
 
 test('a reduce that fails to record its metrics emits none of them; its retry emits them once', async () => {
   const store = new MemoryObjectStore();
-  const added: [string, number][] = [];
-  const spy = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
-    added.push([name, value]);
-    return metrics;
-  });
+  const { added, spy } = captureMetrics();
   try {
     await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 5 });
     const put = store.put.bind(store);
