@@ -35,7 +35,7 @@ export interface PassOptions {
 export const LIMIT_DEFAULTS = {
   maxFieldBytes: 16 << 20,
   maxRowBytes: 16 << 20,
-  maxColumns: 10_000,
+  maxColumns: 4096,
 } as const;
 
 /** Resolves the pass options of a conversion. */

@@ -171,7 +171,8 @@ export class AvroContainer {
     if (this.compress.takesBuffers)
       this.block.bytes = this.compress.reclaim?.() ?? new Uint8Array(this.blockSize());
     // A block grown by an outsized row goes once compressed: the next blocks are of the usual size.
-    else if (this.block.bytes.length > 2 * this.blockSize()) this.block.bytes = new Uint8Array(this.blockSize());
+    else if (this.block.bytes.length > 2 * this.blockSize())
+      this.block.bytes = new Uint8Array(this.blockSize());
     body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
     this.sealed.push({ rows: this.blockRows, body, crc: checksum });
     this.rows += this.blockRows;

@@ -15,7 +15,8 @@ export interface ParquetWriterOptions {
   readonly compression: ParquetCompression;
   /**
    * Buffered bytes after which a row group is written: the uncompressed size of its pages (for
-   * dictionary-encoded pages, of the indices) plus the dictionaries. @default 64 MiB
+   * dictionary-encoded pages, of the indices) plus the dictionaries. Past 1,024 columns it shrinks in
+   * proportion to the width, down to 8 MiB (see {@link rowGroupBudget}). @default 64 MiB
    */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes of values after which a data page is closed. @default 1 MiB */
@@ -324,6 +325,8 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
 interface PageScratch {
   readonly levels: Bytes;
   readonly page: Bytes;
+  /** Data page headers. */
+  readonly header: ThriftWriter;
 }
 
 /**
@@ -537,7 +540,9 @@ class ColumnChunkBuilder {
     }
     const raw = page.data.subarray(0, page.length);
     const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
-    const header = new ThriftWriter()
+    // The header is written (or copied into the chunk) before the next page's: one writer serves them all.
+    const header = this.scratch.header
+      .reset()
       .i32(1, PAGE_DATA)
       .i32(2, raw.length)
       .i32(3, body.length)
@@ -547,8 +552,7 @@ class ColumnChunkBuilder {
       .i32(3, ENCODING_RLE)
       .i32(4, ENCODING_RLE)
       .end()
-      .finish()
-      .slice();
+      .finish();
     this.uncompressed += header.length + raw.length;
     this.compressed += header.length + body.length;
     this.numValues += this.rows;
@@ -659,33 +663,61 @@ const CHUNK_MAX = 16;
 const CHUNK_MIN_EXACT = 32;
 const CHUNK_MAX_EXACT = 64;
 
-/** Packs the chunks of a row group (see {@link RowGroupMeta}). */
-function packRowGroup(rows: number, offset: number, chunks: readonly ChunkMeta[]): RowGroupMeta {
-  const count = chunks.length;
-  const numbers = new Float64Array(count * NUMBERS);
-  const flags = new Uint8Array(count);
-  const boundEnds = new Int32Array(count * 2);
-  const bounds = new Bytes(64);
-  chunks.forEach((c, i) => {
-    numbers.set([c.offset, c.dataOffset, c.numValues, c.uncompressed, c.compressed, c.nulls], i * NUMBERS);
+/** Builds a {@link RowGroupMeta} chunk by chunk, with no object per chunk. */
+class RowGroupPacker {
+  private readonly numbers: Float64Array;
+  private readonly flags: Uint8Array;
+  private readonly boundEnds: Int32Array;
+  private readonly bounds = new Bytes(64);
+  private count = 0;
+
+  constructor(columns: number) {
+    this.numbers = new Float64Array(columns * NUMBERS);
+    this.flags = new Uint8Array(columns);
+    this.boundEnds = new Int32Array(columns * 2);
+  }
+
+  add(c: ChunkMeta): void {
+    const i = this.count++;
+    const at = i * NUMBERS;
+    const n = this.numbers;
+    n[at] = c.offset;
+    n[at + 1] = c.dataOffset;
+    n[at + 2] = c.numValues;
+    n[at + 3] = c.uncompressed;
+    n[at + 4] = c.compressed;
+    n[at + 5] = c.nulls;
     let f = c.hasDictionary ? CHUNK_DICTIONARY : 0;
     if (c.encodings.includes(ENCODING_PLAIN)) f |= CHUNK_PLAIN_PAGES;
     if (c.encodings.includes(ENCODING_PLAIN_DICTIONARY)) f |= CHUNK_DICTIONARY_PAGES;
     const b = c.bounds;
+    const bounds = this.bounds;
     if (b) {
       f |= CHUNK_BOUNDS | (b.minExact ? CHUNK_MIN_EXACT : 0);
       bounds.append(b.min);
+      this.boundEnds[2 * i] = bounds.length;
       if (b.max) {
         f |= CHUNK_MAX | (b.maxExact ? CHUNK_MAX_EXACT : 0);
-        boundEnds[2 * i] = bounds.length;
         bounds.append(b.max);
       }
+    } else {
+      this.boundEnds[2 * i] = bounds.length;
     }
-    if (!b?.max) boundEnds[2 * i] = bounds.length;
-    boundEnds[2 * i + 1] = bounds.length;
-    flags[i] = f;
-  });
-  return { rows, offset, count, numbers, flags, boundEnds, bounds: bounds.data.slice(0, bounds.length) };
+    this.boundEnds[2 * i + 1] = bounds.length;
+    this.flags[i] = f;
+  }
+
+  finish(rows: number, offset: number): RowGroupMeta {
+    return {
+      rows,
+      offset,
+      count: this.count,
+      numbers: this.numbers,
+      flags: this.flags,
+      boundEnds: this.boundEnds,
+      bounds: this.bounds.data.slice(0, this.bounds.length),
+    };
+  }
 }
 
 /** Chunk `i` of a packed row group. */
@@ -743,6 +775,23 @@ function shifted(group: RowGroupMeta, by: number): RowGroupMeta {
 }
 
 const MAGIC = Buffer.from('PAR1', 'latin1');
+/** Columns up to which a row group gets the whole configured budget. */
+const FULL_BUDGET_COLUMNS = 1024;
+const MIN_WIDE_ROW_GROUP_BYTES = 8 << 20;
+
+/**
+ * The row-group budget for a table of `columns` columns: `configured` up to 1,024 columns, then
+ * `configured * 1024 / columns`, not below 8 MiB (nor above `configured`). A wide table's columns each
+ * get less than a page per row group, so every page stays open until the group is written: the group is
+ * held uncompressed, with per-column buffers on top (4,096 columns at 32 MiB: 255-285 MB of RSS, at
+ * 8 MiB about 225 MB). Not lower: the footer lists every column chunk of every row group, so small row
+ * groups of a wide table make it large (about 65 bytes per chunk, in memory too until the file ends).
+ */
+export function rowGroupBudget(configured: number, columns: number): number {
+  if (columns <= FULL_BUDGET_COLUMNS) return configured;
+  const scaled = Math.floor((configured * FULL_BUDGET_COLUMNS) / columns);
+  return Math.min(configured, Math.max(MIN_WIDE_ROW_GROUP_BYTES, scaled));
+}
 
 /** A Parquet file writer: see {@link createParquetWriter}. */
 export class ParquetWriter implements FormatWriter {
@@ -761,11 +810,15 @@ export class ParquetWriter implements FormatWriter {
     const pageBytes = options.pageBytes ?? 1 << 20;
     // At most 16 MiB: 4 Mi entries of 4+ bytes, so indices fit the hybrid encoder's 24-bit limit.
     const dictionaryBytes = Math.min(options.dictionaryBytes ?? 1 << 20, 16 << 20);
-    const scratch = { levels: new Bytes(FIRST_BUFFER_BYTES), page: new Bytes(FIRST_BUFFER_BYTES) };
+    const scratch = {
+      levels: new Bytes(FIRST_BUFFER_BYTES),
+      page: new Bytes(FIRST_BUFFER_BYTES),
+      header: new ThriftWriter(),
+    };
     this.builders = schema.columns.map(
       (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes, scratch),
     );
-    this.rowGroupBytes = options.rowGroupBytes ?? 64 << 20;
+    this.rowGroupBytes = rowGroupBudget(options.rowGroupBytes ?? 64 << 20, schema.columns.length);
   }
 
   private async emit(chunk: Uint8Array): Promise<void> {
@@ -789,7 +842,9 @@ export class ParquetWriter implements FormatWriter {
   private async flushRowGroup(): Promise<void> {
     if (this.groupRows === 0) return;
     const offset = this.offset;
-    const chunks: ChunkMeta[] = [];
+    // Chunks are packed as they are written: objects kept for the whole row group would outlive the
+    // young generation, and a wide file makes one per column.
+    const packer = new RowGroupPacker(this.builders.length);
     for (const builder of this.builders) {
       const last = builder.lastPage();
       const start = this.offset;
@@ -798,7 +853,7 @@ export class ParquetWriter implements FormatWriter {
       const dataOffset = this.offset;
       for (const bytes of builder.pages()) await this.emit(bytes);
       for (const bytes of last) await this.emit(bytes);
-      chunks.push({
+      packer.add({
         offset: start,
         dataOffset,
         hasDictionary: dictionaryPage !== undefined,
@@ -811,7 +866,7 @@ export class ParquetWriter implements FormatWriter {
       });
       builder.resetChunk();
     }
-    this.rowGroups.push(packRowGroup(this.groupRows, offset, chunks));
+    this.rowGroups.push(packer.finish(this.groupRows, offset));
     this.groupRows = 0;
   }
 

@@ -150,7 +150,15 @@ export class ThriftWriter {
     return this;
   }
 
-  /** Ends the top-level struct and returns its bytes. */
+  /** Starts over, keeping the buffer: for a writer reused for one small struct after another. */
+  reset(): this {
+    this.pos = 0;
+    this.lastId = 0;
+    this.stack.length = 0;
+    return this;
+  }
+
+  /** Ends the top-level struct and returns its bytes (valid until the writer is reset). */
   finish(): Uint8Array {
     this.byte(0);
     return this.bytes.subarray(0, this.pos);

@@ -116,17 +116,17 @@ describe('tokenizer limits', () => {
 });
 
 describe('conversion limits', () => {
-  test('defaults: 16 MiB per field and per row, 10,000 columns; the row limit follows a larger field limit', () => {
+  test('defaults: 16 MiB per field and per row, 4,096 columns; the row limit follows a larger field limit', () => {
     expect(CONVERT_DEFAULTS).toMatchObject({
       maxFieldBytes: 16 * MiB,
       maxRowBytes: 16 * MiB,
-      maxColumns: 10_000,
+      maxColumns: 4096,
     });
-    expect(inputLimits({})).toEqual({ maxFieldBytes: 16 * MiB, maxRowBytes: 16 * MiB, maxColumns: 10_000 });
+    expect(inputLimits({})).toEqual({ maxFieldBytes: 16 * MiB, maxRowBytes: 16 * MiB, maxColumns: 4096 });
     expect(inputLimits({ maxFieldBytes: 40 * MiB })).toEqual({
       maxFieldBytes: 40 * MiB,
       maxRowBytes: 40 * MiB,
-      maxColumns: 10_000,
+      maxColumns: 4096,
     });
     expect(inputLimits({ maxFieldBytes: MiB, maxRowBytes: 2 * MiB, maxColumns: 5 })).toEqual({
       maxFieldBytes: MiB,
@@ -164,13 +164,13 @@ describe('conversion limits', () => {
     );
   });
 
-  test('by default 10,000 columns convert and 10,001 fail on the header, before any writer opens', async () => {
+  test('by default 4,096 columns convert and 4,097 fail on the header', async () => {
     const header = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(',');
-    const ok = await convertText(`${header(10_000)}\n${'1,'.repeat(9_999)}1\n`, { formats: ['parquet'] });
+    const ok = await convertText(`${header(4096)}\n${'1,'.repeat(4095)}1\n`);
     await expect(ok.result).resolves.toMatchObject({ rows: 1 });
-    const over = await convertText(`${header(10_001)}\n${'1,'.repeat(10_000)}1\n`);
+    const over = await convertText(`${header(4097)}\n${'1,'.repeat(4096)}1\n`);
     await expect(over.result).rejects.toThrow(
-      `${over.path}: the row starting at line 1 (byte offset 0) has more than 10000 fields, more columns than a ` +
+      `${over.path}: the row starting at line 1 (byte offset 0) has more than 4096 fields, more columns than a ` +
         'conversion takes: check the delimiter, split the file by columns, or raise --max-columns',
     );
   });

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { ParquetCompression } from '../../../../lambdas/core/convert';
-import { truncateUpper } from '../../../../lambdas/core/parquet/parquet-writer';
+import { rowGroupBudget, truncateUpper } from '../../../../lambdas/core/parquet/parquet-writer';
 import type { ColumnType } from '../../../../lambdas/core/schema';
 import { MemorySink } from '../../../../lambdas/core/sink';
 import {
@@ -355,9 +355,7 @@ describe('statistics', () => {
             min: min.length <= 64 ? min.toString() : cut(min),
             min_is_exact: min.length <= 64,
             max:
-              max.length <= 64
-                ? max.toString()
-                : Buffer.from(truncateUpper(new Uint8Array(max))!).toString(),
+              max.length <= 64 ? max.toString() : Buffer.from(truncateUpper(new Uint8Array(max))!).toString(),
             max_is_exact: max.length <= 64,
           });
         },
@@ -374,6 +372,15 @@ describe('statistics', () => {
 
     expect(chunk).toMatchObject({ min: 'a', max: 'x'.repeat(64), min_is_exact: true, max_is_exact: true });
   });
+});
+
+test('the row-group budget shrinks past 1,024 columns in proportion to the width, down to 8 MiB', () => {
+  const MiB = 1 << 20;
+  expect([1, 12, 1024, 2048, 4096, 8192, 50_000].map((c) => rowGroupBudget(32 * MiB, c) / MiB)).toEqual([
+    32, 32, 32, 16, 8, 8, 8,
+  ]);
+  // Never above what was configured (tests and the split's half-size groups configure less).
+  expect(rowGroupBudget(MiB, 4096)).toBe(MiB);
 });
 
 describe('truncateUpper', () => {
