@@ -5,8 +5,10 @@
  * - files: N small CSVs (default 10,000) on fauxqs (loopback), one local run of the whole workflow in this
  *   process (runner, both converters, reducer), then the reducer alone again over the same run; prints
  *   whether the report accounts for every key exactly once.
- * - hostile: full-size hostile CSV (a 100 MB field, N columns (default 50,000), a million tiny rows, a quote
- *   never closed before 100 MB, a million rows of quote soup), each converted in its own process.
+ * - hostile: full-size hostile CSV, each converted in its own process: a 100 MB field (refused at the 16 MiB
+ *   field limit), a 16 MB field (just under it), N columns (default 50,000: refused past the 4,096-column
+ *   limit), 4,096 columns over 247 MB (the widest accepted, long), a million tiny rows, a quote never closed
+ *   before 100 MB (refused at the field limit), a million rows of quote soup, NUL bytes, mixed line endings.
  * - gb: a ~N GB mixed CSV (default 2) converted to Parquet and Avro in its own process.
  * Peak RSS is the process's maxRSS (Node included).
  */
@@ -139,7 +141,9 @@ async function hostileCases(columns: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'csv2lake-rel-bench-'));
   const cases: [string, (path: string) => Promise<number>][] = [
     ['100 MB field', (p) => hostile.singleField(p, 100_000_000)],
+    ['16 MB field', (p) => hostile.singleField(p, 16_000_000)],
     [`${columns} columns`, (p) => hostile.wideColumns(p, columns, 3)],
+    ['4,096 columns x 7,000 rows', (p) => hostile.wideColumns(p, 4096, 7000)],
     ['1M tiny rows', (p) => hostile.tinyRows(p, 1_000_000)],
     ['unclosed quote before 100 MB', (p) => hostile.unclosedQuote(p, 100_000_000)],
     ['1M rows of quote soup', (p) => hostile.quoteSoup(p, 1_000_000)],

@@ -2,7 +2,7 @@
  * CSV built to hurt, each converted (to Parquet and Avro) in its own process: it converts or fails with a
  * one-line error, within the converter's memory bound (peak RSS of the whole process, Node included), and
  * never hangs (a bounded wait kills it). Outputs that exist are read back by DuckDB and avsc. Full sizes
- * (a 100 MB field, 50,000 columns, a 2 GB file) are in `npm run bench:reliability`.
+ * (a 100 MB field, 50,000 columns, 4,096 columns over 250 MB, a 2 GB file) are in `npm run bench:reliability`.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -64,6 +64,13 @@ function expectOneLineError(outcome: Outcome, input: string) {
   expect(outcome.error!.message).toContain(input);
 }
 
+/** Nothing half-written: no output, no rejects file. */
+function expectNoOutput(out: string) {
+  expect(
+    ['input.parquet', 'input.avro', 'input.rejects.csv'].filter((f) => existsSync(join(out, f))),
+  ).toEqual([]);
+}
+
 const cases: [
   string,
   (path: string) => Promise<number>,
@@ -78,6 +85,61 @@ const cases: [
       expect(rows.map((r) => String(r.blob).length)).toEqual([5, expect.any(Number), 5]);
       expect(String(rows[1]!.blob).length).toBeGreaterThanOrEqual(10_000_000 * 0.9);
       expect(String(rows[1]!.blob)).toContain('lorem "ipsum", dolor\nsit');
+    },
+  ],
+  [
+    'a 20 MB field, past the 16 MiB field limit, fails with one line naming its line and column',
+    (p) => hostile.singleField(p, 20_000_000),
+    async (o, input, out) => {
+      expectOneLineError(o, input);
+      expect(o.error).toMatchObject({
+        name: 'MalformedCsvError',
+        message: expect.stringMatching(
+          /column "blob" of the row starting at line 3 .*longer than 16 MiB.*raise --max-field-bytes/,
+        ),
+      });
+      expectNoOutput(out);
+    },
+  ],
+  [
+    'a quote never closed before 20 MB fails at the field limit, with one line',
+    (p) => hostile.unclosedQuote(p, 20_000_000),
+    async (o, input, out) => {
+      expectOneLineError(o, input);
+      expect(o.error).toMatchObject({
+        name: 'MalformedCsvError',
+        message: expect.stringMatching(/column "b" of the row starting at line 3 .*longer than 16 MiB/),
+      });
+      expectNoOutput(out);
+    },
+  ],
+  [
+    '4,097 columns, one past the column limit, fail on the header with one line',
+    (p) => hostile.wideColumns(p, 4097, 3),
+    async (o, input, out) => {
+      expectOneLineError(o, input);
+      expect(o.error).toMatchObject({
+        name: 'MalformedCsvError',
+        message: expect.stringMatching(/row starting at line 1 .*more than 4096 fields.*raise --max-columns/),
+      });
+      expectNoOutput(out);
+    },
+  ],
+  [
+    '4,096 columns (the column limit) convert, every value',
+    (p) => hostile.wideColumns(p, 4096, 300),
+    async (o, _input, out) => {
+      expect(o).toMatchObject({ ok: true, rows: 300, rejectedRows: 0, columns: 4096 });
+      const path = join(out, 'input.parquet').replaceAll("'", "''");
+      // Row r holds r * 4096 + c in column c.
+      expect(
+        await query(
+          `SELECT count(*)::INT AS n, sum(c0)::INT AS first, sum(c4095)::INT AS last FROM read_parquet('${path}')`,
+        ),
+      ).toEqual([{ n: 300, first: 4096 * 44850, last: 4096 * 44850 + 300 * 4095 }]);
+      const { rows } = await readAvro(join(out, 'input.avro'));
+      expect(rows).toHaveLength(300);
+      expect(rows[299]!.c4095).toBe(299 * 4096 + 4095);
     },
   ],
   [
@@ -109,10 +171,7 @@ const cases: [
         name: 'MalformedCsvError',
         message: expect.stringMatching(/rows rejected .*raise --max-rejects/),
       });
-      // Nothing half-written: no output, no rejects file.
-      expect(
-        ['input.parquet', 'input.avro', 'input.rejects.csv'].filter((f) => existsSync(join(out, f))),
-      ).toEqual([]);
+      expectNoOutput(out);
     },
   ],
   [

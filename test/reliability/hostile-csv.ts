@@ -40,12 +40,16 @@ export function singleField(path: string, bytes: number): Promise<number> {
   ]);
 }
 
-/** `columns` columns (ints), `rows` rows. */
+/** `columns` columns (ints: row r holds r * columns + c in column c), `rows` rows, made one at a time. */
 export function wideColumns(path: string, columns: number, rows: number): Promise<number> {
   const header = Array.from({ length: columns }, (_, i) => `c${i}`).join(',') + '\n';
   const row = (r: number) =>
     Array.from({ length: columns }, (_, i) => String(r * columns + i)).join(',') + '\n';
-  return write(path, [header, ...Array.from({ length: rows }, (_, r) => row(r))]);
+  function* lines(): Generator<string> {
+    yield header;
+    for (let r = 0; r < rows; r++) yield row(r);
+  }
+  return write(path, lines());
 }
 
 /** `rows` rows of one one-digit column. */
