@@ -69,12 +69,15 @@ export interface ConvertOptions {
   /**
    * Most columns a file may have: a row (header included) with more fields fails the conversion with a
    * `MalformedCsvError`, before any per-column memory is taken (a data row with more fields fails too,
-   * rather than being rejected). 4,096 is MySQL's and Oracle's table limit (PostgreSQL and Redshift stop
-   * at 1,600, BigQuery at 10,000); a long file of 4,096 columns peaks at about 225 MB of RSS, one of
-   * 10,000 at 250-310 MB. @default 4096
+   * rather than being rejected). 4,096 is MySQL's hard limit and Oracle's with wide tables (PostgreSQL
+   * and Redshift stop at 1,600, BigQuery at 10,000); a long file of 4,096 columns peaks at 225-250 MB of
+   * RSS, one of 10,000 at 255-275 MB. @default 4096
    */
   readonly maxColumns?: number;
-  /** Uncompressed bytes at which a Parquet row group is flushed. @default 32 MiB */
+  /**
+   * Uncompressed bytes at which a Parquet row group is flushed; less past 1,024 columns, in proportion to
+   * the width, down to 8 MiB (a wide table's row group is held uncompressed). @default 32 MiB
+   */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes at which an Avro block is flushed. @default 1 MiB */
   readonly avroBlockBytes?: number;
