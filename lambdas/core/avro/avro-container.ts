@@ -4,6 +4,7 @@ import type { AvroCodec } from '../convert';
 import { InvalidOptionsError } from '../errors';
 import type { WriterStats } from '../format-writer';
 import type { ByteSink } from '../sink';
+import { RETAINED_BYTES } from '../grow';
 import { ByteBuffer } from './avro-binary';
 
 /** Options of an Avro object container file. */
@@ -170,9 +171,9 @@ export class AvroContainer {
     }
     if (this.compress.takesBuffers)
       this.block.bytes = this.compress.reclaim?.() ?? new Uint8Array(this.blockSize());
-    // A block grown by an outsized row goes once compressed: the next blocks are of the usual size.
-    else if (this.block.bytes.length > 2 * this.blockSize())
-      this.block.bytes = new Uint8Array(this.blockSize());
+    // A block grown past RETAINED_BYTES by an outsized row goes once compressed (smaller ones are kept:
+    // dropping each would make garbage of every long row's block).
+    else if (this.block.bytes.length > RETAINED_BYTES) this.block.bytes = new Uint8Array(this.blockSize());
     body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
     this.sealed.push({ rows: this.blockRows, body, crc: checksum });
     this.rows += this.blockRows;
