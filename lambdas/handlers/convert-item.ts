@@ -223,6 +223,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         formats: [format],
         nullTokens: config.nullTokens,
         maxRejects: config.maxRejects,
+        ...config.limits,
         ...(schema ? { schema } : {}),
       };
       const summary = await (deps.convert ?? coreConvert)(

@@ -11,6 +11,9 @@ export const ENV = {
   NULL_TOKENS: 'CSV2LAKE_NULL_TOKENS',
   /** Rejected rows tolerated per file. */
   MAX_REJECTS: 'CSV2LAKE_MAX_REJECTS',
+  MAX_FIELD_BYTES: 'CSV2LAKE_MAX_FIELD_BYTES',
+  MAX_ROW_BYTES: 'CSV2LAKE_MAX_ROW_BYTES',
+  MAX_COLUMNS: 'CSV2LAKE_MAX_COLUMNS',
   /** Measured conversion throughput in MB/s, used to refuse files that cannot finish in time. */
   THROUGHPUT_MBPS: 'CSV2LAKE_THROUGHPUT_MBPS',
   /** Spool directory. */
@@ -59,6 +62,8 @@ export interface ConverterConfig {
   readonly schemaLocation?: string;
   readonly nullTokens: readonly string[];
   readonly maxRejects: number;
+  /** Input limits; each absent one is the core's default (see CONVERT_DEFAULTS). */
+  readonly limits: Readonly<{ maxFieldBytes?: number; maxRowBytes?: number; maxColumns?: number }>;
   readonly throughputMBps: number;
   readonly spoolDir: string;
 }
@@ -66,7 +71,7 @@ export interface ConverterConfig {
 /**
  * Reads the converter configuration from the environment (once per container: the handler factory calls it).
  *
- * @default nullTokens `[]`, maxRejects 1000, throughputMBps 40, spoolDir `/tmp`
+ * @default nullTokens `[]`, maxRejects 1000, limits the core's, throughputMBps 40, spoolDir `/tmp`
  *
  * @throws Error naming the variable when one is missing or invalid: a deployment mistake, loud at once.
  */
@@ -81,6 +86,18 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   const maxRejects = Number(env[ENV.MAX_REJECTS] ?? 1000);
   if (!Number.isInteger(maxRejects) || maxRejects < 0)
     throw new Error(`${ENV.MAX_REJECTS} must be a whole number >= 0, not ${env[ENV.MAX_REJECTS]}`);
+  const limits: { maxFieldBytes?: number; maxRowBytes?: number; maxColumns?: number } = {};
+  for (const [name, variable] of [
+    ['maxFieldBytes', ENV.MAX_FIELD_BYTES],
+    ['maxRowBytes', ENV.MAX_ROW_BYTES],
+    ['maxColumns', ENV.MAX_COLUMNS],
+  ] as const) {
+    const text = env[variable];
+    if (text === undefined || text === '') continue;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${variable} must be a whole number > 0, not ${text}`);
+    limits[name] = n;
+  }
   const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? 40);
   if (!(throughputMBps > 0))
     throw new Error(`${ENV.THROUGHPUT_MBPS} must be a positive number, not ${env[ENV.THROUGHPUT_MBPS]}`);
@@ -89,6 +106,7 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
     ...(env[ENV.SCHEMA_LOCATION] ? { schemaLocation: env[ENV.SCHEMA_LOCATION] } : {}),
     nullTokens: nullTokens as string[],
     maxRejects,
+    limits,
     throughputMBps,
     spoolDir: env[ENV.SPOOL_DIR] ?? '/tmp',
   };

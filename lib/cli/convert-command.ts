@@ -31,6 +31,9 @@ Options:
   --parquet-compression snappy|zstd|gzip|none   default snappy
   --avro-codec snappy|deflate|null   default snappy
   --max-rejects <n>                  rejected rows tolerated before failing, default ${CONVERT_DEFAULTS.maxRejects}
+  --max-field-bytes <n>              the largest value, in bytes; default ${CONVERT_DEFAULTS.maxFieldBytes} (16 MiB)
+  --max-row-bytes <n>                the largest row, in bytes; default 16 MiB, or --max-field-bytes if larger
+  --max-columns <n>                  the most columns, header included; default ${CONVERT_DEFAULTS.maxColumns}
   --json                             print a machine-readable summary on stdout
   --debug                            print stack traces on errors
 
@@ -83,6 +86,9 @@ export async function parseConvertArgs(
         'parquet-compression': { type: 'string' },
         'avro-codec': { type: 'string' },
         'max-rejects': { type: 'string' },
+        'max-field-bytes': { type: 'string' },
+        'max-row-bytes': { type: 'string' },
+        'max-columns': { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -103,6 +109,16 @@ export async function parseConvertArgs(
     if (!Number.isInteger(maxRejects) || maxRejects < 0)
       throw new UsageError(`--max-rejects must be a whole number >= 0`);
   }
+  const limit = (flag: 'max-field-bytes' | 'max-row-bytes' | 'max-columns'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number > 0`);
+    return n;
+  };
+  const maxFieldBytes = limit('max-field-bytes');
+  const maxRowBytes = limit('max-row-bytes');
+  const maxColumns = limit('max-columns');
   let delimiter = values.delimiter;
   if (delimiter === '\\t' || delimiter === 'tab') delimiter = '\t';
   const schema = values.schema
@@ -115,6 +131,9 @@ export async function parseConvertArgs(
     ...(schema ? { schema } : {}),
     ...(values.null ? { nullTokens: values.null } : {}),
     ...(maxRejects !== undefined ? { maxRejects } : {}),
+    ...(maxFieldBytes !== undefined ? { maxFieldBytes } : {}),
+    ...(maxRowBytes !== undefined ? { maxRowBytes } : {}),
+    ...(maxColumns !== undefined ? { maxColumns } : {}),
     encoding:
       oneOf<TextEncoding>(
         'encoding',

@@ -158,10 +158,27 @@ test('bad usage exits 2 with a hint; --debug adds a stack trace', () => {
   const missing = cli('convert', join(out, 'nope.csv'), '--out', out);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/does not exist/);
+  const zero = cli('convert', path, '--out', out, '--max-columns', '0');
+  expect(zero.code).toBe(2);
+  expect(zero.stderr).toMatch(/--max-columns must be a whole number > 0/);
   const empty = input('e.csv', '');
   const debug = cli('convert', empty.path, '--out', empty.out, '--debug');
   expect(debug.code).toBe(1);
   expect(debug.stderr).toMatch(/EmptyInputError[\s\S]*\n\s+at /);
+});
+
+test('--max-columns and --max-field-bytes refuse a file past them in one line, writing nothing', () => {
+  const { path, out } = input('wide.csv', 'a,b,c\n1,2,3\n');
+  const wide = cli('convert', path, '--out', out, '--max-columns', '2');
+  expect(wide.code).toBe(1);
+  expect(wide.stderr.trim().split('\n')).toHaveLength(1);
+  expect(wide.stderr).toMatch(/MalformedCsvError.*column/);
+  const long = input('long.csv', `a,b\n1,${'x'.repeat(5000)}\n`);
+  const refused = cli('convert', long.path, '--out', long.out, '--max-field-bytes', '4096');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/--max-field-bytes/);
+  expect(cli('convert', long.path, '--out', long.out, '--max-field-bytes', '8192').code).toBe(0);
+  expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
 });
 
 test('--format parquet writes only Parquet; --no-header and --delimiter apply', async () => {

@@ -8,6 +8,7 @@ test('converter configuration: defaults, and each bad variable named when the fu
     format: 'avro',
     nullTokens: [],
     maxRejects: 1000,
+    limits: {},
     throughputMBps: 40,
     spoolDir: '/tmp',
   });
@@ -24,7 +25,35 @@ test('converter configuration: defaults, and each bad variable named when the fu
   expect(build({ [ENV.NULL_TOKENS]: '[1]' })).toThrow(/CSV2LAKE_NULL_TOKENS must be a JSON array of strings/);
   expect(build({ [ENV.MAX_REJECTS]: '-1' })).toThrow(/CSV2LAKE_MAX_REJECTS/);
   expect(build({ [ENV.THROUGHPUT_MBPS]: 'fast' })).toThrow(/CSV2LAKE_THROUGHPUT_MBPS/);
+  expect(build({ [ENV.MAX_COLUMNS]: '0' })).toThrow(/CSV2LAKE_MAX_COLUMNS must be a whole number > 0, not 0/);
+  expect(build({ [ENV.MAX_FIELD_BYTES]: '1.5' })).toThrow(/CSV2LAKE_MAX_FIELD_BYTES/);
   expect(build({ [ENV.S3_ENDPOINT]: 'localhost:9000' })).toThrow(/CSV2LAKE_S3_ENDPOINT must be an http/);
+});
+
+test('input limits from the environment reach the conversion: a row wider than CSV2LAKE_MAX_COLUMNS fails the file', async () => {
+  expect(
+    converterConfig({ [ENV.FORMAT]: 'avro', [ENV.MAX_FIELD_BYTES]: '1024', [ENV.MAX_ROW_BYTES]: '4096' })
+      .limits,
+  ).toEqual({ maxFieldBytes: 1024, maxRowBytes: 4096 });
+  const store = new MemoryObjectStore();
+  await store.put('in', 'wide.csv', 'a,b,c\n1,2,3\n');
+  const item = {
+    bucket: 'in',
+    key: 'wide.csv',
+    etag: '"e"',
+    size: 12,
+    run: {
+      runId: 'r',
+      inputBucket: 'in',
+      inputPrefix: '',
+      outputBucket: 'out',
+      outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+    },
+  };
+  const narrow = createConverterHandler('parquet', { store, env: { [ENV.MAX_COLUMNS]: '2' } });
+  await expect(narrow(item)).rejects.toMatchObject({ name: 'MalformedCsvError', message: /column/ });
+  const wide = createConverterHandler('parquet', { store, env: { [ENV.MAX_COLUMNS]: '3' } });
+  expect(await wide(item)).toMatchObject({ status: 'converted', rows: 1 });
 });
 
 test('S3 client settings: nothing on AWS; endpoint with path-style for a local server', () => {
