@@ -2,9 +2,10 @@
  * npm run bench:reliability [-- --only files,hostile,gb] [--files N] [--columns N] [--gb N]
  *
  * The reliability cases that take minutes, as figures (items, time, peak RSS); asserts nothing.
- * - files: N small CSVs (default 10,000) on fauxqs (loopback), one local run of the whole workflow in this
- *   process (runner, both converters, reducer), then the reducer alone again over the same run; prints
- *   whether the report accounts for every key exactly once.
+ * - files: N small CSVs (default 10,000) on fauxqs (loopback, in this process), one `csv2lake run` of the
+ *   whole workflow (the bundled CLI in its own process: runner, converter threads, reducer), then the
+ *   reducer alone again over the same run, in this process; prints whether the report accounts for every
+ *   key exactly once.
  * - hostile: full-size hostile CSV, each converted in its own process: a 100 MB field (refused at the 16 MiB
  *   field limit), a 16 MB field (just under it), N columns (default 50,000: refused past the 4,096-column
  *   limit), 4,096 columns over 247 MB (the widest accepted, long), a million tiny rows, a quote never closed
@@ -13,7 +14,7 @@
  * Peak RSS is the process's maxRSS (Node included).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -29,14 +30,12 @@ const flag = (name: string, fallback: number) => {
 const only = (args[args.indexOf('--only') + 1] ?? '').split(',').filter(Boolean);
 const wanted = (part: string) => args.indexOf('--only') < 0 || only.includes(part);
 const root = resolve(__dirname, '../..');
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 
 async function files(count: number): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   // Imported now: the handlers' logger reads the settings above when its module loads.
-  const { LocalRunner } = await import('../../lib/local/runner');
   const { createReduceHandler } = await import('../../lambdas/handlers/reduce');
   process.env.AWS_ACCESS_KEY_ID = 'bench';
   process.env.AWS_SECRET_ACCESS_KEY = 'bench';
@@ -61,19 +60,46 @@ async function files(count: number): Promise<void> {
         ),
       );
     console.log(`files: ${count} uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const before = peakRssMb();
+    // The run as a user starts it: the bundled CLI in its own process (its converter threads included),
+    // so that its peak RSS is the runner's, not this process's with the S3 server's objects in it.
+    spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+    const timeFile = join(mkdtempSync(join(tmpdir(), 'rel-files-')), 'time');
     const t1 = Date.now();
-    const result = await LocalRunner.run({
-      input: { kind: 's3', bucket: 'bench-in', prefix: 'in/' },
-      output: { kind: 's3', bucket: 'bench-out', prefix: '' },
-      endpoint: server.endpoint,
-      concurrency: 16,
-    });
+    const cli = spawnSync(
+      '/usr/bin/time',
+      [
+        '-o',
+        timeFile,
+        '-f',
+        '%M',
+        process.execPath,
+        join(root, 'dist/csv2lake.cjs'),
+        'run',
+        '--input',
+        's3://bench-in/in/',
+        '--output',
+        's3://bench-out/',
+        '--endpoint',
+        server.endpoint,
+        '--concurrency',
+        '16',
+        '--json',
+      ],
+      { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 },
+    );
     const runSeconds = (Date.now() - t1) / 1000;
+    const result = JSON.parse(cli.stdout || '{}') as {
+      runId: string;
+      status?: string;
+      items?: unknown;
+      error?: { name: string; message: string };
+    };
+    const runnerRssMb = Math.round(Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)) / 1024);
     console.log(
       `files: run ${result.status} items ${JSON.stringify(result.items)} in ${runSeconds.toFixed(1)} s ` +
-        `(${(count / runSeconds).toFixed(0)} files/s), peak RSS ${peakRssMb()} MB (${before} MB before the run)` +
-        (result.error ? `; error ${result.error.name}: ${result.error.message.slice(0, 300)}` : ''),
+        `(${(count / runSeconds).toFixed(0)} files/s), runner process peak RSS ${runnerRssMb} MB` +
+        (result.error ? `; error ${result.error.name}: ${result.error.message.slice(0, 300)}` : '') +
+        (cli.status === 0 ? '' : `; exit ${cli.status}: ${cli.stderr.slice(0, 300)}`),
     );
     const report = JSON.parse(
       await (
