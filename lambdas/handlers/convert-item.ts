@@ -9,6 +9,7 @@ import {
 import { parseSchemaFile } from '../core/schema-file';
 import type { ObjectStore, ObjectWriter } from '../io/object-store';
 import { outputKey } from '../io/object-key';
+import { readText } from '../io/object-text';
 import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
@@ -79,12 +80,6 @@ function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): s
     .slice(0, 16);
 }
 
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const part of body) parts.push(part);
-  return Buffer.concat(parts).toString('utf8');
-}
-
 const schemaCache = new Map<string, SchemaFile>();
 
 async function loadSchema(store: ObjectStore, location: string | undefined): Promise<SchemaFile | undefined> {
@@ -93,7 +88,7 @@ async function loadSchema(store: ObjectStore, location: string | undefined): Pro
   if (cached) return cached;
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   if (!match) throw new Error(`schema location must be s3://bucket/key, not ${location}`);
-  const schema = parseSchemaFile(await readAll(await store.get(match[1]!, match[2]!)), location);
+  const schema = parseSchemaFile(await readText(store, match[1]!, match[2]!), location);
   schemaCache.set(location, schema);
   return schema;
 }

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../io/object-store';
+import { readText } from '../io/object-text';
 import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
 import { jsonEnv, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
@@ -57,11 +58,8 @@ export type RunMetrics = Record<
 export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals: RunMetrics): Promise<void> {
   const key = `_runs/${run.runId}/metrics.json`;
   let before: Partial<RunMetrics> = {};
-  if (await store.head(run.outputBucket, key)) {
-    const parts: Uint8Array[] = [];
-    for await (const part of await store.get(run.outputBucket, key)) parts.push(part);
-    before = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<RunMetrics>;
-  }
+  if (await store.head(run.outputBucket, key))
+    before = JSON.parse(await readText(store, run.outputBucket, key)) as Partial<RunMetrics>;
   const emitted: Partial<RunMetrics> = {};
   for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][])
     emitted[name] = Math.max(total, before[name] ?? 0);

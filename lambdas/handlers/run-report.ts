@@ -1,5 +1,6 @@
 import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
+import { readText, writeStreaming } from '../io/object-text';
 import type {
   ConvertItem,
   ConvertResult,
@@ -73,12 +74,6 @@ export interface RunReport {
   failedItems: ConvertItem[];
   files: ItemAccount[];
   ignoredKeys: string[];
-}
-
-async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const part of await store.get(bucket, key)) parts.push(part);
-  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
@@ -537,34 +532,6 @@ function* objectJson(value: object, streamed: readonly string[]): Generator<stri
   yield entries.length === 0 ? '{}\n' : '\n}\n';
 }
 
-/**
- * Writes JSON text given piece by piece through a streaming upload (in ~1 MiB writes), so that a report of
- * a million files never becomes one string in memory. The object appears only when complete.
- */
-export async function writeJsonStreaming(
-  store: ObjectStore,
-  bucket: string,
-  key: string,
-  pieces: Iterable<string>,
-): Promise<void> {
-  const writer = store.createWriter(bucket, key, { contentType: 'application/json' });
-  try {
-    let buffer = '';
-    for (const piece of pieces) {
-      buffer += piece;
-      if (buffer.length >= 1 << 20) {
-        await writer.write(Buffer.from(buffer));
-        buffer = '';
-      }
-    }
-    if (buffer.length > 0) await writer.write(Buffer.from(buffer));
-    await writer.complete();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-}
-
 /** Writes report.json, report.md and (when items failed) failed-items.json; returns the small summary. */
 export async function writeRunReport(
   store: ObjectStore,
@@ -573,7 +540,7 @@ export async function writeRunReport(
 ): Promise<ReduceResult> {
   const { failedItems } = report;
   const base = `_runs/${run.runId}/`;
-  await writeJsonStreaming(
+  await writeStreaming(
     store,
     run.outputBucket,
     `${base}report.json`,
@@ -586,7 +553,7 @@ export async function writeRunReport(
   if (failedItems.length > 0) {
     failedItemsKey = `${base}failed-items.json`;
     // A JSON array: the retry map's ItemReader reads it.
-    await writeJsonStreaming(store, run.outputBucket, failedItemsKey, arrayJson(failedItems));
+    await writeStreaming(store, run.outputBucket, failedItemsKey, arrayJson(failedItems));
   }
   return {
     runId: run.runId,

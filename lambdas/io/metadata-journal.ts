@@ -50,8 +50,13 @@ const QUIET_MS = 60 * 60 * 1000;
 export class MetadataJournal {
   private index: Map<string, MetadataEntry> | undefined;
   private fd: number | undefined;
-  /** Legacy per-object sidecars (`<2 hex>/<sha256>.json`, before the journal) are in the folder. */
-  legacy = false;
+  private hasLegacy = false;
+
+  /** Whether legacy per-object sidecars (`<2 hex>/<sha256>.json`, before the journal) are in the folder. */
+  get legacy(): boolean {
+    this.load();
+    return this.hasLegacy;
+  }
 
   constructor(
     private readonly dir: string,
@@ -91,7 +96,7 @@ export class MetadataJournal {
     try {
       const all = readdirSync(this.dir);
       names = all.filter((n) => n.startsWith(PREFIX) && n.endsWith('.jsonl'));
-      this.legacy = all.some((n) => /^[0-9a-f]{2}$/.test(n));
+      this.hasLegacy = all.some((n) => /^[0-9a-f]{2}$/.test(n));
     } catch {
       names = [];
     }

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '../../lambdas/io/object-store';
+import { jsonArrayPieces, readText, writeStreaming } from '../../lambdas/io/object-text';
 import type {
   ConvertItem,
   MapResultLocation,
@@ -532,13 +533,12 @@ export class LocalRunner {
     };
     await Promise.all(Array.from({ length: limit }, worker));
     const location = await this.writeResults(name, map, children);
-    await writeJson(
+    // Written in pieces: a result file or record has an entry per child (tens of MB for 10,000 files).
+    await writeStreaming(
       this.store,
       this.outputBucket,
       this.recordKey(`map-${name}`),
-      `{"location":${JSON.stringify(location)},"children":`,
-      children,
-      '}',
+      jsonArrayPieces(`{"location":${JSON.stringify(location)},"children":`, children, '}'),
     );
     if (failed > tolerated) {
       const error = new Error(
@@ -611,7 +611,12 @@ export class LocalRunner {
         }
       };
       const key = `${base}/${status}_0.json`;
-      const size = await writeJson(this.store, writer.Bucket, key, '', entries(), '');
+      const { size } = await writeStreaming(
+        this.store,
+        writer.Bucket,
+        key,
+        jsonArrayPieces('', entries(), ''),
+      );
       files[status]!.push({ Key: key, Size: size });
     }
     const manifestKey = `${base}/manifest.json`;
@@ -626,45 +631,6 @@ export class LocalRunner {
 
 function reducerEnv(run: object): NodeJS.ProcessEnv {
   return { CSV2LAKE_DEFAULT_RUN: JSON.stringify(run) };
-}
-
-/**
- * Writes `<head>[<item>,<item>,...]<tail>` as one object, a few hundred KB at a time: a run's result files
- * and records hold an entry per child, and one string of them all would be the runner's largest allocation
- * (tens of MB for 10,000 files). @returns the bytes written
- */
-async function writeJson(
-  store: ObjectStore,
-  bucket: string,
-  key: string,
-  head: string,
-  items: Iterable<unknown>,
-  tail: string,
-): Promise<number> {
-  const writer = store.createWriter(bucket, key, { contentType: 'application/json' });
-  try {
-    let text = `${head}[`;
-    let first = true;
-    for (const item of items) {
-      text += (first ? '' : ',') + JSON.stringify(item);
-      first = false;
-      if (text.length >= 1 << 18) {
-        await writer.write(Buffer.from(text));
-        text = '';
-      }
-    }
-    await writer.write(Buffer.from(`${text}]${tail}`));
-    return (await writer.complete()).size;
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-}
-
-async function readText(store: ObjectStore, bucket: string, key: string): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const p of await store.get(bucket, key)) parts.push(p);
-  return Buffer.concat(parts).toString('utf8');
 }
 
 /** A location as a user wrote it. */

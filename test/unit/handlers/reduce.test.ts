@@ -1,6 +1,6 @@
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createReduceHandler } from '../../../lambdas/handlers/reduce';
-import { writeJsonStreaming } from '../../../lambdas/handlers/run-report';
+import { writeStreaming } from '../../../lambdas/io/object-text';
 import { metrics } from '../../../lambdas/shared/observability';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
@@ -386,12 +386,12 @@ test('report JSON is streamed in ~1 MiB writes and aborted, never half-written, 
     }),
   } as unknown as MemoryObjectStore;
   const pieces = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(1000) }));
-  await expect(writeJsonStreaming(failing, 'out', 'k', pieces)).rejects.toThrow('connection reset');
+  await expect(writeStreaming(failing, 'out', 'k', pieces)).rejects.toThrow('connection reset');
   expect(aborted).toBe(true);
   expect(writes[0]).toBeGreaterThanOrEqual(1 << 20);
   expect(writes[0]).toBeLessThan((1 << 20) + 1100);
 
-  await writeJsonStreaming(store, 'out', 'ok.json', ['[', '1', ',', '2', ']']);
+  await writeStreaming(store, 'out', 'ok.json', ['[', '1', ',', '2', ']']);
   expect(JSON.parse(store.text('out', 'ok.json')!)).toEqual([1, 2]);
 });
 
