@@ -5,10 +5,6 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
 import type { ObjectStore } from '../../lambdas/io/object-store';
 import { jsonArrayPieces, readText, writeStreaming } from '../../lambdas/io/object-text';
 import type {
@@ -18,7 +14,7 @@ import type {
   ReduceResult,
 } from '../../lambdas/shared/payloads';
 import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
-import { type FunctionSettings, invocationContext } from './invocation';
+import { type FunctionSettings, invocationContext, invocationScope } from './invocation';
 import { evaluateTemplate } from './json-path';
 import { childInputs, toleratedFailures } from './map-items';
 import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
@@ -32,6 +28,7 @@ import {
   localize,
 } from './local-definition';
 import { SynthCache } from './synth-cache';
+import { ConverterPool } from './converter-pool';
 
 /** Progress of a run, for the progress bar. */
 export interface Progress {
@@ -261,7 +258,13 @@ export class LocalRunner {
   private async execute(startAt: string | undefined): Promise<LocalRunResult> {
     const { record } = this;
     // Started first: the threads load their modules while this one synthesizes the stack.
-    const pool = this.options.wrapStore ? undefined : ConverterPool.start(record, this.options.endpoint);
+    const pool = this.options.wrapStore
+      ? undefined
+      : ConverterPool.start(__dirname, record.concurrency, {
+          input: record.input,
+          output: record.output,
+          ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        });
     if (pool) this.pools.push(pool);
     let prepared: Awaited<ReturnType<LocalRunner['definition']>>;
     try {
@@ -500,17 +503,17 @@ export class LocalRunner {
     let next = 0;
     let stop = false;
     const limit = Math.max(1, Math.min(map.MaxConcurrency || children.length, this.record.concurrency));
-    const overrides = {
-      taskResourceLocalHandlers: handlers as never,
-      ...this.retryOverrides({ States: Object.fromEntries(Object.keys(handlers).map((k) => [k, {}])) }),
-    };
+    const retryIntervals = this.retryOverrides({
+      States: Object.fromEntries(Object.keys(handlers).map((k) => [k, {}])),
+    });
     const worker = async () => {
       while (!stop && next < children.length) {
         const c = children[next++]!;
         if (c.status === 'SUCCEEDED') continue;
+        const scope = invocationScope(handlers);
         try {
           const execution = child.run(c.input as never, {
-            overrides,
+            overrides: { taskResourceLocalHandlers: scope.handlers as never, ...retryIntervals },
             context: { Execution: { Name: c.name, Input: c.input } } as never,
           });
           c.output = await execution.result;
@@ -525,6 +528,8 @@ export class LocalRunner {
           failed += itemsOf(c);
           if (!retrying) this.progress.failed += itemsOf(c);
           if (failed > tolerated) stop = true;
+        } finally {
+          await scope.close();
         }
         if (!retrying) this.progress.done += itemsOf(c);
         else if (c.status === 'SUCCEEDED') this.progress.failed -= itemsOf(c);
@@ -639,77 +644,3 @@ export function describe(location: Location): string {
 }
 
 export type { ConvertItem };
-
-/**
- * Converter threads: conversions are CPU-bound, so the runner spreads them over worker threads (one per
- * core, at most the run's concurrency) running the same handler module. Available when the runner runs
- * from the bundle (`npm run build` puts convert-worker.cjs beside it); otherwise conversions run in-process.
- */
-class ConverterPool {
-  /**
-   * Conversions a thread interleaves, so that one waiting on a read or on S3 leaves the thread to another.
-   * Two, not more: a folder store's calls are synchronous, and four in flight cost ~25% more CPU over 1,000
-   * small files (user 12.8-13.4 s against 10.0-10.5 with one or two), buffers of more conversions alive.
-   */
-  private static readonly PER_THREAD = 2;
-  private readonly workers: { worker: Worker; busy: number }[] = [];
-  private readonly waiting: (() => void)[] = [];
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private next = 0;
-
-  static start(
-    record: { input: Location; output: Location; concurrency: number },
-    endpoint: string | undefined,
-  ): ConverterPool | undefined {
-    const script = join(__dirname, 'convert-worker.cjs');
-    if (!existsSync(script)) return undefined;
-    const size = Math.max(1, Math.min(Math.ceil(record.concurrency / 2), availableParallelism()));
-    // V8 sizes a thread's old generation from its first live heap (~10 MB with the handler's modules), and
-    // then the megabytes of buffers each conversion allocates set off a full collection every few files:
-    // 828 mark-compacts over 2,000 small conversions in one thread, ~40% of its time. Read by every isolate
-    // created from here on (the converter threads), not by the running one.
-    setFlagsFromString('--initial-old-space-size=128');
-    return new ConverterPool(script, size, { input: record.input, output: record.output, endpoint });
-  }
-
-  private constructor(script: string, size: number, data: unknown) {
-    for (let i = 0; i < size; i++) {
-      const slot = { worker: new Worker(script, { workerData: data }), busy: 0 };
-      slot.worker.on(
-        'message',
-        (m: { id: number; result?: unknown; error?: { name: string; message: string } }) => {
-          const p = this.pending.get(m.id)!;
-          this.pending.delete(m.id);
-          slot.busy--;
-          this.waiting.shift()?.();
-          if (m.error) p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
-          else p.resolve(m.result);
-        },
-      );
-      slot.worker.unref();
-      this.workers.push(slot);
-    }
-  }
-
-  /** The converters' environment and timeout, known once the stack is synthesized; sent before any item. */
-  configure(settings: Record<OutputFormat, FunctionSettings>): void {
-    for (const { worker } of this.workers) worker.postMessage({ configure: settings });
-  }
-
-  async run(format: OutputFormat, payload: unknown): Promise<unknown> {
-    const least = () => this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    while (least().busy >= ConverterPool.PER_THREAD)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    const slot = least();
-    slot.busy++;
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, format, payload });
-    });
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
-  }
-}

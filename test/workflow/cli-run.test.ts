@@ -24,7 +24,10 @@ function csv2lake(env: NodeJS.ProcessEnv, ...args: string[]) {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, NODE_PATH: join(root, 'node_modules'), ...env },
+    // spawnSync blocks jest's own timeout: a run that never exits must fail here, not hold CI for an hour.
+    timeout: 90_000,
   });
+  expect({ signal: result.signal, error: result.error }).toEqual({ signal: null, error: undefined });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
