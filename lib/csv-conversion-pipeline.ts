@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { OutputFormat } from '../lambdas/core/convert';
 import { ENV } from '../lambdas/shared/config';
 import { REDUCER_ENV } from '../lambdas/handlers/reduce';
-import { WORKFLOW_DEFAULTS } from './workflow/defaults';
+import { runOutputPrefixes, WORKFLOW_DEFAULTS } from './workflow/defaults';
 import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
 
 /** The nightly schedule. */
@@ -221,7 +221,7 @@ export class CsvConversionPipeline extends Construct {
           inputBucket: inputBucket.bucketName,
           inputPrefix,
           outputBucket: outputBucket.bucketName,
-          outputPrefixes,
+          outputPrefixes: runOutputPrefixes(formats, outputPrefixes),
         }),
       },
       1024,

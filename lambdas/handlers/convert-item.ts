@@ -16,6 +16,7 @@ import type { ConverterConfig } from '../shared/config';
 import {
   BatchItemsFailedError,
   InputMissingError,
+  InvalidOptionsError,
   InputTooLargeError,
   MAX_KEY_BYTES,
   OutputKeyTooLongError,
@@ -110,8 +111,14 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
   const { store, config } = deps;
   const format = config.format;
   const run = item.run;
-  const target = outputKey(item.key, run.inputPrefix, run.outputPrefixes[format], format);
-  const rejectsKey = outputKey(item.key, run.inputPrefix, run.outputPrefixes[format], format, 'rejects');
+  const prefix = run.outputPrefixes[format];
+  if (prefix === undefined)
+    throw new InvalidOptionsError(
+      `run ${run.runId} writes ${Object.keys(run.outputPrefixes).join(' and ') || 'no format'}, not ${format} ` +
+        `(its outputPrefixes has no ${format}): this ${format} converter was invoked for a run it is not part of`,
+    );
+  const target = outputKey(item.key, run.inputPrefix, prefix, format);
+  const rejectsKey = outputKey(item.key, run.inputPrefix, prefix, format, 'rejects');
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const record = async (result: ConvertResult) => {
     await store.put(run.outputBucket, itemRecordKey(run.runId, format, item.key), JSON.stringify(result), {

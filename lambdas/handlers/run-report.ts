@@ -264,7 +264,8 @@ export async function buildRunReport(
   const statuses = new Map<string, Set<string>>();
   /** Per key, per format: when its latest record was written and whether it failed. */
   const latest = new Map<string, Map<OutputFormat, { failed: boolean; at: number }>>();
-  const recordFormats = new Set<OutputFormat>();
+  // The run's formats: a file converted only when every one of them has a good record.
+  const runFormats = Object.keys(run.outputPrefixes) as OutputFormat[];
   const outputs = new Map<string, Set<string>>();
   let lambdaMs = 0;
   await eachLimit(recordKeys, 32, async (recordKey) => {
@@ -273,7 +274,6 @@ export async function buildRunReport(
     lambdaMs += r.durationMs;
     (statuses.get(r.key) ?? statuses.set(r.key, new Set()).get(r.key)!).add(r.status);
     const at = Date.parse(r.at);
-    recordFormats.add(r.format);
     (latest.get(r.key) ?? latest.set(r.key, new Map()).get(r.key)!).set(r.format, {
       failed: r.status === 'failed',
       at: Number.isNaN(at) ? 0 : at,
@@ -341,7 +341,7 @@ export async function buildRunReport(
     // Parallel). One good format proves nothing: the child fails when one branch does, and a function
     // killed before it wrote anything (out of memory, an invocation error) leaves no record of its format.
     const records = latest.get(key);
-    const good = [...recordFormats].map((format) => records?.get(format));
+    const good = runFormats.map((format) => records?.get(format));
     const superseded =
       good.length > 0 &&
       good.every((r) => r !== undefined && !r.failed) &&
@@ -372,7 +372,7 @@ export async function buildRunReport(
   const count = (s: ItemAccount['status']) => files.filter((f) => f.status === s).length;
   const failed = count('failed');
   const prices = { ...DEFAULT_PRICES, ...options.prices };
-  const formats = Object.keys(run.outputPrefixes).length;
+  const formats = runFormats.length;
   const lambdaGbSeconds = (lambdaMs / 1000) * (options.lambdaMemoryMb / 1024);
   const stateTransitions = 10 + (files.length + ignoredKeys.length) * TRANSITIONS_PER_ITEM;
   const s3Requests =

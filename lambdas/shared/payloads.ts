@@ -12,8 +12,11 @@ export interface RunContext {
   readonly inputBucket: string;
   readonly inputPrefix: string;
   readonly outputBucket: string;
-  /** Output prefix per format, e.g. `{ parquet: 'parquet/', avro: 'avro/' }`. */
-  readonly outputPrefixes: Readonly<Record<OutputFormat, string>>;
+  /**
+   * Output prefix of each format the run writes, e.g. `{ parquet: 'parquet/', avro: 'avro/' }`: its keys are
+   * the run's formats, which every converted file must have.
+   */
+  readonly outputPrefixes: Readonly<Partial<Record<OutputFormat, string>>>;
 }
 
 /** One input object, as the Distributed Map's ItemSelector builds it from a listObjectsV2 item. */

@@ -13,7 +13,7 @@ import type {
   ReduceEvent,
   ReduceResult,
 } from '../../lambdas/shared/payloads';
-import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
+import { runOutputPrefixes, WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { type FunctionSettings, invocationContext, invocationScope } from './invocation';
 import { evaluateTemplate } from './json-path';
 import { childInputs, toleratedFailures } from './map-items';
@@ -197,6 +197,14 @@ export class LocalRunner {
     return bucketOf(this.record.output, OUTPUT_BUCKET);
   }
 
+  /** Each format's output prefix: under the output's own prefix on S3 (a folder is a bucket of its own). */
+  private get outputPrefixes(): Record<OutputFormat, string> {
+    const out = this.record.output;
+    if (out.kind !== 's3' || !out.prefix) return WORKFLOW_DEFAULTS.outputPrefixes;
+    const base = out.prefix.replace(/\/?$/, '/');
+    return { parquet: `${base}parquet/`, avro: `${base}avro/` };
+  }
+
   private recordKey(name: string): string {
     return `_runs/${this.record.runId}/local/${name}.json`;
   }
@@ -215,14 +223,7 @@ export class LocalRunner {
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
       formats: record.formats,
       maxConcurrency: record.concurrency,
-      ...(record.output.kind === 's3' && record.output.prefix
-        ? {
-            outputPrefixes: {
-              parquet: `${record.output.prefix.replace(/\/?$/, '/')}parquet/`,
-              avro: `${record.output.prefix.replace(/\/?$/, '/')}avro/`,
-            },
-          }
-        : {}),
+      ...(record.output.kind === 's3' && record.output.prefix ? { outputPrefixes: this.outputPrefixes } : {}),
     };
     const cache = SynthCache.beside(__filename, settings);
     let workflow = cache?.read();
@@ -375,7 +376,7 @@ export class LocalRunner {
       inputBucket: bucketOf(record.input, INPUT_BUCKET),
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
       outputBucket: this.outputBucket,
-      outputPrefixes: WORKFLOW_DEFAULTS.outputPrefixes,
+      outputPrefixes: runOutputPrefixes(record.formats, this.outputPrefixes),
     };
   }
 

@@ -12,3 +12,14 @@ export const WORKFLOW_DEFAULTS = {
   maxRejects: 1000,
   toleratedFailedFiles: 0,
 };
+
+/**
+ * The output prefixes a run carries: those of the formats it writes, and only those, so that every reader of
+ * the run context (the reducer's accounting and cost estimate) knows which formats each file must have.
+ */
+export function runOutputPrefixes(
+  formats: readonly OutputFormat[],
+  prefixes: Readonly<Record<OutputFormat, string>>,
+): Partial<Record<OutputFormat, string>> {
+  return Object.fromEntries(formats.map((format) => [format, prefixes[format]]));
+}

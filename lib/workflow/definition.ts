@@ -5,6 +5,7 @@
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '../../lambdas/shared/errors';
+import { runOutputPrefixes } from './defaults';
 
 /** State names, for tests, alarms and the local runner. */
 export const STATES = {
@@ -294,7 +295,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
             'inputBucket.$': '$.config.inputBucket',
             'inputPrefix.$': '$.config.inputPrefix',
             outputBucket: sub(SUBSTITUTIONS.outputBucket),
-            outputPrefixes: settings.outputPrefixes,
+            outputPrefixes: runOutputPrefixes(settings.formats, settings.outputPrefixes),
           },
         },
         Next: STATES.convertFiles,

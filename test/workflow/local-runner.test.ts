@@ -209,6 +209,40 @@ describe('over a folder', () => {
   });
 });
 
+test('when one format fails, the run waits for the other format still converting before it reports', async () => {
+  const dir = folder({ 'a.csv': 'x\n1\n' });
+  const invocations: Invocation[] = [];
+  // Avro's conversion is slow to start (its output HEAD takes 300 ms); Parquet's fails at once, which
+  // aborts the Parallel while Avro is in flight.
+  const slowAvro = (store: ObjectStore): ObjectStore => ({
+    ...store,
+    head: async (bucket, key) => {
+      if (key.startsWith('avro/')) await new Promise((resolve) => setTimeout(resolve, 300));
+      return store.head(bucket, key);
+    },
+  });
+  const result = await LocalRunner.run({
+    input: { kind: 'dir', path: dir.input },
+    output: { kind: 'dir', path: dir.output },
+    invocations,
+    wrapStore: slowAvro,
+    fault: (state) =>
+      state.endsWith('ConvertParquet')
+        ? Object.assign(new Error('a.csv: line 2 is broken'), { name: 'MalformedCsvError' })
+        : undefined,
+  });
+  expect(result.status).toBe('FAILED');
+  // Both maps' Avro invocations had finished when the run returned, each once: none was cut off, and none
+  // started after its child execution had ended.
+  expect(invocations.filter((i) => i.state.endsWith('ConvertAvro')).map((i) => [i.state, i.outcome])).toEqual(
+    [
+      ['ConvertAvro', 'ok'],
+      ['RetryConvertAvro', 'ok'],
+    ],
+  );
+  expect((await readAvro(join(dir.output, 'avro/a.avro'))).rows).toEqual([{ x: 1 }]);
+});
+
 describe('over a real S3 protocol server (fauxqs)', () => {
   let server: S3Server;
   jest.setTimeout(120_000);

@@ -62,6 +62,17 @@ test('skip-unchanged: a matching output is only HEADed, the input is never read'
   expect((await handler({ ...item, etag: '"def"' })).status).toBe('converted');
 });
 
+test('a converter invoked for a run that does not write its format fails with a data error and writes nothing', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'a,b\n1,2\n');
+  const avroOnly = { ...item, run: { ...run, outputPrefixes: { avro: 'avro/' } } };
+  await expect(createConverterHandler('parquet', { store })(avroOnly)).rejects.toMatchObject({
+    name: 'InvalidOptionsError',
+    message: /run run-1 writes avro, not parquet/,
+  });
+  expect(await store.list('out-bucket', '')).toMatchObject({ objects: [] });
+});
+
 test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject', async () => {
   const optionsHash = await (async () => {
     // Learn the options hash from a real conversion in memory.

@@ -296,6 +296,43 @@ test('a FAILED child with no record of one format is failed, although its other 
   expect(report.failedItems.map((i: { key: string }) => i.key)).toEqual(['landing/x.csv']);
 });
 
+test('a file needs every format of the run, not only those some record mentions: a one-file run whose Avro function was killed is failed', async () => {
+  const store = new MemoryObjectStore();
+  // No Avro record anywhere in the run: the only Avro invocation was killed before it wrote one.
+  await record(store, { key: 'landing/x.csv', format: 'parquet', status: 'converted', rows: 2, at });
+  const map = await writeMap(store, 'm1', {
+    'FAILED_0.json': JSON.stringify([
+      { Input: JSON.stringify(item('landing/x.csv')), Status: 'FAILED', Error: 'Runtime.ExitError' },
+    ]),
+  });
+  const result = await createReduceHandler({ store, env: {} })({ run, mapResults: [map] });
+  expect(result).toMatchObject({ status: 'FAILED', items: { total: 1, converted: 0, failed: 1 } });
+});
+
+test('a run of one format needs only that format: its failed child redriven to a good record is converted', async () => {
+  const store = new MemoryObjectStore();
+  const parquetOnly = { ...run, outputPrefixes: { parquet: 'parquet/' } };
+  await record(store, {
+    key: 'landing/x.csv',
+    format: 'parquet',
+    status: 'converted',
+    rows: 2,
+    at: '2026-11-25T02:00:00.000Z',
+  });
+  const map = await writeMap(store, 'm1', {
+    'FAILED_0.json': JSON.stringify([
+      {
+        Input: JSON.stringify({ ...item('landing/x.csv'), run: parquetOnly }),
+        Status: 'FAILED',
+        Error: 'S3TransientError',
+        StopDate: '2026-11-25T01:30:00.000Z',
+      },
+    ]),
+  });
+  const result = await createReduceHandler({ store, env: {} })({ run: parquetOnly, mapResults: [map] });
+  expect(result).toMatchObject({ status: 'SUCCEEDED', items: { total: 1, converted: 1, failed: 0 } });
+});
+
 test('the retry map overrides the first map; JSON Lines result files and batched inputs are read', async () => {
   const store = new MemoryObjectStore();
   for (const key of ['landing/a.csv', 'landing/b.csv'])
