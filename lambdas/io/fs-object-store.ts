@@ -13,10 +13,11 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputMissingError } from '../shared/errors';
 import { readOpenFile } from './file-read';
 import { type MetadataEntry, MetadataJournal } from './metadata-journal';
+import { PACKED_DIR, PackedFolder, type PackedInfo } from './packed-objects';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
 
 /** The hidden folder (per bucket root) holding object metadata, as S3 keeps user metadata. */
@@ -45,9 +46,33 @@ const FLUSH_BYTES = 1 << 20;
 export class FsObjectStore implements ObjectStore {
   private readonly roots: Map<string, string>;
   private readonly journals = new Map<string, MetadataJournal>();
+  private readonly packedFolders = new Map<string, PackedFolder>();
 
-  constructor(buckets: Readonly<Record<string, string>>) {
+  /**
+   * @param buckets each bucket's folder
+   * @param options.packed keys whose small objects are packed into journals (see {@link PackedFolder})
+   *   instead of a file each: those written by `put` without metadata, with a UTF-8 body. Streamed writes
+   *   and the keys it does not match are files. @default none
+   */
+  constructor(
+    buckets: Readonly<Record<string, string>>,
+    private readonly options: { readonly packed?: RegExp } = {},
+  ) {
     this.roots = new Map(Object.entries(buckets).map(([name, dir]) => [name, resolve(dir)]));
+  }
+
+  /** The packed objects of the folder `dir`. */
+  private packedFolder(dir: string): PackedFolder {
+    let folder = this.packedFolders.get(dir);
+    if (!folder) this.packedFolders.set(dir, (folder = new PackedFolder(join(dir, PACKED_DIR))));
+    return folder;
+  }
+
+  /** The packed folder holding the key and its name there, when the key is one of those packed. */
+  private packedOf(bucket: string, key: string): { folder: PackedFolder; name: string } | undefined {
+    if (!this.options.packed?.test(key)) return undefined;
+    const path = this.path(bucket, key);
+    return { folder: this.packedFolder(dirname(path)), name: basename(path) };
   }
 
   /** The file of a key. @throws Error for an unknown bucket or a key that would leave its folder. */
@@ -81,6 +106,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private headSync(bucket: string, key: string, withMetadata = true): ObjectInfo | undefined {
+    const packed = this.packedOf(bucket, key);
+    const p = packed?.folder.head(packed.name);
+    if (p) return packedInfo(key, p, withMetadata);
     const s = statSync(this.path(bucket, key), { throwIfNoEntry: false });
     if (!s?.isFile()) return undefined;
     const info = { key, size: s.size, etag: statEtag(s), lastModified: s.mtime };
@@ -106,6 +134,12 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    const packed = this.packedOf(bucket, key);
+    const body = packed?.folder.get(packed.name);
+    if (body)
+      return (async function* () {
+        yield body;
+      })();
     const path = this.path(bucket, key);
     let fd: number;
     try {
@@ -124,6 +158,8 @@ export class FsObjectStore implements ObjectStore {
     const root = this.roots.get(bucket);
     if (!root) throw new Error(`unknown local bucket ${bucket}`);
     const keys: string[] = [];
+    // Packed objects are listed with their info; a packed object and a file of one key are listed once.
+    const packed = new Map<string, ObjectInfo>();
     const walk = (dir: string): void => {
       let entries;
       try {
@@ -133,6 +169,16 @@ export class FsObjectStore implements ObjectStore {
       }
       for (const entry of entries) {
         if (entry.name === META_DIR || entry.name.includes(TEMP_MARK)) continue;
+        if (entry.name === PACKED_DIR) {
+          if (!this.options.packed) continue;
+          const folder = relative(root, dir).split(sep).join('/');
+          for (const [name, info] of this.packedFolder(dir).names()) {
+            const key = folder ? `${folder}/${name}` : name;
+            if (key.startsWith(prefix) && this.options.packed.test(key))
+              packed.set(key, packedInfo(key, info, false));
+          }
+          continue;
+        }
         const full = join(dir, entry.name);
         const key = relative(root, full).split(sep).join('/');
         if (entry.isDirectory()) {
@@ -143,6 +189,8 @@ export class FsObjectStore implements ObjectStore {
       }
     };
     walk(root);
+    const files = new Set(keys);
+    for (const key of packed.keys()) if (!files.has(key)) keys.push(key);
     // S3 orders keys by their UTF-8 bytes (not UTF-16 code units, which differ above U+FFFF).
     const order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
     keys.sort(order);
@@ -152,7 +200,7 @@ export class FsObjectStore implements ObjectStore {
     const objects: ObjectInfo[] = [];
     for (const key of page) {
       // A file deleted since the walk is simply not listed.
-      const info = this.headSync(bucket, key, false);
+      const info = packed.get(key) ?? this.headSync(bucket, key, false);
       if (info)
         objects.push({ key: info.key, size: info.size, etag: info.etag, lastModified: info.lastModified! });
     }
@@ -166,6 +214,9 @@ export class FsObjectStore implements ObjectStore {
     body: Uint8Array | string,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
+    const packed = this.packedOf(bucket, key);
+    const text = packed && !options.metadata ? utf8(body) : undefined;
+    if (packed && text !== undefined) return packedInfo(key, packed.folder.put(packed.name, text), true);
     const writer = this.createWriter(bucket, key, options);
     await writer.write(typeof body === 'string' ? Buffer.from(body) : body);
     return writer.complete();
@@ -250,6 +301,9 @@ export class FsObjectStore implements ObjectStore {
         const s = fstatSync(handle);
         closeFile();
         renameSync(temp, target);
+        // A packed version of the key would hide the file: the file is the latest version now.
+        const packed = this.packedOf(bucket, key);
+        if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
         const metadata = { ...options.metadata };
         // Written without metadata, the file's new modification time leaves any earlier entry stale.
         if (journaled) this.journal(bucket).append(key, { size: s.size, mtimeMs: s.mtimeMs, metadata });
@@ -270,8 +324,28 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async delete(bucket: string, key: string): Promise<void> {
-    // Its journal entry, if any, no longer matches a file.
+    const packed = this.packedOf(bucket, key);
+    if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
+    // Its metadata journal entry, if any, no longer matches a file.
     removeIfPresent(this.path(bucket, key));
+  }
+}
+
+/** A packed object's info: its ETag, like a file's, from its size and the time it was written. */
+function packedInfo(key: string, p: PackedInfo, withMetadata: boolean): ObjectInfo {
+  const etag = statEtag({ size: p.size, mtimeMs: p.lastModified.getTime() });
+  return { key, size: p.size, etag, lastModified: p.lastModified, ...(withMetadata ? { metadata: {} } : {}) };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, when it is UTF-8 (a packed object is stored as text). */
+function utf8(body: Uint8Array | string): string | undefined {
+  if (typeof body === 'string') return body;
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return undefined;
   }
 }
 

@@ -40,6 +40,12 @@ export function bucketOf(location: Location, local: string): string {
   return location.kind === 's3' ? location.bucket : local;
 }
 
+/**
+ * The per-item records a run writes, one per file and format (`_runs/<run id>/items/<format>/…`, see
+ * itemRecordKey): a folder store packs them into journals, sparing a file creation each.
+ */
+const ITEM_RECORDS = /^_runs\/[^/]+\/items\//;
+
 /** One ObjectStore over the run's input and output, folders or S3. */
 export function storesFor(
   record: { input: Location; output: Location },
@@ -61,7 +67,8 @@ export function storesFor(
     [record.input, INPUT_BUCKET],
     [record.output, OUTPUT_BUCKET],
   ] as const) {
-    if (location.kind === 'dir') stores[local] = new FsObjectStore({ [local]: location.path });
+    if (location.kind === 'dir')
+      stores[local] = new FsObjectStore({ [local]: location.path }, { packed: ITEM_RECORDS });
     else stores[location.bucket] = s3Store();
   }
   return new RouterStore(stores).asStore();

@@ -5,7 +5,7 @@
  */
 import './quiet';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -109,6 +109,11 @@ describe('over a folder', () => {
     const keys = [...report.files.map((f: { key: string }) => f.key), ...report.ignoredKeys].sort();
     expect(keys).toEqual(['crm/contacts.tsv', 'notes.md', 'orders/a.csv', 'orders/b.csv.gz']);
     expect(new Set(keys).size).toBe(keys.length);
+    // The per-item records the report was built from are packed into journals, not a file each.
+    for (const format of ['parquet', 'avro'])
+      expect(readdirSync(join(dir.output, '_runs', result.runId, 'items', format))).toEqual([
+        '.csv2lake-packed',
+      ]);
 
     const parquet = await readParquetWithDuckDB(join(dir.output, 'parquet/orders/b.parquet'));
     expect(parquet.rows).toEqual([[3, 4.5]]);

@@ -302,3 +302,107 @@ describe('list', () => {
     expect(await store.list('lake', 'nothing/')).toEqual({ objects: [] });
   });
 });
+
+describe('packed objects', () => {
+  const PACKED = /^runs\/[^/]+\/items\//;
+
+  function packedStore(): { root: string; store: FsObjectStore; other: FsObjectStore } {
+    const root = mkdtempSync(join(tmpdir(), 'fs-store-packed-'));
+    const lake = join(root, 'lake');
+    // `other` stands for another thread or process writing the same folder.
+    return {
+      root,
+      store: new FsObjectStore({ lake }, { packed: PACKED }),
+      other: new FsObjectStore({ lake }, { packed: PACKED }),
+    };
+  }
+
+  test('small puts under the packed keys are lines of a journal, not a file each, and read back as objects', async () => {
+    const { root, store } = packedStore();
+    for (let i = 0; i < 50; i++) await store.put('lake', `runs/r1/items/p/${i}.json`, `{"n":${i}}`);
+    await store.put('lake', 'runs/r1/report.json', '{}'); // not a packed key: a file
+    expect(tree(join(root, 'lake'))).toEqual([
+      expect.stringMatching(/^runs\/r1\/items\/p\/\.csv2lake-packed\/journal-\d+-\d+-[0-9a-f]{8}\.jsonl$/),
+      'runs/r1/report.json',
+    ]);
+    expect(await text(store, 'runs/r1/items/p/7.json')).toBe('{"n":7}');
+    const head = await store.head('lake', 'runs/r1/items/p/7.json');
+    expect(head).toMatchObject({ key: 'runs/r1/items/p/7.json', size: 7, metadata: {} });
+    expect(head!.etag).toMatch(/^"7-[0-9a-f]+"$/);
+    const page = await store.list('lake', 'runs/r1/', { maxKeys: 30 });
+    expect(page.objects).toHaveLength(30);
+    const rest = await store.list('lake', 'runs/r1/', { token: page.nextToken! });
+    const keys = [...page.objects, ...rest.objects].map((o) => o.key);
+    expect(keys).toEqual(
+      [...Array.from({ length: 50 }, (_, i) => `runs/r1/items/p/${i}.json`), 'runs/r1/report.json'].sort(
+        (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)),
+      ),
+    );
+    expect(rest.nextToken).toBeUndefined();
+  });
+
+  test('the latest put of a key wins, across writers; each writer keeps a journal of its own', async () => {
+    const { root, store, other } = packedStore();
+    await store.put('lake', 'runs/r1/items/p/a.json', 'first');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await other.put('lake', 'runs/r1/items/p/a.json', 'second, longer');
+    await other.put('lake', 'runs/r1/items/p/b.json', 'b');
+    for (const reader of [
+      store,
+      other,
+      new FsObjectStore({ lake: join(root, 'lake') }, { packed: PACKED }),
+    ]) {
+      expect(await text(reader, 'runs/r1/items/p/a.json')).toBe('second, longer');
+      expect((await reader.list('lake', 'runs/')).objects.map((o) => [o.key, o.size])).toEqual([
+        ['runs/r1/items/p/a.json', 14],
+        ['runs/r1/items/p/b.json', 1],
+      ]);
+    }
+    expect(readdirSync(join(root, 'lake/runs/r1/items/p/.csv2lake-packed'))).toHaveLength(2);
+  });
+
+  test('delete hides a packed object from head, get and list; a later put brings it back', async () => {
+    const { store, other } = packedStore();
+    await store.put('lake', 'runs/r1/items/p/a.json', 'one');
+    await other.delete('lake', 'runs/r1/items/p/a.json');
+    expect(await store.head('lake', 'runs/r1/items/p/a.json')).toBeUndefined();
+    await expect(store.get('lake', 'runs/r1/items/p/a.json')).rejects.toThrow(/no longer exists/);
+    expect((await store.list('lake', '')).objects).toEqual([]);
+    await store.put('lake', 'runs/r1/items/p/a.json', 'two');
+    expect(await text(other, 'runs/r1/items/p/a.json')).toBe('two');
+  });
+
+  test('a streamed write, a put with metadata or a body that is not UTF-8 makes a file, which then wins', async () => {
+    const { root, store } = packedStore();
+    const key = 'runs/r1/items/p/a.json';
+    await store.put('lake', key, 'packed');
+    const writer = store.createWriter('lake', key);
+    await writer.write(Buffer.from('streamed'));
+    await writer.complete();
+    expect(await text(store, key)).toBe('streamed');
+    expect((await store.list('lake', '')).objects.map((o) => [o.key, o.size])).toEqual([[key, 8]]);
+    await store.put('lake', 'runs/r1/items/p/m.json', 'x', { metadata: { a: '1' } });
+    expect((await store.head('lake', 'runs/r1/items/p/m.json'))!.metadata).toEqual({ a: '1' });
+    await store.put('lake', 'runs/r1/items/p/bin', Uint8Array.of(0xff, 0xfe));
+    expect(tree(join(root, 'lake')).filter((f) => !f.includes('.csv2lake-'))).toEqual([
+      'runs/r1/items/p/a.json',
+      'runs/r1/items/p/bin',
+      'runs/r1/items/p/m.json',
+    ]);
+    expect([...readFileSync(join(root, 'lake/runs/r1/items/p/bin'))]).toEqual([0xff, 0xfe]);
+  });
+
+  test('a torn journal line (a crash while it was appended) is skipped; the lines around it count', async () => {
+    const { root, store, other } = packedStore();
+    await store.put('lake', 'runs/r1/items/p/a.json', 'a');
+    const dir = join(root, 'lake/runs/r1/items/p/.csv2lake-packed');
+    const [journal] = readdirSync(dir);
+    writeFileSync(join(dir, journal!), '{"n":"b.json","t":1,"s":1,"b":"', { flag: 'a' });
+    await other.put('lake', 'runs/r1/items/p/c.json', 'c');
+    expect((await store.list('lake', '')).objects.map((o) => o.key)).toEqual([
+      'runs/r1/items/p/a.json',
+      'runs/r1/items/p/c.json',
+    ]);
+    expect(await store.head('lake', 'runs/r1/items/p/b.json')).toBeUndefined();
+  });
+});
