@@ -1,6 +1,6 @@
 import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
-import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
+import { s3ObjectStore } from '../io/s3-store';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
@@ -42,7 +42,7 @@ export function createConverterHandler(
     event: ConvertItem | ConvertBatch,
     context?: ConverterContext,
   ): Promise<ConvertResult | ConvertBatchResult> => {
-    store ??= new S3ObjectStore(createS3Client(clientConfig));
+    store ??= s3ObjectStore(clientConfig);
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });
     const itemDeps: ConverterDeps = {

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
-import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
+import { s3ObjectStore } from '../io/s3-store';
 import { jsonEnv, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
@@ -85,7 +85,7 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
   const clientConfig = s3ClientConfig(env);
   let store = deps.store;
   return async (event) => {
-    store ??= new S3ObjectStore(createS3Client(clientConfig));
+    store ??= s3ObjectStore(clientConfig);
     const run = runOf(event, env);
     logger.appendKeys({ runId: run.runId });
     try {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { FsObjectStore } from '../../lambdas/io/fs-object-store';
 import type { ObjectStore } from '../../lambdas/io/object-store';
-import { createS3Client, S3ObjectStore } from '../../lambdas/io/s3-object-store';
+import { s3ObjectStore } from '../../lambdas/io/s3-store';
 
 /** A folder, or a bucket and prefix on an S3-compatible endpoint. */
 export type Location = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
@@ -52,17 +52,15 @@ export function storesFor(
   endpoint: string | undefined,
 ): ObjectStore {
   const stores: Record<string, ObjectStore> = {};
-  let s3: S3ObjectStore | undefined;
+  let s3: ObjectStore | undefined;
   const s3Store = () =>
-    (s3 ??= new S3ObjectStore(
-      createS3Client({
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
-          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : {}),
-      }),
-    ));
+    (s3 ??= s3ObjectStore({
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
+        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+    }));
   for (const [location, local] of [
     [record.input, INPUT_BUCKET],
     [record.output, OUTPUT_BUCKET],
