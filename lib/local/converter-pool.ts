@@ -30,6 +30,8 @@ interface Slot {
   readonly worker: Worker;
   /** Invocations sent to this thread and not answered yet. */
   readonly pending: Map<number, Pending>;
+  /** The thread has exited: the next invocation given to this slot starts a new one. */
+  dead?: boolean;
 }
 
 function named(name: string, message: string): Error {
@@ -42,7 +44,7 @@ function named(name: string, message: string): Error {
  *
  * Every invocation is answered, whatever happens to its thread, as Lambda answers every Invoke: a thread
  * that dies fails its invocations with `Runtime.ExitError` (`Runtime.OutOfMemory` when it outgrew its heap)
- * and is replaced by a fresh one, as Lambda replaces a crashed sandbox; {@link stop} fails those still in
+ * and is replaced by a fresh one at the next invocation, as Lambda replaces a crashed sandbox; {@link stop} fails those still in
  * flight. A Task state's timeout timer is cleared only when its invocation settles, so an invocation left
  * unanswered would keep the process alive for the task's whole `TimeoutSeconds`.
  */
@@ -105,19 +107,19 @@ export class ConverterPool {
           : named('Runtime.ExitError', `the converter thread crashed: ${error.name}: ${error.message}`);
     });
     slot.worker.on('exit', (code) => {
-      if (this.stopped) return;
-      const error = crash ?? named('Runtime.ExitError', `the converter thread exited with code ${code}`);
-      this.fail(slot, error);
-      const index = this.slots.indexOf(slot);
-      if (index >= 0) {
-        const fresh = this.spawn();
-        if (this.settings) fresh.worker.postMessage({ configure: this.settings });
-        this.slots[index] = fresh;
-      }
+      slot.dead = true;
+      this.fail(slot, crash ?? named('Runtime.ExitError', `the converter thread exited with code ${code}`));
     });
     // The threads never keep the process alive: a run ends when its work is done.
     slot.worker.unref();
     return slot;
+  }
+
+  private replace(dead: Slot): Slot {
+    const fresh = this.spawn();
+    if (this.settings) fresh.worker.postMessage({ configure: this.settings });
+    this.slots[this.slots.indexOf(dead)] = fresh;
+    return fresh;
   }
 
   private fail(slot: Slot, error: Error): void {
@@ -142,7 +144,9 @@ export class ConverterPool {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.stopped)
       throw named('Runtime.ExitError', 'the local run is over: its converter threads are stopped');
-    const slot = least();
+    let slot = least();
+    // Replaced on demand, not when it dies: a thread that cannot start is not restarted in a loop.
+    if (slot.dead) slot = this.replace(slot);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });

@@ -3,7 +3,7 @@
  * `ok`, fails `bad`, never answers `hang`, exits on `exit` and throws on `crash`, so that every way an
  * invocation can end is provoked for real, on real threads.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConverterPool } from '../../../lib/local/converter-pool';
@@ -130,4 +130,27 @@ test('each thread takes at most two conversions at a time; the third waits for a
   await expect(third).resolves.toMatchObject({ echo: 3 });
   await p.stop();
   expect((await second).error).toMatchObject({ name: 'Runtime.ExitError' });
+});
+
+test('a thread script that cannot start fails each invocation and is started again only for the next one', async () => {
+  const broken = mkdtempSync(join(tmpdir(), 'converter-pool-broken-'));
+  const starts = join(broken, 'starts');
+  writeFileSync(
+    join(broken, 'convert-worker.cjs'),
+    `require('node:fs').appendFileSync(${JSON.stringify(starts)}, 'x'); throw new Error('cannot load');`,
+  );
+  pool = ConverterPool.start(broken, 1, {
+    input: { kind: 'dir', path: broken },
+    output: { kind: 'dir', path: broken },
+  })!;
+  for (let i = 0; i < 2; i++)
+    expect((await outcome(pool.run('parquet', { kind: 'ok', n: i }))).error).toMatchObject({
+      name: 'Runtime.ExitError',
+      message: /crashed: Error: cannot load/,
+    });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The first thread, and one per later invocation at most (the first invocation may still find the first
+  // thread starting): a crash does not start a thread by itself, so no thread is restarted in a loop.
+  expect(readFileSync(starts, 'utf8')).toMatch(/^x{2,3}$/);
+  rmSync(broken, { recursive: true, force: true });
 });
