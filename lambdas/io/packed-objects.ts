@@ -12,7 +12,7 @@ interface Entry {
   readonly journal: string;
   readonly start: number;
   readonly length: number;
-  /** When it was written (ms since the epoch), and its size in bytes; absent for a deletion. */
+  /** When it was written (ms since the epoch, fractional), and its size in bytes; absent for a deletion. */
   readonly at: number;
   readonly size?: number;
 }
@@ -26,6 +26,15 @@ interface Line {
   s?: number;
   /** A deletion. */
   d?: 1;
+}
+
+/**
+ * The time of a write, in ms since the epoch to the microsecond: the latest write of a name wins across
+ * writers, and two writes within one millisecond (a put, then another writer's delete) must still be told
+ * apart. Threads and processes read the same system clock.
+ */
+function now(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** A packed object, as a listing or a HEAD sees it. */
@@ -56,7 +65,7 @@ export class PackedFolder {
 
   /** Records a new version of `name`. */
   put(name: string, body: string): PackedInfo {
-    const at = Date.now();
+    const at = now();
     const size = Buffer.byteLength(body);
     this.append({ n: name, t: at, s: size, b: body });
     return { size, lastModified: new Date(at) };
@@ -64,7 +73,7 @@ export class PackedFolder {
 
   /** Records that `name` is deleted (a later put brings it back). */
   delete(name: string): void {
-    this.append({ n: name, t: Date.now(), d: 1 });
+    this.append({ n: name, t: now(), d: 1 });
   }
 
   /** The latest version of `name`, if it is packed and not deleted. */
