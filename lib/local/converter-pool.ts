@@ -24,6 +24,8 @@ interface Answer {
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** Stops the thread when the invocation outlives the function's timeout. */
+  readonly timer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -42,11 +44,12 @@ function named(name: string, message: string): Error {
  * Converter threads: conversions are CPU-bound, so the local runner spreads them over worker threads running
  * the same handler module as the Lambdas (`convert-worker.cjs`, which `npm run build` puts beside the bundle).
  *
- * Every invocation is answered, whatever happens to its thread, as Lambda answers every Invoke: a thread
- * that dies fails its invocations with `Runtime.ExitError` (`Runtime.OutOfMemory` when it outgrew its heap)
- * and is replaced by a fresh one at the next invocation, as Lambda replaces a crashed sandbox; {@link stop} fails those still in
- * flight. A Task state's timeout timer is cleared only when its invocation settles, so an invocation left
- * unanswered would keep the process alive for the task's whole `TimeoutSeconds`.
+ * Every invocation is answered, whatever happens to its thread, as Lambda answers every Invoke: one that
+ * runs past its function's timeout fails with `Sandbox.Timedout` and its thread is stopped; a thread that
+ * dies fails its invocations with `Runtime.ExitError` (`Runtime.OutOfMemory` when it outgrew its heap) and
+ * is replaced by a fresh one at the next invocation, as Lambda replaces a crashed sandbox; {@link stop}
+ * fails those still in flight. A Task state's timeout timer is cleared only when its invocation settles,
+ * so an invocation left unanswered would keep the process alive for the task's whole `TimeoutSeconds`.
  */
 export class ConverterPool {
   /**
@@ -95,6 +98,7 @@ export class ConverterPool {
       const p = slot.pending.get(answer.id);
       if (!p) return;
       slot.pending.delete(answer.id);
+      clearTimeout(p.timer);
       this.waiting.shift()?.();
       if (answer.error) p.reject(named(answer.error.name, answer.error.message));
       else p.resolve(answer.result);
@@ -126,9 +130,30 @@ export class ConverterPool {
     const pending = [...slot.pending.values()];
     slot.pending.clear();
     for (const p of pending) {
+      clearTimeout(p.timer);
       this.waiting.shift()?.();
       p.reject(error);
     }
+  }
+
+  /**
+   * An invocation ran past its function's timeout: as Lambda stops the sandbox, the thread is stopped and
+   * the invocation fails with `Sandbox.Timedout`; another conversion on the thread fails with it.
+   */
+  private timedOut(slot: Slot, id: number, timeoutMs: number): void {
+    const p = slot.pending.get(id);
+    if (!p) return;
+    slot.pending.delete(id);
+    slot.dead = true;
+    p.reject(named('Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
+    this.fail(
+      slot,
+      named(
+        'Runtime.ExitError',
+        "its converter thread was stopped: another conversion on it ran past the function's timeout",
+      ),
+    );
+    void slot.worker.terminate();
   }
 
   /** The converters' environment and timeout, known once the stack is synthesized; sent before any item. */
@@ -148,8 +173,13 @@ export class ConverterPool {
     // Replaced on demand, not when it dies: a thread that cannot start is not restarted in a loop.
     if (slot.dead) slot = this.replace(slot);
     const id = this.next++;
+    const timeoutMs = this.settings?.[format].timeoutMs;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => this.timedOut(slot, id, timeoutMs), timeoutMs).unref();
+      slot.pending.set(id, { resolve, reject, ...(timer ? { timer } : {}) });
       slot.worker.postMessage({ id, format, payload });
     });
   }

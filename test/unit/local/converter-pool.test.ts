@@ -38,8 +38,8 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const settings = (tag: string) => ({
-  parquet: { env: { TAG: tag }, timeoutMs: 1000 },
-  avro: { env: { TAG: tag }, timeoutMs: 1000 },
+  parquet: { env: { TAG: tag }, timeoutMs: 60_000 },
+  avro: { env: { TAG: tag }, timeoutMs: 60_000 },
 });
 
 /** The invocation's outcome, observed at once (a rejection nobody awaits yet is an unhandled one). */
@@ -119,6 +119,28 @@ test.each(['exit', 'crash'])(
     expect(after.configured).toBe('first');
   },
 );
+
+test("an invocation past its function's timeout fails with Sandbox.Timedout and stops its thread, as Lambda stops the sandbox", async () => {
+  const p = start(1);
+  p.configure({
+    parquet: { env: { TAG: 'quick' }, timeoutMs: 200 },
+    avro: { env: { TAG: 'quick' }, timeoutMs: 60_000 },
+  });
+  const before = (await p.run('parquet', { kind: 'ok', n: 0 })) as { threadId: number };
+  const sibling = outcome(p.run('avro', { kind: 'hang' }));
+  const late = await outcome(p.run('parquet', { kind: 'hang' }));
+  expect(late.error).toMatchObject({
+    name: 'Sandbox.Timedout',
+    message: 'Task timed out after 0.20 seconds',
+  });
+  expect((await sibling).error).toMatchObject({
+    name: 'Runtime.ExitError',
+    message: /ran past the function's timeout/,
+  });
+  const after = (await p.run('parquet', { kind: 'ok', n: 1 })) as { threadId: number; configured: string };
+  expect(after.threadId).not.toBe(before.threadId);
+  expect(after.configured).toBe('quick');
+});
 
 test('each thread takes at most two conversions at a time; the third waits for a free slot', async () => {
   const p = start(1);
