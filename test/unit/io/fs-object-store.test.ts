@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -12,8 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
 
+/** Every folder a test made, removed when the file's tests are done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  made.push(root);
+  return root;
+}
+
 function fresh(): { root: string; store: FsObjectStore } {
-  const root = mkdtempSync(join(tmpdir(), 'fs-store-'));
+  const root = tempRoot('fs-store-');
   return { root, store: new FsObjectStore({ lake: join(root, 'lake') }) };
 }
 
@@ -307,7 +320,7 @@ describe('packed objects', () => {
   const PACKED = /^runs\/[^/]+\/items\//;
 
   function packedStore(): { root: string; store: FsObjectStore; other: FsObjectStore } {
-    const root = mkdtempSync(join(tmpdir(), 'fs-store-packed-'));
+    const root = tempRoot('fs-store-packed-');
     const lake = join(root, 'lake');
     // `other` stands for another thread or process writing the same folder.
     return {
