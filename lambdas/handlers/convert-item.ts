@@ -188,14 +188,10 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         at: now(),
       });
 
-    const metadata = {
-      [META.SOURCE_ETAG]: item.etag,
-      [META.VERSION]: CONVERTER_VERSION,
-      [META.OPTIONS]: hash,
-    };
     // A local folder is read in place; an S3 object is spooled once so that the conversion can read it twice.
     const local = store.localFile?.(item.bucket, item.key);
-    if (local && !(await store.head(item.bucket, item.key))) {
+    const localInfo = local ? await store.head(item.bucket, item.key) : undefined;
+    if (local && !localInfo) {
       throw new InputMissingError(`${local} no longer exists (deleted after it was listed?)`);
     }
     if (!local) {
@@ -208,13 +204,17 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         );
       }
     }
+    const body = local ? undefined : await store.get(item.bucket, item.key);
     const source = local
       ? { ...fileSource(local), dispose: async () => undefined }
-      : await spoolToFile(
-          `s3://${item.bucket}/${item.key}`,
-          await store.get(item.bucket, item.key),
-          config.spoolDir,
-        );
+      : await spoolToFile(`s3://${item.bucket}/${item.key}`, body!, config.spoolDir);
+    const metadata = {
+      // The version read, which a redrive (its items are the failed run's listing) or an object replaced
+      // since the listing makes newer than `item.etag`: the output must say what it was converted from.
+      [META.SOURCE_ETAG]: localInfo?.etag ?? body?.etag ?? item.etag,
+      [META.VERSION]: CONVERTER_VERSION,
+      [META.OPTIONS]: hash,
+    };
     const output = store.createWriter(run.outputBucket, target, {
       metadata,
       contentType: 'application/octet-stream',

@@ -18,7 +18,14 @@ import { InputMissingError } from '../shared/errors';
 import { readOpenFile } from './file-read';
 import { type MetadataEntry, MetadataJournal } from './metadata-journal';
 import { PACKED_DIR, PackedFolder, type PackedInfo } from './packed-objects';
-import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
+import type {
+  ObjectBody,
+  ObjectInfo,
+  ObjectPage,
+  ObjectStore,
+  ObjectWriter,
+  PutOptions,
+} from './object-store';
 
 /** The hidden folder (per bucket root) holding object metadata, as S3 keeps user metadata. */
 const META_DIR = '.csv2lake-meta';
@@ -133,13 +140,16 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  async get(bucket: string, key: string): Promise<ObjectBody> {
     const packed = this.packedOf(bucket, key);
-    const body = packed?.folder.get(packed.name);
-    if (body)
-      return (async function* () {
-        yield body;
-      })();
+    const found = packed?.folder.get(packed.name);
+    if (found)
+      return Object.assign(
+        (async function* () {
+          yield found.body;
+        })(),
+        { etag: packedInfo(key, found.info, false).etag },
+      );
     const path = this.path(bucket, key);
     let fd: number;
     try {
@@ -147,7 +157,9 @@ export class FsObjectStore implements ObjectStore {
     } catch {
       throw new InputMissingError(`${path} no longer exists (deleted after it was listed?)`);
     }
-    return readOpenFile(fd);
+    // The size and time of the file as opened: its ETag, whatever replaces it after.
+    const s = fstatSync(fd);
+    return Object.assign(readOpenFile(fd, s.size), { etag: statEtag(s) });
   }
 
   async list(

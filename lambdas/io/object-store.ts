@@ -11,6 +11,11 @@ export interface ObjectInfo {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** An object's body, as a stream of chunks, and the ETag of the version being read, when the store says. */
+export interface ObjectBody extends AsyncIterable<Uint8Array> {
+  readonly etag?: string;
+}
+
 /** One page of a listing. */
 export interface ObjectPage {
   readonly objects: readonly ObjectInfo[];
@@ -43,8 +48,8 @@ export interface ObjectWriter extends ByteSink {
 export interface ObjectStore {
   /** Metadata of an object, or undefined when it does not exist. */
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
-  /** The object's body as a stream of chunks. Throws when it does not exist. */
-  get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** The object's body as a stream of chunks, with its version's ETag. Throws when it does not exist. */
+  get(bucket: string, key: string): Promise<ObjectBody>;
   /** One page of keys under a prefix, in lexicographic order, at most `maxKeys` (default 1000). */
   list(bucket: string, prefix: string, options?: { token?: string; maxKeys?: number }): Promise<ObjectPage>;
   /** Writes a whole small object at once. */

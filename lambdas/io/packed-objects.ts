@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -83,13 +92,14 @@ export class PackedFolder {
     return entry?.size === undefined ? undefined : { size: entry.size, lastModified: new Date(entry.at) };
   }
 
-  /** The body of the latest version of `name`, if it is packed and not deleted. */
-  get(name: string): Buffer | undefined {
+  /** The latest version of `name` and its body, if it is packed and not deleted. */
+  get(name: string): { body: Buffer; info: PackedInfo } | undefined {
     this.refresh();
     const entry = this.index.get(name);
     if (entry?.size === undefined) return undefined;
     const line = this.read(entry);
-    return line?.b === undefined ? undefined : Buffer.from(line.b);
+    if (line?.b === undefined) return undefined;
+    return { body: Buffer.from(line.b), info: { size: entry.size, lastModified: new Date(entry.at) } };
   }
 
   /** Every packed, undeleted object of the folder, by name. */

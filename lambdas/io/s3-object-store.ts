@@ -14,7 +14,14 @@ import {
 import { Agent } from 'node:https';
 import { ENV } from '../shared/config';
 import { classifyS3Error, InputMissingError, S3TransientError } from '../shared/errors';
-import type { ObjectInfo, ObjectPage, ObjectStore, ObjectWriter, PutOptions } from './object-store';
+import type {
+  ObjectBody,
+  ObjectInfo,
+  ObjectPage,
+  ObjectStore,
+  ObjectWriter,
+  PutOptions,
+} from './object-store';
 
 /** Parts are 8 MiB by default (S3's minimum is 5 MiB): memory per upload stays near one part. */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -154,7 +161,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  async get(bucket: string, key: string): Promise<ObjectBody> {
     const what = `GET s3://${bucket}/${key}`;
     let r;
     try {
@@ -167,7 +174,10 @@ export class S3ObjectStore implements ObjectStore {
     }
     const body = r.Body as (AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void }) | undefined;
     if (!body) throw new InputMissingError(`s3://${bucket}/${key} has no body`);
-    return guardedBody(body, what, r.ContentLength, this.idleTimeoutMs);
+    // The ETag of the version this GET reads, which may be newer than the one listed.
+    return Object.assign(guardedBody(body, what, r.ContentLength, this.idleTimeoutMs), {
+      ...(r.ETag ? { etag: r.ETag } : {}),
+    });
   }
 
   async list(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type {
+  ObjectBody,
   ObjectInfo,
   ObjectPage,
   ObjectStore,
@@ -28,13 +29,17 @@ export class MemoryObjectStore implements ObjectStore {
       : undefined;
   }
 
-  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  async get(bucket: string, key: string): Promise<ObjectBody> {
     this.gets.push(key);
     const o = this.objects.get(this.id(bucket, key));
     if (!o) throw Object.assign(new Error(`no such key ${key}`), { name: 'NoSuchKey' });
-    return (async function* () {
-      yield o.body;
-    })();
+    const { etag } = (await this.head(bucket, key))!;
+    return Object.assign(
+      (async function* () {
+        yield o.body;
+      })(),
+      { etag },
+    );
   }
 
   async list(

@@ -307,5 +307,15 @@ describe('over a real S3 protocol server (fauxqs)', () => {
     );
     expect(report.files.map((f: { key: string }) => f.key)).toEqual(keys);
     expect([...report.ignoredKeys].sort()).toEqual(ignored);
+
+    // A second run skips every file: the ETag an output records (its GET's) is the one the listing gives.
+    const again = await LocalRunner.run({
+      input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
+      output: { kind: 's3', bucket: 'lake', prefix: '' },
+      endpoint: server.endpoint,
+      formats: ['parquet'],
+      concurrency: 8,
+    });
+    expect(again.items).toMatchObject({ converted: 0, skipped: 12, failed: 0 });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MalformedCsvError } from '../../../lambdas/core/errors';
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
@@ -13,8 +14,11 @@ const run = {
   outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
 };
 const keys = ['landing/a.csv', 'landing/bad.csv', 'landing/c.csv'];
+const BODY = 'a\n1\n';
+/** Each file's ETag as the listing gives it (the memory store's: the MD5 of the body). */
+const ETAG = `"${createHash('md5').update(BODY).digest('hex')}"`;
 const batch: ConvertBatch = {
-  Items: keys.map((key) => ({ bucket: 'in', key, etag: `"${key}"`, size: 4 })),
+  Items: keys.map((key) => ({ bucket: 'in', key, etag: ETAG, size: 4 })),
   BatchInput: { run },
 };
 
@@ -30,7 +34,7 @@ function fakeConvert(fail: (name: string) => Error | undefined) {
 
 async function prepared() {
   const store = new MemoryObjectStore();
-  for (const key of keys) await store.put('in', key, 'a\n1\n');
+  for (const key of keys) await store.put('in', key, BODY);
   return store;
 }
 

@@ -20,12 +20,13 @@ import {
   STARTED_RECORD_MIN_BYTES,
 } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
+import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
 import { converterConfig } from '../../../lambdas/shared/config';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { readParquetWithDuckDB } from '../../support/readers';
 import { MemoryObjectStore } from '../../support/memory-store';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,14 +53,39 @@ test('skip-unchanged: a matching output is only HEADed, the input is never read'
   const store = new MemoryObjectStore();
   const handler = createConverterHandler('parquet', { store });
   await store.put('in-bucket', item.key, 'a,b\n1,2\n');
-  const first = await handler(item);
+  // The item as the listing gives it: with the object's ETag.
+  const listed = { ...item, etag: (await store.head('in-bucket', item.key))!.etag };
+  const first = await handler(listed);
   expect(first.status).toBe('converted');
   expect(store.gets).toEqual([item.key]);
-  const second = await handler(item);
+  const second = await handler(listed);
   expect(second.status).toBe('skipped');
   expect(store.gets).toEqual([item.key]); // no second GET
   // A changed source ETag converts again.
   expect((await handler({ ...item, etag: '"def"' })).status).toBe('converted');
+});
+
+test('the output records the version it was converted from, not the one listed: a file replaced after the listing (or fixed before a redrive) is skipped only while it stays as read', async () => {
+  for (const folder of [false, true]) {
+    const root = mkdtempSync(join(tmpdir(), 'as-read-'));
+    const store = folder
+      ? new FsObjectStore({ 'in-bucket': join(root, 'in'), 'out-bucket': join(root, 'out') })
+      : new MemoryObjectStore();
+    const handler = createConverterHandler('parquet', { store, env: { CSV2LAKE_SPOOL_DIR: root } });
+    await store.put('in-bucket', item.key, 'a\n1\n');
+    const listed = { ...item, etag: (await store.head('in-bucket', item.key))!.etag };
+    // Replaced after the listing, with other content, before the converter reads it.
+    await store.put('in-bucket', item.key, 'a\n22\n');
+    const now = (await store.head('in-bucket', item.key))!.etag;
+    expect(now).not.toBe(listed.etag);
+    expect(await handler(listed)).toMatchObject({ status: 'converted', rows: 1 });
+    const out = await store.head('out-bucket', 'parquet/2026/orders.parquet');
+    expect(out!.metadata![META.SOURCE_ETAG]).toBe(now);
+    // The next listing shows the version converted: skipped. The listed (old) version would convert again.
+    expect((await handler({ ...item, etag: now })).status).toBe('skipped');
+    expect((await handler(listed)).status).toBe('converted');
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('a converter invoked for a run that does not write its format fails with a data error and writes nothing', async () => {
