@@ -280,13 +280,14 @@ describe('over a real S3 protocol server (fauxqs)', () => {
         ),
       );
     await s3.send(new PutObjectCommand({ Bucket: 'landing', Key: 'elsewhere/x.csv', Body: 'n\n1\n' }));
-    const result = await LocalRunner.run({
+    const options = {
       input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
       output: { kind: 's3', bucket: 'lake', prefix: '' },
       endpoint: server.endpoint,
       formats: ['parquet'],
       concurrency: 8,
-    });
+    } as const;
+    const result = await LocalRunner.run(options);
     expect(result).toMatchObject({
       status: 'SUCCEEDED',
       items: { total: 1012, converted: 12, skipped: 0, failed: 0 },
@@ -309,13 +310,7 @@ describe('over a real S3 protocol server (fauxqs)', () => {
     expect([...report.ignoredKeys].sort()).toEqual(ignored);
 
     // A second run skips every file: the ETag an output records (its GET's) is the one the listing gives.
-    const again = await LocalRunner.run({
-      input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
-      output: { kind: 's3', bucket: 'lake', prefix: '' },
-      endpoint: server.endpoint,
-      formats: ['parquet'],
-      concurrency: 8,
-    });
+    const again = await LocalRunner.run(options);
     expect(again.items).toMatchObject({ converted: 0, skipped: 12, failed: 0 });
   });
 });
