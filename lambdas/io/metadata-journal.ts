@@ -1,18 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { isJournal, journalName, LineJournals, parseLine, readLines } from './line-journal';
 
 /** What the journal says about one object: its metadata, and the file (size, mtime) it belongs to. */
 export interface MetadataEntry {
@@ -28,7 +16,6 @@ interface Line {
   md: Record<string, string>;
 }
 
-const PREFIX = 'journal-';
 /** Journals at which loading compacts them into one, when most of their lines are stale. */
 const COMPACT_FILES = 8;
 /** Journals written to this recently are left alone by compaction: another writer may be appending. */
@@ -49,7 +36,7 @@ const QUIET_MS = 60 * 60 * 1000;
  */
 export class MetadataJournal {
   private index: Map<string, MetadataEntry> | undefined;
-  private fd: number | undefined;
+  private readonly journals: LineJournals;
   private hasLegacy = false;
 
   /** Whether legacy per-object sidecars (`<2 hex>/<sha256>.json`, before the journal) are in the folder. */
@@ -62,7 +49,9 @@ export class MetadataJournal {
     private readonly dir: string,
     /** The file of a key, to tell live entries from stale ones when compacting. */
     private readonly fileOf: (key: string) => string,
-  ) {}
+  ) {
+    this.journals = new LineJournals(dir);
+  }
 
   /** The metadata of the key's object, if the journal has it for the file as it is (`size`, `mtimeMs`). */
   lookup(key: string, size: number, mtimeMs: number): Record<string, string> | undefined {
@@ -72,21 +61,8 @@ export class MetadataJournal {
 
   /** Records the metadata of a file just written. */
   append(key: string, entry: MetadataEntry): void {
-    const line: Line = { k: key, s: entry.size, m: entry.mtimeMs, md: entry.metadata };
-    if (this.fd === undefined) {
-      mkdirSync(this.dir, { recursive: true });
-      const name = `${PREFIX}${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.jsonl`;
-      this.fd = openSync(join(this.dir, name), 'a');
-    }
-    // One write of one line: a crash leaves at most a torn last line, which loading skips.
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    this.journals.append({ k: key, s: entry.size, m: entry.mtimeMs, md: entry.metadata } satisfies Line);
     this.index?.set(key, entry);
-  }
-
-  /** Closes this writer's journal (further appends open a new one). */
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 
   private load(): Map<string, MetadataEntry> {
@@ -95,34 +71,23 @@ export class MetadataJournal {
     let names: string[];
     try {
       const all = readdirSync(this.dir);
-      names = all.filter((n) => n.startsWith(PREFIX) && n.endsWith('.jsonl'));
+      names = all.filter(isJournal);
       this.hasLegacy = all.some((n) => /^[0-9a-f]{2}$/.test(n));
     } catch {
       names = [];
     }
     let lines = 0;
-    for (const name of names) {
-      let text: string;
-      try {
-        text = readFileSync(join(this.dir, name), 'utf8');
-      } catch {
-        continue; // removed meanwhile (compacted by another process)
-      }
-      for (const raw of text.split('\n')) {
-        if (!raw) continue;
-        let line: Line;
-        try {
-          line = JSON.parse(raw) as Line;
-        } catch {
-          continue; // torn by a crash
-        }
+    // A journal removed meanwhile (compacted by another process) reads as nothing.
+    for (const name of names)
+      readLines(join(this.dir, name), 0, (_start, bytes) => {
+        const line = parseLine<Line>(bytes);
+        if (!line) return; // torn by a crash
         lines++;
         const known = index.get(line.k);
         // Across journals, the newest write of a key is the one its file can still match.
         if (!known || line.m >= known.mtimeMs)
           index.set(line.k, { size: line.s, mtimeMs: line.m, metadata: line.md });
-      }
-    }
+      });
     this.index = index;
     if (names.length >= COMPACT_FILES) this.compact(names, lines);
     return index;
@@ -143,7 +108,7 @@ export class MetadataJournal {
     }
     if (live.length * 2 > lines) return;
     try {
-      const name = `${PREFIX}${process.pid}-${threadId}-${randomBytes(4).toString('hex')}-compact.jsonl`;
+      const name = journalName('-compact');
       const temp = join(this.dir, `${name}.tmp`);
       writeFileSync(temp, live.map((l) => `${JSON.stringify(l)}\n`).join(''));
       renameSync(temp, join(this.dir, name));

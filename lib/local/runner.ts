@@ -130,9 +130,6 @@ export class LocalRunner {
     startedAt: Date.now(),
   };
   private lastReduce: ReduceResult | undefined;
-  /** The reducer's environment, also for the report of a run that failed before it reached Reduce. */
-  private reduceEnv: NodeJS.ProcessEnv = reducerEnv({});
-  private readonly pools: ConverterPool[] = [];
   private redriving = false;
 
   private constructor(
@@ -266,7 +263,6 @@ export class LocalRunner {
           output: record.output,
           ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
         });
-    if (pool) this.pools.push(pool);
     let prepared: Awaited<ReturnType<LocalRunner['definition']>>;
     try {
       prepared = await this.definition();
@@ -285,7 +281,6 @@ export class LocalRunner {
       reduce: this.functionSettings(functions[LOCAL_FUNCTIONS.reduce], reducerEnv(this.runContext())),
     };
     pool?.configure(settings);
-    this.reduceEnv = settings.reduce.env;
     const tasks = lambdaStates(definition);
     const handlers = this.lambdaHandlers(tasks, settings, pool);
     const mapHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -343,12 +338,12 @@ export class LocalRunner {
         record.failedInput = enteredWith.get(failedState);
       }
     }
-    await Promise.all(this.pools.map((p) => p.stop()));
+    await pool?.stop();
     await this.saveRecord();
     // A run that did not succeed still gets its report, as the execution-status rule does on AWS.
     let summary = this.lastReduce;
     if (record.status === 'FAILED' || !summary) {
-      summary = await createReduceHandler({ store: this.store, env: this.reduceEnv })({
+      summary = await createReduceHandler({ store: this.store, env: settings.reduce.env })({
         detail: { name: record.runId, status: record.status, input: '{}' },
         mapResults: await this.mapResultLocations(Object.keys(maps)),
       } as ReduceEvent);
