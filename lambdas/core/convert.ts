@@ -39,8 +39,26 @@ export interface ConvertOptions {
   readonly formats?: readonly OutputFormat[];
   /** One character (or `\t`). @default sniffed among `,` `;` tab `|` */
   readonly delimiter?: string;
-  /** Whether the first row holds column names. @default true */
+  /**
+   * Whether the first row (after {@link skipRows} and comment lines) holds column names; `false` names the
+   * columns `column_1…column_n`. @default sniffed: the first row is data when its values fit the types of
+   * the rows after it, as DuckDB decides
+   */
   readonly header?: boolean;
+  /**
+   * The quote character; `''` turns quoting off, so that every byte is data (TSVs whose `"` is a plain
+   * character). @default '"'
+   */
+  readonly quote?: string;
+  /**
+   * The character that escapes a quote inside a quoted field: the quote itself (`""`, RFC 4180) or another
+   * one, such as `\\` (`\"` is then a quote and `\\` a backslash). @default the quote
+   */
+  readonly escape?: string;
+  /** Lines whose first character is this one are skipped, like blank lines. @default none */
+  readonly comment?: string;
+  /** Physical lines skipped before the header (title lines). @default sniffed */
+  readonly skipRows?: number;
   /** @default 'utf-8' (validated) */
   readonly encoding?: TextEncoding;
   /** Unquoted or quoted field values read as null, besides the empty unquoted field. @default [] */
@@ -151,6 +169,7 @@ export const CONVERT_DEFAULTS = {
 } as const;
 
 const VALID_DELIMITERS = /^[^"\r\n]$/u;
+const VALID_CHARACTERS = /^[^\r\n]$/u;
 
 function validate(options: ConvertOptions, targets: ConvertTargets): readonly OutputFormat[] {
   const formats = options.formats ?? CONVERT_DEFAULTS.formats;
@@ -165,6 +184,19 @@ function validate(options: ConvertOptions, targets: ConvertTargets): readonly Ou
       `delimiter ${JSON.stringify(delimiter)} is not usable: give one single-byte character other than a quote or newline`,
     );
   }
+  for (const option of ['quote', 'escape', 'comment'] as const) {
+    const value = options[option];
+    if (value === undefined || (option === 'quote' && value === '')) continue;
+    if (!VALID_CHARACTERS.test(value) || Buffer.byteLength(value) !== 1 || value === options.delimiter)
+      throw new InvalidOptionsError(
+        `${option} ${JSON.stringify(value)} is not usable: give one single-byte character other than a newline` +
+          `${option === 'quote' ? " (or '' for no quoting)" : ''} and other than the delimiter`,
+      );
+  }
+  if (options.escape !== undefined && options.quote === '')
+    throw new InvalidOptionsError(`escape ${JSON.stringify(options.escape)} needs quoting: it escapes quotes`);
+  if (options.skipRows !== undefined && !(Number.isSafeInteger(options.skipRows) && options.skipRows >= 0))
+    throw new InvalidOptionsError(`skip rows must be a whole number >= 0, not ${options.skipRows}`);
   if (
     options.maxRejects !== undefined &&
     !(Number.isInteger(options.maxRejects) && options.maxRejects >= 0)

@@ -17,6 +17,14 @@ const utf8 = new TextDecoder();
 export interface PassOptions {
   readonly delimiter: string | undefined;
   readonly header: boolean;
+  /** The quote byte, or -1 when quoting is off. */
+  readonly quote: number;
+  /** The byte that escapes a quote inside a quoted field (the quote itself: doubled quotes). */
+  readonly escape: number;
+  /** The comment byte, or -1 for none. */
+  readonly comment: number;
+  /** Physical lines skipped before the header; undefined: sniffed. */
+  readonly skipRows: number | undefined;
   readonly encoding: TextEncoding;
   readonly nullTokens: readonly Uint8Array[];
   readonly schema: SchemaFile | undefined;
@@ -43,6 +51,8 @@ export function passOptions(options: ConvertOptions): PassOptions {
   return {
     delimiter: options.delimiter,
     header: options.header ?? true,
+    ...dialectBytes(options),
+    skipRows: options.skipRows,
     encoding: options.encoding ?? 'utf-8',
     nullTokens: (options.nullTokens ?? []).map((t) => Buffer.from(t, 'utf8')),
     schema: options.schema,
@@ -50,6 +60,15 @@ export function passOptions(options: ConvertOptions): PassOptions {
     sampleBytes: SAMPLE_BYTES,
     ...inputLimits(options),
   };
+}
+
+/** The quote, escape and comment characters of a conversion as bytes, defaults applied. */
+export function dialectBytes(
+  options: Pick<ConvertOptions, 'quote' | 'escape' | 'comment'>,
+): Pick<PassOptions, 'quote' | 'escape' | 'comment'> {
+  const byte = (c: string | undefined, none: number): number => (c ? c.charCodeAt(0) : none);
+  const quote = options.quote === undefined ? 0x22 : byte(options.quote, -1);
+  return { quote, escape: byte(options.escape, quote), comment: byte(options.comment, -1) };
 }
 
 /** The input limits of a conversion, defaults applied: the row limit is at least the field limit. */
@@ -73,6 +92,9 @@ function tokenizerOptions(
 ): TokenizerOptions {
   return {
     delimiter: delimiter.charCodeAt(0),
+    quote: options.quote,
+    escape: options.escape,
+    comment: options.comment,
     maxFieldBytes: options.maxFieldBytes,
     maxRowBytes: options.maxRowBytes,
     maxFields: options.maxColumns,

@@ -44,6 +44,20 @@ const enum State {
 export interface TokenizerOptions {
   /** The delimiter byte (`,` `;` `\t` `|` …). */
   readonly delimiter: number;
+  /** The quote byte; -1 turns quoting off (every byte is data). @default 0x22 (`"`) */
+  readonly quote?: number;
+  /**
+   * The byte that escapes a quote (or itself) inside a quoted field; the quote itself means RFC 4180
+   * doubled quotes. @default the quote
+   */
+  readonly escape?: number;
+  /** Lines whose first byte is this one are skipped like blank lines; -1 for none. @default -1 */
+  readonly comment?: number;
+  /**
+   * Whether blank lines are handed over as rows (of one empty unquoted field) rather than skipped: in a
+   * one-column file a blank line is a null value, and only the consumer knows the width. @default false
+   */
+  readonly keepBlankLines?: boolean;
   /**
    * Largest row in bytes. A longer row is almost always an unbalanced quote swallowing the file, and it
    * must fit in memory, so it fails the conversion. @default 256 MiB
@@ -109,6 +123,7 @@ export class CsvTokenizer {
   bufferOffset = 0;
 
   private readonly delimiter: number;
+  private readonly keepBlankLines: boolean;
   /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
   private readonly stop = new Uint8Array(256);
   private readonly maxRowBytes: number;
@@ -137,6 +152,7 @@ export class CsvTokenizer {
     private readonly onRows: RowsCallback,
   ) {
     this.delimiter = options.delimiter;
+    this.keepBlankLines = options.keepBlankLines ?? false;
     this.stop[options.delimiter] = 1;
     this.stop[LF] = 1;
     this.stop[CR] = 1;
@@ -374,6 +390,7 @@ export class CsvTokenizer {
     if (count > this.maxFields) this.tooManyFields();
     // A blank line: one empty unquoted field and nothing else.
     if (
+      !this.keepBlankLines &&
       count === 1 &&
       this.fieldStart[first] === this.fieldEnd[first] &&
       this.fieldFlags[first] === 0 &&
