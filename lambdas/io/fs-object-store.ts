@@ -40,7 +40,8 @@ const FLUSH_BYTES = 1 << 20;
  * (`.csv2lake-meta/` under the bucket's folder; see {@link MetadataJournal}), hidden from listings like
  * temporary files.
  *
- * ETag: `"<size>-<mtime>"` in hex, for every object, which changes whenever the content is replaced. Not the
+ * ETag: `"<size>-<mtime>-<ctime>"` in hex (µs), for every object, which changes whenever the content is
+ * written, even when the size and modification time are put back (see `statEtag`). Not the
  * MD5 S3 gives for a single-part upload: computing one would mean reading every input on every listing,
  * which skip-unchanged exists to avoid, and hashing every output costs ~4% of a conversion's CPU for a
  * value nobody reads (skip-unchanged compares the source's ETag recorded in the output's metadata).
@@ -313,13 +314,15 @@ export class FsObjectStore implements ObjectStore {
         const s = fstatSync(handle);
         closeFile();
         renameSync(temp, target);
+        // The rename sets the change time, part of the ETag.
+        const etag = statEtag(statSync(target));
         // A packed version of the key would hide the file: the file is the latest version now.
         const packed = this.packedOf(bucket, key);
         if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
         const metadata = { ...options.metadata };
         // Written without metadata, the file's new modification time leaves any earlier entry stale.
         if (journaled) this.journal(bucket).append(key, { size: s.size, mtimeMs: s.mtimeMs, metadata });
-        return { key, size: s.size, etag: statEtag(s), lastModified: s.mtime, metadata };
+        return { key, size: s.size, etag, lastModified: s.mtime, metadata };
       },
       async abort() {
         pending = [];
@@ -345,7 +348,8 @@ export class FsObjectStore implements ObjectStore {
 
 /** A packed object's info: its ETag, like a file's, from its size and the time it was written. */
 function packedInfo(key: string, p: PackedInfo, withMetadata: boolean): ObjectInfo {
-  const etag = statEtag({ size: p.size, mtimeMs: p.lastModified.getTime() });
+  const time = p.lastModified.getTime();
+  const etag = statEtag({ size: p.size, mtimeMs: time, ctimeMs: time });
   return { key, size: p.size, etag, lastModified: p.lastModified, ...(withMetadata ? { metadata: {} } : {}) };
 }
 
@@ -361,9 +365,15 @@ function utf8(body: Uint8Array | string): string | undefined {
   }
 }
 
-/** The ETag of a file: its size and modification time, in hex. */
-function statEtag(s: { size: number; mtimeMs: number }): string {
-  return `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`;
+/**
+ * The ETag of a file: its size, modification time and change time (µs), in hex. The change time is what
+ * makes it safe: a rewrite that puts the size and modification time back (`touch -d`, an unzip, `cp -p`)
+ * still sets it to now, and nothing but the kernel sets it. A `chmod`, a rename or a copy of the folder
+ * sets it too, which makes the file a new version: converted once more, never skipped wrongly.
+ */
+function statEtag(s: { size: number; mtimeMs: number; ctimeMs: number }): string {
+  const us = (ms: number) => Math.round(ms * 1000).toString(16);
+  return `"${s.size.toString(16)}-${us(s.mtimeMs)}-${us(s.ctimeMs)}"`;
 }
 
 /** unlink, checked first: most deletes (a rejects file that was never written) find nothing. */

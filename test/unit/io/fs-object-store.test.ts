@@ -36,10 +36,11 @@ async function text(store: FsObjectStore, key: string): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The documented ETag of a file: `"<size>-<mtime in ms>"` in hex, from the file itself. */
+/** The documented ETag of a file: `"<size>-<mtime in µs>-<ctime in µs>"` in hex, from the file itself. */
 function statEtag(path: string): string {
   const s = statSync(path);
-  return `"${s.size.toString(16)}-${Math.round(s.mtimeMs).toString(16)}"`;
+  const us = (ms: number) => Math.round(ms * 1000).toString(16);
+  return `"${s.size.toString(16)}-${us(s.mtimeMs)}-${us(s.ctimeMs)}"`;
 }
 
 /** Every file under a folder, relative, sorted. */
@@ -147,14 +148,14 @@ describe('writes', () => {
     writeFileSync(join(root, 'lake/in.csv'), 'a\n22\n');
     const info = await store.head('lake', 'in.csv');
     expect(info?.metadata).toEqual({});
-    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
   });
 
   test('an object rewritten without metadata loses the earlier metadata; its ETag is the size-and-time one everywhere', async () => {
     const { root, store } = fresh();
     await store.put('lake', 'rec.json', '{"v":1}', { metadata: { m: '1' } });
     const info = await store.put('lake', 'rec.json', '{"v":22}');
-    expect(info.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(info.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
     expect(info.metadata).toEqual({});
     expect(tree(join(root, 'lake')).filter((f) => !f.startsWith('.csv2lake-meta/'))).toEqual(['rec.json']);
     expect(await store.head('lake', 'rec.json')).toMatchObject({ etag: info.etag, size: 8, metadata: {} });
@@ -190,7 +191,7 @@ describe('writes', () => {
     expect((await reader.head('lake', 't.csv'))?.metadata).toEqual({ m: '1' });
     const info = await reader.head('lake', 'u.csv');
     expect(info?.metadata).toEqual({});
-    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(info?.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
   });
 
   test('metadata an earlier version kept in a sidecar per object is still read while it matches the file', async () => {
@@ -261,6 +262,25 @@ describe('files placed by other means', () => {
     expect((await store.head('lake', 'in.csv'))!.etag).toBe(first);
     utimesSync(path, 1_700_000_001, 1_700_000_001);
     expect((await store.head('lake', 'in.csv'))!.etag).not.toBe(first);
+  });
+
+  test('a rewrite that keeps the size and puts the modification time back is a new version', async () => {
+    const { root, store } = fresh();
+    mkdirSync(join(root, 'lake'), { recursive: true });
+    const path = join(root, 'lake/in.csv');
+    writeFileSync(path, 'x\n1\n');
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    const before = (await store.head('lake', 'in.csv'))!;
+    // Same size, same mtime, other content: as `cat new > in.csv && touch -d <old time> in.csv` leaves it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    writeFileSync(path, 'x\n2\n');
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    const after = (await store.head('lake', 'in.csv'))!;
+    expect(after.size).toBe(before.size);
+    expect(after.lastModified).toEqual(before.lastModified);
+    expect(after.etag).not.toBe(before.etag);
+    // The GET's ETag names the same version as the HEAD's.
+    expect((await store.get('lake', 'in.csv')).etag).toBe(after.etag);
   });
 });
 
@@ -341,7 +361,7 @@ describe('packed objects', () => {
     expect(await text(store, 'runs/r1/items/p/7.json')).toBe('{"n":7}');
     const head = await store.head('lake', 'runs/r1/items/p/7.json');
     expect(head).toMatchObject({ key: 'runs/r1/items/p/7.json', size: 7, metadata: {} });
-    expect(head!.etag).toMatch(/^"7-[0-9a-f]+"$/);
+    expect(head!.etag).toMatch(/^"7-[0-9a-f]+-[0-9a-f]+"$/);
     const page = await store.list('lake', 'runs/r1/', { maxKeys: 30 });
     expect(page.objects).toHaveLength(30);
     const rest = await store.list('lake', 'runs/r1/', { token: page.nextToken! });
