@@ -3,10 +3,13 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PipelineStack } from '../lib/pipeline-stack';
+import { csvOptions } from '../lambdas/shared/config';
 
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as string | undefined;
 const list = (key: string) => (context(key) ? String(context(key)).split(',') : undefined);
+/** A context value that is an object in cdk.json, or JSON text when given with `-c key=value`. */
+const jsonContext = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
 const scheduleEnabled = context('csv2lake:scheduleEnabled');
 new PipelineStack(app, context('csv2lake:stackName') ?? 'Csv2Lake', {
   ...(context('csv2lake:inputBucketName') ? { inputBucketName: context('csv2lake:inputBucketName') } : {}),
@@ -17,6 +20,9 @@ new PipelineStack(app, context('csv2lake:stackName') ?? 'Csv2Lake', {
     ? { maxConcurrency: Number(context('csv2lake:maxConcurrency')) }
     : {}),
   ...(context('csv2lake:schemaLocation') ? { schemaLocation: context('csv2lake:schemaLocation') } : {}),
+  ...(app.node.tryGetContext('csv2lake:csv') !== undefined
+    ? { csv: csvOptions(jsonContext(app.node.tryGetContext('csv2lake:csv')), 'context csv2lake:csv') }
+    : {}),
   schedule: {
     enabled: scheduleEnabled === undefined ? true : String(scheduleEnabled) !== 'false',
     cron: {

@@ -14,8 +14,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutputFormat } from '../lambdas/core/convert';
-import { ENV } from '../lambdas/shared/config';
+import type { CsvDialectOptions, OutputFormat } from '../lambdas/core/convert';
+import { csvOptions, ENV } from '../lambdas/shared/config';
 import { REDUCER_ENV } from '../lambdas/handlers/reduce';
 import { runOutputPrefixes, WORKFLOW_DEFAULTS } from './workflow/defaults';
 import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
@@ -68,6 +68,11 @@ export interface CsvConversionPipelineProps {
   readonly architecture?: lambda.Architecture;
   /** `s3://bucket/key` of a schema file applied to every file. @default none: types are inferred */
   readonly schemaLocation?: string;
+  /**
+   * How to read the CSV text of every file: delimiter, header, encoding, quote, escape, comment, skipRows
+   * (as `csv2lake convert`'s options). @default {}: each sniffed or defaulted per file as by `convert`
+   */
+  readonly csv?: CsvDialectOptions;
   /** Values read as null besides the empty field. @default [] */
   readonly nullTokens?: readonly string[];
   /** Rejected rows tolerated per file. @default 1000 */
@@ -176,6 +181,9 @@ export class CsvConversionPipeline extends Construct {
         format === 'parquet' ? 'convert-parquet.ts' : 'convert-avro.ts',
         {
           [ENV.NULL_TOKENS]: JSON.stringify(props.nullTokens ?? []),
+          ...(props.csv && Object.keys(props.csv).length > 0
+            ? { [ENV.CSV_OPTIONS]: JSON.stringify(csvOptions(props.csv, 'the csv prop')) }
+            : {}),
           [ENV.MAX_REJECTS]: String(props.maxRejects ?? PIPELINE_DEFAULTS.maxRejects),
           ...(props.schemaLocation ? { [ENV.SCHEMA_LOCATION]: props.schemaLocation } : {}),
         },

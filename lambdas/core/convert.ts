@@ -113,6 +113,26 @@ export interface ConvertOptions {
   readonly writerWorkerPath?: string;
 }
 
+/** The options that say how to read the CSV text: one set for the CLI, the workflow and the construct. */
+export type CsvDialectOptions = Pick<
+  ConvertOptions,
+  'delimiter' | 'header' | 'encoding' | 'quote' | 'escape' | 'comment' | 'skipRows'
+>;
+
+/** The keys of {@link CsvDialectOptions} and the JavaScript type of each. */
+export const CSV_DIALECT_KEYS = {
+  delimiter: 'string',
+  header: 'boolean',
+  encoding: 'string',
+  quote: 'string',
+  escape: 'string',
+  comment: 'string',
+  skipRows: 'number',
+} as const satisfies Record<keyof CsvDialectOptions, 'string' | 'boolean' | 'number'>;
+
+/** The text encodings a conversion reads. */
+export const TEXT_ENCODINGS: readonly TextEncoding[] = ['utf-8', 'latin1', 'windows-1252'];
+
 /**
  * An input that can be read from the start more than once (inference reads it once, conversion again).
  * A local file re-opens; a network stream is spooled to a local file on the first read.
@@ -171,13 +191,17 @@ export const CONVERT_DEFAULTS = {
 const VALID_DELIMITERS = /^[^"\r\n]$/u;
 const VALID_CHARACTERS = /^[^\r\n]$/u;
 
-function validate(options: ConvertOptions, targets: ConvertTargets): readonly OutputFormat[] {
-  const formats = options.formats ?? CONVERT_DEFAULTS.formats;
-  if (formats.length === 0)
-    throw new InvalidOptionsError('no output format requested; use parquet, avro or both');
-  for (const format of formats) {
-    if (!targets[format]) throw new InvalidOptionsError(`no sink given for the ${format} output`);
-  }
+/**
+ * Checks the options that say how to read the CSV text (every boundary that takes them calls it: the
+ * conversion, the CLI, the converters' configuration).
+ *
+ * @throws InvalidOptionsError naming the option and what it must be
+ */
+export function checkDialect(options: CsvDialectOptions): void {
+  if (options.encoding !== undefined && !TEXT_ENCODINGS.includes(options.encoding))
+    throw new InvalidOptionsError(
+      `encoding ${JSON.stringify(options.encoding)} is not one of ${TEXT_ENCODINGS.join(', ')}`,
+    );
   const delimiter = options.delimiter;
   if (delimiter !== undefined && (!VALID_DELIMITERS.test(delimiter) || Buffer.byteLength(delimiter) !== 1)) {
     throw new InvalidOptionsError(
@@ -197,6 +221,16 @@ function validate(options: ConvertOptions, targets: ConvertTargets): readonly Ou
     throw new InvalidOptionsError(`escape ${JSON.stringify(options.escape)} needs quoting: it escapes quotes`);
   if (options.skipRows !== undefined && !(Number.isSafeInteger(options.skipRows) && options.skipRows >= 0))
     throw new InvalidOptionsError(`skip rows must be a whole number >= 0, not ${options.skipRows}`);
+}
+
+function validate(options: ConvertOptions, targets: ConvertTargets): readonly OutputFormat[] {
+  const formats = options.formats ?? CONVERT_DEFAULTS.formats;
+  if (formats.length === 0)
+    throw new InvalidOptionsError('no output format requested; use parquet, avro or both');
+  for (const format of formats) {
+    if (!targets[format]) throw new InvalidOptionsError(`no sink given for the ${format} output`);
+  }
+  checkDialect(options);
   if (
     options.maxRejects !== undefined &&
     !(Number.isInteger(options.maxRejects) && options.maxRejects >= 0)

@@ -72,6 +72,7 @@ function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): s
   return createHash('sha1')
     .update(
       JSON.stringify({
+        ...(Object.keys(config.csv).length > 0 ? { csv: config.csv } : {}),
         nullTokens: config.nullTokens,
         maxRejects: config.maxRejects,
         schema: schema ?? null,
@@ -222,6 +223,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     let rejects: ObjectWriter | undefined;
     try {
       const options: ConvertOptions = {
+        ...config.csv,
         formats: [format],
         nullTokens: config.nullTokens,
         maxRejects: config.maxRejects,

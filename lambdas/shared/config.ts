@@ -1,5 +1,5 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import type { OutputFormat } from '../core/convert';
+import { checkDialect, CSV_DIALECT_KEYS, type CsvDialectOptions, type OutputFormat } from '../core/convert';
 
 /** Environment variable names the functions read (set by the construct). */
 export const ENV = {
@@ -7,6 +7,11 @@ export const ENV = {
   FORMAT: 'CSV2LAKE_FORMAT',
   /** Optional `s3://bucket/key` of a schema file (see SchemaFile). */
   SCHEMA_LOCATION: 'CSV2LAKE_SCHEMA_LOCATION',
+  /**
+   * JSON object of how to read the CSV text (`{"delimiter": ";", "quote": "", "header": false, …}`, see
+   * CsvDialectOptions); absent keys are sniffed or defaulted as by `csv2lake convert`.
+   */
+  CSV_OPTIONS: 'CSV2LAKE_CSV_OPTIONS',
   /** JSON array of extra null tokens. */
   NULL_TOKENS: 'CSV2LAKE_NULL_TOKENS',
   /** Rejected rows tolerated per file. */
@@ -60,6 +65,8 @@ export function jsonEnv<T>(env: NodeJS.ProcessEnv, name: string): T | undefined 
 export interface ConverterConfig {
   readonly format: OutputFormat;
   readonly schemaLocation?: string;
+  /** How to read the CSV text. @default {} (sniffed) */
+  readonly csv: CsvDialectOptions;
   readonly nullTokens: readonly string[];
   readonly maxRejects: number;
   /** Input limits; each absent one is the core's default (see CONVERT_DEFAULTS). */
@@ -80,6 +87,7 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   if (format !== 'parquet' && format !== 'avro') {
     throw new Error(`${ENV.FORMAT} must be parquet or avro, not ${JSON.stringify(format)}`);
   }
+  const csv = csvOptions(jsonEnv<unknown>(env, ENV.CSV_OPTIONS) ?? {}, ENV.CSV_OPTIONS);
   const nullTokens = jsonEnv<unknown>(env, ENV.NULL_TOKENS) ?? [];
   if (!Array.isArray(nullTokens) || !nullTokens.every((t) => typeof t === 'string'))
     throw new Error(`${ENV.NULL_TOKENS} must be a JSON array of strings`);
@@ -104,10 +112,35 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   return {
     format,
     ...(env[ENV.SCHEMA_LOCATION] ? { schemaLocation: env[ENV.SCHEMA_LOCATION] } : {}),
+    csv,
     nullTokens: nullTokens as string[],
     maxRejects,
     limits,
     throughputMBps,
     spoolDir: env[ENV.SPOOL_DIR] ?? '/tmp',
   };
+}
+
+/**
+ * Checks a {@link CsvDialectOptions} object from configuration: its shape, then its values.
+ *
+ * @throws Error naming `source` and the key that is unknown or of the wrong type
+ */
+export function csvOptions(value: unknown, source: string): CsvDialectOptions {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${source} must be a JSON object such as {"delimiter": ";"}`);
+  for (const [key, v] of Object.entries(value)) {
+    const type = (CSV_DIALECT_KEYS as Record<string, string>)[key];
+    if (type === undefined)
+      throw new Error(
+        `${source}: unknown key ${JSON.stringify(key)}; known: ${Object.keys(CSV_DIALECT_KEYS).join(', ')}`,
+      );
+    if (typeof v !== type) throw new Error(`${source}: ${key} must be a ${type}, not ${JSON.stringify(v)}`);
+  }
+  try {
+    checkDialect(value as CsvDialectOptions);
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`, { cause: error });
+  }
+  return value as CsvDialectOptions;
 }

@@ -2,18 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type {
-  AvroCodec,
-  ConvertOptions,
-  OutputFormat,
-  ParquetCompression,
-  TextEncoding,
-} from '../../lambdas/core/convert';
+import type { AvroCodec, ConvertOptions, OutputFormat, ParquetCompression } from '../../lambdas/core/convert';
 import { CONVERT_DEFAULTS } from '../../lambdas/core/convert';
 import { InvalidOptionsError } from '../../lambdas/core/errors';
 import { parseSchemaFile } from '../../lambdas/core/schema-file';
 import { convertFile, type FileConversionResult } from '../../lambdas/io/convert-file';
 import { type CliCommand, UsageError } from './command';
+import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
 const USAGE = `Usage: csv2lake convert <input-file> --out <dir> [options]
 
@@ -24,10 +19,7 @@ Options:
   --out <dir>                        output folder (required)
   --format parquet|avro|both         default both
   --schema <schema.json>             {"columns": {"<name>": "boolean|int32|int64|double|date|timestamp|string"}}
-  --delimiter <c>                    default: sniffed among , ; tab |  (use '\\t' for tab)
-  --no-header                        the first row is data; columns are named column_1..column_n
-  --encoding utf-8|latin1|windows-1252   default utf-8 (validated)
-  --null <token>                     a value read as null (repeatable); the empty unquoted field always is
+${CSV_FLAGS_USAGE}
   --parquet-compression snappy|zstd|gzip|none   default snappy
   --avro-codec snappy|deflate|null   default snappy
   --max-rejects <n>                  rejected rows tolerated before failing, default ${CONVERT_DEFAULTS.maxRejects}
@@ -79,10 +71,7 @@ export async function parseConvertArgs(
         out: { type: 'string', short: 'o' },
         format: { type: 'string' },
         schema: { type: 'string' },
-        delimiter: { type: 'string' },
-        'no-header': { type: 'boolean' },
-        encoding: { type: 'string' },
-        null: { type: 'string', multiple: true },
+        ...CSV_FLAGS,
         'parquet-compression': { type: 'string' },
         'avro-codec': { type: 'string' },
         'max-rejects': { type: 'string' },
@@ -119,31 +108,19 @@ export async function parseConvertArgs(
   const maxFieldBytes = limit('max-field-bytes');
   const maxRowBytes = limit('max-row-bytes');
   const maxColumns = limit('max-columns');
-  let delimiter = values.delimiter;
-  if (delimiter === '\\t' || delimiter === 'tab') delimiter = '\t';
+  const { csv, nullTokens } = csvFlagOptions(values);
   const schema = values.schema
     ? parseSchemaFile(await readFile(values.schema, 'utf8'), values.schema)
     : undefined;
   const options: ConvertOptions = {
     formats,
-    header: !values['no-header'],
-    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...csv,
     ...(schema ? { schema } : {}),
-    ...(values.null ? { nullTokens: values.null } : {}),
+    ...(nullTokens ? { nullTokens } : {}),
     ...(maxRejects !== undefined ? { maxRejects } : {}),
     ...(maxFieldBytes !== undefined ? { maxFieldBytes } : {}),
     ...(maxRowBytes !== undefined ? { maxRowBytes } : {}),
     ...(maxColumns !== undefined ? { maxColumns } : {}),
-    encoding:
-      oneOf<TextEncoding>(
-        'encoding',
-        values.encoding
-          ?.toLowerCase()
-          .replace(/^utf8$/, 'utf-8')
-          .replace(/^(iso-8859-1|latin-1)$/, 'latin1')
-          .replace(/^cp1252$/, 'windows-1252'),
-        ['utf-8', 'latin1', 'windows-1252'],
-      ) ?? 'utf-8',
     parquetCompression:
       oneOf<ParquetCompression>('parquet-compression', values['parquet-compression'], [
         'snappy',

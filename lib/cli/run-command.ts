@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { type CliCommand, UsageError } from './command';
+import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
 // The handlers log in Lambda's JSON format and emit EMF metrics; on a terminal, the runner reports instead.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -66,12 +67,22 @@ function summaryTable(r: {
   ].join('\n');
 }
 
-const RUN_USAGE = `Usage: csv2lake run --input <dir | s3://bucket/prefix> --output <dir | s3://bucket/prefix>
-                    [--endpoint URL] [--concurrency N (default 16)] [--format parquet|avro|both] [--schema s3://bucket/key] [--json]
+const RUN_USAGE = `Usage: csv2lake run --input <dir | s3://bucket/prefix> --output <dir | s3://bucket/prefix> [options]
 
 Runs the csv2lake state machine locally — the definition \`cdk synth\` produces — over a folder or an
 S3-compatible endpoint: lists the input, converts every CSV to Parquet and Avro, writes the run report under
-<output>/_runs/<run id>/. Exit code 1 when files failed; then \`csv2lake redrive <run id> --output …\`.`;
+<output>/_runs/<run id>/. Exit code 1 when files failed; then \`csv2lake redrive <run id> --output …\`,
+which reads the files with the same options.
+
+Options:
+  -i, --input <dir | s3://bucket/prefix>    the CSV files (required)
+  -o, --output <dir | s3://bucket/prefix>   where the outputs, rejects and run reports go (required)
+  --endpoint URL                     an S3-compatible server for s3:// locations
+  --concurrency N                    files converted at once, default 16
+  --format parquet|avro|both         default both
+  --schema s3://bucket/key           a schema file applied to every file
+${CSV_FLAGS_USAGE}
+  --json                             print one JSON summary on stdout`;
 
 /** `csv2lake run`. */
 export const run: CliCommand = {
@@ -83,12 +94,13 @@ export const run: CliCommand = {
       parsed = parseArgs({
         args: [...args],
         options: {
-          input: { type: 'string' },
-          output: { type: 'string' },
+          input: { type: 'string', short: 'i' },
+          output: { type: 'string', short: 'o' },
           endpoint: { type: 'string' },
           concurrency: { type: 'string' },
           format: { type: 'string' },
           schema: { type: 'string' },
+          ...CSV_FLAGS,
           json: { type: 'boolean' },
         },
       });
@@ -105,8 +117,11 @@ export const run: CliCommand = {
     const concurrency = v.concurrency ? Number(v.concurrency) : undefined;
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
       throw new UsageError('--concurrency must be a whole number > 0');
+    const { csv, nullTokens } = csvFlagOptions(v);
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const result = await LocalRunner.run({
+      csv,
+      ...(nullTokens ? { nullTokens } : {}),
       input: parseLocation(v.input),
       output: parseLocation(v.output),
       formats,

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/convert';
+import { ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
 import type { ObjectStore } from '../../lambdas/io/object-store';
@@ -57,6 +58,10 @@ export interface LocalRunOptions {
   readonly concurrency?: number;
   readonly formats?: readonly OutputFormat[];
   readonly schemaLocation?: string;
+  /** How to read the CSV text (the converters' `CSV2LAKE_CSV_OPTIONS`). @default {} (sniffed) */
+  readonly csv?: CsvDialectOptions;
+  /** Values read as null besides the empty field (`CSV2LAKE_NULL_TOKENS`). @default the template's */
+  readonly nullTokens?: readonly string[];
   readonly runId?: string;
   readonly onProgress?: (progress: Progress) => void;
   /** Test hook: an error to throw instead of invoking the handler of a task state for an item. */
@@ -89,6 +94,9 @@ interface RunRecord {
   output: Location;
   formats: OutputFormat[];
   schemaLocation?: string;
+  /** Kept so that a redrive reads the files as the run did. */
+  csv?: CsvDialectOptions;
+  nullTokens?: readonly string[];
   concurrency: number;
   failedState?: string;
   failedInput?: unknown;
@@ -157,6 +165,8 @@ export class LocalRunner {
         output: options.output,
         formats: [...(options.formats ?? WORKFLOW_DEFAULTS.formats)],
         ...(options.schemaLocation ? { schemaLocation: options.schemaLocation } : {}),
+        ...(options.csv && Object.keys(options.csv).length > 0 ? { csv: options.csv } : {}),
+        ...(options.nullTokens ? { nullTokens: options.nullTokens } : {}),
         concurrency: options.concurrency ?? 16,
       },
       options,
@@ -273,7 +283,9 @@ export class LocalRunner {
     const { definition, functions, machine, maps } = prepared;
     const converterRun: NodeJS.ProcessEnv = {
       CSV2LAKE_SPOOL_DIR: process.env.CSV2LAKE_SPOOL_DIR ?? process.env.TMPDIR ?? '/tmp',
-      ...(record.schemaLocation ? { CSV2LAKE_SCHEMA_LOCATION: record.schemaLocation } : {}),
+      ...(record.schemaLocation ? { [ENV.SCHEMA_LOCATION]: record.schemaLocation } : {}),
+      ...(record.csv ? { [ENV.CSV_OPTIONS]: JSON.stringify(record.csv) } : {}),
+      ...(record.nullTokens ? { [ENV.NULL_TOKENS]: JSON.stringify(record.nullTokens) } : {}),
     };
     const settings = {
       parquet: this.functionSettings(functions[LOCAL_FUNCTIONS.parquet], converterRun),

@@ -320,6 +320,8 @@ describe('stack with an input prefix, defaults otherwise', () => {
       (f: any) => f.Properties.Environment.Variables,
     );
     expect(converterEnv.some((v) => 'CSV2LAKE_SCHEMA_LOCATION' in v)).toBe(false);
+    // No CSV options: each file is sniffed.
+    expect(converterEnv.some((v) => 'CSV2LAKE_CSV_OPTIONS' in v)).toBe(false);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
@@ -374,8 +376,9 @@ describe('stack with an input prefix, defaults otherwise', () => {
   });
 });
 
-test('props are honoured: suffixes, schedule in a time zone, schema, null tokens, rejects, logs, tolerance, batching', () => {
+test('props are honoured: suffixes, schedule in a time zone, schema, CSV options, null tokens, rejects, logs, tolerance, batching', () => {
   const template = synth({
+    csv: { delimiter: '\t', quote: '', header: false },
     suffixes: ['.psv'],
     schedule: {
       cron: {
@@ -420,6 +423,7 @@ test('props are honoured: suffixes, schedule in a time zone, schema, null tokens
       Environment: {
         Variables: Match.objectLike({
           CSV2LAKE_SCHEMA_LOCATION: 's3://schemas/csv2lake/schema.json',
+          CSV2LAKE_CSV_OPTIONS: '{"delimiter":"\\t","quote":"","header":false}',
           CSV2LAKE_NULL_TOKENS: '["NA","\\\\N"]',
           CSV2LAKE_MAX_REJECTS: '0',
         }),

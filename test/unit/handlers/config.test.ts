@@ -6,6 +6,7 @@ import { MemoryObjectStore } from '../../support/memory-store';
 test('converter configuration: defaults, and each bad variable named when the function is built', () => {
   expect(converterConfig({ [ENV.FORMAT]: 'avro' })).toEqual({
     format: 'avro',
+    csv: {},
     nullTokens: [],
     maxRejects: 1000,
     limits: {},
@@ -28,6 +29,22 @@ test('converter configuration: defaults, and each bad variable named when the fu
   expect(build({ [ENV.MAX_COLUMNS]: '0' })).toThrow(/CSV2LAKE_MAX_COLUMNS must be a whole number > 0, not 0/);
   expect(build({ [ENV.MAX_FIELD_BYTES]: '1.5' })).toThrow(/CSV2LAKE_MAX_FIELD_BYTES/);
   expect(build({ [ENV.S3_ENDPOINT]: 'localhost:9000' })).toThrow(/CSV2LAKE_S3_ENDPOINT must be an http/);
+});
+
+test('CSV options from the environment: every key of the dialect, each bad one named when the function is built', () => {
+  const csv = { delimiter: ';', header: false, encoding: 'latin1', quote: '', comment: '#', skipRows: 2 };
+  expect(converterConfig({ [ENV.FORMAT]: 'avro', [ENV.CSV_OPTIONS]: JSON.stringify(csv) }).csv).toEqual(csv);
+  const build = (options: string) => () =>
+    createConverterHandler('parquet', { env: { [ENV.CSV_OPTIONS]: options } });
+  expect(build('[]')).toThrow(/CSV2LAKE_CSV_OPTIONS must be a JSON object/);
+  expect(build('{"delim": ","}')).toThrow(
+    /CSV2LAKE_CSV_OPTIONS: unknown key "delim"; known: delimiter, header/,
+  );
+  expect(build('{"header": "no"}')).toThrow(/CSV2LAKE_CSV_OPTIONS: header must be a boolean, not "no"/);
+  expect(build('{"quote": "ab"}')).toThrow(/CSV2LAKE_CSV_OPTIONS: quote "ab" is not usable/);
+  expect(build('{"encoding": "utf-16"}')).toThrow(/CSV2LAKE_CSV_OPTIONS: encoding "utf-16" is not one of/);
+  expect(build('{"quote": "", "escape": "\\\\"}')).toThrow(/escape "\\\\" needs quoting/);
+  expect(build('{"skipRows": -1}')).toThrow(/skip rows must be a whole number >= 0, not -1/);
 });
 
 test('input limits from the environment reach the conversion: a row wider than CSV2LAKE_MAX_COLUMNS fails the file', async () => {
