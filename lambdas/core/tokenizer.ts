@@ -419,7 +419,9 @@ export class CsvTokenizer {
       this.broken = BrokenQuoting.Unterminated;
       this.addField(this.curFieldStart, end, this.curFlags);
     } else if (state === State.Unquoted) {
-      this.addField(this.curFieldStart, end, this.curFlags);
+      // Flags 0, as the scan loop gives every unquoted field: curFlags belongs to the last quoted field,
+      // and its FIELD_ESCAPED made copyField collapse quotes that were never doubled (`x"y"z` → `x""`).
+      this.addField(this.curFieldStart, end, 0);
     } else if (state === State.FieldStart) {
       // Nothing after the last row terminator: no row. After a delimiter: a final empty field.
       if (this.fieldCount === this.nextRowFirstField) {
@@ -594,19 +596,41 @@ export interface StringRow {
   readonly fields: string[];
 }
 
+/** The dialect of {@link tokenizeToStrings}, in characters; see {@link TokenizerOptions}. */
+export interface StringTokenizerOptions {
+  readonly delimiter: string;
+  /** `''` turns quoting off. @default '"' */
+  readonly quote?: string;
+  /** @default the quote */
+  readonly escape?: string;
+  /** @default none */
+  readonly comment?: string;
+  /** @default false */
+  readonly keepBlankLines?: boolean;
+}
+
 /**
  * Tokenizes a whole input into strings: for tests (differential against other parsers) and small files.
- * `chunkSize` splits the input to exercise chunk boundaries.
+ * `chunking` exercises chunk boundaries: a chunk size, or the offsets at which to cut the input.
  */
 export function tokenizeToStrings(
   input: Uint8Array,
-  options: { delimiter: string },
-  chunkSize = input.length || 1,
+  options: StringTokenizerOptions,
+  chunking: number | readonly number[] = input.length || 1,
 ): { rows: StringRow[]; malformed: { line: number; reason: string; raw: string }[] } {
   const rows: StringRow[] = [];
   const malformed: { line: number; reason: string; raw: string }[] = [];
   const decoder = new TextDecoder();
-  const tokenizer = new CsvTokenizer({ delimiter: options.delimiter.charCodeAt(0) }, (t) => {
+  const byte = (c: string | undefined, none: number): number => (c ? c.charCodeAt(0) : none);
+  const quote = options.quote === undefined ? QUOTE : byte(options.quote, -1);
+  const tokenizerOptions: TokenizerOptions = {
+    delimiter: options.delimiter.charCodeAt(0),
+    quote,
+    escape: byte(options.escape, quote),
+    comment: byte(options.comment, -1),
+    keepBlankLines: options.keepBlankLines ?? false,
+  };
+  const tokenizer = new CsvTokenizer(tokenizerOptions, (t) => {
     for (let r = 0; r < t.rowCount; r++) {
       const line = t.rowLine[r]!;
       if (t.rowBroken[r] !== 0) {
@@ -627,7 +651,15 @@ export function tokenizeToStrings(
       rows.push({ line, fields });
     }
   });
-  for (let at = 0; at < input.length; at += chunkSize) tokenizer.push(input.subarray(at, at + chunkSize));
+  if (typeof chunking === 'number') {
+    for (let at = 0; at < input.length; at += chunking) tokenizer.push(input.subarray(at, at + chunking));
+  } else {
+    let at = 0;
+    for (const cut of [...chunking, input.length]) {
+      tokenizer.push(input.subarray(at, Math.max(at, cut)));
+      at = Math.max(at, cut);
+    }
+  }
   tokenizer.end();
   return { rows, malformed };
 }

@@ -14,7 +14,7 @@ import {
 import type { TableSchema } from '../schema';
 import type { AvroTail } from '../split-pass';
 import type { ByteSink } from '../sink';
-import { copyField, type CsvTokenizer, FIELD_ESCAPED, FIELD_QUOTED } from '../tokenizer';
+import { copyField, type CsvTokenizer, FIELD_QUOTED } from '../tokenizer';
 import {
   classify,
   parseBoolean,
@@ -31,7 +31,6 @@ import { putInt, putLong, putLongBigInt } from './avro-binary';
 import { AvroContainer, type AvroContainerOptions } from './avro-container';
 import { avroSchemaFor } from './avro-schema';
 
-const QUOTE = 0x22;
 /** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
 const MAX_VALUE_BYTES = 11;
 
@@ -125,14 +124,21 @@ export class AvroRowWriter implements RowSink {
       o[p++] = 2; // union branch 1: the value
       switch (kind) {
         case K_STRING: {
-          const len = (flags[f]! & FIELD_ESCAPED) === 0 ? e - s : unescapedLength(b, s, e);
+          const most = e - s; // un-escaping only shortens a value
           // Room for this string and everything else the row may still need.
-          if (p + len + 5 + rowBound > o.length) {
+          if (p + most + 5 + rowBound > o.length) {
             out.pos = p;
-            out.ensure(len + 5 + rowBound);
+            out.ensure(most + 5 + rowBound);
             o = out.bytes;
           }
-          p = copyField(t, f, o, putInt(o, p, len));
+          // The length written is that of the bytes copyField wrote, so the two cannot disagree whatever
+          // the field's flags (a length counted apart once did, and made the file unreadable). The value
+          // goes after room for its longest length; a shorter length moves it back (escaped values only).
+          const at = p + intSize(most);
+          const stop = copyField(t, f, o, at);
+          const q = putInt(o, p, stop - at);
+          if (q !== at) o.copyWithin(q, at, stop);
+          p = q + (stop - at);
           break;
         }
         case K_INT64:
@@ -195,9 +201,7 @@ export class AvroRowWriter implements RowSink {
   }
 }
 
-/** The length of a quoted field's value once its doubled quotes are collapsed. */
-function unescapedLength(b: Uint8Array, s: number, e: number): number {
-  let quotes = 0;
-  for (let i = s; i < e; i++) if (b[i] === QUOTE) quotes++;
-  return e - s - quotes / 2;
+/** Bytes of the Avro `int` of a length `n` >= 0 (zig-zag doubles it: 7 bits per byte hold up to 63). */
+function intSize(n: number): number {
+  return n < 64 ? 1 : n < 8192 ? 2 : n < 1048576 ? 3 : n < 134217728 ? 4 : 5;
 }

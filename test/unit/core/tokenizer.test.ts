@@ -1,17 +1,40 @@
-import { CsvTokenizer, tokenizeToStrings } from '../../../lambdas/core/tokenizer';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CsvTokenizer,
+  tokenizeToStrings,
+  type StringTokenizerOptions,
+} from '../../../lambdas/core/tokenizer';
 import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { convertFile } from '../../../lambdas/io/convert-file';
+import { readAvro } from '../../support/readers';
 
-const parse = (text: string, chunk?: number, delimiter = ',') =>
-  tokenizeToStrings(Buffer.from(text), { delimiter }, chunk);
+type Dialect = Omit<StringTokenizerOptions, 'delimiter'> & { delimiter?: string };
 
-/** Every chunk size from 1 to the input's length gives the same result. */
-function everyChunking(text: string, delimiter = ',') {
+const parse = (text: string, chunk?: number | number[], delimiter: string | Dialect = ',') =>
+  tokenizeToStrings(
+    Buffer.from(text),
+    typeof delimiter === 'string' ? { delimiter } : { delimiter: ',', ...delimiter },
+    chunk,
+  );
+
+/** Every chunk size from 1 to the input's length, and a cut at every offset, give the same result. */
+function everyChunking(text: string, delimiter: string | Dialect = ',') {
   const whole = parse(text, undefined, delimiter);
   for (let size = 1; size <= Buffer.byteLength(text); size++) {
     expect([size, parse(text, size, delimiter)]).toEqual([size, whole]);
   }
+  for (let at = 0; at <= Buffer.byteLength(text); at++) {
+    expect([`cut ${at}`, parse(text, [at], delimiter)]).toEqual([`cut ${at}`, whole]);
+  }
   return whole;
 }
+
+const NOT_CLOSED = expect.stringContaining('not closed');
+const AFTER_QUOTE = expect.stringContaining('text after a closing quote');
+type Rows = { line: number; fields: string[] }[];
+type Malformed = { line: number; reason: unknown; raw: string }[];
 
 describe('CsvTokenizer', () => {
   test('quoted fields hold delimiters, doubled quotes and every line ending', () => {
@@ -83,5 +106,86 @@ describe('CsvTokenizer', () => {
     }
     expect(error).toBeInstanceOf(MalformedCsvError);
     expect((error as Error).message).toMatch(/line 2 .*quote/);
+  });
+
+  test('the last field of a file without a final newline, unquoted and holding quotes, after a doubled quote', () => {
+    // Issue 10 item 1: it took the flags of the last quoted field, and `x"y"z` became `x""`.
+    expect(everyChunking('a,b\n1,"p""q"\n2,x"y"z').rows).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['1', 'p"q'] },
+      { line: 3, fields: ['2', 'x"y"z'] },
+    ]);
+  });
+
+  // The end of the input in every state the tokenizer can be in, after an escaped quoted field, a plain
+  // quoted field or a broken row: nothing of one field or row may reach the next.
+  test.each<[string, string, Rows, Malformed]>([
+    ['after a row terminator', '"p""q",x\n', [{ line: 1, fields: ['p"q', 'x'] }], []],
+    ['at a pending CR', '"p""q",x\r', [{ line: 1, fields: ['p"q', 'x'] }], []],
+    ['after a delimiter', '"p""q",', [{ line: 1, fields: ['p"q', ''] }], []],
+    ['in an unquoted field', '"p""q",x"', [{ line: 1, fields: ['p"q', 'x"'] }], []],
+    [
+      'in an unquoted field, a row later',
+      '"p""q"\nx""y',
+      [
+        { line: 1, fields: ['p"q'] },
+        { line: 2, fields: ['x""y'] },
+      ],
+      [],
+    ],
+    ['right after a closing quote', '"p""q","r"', [{ line: 1, fields: ['p"q', 'r'] }], []],
+    [
+      'right after the closing quote of an escaped field',
+      '"p",q\n"r""s"',
+      [
+        { line: 1, fields: ['p', 'q'] },
+        { line: 2, fields: ['r"s'] },
+      ],
+      [],
+    ],
+    [
+      'in the text after a closing quote',
+      '"p""q"x"y',
+      [],
+      [{ line: 1, reason: AFTER_QUOTE, raw: '"p""q"x"y' }],
+    ],
+    [
+      'inside a quoted field',
+      '"p""q",x\n"r',
+      [{ line: 1, fields: ['p"q', 'x'] }],
+      [{ line: 2, reason: NOT_CLOSED, raw: '"r' }],
+    ],
+    [
+      'inside a quoted field, just after a doubled quote',
+      '"p""',
+      [],
+      [{ line: 1, reason: NOT_CLOSED, raw: '"p""' }],
+    ],
+    [
+      'in an unquoted field after a broken row',
+      '"p"q\nx"y"z',
+      [{ line: 2, fields: ['x"y"z'] }],
+      [{ line: 1, reason: AFTER_QUOTE, raw: '"p"q' }],
+    ],
+    [
+      'after a delimiter after a broken row',
+      '"p"q\n,',
+      [{ line: 2, fields: ['', ''] }],
+      [{ line: 1, reason: AFTER_QUOTE, raw: '"p"q' }],
+    ],
+  ])('the end of the input %s', (_state, text, rows, malformed) => {
+    expect(everyChunking(text)).toEqual({ rows, malformed });
+  });
+
+  test('Avro alone (encoded from the tokenizer bytes) reads back when the last field holds quotes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokenizer-avro-'));
+    const input = join(dir, 'in.csv');
+    await writeFile(input, 'a,b\n1,"p""q"\n2,"r""""s"\n3,x"y"z');
+    const result = await convertFile(input, join(dir, 'out'), { formats: ['avro'], avroCodec: 'null' });
+    expect((await readAvro(result.outputs.avro!)).rows).toEqual([
+      { a: 1, b: 'p"q' },
+      { a: 2, b: 'r""s' },
+      { a: 3, b: 'x"y"z' },
+    ]);
   });
 });
