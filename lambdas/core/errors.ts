@@ -41,3 +41,15 @@ export class SchemaMismatchError extends DataError {}
 
 /** The options given are invalid (bad delimiter, unknown codec...). */
 export class InvalidOptionsError extends DataError {}
+
+/**
+ * A value from the data (a column name, a field) as an error message quotes it: in double quotes, with
+ * control characters escaped (`\r`, `\u001b`, C1 controls), so that a CR or an escape sequence in the
+ * data cannot overprint or restyle the one line the CLI prints.
+ */
+export function quoted(value: string): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -1,7 +1,7 @@
 import type { ConvertOptions, SchemaFile, TextEncoding } from './convert';
-import { MalformedCsvError, SchemaMismatchError, UnsupportedEncodingError } from './errors';
+import { MalformedCsvError, quoted, SchemaMismatchError, UnsupportedEncodingError } from './errors';
 import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './input';
-import { sniffDelimiter } from './dialect';
+import { fillerByte, PreambleBlanker, sniffHeader, sniffLayout } from './dialect';
 import { RejectSink } from './rejects';
 import type { ColumnType, TableSchema } from './schema';
 import { isNullToken, type RowSink } from './row-sink';
@@ -16,7 +16,8 @@ const utf8 = new TextDecoder();
 /** Options of both passes, defaults applied. */
 export interface PassOptions {
   readonly delimiter: string | undefined;
-  readonly header: boolean;
+  /** Whether the first row holds column names; undefined: sniffed (see {@link sniffHeader}). */
+  readonly header: boolean | undefined;
   /** The quote byte, or -1 when quoting is off. */
   readonly quote: number;
   /** The byte that escapes a quote inside a quoted field (the quote itself: doubled quotes). */
@@ -50,7 +51,7 @@ export const LIMIT_DEFAULTS = {
 export function passOptions(options: ConvertOptions): PassOptions {
   return {
     delimiter: options.delimiter,
-    header: options.header ?? true,
+    header: options.header,
     ...dialectBytes(options),
     skipRows: options.skipRows,
     encoding: options.encoding ?? 'utf-8',
@@ -83,18 +84,71 @@ export function inputLimits(
   };
 }
 
+/** The dialect the first pass settled on (given or sniffed): every later pass of the file reads with it. */
+export interface ResolvedDialect {
+  readonly delimiter: string;
+  readonly header: boolean;
+  /** Physical lines before the header, blanked before tokenizing (see {@link PreambleBlanker}). */
+  readonly skipRows: number;
+  /** The comment byte, or -1. */
+  readonly comment: number;
+}
+
+/**
+ * The dialect of a file from the first bytes of its decoded input: what the options leave open is
+ * sniffed, the delimiter, preamble and comment character from the first 64 KiB ({@link sniffLayout}), the
+ * header from the whole sample ({@link sniffHeader}).
+ */
+export function resolveDialect(sample: Uint8Array, complete: boolean, options: PassOptions): ResolvedDialect {
+  const window = sample.subarray(0, SNIFF_BYTES);
+  const layout =
+    options.delimiter !== undefined && options.skipRows !== undefined
+      ? { delimiter: options.delimiter, skipRows: options.skipRows, comment: options.comment }
+      : sniffLayout(
+          window,
+          complete && sample.length <= SNIFF_BYTES,
+          { delimiter: options.delimiter, skipRows: options.skipRows },
+          options,
+        );
+  const header =
+    options.header ??
+    sniffHeader(sample, complete, {
+      delimiter: layout.delimiter.charCodeAt(0),
+      quote: options.quote,
+      escape: options.escape,
+      comment: layout.comment,
+      skipRows: layout.skipRows,
+      nullTokens: options.nullTokens,
+      names: options.schema && Object.keys(options.schema.columns),
+    });
+  return { ...layout, header };
+}
+
+/** Whether row `r` is a blank line (the tokenizer hands them over: see `keepBlankLines`). */
+function isBlank(t: CsvTokenizer, r: number): boolean {
+  const f = t.rowFirstField[r]!;
+  return (
+    t.rowFieldCount[r] === 1 &&
+    t.fieldStart[f] === t.fieldEnd[f] &&
+    t.fieldFlags[f] === 0 &&
+    t.rowBroken[r] === 0
+  );
+}
+
 /** The tokenizer options of a pass over `name`. */
 function tokenizerOptions(
   name: string,
-  delimiter: string,
+  dialect: Pick<ResolvedDialect, 'delimiter' | 'comment'>,
   options: PassOptions,
   columnName?: (index: number) => string | undefined,
 ): TokenizerOptions {
   return {
-    delimiter: delimiter.charCodeAt(0),
+    delimiter: dialect.delimiter.charCodeAt(0),
     quote: options.quote,
     escape: options.escape,
-    comment: options.comment,
+    comment: dialect.comment,
+    // A blank line is a null value in a one-column file and nothing in a wider one: the passes decide.
+    keepBlankLines: true,
     maxFieldBytes: options.maxFieldBytes,
     maxRowBytes: options.maxRowBytes,
     maxFields: options.maxColumns,
@@ -106,6 +160,7 @@ function tokenizerOptions(
 /** What the first pass learns about a file. */
 export interface FilePlan {
   readonly delimiter: string;
+  readonly dialect: ResolvedDialect;
   readonly headers: readonly string[];
   readonly types: readonly ColumnType[];
   /** Lines (1-based, where the row starts) of the rows rejected by the first pass. */
@@ -125,31 +180,37 @@ function rowText(t: CsvTokenizer, r: number): string {
 
 /**
  * Reads the whole input once through decoding and tokenizing, handing complete rows to `onRows` and
- * awaiting `afterPush` after each chunk (where callers flush what they buffered). Returns the delimiter used.
+ * awaiting `afterPush` after each chunk (where callers flush what they buffered). The dialect is known,
+ * or `dialect` resolves it from the first `sampleBytes` of decoded input, which `onStart` then sees too
+ * (its preamble blanked). Returns the dialect read with.
  */
 async function scan(
   name: string,
   chunks: AsyncIterable<Uint8Array>,
   options: PassOptions,
   info: InputInfo,
-  delimiterKnown: string | undefined,
+  dialect: ResolvedDialect | ((sample: Uint8Array, complete: boolean) => ResolvedDialect),
   onRows: (t: CsvTokenizer) => void,
   afterPush: () => Promise<void>,
   columnName: (index: number) => string | undefined,
-  onStart?: (sample: Uint8Array, complete: boolean, delimiter: string) => void,
+  onStart?: (sample: Uint8Array, complete: boolean, dialect: ResolvedDialect) => void,
   holder?: { tokenizer?: CsvTokenizer },
   decode: typeof decodeInput = decodeInput,
-): Promise<string> {
+): Promise<ResolvedDialect> {
   let tokenizer: CsvTokenizer | undefined;
-  let delimiter = delimiterKnown ?? options.delimiter;
+  let resolved = typeof dialect === 'function' ? undefined : dialect;
+  let blanker: PreambleBlanker | undefined;
   const sample: Uint8Array[] = [];
   let sampled = 0;
-  const wanted = onStart ? options.sampleBytes : delimiter === undefined ? SNIFF_BYTES : 0;
+  const wanted = resolved ? 0 : options.sampleBytes;
   const start = (complete: boolean): CsvTokenizer => {
+    // A copy (Buffer.concat always copies): the preamble is blanked in place.
     const head = Buffer.concat(sample, sampled);
-    delimiter ??= sniffDelimiter(head.subarray(0, SNIFF_BYTES), complete && head.length <= SNIFF_BYTES);
-    onStart?.(head, complete, delimiter);
-    const t = new CsvTokenizer(tokenizerOptions(name, delimiter, options, columnName), onRows);
+    const d = (resolved ??= (dialect as (s: Uint8Array, c: boolean) => ResolvedDialect)(head, complete));
+    blanker = new PreambleBlanker(d.skipRows, fillerByte(d.delimiter.charCodeAt(0), { ...options, ...d }));
+    blanker.apply(head, true);
+    onStart?.(head, complete, d);
+    const t = new CsvTokenizer(tokenizerOptions(name, d, options, columnName), onRows);
     if (holder) holder.tokenizer = t;
     t.push(head);
     return t;
@@ -157,7 +218,7 @@ async function scan(
   try {
     for await (const chunk of decode(chunks, options.encoding, info, name)) {
       if (tokenizer) {
-        tokenizer.push(chunk);
+        tokenizer.push(blanker!.done ? chunk : blanker!.apply(chunk));
       } else {
         sample.push(chunk);
         sampled += chunk.length;
@@ -170,38 +231,57 @@ async function scan(
     tokenizer.end();
     await afterPush();
   } catch (error) {
-    if (error instanceof InvalidUtf8Error) {
-      // Before the tokenizer started (the bad byte is in the sample), find the place in the sample.
-      let header: string[] | undefined;
-      const t =
-        tokenizer ??
-        new CsvTokenizer(
-          { delimiter: (delimiter ?? sniffDelimiter(Buffer.concat(sample), false)).charCodeAt(0) },
-          (p) => {
-            if (header === undefined && p.rowCount > 0) {
-              header = [];
-              for (let f = p.rowFirstField[0]!; f < p.rowFirstField[0]! + p.rowFieldCount[0]!; f++)
-                header.push(fieldText(p, f));
-            }
-          },
-        );
-      if (!tokenizer) t.push(Buffer.concat(sample));
-      const line = t.currentLine;
-      const column = tokenizer
-        ? columnName(t.partialFieldIndex)
-        : options.header
-          ? header?.[t.partialFieldIndex]
-          : undefined;
-      throw new UnsupportedEncodingError(
-        `${name}: invalid UTF-8 at line ${line}, byte offset ${error.byteOffset}` +
-          `${column !== undefined ? `, column "${column}"` : ''}; ` +
-          `if the file is not UTF-8, pass --encoding latin1 or --encoding windows-1252`,
-        { line, byteOffset: error.byteOffset, ...(column !== undefined ? { column } : {}) },
-      );
-    }
+    if (error instanceof InvalidUtf8Error)
+      throw invalidUtf8(name, error, tokenizer, sample, resolved, dialect, options, columnName);
     throw error;
   }
-  return delimiter!;
+  return resolved!;
+}
+
+/** The error for invalid UTF-8, with its line and, when known, its column. */
+function invalidUtf8(
+  name: string,
+  error: InvalidUtf8Error,
+  tokenizer: CsvTokenizer | undefined,
+  sample: readonly Uint8Array[],
+  resolved: ResolvedDialect | undefined,
+  dialect: ResolvedDialect | ((sample: Uint8Array, complete: boolean) => ResolvedDialect),
+  options: PassOptions,
+  columnName: (index: number) => string | undefined,
+): UnsupportedEncodingError {
+  let line: number;
+  let column: string | undefined;
+  if (tokenizer) {
+    line = tokenizer.currentLine;
+    column = columnName(tokenizer.partialFieldIndex);
+  } else {
+    // The bad byte is in the sample: the dialect from the valid bytes before it, and the place in them.
+    const head = Buffer.concat(sample);
+    const d = resolved ?? (typeof dialect === 'function' ? dialect(head, false) : dialect);
+    let names: string[] | undefined;
+    const quoting = { quote: options.quote, escape: options.escape, comment: d.comment };
+    const t = new CsvTokenizer({ delimiter: d.delimiter.charCodeAt(0), ...quoting }, (p) => {
+      for (let r = 0; r < p.rowCount && names === undefined; r++) {
+        if (p.rowLine[r]! <= d.skipRows) continue;
+        names = [];
+        for (let f = p.rowFirstField[r]!; f < p.rowFirstField[r]! + p.rowFieldCount[r]!; f++)
+          names.push(d.header ? fieldText(p, f) : `column_${names.length + 1}`);
+      }
+    });
+    t.push(
+      new PreambleBlanker(d.skipRows, fillerByte(d.delimiter.charCodeAt(0), { ...options, ...d })).apply(
+        head,
+      ),
+    );
+    line = t.currentLine;
+    column = names?.[t.partialFieldIndex];
+  }
+  return new UnsupportedEncodingError(
+    `${name}: invalid UTF-8 at line ${line}, byte offset ${error.byteOffset}` +
+      `${column !== undefined ? `, column ${quoted(column)}` : ''}; ` +
+      `if the file is not UTF-8, pass --encoding latin1 or --encoding windows-1252`,
+    { line, byteOffset: error.byteOffset, ...(column !== undefined ? { column } : {}) },
+  );
 }
 
 /** The classification mask of any value of a type (what a column of only such values ends with). */
@@ -236,6 +316,11 @@ export interface FirstPassResult extends FilePlan {
   readonly converted: boolean;
   /** True when writers were opened (and must be discarded unless `converted`). */
   readonly opened: boolean;
+  /**
+   * When most rows were rejected (more than half, and more than 10): what to try, since the dialect read
+   * with is then most likely not the file's.
+   */
+  readonly advice?: string;
 }
 
 /**
@@ -264,27 +349,35 @@ export async function firstPass(
   let spec: Speculation | undefined;
   let opened = false;
 
-  const onStart = (sample: Uint8Array, complete: boolean, delimiter: string): void => {
+  const onStart = (sample: Uint8Array, complete: boolean, dialect: ResolvedDialect): void => {
+    state.layout = dialect;
     if (!output) return;
     const guess = new InferenceState(name, options, undefined);
+    guess.layout = dialect;
     // With the limits too: a header past them fails here, before the guess starts anything.
     const tokenizer = new CsvTokenizer(
-      tokenizerOptions(name, delimiter, options, (i) => guess.headers?.[i]),
+      tokenizerOptions(name, dialect, options, (i) => guess.headers?.[i]),
       (t) => guess.onRows(t, undefined),
     );
     tokenizer.push(sample);
     if (complete) tokenizer.end();
     if (guess.headers === undefined) return;
     spec = Speculation.fromGuess(guess, output, () => (opened = true));
-    split?.start({ delimiter, headers: [...spec.headers], types: spec.types, track: [...spec.track] });
+    split?.start({
+      delimiter: dialect.delimiter,
+      comment: dialect.comment,
+      headers: [...spec.headers],
+      types: spec.types,
+      track: [...spec.track],
+    });
   };
 
-  const delimiter = await scan(
+  const dialect = await scan(
     name,
     chunks,
     options,
     info,
-    undefined,
+    (sample, complete) => resolveDialect(sample, complete, options),
     (t) => state.onRows(t, spec),
     async () => {
       await rejects.flush();
@@ -296,7 +389,9 @@ export async function firstPass(
   );
   if (state.headers === undefined) {
     throw new MalformedCsvError(
-      `${name} has no rows (only blank lines or a byte order mark); nothing to convert`,
+      dialect.skipRows > 0
+        ? `${name} has no rows after the ${dialect.skipRows} line(s) skipped above the header; nothing to convert`
+        : `${name} has no rows (only blank lines or a byte order mark); nothing to convert`,
     );
   }
   if (spec?.active) state.adoptGuess(spec);
@@ -315,7 +410,8 @@ export async function firstPass(
     converted = true;
   }
   return {
-    delimiter,
+    delimiter: dialect.delimiter,
+    dialect,
     headers: state.headers,
     types,
     rejectedLines: state.rejectedLines,
@@ -323,6 +419,7 @@ export async function firstPass(
     info,
     converted,
     opened,
+    ...(state.misread() ? { advice: state.advice() } : {}),
   };
 }
 
@@ -402,6 +499,12 @@ class RejectList implements RejectRecorder {
 /** Header, rejects and type inference over the rows of one pass. */
 class InferenceState {
   headers: string[] | undefined;
+  /** Whether the first row is the header, and the lines above it: set once the dialect is known. */
+  layout: Pick<ResolvedDialect, 'header' | 'skipRows' | 'delimiter'> = {
+    header: true,
+    skipRows: 0,
+    delimiter: ',',
+  };
   masks = new Uint8Array(0);
   seen = new Uint8Array(0);
   declared: (number | undefined)[] = [];
@@ -450,10 +553,30 @@ class InferenceState {
     if (rejects.count > this.options.maxRejects) {
       throw new MalformedCsvError(
         `${this.name}: more than ${this.options.maxRejects} rows rejected (latest at line ${line}: ${reason}); ` +
-          `fix the file or raise --max-rejects`,
+          // Judged from the line, not the rows counted so far: a file cut between two threads gives the same message.
+          (rejects.count > 10 && rejects.count * 2 > line - this.layout.skipRows
+            ? this.advice(line - this.layout.skipRows - 1)
+            : `fix the file or raise --max-rejects`),
         { line },
       );
     }
+  }
+
+  /** Whether most rows were rejected: more than 10, and more than were accepted. */
+  misread(): boolean {
+    const rejected = this.rejectedLines.size;
+    return rejected > 10 && rejected > this.rows;
+  }
+
+  /** What to try when most rows are rejected (of `rows`, about as many as there were). */
+  advice(rows = this.rejectedLines.size + this.rows): string {
+    const { delimiter, header, skipRows } = this.layout;
+    return (
+      `most rows were rejected (${this.rejectedLines.size} of ${rows}), so the ` +
+      `file was most likely read with the wrong dialect (delimiter ${quoted(delimiter)}, ` +
+      `${header ? `header on line ${skipRows + 1}` : 'no header'}${skipRows > 0 ? `, ${skipRows} line(s) skipped above it` : ''}): ` +
+      `try --delimiter, --skip <lines above the header>, --comment '#', or --quote none`
+    );
   }
 
   /** Takes in what a pass over a later part of the same file found (its lines `lineOffset` further on). */
@@ -478,7 +601,7 @@ class InferenceState {
     const n = t.rowFieldCount[r]!;
     const headers: string[] = [];
     for (let c = 0; c < n; c++)
-      headers.push(this.options.header ? fieldText(t, first + c) : `column_${c + 1}`);
+      headers.push(this.layout.header ? fieldText(t, first + c) : `column_${c + 1}`);
     this.begin(headers);
   }
 
@@ -496,9 +619,10 @@ class InferenceState {
     const hasTokens = tokens.length > 0;
     for (let r = 0; r < t.rowCount; r++) {
       if (this.headers === undefined) {
+        if (t.rowLine[r]! <= this.layout.skipRows || isBlank(t, r)) continue;
         this.start(t, r);
         if (spec && spec.headers.length !== this.headers!.length) spec.active = false;
-        if (this.options.header) continue;
+        if (this.layout.header) continue;
       }
       const masks = this.masks;
       const columns = masks.length;
@@ -508,6 +632,8 @@ class InferenceState {
       }
       const n = t.rowFieldCount[r]!;
       if (n !== columns) {
+        // A blank line: a null row in a one-column file (n === columns), nothing in a wider one.
+        if (n === 1 && isBlank(t, r)) continue;
         this.reject(t, r, `expected ${columns} fields, found ${n}`);
         continue;
       }
@@ -520,7 +646,7 @@ class InferenceState {
           this.reject(
             t,
             r,
-            `column "${this.headers![misfit]}": ${JSON.stringify(value)} is not a valid ${type}`,
+            `column ${quoted(this.headers![misfit]!)}: ${quoted(value)} is not a valid ${type}`,
           );
           continue;
         }
@@ -561,8 +687,8 @@ function resolveDeclared(
   const unknown = Object.keys(schema.columns).filter((c) => !headers.includes(c));
   if (unknown.length > 0) {
     throw new SchemaMismatchError(
-      `${name}: the schema names column(s) ${unknown.map((c) => JSON.stringify(c)).join(', ')} that the file does not have ` +
-        `(its columns: ${headers.map((c) => JSON.stringify(c)).join(', ')}); fix the schema file`,
+      `${name}: the schema names column(s) ${unknown.map(quoted).join(', ')} that the file does not have ` +
+        `(its columns: ${headers.map(quoted).join(', ')}); fix the schema file`,
       { column: unknown[0]! },
     );
   }
@@ -594,6 +720,8 @@ function firstMisfit(
 /** What the first pass hands to a pass over the file's second part: the dialect and the type guess. */
 export interface RangeContext {
   readonly delimiter: string;
+  /** The comment byte, or -1. */
+  readonly comment: number;
   readonly headers: readonly string[];
   readonly types: readonly ColumnType[];
   /** Per column, 1 when the guess had no value for it (see the first pass). */
@@ -653,7 +781,8 @@ export async function rangePass(
     chunks,
     options,
     info,
-    context.delimiter,
+    // From a row boundary past the header: no preamble, and every row is data.
+    { delimiter: context.delimiter, comment: context.comment, header: false, skipRows: 0 },
     (t) => state.onRows(t, spec),
     async () => {
       if (spec.active) await spec.flush(false);
@@ -694,15 +823,21 @@ export async function writePass(
   const tokens = options.nullTokens;
   const rejected = plan.rejectedLines;
   const checkRejected = rejected.size > 0;
-  let skipHeader = options.header;
+  const { skipRows, header } = plan.dialect;
+  const columns = schema.columns.length;
+  let started = false;
   let rows = 0;
 
   const onRows = (t: CsvTokenizer): void => {
     for (let r = 0; r < t.rowCount; r++) {
-      if (skipHeader) {
-        skipHeader = false;
-        continue;
+      if (!started) {
+        // As the first pass: the preamble's lines and blank lines, then the header.
+        if (t.rowLine[r]! <= skipRows || isBlank(t, r)) continue;
+        started = true;
+        if (header) continue;
       }
+      // Rows of another width are rejects (in `rejected`) or the blank lines of a wider file.
+      if (t.rowFieldCount[r] !== columns) continue;
       if (checkRejected && rejected.has(t.rowLine[r]!)) continue;
       const bad = sink.append(t, t.rowFirstField[r]!, tokens, undefined, undefined, none, none);
       if (bad >= 0) {
@@ -720,7 +855,7 @@ export async function writePass(
     chunks,
     options,
     info,
-    plan.delimiter,
+    plan.dialect,
     onRows,
     () => sink.flush(false),
     (i) => schema.columns[i]?.name,
