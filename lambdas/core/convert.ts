@@ -165,10 +165,17 @@ export interface ConversionSummary {
   readonly columns: readonly { readonly name: string; readonly type: ColumnType }[];
   readonly dialect: {
     readonly delimiter: string;
+    /** Whether the first row was read as the header (given, or sniffed). */
     readonly header: boolean;
+    /** Physical lines skipped above the header (given, or sniffed: title lines, a block of `#` lines). */
+    readonly skipRows: number;
+    /** The comment character (given, or `#` when sniffed), if any. */
+    readonly comment?: string;
     readonly encoding: TextEncoding;
     readonly gzip: boolean;
   };
+  /** When most rows were rejected: what to try (the dialect read with is most likely not the file's). */
+  readonly advice?: string;
   /** Bytes read from the source (compressed size when gzip). */
   readonly bytesIn: number;
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
@@ -419,10 +426,13 @@ export async function convert(
     columns: schema.columns.map((c) => ({ name: c.name, type: c.type })),
     dialect: {
       delimiter: first.delimiter,
-      header: pass.header,
+      header: first.dialect.header,
+      skipRows: first.dialect.skipRows,
+      ...(first.dialect.comment >= 0 ? { comment: String.fromCharCode(first.dialect.comment) } : {}),
       encoding: pass.encoding,
       gzip: first.info.gzip,
     },
+    ...(first.advice !== undefined ? { advice: first.advice } : {}),
     bytesIn: first.info.bytesIn,
     bytesOut,
     passes: first.converted ? 1 : 2,
