@@ -1,9 +1,12 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { ByteSink } from '../core/sink';
+import { tempPath } from './temp-files';
 
 /**
  * A file written atomically: bytes go to a temporary file beside the target, which is renamed over the
- * target on {@link commit} and deleted on {@link discard}. Readers never see a half-written file.
+ * target on {@link commit} and deleted on {@link discard}. Readers never see a half-written file, and the
+ * temporary file has a hidden name short enough for any target name (see {@link tempPath}), so a dataset
+ * reader of the folder skips one that a killed process left.
  *
  * Writes are synchronous: they land in the page cache in microseconds, and an awaited asynchronous write
  * per chunk costs the converter more in idle time than it saves.
@@ -14,7 +17,7 @@ export class AtomicFileSink implements ByteSink {
   private readonly temp: string;
 
   constructor(readonly path: string) {
-    this.temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.temp = tempPath(path);
   }
 
   private open(): number {

@@ -5,17 +5,27 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReplayableSource } from '../core/convert';
 import { readFileChunks } from './file-read';
+import { spoolFolderPrefix, sweepSpoolFolders } from './temp-files';
+
+/** Spool folders whose leftovers this process has swept, once each. */
+const swept = new Set<string>();
 
 /**
  * Copies a stream (an S3 object body) to a temporary file once, so the conversion can read it twice
- * locally. `dispose` deletes the file.
+ * locally. `dispose` deletes the file. The folder's name carries this process's pid; the first spool of a
+ * process into a folder removes the spool folders that dead processes left there (a killed run, a crashed
+ * function: see {@link sweepSpoolFolders}), which nothing else would.
  */
 export async function spoolToFile(
   name: string,
   body: AsyncIterable<Uint8Array>,
   dir: string,
 ): Promise<ReplayableSource & { dispose(): Promise<void>; bytes: number }> {
-  const folder = await mkdtemp(join(dir, 'csv2lake-spool-'));
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    sweepSpoolFolders(dir);
+  }
+  const folder = await mkdtemp(join(dir, spoolFolderPrefix()));
   const path = join(folder, 'input');
   let bytes = 0;
   const counted = async function* () {

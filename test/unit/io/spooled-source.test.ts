@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolToFile } from '../../../lambdas/io/spooled-source';
@@ -50,4 +51,27 @@ test('an empty body spools to an empty replayable source', async () => {
   await source.dispose(); // twice is harmless
   expect(existsSync(dir)).toBe(true);
   expect(readdirSync(dir)).toEqual([]);
+});
+
+test('the first spool into a folder removes what dead processes spooled there, not what live ones did', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+  // A pid that was alive and is no longer: a process that ran and exited.
+  const dead = spawnSync('true').pid!;
+  const live = process.ppid;
+  for (const name of [`csv2lake-spool-${dead}-AbC123`, `csv2lake-spool-${live}-XyZ789`, 'other-folder']) {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'input'), 'a,b\n');
+  }
+  const source = await spoolToFile('s3://b/k.csv', chunks('a\n'), dir);
+  const left = readdirSync(dir).sort();
+  expect(left).toHaveLength(3);
+  expect(left).toEqual(
+    expect.arrayContaining([
+      `csv2lake-spool-${live}-XyZ789`,
+      'other-folder',
+      expect.stringMatching(`^csv2lake-spool-${process.pid}-`),
+    ]),
+  );
+  await source.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
