@@ -93,6 +93,11 @@ interface SampledRow {
   readonly broken: boolean;
   /** Whether the row's first byte is `#` (a comment, when `#` is not a comment character yet). */
   readonly hash: boolean;
+  /**
+   * Whether it starts like a comment for sure: `#` then a space, a tab, another `#` or nothing (`# note`,
+   * `##fileformat`), where `#chrom` may be a header's first name.
+   */
+  readonly remark: boolean;
 }
 
 function sampleRows(
@@ -112,6 +117,8 @@ function sampleRows(
         fields: t.rowFieldCount[r]!,
         broken: t.rowBroken[r] !== 0,
         hash: t.buffer[t.rowStart[r]!] === HASH,
+        remark:
+          t.buffer[t.rowStart[r]!] === HASH && isRemarkStart(t.buffer, t.rowStart[r]! + 1, t.rowEnd[r]!),
       });
     }
   });
@@ -119,6 +126,10 @@ function sampleRows(
   tokenizer.push(blanker.apply(sample));
   if (complete) tokenizer.end();
   return rows;
+}
+
+function isRemarkStart(b: Uint8Array, i: number, end: number): boolean {
+  return i === end || b[i] === 0x20 || b[i] === 0x09 || b[i] === HASH;
 }
 
 /** The commonest field count of the rows (the larger on a tie) and how many rows have it. */
@@ -137,14 +148,15 @@ function modalCount(rows: readonly SampledRow[]): { fields: number; count: numbe
 }
 
 /**
- * The index of the header among the sampled rows: the first row with the modal field count, when every
- * row before it looks like a preamble (fewer fields than the table, or a `#` line); else 0. A row with
- * more fields than the table before it is never skipped: that is a table with ragged rows, not a title.
+ * The index of the header among the sampled rows: the first row with the modal field count (other than a
+ * `# …` remark), when every row before it looks like a preamble (fewer fields than the table, or a `#`
+ * line); else 0. A row with more fields than the table before it is never skipped: that is a table with
+ * ragged rows, not a title.
  */
 function headerIndex(rows: readonly SampledRow[], fields: number): number {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    if (row.fields === fields && !row.broken) return i;
+    if (row.fields === fields && !row.broken && !row.remark) return i;
     if (!(row.hash || row.fields < fields)) return 0;
   }
   return 0;

@@ -25,6 +25,8 @@ interface Expected {
   rejects?: [number, string, string][];
   error?: { name: string; message: string[] };
   avroNames?: string[];
+  /** What the summary says of the dialect (sniffed or given): the keys given are checked. */
+  dialect?: Record<string, unknown>;
 }
 
 const DUCK_TYPES: Record<ColumnType, string> = {
@@ -118,6 +120,7 @@ describe.each(names)('%s', (file) => {
     expect(result.columns.map((c) => [c.name, c.type])).toEqual(columns);
     expect(result.rows).toBe(rows.length);
     expect(result.rejectedRows).toBe(expected.rejects?.length ?? 0);
+    if (expected.dialect) expect(result.dialect).toMatchObject(expected.dialect);
 
     // Parquet, read by DuckDB: names, types and every cell.
     const duck = await readParquetWithDuckDB(result.outputs.parquet!);

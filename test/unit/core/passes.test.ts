@@ -4,6 +4,8 @@ import { RejectSink } from '../../../lambdas/core/rejects';
 import { batchRows } from '../../../lambdas/core/row-sink';
 import { MemorySink } from '../../../lambdas/core/sink';
 import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';
+import type { ConvertOptions } from '../../../lambdas/core/convert';
+import { MalformedCsvError } from '../../../lambdas/core/errors';
 
 async function* chunks(text: string, size = 1 << 16): AsyncIterable<Uint8Array> {
   const bytes = Buffer.from(text);
@@ -57,11 +59,11 @@ function csv(header: string, rows: string[]): string {
   return [header, ...rows].join('\n') + '\n';
 }
 
-async function run(text: string, chunkSize?: number) {
+async function run(text: string, chunkSize?: number, convertOptions: ConvertOptions = {}) {
   const rec = recorder();
   const rejects = new RejectSink(() => new MemorySink());
   // A small sample, so that these small inputs exercise a guess made on their first rows only.
-  const options = { ...passOptions({}), sampleBytes: 4096 };
+  const options = { ...passOptions(convertOptions), sampleBytes: 4096 };
   const result = await firstPass('test.csv', chunks(text, chunkSize), options, rejects, rec.output);
   return { result, rows: rec.rows, opened: rec.opened(), rejects };
 }
@@ -166,5 +168,148 @@ describe('first pass', () => {
     expect(second.rows).toBe(40001);
     expect(rows[39999]).toEqual(['39999', 'x']);
     expect(rows[40000]).toEqual(['1.5', 'y']);
+  });
+});
+
+/** The first pass (converting, with a small sample) and, forced, the second: they must agree. */
+async function bothPasses(text: string, chunkSize = 7, convertOptions: ConvertOptions = {}) {
+  const first = await run(text, chunkSize, convertOptions);
+  const schema: TableSchema = {
+    columns: first.result.headers.map((h, i) => ({
+      name: h,
+      sourceName: h,
+      avroName: h,
+      type: first.result.types[i]!,
+    })),
+  };
+  const rows: string[][] = [];
+  const second = await writePass(
+    'test.csv',
+    chunks(text, chunkSize),
+    passOptions(convertOptions),
+    first.result,
+    schema,
+    batchRows(schema, async (b) => {
+      rows.push(...snapshot(b));
+    }),
+  );
+  expect(second.rows).toBe(first.result.rows);
+  expect(rows).toEqual(first.rows);
+  return first;
+}
+
+describe('blank lines (issue 10 item 4)', () => {
+  test('in a one-column file a blank line is a null row, in both passes, at any chunking', async () => {
+    for (const size of [1, 3, 64]) {
+      const { result, rows } = await bothPasses('v\n1\n\n3\r\n\r\n\n5\n\n', size);
+      expect(result.headers).toEqual(['v']);
+      expect(rows).toEqual([['1'], ['null'], ['3'], ['null'], ['null'], ['5'], ['null']]);
+    }
+  });
+
+  test('19,999 empty values are 19,999 null rows; blank lines above the header are skipped', async () => {
+    const { result, rows } = await bothPasses(`\n\nv\n${'\n'.repeat(19999)}`, 4096);
+    expect(result.headers).toEqual(['v']);
+    expect(result.rows).toBe(19999);
+    expect(rows.every(([v]) => v === 'null')).toBe(true);
+  });
+
+  test('in a wider file blank lines are skipped, and rejects keep their physical line', async () => {
+    const { result, rows, rejects } = await bothPasses('a,b\n\n1,2\n\n\n3\n\n4,5\n', 2);
+    expect(rows).toEqual([
+      ['1', '2'],
+      ['4', '5'],
+    ]);
+    expect([...result.rejectedLines]).toEqual([6]);
+    expect(rejects.count).toBe(1);
+  });
+
+  test('a quoted empty value is not a blank line: the empty string in a one-column file', async () => {
+    const { rows } = await bothPasses('v\nx\n""\n\n');
+    expect(rows).toEqual([['x'], [''], ['null']]);
+  });
+});
+
+describe('header sniffing (issue 10 item 5)', () => {
+  test('a headerless file keeps its first row and names its columns column_1…', async () => {
+    const { result, rows } = await bothPasses('1,x,2024-01-01\n2,y,2024-01-02\n');
+    expect(result.dialect.header).toBe(false);
+    expect(result.headers).toEqual(['column_1', 'column_2', 'column_3']);
+    expect(rows).toEqual([
+      ['1', 'x', '19723'],
+      ['2', 'y', '19724'],
+    ]);
+  });
+
+  test('a header is kept; --header / --no-header force it', async () => {
+    expect((await bothPasses('a,b\n1,2\n')).result.dialect.header).toBe(true);
+    const forced = await bothPasses('1,2\n3,4\n', 7, { header: true });
+    expect(forced.result.headers).toEqual(['1', '2']);
+    expect(forced.rows).toEqual([['3', '4']]);
+    const off = await bothPasses('a,b\n1,2\n', 7, { header: false });
+    expect(off.rows).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+  });
+
+  test('a one-row file: names are a header (no rows), values are a row', async () => {
+    const names = await bothPasses('id,name\n');
+    expect([names.result.dialect.header, names.result.rows]).toEqual([true, 0]);
+    const values = await bothPasses('7,Widget\n');
+    expect(values.result.dialect.header).toBe(false);
+    expect(values.rows).toEqual([['7', 'Widget']]);
+  });
+
+  test('numeric-looking names over text are a header', async () => {
+    const { result, rows } = await bothPasses('2023,2024\nup,down\nleft,right\n');
+    expect(result.headers).toEqual(['2023', '2024']);
+    expect(rows).toHaveLength(2);
+  });
+});
+
+describe('preamble and comments (issue 10 item 6)', () => {
+  test('# lines above a ;-delimited table: skipped, the delimiter found, lines physical', async () => {
+    const text = '# exported by x, v2\n# 2024-01-01\na;b\n1;3\n6;7\n8\n9;10\n';
+    const { result, rows } = await bothPasses(text, 5);
+    expect(result.dialect).toEqual({ delimiter: ';', header: true, skipRows: 2, comment: -1 });
+    expect(result.headers).toEqual(['a', 'b']);
+    expect(result.types).toEqual(['int32', 'int32']);
+    expect(rows).toEqual([
+      ['1', '3'],
+      ['6', '7'],
+      ['9', '10'],
+    ]);
+    expect([...result.rejectedLines]).toEqual([6]);
+  });
+
+  test('a title line with a quote that never closes does not swallow the table', async () => {
+    const { result, rows } = await bothPasses('Report "Q3\nid,n\n1,2\n3,4\n', 3);
+    expect(result.dialect.skipRows).toBe(1);
+    expect(result.headers).toEqual(['id', 'n']);
+    expect(rows).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+  });
+
+  test('given skip rows are physical lines, whatever they hold', async () => {
+    const { result, rows } = await bothPasses('a,b\n"x\ny",z\nk,v\n1,2\n', 7, { skipRows: 3 });
+    expect(result.headers).toEqual(['k', 'v']);
+    expect(rows).toEqual([['1', '2']]);
+  });
+
+  test('when most rows are rejected, the error says what to try', async () => {
+    const text = `a,b\n${Array.from({ length: 30 }, (_, i) => `${i}`).join('\n')}\n`;
+    const error = await run(text, 64, { maxRejects: 20, delimiter: ',', skipRows: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MalformedCsvError);
+    expect((error as Error).message).toMatch(
+      /most rows were rejected.*--delimiter, --skip.*--comment.*--quote none/,
+    );
+    const { result } = await run(text, 64, { delimiter: ',', skipRows: 0 });
+    expect(result.advice).toMatch(/most rows were rejected \(30 of 30\)/);
+    expect((await run(csv('a,b', ['1,2', '3']))).result.advice).toBeUndefined();
   });
 });

@@ -193,3 +193,23 @@ test('a gzip file is not cut', async () => {
   expect(two.result.parts).toBe(1);
   expect(two.rows).toHaveLength(200000);
 });
+
+test.each<OutputFormat>(['avro', 'parquet'])(
+  '%s: a one-column headerless file under # lines, with blank lines (null rows) on both sides of the cut',
+  async (format) => {
+    const body = rows(400000, (i) => (i % 7 === 3 ? '' : `${i}`));
+    const path = file('column.csv', `# one value a line\n# blank lines are missing values\n${body}\n\n`);
+    const { one, two } = await bothWays(path, {}, format);
+    if (!one.ok || !two.ok) throw new Error('unexpected error');
+    expect(two.result.parts).toBe(2);
+    expect(two.result.dialect).toMatchObject({ header: false, skipRows: 2 });
+    expect(two.result.columns).toEqual([{ name: 'column_1', type: 'int32' }]);
+    // Every line after the preamble is a row, the last blank line included.
+    expect(two.result.rows).toBe(400001);
+    const nulls = two.rows.filter(
+      (r) => (format === 'avro' ? (r as { column_1: unknown }).column_1 : (r as unknown[])[0]) === null,
+    );
+    // 57,143 empty values (every i ≡ 3 mod 7) and the trailing blank line.
+    expect(nulls).toHaveLength(57144);
+  },
+);
