@@ -113,3 +113,70 @@ export function lambdaStates(definition: Asl, out: Record<string, string> = {}):
   }
   return out;
 }
+
+/**
+ * Whether `value` matches a Choice rule's `StringMatches` pattern as Step Functions matches it: `*` is any
+ * run of characters, line breaks included, `\*` a literal `*` and `\\` a literal `\`.
+ */
+export function stringMatches(pattern: string, value: string): boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) source += `\\${pattern[++i]}`;
+    else if (c === '*') source += '.*';
+    else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  // `s`: a `.` matches line breaks too, which is what the interpreter's matcher (wildcard-match) leaves out.
+  return new RegExp(`^${source}$`, 's').test(value);
+}
+
+/** Line terminators, which a regular expression's `.` does not match without the `s` flag. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * The item processor to run for one child input. aws-local-stepfunctions matches `StringMatches` with
+ * wildcard-match, whose `*` stops at a line break, so a key `a\nb.csv` failed the `IsCsv` Choice and was
+ * reported "ignored, not CSV", where Step Functions converts it. For an input holding a line break, the
+ * `StringMatches` rules of the processor's first state (the only ones whose input is the child's own) are
+ * decided here, as Step Functions decides them, and handed to the interpreter as rules of the same outcome
+ * (`IsPresent` on the same variable, negated for a miss). Any other input gets the processor unchanged.
+ */
+export function processorFor(processor: Asl, input: unknown): Asl {
+  const first = processor.States?.[processor.StartAt];
+  if (first?.Type !== 'Choice' || !LINE_TERMINATOR.test(JSON.stringify(input).replace(/\\[nr]/g, '\n')))
+    return processor;
+  const decide = (rule: Asl): Asl => {
+    if (typeof rule.StringMatches === 'string' && typeof rule.Variable === 'string') {
+      const value = valueAt(rule.Variable, input);
+      if (typeof value !== 'string') return rule;
+      const present = { Variable: rule.Variable, IsPresent: true };
+      return stringMatches(rule.StringMatches, value) ? present : { Not: present };
+    }
+    const out: Asl = { ...rule };
+    for (const field of ['And', 'Or'] as const)
+      if (Array.isArray(rule[field])) out[field] = rule[field].map(decide);
+    if (rule.Not) out.Not = decide(rule.Not);
+    return out;
+  };
+  return {
+    ...processor,
+    States: {
+      ...processor.States,
+      [processor.StartAt]: {
+        ...first,
+        Choices: first.Choices.map((c: Asl) => ({ ...decide(c), Next: c.Next })),
+      },
+    },
+  };
+}
+
+/** The value at a `$.a.b` path of the input, or undefined (the interpreter then decides as before). */
+function valueAt(path: string, input: unknown): unknown {
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return undefined;
+  let value: unknown = input;
+  for (const key of path.split('.').slice(1)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}

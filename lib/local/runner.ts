@@ -1,12 +1,16 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- ASL documents and templates are untyped JSON */
 import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/convert';
 import { ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
-import type { ObjectStore } from '../../lambdas/io/object-store';
+import { UNREADABLE_ETAG, type UnreadableEntry } from '../../lambdas/io/fs-object-store';
+import type { ObjectInfo, ObjectStore } from '../../lambdas/io/object-store';
+import { processAlive, sweepSpoolFolders, sweepTempFiles } from '../../lambdas/io/temp-files';
 import { jsonArrayPieces, readText, writeStreaming } from '../../lambdas/io/object-text';
 import type {
   ConvertItem,
@@ -27,6 +31,7 @@ import {
   type LocalFunction,
   type LocalSettings,
   localize,
+  processorFor,
 } from './local-definition';
 import { SynthCache } from './synth-cache';
 import { ConverterPool } from './converter-pool';
@@ -74,12 +79,18 @@ export interface LocalRunOptions {
    * runner's thread, where the wrapped store is.
    */
   readonly wrapStore?: (store: ObjectStore) => ObjectStore;
+  /**
+   * Stops the run (the CLI aborts it on SIGINT and SIGTERM): no conversion starts, those in flight are
+   * stopped with their converter threads and their temporary files removed, the report is written and the
+   * run is recorded ABORTED, which a redrive resumes.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What a local run (or redrive) ends with. */
 export interface LocalRunResult {
   readonly runId: string;
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   readonly items: ReduceResult['items'];
   readonly rejectedRows: number;
   readonly reportPath: string;
@@ -89,7 +100,18 @@ export interface LocalRunResult {
 /** Run state kept under the output, so that a run can be inspected and redriven later. */
 interface RunRecord {
   runId: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /**
+   * The process that runs it, on which machine, and when it last said so (every {@link HEARTBEAT_MS}): a
+   * RUNNING record whose process is gone, or whose heartbeat stopped, is a run that died (kill -9, a crash,
+   * a power cut), which {@link LocalRunner.status} reports ABORTED and a redrive resumes.
+   */
+  pid?: number;
+  host?: string;
+  heartbeatAt?: string;
+  /** The top-level state entered last, and its input: where a redrive of a run that died resumes. */
+  enteredState?: string;
+  enteredInput?: unknown;
   input: Location;
   output: Location;
   formats: OutputFormat[];
@@ -112,6 +134,79 @@ interface ChildRecord {
   output?: unknown;
   error?: string;
   cause?: string;
+}
+
+/** How often a running run rewrites its record to say it is alive. */
+export const HEARTBEAT_MS = 30_000;
+
+/**
+ * Why a RUNNING record is a run that died, or undefined while it may be alive: its process is gone (on this
+ * machine), or it has not written a heartbeat for four periods (on any machine; pids are reused).
+ */
+function deathOf(record: RunRecord, now = Date.now()): string | undefined {
+  if (record.status !== 'RUNNING') return undefined;
+  if (record.pid === undefined) return 'it was started by a version that recorded no process';
+  if (record.host === hostname() && !processAlive(record.pid))
+    return `its process (pid ${record.pid}) is gone`;
+  const beat = Date.parse(record.heartbeatAt ?? '');
+  if (!(now - beat <= 4 * HEARTBEAT_MS))
+    return `its process (pid ${record.pid} on ${record.host}) has not written a heartbeat since ${record.heartbeatAt}`;
+  return undefined;
+}
+
+/** What a local run's record says, for `csv2lake status`: a RUNNING run whose process died is ABORTED. */
+export interface LocalRunStatus {
+  readonly runId: string;
+  readonly status: RunRecord['status'];
+  /** Why the run is ABORTED although its record says RUNNING. */
+  readonly died?: string;
+  readonly pid?: number;
+  readonly host?: string;
+  readonly heartbeatAt?: string;
+  /** The state a redrive would resume at. */
+  readonly resumeAt?: string;
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly reportPath: string;
+}
+
+/**
+ * The input folder, checked before anything runs: a missing one, a file, or one that cannot be read gave
+ * a SUCCEEDED run of 0 files.
+ */
+function checkInputFolder(location: Location): void {
+  if (location.kind !== 'dir') return;
+  let s;
+  try {
+    s = statSync(location.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `the input folder ${location.path} does not exist`
+        : `the input folder ${location.path} cannot be read (${code})`,
+      { cause: error },
+    );
+  }
+  if (!s.isDirectory())
+    throw new Error(`the input ${location.path} is not a folder: give the folder that holds the CSV files`);
+  try {
+    readdirSync(location.path);
+  } catch (error) {
+    throw new Error(
+      `the input folder ${location.path} cannot be read (${(error as NodeJS.ErrnoException).code}): make it ` +
+        'readable and searchable (chmod u+rx) by the user that runs csv2lake',
+      { cause: error },
+    );
+  }
+}
+
+/** Keys of child inputs: one, or a batch's. */
+function keysOf(input: unknown): { key: string; etag?: string }[] {
+  const i = input as { key?: unknown; etag?: unknown; Items?: unknown[] };
+  const items = Array.isArray(i?.Items) ? (i.Items as (typeof i)[]) : [i];
+  return items
+    .filter((x) => typeof x?.key === 'string')
+    .map((x) => ({ key: x.key as string, ...(typeof x.etag === 'string' ? { etag: x.etag } : {}) }));
 }
 
 function failure(error: unknown): { name: string; message: string } {
@@ -139,6 +234,14 @@ export class LocalRunner {
   };
   private lastReduce: ReduceResult | undefined;
   private redriving = false;
+  /** Listed entries that cannot be read (see UnreadableEntry), by key, with the reason. */
+  private readonly unreadable = new Map<string, string>();
+  /** Record writes, one after another: a heartbeat must not land after the final record. */
+  private saving: Promise<void> = Promise.resolve();
+  /** Set when the run is aborted: maps start no more children. */
+  private aborted = false;
+  /** Maps still running: an aborted run waits for them before it reports. */
+  private readonly activeMaps = new Set<Promise<unknown>>();
 
   private constructor(
     record: RunRecord,
@@ -151,6 +254,7 @@ export class LocalRunner {
 
   /** Starts a new run. */
   static async run(options: LocalRunOptions): Promise<LocalRunResult> {
+    checkInputFolder(options.input);
     const runId =
       options.runId ??
       `run-${new Date()
@@ -171,16 +275,16 @@ export class LocalRunner {
       },
       options,
     );
-    return runner.execute(undefined);
+    return runner.execute(undefined, {});
   }
 
-  /** Redrives a failed run: resumes at the state that failed; maps re-run only unsuccessful children. */
-  static async redrive(
+  /** A run's record, read back. @throws Error naming the file when there is none */
+  private static async readRecord(
     runId: string,
     output: Location,
-    options: Omit<LocalRunOptions, 'input' | 'output'> = {},
-  ): Promise<LocalRunResult> {
-    const probe = storesFor({ input: output, output }, options.endpoint);
+    endpoint: string | undefined,
+  ): Promise<RunRecord> {
+    const probe = storesFor({ input: output, output }, endpoint);
     const text = await readText(
       probe,
       bucketOf(output, OUTPUT_BUCKET),
@@ -190,14 +294,71 @@ export class LocalRunner {
       throw new Error(
         `no local run ${runId} under ${describe(output)} (looked for _runs/${runId}/local/run.json)`,
       );
-    const record = JSON.parse(text) as RunRecord;
-    if (record.status !== 'FAILED' || !record.failedState) {
-      const why = record.status === 'FAILED' ? 'FAILED before any task ran (invalid input?)' : record.status;
+    return JSON.parse(text) as RunRecord;
+  }
+
+  /** The status of a local run: RUNNING, SUCCEEDED, FAILED, or ABORTED (interrupted, or its process died). */
+  static async status(
+    runId: string,
+    output: Location,
+    options: { endpoint?: string } = {},
+  ): Promise<LocalRunStatus> {
+    const record = await LocalRunner.readRecord(runId, output, options.endpoint);
+    const died = deathOf(record);
+    const resumeAt =
+      record.status === 'SUCCEEDED'
+        ? undefined
+        : record.status === 'FAILED'
+          ? record.failedState
+          : record.enteredState;
+    return {
+      runId,
+      status: died ? 'ABORTED' : record.status,
+      ...(died ? { died } : {}),
+      ...(record.pid !== undefined ? { pid: record.pid } : {}),
+      ...(record.host ? { host: record.host } : {}),
+      ...(record.heartbeatAt ? { heartbeatAt: record.heartbeatAt } : {}),
+      ...(resumeAt && (died || record.status !== 'RUNNING') ? { resumeAt } : {}),
+      ...(record.error ? { error: record.error } : {}),
+      reportPath: reportPathOf(output, runId),
+    };
+  }
+
+  /** Redrives a failed run: resumes at the state that failed; maps re-run only unsuccessful children. */
+  static async redrive(
+    runId: string,
+    output: Location,
+    options: Omit<LocalRunOptions, 'input' | 'output'> = {},
+  ): Promise<LocalRunResult> {
+    const record = await LocalRunner.readRecord(runId, output, options.endpoint);
+    const died = deathOf(record);
+    if (record.status === 'RUNNING' && !died)
+      throw new Error(
+        `run ${runId} is RUNNING (pid ${record.pid} on ${record.host}, heartbeat ${record.heartbeatAt}): ` +
+          'wait for it to end, or stop it (Ctrl-C, kill), then redrive it',
+      );
+    // A run that failed resumes at the state that failed; one that was stopped or died, at the state it
+    // was in (a map then runs again the children it had not recorded; their finished outputs are skipped
+    // as unchanged).
+    const [startAt, input] =
+      record.status === 'FAILED'
+        ? [record.failedState, record.failedInput]
+        : [
+            record.failedState ?? record.enteredState,
+            record.failedState ? record.failedInput : record.enteredInput,
+          ];
+    if (!startAt || record.status === 'SUCCEEDED') {
+      const why =
+        record.status === 'FAILED'
+          ? 'FAILED before any task ran (invalid input?)'
+          : record.status === 'SUCCEEDED'
+            ? 'SUCCEEDED'
+            : `${died ? 'ABORTED' : record.status} before any task ran: start it again instead`;
       throw new Error(`run ${runId} is ${why}: nothing to redrive`);
     }
     const runner = new LocalRunner(record, options);
     runner.redriving = true;
-    return runner.execute(record.failedState);
+    return runner.execute(startAt, input);
   }
 
   private get outputBucket(): string {
@@ -216,8 +377,32 @@ export class LocalRunner {
     return `_runs/${this.record.runId}/local/${name}.json`;
   }
 
-  private async saveRecord(): Promise<void> {
-    await this.store.put(this.outputBucket, this.recordKey('run'), JSON.stringify(this.record, null, 1));
+  /**
+   * Writes the run's record (a snapshot of it now), after any write still in flight.
+   * @throws Error in one line, naming the run and the file, when it cannot be written (a full disk)
+   */
+  private saveRecord(): Promise<void> {
+    const text = JSON.stringify(this.record, null, 1);
+    const saved = this.saving.then(async () => {
+      try {
+        await this.store.put(this.outputBucket, this.recordKey('run'), text);
+      } catch (error) {
+        throw this.cannotWrite(error, `its record ${this.recordKey('run')}`);
+      }
+    });
+    // The next write waits for this one, failed or not.
+    this.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  /** A write of the runner's own that failed, as one line naming the run, what it wrote and what to do. */
+  private cannotWrite(error: unknown, what: string): Error {
+    const { runId, output } = this.record;
+    return new Error(
+      `run ${runId}: could not write ${what} under ${describe(output)}: ${(error as Error).message}. ` +
+        `Once it can be written, csv2lake redrive ${runId} --output ${describe(output)}`,
+      { cause: error },
+    );
   }
 
   /** The synthesized definition, validated, and its localized top level and Distributed Maps. */
@@ -263,8 +448,12 @@ export class LocalRunner {
     };
   }
 
-  private async execute(startAt: string | undefined): Promise<LocalRunResult> {
+  private async execute(startAt: string | undefined, startInput: unknown): Promise<LocalRunResult> {
     const { record } = this;
+    const spoolDir = process.env.CSV2LAKE_SPOOL_DIR ?? process.env.TMPDIR ?? '/tmp';
+    // What writers of earlier runs that died (kill -9, a crash) left: hidden, but holding disk space.
+    if (record.output.kind === 'dir') sweepTempFiles(record.output.path);
+    sweepSpoolFolders(spoolDir);
     // Started first: the threads load their modules while this one synthesizes the stack.
     const pool = this.options.wrapStore
       ? undefined
@@ -282,7 +471,7 @@ export class LocalRunner {
     }
     const { definition, functions, machine, maps } = prepared;
     const converterRun: NodeJS.ProcessEnv = {
-      CSV2LAKE_SPOOL_DIR: process.env.CSV2LAKE_SPOOL_DIR ?? process.env.TMPDIR ?? '/tmp',
+      CSV2LAKE_SPOOL_DIR: spoolDir,
       ...(record.schemaLocation ? { [ENV.SCHEMA_LOCATION]: record.schemaLocation } : {}),
       ...(record.csv ? { [ENV.CSV_OPTIONS]: JSON.stringify(record.csv) } : {}),
       ...(record.nullTokens ? { [ENV.NULL_TOKENS]: JSON.stringify(record.nullTokens) } : {}),
@@ -297,7 +486,13 @@ export class LocalRunner {
     const handlers = this.lambdaHandlers(tasks, settings, pool);
     const mapHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, map] of Object.entries(maps))
-      mapHandlers[name] = (input) => this.runMap(name, map, input, handlers);
+      mapHandlers[name] = (input) => {
+        const running = this.runMap(name, map, input, handlers);
+        this.activeMaps.add(running);
+        const done = () => this.activeMaps.delete(running);
+        running.then(done, done);
+        return running;
+      };
     let failedState: string | undefined;
     const topLevel: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const name of Object.keys(machine.States)) {
@@ -318,51 +513,93 @@ export class LocalRunner {
     const runnable = new StateMachine({ ...machine, StartAt: start } as never, {
       validationOptions: { noValidate: true },
     });
-    const input = startAt ? record.failedInput : {};
+    const input = startAt ? startInput : {};
     const enteredWith = new Map<string, unknown>();
     record.status = 'RUNNING';
+    record.pid = process.pid;
+    record.host = hostname();
+    record.heartbeatAt = new Date().toISOString();
     await this.saveRecord();
+    const heartbeat = setInterval(() => {
+      record.heartbeatAt = new Date().toISOString();
+      // A heartbeat that cannot be written is not the run's failure; the record written at its end says it.
+      this.saveRecord().catch(() => undefined);
+    }, HEARTBEAT_MS).unref();
+    let execution: ReturnType<typeof runnable.run> | undefined;
+    const signal = this.options.signal;
+    const abort = () => {
+      this.aborted = true;
+      execution?.abort();
+      // In-flight conversions fail with Runtime.ExitError, as their threads stop.
+      void pool?.stop();
+    };
     let error: { name: string; message: string } | undefined;
     try {
-      const execution = runnable.run(input as never, {
+      execution = runnable.run(input as never, {
         overrides: { taskResourceLocalHandlers: topLevel as never, ...this.retryOverrides(machine) },
         context: {
           Execution: { Name: record.runId, Input: input, StartTime: new Date().toISOString() },
         } as never,
       });
+      if (signal?.aborted) abort();
+      else signal?.addEventListener('abort', abort, { once: true });
       // A redrive restarts the failed state from the input it ENTERED with, as the service does: a task's
       // handler sees that input after Parameters, which the state would apply a second time.
       const watching = (async () => {
-        for await (const event of execution.eventLogs)
-          if (event.type === 'StateEntered') enteredWith.set(event.state.name, event.state.input);
+        for await (const event of execution!.eventLogs) {
+          if (event.type !== 'StateEntered') continue;
+          enteredWith.set(event.state.name, event.state.input);
+          // Where a redrive resumes should this process die: recorded before the state's work starts.
+          if (topLevel[event.state.name]) {
+            record.enteredState = event.state.name;
+            record.enteredInput = event.state.input;
+            this.saveRecord().catch(() => undefined);
+          }
+        }
       })();
-      await execution.result.finally(() => watching);
+      // An aborted execution's event log may never end: its result is enough.
+      await execution.result.finally(() => (this.aborted ? undefined : watching));
       record.status = 'SUCCEEDED';
       delete record.failedState;
       delete record.failedInput;
       delete record.error;
     } catch (e) {
-      error = failure(e);
-      record.status = 'FAILED';
+      error = this.aborted
+        ? { name: 'Aborted', message: `stopped (${String(signal?.reason ?? 'aborted')}) before it ended` }
+        : failure(e);
+      record.status = this.aborted ? 'ABORTED' : 'FAILED';
       record.error = error;
       if (failedState) {
         record.failedState = failedState;
         record.failedInput = enteredWith.get(failedState);
       }
+    } finally {
+      clearInterval(heartbeat);
+      signal?.removeEventListener('abort', abort);
     }
     await pool?.stop();
+    if (this.aborted) {
+      await Promise.allSettled([...this.activeMaps]);
+      // Every writer of this process stopped with its thread: what they were writing is a leftover now.
+      if (record.output.kind === 'dir') sweepTempFiles(record.output.path, { ownPid: true });
+      sweepSpoolFolders(spoolDir, { ownPid: true });
+    }
     await this.saveRecord();
     // A run that did not succeed still gets its report, as the execution-status rule does on AWS.
     let summary = this.lastReduce;
-    if (record.status === 'FAILED' || !summary) {
-      summary = await createReduceHandler({ store: this.store, env: settings.reduce.env })({
-        detail: { name: record.runId, status: record.status, input: '{}' },
-        mapResults: await this.mapResultLocations(Object.keys(maps)),
-      } as ReduceEvent);
+    if (record.status !== 'SUCCEEDED' || !summary) {
+      try {
+        summary = await createReduceHandler({ store: this.store, env: settings.reduce.env })({
+          detail: { name: record.runId, status: record.status, input: '{}' },
+          mapResults: await this.mapResultLocations(Object.keys(maps)),
+        } as ReduceEvent);
+      } catch (e) {
+        throw this.cannotWrite(e, 'its report');
+      }
     }
     return {
       runId: record.runId,
-      status: record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+      status: record.status === 'SUCCEEDED' || record.status === 'ABORTED' ? record.status : 'FAILED',
       items: summary.items,
       rejectedRows: summary.rejectedRows,
       reportPath: this.reportPath(),
@@ -371,10 +608,7 @@ export class LocalRunner {
   }
 
   private reportPath(): string {
-    const out = this.record.output;
-    return out.kind === 'dir'
-      ? join(out.path, '_runs', this.record.runId, 'report.json')
-      : `s3://${out.bucket}/_runs/${this.record.runId}/report.json`;
+    return reportPathOf(this.record.output, this.record.runId);
   }
 
   private runContext() {
@@ -515,12 +749,21 @@ export class LocalRunner {
       States: Object.fromEntries(Object.keys(handlers).map((k) => [k, {}])),
     });
     const worker = async () => {
-      while (!stop && next < children.length) {
+      while (!stop && !this.aborted && next < children.length) {
         const c = children[next++]!;
         if (c.status === 'SUCCEEDED') continue;
         const scope = invocationScope(handlers);
         try {
-          const execution = child.run(c.input as never, {
+          const unreadable = await this.unreadableReason(c.input);
+          if (unreadable) throw Object.assign(new Error(unreadable), { name: 'InputMissingError' });
+          const machine = processorFor(processor, c.input);
+          const execution = (
+            machine === processor
+              ? child
+              : new StateMachine(machine as never, {
+                  validationOptions: { noValidate: true },
+                })
+          ).run(c.input as never, {
             overrides: { taskResourceLocalHandlers: scope.handlers as never, ...retryIntervals },
             context: { Execution: { Name: c.name, Input: c.input } } as never,
           });
@@ -563,6 +806,29 @@ export class LocalRunner {
     return location;
   }
 
+  /**
+   * Why a child's item cannot be read, when it is an entry the folder listing could not list as an object
+   * (see UnreadableEntry): a folder that cannot be read, a link back to an enclosing folder. Such an item
+   * fails here instead of reaching the suffix filter, which would report it ignored and lose the files in
+   * it. In the retry map, or in a redrive by another process, the folder is looked at again.
+   */
+  private async unreadableReason(input: unknown): Promise<string | undefined> {
+    for (const { key, etag } of keysOf(input)) {
+      if (etag !== UNREADABLE_ETAG) continue;
+      const known = this.unreadable.get(key);
+      if (known) return known;
+      const bucket = bucketOf(this.record.input, INPUT_BUCKET);
+      const page = await this.store.list(bucket, key, { maxKeys: 1 });
+      const again = (page.objects as (ObjectInfo & Partial<UnreadableEntry>)[]).find((o) => o.key === key);
+      if (again?.unreadable) return again.unreadable;
+      return (
+        `${key}: could not be read when the run listed its input, and can be now; its files were not listed: ` +
+        'start a new run (csv2lake run) to convert them'
+      );
+    }
+    return undefined;
+  }
+
   private async readItems(reader: Record<string, any>, input: unknown, context: unknown): Promise<unknown[]> {
     const params = evaluateTemplate(reader.Parameters, input, context) as {
       Bucket: string;
@@ -574,7 +840,8 @@ export class LocalRunner {
       let token: string | undefined;
       do {
         const page = await this.store.list(params.Bucket, params.Prefix ?? '', token ? { token } : {});
-        for (const o of page.objects) {
+        for (const o of page.objects as (ObjectInfo & Partial<UnreadableEntry>)[]) {
+          if (o.unreadable) this.unreadable.set(o.key, o.unreadable);
           items.push({
             Key: o.key,
             Etag: o.etag,
@@ -640,6 +907,12 @@ export class LocalRunner {
     );
     return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket: writer.Bucket, Key: manifestKey } };
   }
+}
+
+function reportPathOf(out: Location, runId: string): string {
+  return out.kind === 'dir'
+    ? join(out.path, '_runs', runId, 'report.json')
+    : `s3://${out.bucket}/_runs/${runId}/report.json`;
 }
 
 function reducerEnv(run: object): NodeJS.ProcessEnv {
