@@ -63,7 +63,9 @@ function summaryTable(r: {
     `  rows     ${r.rejectedRows} rejected (see the .rejects.csv files beside the outputs)`,
     ...(r.error ? [`  error    ${r.error.name}: ${r.error.message}`] : []),
     `  report   ${r.reportPath} (and report.md beside it)`,
-    ...(r.status === 'FAILED' ? [`  redrive  csv2lake redrive ${r.runId} --output <the same output>`] : []),
+    ...(r.status !== 'SUCCEEDED'
+      ? [`  redrive  csv2lake redrive ${r.runId} --output <the same output>`]
+      : []),
   ].join('\n');
 }
 
@@ -83,6 +85,39 @@ Options:
   --schema s3://bucket/key           a schema file applied to every file
 ${CSV_FLAGS_USAGE}
   --json                             print one JSON summary on stdout`;
+
+/** Exit codes of a run stopped by a signal, as a shell reports a process it killed: 128 + the signal's number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * An AbortSignal that SIGINT (Ctrl-C) and SIGTERM abort, so that a run stops cleanly: its conversions are
+ * stopped, their temporary files removed, the report written and the run recorded ABORTED. A second signal
+ * exits at once (the next run sweeps what is left).
+ */
+function stopOnSignals(): { signal: AbortSignal; exitCode: () => number | undefined; dispose(): void } {
+  const controller = new AbortController();
+  let received: string | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (received) process.exit(SIGNAL_EXIT[received]);
+    received = name;
+    process.stderr.write(`\ncsv2lake: ${name}: stopping the run (again to quit at once)\n`);
+    controller.abort(name);
+  };
+  for (const name of Object.keys(SIGNAL_EXIT)) process.on(name, onSignal);
+  return {
+    signal: controller.signal,
+    exitCode: () => (received ? SIGNAL_EXIT[received] : undefined),
+    dispose: () => {
+      for (const name of Object.keys(SIGNAL_EXIT)) process.off(name, onSignal);
+    },
+  };
+}
+
+/** The exit code of a run or redrive: 0 succeeded, 1 failed, 130/143 stopped by SIGINT/SIGTERM. */
+function exitCodeOf(status: string, stop: { exitCode: () => number | undefined }): number {
+  if (status === 'SUCCEEDED') return 0;
+  return (status === 'ABORTED' ? stop.exitCode() : undefined) ?? 1;
+}
 
 /** `csv2lake run`. */
 export const run: CliCommand = {
@@ -119,7 +154,9 @@ export const run: CliCommand = {
       throw new UsageError('--concurrency must be a whole number > 0');
     const { csv, nullTokens } = csvFlagOptions(v);
     const { LocalRunner, parseLocation } = await import('../local/runner');
+    const stop = stopOnSignals();
     const result = await LocalRunner.run({
+      signal: stop.signal,
       csv,
       ...(nullTokens ? { nullTokens } : {}),
       input: parseLocation(v.input),
@@ -129,9 +166,9 @@ export const run: CliCommand = {
       ...(concurrency ? { concurrency } : {}),
       ...(v.schema ? { schemaLocation: v.schema } : {}),
       ...(v.json ? {} : { onProgress: progressPrinter() }),
-    });
+    }).finally(() => stop.dispose());
     process.stdout.write((v.json ? JSON.stringify(result) : summaryTable(result)) + '\n');
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeOf(result.status, stop);
   },
 };
 
@@ -155,11 +192,56 @@ export const localRedrive: CliCommand = {
     if (!runId || !parsed.values.output)
       throw new UsageError(`give the run id and --output of the run. Run 'csv2lake redrive --help'`);
     const { LocalRunner, parseLocation } = await import('../local/runner');
+    const stop = stopOnSignals();
     const result = await LocalRunner.redrive(runId, parseLocation(parsed.values.output), {
+      signal: stop.signal,
       ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
       ...(parsed.values.json ? {} : { onProgress: progressPrinter() }),
-    });
+    }).finally(() => stop.dispose());
     process.stdout.write((parsed.values.json ? JSON.stringify(result) : summaryTable(result)) + '\n');
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeOf(result.status, stop);
+  },
+};
+
+/**
+ * `csv2lake status <run id> --output …` for local runs: what its record says, a RUNNING run whose process
+ * died shown as ABORTED (and redrivable).
+ */
+export const localStatus: CliCommand = {
+  summary: 'show a local run’s status: RUNNING, SUCCEEDED, FAILED or ABORTED (stopped, or its process died)',
+  usage: `Usage: csv2lake status <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]`,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const [runId] = parsed.positionals;
+    if (!runId || !parsed.values.output)
+      throw new UsageError(`give the run id and --output of the run. Run 'csv2lake status --help'`);
+    const { LocalRunner, parseLocation } = await import('../local/runner');
+    const s = await LocalRunner.status(runId, parseLocation(parsed.values.output), {
+      ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
+    });
+    if (parsed.values.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+    else
+      process.stdout.write(
+        [
+          `${s.runId}: ${s.status}${s.died ? ` (${s.died})` : ''}`,
+          ...(s.error ? [`  error    ${s.error.name}: ${s.error.message}`] : []),
+          ...(s.resumeAt
+            ? [
+                `  redrive  csv2lake redrive ${s.runId} --output ${parsed.values.output} (resumes at ${s.resumeAt})`,
+              ]
+            : []),
+          `  report   ${s.reportPath}`,
+        ].join('\n') + '\n',
+      );
+    return s.status === 'SUCCEEDED' || s.status === 'RUNNING' ? 0 : 1;
   },
 };
