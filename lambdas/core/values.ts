@@ -88,6 +88,11 @@ export function classify(b: Uint8Array, s: number, e: number): number {
   return T_STRING;
 }
 
+/** Significant digits a decimal may have for its double to hold it whatever they are (DBL_DIG). */
+const EXACT_DIGITS = 15;
+/** Past this length a literal without an exponent may be too small for a normal double. */
+const EXACT_LENGTH = 300;
+
 function classifyNumber(b: Uint8Array, s: number, e: number): number {
   let i = s;
   const negative = b[i] === MINUS;
@@ -111,24 +116,89 @@ function classifyNumber(b: Uint8Array, s: number, e: number): number {
     if (digits < 19) return M_INT64;
     if (digits === 19) {
       const text = latin1(b, intStart, intEnd);
-      return text <= (negative ? INT64_MIN_ABS : INT64_MAX) ? M_INT64 : M_DOUBLE;
+      if (text <= (negative ? INT64_MIN_ABS : INT64_MAX)) return M_INT64;
     }
-    return M_DOUBLE;
+    return doubleHolds(b, s, e) ? M_DOUBLE : T_STRING;
   }
+  // Significant digits so far: none for a zero integer part ("0.0012" has two).
+  let significant = b[intStart] === D0 ? 0 : intEnd - intStart;
   if (b[i] === DOT) {
     i++;
     if (!isDigit(b[i])) return T_STRING;
+    const fraction = i;
     while (i < e && isDigit(b[i])) i++;
-    if (i === e) return M_DOUBLE;
+    if (significant === 0) {
+      let z = fraction;
+      while (z < i && b[z] === D0) z++;
+      significant = i - z;
+    } else {
+      significant += i - fraction;
+    }
+    if (i === e) {
+      // Up to 15 significant digits a double always gives the decimal back (its shortest form is it).
+      if (significant <= EXACT_DIGITS && e - s <= EXACT_LENGTH) return M_DOUBLE;
+      return doubleHolds(b, s, e) ? M_DOUBLE : T_STRING;
+    }
   }
   if (b[i] === 0x65 || b[i] === 0x45) {
     i++;
     if (b[i] === PLUS || b[i] === MINUS) i++;
     if (i === e || !isDigit(b[i])) return T_STRING;
     while (i < e && isDigit(b[i])) i++;
-    if (i === e) return M_DOUBLE;
+    if (i === e) return doubleHolds(b, s, e) ? M_DOUBLE : T_STRING;
   }
   return T_STRING;
+}
+
+/**
+ * Whether a number literal keeps its value as a double: the double's shortest form (what every reader
+ * prints) is the same decimal number (`1.50` and `1.5` are, `82544000000000707.52` and
+ * `82544000000000700` are not), or, for an integer, the double is exactly it (2^63). Beyond 17 significant
+ * digits only such integers do; infinities (`1e999`) and underflows to zero (`1e-999`) never.
+ */
+export function doubleHolds(b: Uint8Array, s: number, e: number): boolean {
+  const text = latin1(b, s, e);
+  const value = Number(text);
+  if (!Number.isFinite(value)) return false;
+  const decimal = normalDecimal(text);
+  if (decimal === normalDecimal(String(value))) return true;
+  return isIntegerLiteral(text) && Number.isInteger(value) && BigInt(value) === BigInt(text);
+}
+
+function isIntegerLiteral(text: string): boolean {
+  for (let k = text[0] === '-' ? 1 : 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < D0 || c > D0 + 9) return false;
+  }
+  return true;
+}
+
+/**
+ * A decimal literal's value as `<significant digits>e<exponent>` with no leading or trailing zeros
+ * (`0.0150` is `15e-3`, zero is `0`), so that two literals of one value compare equal; the sign is left
+ * out (a double keeps it in any case).
+ */
+function normalDecimal(text: string): string {
+  let body = text[0] === '-' ? text.slice(1) : text;
+  let exponent = 0;
+  const ePos = body.search(/[eE]/u);
+  if (ePos >= 0) {
+    exponent = Number(body.slice(ePos + 1));
+    body = body.slice(0, ePos);
+  }
+  const dot = body.indexOf('.');
+  let digits = body;
+  if (dot >= 0) {
+    digits = body.slice(0, dot) + body.slice(dot + 1);
+    exponent -= body.length - dot - 1;
+  }
+  let start = 0;
+  while (start < digits.length && digits.charCodeAt(start) === D0) start++;
+  let end = digits.length;
+  while (end > start && digits.charCodeAt(end - 1) === D0) end--;
+  if (start === end) return '0';
+  exponent += digits.length - end;
+  return `${digits.slice(start, end)}e${exponent}`;
 }
 
 function twoDigits(b: Uint8Array, i: number): number {
@@ -229,7 +299,8 @@ export function parseInt32Checked(b: Uint8Array, s: number, e: number): number {
 
 /**
  * Parses a double, checking it as {@link classify} would: NaN when `b[s, e)` is not a number literal this
- * project accepts (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`). Correctly rounded.
+ * project accepts (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`) or one whose value a double does not keep
+ * (see {@link doubleHolds}). Correctly rounded.
  */
 export function parseDoubleChecked(b: Uint8Array, s: number, e: number): number {
   let i = s;
@@ -268,11 +339,16 @@ export function parseDoubleChecked(b: Uint8Array, s: number, e: number): number 
     if (b[i] === PLUS || b[i] === MINUS) i++;
     if (i === e) return NaN;
     for (; i < e; i++) if (!isDigit(b[i])) return NaN;
-    return Number(latin1(b, s, e));
+    return checkedSlow(b, s, e);
   }
-  if (digits > 15 || scale > 22) return Number(latin1(b, s, e));
+  if (digits > 15 || scale > 22) return checkedSlow(b, s, e);
   const v = mantissa / POW10[scale]!;
   return negative ? -v : v;
+}
+
+/** A literal past the fast path: the very rule of {@link classify}, so that check and inference agree. */
+function checkedSlow(b: Uint8Array, s: number, e: number): number {
+  return (classifyNumber(b, s, e) & T_DOUBLE) !== 0 ? Number(latin1(b, s, e)) : NaN;
 }
 
 /** Digits beyond which an integer may not be a safe integer: longer ones are parsed as a bigint. */

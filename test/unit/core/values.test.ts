@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ColumnVector } from '../../../lambdas/core/column-batch';
 import {
   appendInt64,
@@ -178,5 +179,83 @@ describe('checked parsers agree with classify', () => {
     const f64 = parseDoubleChecked(b, 0, b.length);
     expect([text, Number.isNaN(f64)]).toEqual([text, (mask & T_DOUBLE) === 0]);
     if (!Number.isNaN(f64)) expect(Object.is(f64, Number(text))).toBe(true);
+  });
+});
+
+/** A decimal literal's exact value as `n × 10^x`, by BigInt arithmetic (an oracle independent of values.ts). */
+function exact(text: string): { n: bigint; x: number } {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/u.exec(text)!;
+  const fraction = m[3] ?? '';
+  const n = BigInt(`${m[1]}${m[2]}${fraction}`);
+  return { n, x: Number(m[4] ?? 0) - fraction.length };
+}
+
+function sameValue(a: string, b: string): boolean {
+  const p = exact(a);
+  const q = exact(b);
+  const x = Math.min(p.x, q.x);
+  const scale = (v: { n: bigint; x: number }) => v.n * 10n ** BigInt(v.x - x);
+  const [l, r] = [scale(p), scale(q)];
+  return l === r || (l === 0n && r === 0n);
+}
+
+/** The rule of issue 10 item 7: a number is a double only when the double keeps its value. */
+function doubleKeeps(text: string): boolean {
+  const value = Number(text);
+  if (!Number.isFinite(value)) return false;
+  if (sameValue(text, String(value).replace('e+', 'e'))) return true;
+  return /^-?\d+$/u.test(text) && Number.isInteger(value) && BigInt(value) === BigInt(text);
+}
+
+describe('decimals a double would round stay text (issue 10 item 7)', () => {
+  test.each([
+    ['82544000000000707.52', 'string'],
+    ['12345678901234567890123', 'string'], // a 23-digit id, beyond int64
+    ['18446744073709551615', 'string'], // uint64 max
+    ['0.1234567890123456789', 'string'],
+    ['1.0000000000000001', 'string'],
+    ['1e400', 'string'],
+    ['1e-400', 'string'],
+    ['0.30000000000000004', 'double'], // 17 digits, the double's own shortest form
+    ['1.50', 'double'],
+    ['1.500000000000000000000', 'double'],
+    ['100000000000000000000000', 'double'], // 1e23: its shortest form
+    ['9223372036854775808', 'double'], // 2^63: the double is exactly it
+    ['5e-324', 'double'],
+    ['0.000001234', 'double'],
+  ])('%s is %s', (text, type) => {
+    expect(typeOf(text)).toBe(type);
+  });
+
+  test('a column of such a decimal and doubles is text', () => {
+    expect(typeOf('1.5', '82544000000000707.52')).toBe('string');
+  });
+
+  const literal = fc
+    .tuple(
+      fc.boolean(),
+      fc.oneof(fc.constant('0'), fc.stringMatching(/^[1-9]\d{0,24}$/u)),
+      fc.option(fc.stringMatching(/^\d{1,26}$/u), { nil: undefined }),
+      fc.option(fc.integer({ min: -340, max: 340 }), { nil: undefined }),
+    )
+    .map(
+      ([negative, int, fraction, exponent]) =>
+        `${negative ? '-' : ''}${int}${fraction === undefined ? '' : `.${fraction}`}${exponent === undefined ? '' : `e${exponent}`}`,
+    );
+
+  test('classify marks a number double exactly when the double keeps its value (BigInt oracle)', () => {
+    fc.assert(
+      fc.property(literal, (text) => {
+        const b = Buffer.from(text);
+        const mask = classify(b, 0, b.length);
+        const int64 = /^-?\d+$/u.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
+        // Integers within int64 keep the double bit (int64 widens to double as documented).
+        expect([text, (mask & T_DOUBLE) !== 0]).toEqual([text, int64 || doubleKeeps(text)]);
+        const f64 = parseDoubleChecked(b, 0, b.length);
+        expect([text, Number.isNaN(f64)]).toEqual([text, (mask & T_DOUBLE) === 0]);
+        if (!Number.isNaN(f64)) expect(Object.is(f64, Number(text))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
