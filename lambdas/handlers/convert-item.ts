@@ -7,7 +7,7 @@ import {
   type SchemaFile,
 } from '../core/convert';
 import { parseSchemaFile } from '../core/schema-file';
-import type { ObjectStore, ObjectWriter } from '../io/object-store';
+import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
 import { outputKey } from '../io/object-key';
 import { readText } from '../io/object-text';
 import { fileSource } from '../io/convert-file';
@@ -15,6 +15,7 @@ import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
 import {
   BatchItemsFailedError,
+  InputChangedError,
   InputMissingError,
   InvalidOptionsError,
   InputTooLargeError,
@@ -143,11 +144,19 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     }
     const schema = await loadSchema(store, config.schemaLocation);
     const hash = optionsHash(config, schema);
+    // The version to convert: the listed one, unless the item asks for the current one (the retry map's
+    // items: their listing may be older than the file).
+    const current = item.current ? await store.head(item.bucket, item.key) : undefined;
+    if (item.current && !current)
+      throw new InputMissingError(
+        `${store.localFile?.(item.bucket, item.key) ?? `s3://${item.bucket}/${item.key}`} no longer exists (deleted after it was listed?)`,
+      );
+    const version = current?.etag ?? item.etag;
     const existing = await store.head(run.outputBucket, target);
     const meta = existing?.metadata ?? {};
     if (
       existing &&
-      meta[META.SOURCE_ETAG] === item.etag &&
+      meta[META.SOURCE_ETAG] === version &&
       meta[META.VERSION] === CONVERTER_VERSION &&
       meta[META.OPTIONS] === hash
     ) {
@@ -157,6 +166,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         status: 'skipped',
         durationMs: Date.now() - started,
         outputKey: target,
+        sourceEtag: version,
         at: now(),
       });
     }
@@ -191,6 +201,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
 
     // A local folder is read in place; an S3 object is spooled once so that the conversion can read it twice.
     const local = store.localFile?.(item.bucket, item.key);
+    // The version of a file read in place is the one it has as the conversion starts.
     const localInfo = local ? await store.head(item.bucket, item.key) : undefined;
     if (local && !localInfo) {
       throw new InputMissingError(`${local} no longer exists (deleted after it was listed?)`);
@@ -205,14 +216,15 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         );
       }
     }
-    const body = local ? undefined : await store.get(item.bucket, item.key);
+    const body = local ? undefined : await getVersion(store, item, version);
     const source = local
       ? { ...fileSource(local), dispose: async () => undefined }
       : await spoolToFile(`s3://${item.bucket}/${item.key}`, body!, config.spoolDir);
+    // The version read, which an object replaced since the listing makes newer than `item.etag`: the output
+    // must say what it was converted from.
+    const sourceEtag = localInfo?.etag ?? body?.etag ?? version;
     const metadata = {
-      // The version read, which a redrive (its items are the failed run's listing) or an object replaced
-      // since the listing makes newer than `item.etag`: the output must say what it was converted from.
-      [META.SOURCE_ETAG]: localInfo?.etag ?? body?.etag ?? item.etag,
+      [META.SOURCE_ETAG]: sourceEtag,
       [META.VERSION]: CONVERTER_VERSION,
       [META.OPTIONS]: hash,
     };
@@ -230,15 +242,23 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         ...config.limits,
         ...(schema ? { schema } : {}),
       };
-      const summary = await (deps.convert ?? coreConvert)(
-        source,
-        {
-          [format]: output,
-          rejects: () =>
-            (rejects = store.createWriter(run.outputBucket, rejectsKey, { contentType: 'text/csv' })),
-        },
-        options,
-      );
+      let summary;
+      try {
+        summary = await (deps.convert ?? coreConvert)(
+          source,
+          {
+            [format]: output,
+            rejects: () =>
+              (rejects = store.createWriter(run.outputBucket, rejectsKey, { contentType: 'text/csv' })),
+          },
+          options,
+        );
+      } catch (error) {
+        // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
+        if (local) await unchangedSince(store, item, local, sourceEtag, error);
+        throw error;
+      }
+      if (local) await unchangedSince(store, item, local, sourceEtag);
       // Rejects first: the output's appearance is what marks the item done.
       if (rejects) await rejects.complete();
       else await store.delete(run.outputBucket, rejectsKey);
@@ -261,6 +281,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         outputKey: target,
         ...(rejects ? { rejectsKey } : {}),
         columns: summary.columns,
+        sourceEtag,
         at: now(),
       });
     } catch (error) {
@@ -282,6 +303,42 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     }).catch(() => undefined); // the original error matters more than a failed record
     throw error;
   }
+}
+
+/**
+ * The input's body at `version`. When the object was replaced since it was listed, the current version
+ * instead (unless the item asked for the current version, which has just changed again: then a later attempt
+ * reads it): both formats of the child then normally read that one, and the child checks they did.
+ */
+async function getVersion(store: ObjectStore, item: ConvertItem, version: string): Promise<ObjectBody> {
+  try {
+    return await store.get(item.bucket, item.key, { ifMatch: version });
+  } catch (error) {
+    if (item.current || !(error instanceof InputChangedError)) throw error;
+    return store.get(item.bucket, item.key);
+  }
+}
+
+/**
+ * Checks that a folder's file read in place is still the version the conversion started from: a file
+ * rewritten meanwhile (`cat new > file`) was read torn, part one version and part the other.
+ * @throws InputChangedError when it changed (with the conversion's own error as cause, if it failed)
+ */
+async function unchangedSince(
+  store: ObjectStore,
+  item: ConvertItem,
+  path: string,
+  version: string,
+  failure?: unknown,
+): Promise<void> {
+  const now = await store.head(item.bucket, item.key);
+  if (now?.etag === version) return;
+  throw new InputChangedError(
+    `${path} changed while it was converted (version ${version} when the conversion started, ` +
+      `${now ? now.etag : 'deleted'} at its end), so what was read mixes two versions: nothing was written; ` +
+      `a later attempt converts it whole once it stops changing`,
+    failure === undefined ? {} : { cause: failure },
+  );
 }
 
 /** Whether an event is an ItemBatcher batch rather than one item. */

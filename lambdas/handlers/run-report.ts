@@ -263,7 +263,7 @@ export async function buildRunReport(
   const recordKeys = await listAll(store, run.outputBucket, `_runs/${run.runId}/items/`);
   const statuses = new Map<string, Set<string>>();
   /** Per key, per format: when its latest record was written and whether it failed. */
-  const latest = new Map<string, Map<OutputFormat, { failed: boolean; at: number }>>();
+  const latest = new Map<string, Map<OutputFormat, { failed: boolean; at: number; sourceEtag?: string }>>();
   // The run's formats: a file converted only when every one of them has a good record.
   const runFormats = Object.keys(run.outputPrefixes) as OutputFormat[];
   const outputs = new Map<string, Set<string>>();
@@ -277,6 +277,7 @@ export async function buildRunReport(
     (latest.get(r.key) ?? latest.set(r.key, new Map()).get(r.key)!).set(r.format, {
       failed: r.status === 'failed',
       at: Number.isNaN(at) ? 0 : at,
+      ...(r.sourceEtag !== undefined ? { sourceEtag: r.sourceEtag } : {}),
     });
     if (r.status !== 'failed' && r.outputKey)
       (outputs.get(r.outputKey) ?? outputs.set(r.outputKey, new Set()).get(r.outputKey)!).add(r.key);
@@ -342,9 +343,12 @@ export async function buildRunReport(
     // killed before it wrote anything (out of memory, an invocation error) leaves no record of its format.
     const records = latest.get(key);
     const good = runFormats.map((format) => records?.get(format));
+    // Nor do good records of two versions of the file: that is why such a child failed (SameVersion).
+    const versions = new Set(good.map((r) => r?.sourceEtag).filter((e) => e !== undefined));
     const superseded =
       good.length > 0 &&
       good.every((r) => r !== undefined && !r.failed) &&
+      versions.size <= 1 &&
       (verdict.stoppedAt === undefined || good.some((r) => r!.at > verdict.stoppedAt!));
     if (superseded) continue;
     failedInputs.set(key, verdict.input);
@@ -416,9 +420,10 @@ export async function buildRunReport(
       prices,
     },
     failures: files.filter((f) => f.status === 'failed').map((f) => ({ key: f.key, errors: f.errors })),
+    // Retried with the version the file has then, not the one listed (see ConvertItem.current).
     failedItems: files
       .filter((f) => f.status === 'failed' && failedInputs.has(f.key))
-      .map((f) => failedInputs.get(f.key)!),
+      .map((f) => ({ ...failedInputs.get(f.key)!, current: true })),
     files,
     ignoredKeys: ignoredKeys.sort(),
   };

@@ -41,6 +41,12 @@ export interface ObjectWriter extends ByteSink {
   readonly bytesWritten: number;
 }
 
+/** Options of {@link ObjectStore.get}. */
+export interface GetOptions {
+  /** The ETag (quotes included) of the only version to read. */
+  readonly ifMatch?: string;
+}
+
 /**
  * The object storage csv2lake reads and writes: S3 (or any S3-compatible server) on AWS and locally,
  * or a folder on disk. Keys use `/` as separator on every implementation.
@@ -48,8 +54,12 @@ export interface ObjectWriter extends ByteSink {
 export interface ObjectStore {
   /** Metadata of an object, or undefined when it does not exist. */
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
-  /** The object's body as a stream of chunks, with its version's ETag. Throws when it does not exist. */
-  get(bucket: string, key: string): Promise<ObjectBody>;
+  /**
+   * The object's body as a stream of chunks, with its version's ETag. Throws when it does not exist.
+   * @param options.ifMatch read only the version with this ETag. @default the current version
+   * @throws InputChangedError when `ifMatch` is given and the object is now another version
+   */
+  get(bucket: string, key: string, options?: GetOptions): Promise<ObjectBody>;
   /** One page of keys under a prefix, in lexicographic order, at most `maxKeys` (default 1000). */
   list(bucket: string, prefix: string, options?: { token?: string; maxKeys?: number }): Promise<ObjectPage>;
   /** Writes a whole small object at once. */

@@ -13,8 +13,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Agent } from 'node:https';
 import { ENV } from '../shared/config';
-import { classifyS3Error, InputMissingError, S3TransientError } from '../shared/errors';
+import { classifyS3Error, InputChangedError, InputMissingError, S3TransientError } from '../shared/errors';
 import type {
+  GetOptions,
   ObjectBody,
   ObjectInfo,
   ObjectPage,
@@ -35,6 +36,12 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
     requestHandler: { httpsAgent: new Agent({ keepAlive: true, maxSockets: 50 }) },
     ...config,
   });
+}
+
+/** S3's answer to a GET whose If-Match names another version than the current one. */
+function preconditionFailed(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
 }
 
 function notFound(error: unknown): boolean {
@@ -161,14 +168,25 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, key: string): Promise<ObjectBody> {
+  async get(bucket: string, key: string, options: GetOptions = {}): Promise<ObjectBody> {
     const what = `GET s3://${bucket}/${key}`;
     let r;
     try {
-      r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      r = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}),
+        }),
+      );
     } catch (error) {
       if (notFound(error)) {
         throw new InputMissingError(`s3://${bucket}/${key} no longer exists (deleted after it was listed?)`);
+      }
+      if (preconditionFailed(error)) {
+        throw new InputChangedError(
+          `s3://${bucket}/${key} is no longer the version ${options.ifMatch} (replaced since it was listed)`,
+        );
       }
       throw classifyS3Error(error, what);
     }

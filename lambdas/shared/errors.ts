@@ -20,6 +20,12 @@ export class S3TransientError extends Csv2LakeError {}
 /** The input object disappeared between listing and conversion: nothing to retry. */
 export class InputMissingError extends Csv2LakeError {}
 
+/**
+ * The input changed while it was read (a folder's file rewritten in place), or its formats were converted
+ * from two versions. Retried: a later attempt reads one version whole.
+ */
+export class InputChangedError extends Csv2LakeError {}
+
 /** The input is too large to convert within the function's time limit at the measured throughput. */
 export class InputTooLargeError extends Csv2LakeError {}
 
@@ -49,7 +55,7 @@ export const LAMBDA_SERVICE_ERRORS = [
 ] as const;
 
 /** Error names the state machine retries with backoff and jitter: a later attempt may well succeed. */
-export const RETRYABLE_ERRORS = [...LAMBDA_SERVICE_ERRORS, 'S3TransientError'] as const;
+export const RETRYABLE_ERRORS = [...LAMBDA_SERVICE_ERRORS, 'S3TransientError', 'InputChangedError'] as const;
 
 /**
  * The task's own `TimeoutSeconds` elapsed. It is set 30 s above the function's timeout, so the function

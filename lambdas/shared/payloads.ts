@@ -27,6 +27,12 @@ export interface ConvertItem {
   readonly etag: string;
   readonly size: number;
   readonly run: RunContext;
+  /**
+   * Convert the input's current version, found with a HEAD, rather than the listed one: set on the items
+   * of the retry map, whose listing may be older than the file (a file fixed before a redrive, or one whose
+   * formats were converted from two versions). @default false
+   */
+  readonly current?: boolean;
 }
 
 /**
@@ -57,6 +63,11 @@ export interface ConvertResult {
   readonly outputKey: string;
   readonly rejectsKey?: string;
   readonly columns?: readonly { readonly name: string; readonly type: ColumnType }[];
+  /**
+   * The ETag of the input version the output holds (converted now, or earlier when skipped): the child
+   * checks that both formats hold the same version.
+   */
+  readonly sourceEtag?: string;
   /** For a failure: the error's name (what Step Functions matches) and message. */
   readonly error?: { readonly type: string; readonly message: string };
   /** When the record was written (ISO 8601); the latest record of a key and format wins. */

@@ -23,6 +23,9 @@ export const STATES = {
   convertFormats: 'ConvertFormats',
   convertParquet: 'ConvertParquet',
   convertAvro: 'ConvertAvro',
+  sameVersion: 'SameVersion',
+  converted: 'Converted',
+  versionsDiffer: 'VersionsDiffer',
   reduce: 'Reduce',
   anyFailed: 'AnyFailed',
   retryFailed: 'RetryFailed',
@@ -134,6 +137,7 @@ function itemProcessor(settings: WorkflowSettings, prefix = ''): Record<string, 
     (s) => [`*${s}`, `*${s}.gz`],
   );
   const batched = settings.itemBatching !== undefined;
+  const checkVersions = !batched && settings.formats.length > 1;
   return {
     ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
     StartAt: name(batched ? STATES.convertFormats : STATES.isCsv),
@@ -145,8 +149,42 @@ function itemProcessor(settings: WorkflowSettings, prefix = ''): Record<string, 
           const task = name(format === 'parquet' ? STATES.convertParquet : STATES.convertAvro);
           return { StartAt: task, States: { [task]: converterTask(format, settings.taskTimeoutSeconds) } };
         }),
-        End: true,
+        ...(checkVersions ? { Next: name(STATES.sameVersion) } : { End: true }),
       },
+      ...(checkVersions ? versionCheckStates(name) : {}),
+    },
+  };
+}
+
+/**
+ * After both converters: their outputs must hold one version of the file. Each reads the listed version
+ * (or, when the file was replaced since, the current one), so they differ only when the file changed
+ * between their reads; the child then fails with the converters' `InputChangedError`, and the retry map,
+ * whose items ask for the current version, converts again the format that holds the older one.
+ */
+function versionCheckStates(name: (state: string) => string): Record<string, unknown> {
+  return {
+    [name(STATES.sameVersion)]: {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$[0].sourceEtag', IsPresent: true },
+            { Variable: '$[1].sourceEtag', IsPresent: true },
+            { Variable: '$[0].sourceEtag', StringEqualsPath: '$[1].sourceEtag' },
+          ],
+          Next: name(STATES.converted),
+        },
+      ],
+      Default: name(STATES.versionsDiffer),
+    },
+    [name(STATES.converted)]: { Type: 'Succeed' },
+    [name(STATES.versionsDiffer)]: {
+      Type: 'Fail',
+      Error: 'InputChangedError',
+      Cause:
+        'The file changed while it was converted: its Parquet and Avro outputs hold different versions of it. ' +
+        'The retry map (or a redrive) converts the current version again.',
     },
   };
 }

@@ -108,6 +108,7 @@ describe('stack with an input prefix, defaults otherwise', () => {
           'Lambda.SdkClientException',
           'Lambda.TooManyRequestsException',
           'S3TransientError',
+          'InputChangedError',
         ],
         IntervalSeconds: 2,
         MaxAttempts: 5,
@@ -126,6 +127,29 @@ describe('stack with an input prefix, defaults otherwise', () => {
     const retried = asl.States[STATES.retryFailed].ItemProcessor.States[RETRY_PREFIX + STATES.convertFormats];
     expect(retried.Branches[0].States[RETRY_PREFIX + STATES.convertParquet].Retry).toEqual(parquet.Retry);
     expect(parquet.Catch).toBeUndefined();
+  });
+
+  test('after both converters, the child fails with InputChangedError unless both outputs hold one version of the file', () => {
+    for (const [states, prefix] of [
+      [map.ItemProcessor.States, ''],
+      [asl.States[STATES.retryFailed].ItemProcessor.States, RETRY_PREFIX],
+    ] as const) {
+      expect(states[prefix + STATES.convertFormats].Next).toBe(prefix + STATES.sameVersion);
+      const check = states[prefix + STATES.sameVersion];
+      expect(check.Type).toBe('Choice');
+      expect(check.Choices).toEqual([
+        {
+          And: [
+            { Variable: '$[0].sourceEtag', IsPresent: true },
+            { Variable: '$[1].sourceEtag', IsPresent: true },
+            { Variable: '$[0].sourceEtag', StringEqualsPath: '$[1].sourceEtag' },
+          ],
+          Next: prefix + STATES.converted,
+        },
+      ]);
+      expect(states[check.Default]).toMatchObject({ Type: 'Fail', Error: 'InputChangedError' });
+      expect(states[prefix + STATES.converted]).toMatchObject({ Type: 'Succeed' });
+    }
   });
 
   test('the reducer follows; failed files go to a retry map with no tolerance, whose failure fails the run (redrivable)', () => {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { InputChangedError } from '../../lambdas/shared/errors';
 import type {
+  GetOptions,
   ObjectBody,
   ObjectInfo,
   ObjectPage,
@@ -29,11 +31,14 @@ export class MemoryObjectStore implements ObjectStore {
       : undefined;
   }
 
-  async get(bucket: string, key: string): Promise<ObjectBody> {
+  async get(bucket: string, key: string, options: GetOptions = {}): Promise<ObjectBody> {
     this.gets.push(key);
     const o = this.objects.get(this.id(bucket, key));
     if (!o) throw Object.assign(new Error(`no such key ${key}`), { name: 'NoSuchKey' });
     const { etag } = (await this.head(bucket, key))!;
+    // As S3 answers an If-Match that names another version.
+    if (options.ifMatch !== undefined && options.ifMatch !== etag)
+      throw new InputChangedError(`${key} is no longer the version ${options.ifMatch}`);
     return Object.assign(
       (async function* () {
         yield o.body;

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
+import { convert as coreConvert } from '../../../lambdas/core/convert';
 import { MalformedCsvError } from '../../../lambdas/core/errors';
 import {
   convertItem,
@@ -86,6 +87,61 @@ test('the output records the version it was converted from, not the one listed: 
     expect((await handler(listed)).status).toBe('converted');
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('both formats report the version their output holds; an item asking for the current version HEADs the input and pins the GET to it', async () => {
+  const store = new MemoryObjectStore();
+  await store.put('in-bucket', item.key, 'a\n1\n');
+  const v1 = (await store.head('in-bucket', item.key))!.etag;
+  const parquet = createConverterHandler('parquet', { store });
+  const avro = createConverterHandler('avro', { store });
+  expect(await parquet({ ...item, etag: v1 })).toMatchObject({ status: 'converted', sourceEtag: v1 });
+  // Replaced after the listing: the Avro converter's GET pinned to the listed version fails, and it reads
+  // the current one, which it reports.
+  await store.put('in-bucket', item.key, 'a\n2\n');
+  const v2 = (await store.head('in-bucket', item.key))!.etag;
+  expect(await avro({ ...item, etag: v1 })).toMatchObject({ status: 'converted', sourceEtag: v2 });
+  // Listed as v1, the Parquet output (v1) is skipped and says so: the child sees the two versions differ.
+  expect(await parquet({ ...item, etag: v1 })).toMatchObject({ status: 'skipped', sourceEtag: v1 });
+  // The retry map's items ask for the current version: Parquet converts v2, Avro (already v2) is skipped.
+  expect(await parquet({ ...item, etag: v1, current: true })).toMatchObject({
+    status: 'converted',
+    sourceEtag: v2,
+    rows: 1,
+  });
+  expect(await avro({ ...item, etag: v1, current: true })).toMatchObject({
+    status: 'skipped',
+    sourceEtag: v2,
+  });
+});
+
+test('a folder file rewritten while it is converted fails with InputChangedError (retried), and nothing is written', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'torn-'));
+  const store = new FsObjectStore({ 'in-bucket': join(root, 'in'), 'out-bucket': join(root, 'out') });
+  await store.put('in-bucket', item.key, 'a\n1\n2\n');
+  const path = store.localFile('in-bucket', item.key);
+  for (const outcome of ['succeeds', 'fails'] as const) {
+    // The conversion reads the file, which is rewritten under it (as `cat new > file` does) before it ends.
+    const convert: typeof coreConvert = async (source, targets, options) => {
+      const summary = await coreConvert(source, targets, options);
+      writeFileSync(path, 'a\n3\n4\n');
+      if (outcome === 'fails') throw new Error('expected 1 fields, found 3');
+      return summary;
+    };
+    const handler = createConverterHandler('parquet', { store, convert, env: { CSV2LAKE_SPOOL_DIR: root } });
+    const error = await handler(item).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'InputChangedError' });
+    expect((error as Error).message).toMatch(/changed while it was converted .* nothing was written/);
+    if (outcome === 'fails')
+      expect((error as Error).cause).toMatchObject({ message: 'expected 1 fields, found 3' });
+    expect(await store.head('out-bucket', 'parquet/2026/orders.parquet')).toBeUndefined();
+  }
+  // Once it stops changing, the next attempt converts the file whole.
+  expect(await createConverterHandler('parquet', { store })(item)).toMatchObject({
+    status: 'converted',
+    rows: 2,
+  });
+  rmSync(root, { recursive: true, force: true });
 });
 
 test('a converter invoked for a run that does not write its format fails with a data error and writes nothing', async () => {
