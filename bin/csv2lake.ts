@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /* The csv2lake command line: finds the command module and prints errors as one line. */
 import type { CliCommand } from '../lib/cli/command';
+import { printable } from '../lambdas/core/errors';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   convert: () => import('../lib/cli/convert-command'),
@@ -57,7 +58,8 @@ main(process.argv.slice(2).filter((a) => a !== '--debug')).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`csv2lake: ${describeError(error).replace(/\s*\n\s*/g, ' ')}\n`);
+    // One line, whatever the message quotes from the data or the file names: no CR to overprint it, no ESC.
+    process.stderr.write(`csv2lake: ${printable(describeError(error).replace(/\s*\n\s*/g, ' '))}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     process.exitCode =
       typeof (error as { exitCode?: unknown }).exitCode === 'number'

@@ -53,3 +53,15 @@ export function quoted(value: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/**
+ * Text for one line of a terminal or a Markdown report, whatever it holds: control characters (line
+ * breaks included), DEL and C1 controls escaped as in JSON (`\n`, `\r`, `\u001b`). {@link quoted} marks a
+ * value inside a message; this guards the whole line, paths and keys included, where they come unquoted.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => {
+    const json = JSON.stringify(c).slice(1, -1);
+    return json.length > 1 ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}

@@ -1,4 +1,5 @@
 import type { OutputFormat } from '../core/convert';
+import { printable } from '../core/errors';
 import type { ObjectStore } from '../io/object-store';
 import { readText, writeStreaming } from '../io/object-text';
 import type {
@@ -458,6 +459,16 @@ export function schemaDrift(files: readonly ItemAccount[]): { folder: string; di
   return drift;
 }
 
+/**
+ * A key as Markdown code: on one line whatever it holds (see printable), in a backtick fence longer than
+ * any run of backticks in it.
+ */
+function code(key: string): string {
+  const text = printable(key);
+  const fence = '`'.repeat(Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
+  return `${fence}${text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text}${fence}`;
+}
+
 /** The report as a person reads it (report.md). */
 export function renderReport(report: RunReport): string {
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -485,7 +496,9 @@ export function renderReport(report: RunReport): string {
       '',
     );
     for (const f of report.failures.slice(0, 200)) {
-      lines.push(`- \`${f.key}\`: ${f.errors.map((e) => `${e.format} ${e.type}: ${e.message}`).join('; ')}`);
+      lines.push(
+        `- ${code(f.key)}: ${printable(f.errors.map((e) => `${e.format} ${e.type}: ${e.message}`).join('; '))}`,
+      );
     }
     if (report.failures.length > 200)
       lines.push(`- … and ${report.failures.length - 200} more in report.json`);
@@ -504,13 +517,13 @@ export function renderReport(report: RunReport): string {
       '',
     );
     for (const c of report.collisions.slice(0, 50))
-      lines.push(`- \`${c.outputKey}\` ← ${c.inputKeys.map((k) => `\`${k}\``).join(', ')}`);
+      lines.push(`- ${code(c.outputKey)} ← ${c.inputKeys.map(code).join(', ')}`);
   }
   const rejected = report.files.filter((f) => f.rejectedRows > 0);
   if (rejected.length > 0) {
     lines.push('', '## Files with rejected rows', '');
     for (const f of rejected.slice(0, 200))
-      lines.push(`- \`${f.key}\`: ${f.rejectedRows} rows (see its .rejects.csv beside the outputs)`);
+      lines.push(`- ${code(f.key)}: ${f.rejectedRows} rows (see its .rejects.csv beside the outputs)`);
   }
   return lines.join('\n') + '\n';
 }

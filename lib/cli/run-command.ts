@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { OutputFormat } from '../../lambdas/core/convert';
+import { printable } from '../../lambdas/core/errors';
 import { type CliCommand, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
@@ -61,7 +62,7 @@ function summaryTable(r: {
     `Run ${r.runId}: ${r.status}`,
     `  files    total ${r.items.total}, converted ${r.items.converted}, skipped (unchanged) ${r.items.skipped}, failed ${r.items.failed}`,
     `  rows     ${r.rejectedRows} rejected (see the .rejects.csv files beside the outputs)`,
-    ...(r.error ? [`  error    ${r.error.name}: ${r.error.message}`] : []),
+    ...(r.error ? [`  error    ${printable(`${r.error.name}: ${r.error.message}`)}`] : []),
     `  report   ${r.reportPath} (and report.md beside it)`,
     ...(r.status !== 'SUCCEEDED'
       ? [`  redrive  csv2lake redrive ${r.runId} --output <the same output>`]

@@ -202,3 +202,21 @@ test('--format parquet writes only Parquet; --no-header and --delimiter apply', 
     ['column_2', 'VARCHAR'],
   ]);
 });
+
+test('an error line never carries the control characters of a name or a value: escaped, one line', () => {
+  const { out } = input('x.csv', 'a\n1\n');
+  const missing = cli('convert', join(out, 'no\u001b[2Jsuch\rfile.csv'), '--out', out);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(
+    /^csv2lake: UsageError: input file .*no\\u001b\[2Jsuch\\rfile\.csv does not exist\n$/,
+  );
+  // A header with a CR in a quoted name, and a schema naming a column the file does not have.
+  const { path } = input('cr.csv', '"a\rb",c\n1,2\n');
+  const schema = join(out, '..', 'schema.json');
+  writeFileSync(schema, JSON.stringify({ columns: { 'd\u001b': 'int32' } }));
+  const mismatch = cli('convert', path, '--out', out, '--schema', schema);
+  expect(mismatch.code).toBe(1);
+  expect(mismatch.stderr.split('\n')).toHaveLength(2);
+  expect(mismatch.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  expect(mismatch.stderr).toContain('SchemaMismatchError');
+});

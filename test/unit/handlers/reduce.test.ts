@@ -390,6 +390,26 @@ test('a rule-invoked reducer (no map results) still reports a conversion that st
   );
 });
 
+test('report.md keeps one line per file whatever its key and error hold: control characters escaped, backticks fenced', async () => {
+  const store = new MemoryObjectStore();
+  const key = 'landing/evil\r\n# Heading\u001b[2J`x`.csv';
+  await record(store, {
+    key,
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'MalformedCsvError', message: 'column "a\rb" of line 3\u001b[31m' },
+  });
+  await record(store, { key: 'landing/b`q.csv', format: 'parquet', status: 'converted', rejectedRows: 2 });
+  await createReduceHandler({ store, env: {} })({ run });
+  const md = store.text('out', '_runs/nightly-1/report.md')!;
+  expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  expect(md).toContain(
+    '- ``landing/evil\\r\\n# Heading\\u001b[2J`x`.csv``: parquet MalformedCsvError: column "a\\rb" of line 3\\u001b[31m\n',
+  );
+  expect(md).toContain('- ``landing/b`q.csv``: 2 rows');
+  expect(md).not.toMatch(/^# Heading/m);
+});
+
 test('two inputs that map to the same output object are flagged as a collision', async () => {
   const store = new MemoryObjectStore();
   for (const key of ['landing/a.csv', 'landing/a.csv.gz', 'landing/b.csv'])
