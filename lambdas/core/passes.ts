@@ -363,6 +363,9 @@ export async function firstPass(
     if (complete) tokenizer.end();
     if (guess.headers === undefined) return;
     spec = Speculation.fromGuess(guess, output, () => (opened = true));
+    // A zstd file cannot be cut: the cut would fall at an offset of the compressed bytes (split-pass.ts
+    // looks for gzip's magic bytes only). Its other thread then idles until the conversion ends.
+    if (info.zstd === true) return;
     split?.start({
       delimiter: dialect.delimiter,
       comment: dialect.comment,

@@ -213,3 +213,16 @@ test.each<OutputFormat>(['avro', 'parquet'])(
     expect(nulls).toHaveLength(57144);
   },
 );
+
+test('a zstd file is not cut (its offsets are the compressed ones)', async () => {
+  const { zstdCompressSync } = (await import('node:zlib')) as unknown as {
+    zstdCompressSync: (b: Buffer, o?: object) => Buffer;
+  };
+  // Barely compressible, so that the file is past the 1 MiB split threshold.
+  const body = rows(200000, (i) => `${i},${((i * 2654435761) >>> 0).toString(36)}`);
+  const path = file('packed.csv.zst', zstdCompressSync(Buffer.from(`a,b\n${body}\n`)));
+  const { two } = await bothWays(path);
+  if (!two.ok) throw two.error;
+  expect(two.result.parts).toBe(1);
+  expect(two.rows).toHaveLength(200000);
+});
