@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /* The csv2lake command line: finds the command module and prints errors as one line. */
+import '../lib/cli/node-compat';
 import type { CliCommand } from '../lib/cli/command';
+import { version } from '../package.json';
 import { printable } from '../lambdas/core/errors';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
@@ -32,12 +34,16 @@ function describeError(error: unknown): string {
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const lines = ['Usage: csv2lake <command> [options]', '', 'Commands:'];
+    const lines = ['Usage: csv2lake <command> [options]', '       csv2lake --version', '', 'Commands:'];
     for (const [key, load] of Object.entries(COMMANDS))
       lines.push(`  ${key.padEnd(10)} ${(await load()).command.summary}`);
     lines.push('', 'Run `csv2lake <command> --help` for its options.');
     process.stdout.write(lines.join('\n') + '\n');
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`csv2lake ${version} (Node.js ${process.versions.node})\n`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {

@@ -84,3 +84,40 @@ test('a file the converter could not finish in its time limit at the configured 
     { id: 2, name: 'Grace' },
   ]);
 });
+
+test('Node 20, which engines accepts, runs the workflow: Promise.withResolvers (Node 22) is provided when missing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-node20-'));
+  mkdirSync(join(dir, 'in'));
+  writeFileSync(join(dir, 'in', 'a.csv'), 'id,name\n1,Ada\n');
+  // As on Node 20: the interpreter's Tasks called it, and every file failed with "is not a function".
+  const preload = join(dir, 'node20.js');
+  writeFileSync(preload, 'delete Promise.withResolvers;\n');
+  const result = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      preload,
+      join(bundle, 'csv2lake.cjs'),
+      'run',
+      '-i',
+      join(dir, 'in'),
+      '-o',
+      join(dir, 'out'),
+      '--json',
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+      timeout: 90_000,
+    },
+  );
+  expect(result.stderr).toBe('');
+  expect(JSON.parse(result.stdout)).toMatchObject({ status: 'SUCCEEDED', items: { total: 1, converted: 1 } });
+  const version = spawnSync(process.execPath, [join(bundle, 'csv2lake.cjs'), '--version'], {
+    encoding: 'utf8',
+  });
+  expect(version.stdout).toBe(
+    `csv2lake ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} (Node.js ${process.versions.node})\n`,
+  );
+});
