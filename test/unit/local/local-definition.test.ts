@@ -1,4 +1,11 @@
-import { lambdaStates, localize, refuseUnsupported } from '../../../lib/local/local-definition';
+import {
+  lambdaStates,
+  localize,
+  processorFor,
+  refuseUnsupported,
+  stringMatches,
+} from '../../../lib/local/local-definition';
+import { StateMachine } from 'aws-local-stepfunctions';
 
 const lambda = (fn: string, next?: string) => ({
   Type: 'Task',
@@ -109,4 +116,51 @@ test.each([
 
 test('an ItemBatcher on a Distributed Map is accepted (the emulation batches)', () => {
   expect(() => localize(definition({ ItemBatcher: { MaxItemsPerBatch: 10 } }))).not.toThrow();
+});
+
+describe('StringMatches as Step Functions matches it', () => {
+  test('* matches any run of characters, line breaks included; \\* and \\\\ are literal', () => {
+    expect(stringMatches('*.csv', 'a\nb.csv')).toBe(true);
+    expect(stringMatches('*.csv', 'a\r\nb.csv')).toBe(true);
+    expect(stringMatches('*.csv', 'a.csv\n')).toBe(false);
+    expect(stringMatches('*.csv', 'a.csvx')).toBe(false);
+    expect(stringMatches('a\\*b', 'a*b')).toBe(true);
+    expect(stringMatches('a\\*b', 'axb')).toBe(false);
+    expect(stringMatches('a\\\\*', 'a\\zz')).toBe(true);
+    expect(stringMatches('(x).[y]+', '(x).[y]+')).toBe(true);
+  });
+
+  const processor = {
+    StartAt: 'IsCsv',
+    States: {
+      IsCsv: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Or: [
+              { Variable: '$.key', StringMatches: '*.csv' },
+              { Variable: '$.key', StringMatches: '*.tsv' },
+            ],
+            Next: 'Yes',
+          },
+        ],
+        Default: 'No',
+      },
+      Yes: { Type: 'Pass', Result: 'csv', End: true },
+      No: { Type: 'Pass', Result: 'ignored', End: true },
+    },
+  };
+
+  test('a key with a line break takes the branch Step Functions takes, where the interpreter alone does not', async () => {
+    const input = { key: 'two\nlines.csv' };
+    const run = (definition: unknown) =>
+      new StateMachine(definition as never, { validationOptions: { noValidate: true } }).run(input as never)
+        .result;
+    // Why processorFor exists: the interpreter's own matcher stops * at the line break.
+    expect(await run(processor)).toBe('ignored');
+    expect(await run(processorFor(processor, input))).toBe('csv');
+    expect(await run(processorFor(processor, { key: 'two\nlines.md' }))).toBe('ignored');
+    // Other inputs run the processor as it is.
+    expect(processorFor(processor, { key: 'one.csv' })).toBe(processor);
+  });
 });
