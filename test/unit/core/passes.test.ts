@@ -5,7 +5,7 @@ import { batchRows } from '../../../lambdas/core/row-sink';
 import { MemorySink } from '../../../lambdas/core/sink';
 import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';
 import type { ConvertOptions } from '../../../lambdas/core/convert';
-import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { MalformedCsvError, quoted } from '../../../lambdas/core/errors';
 
 async function* chunks(text: string, size = 1 << 16): AsyncIterable<Uint8Array> {
   const bytes = Buffer.from(text);
@@ -311,5 +311,28 @@ describe('preamble and comments (issue 10 item 6)', () => {
     const { result } = await run(text, 64, { delimiter: ',', skipRows: 0 });
     expect(result.advice).toMatch(/most rows were rejected \(30 of 30\)/);
     expect((await run(csv('a,b', ['1,2', '3']))).result.advice).toBeUndefined();
+  });
+});
+
+describe('messages that quote data escape control characters (issue 10 item 12)', () => {
+  test('a column name with a CR and a value with an escape sequence, in a reject reason', async () => {
+    const text = '"id\r",name\n1,a\n"x\u001b[2J",b\n';
+    const schema = { columns: { 'id\r': 'int32' as const } };
+    const rejects = new RejectSink(() => new MemorySink());
+    const options = { ...passOptions({ schema, header: true }), sampleBytes: 4096 };
+    const result = await firstPass('t.csv', chunks(text), options, rejects);
+    expect(result.rejectedLines.size).toBe(1);
+    const reasons: string[] = [];
+    const recorder = {
+      count: 0,
+      add: (_l: number, reason: string) => reasons.push(reason),
+      flush: async () => {},
+    };
+    await firstPass('t.csv', chunks(text), options, recorder as unknown as RejectSink);
+    expect(reasons).toEqual(['column "id\\r": "x\\u001b[2J" is not a valid int32']);
+  });
+
+  test('quoted() escapes C0 and C1 controls and keeps the rest', () => {
+    expect(quoted('a\rb\u001b\u009b\u2028 é"')).toBe('"a\\rb\\u001b\\u009b\\u2028 é\\""');
   });
 });
