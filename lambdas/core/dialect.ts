@@ -179,8 +179,9 @@ function leadingHashRows(rows: readonly SampledRow[]): number {
  * have that count, preferring more fields, then the order of {@link SNIFFED_DELIMITERS}; `,` when none has
  * two fields (a one-column file, whose leading `#` lines are its preamble). Quoting is honoured, so
  * delimiters inside quoted fields do not count. `#` becomes the comment character only when lines starting
- * with it also appear below the header and none of them has the table's field count: then they are not
- * data, and a line past the sample that starts with `#` would be a comment too.
+ * with it also appear below the header and each is either a remark (`# …`, `##…`) or of another width
+ * than the table: then they are not data (a `#x,1,2` row of the table's width is), and a line past the
+ * sample that starts with `#` is taken for a comment too.
  *
  * @param sample the first bytes of the decoded input
  * @param complete whether the sample is the whole input (else its last, possibly cut, line is ignored)
@@ -219,7 +220,7 @@ export function sniffLayout(
   let comment = quoting.comment;
   if (comment === -1) {
     const below = rows.slice(header + 1).filter((r) => r.hash);
-    if (below.length > 0 && below.every((r) => r.fields !== fields)) comment = HASH;
+    if (below.length > 0 && below.every((r) => r.remark || r.fields !== fields)) comment = HASH;
   }
   return { delimiter: best.delimiter, skipRows, comment };
 }

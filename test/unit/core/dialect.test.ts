@@ -89,6 +89,8 @@ describe('sniffLayout: a preamble above the header', () => {
       skipRows: 1,
       comment: 0x23,
     });
+    // A remark of the table's width is a comment too.
+    expect(layout('a,b\n1,2\n# note, really\n3,4\n').comment).toBe(0x23);
     // A #-started row of the table width is data: no comment character.
     expect(layout('tag,n,x\n#a,1,2\n#b,2,3\n# note\n').comment).toBe(-1);
   });
