@@ -12,7 +12,10 @@ const CR = 0x0d;
 
 /** Field flag: the field was quoted. */
 export const FIELD_QUOTED = 1;
-/** Field flag: the quoted field contains doubled quotes (`""`) that must be collapsed. */
+/**
+ * Field flag: the quoted field holds escape sequences that {@link copyField} must undo: doubled quotes
+ * (`""`), or with another escape byte such as `\\`, that byte and the one it escapes.
+ */
 export const FIELD_ESCAPED = 2;
 
 /** Why a row's quoting is broken (0: it is not). */
@@ -38,6 +41,13 @@ const enum State {
   Quoted,
   AfterQuote,
   SkipToEol,
+  /** In a comment line: skipped to its end, no row. */
+  Comment,
+  /**
+   * At the start of a line, where a comment may begin: with a comment byte only. A state of its own
+   * keeps the check off the per-field path (it cost the default path 2-3% there).
+   */
+  LineStart,
 }
 
 /** Options of the tokenizer. */
@@ -48,10 +58,17 @@ export interface TokenizerOptions {
   readonly quote?: number;
   /**
    * The byte that escapes a quote (or itself) inside a quoted field; the quote itself means RFC 4180
-   * doubled quotes. @default the quote
+   * doubled quotes. With another byte, such as `\\`, it escapes whatever byte follows it inside a quoted
+   * field: `\\"` is `"`, `\\\\` is `\\`, and `\\x` for any other x is x (as DuckDB and csv-parse read it); a
+   * doubled quote is then a closing quote followed by text, broken quoting. Outside quoted fields it is
+   * an ordinary byte. @default the quote
    */
   readonly escape?: number;
-  /** Lines whose first byte is this one are skipped like blank lines; -1 for none. @default -1 */
+  /**
+   * Lines whose first byte is this one are skipped like blank lines (still counted in line numbers):
+   * only at the start of a row, never inside a quoted field or after a delimiter. A quote wins over an
+   * equal comment byte. -1 for none. @default -1
+   */
   readonly comment?: number;
   /**
    * Whether blank lines are handed over as rows (of one empty unquoted field) rather than skipped: in a
@@ -87,10 +104,12 @@ export type RowsCallback = (tokenizer: CsvTokenizer) => void;
  * A streaming RFC 4180 tokenizer over UTF-8 bytes. It never decodes text: it records, per row, the byte
  * ranges of its fields in a shared buffer, so consumers classify and copy values straight from the bytes.
  *
- * Quoted fields may hold delimiters, doubled quotes and any line ending. A quote inside an unquoted field
- * is kept as a literal character. LF, CRLF and CR end rows. Blank lines are skipped. Broken quoting (text
- * after a closing quote, or a quote left open at the end of the input) marks the row as broken instead of
- * failing, so the caller can reject it with its line number.
+ * Quoted fields may hold delimiters, escaped quotes (doubled, or after the escape byte) and any line
+ * ending. A quote inside an unquoted field is kept as a literal character; with quoting off (quote -1)
+ * every byte is data. LF, CRLF and CR end rows. Blank lines, and comment lines when a comment byte is
+ * set, are skipped (blank lines can be kept). Broken quoting (text after a closing quote, or a quote left
+ * open at the end of the input) marks the row as broken instead of failing, so the caller can reject it
+ * with its line number.
  *
  * Rows are handed to the callback in batches after each `push`; read them through the public arrays
  * (`rowCount`, `rowFirstField`, `rowFieldCount`, `rowLine`, `rowStart`, `rowEnd`, `rowBroken`,
@@ -121,8 +140,19 @@ export class CsvTokenizer {
   fieldFlags: Uint8Array = new Uint8Array(INITIAL_FIELDS);
   /** Absolute input offset of `buffer[0]`. */
   bufferOffset = 0;
+  /**
+   * The byte {@link copyField} un-escapes after in fields flagged {@link FIELD_ESCAPED} (the quote itself
+   * for doubled quotes); -1 without quoting.
+   */
+  readonly escape: number;
 
   private readonly delimiter: number;
+  /** The quote byte, or -1: no byte equals it, so quoting is off at no cost in the loop. */
+  private readonly quote: number;
+  /** The comment byte, or -1. */
+  private readonly comment: number;
+  /** The state a row begins in: {@link State.LineStart} with a comment byte, else FieldStart. */
+  private readonly rowState: State;
   private readonly keepBlankLines: boolean;
   /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
   private readonly stop = new Uint8Array(256);
@@ -152,6 +182,11 @@ export class CsvTokenizer {
     private readonly onRows: RowsCallback,
   ) {
     this.delimiter = options.delimiter;
+    this.quote = options.quote ?? QUOTE;
+    this.escape = this.quote < 0 ? -1 : (options.escape ?? this.quote);
+    this.comment = options.comment ?? -1;
+    this.rowState = this.comment < 0 ? State.FieldStart : State.LineStart;
+    this.state = this.rowState;
     this.keepBlankLines = options.keepBlankLines ?? false;
     this.stop[options.delimiter] = 1;
     this.stop[LF] = 1;
@@ -176,7 +211,7 @@ export class CsvTokenizer {
   get atRowStart(): boolean {
     return (
       this.pos === this.length &&
-      this.state === State.FieldStart &&
+      (this.state === State.FieldStart || this.state === State.LineStart) &&
       this.fieldCount === this.nextRowFirstField &&
       !this.skipLf
     );
@@ -244,6 +279,10 @@ export class CsvTokenizer {
     const buf = this.buffer;
     const end = this.length;
     const delim = this.delimiter;
+    const quote = this.quote;
+    const esc = this.escape;
+    const comment = this.comment;
+    const rowState = this.rowState;
     const stop = this.stop;
     let i = this.pos;
     let state = this.state;
@@ -262,7 +301,8 @@ export class CsvTokenizer {
     while (i < end) {
       let s: number;
       if (state === State.FieldStart) {
-        if (buf[i] === QUOTE) {
+        const c = buf[i]!;
+        if (c === quote) {
           state = State.Quoted;
           this.curFlags = FIELD_QUOTED;
           this.curFieldStart = ++i;
@@ -303,36 +343,63 @@ export class CsvTokenizer {
         this.fieldCount = nf;
         i = this.endRow(i, c);
         nf = this.fieldCount;
+        state = rowState;
         continue;
       }
 
-      if (state === State.SkipToEol) {
+      if (state === State.LineStart) {
+        // Only first on a line is it a comment: after a delimiter it is data (csv-parse's
+        // comment_no_infix). A quote is checked first, in FieldStart, so it wins over an equal byte.
+        if (buf[i] === comment && buf[i] !== quote) {
+          state = State.Comment;
+          i++;
+        } else {
+          state = State.FieldStart;
+        }
+        continue;
+      }
+
+      if (state === State.SkipToEol || state === State.Comment) {
         while (i < end && buf[i] !== LF && buf[i] !== CR) i++;
-        if (i === end) break;
-        this.fieldCount = nf;
-        i = this.endRow(i, buf[i]!);
-        nf = this.fieldCount;
-        state = State.FieldStart;
+        if (state === State.Comment) {
+          // A comment's bytes are never read again: the buffer need not keep them (nor count them
+          // against the row limit).
+          this.curRowStart = i;
+          if (i === end) break;
+          i = this.nextLine(i, buf[i]!);
+        } else {
+          if (i === end) break;
+          this.fieldCount = nf;
+          i = this.endRow(i, buf[i]!);
+          nf = this.fieldCount;
+        }
+        state = rowState;
         continue;
       }
 
       if (state === State.Quoted) {
-        while (i < end) {
-          const c = buf[i]!;
-          if (c === QUOTE) break;
-          if (c === LF) {
-            if (buf[i - 1] !== CR) this.line++;
-          } else if (c === CR) {
-            this.line++;
+        if (esc === quote) {
+          while (i < end) {
+            const c = buf[i]!;
+            if (c === quote) break;
+            if (c === LF) {
+              if (buf[i - 1] !== CR) this.line++;
+            } else if (c === CR) {
+              this.line++;
+            }
+            i++;
           }
-          i++;
-        }
-        if (i === end) break;
-        if (i + 1 === end && !final) break; // need the byte after the quote
-        if (i + 1 < end && buf[i + 1] === QUOTE) {
-          this.curFlags |= FIELD_ESCAPED;
-          i += 2;
-          continue;
+          if (i === end) break;
+          if (i + 1 === end && !final) break; // need the byte after the quote
+          if (i + 1 < end && buf[i + 1] === quote) {
+            this.curFlags |= FIELD_ESCAPED;
+            i += 2;
+            continue;
+          }
+        } else {
+          // Another escape byte: a method of its own, so that the default path stays as it was.
+          i = this.scanEscapedQuoted(i, final);
+          if (i === end || buf[i] !== quote) break;
         }
         this.fieldCount = nf;
         this.addField(this.curFieldStart, i, this.curFlags);
@@ -354,7 +421,7 @@ export class CsvTokenizer {
         this.fieldCount = nf;
         i = this.endRow(i, c);
         nf = this.fieldCount;
-        state = State.FieldStart;
+        state = rowState;
       } else {
         this.broken = BrokenQuoting.TextAfterQuote;
         state = State.SkipToEol;
@@ -365,9 +432,47 @@ export class CsvTokenizer {
     this.state = state;
   }
 
+  /**
+   * Scans a quoted field's bytes from `i` with an escape byte other than the quote: returns the index of
+   * the closing quote, or where the scan must wait for more input (the end, or an escape byte that ends
+   * the chunk: the byte it escapes comes next; at the end of the input there is none, and the quote is
+   * left open).
+   */
+  private scanEscapedQuoted(i: number, final: boolean): number {
+    const buf = this.buffer;
+    const end = this.length;
+    const quote = this.quote;
+    const esc = this.escape;
+    while (i < end) {
+      const c = buf[i]!;
+      if (c === quote) return i;
+      if (c === esc) {
+        if (i + 1 === end) return final ? end : i;
+        const escaped = buf[i + 1]!;
+        // An escaped line break is still a line (after the escape byte an LF never ends a CRLF).
+        if (escaped === LF || escaped === CR) this.line++;
+        this.curFlags |= FIELD_ESCAPED;
+        i += 2;
+        continue;
+      }
+      if (c === LF) {
+        if (buf[i - 1] !== CR) this.line++;
+      } else if (c === CR) {
+        this.line++;
+      }
+      i++;
+    }
+    return end;
+  }
+
   /** Records the end of a row at the line terminator `c` at `i`; returns the index after it. */
   private endRow(i: number, c: number): number {
     this.completeRow(i);
+    return this.nextLine(i, c);
+  }
+
+  /** Starts the next line (and row) after the line terminator `c` at `i`; returns the index after it. */
+  private nextLine(i: number, c: number): number {
     this.line++;
     let next = i + 1;
     if (c === CR) {
@@ -415,6 +520,12 @@ export class CsvTokenizer {
   private finishPartialRow(): void {
     const state = this.state;
     const end = this.length;
+    if (state === State.Comment || state === State.LineStart) {
+      this.curRowStart = end;
+      this.pos = end;
+      this.state = this.rowState;
+      return;
+    }
     if (state === State.Quoted) {
       this.broken = BrokenQuoting.Unterminated;
       this.addField(this.curFieldStart, end, this.curFlags);
@@ -433,7 +544,7 @@ export class CsvTokenizer {
     this.completeRow(end);
     this.curRowStart = end;
     this.pos = end;
-    this.state = State.FieldStart;
+    this.state = this.rowState;
   }
 
   private addField(start: number, end: number, flags: number): void {
@@ -565,8 +676,10 @@ function growInt32(array: Int32Array, size: number): Int32Array {
 }
 
 /**
- * Copies field `f` of the tokenizer's current batch into `target` at `at`, collapsing doubled quotes;
- * returns the end offset. `target` must have room for `fieldEnd - fieldStart` bytes.
+ * Copies field `f` of the tokenizer's current batch into `target` at `at`, undoing its escapes (a doubled
+ * quote is one quote; with another escape byte, the byte after it is itself); returns the end offset.
+ * `target` must have room for `fieldEnd - fieldStart` bytes. The one place a value's bytes are decided:
+ * writers take their lengths from what it wrote.
  */
 export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: number): number {
   const buf = t.buffer;
@@ -581,11 +694,15 @@ export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: nu
     }
     return at + n;
   }
+  // The tokenizer flags a field escaped only when every escape byte in it begins a pair (broken rows
+  // aside, whose fields are not values): the byte after it is the one meant. A doubled quote is the
+  // case where both are the quote.
+  const esc = t.escape;
   let j = at;
   for (let i = start; i < end; i++) {
-    const c = buf[i]!;
+    let c = buf[i]!;
+    if (c === esc && i + 1 < end) c = buf[++i]!;
     target[j++] = c;
-    if (c === QUOTE) i++; // the second quote of a pair
   }
   return j;
 }

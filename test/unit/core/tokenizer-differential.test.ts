@@ -308,3 +308,22 @@ test('agrees with csv-parse whatever state the input ends in and whatever came b
     seed: 20261202,
   });
 });
+
+/** Every dialect: another quote, no quoting, a backslash escape, comment lines, blank lines kept. */
+const ANY_DIALECT = fc
+  .record({
+    delimiter: fc.constantFrom(...DELIMITERS),
+    newline: fc.constantFrom(...NEWLINES),
+    quote: fc.constantFrom('"', "'", ''),
+    backslash: fc.boolean(),
+    comment: fc.constantFrom('', '#'),
+    keepBlankLines: fc.boolean(),
+  })
+  .map(({ backslash, ...d }): Dialect => ({ ...d, escape: d.quote !== '' && backslash ? '\\' : d.quote }));
+
+test('agrees with csv-parse in every dialect (quote, escape, comment, blank lines), at every cut', () => {
+  fc.assert(fc.property(doc, ANY_DIALECT, cutsArb, fc.integer({ min: 1, max: 16 }), checkDocument), {
+    numRuns: 1000,
+    seed: 20261203,
+  });
+});

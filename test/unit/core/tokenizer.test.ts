@@ -189,3 +189,117 @@ describe('CsvTokenizer', () => {
     ]);
   });
 });
+
+describe('CsvTokenizer dialects', () => {
+  test('quoting off: every byte is data, a quote first in a field included', () => {
+    const result = everyChunking('a\tb\n"x\t5\'11"\n""\t"open\n', { delimiter: '\t', quote: '' });
+    expect(result).toEqual({
+      rows: [
+        { line: 1, fields: ['a', 'b'] },
+        { line: 2, fields: ['"x', `5'11"`] },
+        { line: 3, fields: ['""', '"open'] },
+      ],
+      malformed: [],
+    });
+  });
+
+  test('another quote byte; the double quote is then a character', () => {
+    expect(everyChunking(`'a,b','it''s',"x"\n`, { quote: "'" }).rows).toEqual([
+      { line: 1, fields: ['a,b', "it's", '"x"'] },
+    ]);
+  });
+
+  test('a backslash escape: \\" is a quote, \\\\ a backslash, \\x is x, an escaped line break a line', () => {
+    const result = everyChunking('"a\\"b","c\\\\d","\\x\\,",e\\"f\n"l1\\\nl2",z\n', { escape: '\\' });
+    expect(result).toEqual({
+      rows: [
+        { line: 1, fields: ['a"b', 'c\\d', 'x,', 'e\\"f'] },
+        { line: 2, fields: ['l1\nl2', 'z'] },
+      ],
+      malformed: [],
+    });
+  });
+
+  test('with a backslash escape a doubled quote closes the field: broken quoting', () => {
+    expect(everyChunking('"a""b",c\nd,e', { escape: '\\' })).toEqual({
+      rows: [{ line: 2, fields: ['d', 'e'] }],
+      malformed: [{ line: 1, reason: AFTER_QUOTE, raw: '"a""b",c' }],
+    });
+  });
+
+  test('a backslash escape at the end of the input leaves the quote open', () => {
+    expect(everyChunking('a\n"b\\', { escape: '\\' })).toEqual({
+      rows: [{ line: 1, fields: ['a'] }],
+      malformed: [{ line: 2, reason: NOT_CLOSED, raw: '"b\\' }],
+    });
+    expect(everyChunking('"b\\"', { escape: '\\' }).malformed).toEqual([
+      { line: 1, reason: NOT_CLOSED, raw: '"b\\"' },
+    ]);
+  });
+
+  test('comment lines are skipped but counted, at a row start only, whatever they hold', () => {
+    const text = '# title, "unbalanced\na,#b\r\n#\r\n"#q",x\r"multi\n#line",y\n #not\n#last';
+    expect(everyChunking(text, { comment: '#' })).toEqual({
+      rows: [
+        { line: 2, fields: ['a', '#b'] },
+        { line: 4, fields: ['#q', 'x'] },
+        { line: 5, fields: ['multi\n#line', 'y'] },
+        { line: 7, fields: [' #not'] },
+      ],
+      malformed: [],
+    });
+  });
+
+  test('a comment line longer than the row limit is not a row: it does not fail', () => {
+    const rows: number[] = [];
+    const t = new CsvTokenizer({ delimiter: 0x2c, comment: 0x23, maxRowBytes: 1024 }, (p) => {
+      for (let r = 0; r < p.rowCount; r++) rows.push(p.rowLine[r]!);
+    });
+    t.push(Buffer.from('a\n#'));
+    for (let i = 0; i < 8; i++) t.push(Buffer.alloc(512, 0x61));
+    t.push(Buffer.from('\nb\n'));
+    t.end();
+    expect(rows).toEqual([1, 3]);
+  });
+
+  test.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])(
+    'keepBlankLines hands blank lines over as one empty field (%s), but not the end of the input',
+    (_, nl) => {
+      const text = `a${nl}${nl}b${nl}${nl}${nl}`;
+      const keep = { keepBlankLines: true };
+      expect(everyChunking(text, keep).rows).toEqual([
+        { line: 1, fields: ['a'] },
+        { line: 2, fields: [''] },
+        { line: 3, fields: ['b'] },
+        { line: 4, fields: [''] },
+        { line: 5, fields: [''] },
+      ]);
+      expect(everyChunking(`${nl}a${nl}${nl}`, keep).rows).toEqual([
+        { line: 1, fields: [''] },
+        { line: 2, fields: ['a'] },
+        { line: 3, fields: [''] },
+      ]);
+      expect(everyChunking(`a${nl}`, keep).rows).toEqual([{ line: 1, fields: ['a'] }]);
+      expect(everyChunking(text).rows.map((r) => r.line)).toEqual([1, 3]);
+    },
+  );
+
+  test('keepBlankLines: mixed line endings, comment lines, an empty quoted field is not blank', () => {
+    const result = everyChunking('a\r\n\n\r\r\n#c\n""\n', { keepBlankLines: true, comment: '#' });
+    expect(result.rows).toEqual([
+      { line: 1, fields: ['a'] },
+      { line: 2, fields: [''] },
+      { line: 3, fields: [''] },
+      { line: 4, fields: [''] },
+      { line: 6, fields: [''] },
+    ]);
+    expect(everyChunking('a\n""\n').rows).toEqual([
+      { line: 1, fields: ['a'] },
+      { line: 2, fields: [''] },
+    ]);
+  });
+});
