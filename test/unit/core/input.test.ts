@@ -73,7 +73,7 @@ describe('zstd', () => {
         ...jest.requireActual('node:zlib'),
         createZstdDecompress: undefined,
       }));
-      input = jest.requireActual('../../../lambdas/core/input');
+      input = jest.requireActual<typeof import('../../../lambdas/core/input')>('../../../lambdas/core/input');
     });
     jest.dontMock('node:zlib');
     expect(input!.zstdAvailable()).toBe(false);
