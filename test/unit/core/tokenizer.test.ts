@@ -190,6 +190,32 @@ describe('CsvTokenizer', () => {
   });
 });
 
+describe('escaped values through the Avro row writer', () => {
+  // Un-escaping shortens a value; where the shorter length takes fewer varint bytes (raw 64 → 63, 8,192 →
+  // 8,191) the writer moves the value back. Read back by avsc, whose lengths must match the bytes.
+  test.each([
+    ['doubled quotes', {}, (v: string) => `"${v.replaceAll('"', '""')}"`],
+    ['a backslash escape', { escape: '\\' }, (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`],
+  ])('%s, around the varint boundaries of the length', async (_, options, quoted) => {
+    const values = [31, 62, 63, 64, 65, 8190, 8191, 8192, 8193].flatMap((n) => [
+      `${'x'.repeat(n)}"`,
+      `"${'é'.repeat(n >> 1)}\\`,
+      '"'.repeat(n),
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'tokenizer-avro-escapes-'));
+    const input = join(dir, 'in.csv');
+    await writeFile(input, `v\n${values.map(quoted).join('\n')}`);
+    const result = await convertFile(input, join(dir, 'out'), {
+      formats: ['avro'],
+      avroCodec: 'null',
+      delimiter: ',',
+      header: true,
+      ...options,
+    });
+    expect((await readAvro(result.outputs.avro!)).rows.map((r) => r.v)).toEqual(values);
+  });
+});
+
 describe('CsvTokenizer dialects', () => {
   test('quoting off: every byte is data, a quote first in a field included', () => {
     const result = everyChunking('a\tb\n"x\t5\'11"\n""\t"open\n', { delimiter: '\t', quote: '' });
