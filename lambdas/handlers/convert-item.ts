@@ -9,7 +9,6 @@ import {
 import { parseSchemaFile } from '../core/schema-file';
 import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
 import { outputKey } from '../io/object-key';
-import { readText } from '../io/object-text';
 import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
@@ -23,7 +22,7 @@ import {
   OutputKeyTooLongError,
   S3TransientError,
 } from '../shared/errors';
-import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
+import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
 
 /** Written into each output's metadata; a different version re-converts everything. */
 export const CONVERTER_VERSION = '1';
@@ -83,17 +82,79 @@ function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): s
     .slice(0, 16);
 }
 
-const schemaCache = new Map<string, SchemaFile>();
+/** A schema file as last read by this container, with the ETag it had then. */
+interface CachedSchema {
+  readonly etag: string;
+  readonly schema: SchemaFile;
+}
 
-async function loadSchema(store: ObjectStore, location: string | undefined): Promise<SchemaFile | undefined> {
+/** Per store (the tests and the local runner bring several), per location. */
+const schemaCache = new WeakMap<ObjectStore, Map<string, CachedSchema>>();
+
+/**
+ * The schema file at `location`, re-read whenever its ETag changed. A warm container used to keep the first
+ * schema it read for ever, so "fix the schema, then Redrive" failed again on every warm converter. The HEAD
+ * costs one request per invocation (~10-20 ms, $0.0004 per 1,000 on S3), beside the HEAD of the output and
+ * the GET of the input every conversion makes; the GET of the schema is pinned to the ETag the HEAD saw, so
+ * a schema replaced between the two is an InputChangedError (retried), never a mix of versions.
+ * @throws InvalidOptionsError when the location is not `s3://bucket/key` or no object is there
+ */
+export async function loadSchema(
+  store: ObjectStore,
+  location: string | undefined,
+): Promise<SchemaFile | undefined> {
   if (!location) return undefined;
-  const cached = schemaCache.get(location);
-  if (cached) return cached;
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (!match) throw new Error(`schema location must be s3://bucket/key, not ${location}`);
-  const schema = parseSchemaFile(await readText(store, match[1]!, match[2]!), location);
-  schemaCache.set(location, schema);
+  if (!match) throw new InvalidOptionsError(`schema location must be s3://bucket/key, not ${location}`);
+  const [bucket, key] = [match[1]!, match[2]!];
+  const info = await store.head(bucket, key);
+  if (!info)
+    throw new InvalidOptionsError(
+      `the schema file ${location} does not exist: upload it (or fix the schemaLocation), then redrive`,
+    );
+  const byLocation = schemaCache.get(store) ?? schemaCache.set(store, new Map()).get(store)!;
+  const cached = byLocation.get(location);
+  if (cached?.etag === info.etag) return cached.schema;
+  const text = await readPinned(store, bucket, key, info.etag);
+  const schema = parseSchemaFile(text, location);
+  byLocation.set(location, { etag: info.etag, schema });
   return schema;
+}
+
+async function readPinned(store: ObjectStore, bucket: string, key: string, etag: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const part of await store.get(bucket, key, { ifMatch: etag })) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * What a converter returns to the state machine: only what the graph and the local runner read (the
+ * `SameVersion` Choice compares `sourceEtag`; the runner's progress reads rows and bytes). The column list
+ * and everything else stay in the item's record, which the reducer reads: a result carrying the columns of a
+ * 4,096-column file made the Parallel's output 263,114 bytes, over the 262,144-byte state limit
+ * (States.DataLimitExceeded after the outputs were written).
+ */
+export type ConvertStateResult = Pick<ConvertResult, (typeof STATE_RESULT_FIELDS)[number]>;
+
+/** The fields of {@link ConvertStateResult}, each of bounded size whatever the file's width. */
+export const STATE_RESULT_FIELDS = [
+  'key',
+  'format',
+  'status',
+  'rows',
+  'rejectedRows',
+  'bytesIn',
+  'bytesOut',
+  'durationMs',
+  'outputKey',
+  'sourceEtag',
+] as const satisfies readonly (keyof ConvertResult)[];
+
+/** The state machine's part of a result (see {@link ConvertStateResult}). */
+export function stateResult(result: ConvertResult): ConvertStateResult {
+  const out: Record<string, unknown> = {};
+  for (const field of STATE_RESULT_FIELDS) if (result[field] !== undefined) out[field] = result[field];
+  return out as unknown as ConvertStateResult;
 }
 
 /**
@@ -353,11 +414,11 @@ export function isBatch(event: ConvertItem | ConvertBatch): event is ConvertBatc
  * - {@link S3TransientError} when every failure was transient, so the workflow's Retry runs the batch again;
  * - otherwise {@link BatchItemsFailedError} (not retried), naming the failed keys and their errors.
  */
-export async function convertBatch(
+export async function convertBatch<R = ConvertResult>(
   batch: ConvertBatch,
-  convertOne: (item: ConvertItem) => Promise<ConvertResult>,
-): Promise<ConvertBatchResult> {
-  const results: ConvertResult[] = [];
+  convertOne: (item: ConvertItem) => Promise<R>,
+): Promise<{ readonly results: readonly R[] }> {
+  const results: R[] = [];
   const failures: { key: string; error: Error }[] = [];
   for (const entry of batch.Items) {
     const item: ConvertItem = { ...entry, run: entry.run ?? batch.BatchInput.run };

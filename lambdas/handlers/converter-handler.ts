@@ -3,18 +3,31 @@ import type { ObjectStore } from '../io/object-store';
 import { s3ObjectStore } from '../io/s3-store';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
-import type { ConvertBatch, ConvertBatchResult, ConvertItem, ConvertResult } from '../shared/payloads';
-import { convertBatch, convertItem, isBatch, type ConverterDeps } from './convert-item';
+import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
+import {
+  convertBatch,
+  convertItem,
+  type ConvertStateResult,
+  isBatch,
+  stateResult,
+  type ConverterDeps,
+} from './convert-item';
 
 /** The Lambda context fields a converter uses. */
 export interface ConverterContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** A converter handler: one item in, its result out; or an ItemBatcher batch in, every result out. */
+/**
+ * A converter handler: one item in, its result out; or an ItemBatcher batch in, every result out. Results
+ * are the state machine's part only ({@link ConvertStateResult}); the full result is the item's record.
+ */
 export interface ConverterHandler {
-  (event: ConvertItem, context?: ConverterContext): Promise<ConvertResult>;
-  (event: ConvertBatch, context?: ConverterContext): Promise<ConvertBatchResult>;
+  (event: ConvertItem, context?: ConverterContext): Promise<ConvertStateResult>;
+  (
+    event: ConvertBatch,
+    context?: ConverterContext,
+  ): Promise<{ readonly results: readonly ConvertStateResult[] }>;
 }
 
 /**
@@ -41,7 +54,7 @@ export function createConverterHandler(
   const handle = async (
     event: ConvertItem | ConvertBatch,
     context?: ConverterContext,
-  ): Promise<ConvertResult | ConvertBatchResult> => {
+  ): Promise<ConvertStateResult | { readonly results: readonly ConvertStateResult[] }> => {
     store ??= s3ObjectStore(clientConfig);
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });
@@ -53,12 +66,12 @@ export function createConverterHandler(
       ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     };
     // Per item: the key as a correlation key, its metrics and its failure logged once, here.
-    const one = async (item: ConvertItem): Promise<ConvertResult> => {
+    const one = async (item: ConvertItem): Promise<ConvertStateResult> => {
       logger.appendKeys({ key: item.key });
       try {
         const result = await convertItem(itemDeps, item);
         publish(result);
-        return result;
+        return stateResult(result);
       } catch (error) {
         metrics.addMetric('FilesFailed', 'Count', 1);
         metrics.publishStoredMetrics();
