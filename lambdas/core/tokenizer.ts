@@ -349,7 +349,7 @@ export class CsvTokenizer {
 
       if (state === State.LineStart) {
         // Only first on a line is it a comment: after a delimiter it is data (csv-parse's
-        // comment_no_infix). A quote is checked first, in FieldStart, so it wins over an equal byte.
+        // comment_no_infix). A quote wins over an equal comment byte: it opens a field.
         if (buf[i] === comment && buf[i] !== quote) {
           state = State.Comment;
           i++;

@@ -276,6 +276,13 @@ describe('CsvTokenizer dialects', () => {
     });
   });
 
+  test('a quote wins over an equal comment byte', () => {
+    expect(everyChunking("'a,b'\n#x\n", { quote: "'", comment: "'" }).rows).toEqual([
+      { line: 1, fields: ['a,b'] },
+      { line: 2, fields: ['#x'] },
+    ]);
+  });
+
   test('a comment line longer than the row limit is not a row: it does not fail', () => {
     const rows: number[] = [];
     const t = new CsvTokenizer({ delimiter: 0x2c, comment: 0x23, maxRowBytes: 1024 }, (p) => {
