@@ -194,7 +194,7 @@ export async function* decodeInput(
   }
   const compressed = info.gzip || info.zstd === true;
   const it = bytes[Symbol.asyncIterator]();
-  const start = await peek(it, BINARY_SNIFF_BYTES);
+  const start = await peek(it, 4);
   let head = start.head;
   if (head.length === 0 && compressed) {
     throw new EmptyInputError(
@@ -208,19 +208,37 @@ export async function* decodeInput(
       { byteOffset: 0 },
     );
   }
-  // Text has no NUL bytes: one this early is a binary file (or UTF-16 without a byte order mark), which
-  // --encoding latin1 would "convert" into junk.
-  const nul = head.subarray(0, BINARY_SNIFF_BYTES).indexOf(0);
-  if (nul >= 0) {
-    throw new UnsupportedEncodingError(
-      `${name} is not CSV text: it has a NUL byte at byte offset ${nul}${compressed ? ' (decompressed)' : ''}, ` +
-        `so it is a binary file, or UTF-16 without a byte order mark (save it as UTF-8)`,
-      { byteOffset: nul },
-    );
-  }
-  const decoded = prepend(head, it, start.done);
+  const decoded = refuseBinary(prepend(head, it, start.done), name, compressed);
   if (encoding === 'utf-8') yield* validateUtf8(decoded);
   else yield* transcode(decoded, encoding);
+}
+
+/**
+ * Passes the chunks on, failing at a NUL byte in the first 64 KiB: text has none, so it is a binary file
+ * (or UTF-16 without a byte order mark), which --encoding latin1 would "convert" into junk. Chunks pass
+ * as they come, so that the input's chunking (and the first pass's sample) does not change.
+ */
+async function* refuseBinary(
+  source: AsyncIterable<Uint8Array>,
+  name: string,
+  compressed: boolean,
+): AsyncIterable<Uint8Array> {
+  let offset = 0;
+  for await (const chunk of source) {
+    if (offset < BINARY_SNIFF_BYTES) {
+      const nul = chunk.subarray(0, BINARY_SNIFF_BYTES - offset).indexOf(0);
+      if (nul >= 0) {
+        throw new UnsupportedEncodingError(
+          `${name} is not CSV text: it has a NUL byte at byte offset ${offset + nul}` +
+            `${compressed ? ' (decompressed)' : ''}, so it is a binary file, or UTF-16 without a byte ` +
+            `order mark (save it as UTF-8)`,
+          { byteOffset: offset + nul },
+        );
+      }
+      offset += chunk.length;
+    }
+    yield chunk;
+  }
 }
 
 /**

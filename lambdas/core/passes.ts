@@ -437,7 +437,10 @@ class Speculation {
   readonly types: ColumnType[];
   /** Per column, the type bit values must fit (0: text, anything fits). */
   readonly check: Uint8Array;
-  /** Per column, 1 when the sample had no value: the column is written as text but still classified. */
+  /**
+   * Per column, 1 when its values are classified as they are converted: a column the sample had no value
+   * for (written as text) and an int64 column.
+   */
   readonly track: Uint8Array;
   private rows: RowSink | undefined;
 
@@ -453,10 +456,14 @@ class Speculation {
     this.track = track;
   }
 
-  /** The speculation a dry run over the sample suggests. */
+  /**
+   * The speculation a dry run over the sample suggests. Besides the columns the sample had no value for,
+   * int64 columns are tracked: whether their values are doubles exactly (see `classify`) is not implied
+   * by their fitting int64, and decides what a later decimal widens them to.
+   */
   static fromGuess(guess: InferenceState, output: SpeculativeOutput, onOpen: () => void): Speculation {
-    const track = Uint8Array.from(guess.finalTypes(), (_, c) =>
-      guess.seen[c] === 1 || guess.declared[c] !== undefined ? 0 : 1,
+    const track = Uint8Array.from(guess.finalTypes(), (type, c) =>
+      guess.declared[c] !== undefined || (guess.seen[c] === 1 && type !== 'int64') ? 0 : 1,
     );
     return new Speculation(guess.headers!, guess.finalTypes(), track, output, onOpen);
   }
@@ -470,7 +477,7 @@ class Speculation {
     return this.rows;
   }
 
-  /** The guess is final when no value broke it and the tracked columns stayed text. */
+  /** The guess is final when no value broke it and the tracked columns kept their guessed type. */
   holds(finalTypes: readonly ColumnType[]): boolean {
     return finalTypes.every((t, c) => t === this.types[c]);
   }
@@ -732,7 +739,7 @@ export interface RangeContext {
   readonly comment: number;
   readonly headers: readonly string[];
   readonly types: readonly ColumnType[];
-  /** Per column, 1 when the guess had no value for it (see the first pass). */
+  /** Per column, 1 when its values are classified as they are converted (see `Speculation.track`). */
   readonly track: readonly number[];
 }
 

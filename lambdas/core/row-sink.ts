@@ -152,9 +152,14 @@ function appendRow(
       v.appendDouble(x);
       continue;
     }
-    if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0) return c;
+    // One classification for both the check and the tracking (an int64 column has both).
+    let mask = -1;
+    if (check !== undefined && check[c] !== 0) {
+      mask = classify(b, s, e);
+      if ((mask & check[c]!) === 0) return c;
+    }
     if (track !== undefined && track[c] === 1) {
-      masks[c]! &= classify(b, s, e);
+      masks[c]! &= mask < 0 ? classify(b, s, e) : mask;
       seen[c] = 1;
     }
     switch (kind) {

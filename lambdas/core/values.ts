@@ -20,6 +20,8 @@ export const T_ANY = 127;
 const M_BOOLEAN = T_BOOLEAN | T_STRING;
 const M_INT32 = T_INT32 | T_INT64 | T_DOUBLE | T_STRING;
 const M_INT64 = T_INT64 | T_DOUBLE | T_STRING;
+/** An int64 that a double would round (2^53 + 1): it never widens to double. */
+const M_INT64_ONLY = T_INT64 | T_STRING;
 const M_DOUBLE = T_DOUBLE | T_STRING;
 const M_DATE = T_DATE | T_TIMESTAMP | T_STRING;
 const M_TIMESTAMP = T_TIMESTAMP | T_STRING;
@@ -64,7 +66,11 @@ function isDigit(c: number | undefined): boolean {
 const INT64_MAX = '9223372036854775807';
 const INT64_MIN_ABS = '9223372036854775808';
 
-/** Classifies the non-empty value `b[s, e)`. */
+/**
+ * Classifies the non-empty value `b[s, e)`. A number has the double bit only when a double keeps its
+ * value: an int64 when it is a double exactly (2^53 + 1 is not, so a column of it and `1.5` is text, not a
+ * rounded double), a decimal or a larger integer when {@link doubleHolds}.
+ */
 export function classify(b: Uint8Array, s: number, e: number): number {
   const c = b[s]!;
   if (isDigit(c) || c === MINUS) {
@@ -113,11 +119,13 @@ function classifyNumber(b: Uint8Array, s: number, e: number): number {
       const v = parseDigits(b, intStart, intEnd);
       return (negative ? v <= 2147483648 : v <= 2147483647) ? M_INT32 : M_INT64;
     }
-    if (digits < 19) return M_INT64;
-    if (digits === 19) {
-      const text = latin1(b, intStart, intEnd);
-      if (text <= (negative ? INT64_MIN_ABS : INT64_MAX)) return M_INT64;
-    }
+    // Below 10^15 every integer is a double exactly.
+    if (digits <= EXACT_DIGITS) return M_INT64;
+    if (
+      digits < 19 ||
+      (digits === 19 && latin1(b, intStart, intEnd) <= (negative ? INT64_MIN_ABS : INT64_MAX))
+    )
+      return int64IsDouble(b, intStart, intEnd) ? M_INT64 : M_INT64_ONLY;
     return doubleHolds(b, s, e) ? M_DOUBLE : T_STRING;
   }
   // Significant digits so far: none for a zero integer part ("0.0012" has two).
@@ -150,11 +158,38 @@ function classifyNumber(b: Uint8Array, s: number, e: number): number {
   return T_STRING;
 }
 
+/** 2^n for n = 53…64 as `hi · 10^9 + lo`, to find an int64's bit length without a bigint. */
+const POW2_SPLIT = Array.from({ length: 12 }, (_, k) => {
+  const v = 2n ** BigInt(53 + k);
+  return { hi: Number(v / 1000000000n), lo: Number(v % 1000000000n) };
+});
+
+/**
+ * Whether the int64 of 16 to 19 digits `b[s, e)` (no sign) is a double exactly: with a bit length of
+ * 53 + k, when it is a multiple of 2^k. Number arithmetic on two exact halves, as it runs per value.
+ */
+function int64IsDouble(b: Uint8Array, s: number, e: number): boolean {
+  const split = e - 9;
+  const hi = parseDigits(b, s, split);
+  const lo = parseDigits(b, split, e);
+  let k = 0;
+  while (k < POW2_SPLIT.length) {
+    const p = POW2_SPLIT[k]!;
+    if (hi < p.hi || (hi === p.hi && lo < p.lo)) break;
+    k++;
+  }
+  if (k === 0) return true;
+  const m = 2 ** k;
+  // 10^9 mod 2^k, and every product below 2^21: exact.
+  return ((((hi % m) * (1e9 % m)) % m) + (lo % m)) % m === 0;
+}
+
 /**
  * Whether a number literal keeps its value as a double: the double's shortest form (what every reader
  * prints) is the same decimal number (`1.50` and `1.5` are, `82544000000000707.52` and
- * `82544000000000700` are not), or, for an integer, the double is exactly it (2^63). Beyond 17 significant
- * digits only such integers do; infinities (`1e999`) and underflows to zero (`1e-999`) never.
+ * `82544000000000700` are not), or, for an integer, the double is exactly it (2^64). Beyond 17 significant
+ * digits only such integers do; infinities (`1e999`) and underflows to zero (`1e-999`) never. (An int64
+ * is a double only when exact: see {@link classify}.)
  */
 export function doubleHolds(b: Uint8Array, s: number, e: number): boolean {
   const text = latin1(b, s, e);

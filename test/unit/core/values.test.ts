@@ -231,6 +231,40 @@ describe('decimals a double would round stay text (issue 10 item 7)', () => {
     expect(typeOf('1.5', '82544000000000707.52')).toBe('string');
   });
 
+  test('an int64 a double would round is int64 alone, never a double; one it holds exactly widens', () => {
+    expect(typeOf('9007199254740993')).toBe('int64');
+    expect(typeOf('9007199254740993', '1.5')).toBe('string');
+    expect(typeOf('-9223372036854775807', '1.5')).toBe('string');
+    expect(typeOf('9007199254740992', '9007199254740994', '-9223372036854775808', '1.5')).toBe('double');
+    expect(typeOf('123456789012345', '1.5')).toBe('double');
+  });
+
+  // Int64s of 16 to 19 digits, where the exactness check does its arithmetic, against BigInt.
+  test('the int64 exactness check agrees with BigInt on random and power-of-two-neighbour values', () => {
+    const values = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      // Around powers of two, where the bit length changes; 2^63 and above are beyond int64.
+      fc
+        .tuple(fc.integer({ min: 50, max: 63 }), fc.integer({ min: -3, max: 3 }))
+        .map(([n, d]) => 2n ** BigInt(n) + BigInt(d)),
+      // Multiples of 2^k with 53-bit mantissas: doubles exactly.
+      fc
+        .integer({ min: 0, max: 10 })
+        .chain((k) => fc.bigInt({ min: 1n, max: 2n ** BigInt(53) - 1n }).map((m) => m * 2n ** BigInt(k))),
+    );
+    fc.assert(
+      fc.property(values, fc.boolean(), (v, negate) => {
+        if (v >= 2n ** 63n) return;
+        // Both signs: -v is as exact as v.
+        const text = (negate ? -v : v).toString();
+        const b = Buffer.from(text);
+        const exactDouble = BigInt(Number(text)) === BigInt(text);
+        expect([text, (classify(b, 0, b.length) & T_DOUBLE) !== 0]).toEqual([text, exactDouble]);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   const literal = fc
     .tuple(
       fc.boolean(),
@@ -249,8 +283,9 @@ describe('decimals a double would round stay text (issue 10 item 7)', () => {
         const b = Buffer.from(text);
         const mask = classify(b, 0, b.length);
         const int64 = /^-?\d+$/u.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
-        // Integers within int64 keep the double bit (int64 widens to double as documented).
-        expect([text, (mask & T_DOUBLE) !== 0]).toEqual([text, int64 || doubleKeeps(text)]);
+        // An int64 widens to double only when the double is it exactly.
+        const keeps = int64 ? BigInt(Number(text)) === BigInt(text) : doubleKeeps(text);
+        expect([text, (mask & T_DOUBLE) !== 0]).toEqual([text, keeps]);
         const f64 = parseDoubleChecked(b, 0, b.length);
         expect([text, Number.isNaN(f64)]).toEqual([text, (mask & T_DOUBLE) === 0]);
         if (!Number.isNaN(f64)) expect(Object.is(f64, Number(text))).toBe(true);
