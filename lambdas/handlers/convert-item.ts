@@ -8,7 +8,7 @@ import {
 } from '../core/convert';
 import { parseSchemaFile } from '../core/schema-file';
 import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
-import { outputKey } from '../io/object-key';
+import { CSV_SUFFIXES, isCsvKey, outputKey } from '../io/object-key';
 import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
@@ -407,20 +407,44 @@ export function isBatch(event: ConvertItem | ConvertBatch): event is ConvertBatc
   return Array.isArray((event as ConvertBatch).Items);
 }
 
+/** A batched key that is not CSV: skipped as the unbatched child's `IgnoreNotCsv` Pass skips it. */
+export interface IgnoredKey {
+  readonly key: string;
+  readonly ignored: true;
+  /** Absent, so that a batch's results can be read alike. */
+  readonly status?: never;
+  readonly outputKey?: never;
+}
+
+/**
+ * A batch as the workflow sends it: its `BatchInput` also carries the suffixes converted (a batched child has
+ * no `IsCsv` Choice), absent from batches built before it did. @default suffixes: the default CSV_SUFFIXES
+ */
+export type SuffixedBatch = ConvertBatch & {
+  readonly BatchInput: { readonly suffixes?: readonly string[] };
+};
+
 /**
  * Converts every item of a batch, one after the other; a failing item never stops the others (each
- * outcome is in its record). When some failed, the batch throws so that the child FAILS, the Distributed
+ * outcome is in its record). Keys that `isCsvKey` refuses with the batch's suffixes (the keys the unbatched
+ * `IsCsv` Choice sends to `IgnoreNotCsv`) are not converted and get an {@link IgnoredKey} result, no record.
+ * When some failed, the batch throws so that the child FAILS, the Distributed
  * Map counts it and a redrive re-runs it (the items that succeeded are then skipped as unchanged):
  * - {@link S3TransientError} when every failure was transient, so the workflow's Retry runs the batch again;
  * - otherwise {@link BatchItemsFailedError} (not retried), naming the failed keys and their errors.
  */
 export async function convertBatch<R = ConvertResult>(
-  batch: ConvertBatch,
+  batch: SuffixedBatch,
   convertOne: (item: ConvertItem) => Promise<R>,
-): Promise<{ readonly results: readonly R[] }> {
-  const results: R[] = [];
+): Promise<{ readonly results: readonly (R | IgnoredKey)[] }> {
+  const suffixes = batch.BatchInput.suffixes ?? CSV_SUFFIXES;
+  const results: (R | IgnoredKey)[] = [];
   const failures: { key: string; error: Error }[] = [];
   for (const entry of batch.Items) {
+    if (!isCsvKey(entry.key, suffixes)) {
+      results.push({ key: entry.key, ignored: true });
+      continue;
+    }
     const item: ConvertItem = { ...entry, run: entry.run ?? batch.BatchInput.run };
     try {
       results.push(await convertOne(item));

@@ -8,6 +8,7 @@ import {
   convertBatch,
   convertItem,
   type ConvertStateResult,
+  type IgnoredKey,
   isBatch,
   stateResult,
   type ConverterDeps,
@@ -27,7 +28,7 @@ export interface ConverterHandler {
   (
     event: ConvertBatch,
     context?: ConverterContext,
-  ): Promise<{ readonly results: readonly ConvertStateResult[] }>;
+  ): Promise<{ readonly results: readonly (ConvertStateResult | IgnoredKey)[] }>;
 }
 
 /**
@@ -54,7 +55,7 @@ export function createConverterHandler(
   const handle = async (
     event: ConvertItem | ConvertBatch,
     context?: ConverterContext,
-  ): Promise<ConvertStateResult | { readonly results: readonly ConvertStateResult[] }> => {
+  ): Promise<ConvertStateResult | { readonly results: readonly (ConvertStateResult | IgnoredKey)[] }> => {
     store ??= s3ObjectStore(clientConfig);
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });

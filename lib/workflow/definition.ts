@@ -54,7 +54,7 @@ export interface WorkflowSettings {
   readonly inputPrefix: string;
   readonly outputPrefixes: Readonly<Record<OutputFormat, string>>;
   readonly maxConcurrency: number;
-  /** Key suffixes converted (each also with `.gz`), matched case-sensitively as written and upper-cased. */
+  /** Key suffixes converted (each also with `.gz`), matched in any case mix (see {@link csvKeyPatterns}). */
   readonly suffixes?: readonly string[];
   /** Seconds a converter may run before Step Functions times the task out. */
   readonly taskTimeoutSeconds: number;
@@ -62,6 +62,11 @@ export interface WorkflowSettings {
   readonly toleratedFailedFiles?: number;
   /** Files per child execution (ItemBatcher). @default none: one file per child */
   readonly itemBatching?: ItemBatching;
+  /**
+   * The execution's overall timeout (the definition's top-level `TimeoutSeconds`): a run still going then
+   * ends TIMED_OUT (alarmed, reported, redrivable). @default none: a year, Step Functions' limit
+   */
+  readonly executionTimeoutSeconds?: number;
 }
 
 /**
@@ -132,10 +137,7 @@ function converterTask(format: OutputFormat, timeoutSeconds: number): Record<str
 function itemProcessor(settings: WorkflowSettings, prefix = ''): Record<string, unknown> {
   // State names must be unique in the whole machine: the retry map's child states carry a prefix.
   const name = (state: string) => prefix + state;
-  const suffixes = settings.suffixes ?? CSV_SUFFIXES;
-  const patterns = [...new Set(suffixes.flatMap((s) => [s, s.toLowerCase(), s.toUpperCase()]))].flatMap(
-    (s) => [`*${s}`, `*${s}.gz`],
-  );
+  const patterns = csvKeyPatterns(settings.suffixes ?? CSV_SUFFIXES);
   const batched = settings.itemBatching !== undefined;
   const checkVersions = !batched && settings.formats.length > 1;
   return {
@@ -189,6 +191,47 @@ function versionCheckStates(name: (state: string) => string): Record<string, unk
   };
 }
 
+/** The most `StringMatches` patterns the `IsCsv` Choice may have (a long suffix doubles them per letter). */
+export const MAX_CSV_KEY_PATTERNS = 1024;
+
+/**
+ * The `StringMatches` patterns of the `IsCsv` Choice: every case mix of each suffix, alone and followed by
+ * every case mix of `.gz` (`*.csv`, `*.Csv`, `*.CSV.GZ`, `*.csv.Gz`, …), since `StringMatches` has no
+ * case-insensitive mode. The key set they accept is exactly `isCsvKey`'s (lambdas/io/object-key.ts), which
+ * the converters apply to batched items: the two paths agree (tested on generated keys). Three letters make
+ * 8 mixes, with `.gz` 8 × (1 + 4) = 40 patterns per suffix, 120 for the defaults (about 4 KB of definition per
+ * map). `*` and `\` in a suffix are escaped.
+ * @throws Error for a suffix with a non-ASCII letter (whose case folding a pattern cannot spell) or when the
+ *   suffixes need more than {@link MAX_CSV_KEY_PATTERNS} patterns
+ */
+export function csvKeyPatterns(suffixes: readonly string[]): string[] {
+  const mixes = (text: string): string[] =>
+    [...text].reduce<string[]>(
+      (out, c) => {
+        const cases = [...new Set([c.toLowerCase(), c.toUpperCase()])];
+        return out.flatMap((head) => cases.map((x) => head + x));
+      },
+      [''],
+    );
+  const escape = (text: string) => text.replace(/[\\*]/g, (c) => `\\${c}`);
+  const gz = mixes('.gz');
+  const patterns = new Set<string>();
+  for (const suffix of suffixes) {
+    if ([...suffix].some((c) => c.charCodeAt(0) > 0x7f))
+      throw new Error(`suffix ${JSON.stringify(suffix)}: only ASCII suffixes can be matched in every case`);
+    for (const mix of mixes(suffix.toLowerCase())) {
+      patterns.add(`*${escape(mix)}`);
+      for (const g of gz) patterns.add(`*${escape(mix)}${g}`);
+    }
+  }
+  if (patterns.size > MAX_CSV_KEY_PATTERNS)
+    throw new Error(
+      `the suffixes ${suffixes.join(' ')} need ${patterns.size} case patterns in the IsCsv Choice, over ` +
+        `${MAX_CSV_KEY_PATTERNS}: use fewer or shorter suffixes`,
+    );
+  return [...patterns];
+}
+
 /** The suffix filter of an unbatched child: a Choice, and a Pass that marks the key ignored. */
 function filterStates(name: (state: string) => string, patterns: string[]): Record<string, unknown> {
   return {
@@ -211,25 +254,36 @@ function filterStates(name: (state: string) => string, patterns: string[]): Reco
   };
 }
 
-/** The ItemBatcher of both maps, when batching. */
-function itemBatcher(batching: ItemBatching | undefined): Record<string, unknown> {
+/**
+ * The ItemBatcher of both maps, when batching. The batch carries the suffixes: with no `IsCsv` Choice in a
+ * batched child, the converters skip the keys `isCsvKey` refuses, with the same suffixes.
+ */
+function itemBatcher(
+  batching: ItemBatching | undefined,
+  suffixes: readonly string[] | undefined,
+): Record<string, unknown> {
   if (!batching) return {};
   return {
     ItemBatcher: {
       MaxItemsPerBatch: batching.maxItemsPerBatch,
       ...(batching.maxInputBytesPerBatch ? { MaxInputBytesPerBatch: batching.maxInputBytesPerBatch } : {}),
-      BatchInput: { 'run.$': '$.run' },
+      BatchInput: { 'run.$': '$.run', suffixes: [...(suffixes ?? CSV_SUFFIXES)] },
     },
   };
 }
 
-function reduceTask(mapResults: string, next: string): Record<string, unknown> {
+/**
+ * A reducer state. `final` says whether it is the execution's last reduction, the one that emits the run's
+ * file counts (so FilesFailed counts only what the retry map did not fix): `'ifNoneFailed'` for `Reduce`,
+ * which `AnyFailed` follows with `RetryFailed` only when files failed; `true` for `ReduceAfterRetry`.
+ */
+function reduceTask(mapResults: string, final: true | 'ifNoneFailed', next: string): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',
     Parameters: {
       FunctionName: sub(SUBSTITUTIONS.reduceFunction),
-      Payload: { 'run.$': '$.run', 'mapResults.$': mapResults },
+      Payload: { 'run.$': '$.run', 'mapResults.$': mapResults, final },
     },
     ResultSelector: { 'summary.$': '$.Payload' },
     ResultPath: '$.reduce',
@@ -265,6 +319,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
   const prefix = settings.inputPrefix;
   return {
     Comment: 'csv2lake: convert every CSV under a prefix to Parquet and Avro',
+    ...(settings.executionTimeoutSeconds ? { TimeoutSeconds: settings.executionTimeoutSeconds } : {}),
     StartAt: STATES.applyDefaults,
     States: {
       [STATES.applyDefaults]: {
@@ -352,7 +407,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
           // Batched, the run travels once per batch in BatchInput instead of once per item.
           ...(settings.itemBatching ? {} : { 'run.$': '$.run' }),
         },
-        ...itemBatcher(settings.itemBatching),
+        ...itemBatcher(settings.itemBatching, settings.suffixes),
         ItemProcessor: itemProcessor(settings),
         MaxConcurrency: settings.maxConcurrency,
         ToleratedFailurePercentage: 100,
@@ -360,7 +415,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         ResultPath: '$.convertMap',
         Next: STATES.reduce,
       },
-      [STATES.reduce]: reduceTask('States.Array($.convertMap)', STATES.anyFailed),
+      [STATES.reduce]: reduceTask('States.Array($.convertMap)', 'ifNoneFailed', STATES.anyFailed),
       [STATES.anyFailed]: {
         Type: 'Choice',
         Choices: [
@@ -377,7 +432,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
           ReaderConfig: { InputType: 'JSON' },
           Parameters: { Bucket: sub(SUBSTITUTIONS.outputBucket), 'Key.$': '$.reduce.summary.failedItemsKey' },
         },
-        ...itemBatcher(settings.itemBatching),
+        ...itemBatcher(settings.itemBatching, settings.suffixes),
         ItemProcessor: itemProcessor(settings, RETRY_PREFIX),
         MaxConcurrency: settings.maxConcurrency,
         ...(settings.toleratedFailedFiles
@@ -387,7 +442,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         ResultPath: '$.retryMap',
         Next: STATES.reduceAfterRetry,
       },
-      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', STATES.done),
+      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', true, STATES.done),
       [STATES.done]: { Type: 'Succeed' },
     },
   };

@@ -13,7 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvConversionPipeline, PIPELINE_DEFAULTS } from '../../lib/csv-conversion-pipeline';
 import { PipelineStack, type PipelineStackProps } from '../../lib/pipeline-stack';
-import { RETRY_PREFIX, STATES, SUBSTITUTIONS } from '../../lib/workflow/definition';
+import { csvKeyPatterns, RETRY_PREFIX, STATES, SUBSTITUTIONS } from '../../lib/workflow/definition';
 import { DefinitionResolutionError, resolvedDefinition } from '../../lib/workflow/resolve';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -325,8 +325,10 @@ describe('stack with an input prefix, defaults otherwise', () => {
       avro: 'avro/',
     });
     const patterns = map.ItemProcessor.States[STATES.isCsv].Choices[0].Or.map((c: any) => c.StringMatches);
-    expect(new Set(patterns)).toEqual(
-      new Set(['.csv', '.tsv', '.txt', '.CSV', '.TSV', '.TXT'].flatMap((s) => [`*${s}`, `*${s}.gz`])),
+    // Every case mix of each suffix, alone and with every case mix of .gz (csv-key-patterns.test.ts).
+    expect(new Set(patterns)).toEqual(new Set(csvKeyPatterns(['.csv', '.tsv', '.txt'])));
+    expect(patterns).toEqual(
+      expect.arrayContaining(['*.csv', '*.CSV.gz', '*.Csv', '*.CSV.GZ', '*.Csv.Gz', '*.tSv', '*.TXT']),
     );
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
     template.resourcePropertiesCountIs(
@@ -426,7 +428,8 @@ test('props are honoured: suffixes, schedule in a time zone, schema, CSV options
   expect(map.ItemBatcher).toEqual({
     MaxItemsPerBatch: 20,
     MaxInputBytesPerBatch: 65536,
-    BatchInput: { 'run.$': '$.run' },
+    // The suffixes travel with the batch: the converters skip non-CSV keys with them.
+    BatchInput: { 'run.$': '$.run', suffixes: ['.psv'] },
   });
   // Batched: the run travels once in BatchInput, and the child goes straight to the converters.
   expect(map.ItemSelector['run.$']).toBeUndefined();
@@ -464,7 +467,8 @@ test('props are honoured: suffixes, schedule in a time zone, schema, CSV options
   const patterns = unbatched.States[STATES.convertFiles].ItemProcessor.States[STATES.isCsv].Choices[0].Or.map(
     (c: any) => c.StringMatches,
   );
-  expect(patterns.sort()).toEqual(['*.PSV', '*.PSV.gz', '*.psv', '*.psv.gz']);
+  expect(patterns.sort()).toEqual(csvKeyPatterns(['.psv']).sort());
+  expect(patterns).toEqual(expect.arrayContaining(['*.PSV', '*.PSV.gz', '*.psv', '*.psv.gz', '*.Psv.gZ']));
 });
 
 test('architecture: arm64 needs its own snappy binary, refused with a clear error when it is not installed', () => {

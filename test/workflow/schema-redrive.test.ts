@@ -7,6 +7,7 @@ import './quiet';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ObjectStore } from '../../lambdas/io/object-store';
 import { LocalRunner } from '../../lib/local/runner';
 import { readParquetWithDuckDB } from '../support/readers';
 
@@ -25,7 +26,7 @@ test('a schema fixed after a failed run applies when the run is redriven on the 
   const options = {
     schemaLocation: 's3://csv2lake-input/schemas/schema.json',
     retryIntervalMs: 1,
-    wrapStore: (store: never) => store,
+    wrapStore: (store: ObjectStore) => store,
   };
   const first = await LocalRunner.run({
     input: { kind: 'dir', path: input },

@@ -42,7 +42,7 @@ test('a 4,096-column file: the Parallel output of both converters stays far belo
   // the child output, and longer names, took the issue's file over it).
   const records = (['parquet', 'avro'] as const).map(
     (format) =>
-      JSON.parse(store.text('out-bucket', itemRecordKey('wide', format, 'wide.csv'))) as ConvertResult,
+      JSON.parse(store.text('out-bucket', itemRecordKey('wide', format, 'wide.csv'))!) as ConvertResult,
   );
   expect(records[0]!.columns).toHaveLength(4096);
   expect(records[1]!.columns).toHaveLength(4096);
