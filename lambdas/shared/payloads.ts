@@ -83,10 +83,26 @@ export interface MapResultLocation {
 /** The reducer's input: from the state machine, or from the rule on a FAILED/TIMED_OUT/ABORTED execution. */
 export interface ReduceEvent {
   readonly run?: RunContext;
-  /** ResultWriter manifests of the Map runs so far. */
+  /**
+   * ResultWriter manifests of the Map runs so far. Absent on a rule event: the reducer then finds the run's
+   * under the ResultWriter's prefix.
+   */
   readonly mapResults?: readonly MapResultLocation[];
+  /**
+   * Whether this is the execution's last reduction, the one that emits the run's file counts (FilesFailed…):
+   * `true` after the retry map (`ReduceAfterRetry`); `'ifNoneFailed'` for `Reduce`, after which the retry map
+   * runs only when files failed. A rule event (`detail`) is always the last. @default true (a definition
+   * deployed before this field emitted at every reduction)
+   */
+  readonly final?: boolean | 'ifNoneFailed';
   /** An EventBridge "Step Functions Execution Status Change" event, when invoked by the rule. */
-  readonly detail?: { readonly name: string; readonly status: string; readonly input?: string };
+  readonly detail?: {
+    readonly name: string;
+    readonly status: string;
+    readonly input?: string;
+    /** When the execution started, ms since the epoch (the event's `startDate`). */
+    readonly startDate?: number;
+  };
 }
 
 /** The reducer's answer: small whatever the number of items (the full account is in the report). */
@@ -98,6 +114,8 @@ export interface ReduceResult {
     readonly converted: number;
     readonly skipped: number;
     readonly failed: number;
+    /** Keys that are not CSV: with the three above, they add up to `total`. */
+    readonly ignored: number;
   };
   readonly rejectedRows: number;
   readonly reportKey: string;

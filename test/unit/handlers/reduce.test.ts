@@ -118,7 +118,7 @@ test('aggregates every item, lists failures with their error, and writes the fai
   expect(result).toEqual({
     runId: 'nightly-1',
     status: 'FAILED',
-    items: { total: 6, converted: 2, skipped: 1, failed: 2 },
+    items: { total: 6, converted: 2, skipped: 1, failed: 2, ignored: 1 },
     rejectedRows: 2,
     reportKey: '_runs/nightly-1/report.json',
     failedItemsKey: '_runs/nightly-1/failed-items.json',
@@ -174,6 +174,7 @@ test('after a redrive, an item that failed then succeeded is counted once, as co
     converted: 0,
     skipped: 0,
     failed: 1,
+    ignored: 0,
   });
   // The redriven child writes new records over the old ones.
   for (const format of ['parquet', 'avro'] as const)
@@ -364,7 +365,7 @@ test('the retry map overrides the first map; JSON Lines result files and batched
   const reduce = createReduceHandler({ store, env: {} });
   const firstOnly = await reduce({ run, mapResults: [first] });
   // Without StopDate the map entry cannot be dated: records that all succeeded win.
-  expect(firstOnly.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 0 });
+  expect(firstOnly.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 0, ignored: 1 });
   const both = await reduce({ run, mapResults: [first, retry] });
   expect(both).toMatchObject({ status: 'SUCCEEDED', items: { total: 3, converted: 2, failed: 0 } });
   expect(JSON.parse(store.text('out', both.reportKey)!).ignoredKeys).toEqual(['landing/notes.md']);
