@@ -27,6 +27,8 @@ interface Expected {
   avroNames?: string[];
   /** What the summary says of the dialect (sniffed or given): the keys given are checked. */
   dialect?: Record<string, unknown>;
+  /** Parts of the summary's advice (most rows rejected); none expected when absent. */
+  advice?: string[];
 }
 
 const DUCK_TYPES: Record<ColumnType, string> = {
@@ -121,6 +123,8 @@ describe.each(names)('%s', (file) => {
     expect(result.rows).toBe(rows.length);
     expect(result.rejectedRows).toBe(expected.rejects?.length ?? 0);
     if (expected.dialect) expect(result.dialect).toMatchObject(expected.dialect);
+    if (expected.advice) for (const part of expected.advice) expect(result.advice).toContain(part);
+    else expect(result.advice).toBeUndefined();
 
     // Parquet, read by DuckDB: names, types and every cell.
     const duck = await readParquetWithDuckDB(result.outputs.parquet!);
