@@ -3,7 +3,7 @@
  * suffixes the batch carries, in any case mix, and write nothing for them.
  */
 import { gzipSync } from 'node:zlib';
-import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
+import { itemRecordKey, type SuffixedBatch } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { MemoryObjectStore } from '../../support/memory-store';
 
@@ -35,7 +35,8 @@ test('keys of every case mix are converted; folder markers and other suffixes ar
     'notes.json': '{"x": 1}',
   });
   const handler = createConverterHandler('parquet', { store, env: {} });
-  const { results } = await handler({ Items: items, BatchInput: { run, suffixes: ['.csv'] } } as never);
+  const batch: SuffixedBatch = { Items: items, BatchInput: { run, suffixes: ['.csv'] } };
+  const { results } = await handler(batch);
   expect(results.map((r) => [r.key, r.status ?? 'ignored'])).toEqual([
     ['A.Csv', 'converted'],
     ['B.CSV.GZ', 'converted'],
