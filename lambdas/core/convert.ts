@@ -173,10 +173,12 @@ export interface ConversionSummary {
     readonly comment?: string;
     readonly encoding: TextEncoding;
     readonly gzip: boolean;
+    /** Whether the input was zstd-compressed. */
+    readonly zstd: boolean;
   };
   /** When most rows were rejected: what to try (the dialect read with is most likely not the file's). */
   readonly advice?: string;
-  /** Bytes read from the source (compressed size when gzip). */
+  /** Bytes read from the source (compressed size when gzip or zstd). */
   readonly bytesIn: number;
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
   /** 1 when the first pass's type guess held and the file was read once; 2 when it was read again. */
@@ -431,6 +433,7 @@ export async function convert(
       ...(first.dialect.comment >= 0 ? { comment: String.fromCharCode(first.dialect.comment) } : {}),
       encoding: pass.encoding,
       gzip: first.info.gzip,
+      zstd: first.info.zstd === true,
     },
     ...(first.advice !== undefined ? { advice: first.advice } : {}),
     bytesIn: first.info.bytesIn,
