@@ -51,6 +51,7 @@ describe('zstd', () => {
     const path = join(dir, 'orders.csv.zst');
     await writeFile(path, zstd.zstdCompressSync(Buffer.from('id,amount\n1,2.5\n2,\n')));
     const result = await convertFile(path, join(dir, 'out'));
+    expect(result.dialect).toMatchObject({ gzip: false, zstd: true });
     expect(result.columns).toEqual([
       { name: 'id', type: 'int32' },
       { name: 'amount', type: 'double' },
