@@ -38,6 +38,17 @@ export async function spoolToFile(
     await pipeline(Readable.from(counted()), createWriteStream(path, { highWaterMark: 1 << 20 }));
   } catch (error) {
     await rm(folder, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    // A full spool disk said only `ENOSPC: no space left on device, write`; a read error passes as it is.
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw Object.assign(
+        new Error(
+          `cannot spool ${name} to ${path}: ${code}: the disk is full after ${bytes} bytes of it; free space ` +
+            'there or set CSV2LAKE_SPOOL_DIR to a larger folder, then redrive the run',
+          { cause: error },
+        ),
+        { code },
+      );
     throw error;
   }
   return {

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { spoolToFile } from '../../../lambdas/io/spooled-source';
 
@@ -74,4 +76,36 @@ test('the first spool into a folder removes what dead processes spooled there, n
   );
   await source.dispose();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a spool disk that fills fails naming the object, the spool file and what to do; nothing is left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-full-'));
+  // A 1 MiB tmpfs where this may mount one (root, as in CI); the error injected otherwise.
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status === 0;
+  if (!mounted)
+    jest.spyOn(fs, 'createWriteStream').mockImplementation(
+      () =>
+        new Writable({
+          write: (_chunk, _encoding, done) =>
+            done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+        }) as never,
+    );
+  try {
+    const body = (async function* () {
+      for (let i = 0; i < 3; i++) yield Buffer.alloc(1 << 20, 65);
+    })();
+    await expect(spoolToFile('s3://b/big.csv', body, dir)).rejects.toMatchObject({
+      code: 'ENOSPC',
+      message: expect.stringMatching(
+        new RegExp(
+          `^cannot spool s3://b/big\\.csv to ${dir}/csv2lake-spool-${process.pid}-\\w+/input: ENOSPC: the disk is full .*CSV2LAKE_SPOOL_DIR`,
+        ),
+      ),
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  } finally {
+    jest.restoreAllMocks();
+    if (mounted && spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
