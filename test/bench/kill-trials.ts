@@ -77,6 +77,8 @@ interface Ended {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
+  /** The last line on stderr: the CLI's one-line error, if any. */
+  readonly error: string;
   readonly ms: number;
 }
 
@@ -88,10 +90,13 @@ function cli(...cliArgs: string[]): { child: ChildProcess; ended: Promise<Ended>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
+  let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.resume();
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
   const ended = new Promise<Ended>((ok) =>
-    child.on('exit', (code, signal) => ok({ code, signal, stdout, ms: Date.now() - started })),
+    child.on('exit', (code, signal) =>
+      ok({ code, signal, stdout, error: stderr.trim().split('\n').pop() ?? '', ms: Date.now() - started }),
+    ),
   );
   return { child, ended };
 }
@@ -279,7 +284,7 @@ async function main(): Promise<void> {
           `the recovery printed no summary (exit ${recovery.code}, ${recovery.signal ?? 'no signal'})`,
         );
       }
-      if (recovery.code !== 0) problems.push(`the recovery exited ${recovery.code}`);
+      if (recovery.code !== 0) problems.push(`the recovery exited ${recovery.code}: ${recovery.error}`);
       if (runId) problems.push(...(await verify(output, runId, inputs)));
     }
     if (problems.length > 0) failedTrials++;
