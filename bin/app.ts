@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /* The CDK app: reads cdk.json context and builds the stack. Nothing else. */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PipelineStack } from '../lib/pipeline-stack';
 import { csvOptions } from '../lambdas/shared/config';
@@ -20,6 +20,22 @@ new PipelineStack(app, context('csv2lake:stackName') ?? 'Csv2Lake', {
     ? { maxConcurrency: Number(context('csv2lake:maxConcurrency')) }
     : {}),
   ...(context('csv2lake:schemaLocation') ? { schemaLocation: context('csv2lake:schemaLocation') } : {}),
+  ...(context('csv2lake:alarmEmail') ? { alarmEmail: context('csv2lake:alarmEmail') } : {}),
+  ...(context('csv2lake:inputBucketKeyArn')
+    ? { inputBucketKeyArn: context('csv2lake:inputBucketKeyArn') }
+    : {}),
+  ...(context('csv2lake:outputBucketKeyArn')
+    ? { outputBucketKeyArn: context('csv2lake:outputBucketKeyArn') }
+    : {}),
+  ...(context('csv2lake:converterReservedConcurrency')
+    ? { converterReservedConcurrency: Number(context('csv2lake:converterReservedConcurrency')) }
+    : {}),
+  ...(context('csv2lake:executionTimeoutHours')
+    ? { executionTimeout: Duration.hours(Number(context('csv2lake:executionTimeoutHours'))) }
+    : {}),
+  ...(context('csv2lake:runsExpirationDays')
+    ? { runsExpiration: Duration.days(Number(context('csv2lake:runsExpirationDays'))) }
+    : {}),
   ...(app.node.tryGetContext('csv2lake:csv') !== undefined
     ? { csv: csvOptions(jsonContext(app.node.tryGetContext('csv2lake:csv')), 'context csv2lake:csv') }
     : {}),

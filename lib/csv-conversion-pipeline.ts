@@ -1,22 +1,24 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CsvDialectOptions, OutputFormat } from '../lambdas/core/convert';
 import { csvOptions, ENV } from '../lambdas/shared/config';
+import { SERVICE_NAMES } from '../lambdas/shared/metrics-names';
 import { REDUCER_ENV } from '../lambdas/handlers/reduce';
+import { FailedExecutionReport } from './constructs/failed-execution-report';
+import { NightlySchedule, NIGHTLY_SCHEDULE_DEFAULTS } from './constructs/nightly-schedule';
+import { PipelineAlarms } from './constructs/pipeline-alarms';
+import { PipelineDashboard } from './constructs/pipeline-dashboard';
+import { PIPELINE_FUNCTION_DEFAULTS, PipelineFunction } from './constructs/pipeline-function';
 import { runOutputPrefixes, WORKFLOW_DEFAULTS } from './workflow/defaults';
 import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
 
@@ -32,17 +34,34 @@ export interface PipelineSchedule {
 export interface CsvConversionPipelineProps {
   /** Where the CSV files land. */
   readonly inputBucket: s3.IBucket;
+  /**
+   * The KMS key of the input bucket's objects, for a bucket encrypted with a customer-managed key: the
+   * converters get kms:Decrypt on it, the state machine too (without it every GET is AccessDenied). An
+   * imported bucket (`Bucket.fromBucketName`) does not know its key: pass it here (`Key.fromKeyArn`).
+   * @default the bucket's `encryptionKey` (none for imported buckets and SSE-S3)
+   */
+  readonly inputBucketKey?: kms.IKey;
   /** Only keys under this prefix are listed; executions may narrow it, never widen it. @default '' (the whole bucket) */
   readonly inputPrefix?: string;
   /** Where outputs, rejects and run reports go. */
   readonly outputBucket: s3.IBucket;
+  /**
+   * The KMS key of the output bucket, for a bucket encrypted with a customer-managed key: the functions and
+   * the state machine get encrypt and decrypt on it. @default the bucket's `encryptionKey` (none for imported
+   * buckets and SSE-S3)
+   */
+  readonly outputBucketKey?: kms.IKey;
   /** Output prefix per format. @default { parquet: 'parquet/', avro: 'avro/' } */
   readonly outputPrefixes?: Partial<Record<OutputFormat, string>>;
   /** Formats written. @default ['parquet', 'avro'] */
   readonly formats?: readonly OutputFormat[];
-  /** Files converted at once (child executions of the Distributed Map). @default 50 */
+  /**
+   * Files converted at once (child executions of the Distributed Map); each runs one invocation of every
+   * converter, so each converter runs up to this many at once, 2 × this in all. At most
+   * {@link converterReservedConcurrency} when that is set. @default 50
+   */
   readonly maxConcurrency?: number;
-  /** Key suffixes converted, each also with `.gz`; folder markers and other keys are ignored. @default ['.csv', '.tsv', '.txt'] */
+  /** Key suffixes converted, each also with `.gz`, in any case mix; folder markers and other keys are ignored. @default ['.csv', '.tsv', '.txt'] */
   readonly suffixes?: readonly string[];
   /**
    * Files that may still fail after their retry without failing the execution. Every file is attempted
@@ -54,8 +73,8 @@ export interface CsvConversionPipelineProps {
   /**
    * Several files per child execution (see {@link ItemBatching} for what it saves and costs). Off by default:
    * a failure, the Map Run console and a redrive then concern exactly one file, and files of typical sizes
-   * cost far more in Lambda time than in state transitions. Needs converters that skip non-CSV keys of a
-   * batch. @default none: one file per child execution
+   * cost far more in Lambda time than in state transitions. The converters skip the non-CSV keys of a batch.
+   * @default none: one file per child execution
    */
   readonly itemBatching?: ItemBatching;
   /** The nightly schedule. @default enabled, 02:00 UTC */
@@ -64,8 +83,22 @@ export interface CsvConversionPipelineProps {
   readonly converterMemoryMb?: number;
   /** Converter timeout. @default 15 minutes */
   readonly converterTimeout?: Duration;
+  /**
+   * Concurrency reserved for each converter. None by default: a reservation is taken from the account's
+   * unreserved pool for good and Lambda keeps at least 100 unreserved, so an account with the low quota new
+   * accounts get cannot deploy any; the state machine's {@link maxConcurrency} bounds the converters instead.
+   * Set it where other functions of the account could starve the converters (or be starved by them): it must
+   * then be at least {@link maxConcurrency}, or conversions would be throttled.
+   * @default none: the account's unreserved concurrency
+   */
+  readonly converterReservedConcurrency?: number;
   /** Lambda architecture. x86_64 by default: the native snappy addon bundled is the x86_64 build. @default X86_64 */
   readonly architecture?: lambda.Architecture;
+  /**
+   * Node.js runtime of the functions (see `PipelineFunctionProps.runtime`: nodejs22.x is deprecated on
+   * 30 April 2027). @default NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
   /** `s3://bucket/key` of a schema file applied to every file. @default none: types are inferred */
   readonly schemaLocation?: string;
   /**
@@ -79,35 +112,51 @@ export interface CsvConversionPipelineProps {
   readonly maxRejects?: number;
   /** Retention of the functions' and the state machine's logs. @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The longest an execution may run (the definition's `TimeoutSeconds`): a run still going then ends
+   * TIMED_OUT (alarmed, reported by the execution-status rule, redrivable), so a slow run never overlaps the
+   * next night's. @default 23 hours
+   */
+  readonly executionTimeout?: Duration;
+  /**
+   * The topic every alarm notifies (alarm and OK). @default a new topic, encrypted with a new customer-managed
+   * KMS key, SSL-only
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /** An e-mail address subscribed to the alarm topic (AWS asks it to confirm). @default none */
+  readonly alarmEmail?: string;
 }
 
 /** Defaults of {@link CsvConversionPipelineProps}, in one place. */
 export const PIPELINE_DEFAULTS = {
   ...WORKFLOW_DEFAULTS,
-  converterMemoryMb: 1769,
-  converterTimeout: Duration.minutes(15),
-  logRetention: logs.RetentionDays.ONE_MONTH,
-  cron: { minute: '0', hour: '2' } as scheduler.CronOptionsWithTimezone,
+  converterMemoryMb: PIPELINE_FUNCTION_DEFAULTS.memoryMb,
+  converterTimeout: PIPELINE_FUNCTION_DEFAULTS.timeout,
+  logRetention: PIPELINE_FUNCTION_DEFAULTS.logRetention,
+  cron: NIGHTLY_SCHEDULE_DEFAULTS.cron,
+  // A night's run must end before the next one starts at the same hour: 23 h leaves an hour's margin.
+  executionTimeout: Duration.hours(23),
 };
-
-const HANDLERS = join(__dirname, '../lambdas/handlers');
-const ROOT = join(__dirname, '..');
 
 /**
  * csv2lake on AWS: a STANDARD state machine whose Distributed Map lists the input prefix and converts every
  * CSV to Parquet and Avro with one Lambda per format, a reducer that writes the run report, a retry map
- * that makes failures redrivable, a nightly EventBridge Scheduler schedule, a rule that reports failed
- * executions, alarms and a dashboard. Permissions are scoped to the given buckets and prefixes.
+ * that makes failures redrivable, a nightly schedule, a rule that reports executions that did not succeed,
+ * alarms that notify a topic, and a dashboard. Permissions are scoped to the given buckets and prefixes.
  */
 export class CsvConversionPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly converters: Partial<Record<OutputFormat, lambda.IFunction>> = {};
   readonly reducer: lambda.IFunction;
+  readonly alarms: PipelineAlarms;
   readonly failedExecutionsAlarm: cloudwatch.Alarm;
   readonly failedFilesAlarm: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
   readonly schedule: scheduler.Schedule | undefined;
+  /** The schedule's dead-letter queue (starts that failed), when there is a schedule. */
   readonly deadLetterQueue: sqs.Queue | undefined;
+  /** The dead-letter queue of the execution-status rule's reducer invocations. */
+  readonly reportDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: CsvConversionPipelineProps) {
     super(scope, id);
@@ -117,69 +166,30 @@ export class CsvConversionPipeline extends Construct {
     const outputPrefixes = { ...PIPELINE_DEFAULTS.outputPrefixes, ...props.outputPrefixes };
     const memory = props.converterMemoryMb ?? PIPELINE_DEFAULTS.converterMemoryMb;
     const timeout = props.converterTimeout ?? PIPELINE_DEFAULTS.converterTimeout;
-    const architecture = props.architecture ?? lambda.Architecture.X86_64;
-    const snappyBinary =
-      architecture === lambda.Architecture.ARM_64 ? 'snappy-linux-arm64-gnu' : 'snappy-linux-x64-gnu';
-    if (!existsSync(join(ROOT, 'node_modules/@napi-rs', snappyBinary))) {
+    const maxConcurrency = props.maxConcurrency ?? PIPELINE_DEFAULTS.maxConcurrency;
+    const reserved = props.converterReservedConcurrency;
+    if (reserved !== undefined && maxConcurrency > reserved)
       throw new Error(
-        `architecture ${architecture.name} needs the native addon @napi-rs/${snappyBinary} in node_modules ` +
-          '(npm installs only the build for the machine it runs on): install it, or deploy x86_64',
+        `maxConcurrency ${maxConcurrency} is above converterReservedConcurrency ${reserved}: each converter ` +
+          `runs up to maxConcurrency invocations at once and the rest would be throttled; lower maxConcurrency ` +
+          `or raise the reservation`,
       );
-    }
-    const logRetention = props.logRetention ?? PIPELINE_DEFAULTS.logRetention;
-    const namespace = 'csv2lake';
+    const executionTimeout = props.executionTimeout ?? PIPELINE_DEFAULTS.executionTimeout;
     const { inputBucket, outputBucket } = props;
-
-    const fn = (
-      name: string,
-      entry: string,
-      environment: Record<string, string>,
-      memorySize: number,
-      fnTimeout: Duration,
-    ) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logRetention });
-      return new NodejsFunction(this, name, {
-        entry: join(HANDLERS, entry),
-        handler: 'handler',
-        // Explicit, so that synthesis works from any working directory (the local runner is run from anywhere).
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture,
-        memorySize,
-        timeout: fnTimeout,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
-        environment: {
-          POWERTOOLS_SERVICE_NAME: name,
-          POWERTOOLS_METRICS_NAMESPACE: namespace,
-          ...environment,
-        },
-        bundling: {
-          target: 'node22',
-          minify: false,
-          sourceMap: true,
-          externalModules: ['@aws-sdk/*', 'snappy'],
-          // The native snappy addon cannot be bundled: copy it and the binary of the architecture beside the bundle.
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (_input: string, output: string) => [
-              `mkdir -p ${output}/node_modules/@napi-rs`,
-              `cp -R ${ROOT}/node_modules/snappy ${output}/node_modules/snappy`,
-              `cp -R ${ROOT}/node_modules/@napi-rs/${snappyBinary} ${output}/node_modules/@napi-rs/`,
-            ],
-          },
-        },
-      });
+    const inputKey = props.inputBucketKey ?? inputBucket.encryptionKey;
+    const outputKey = props.outputBucketKey ?? outputBucket.encryptionKey;
+    const functionProps = {
+      ...(props.architecture ? { architecture: props.architecture } : {}),
+      ...(props.runtime ? { runtime: props.runtime } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     };
 
-    // Converters: read the input prefix, write their own output prefix and the run records.
+    // Converters: read the input prefix, write their own output prefix and their own run records.
     for (const format of formats) {
-      const converter = fn(
-        format === 'parquet' ? 'ParquetConverter' : 'AvroConverter',
-        format === 'parquet' ? 'convert-parquet.ts' : 'convert-avro.ts',
-        {
+      const converter = new PipelineFunction(this, SERVICE_NAMES[format], {
+        ...functionProps,
+        entry: format === 'parquet' ? 'convert-parquet.ts' : 'convert-avro.ts',
+        environment: {
           [ENV.NULL_TOKENS]: JSON.stringify(props.nullTokens ?? []),
           ...(props.csv && Object.keys(props.csv).length > 0
             ? { [ENV.CSV_OPTIONS]: JSON.stringify(csvOptions(props.csv, 'the csv prop')) }
@@ -187,16 +197,27 @@ export class CsvConversionPipeline extends Construct {
           [ENV.MAX_REJECTS]: String(props.maxRejects ?? PIPELINE_DEFAULTS.maxRejects),
           ...(props.schemaLocation ? { [ENV.SCHEMA_LOCATION]: props.schemaLocation } : {}),
         },
-        memory,
+        memoryMb: memory,
         timeout,
-      );
+        ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
+      });
       allow(converter, ['s3:GetObject'], [inputBucket.arnForObjects(`${inputPrefix}*`)]);
+      converter.addToRolePolicy(
+        new iam.PolicyStatement({
+          // Without ListBucket S3 answers a GET or HEAD of a missing key with 403, not 404: a file deleted
+          // after the listing was reported AccessDenied instead of InputMissingError.
+          actions: ['s3:ListBucket'],
+          resources: [inputBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
+        }),
+      );
       allow(
         converter,
         ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         [outputBucket.arnForObjects(`${outputPrefixes[format]}*`)],
       );
-      allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects('_runs/*')]);
+      // Its own records only (`_runs/<run>/items/<format>/…`): never a report, a map result or metrics.json.
+      allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects(`_runs/*/items/${format}/*`)]);
       converter.addToRolePolicy(
         new iam.PolicyStatement({
           // Without ListBucket, HEAD of a missing output answers 403 instead of 404.
@@ -205,13 +226,14 @@ export class CsvConversionPipeline extends Construct {
           conditions: { StringLike: { 's3:prefix': [`${outputPrefixes[format]}*`] } },
         }),
       );
-      inputBucket.encryptionKey?.grantDecrypt(converter);
-      outputBucket.encryptionKey?.grantEncryptDecrypt(converter);
+      inputKey?.grantDecrypt(converter);
+      outputKey?.grantEncryptDecrypt(converter);
       if (props.schemaLocation) {
         const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(props.schemaLocation);
         if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${props.schemaLocation}`);
         converter.addToRolePolicy(
           new iam.PolicyStatement({
+            // GET, and HEAD (which GetObject covers) for its ETag at every invocation.
             actions: ['s3:GetObject'],
             resources: [`arn:${stack.partition}:s3:::${match[1]}/${match[2]}`],
           }),
@@ -220,10 +242,10 @@ export class CsvConversionPipeline extends Construct {
       this.converters[format] = converter;
     }
 
-    const reducer = fn(
-      'Reducer',
-      'reduce.ts',
-      {
+    const reducer = new PipelineFunction(this, SERVICE_NAMES.reducer, {
+      ...functionProps,
+      entry: 'reduce.ts',
+      environment: {
         [REDUCER_ENV.CONVERTER_MEMORY_MB]: String(memory),
         [REDUCER_ENV.DEFAULT_RUN]: stack.toJsonString({
           inputBucket: inputBucket.bucketName,
@@ -232,9 +254,9 @@ export class CsvConversionPipeline extends Construct {
           outputPrefixes: runOutputPrefixes(formats, outputPrefixes),
         }),
       },
-      1024,
-      Duration.minutes(15),
-    );
+      memoryMb: 1024,
+      timeout: Duration.minutes(15),
+    });
     allow(reducer, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects('_runs/*')]);
     reducer.addToRolePolicy(
       new iam.PolicyStatement({
@@ -243,7 +265,7 @@ export class CsvConversionPipeline extends Construct {
         conditions: { StringLike: { 's3:prefix': ['_runs/*'] } },
       }),
     );
-    outputBucket.encryptionKey?.grantEncryptDecrypt(reducer);
+    outputKey?.grantEncryptDecrypt(reducer);
     this.reducer = reducer;
 
     // The state machine: its name is fixed so that its own ARN can be granted without a cycle.
@@ -252,13 +274,20 @@ export class CsvConversionPipeline extends Construct {
       formats,
       inputPrefix,
       outputPrefixes,
-      maxConcurrency: props.maxConcurrency ?? PIPELINE_DEFAULTS.maxConcurrency,
+      maxConcurrency,
       ...(props.suffixes ? { suffixes: props.suffixes } : {}),
       taskTimeoutSeconds: timeout.toSeconds() + 30,
       toleratedFailedFiles: props.toleratedFailedFiles ?? PIPELINE_DEFAULTS.toleratedFailedFiles,
       ...(props.itemBatching ? { itemBatching: props.itemBatching } : {}),
+      // In the definition: CDK's `timeout` prop is not applied to a definition given as a string.
+      executionTimeoutSeconds: executionTimeout.toSeconds(),
     });
-    const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: logRetention });
+    const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      // Under /aws/vendedlogs/: CreateStateMachine adds a CloudWatch Logs resource policy statement for any
+      // other name, and fails once the account's policy is full (5,120 characters).
+      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+      retention: props.logRetention ?? PIPELINE_DEFAULTS.logRetention,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -277,6 +306,9 @@ export class CsvConversionPipeline extends Construct {
     for (const f of [...Object.values(this.converters), reducer]) f.grantInvoke(sm);
     const executionArns = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachineName}/*`;
     const mapRunArns = `arn:${stack.partition}:states:${stack.region}:${stack.account}:mapRun:${stateMachineName}/*`;
+    // What the Distributed Map needs (AWS's "IAM policies for using Distributed Map states"): start, describe
+    // and stop its child executions, and redrive them when the parent is redriven ("Redriving Map Runs").
+    // states:UpdateMapRun and states:ListMapRuns are calls of an operator, never of the Map itself: not granted.
     sm.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution'],
@@ -293,8 +325,8 @@ export class CsvConversionPipeline extends Construct {
     );
     sm.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:DescribeMapRun', 'states:UpdateMapRun', 'states:ListMapRuns'],
-        resources: [mapRunArns, executionArns],
+        actions: ['states:DescribeMapRun'],
+        resources: [mapRunArns],
       }),
     );
     sm.addToRolePolicy(
@@ -312,108 +344,48 @@ export class CsvConversionPipeline extends Construct {
     );
 
     // Buckets encrypted with a customer key: the Map lists the input and reads/writes its run files.
-    inputBucket.encryptionKey?.grantDecrypt(sm);
-    outputBucket.encryptionKey?.grantEncryptDecrypt(sm);
+    inputKey?.grantDecrypt(sm);
+    outputKey?.grantEncryptDecrypt(sm);
 
     // A failed, timed-out or aborted execution still gets its report.
-    new events.Rule(this, 'ReportFailedExecutions', {
-      description:
-        'Invoke the csv2lake reducer when an execution does not succeed, so that the run has a report.',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [sm.stateMachineArn] },
-      },
-      targets: [new eventsTargets.LambdaFunction(reducer, { retryAttempts: 3 })],
-    });
+    const report = new FailedExecutionReport(this, 'ReportFailedExecutions', { stateMachine: sm, reducer });
+    this.reportDeadLetterQueue = report.deadLetterQueue;
 
-    // Nightly schedule (EventBridge Scheduler: cron with a time zone, retries, dead-letter queue).
     const schedule = props.schedule ?? {};
     if (schedule.enabled ?? true) {
-      this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
+      const nightly = new NightlySchedule(this, 'Nightly', {
+        stateMachine: sm,
+        ...(schedule.cron ? { cron: schedule.cron } : {}),
       });
-      this.schedule = new scheduler.Schedule(this, 'Nightly', {
-        description: 'Runs csv2lake over the configured prefix every night.',
-        schedule: scheduler.ScheduleExpression.cron(schedule.cron ?? PIPELINE_DEFAULTS.cron),
-        target: new schedulerTargets.StepFunctionsStartExecution(sm, {
-          input: scheduler.ScheduleTargetInput.fromObject({}),
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(2),
-          deadLetterQueue: this.deadLetterQueue,
-        }),
-      });
+      this.schedule = nightly.schedule;
+      this.deadLetterQueue = nightly.deadLetterQueue;
     }
 
-    // Alarms and dashboard.
-    this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutions', {
-      alarmDescription:
-        'A csv2lake run ended FAILED/TIMED_OUT/ABORTED: read _runs/<execution>/report.md, fix, then Redrive.',
-      metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      stateMachine: sm,
+      deadLetterQueues: {
+        ...(this.deadLetterQueue ? { ScheduleDeadLetters: this.deadLetterQueue } : {}),
+        ReportDeadLetters: this.reportDeadLetterQueue,
+      },
+      ...(props.alarmTopic ? { topic: props.alarmTopic } : {}),
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
-    const filesFailed = new cloudwatch.Metric({
-      namespace,
-      metricName: 'FilesFailed',
-      dimensionsMap: { service: 'Reducer' },
-      period: Duration.minutes(5),
-      statistic: 'Sum',
-    });
-    this.failedFilesAlarm = new cloudwatch.Alarm(this, 'FailedFiles', {
-      alarmDescription: 'Files failed in a csv2lake run (after retries).',
-      metric: filesFailed,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const reducerMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace,
-        metricName,
-        dimensionsMap: { service: 'Reducer' },
-        period: Duration.days(1),
-        statistic: 'Sum',
-      });
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      widgets: [
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Runs',
-            left: [
-              sm.metricSucceeded({ period: Duration.days(1) }),
-              sm.metricFailed({ period: Duration.days(1) }),
-            ],
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Files',
-            left: ['FilesConverted', 'FilesSkipped', 'FilesFailed'].map(reducerMetric),
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Rows',
-            left: ['RowsConverted', 'RejectedRows'].map(reducerMetric),
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({ title: 'Bytes in', left: [reducerMetric('BytesIn')] }),
-          new cloudwatch.GraphWidget({
-            title: 'Run duration',
-            left: [sm.metricTime({ period: Duration.days(1), statistic: 'Maximum' })],
-          }),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'Failures',
-            alarms: [this.failedExecutionsAlarm, this.failedFilesAlarm],
-          }),
-        ],
-      ],
-    });
+    this.failedExecutionsAlarm = this.alarms.failedExecutions;
+    this.failedFilesAlarm = this.alarms.failedFiles;
+    this.dashboard = new PipelineDashboard(this, 'Monitoring', {
+      stateMachine: sm,
+      alarms: this.alarms.alarms,
+    }).dashboard;
 
     acknowledge(this, [
-      ['AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the schedule.'],
-      ['AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests (FIELD-NOTES).'],
+      [
+        'AwsSolutions-SQS3',
+        'These queues are themselves dead-letter queues (of the schedule and of the execution-status rule).',
+      ],
+      [
+        'AwsSolutions-L1',
+        'The runtime is a prop: nodejs24.x by default, nodejs22.x where pinned (see PipelineFunctionProps.runtime).',
+      ],
       [
         'AwsSolutions-SF1',
         'ERROR-level logging keeps log cost proportional to failures on runs of thousands of child executions; ' +

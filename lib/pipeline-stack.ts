@@ -1,4 +1,5 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import {
@@ -14,11 +15,29 @@ export interface PipelineStackProps
   readonly inputBucketName?: string;
   /** Name of an existing output bucket to import. @default a new bucket */
   readonly outputBucketName?: string;
+  /**
+   * ARN of the KMS key that encrypts the imported input bucket (see the construct's `inputBucketKey`).
+   * @default none: the bucket is SSE-S3 (or the key is given as `inputBucketKey`)
+   */
+  readonly inputBucketKeyArn?: string;
+  /** ARN of the KMS key that encrypts the imported output bucket. @default none (or `outputBucketKey`) */
+  readonly outputBucketKeyArn?: string;
+  /**
+   * How long run records, reports and map results (`_runs/`) are kept in an output bucket the stack creates.
+   * A redrive needs its run's files, and Step Functions redrives executions up to 14 days old; outputs
+   * themselves never expire. An imported bucket is left as it is: add the rule to it yourself.
+   * @default 90 days
+   */
+  readonly runsExpiration?: Duration;
 }
 
+/** Defaults of {@link PipelineStackProps}. */
+export const PIPELINE_STACK_DEFAULTS = { runsExpiration: Duration.days(90) };
+
 /**
- * csv2lake's deployable stack: the buckets (created encrypted, SSL-only, private, with access logs and a
- * rule that aborts incomplete multipart uploads; or imported by name) and the pipeline.
+ * csv2lake's deployable stack: the buckets (created encrypted, SSL-only, private, with access logs, a rule
+ * that aborts incomplete multipart uploads and, on the output bucket, one that expires `_runs/`; or imported
+ * by name, with their KMS keys by ARN) and the pipeline.
  */
 export class PipelineStack extends Stack {
   readonly pipeline: CsvConversionPipeline;
@@ -28,7 +47,16 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
     let accessLogs: s3.Bucket | undefined;
-    const bucket = (name: string, existing: string | undefined): s3.IBucket => {
+    const runsExpiration = props.runsExpiration ?? PIPELINE_STACK_DEFAULTS.runsExpiration;
+    if (runsExpiration.toDays() < 14)
+      throw new Error(
+        `runsExpiration ${runsExpiration.toDays()} days: a redrive (up to 14 days after the run) needs the run's files`,
+      );
+    const bucket = (
+      name: string,
+      existing: string | undefined,
+      rules: s3.LifecycleRule[] = [],
+    ): s3.IBucket => {
       if (existing) return s3.Bucket.fromBucketName(this, name, existing);
       accessLogs ??= new s3.Bucket(this, 'AccessLogs', {
         encryption: s3.BucketEncryption.S3_MANAGED,
@@ -45,16 +73,24 @@ export class PipelineStack extends Stack {
         versioned: false,
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: `${name}/`,
-        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }, ...rules],
         removalPolicy: RemovalPolicy.RETAIN,
       });
     };
     this.inputBucket = bucket('InputBucket', props.inputBucketName);
-    this.outputBucket = bucket('OutputBucket', props.outputBucketName);
+    this.outputBucket = bucket('OutputBucket', props.outputBucketName, [
+      { id: 'ExpireRuns', prefix: '_runs/', expiration: runsExpiration },
+    ]);
+    const key = (id: string, arn: string | undefined) =>
+      arn ? kms.Key.fromKeyArn(this, id, arn) : undefined;
+    const inputBucketKey = props.inputBucketKey ?? key('InputBucketKey', props.inputBucketKeyArn);
+    const outputBucketKey = props.outputBucketKey ?? key('OutputBucketKey', props.outputBucketKeyArn);
     this.pipeline = new CsvConversionPipeline(this, 'Pipeline', {
       ...props,
       inputBucket: this.inputBucket,
       outputBucket: this.outputBucket,
+      ...(inputBucketKey ? { inputBucketKey } : {}),
+      ...(outputBucketKey ? { outputBucketKey } : {}),
     });
     if (accessLogs) {
       acknowledge(accessLogs, [

@@ -201,10 +201,10 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(asl.States[STATES.invalidInput]).toMatchObject({ Type: 'Fail', Error: 'InvalidExecutionInput' });
   });
 
-  test('converters: Node.js 22, one per format, Powertools settings, bundled with the native snappy addon', () => {
+  test('converters: Node.js 24 (nodejs22.x is deprecated in April 2027), one per format, Powertools settings, bundled with the native snappy addon', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
-      { Runtime: 'nodejs22.x', Architectures: ['x86_64'] },
+      { Runtime: 'nodejs24.x', Architectures: ['x86_64'] },
       3,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -227,7 +227,7 @@ describe('stack with an input prefix, defaults otherwise', () => {
         Arn: { Ref: Match.stringLikeRegexp('StateMachine') },
         Input: '{}',
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ScheduleDeadLetters'), 'Arn'] } },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('NightlyDeadLetters'), 'Arn'] } },
       }),
     });
   });
