@@ -208,9 +208,13 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     // The version to convert: the listed one, unless the item asks for the current one (the retry map's
     // items: their listing may be older than the file).
     const current = item.current ? await store.head(item.bucket, item.key) : undefined;
+    // The retry map's items (and a redrive's): a file deleted since the run listed it cannot be converted
+    // by any attempt of this run, so say what to do instead.
     if (item.current && !current)
       throw new InputMissingError(
-        `${store.localFile?.(item.bucket, item.key) ?? `s3://${item.bucket}/${item.key}`} no longer exists (deleted after it was listed?)`,
+        `${store.localFile?.(item.bucket, item.key) ?? `s3://${item.bucket}/${item.key}`} no longer exists: it was ` +
+          'deleted after this run listed it, so no retry or redrive of this run can convert it; restore it and ' +
+          'redrive, or leave this run FAILED: the next run does not list it',
       );
     const version = current?.etag ?? item.etag;
     const existing = await store.head(run.outputBucket, target);
