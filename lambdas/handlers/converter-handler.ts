@@ -2,6 +2,7 @@ import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
 import { s3ObjectStore } from '../io/s3-store';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
+import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
 import {
@@ -44,12 +45,15 @@ export function createConverterHandler(
   const config = converterConfig({ ...env, [ENV.FORMAT]: format });
   const clientConfig = s3ClientConfig(env);
   let store = deps.store;
+  // Per invocation, under the converter's own service name (the alarms and the dashboard read the
+  // reducer's run metrics, which count each file once per run).
   const publish = (result: ConvertResult) => {
-    metrics.addMetric(result.status === 'skipped' ? 'FilesSkipped' : 'FilesConverted', 'Count', 1);
-    metrics.addMetric('RowsConverted', 'Count', result.rows ?? 0);
-    metrics.addMetric('RejectedRows', 'Count', result.rejectedRows ?? 0);
-    metrics.addMetric('BytesIn', 'Bytes', result.bytesIn ?? 0);
-    metrics.addMetric('BytesOut', 'Bytes', result.bytesOut ?? 0);
+    const m = RUN_METRICS;
+    metrics.addMetric(result.status === 'skipped' ? m.filesSkipped : m.filesConverted, 'Count', 1);
+    metrics.addMetric(m.rowsConverted, 'Count', result.rows ?? 0);
+    metrics.addMetric(m.rejectedRows, 'Count', result.rejectedRows ?? 0);
+    metrics.addMetric(m.bytesIn, 'Bytes', result.bytesIn ?? 0);
+    metrics.addMetric(m.bytesOut, 'Bytes', result.bytesOut ?? 0);
     metrics.publishStoredMetrics();
   };
   const handle = async (
