@@ -60,6 +60,7 @@ export function quoted(value: string): string {
  * value inside a message; this guards the whole line, paths and keys included, where they come unquoted.
  */
 export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => {
     const json = JSON.stringify(c).slice(1, -1);
     return json.length > 1 ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -26,8 +26,15 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 /** Bytes looked at for a file format's magic number. */
 const MAGIC_BYTES = 10;
-/** Bytes of the (decompressed) start searched for a NUL byte, the mark of a binary file. */
+/** Bytes of the (decompressed) start whose control bytes tell a binary file from text. */
 const BINARY_SNIFF_BYTES = 64 * 1024;
+/**
+ * A start with at least this many control bytes (C0 but tab, LF, CR, FF), making at least this share of
+ * its bytes, is binary (or UTF-16 without a byte order mark, half NULs): text has next to none. A few NULs
+ * inside fields (database exports keep them) are data.
+ */
+const BINARY_MIN_CONTROLS = 16;
+const BINARY_MIN_SHARE = 0.1;
 
 /** Formats that are not CSV text, by their first bytes, and what to do about each. */
 const FOREIGN_FORMATS: readonly {
@@ -156,7 +163,7 @@ async function* prepend(
  * @throws EmptyInputError when the input has no bytes at all.
  * @throws UnsupportedEncodingError for UTF-16/32 input (byte order marks), for other compressions and
  *   archives (bzip2, xz, zip, 7z, lz4), Parquet and Avro files, zstd without a decompressor, and a binary
- *   file (a NUL byte in its first 64 KiB, whatever the encoding).
+ *   file (control bytes are 10% of its first 64 KiB, whatever the encoding).
  */
 export async function* decodeInput(
   source: AsyncIterable<Uint8Array>,
@@ -214,31 +221,45 @@ export async function* decodeInput(
 }
 
 /**
- * Passes the chunks on, failing at a NUL byte in the first 64 KiB: text has none, so it is a binary file
- * (or UTF-16 without a byte order mark), which --encoding latin1 would "convert" into junk. Chunks pass
- * as they come, so that the input's chunking (and the first pass's sample) does not change.
+ * Passes the chunks on, failing when the first 64 KiB (or the whole input, if shorter) is mostly control
+ * bytes: a binary file, or UTF-16 without a byte order mark, which --encoding latin1 would "convert" into
+ * junk. Chunks pass as they come, so that the input's chunking (and the first pass's sample) does not
+ * change; a conversion that fails here has written nothing yet.
  */
 async function* refuseBinary(
   source: AsyncIterable<Uint8Array>,
   name: string,
   compressed: boolean,
 ): AsyncIterable<Uint8Array> {
-  let offset = 0;
+  let seen = 0;
+  let controls = 0;
+  let firstOffset = -1;
+  const judge = (): void => {
+    if (controls < BINARY_MIN_CONTROLS || controls < seen * BINARY_MIN_SHARE) return;
+    throw new UnsupportedEncodingError(
+      `${name} is not CSV text: ${controls} of its first ${seen} bytes${compressed ? ' (decompressed)' : ''} ` +
+        `are control characters such as NUL (the first at byte offset ${firstOffset}), so it is a binary ` +
+        `file, or UTF-16 without a byte order mark (save it as UTF-8)`,
+      { byteOffset: firstOffset },
+    );
+  };
   for await (const chunk of source) {
-    if (offset < BINARY_SNIFF_BYTES) {
-      const nul = chunk.subarray(0, BINARY_SNIFF_BYTES - offset).indexOf(0);
-      if (nul >= 0) {
-        throw new UnsupportedEncodingError(
-          `${name} is not CSV text: it has a NUL byte at byte offset ${offset + nul}` +
-            `${compressed ? ' (decompressed)' : ''}, so it is a binary file, or UTF-16 without a byte ` +
-            `order mark (save it as UTF-8)`,
-          { byteOffset: offset + nul },
-        );
+    if (seen < BINARY_SNIFF_BYTES) {
+      const n = Math.min(chunk.length, BINARY_SNIFF_BYTES - seen);
+      for (let i = 0; i < n; i++) {
+        const c = chunk[i]!;
+        // C0 controls but tab, LF, FF and CR.
+        if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d) {
+          if (controls === 0) firstOffset = seen + i;
+          controls++;
+        }
       }
-      offset += chunk.length;
+      seen += n;
+      if (seen >= BINARY_SNIFF_BYTES) judge();
     }
     yield chunk;
   }
+  if (seen < BINARY_SNIFF_BYTES) judge();
 }
 
 /**

@@ -570,7 +570,7 @@ class InferenceState {
         `${this.name}: more than ${this.options.maxRejects} rows rejected (latest at line ${line}: ${reason}); ` +
           // Judged from the line, not the rows counted so far: a file cut between two threads gives the same message.
           (rejects.count > 10 && rejects.count * 2 > line - this.layout.skipRows
-            ? this.advice(line - this.layout.skipRows - 1)
+            ? `${this.advice(line - this.layout.skipRows - 1)}; or fix the file or raise --max-rejects`
             : `fix the file or raise --max-rejects`),
         { line },
       );

@@ -139,20 +139,29 @@ describe('formats csv2lake does not read are refused by their magic bytes', () =
 });
 
 describe('binary files', () => {
-  test('a NUL byte in the first 64 KiB is a binary file, whatever the encoding; after that it is data', async () => {
-    const withNul = Buffer.concat([Buffer.from('a,b\n1,2\n'), Buffer.from([0, 0, 7, 27])]);
+  test('a start that is mostly control bytes is a binary file, whatever the encoding; a few NULs are data', async () => {
+    const binary = Buffer.concat([
+      Buffer.from('a,b\n1,2\n'),
+      Buffer.from([0, 0, 7, 27, ...Array(20).fill(1)]),
+    ]);
     for (const encoding of ['utf-8', 'latin1', 'windows-1252'] as const) {
-      await expect(decode(withNul, encoding)).rejects.toThrow(
-        'data/in.csv is not CSV text: it has a NUL byte at byte offset 8, so it is a binary file',
+      await expect(decode(binary, encoding)).rejects.toThrow(
+        'data/in.csv is not CSV text: 24 of its first 32 bytes are control characters such as NUL (the first at byte offset 8), so it is a binary file',
       );
     }
-    const utf16 = Buffer.from('a,b\n1,2\n', 'utf16le');
+    const utf16 = Buffer.from('id,name\n1,Ada\n2,Grace\n', 'utf16le');
     await expect(decode(utf16)).rejects.toThrow(
-      /NUL byte at byte offset 1,.*UTF-16 without a byte order mark/u,
+      /control characters such as NUL \(the first at byte offset 1\).*UTF-16 without a byte order mark/u,
     );
-    const gz = zlib.gzipSync(withNul);
-    await expect(decode(gz)).rejects.toThrow('NUL byte at byte offset 8 (decompressed)');
-    const late = Buffer.concat([Buffer.from(`a\n${'x\n'.repeat(40000)}`), Buffer.from([0])]);
+    const gz = zlib.gzipSync(binary);
+    await expect(decode(gz)).rejects.toThrow(
+      '24 of its first 32 bytes (decompressed) are control characters',
+    );
+    // NULs inside fields of a text file, as database exports have them: kept.
+    const sparse = Buffer.from('id,text\n1,a\0b\n2,"\0"\n3,\0\0\0\n4,plain\n');
+    expect((await decode(sparse)).text).toBe(sparse.toString());
+    // Past the first 64 KiB, control bytes are data too.
+    const late = Buffer.concat([Buffer.from(`a\n${'x\n'.repeat(40000)}`), Buffer.alloc(100)]);
     expect((await decode(late)).text.length).toBe(late.length);
   });
 });
