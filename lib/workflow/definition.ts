@@ -272,13 +272,18 @@ function itemBatcher(
   };
 }
 
-function reduceTask(mapResults: string, next: string): Record<string, unknown> {
+/**
+ * A reducer state. `final` says whether it is the execution's last reduction, the one that emits the run's
+ * file counts (so FilesFailed counts only what the retry map did not fix): `'ifNoneFailed'` for `Reduce`,
+ * which `AnyFailed` follows with `RetryFailed` only when files failed; `true` for `ReduceAfterRetry`.
+ */
+function reduceTask(mapResults: string, final: true | 'ifNoneFailed', next: string): Record<string, unknown> {
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',
     Parameters: {
       FunctionName: sub(SUBSTITUTIONS.reduceFunction),
-      Payload: { 'run.$': '$.run', 'mapResults.$': mapResults },
+      Payload: { 'run.$': '$.run', 'mapResults.$': mapResults, final },
     },
     ResultSelector: { 'summary.$': '$.Payload' },
     ResultPath: '$.reduce',
@@ -410,7 +415,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         ResultPath: '$.convertMap',
         Next: STATES.reduce,
       },
-      [STATES.reduce]: reduceTask('States.Array($.convertMap)', STATES.anyFailed),
+      [STATES.reduce]: reduceTask('States.Array($.convertMap)', 'ifNoneFailed', STATES.anyFailed),
       [STATES.anyFailed]: {
         Type: 'Choice',
         Choices: [
@@ -437,7 +442,7 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         ResultPath: '$.retryMap',
         Next: STATES.reduceAfterRetry,
       },
-      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', STATES.done),
+      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', true, STATES.done),
       [STATES.done]: { Type: 'Succeed' },
     },
   };

@@ -1,5 +1,6 @@
 /*
- * npm run bench:reliability [-- --only files,hostile,gb] [--files N] [--columns N] [--gb N]
+ * npm run bench:reliability [-- --only files,hostile,gb,reduce] [--files N] [--columns N] [--gb N]
+ *   [--records N] [--reducer <module>]
  *
  * The reliability cases that take minutes, as figures (items, time, peak RSS); asserts nothing.
  * - files: N small CSVs (default 10,000) on fauxqs (loopback, in this process), one `csv2lake run` of the
@@ -11,6 +12,12 @@
  *   limit), 4,096 columns over 247 MB (the widest accepted, long), a million tiny rows, a quote never closed
  *   before 100 MB (refused at the field limit), a million rows of quote soup, NUL bytes, mixed line endings.
  * - gb: a ~N GB mixed CSV (default 2) converted to Parquet and Avro in its own process.
+ * - reduce: the reducer alone over a synthetic run of N keys (default 100,000; two records each, the first
+ *   map's result files with an entry per child; see synthetic-run.ts), in its own process with a 900 MB
+ *   heap (as in a 1,024 MB function): `Reduce` with the map's results, then the execution-status rule's
+ *   reducer (no map results: it finds them, and reads the earlier report back). Prints time, CPU, peak RSS
+ *   and whether the report's items are those of the run. `--reducer <path of a reduce.ts>` measures another
+ *   version of the reducer (e.g. an older commit's, checked out elsewhere).
  * Peak RSS is the process's maxRSS (Node included).
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +28,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as hostile from '../reliability/hostile-csv';
 import { startS3Server } from '../support/s3-server';
 import { generateCsv } from './generate-csv';
+import { expectedItems, SyntheticRunStore } from './synthetic-run';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -195,7 +203,109 @@ async function gigabytes(gb: number): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The child of the reduce part: one reduction over the synthetic run, its figures as one JSON line. */
+async function reduceChild(options: { count: number; dir: string; mode: 'state' | 'rule'; reducer: string }) {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const { createReduceHandler } = (await import(
+    options.reducer
+  )) as typeof import('../../lambdas/handlers/reduce');
+  const run = {
+    runId: 'bench-run',
+    inputBucket: 'in',
+    inputPrefix: 'landing/',
+    outputBucket: 'out',
+    outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
+  };
+  const store = new SyntheticRunStore(run, options.count, options.dir);
+  const { runId: _id, ...defaults } = run;
+  const reduce = createReduceHandler({ store, env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify(defaults) } });
+  const baseRssMb = process.memoryUsage().rss / 1e6;
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const result =
+    options.mode === 'state'
+      ? await reduce({ run, mapResults: [store.mapResult()], final: 'ifNoneFailed' })
+      : await reduce({ detail: { name: run.runId, status: 'FAILED', input: '{}' } });
+  const seconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  const expected = expectedItems(options.count);
+  const items = result.items as Record<string, number>;
+  console.log(
+    JSON.stringify({
+      seconds,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      baseRssMb,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      items,
+      right: Object.entries(expected).every(([k, v]) => items[k] === undefined || items[k] === v),
+      reportMb: store.size(`_runs/${run.runId}/report.json`) / 1e6,
+    }),
+  );
+}
+
+async function reducer(count: number, module: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'csv2lake-reduce-bench-'));
+  console.log(`reduce: ${count} keys, ${expectedItemsLine(count)}; reducer ${module}`);
+  for (const mode of ['state', 'rule'] as const) {
+    const started = Date.now();
+    const child = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules/tsx/dist/cli.mjs'),
+        __filename,
+        '--reduce-child',
+        JSON.stringify({ count, dir, mode, reducer: module }),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60 * 60_000,
+        env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=900' },
+        maxBuffer: 1 << 24,
+      },
+    );
+    const line = child.stdout.trim().split('\n').at(-1) ?? '';
+    let figures: Record<string, unknown> | undefined;
+    try {
+      figures = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      figures = undefined;
+    }
+    const label = mode === 'state' ? 'Reduce (map results given)' : "rule's reducer (finds them, merges)";
+    if (!figures) {
+      const fatal = child.stderr.split('\n').find((l) => /FATAL|Error/.test(l)) ?? child.stderr.slice(-300);
+      console.log(
+        `reduce: ${label}: failed after ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+          `(${child.signal ?? child.status}): ${fatal.trim()}`,
+      );
+      continue;
+    }
+    const n = (key: string, digits = 1) => Number(figures![key]).toFixed(digits);
+    console.log(
+      `reduce: ${label}: ${n('seconds')} s, CPU ${n('cpuSeconds')} s, peak RSS ${n('peakRssMb', 0)} MB ` +
+        `(${n('baseRssMb', 0)} MB before reducing), report.json ${n('reportMb')} MB, items ` +
+        `${JSON.stringify(figures.items)} ${figures.right ? 'as the run' : 'NOT as the run'}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function expectedItemsLine(count: number): string {
+  return Object.entries(expectedItems(count))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
 async function main(): Promise<void> {
+  const child = args.indexOf('--reduce-child');
+  if (child >= 0) return reduceChild(JSON.parse(args[child + 1]!));
+  if (wanted('reduce'))
+    await reducer(
+      flag('--records', 100_000),
+      args.includes('--reducer')
+        ? resolve(args[args.indexOf('--reducer') + 1]!)
+        : join(root, 'lambdas/handlers/reduce.ts'),
+    );
   if (wanted('files')) await files(flag('--files', 10_000));
   if (wanted('hostile')) await hostileCases(flag('--columns', 50_000));
   if (wanted('gb')) await gigabytes(flag('--gb', 2));
