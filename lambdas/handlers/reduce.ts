@@ -1,10 +1,18 @@
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
+import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
 import { jsonEnv, s3ClientConfig } from '../shared/config';
+import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
-import { buildRunReport, DEFAULT_PRICES, writeRunReport } from './run-report';
+import {
+  buildRunReport,
+  DEFAULT_PRICES,
+  findRunMapResults,
+  type RunReport,
+  writeRunReport,
+} from './run-report';
 
 /** Environment of the reducer. */
 export const REDUCER_ENV = {
@@ -44,16 +52,21 @@ export function runOf(event: ReduceEvent, env: NodeJS.ProcessEnv): RunContext {
 
 /** The run metrics the reducer emits (namespace from POWERTOOLS_METRICS_NAMESPACE, service dimension). */
 export type RunMetrics = Record<
-  'FilesConverted' | 'FilesSkipped' | 'FilesFailed' | 'RowsConverted' | 'RejectedRows' | 'BytesIn',
+  | typeof RUN_METRICS.filesConverted
+  | typeof RUN_METRICS.filesSkipped
+  | typeof RUN_METRICS.filesFailed
+  | typeof RUN_METRICS.rowsConverted
+  | typeof RUN_METRICS.rejectedRows
+  | typeof RUN_METRICS.bytesIn,
   number
 >;
 
 /**
- * Emits what the run added since the previous reduce of the same run (recorded in
- * `_runs/<runId>/metrics.json`), never less than zero. A run is reduced several times (after each map,
- * after a redrive, by the failed-execution rule): emitting the totals each time would count its files two
- * or three times in a daily Sum. With deltas, the Sum over a run's emissions is its final count (for
- * FilesFailed: the most files that were failing at once).
+ * Emits what the run added since its previous final reduce (recorded in `_runs/<runId>/metrics.json`),
+ * never less than zero. A run is reduced finally more than once only when it is redriven or a reduce is
+ * retried (and the failure rule after a failed retry map): emitting the totals each time would count its
+ * files two or three times in a daily Sum. With deltas, the Sum over a run's emissions is its final count
+ * (for FilesFailed: the most files that were still failing at the end of an attempt of the execution).
  */
 export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals: RunMetrics): Promise<void> {
   const key = `_runs/${run.runId}/metrics.json`;
@@ -67,13 +80,31 @@ export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals
   // emitted, and the retry emits the same deltas once.
   await store.put(run.outputBucket, key, JSON.stringify(emitted), { contentType: 'application/json' });
   for (const [name, total] of Object.entries(totals) as [keyof RunMetrics, number][])
-    metrics.addMetric(name, name === 'BytesIn' ? 'Bytes' : 'Count', Math.max(0, total - (before[name] ?? 0)));
+    metrics.addMetric(
+      name,
+      name === RUN_METRICS.bytesIn ? 'Bytes' : 'Count',
+      Math.max(0, total - (before[name] ?? 0)),
+    );
 }
 
 /**
- * Builds the reducer handler: aggregates the run's records and map results into report.json / report.md
- * under `_runs/<runId>/`, emits metrics and returns a small summary. Invoked by the state machine after each
- * map, and by the rule on a FAILED, TIMED_OUT or ABORTED execution so that such a run still gets a report.
+ * Whether a reduction is the execution's last, after which nothing converts again: the run's counts are
+ * emitted then only, so that FilesFailed counts the files still failed after the retry map, never those it
+ * fixed. `Reduce` is the last when no file failed (the `AnyFailed` Choice then skips `RetryFailed`);
+ * `ReduceAfterRetry` always; the execution-status rule's reducer always (the run stopped before its
+ * last reduce, or that reduce failed).
+ */
+export function isFinalReduction(event: ReduceEvent, report: Pick<RunReport, 'items'>): boolean {
+  if (event.detail) return true;
+  if (event.final === 'ifNoneFailed') return report.items.failed === 0;
+  return event.final ?? true;
+}
+
+/**
+ * Builds the reducer handler: aggregates the run's map results, records and earlier report into report.json
+ * / report.md under `_runs/<runId>/`, emits the run's metrics at its last reduction and returns a small
+ * summary. Invoked by the state machine after each map, and by the rule on a FAILED, TIMED_OUT or ABORTED
+ * execution so that such a run still gets a report.
  */
 export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent) => Promise<ReduceResult> {
   const env = deps.env ?? process.env;
@@ -89,24 +120,39 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
     const run = runOf(event, env);
     logger.appendKeys({ runId: run.runId });
     try {
+      // The rule's event names no Map output: the run's result files are looked for where the ResultWriter
+      // puts them (a Map Run that was aborted may have written none; the earlier report keeps its keys).
+      const mapResults =
+        event.mapResults ??
+        (event.detail
+          ? await findRunMapResults(
+              store,
+              run.outputBucket,
+              MAP_RESULTS_PREFIX,
+              run.runId,
+              event.detail.startDate !== undefined ? new Date(event.detail.startDate) : undefined,
+            )
+          : []);
       const report = await buildRunReport(
         store,
         run,
-        event.mapResults ?? [],
+        mapResults,
         { lambdaMemoryMb, prices },
         (deps.now ?? (() => new Date()))(),
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       const result = await writeRunReport(store, run, report);
-      await emitRunMetrics(store, run, {
-        FilesConverted: report.items.converted,
-        FilesSkipped: report.items.skipped,
-        FilesFailed: report.items.failed,
-        RowsConverted: report.rows,
-        RejectedRows: report.rejectedRows,
-        BytesIn: report.bytesIn,
-      });
-      logger.info('run report written', { ...result });
+      const final = isFinalReduction(event, report);
+      if (final)
+        await emitRunMetrics(store, run, {
+          [RUN_METRICS.filesConverted]: report.items.converted,
+          [RUN_METRICS.filesSkipped]: report.items.skipped,
+          [RUN_METRICS.filesFailed]: report.items.failed,
+          [RUN_METRICS.rowsConverted]: report.rows,
+          [RUN_METRICS.rejectedRows]: report.rejectedRows,
+          [RUN_METRICS.bytesIn]: report.bytesIn,
+        });
+      logger.info('run report written', { ...result, final, mapResults: mapResults.length });
       return result;
     } finally {
       metrics.publishStoredMetrics();

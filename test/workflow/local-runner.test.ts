@@ -169,7 +169,7 @@ describe('over a folder', () => {
     });
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('States.ExceedToleratedFailureThreshold');
-    expect(result.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 1 });
+    expect(result.items).toEqual({ total: 3, converted: 2, skipped: 0, failed: 1, ignored: 0 });
     const aParquet = invocations
       .filter((i) => i.key === 'a.csv' && i.state === 'ConvertParquet')
       .map((i) => i.outcome);

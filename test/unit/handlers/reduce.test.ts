@@ -403,6 +403,7 @@ test('report.md keeps one line per file whatever its key and error hold: control
   await record(store, { key: 'landing/b`q.csv', format: 'parquet', status: 'converted', rejectedRows: 2 });
   await createReduceHandler({ store, env: {} })({ run });
   const md = store.text('out', '_runs/nightly-1/report.md')!;
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   expect(md).toContain(
     '- ``landing/evil\\r\\n# Heading\\u001b[2J`x`.csv``: parquet MalformedCsvError: column "a\\rb" of line 3\\u001b[31m\n',
@@ -520,4 +521,201 @@ test('a reduce that fails to record its metrics emits none of them; its retry em
   } finally {
     spy.mockRestore();
   }
+});
+
+/** A Map Run's result files as the ResultWriter lays them out on AWS: `<Prefix>/<Map Run uuid>/…`. */
+async function awsMapRun(store: MemoryObjectStore, uuid: string, entries: Record<string, object[]>) {
+  const resultFiles: Record<string, { Key: string }[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  for (const [kind, list] of Object.entries(entries)) {
+    const key = `_runs/_map/${uuid}/${kind}_0.json`;
+    await store.put('out', key, JSON.stringify(list));
+    resultFiles[kind]!.push({ Key: key });
+  }
+  const manifestKey = `_runs/_map/${uuid}/manifest.json`;
+  await store.put(
+    'out',
+    manifestKey,
+    JSON.stringify({
+      DestinationBucket: 'out',
+      MapRunArn: `arn:aws:states:us-east-1:123456789012:mapRun:Csv2Lake/ConvertFiles:${uuid}`,
+      ResultFiles: resultFiles,
+    }),
+  );
+  return { ResultWriterDetails: { Bucket: 'out', Key: manifestKey } };
+}
+
+test("the execution-status rule's reducer finds the run's map results itself and keeps every key of the earlier report: a failure without a record is never lost", async () => {
+  const store = new MemoryObjectStore();
+  for (const key of ['landing/a.csv', 'landing/b.csv'])
+    for (const format of ['parquet', 'avro'] as const)
+      await record(store, { key, format, status: 'converted', rows: 1 });
+  await record(store, {
+    key: 'landing/bad.csv',
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'MalformedCsvError', message: 'broken quoting' },
+  });
+  const convert = await awsMapRun(store, '6dbfba93-bcff-410b-9b5c-abf41ae9eddb', {
+    FAILED: [
+      { Input: JSON.stringify(item('landing/bad.csv')), Status: 'FAILED', Error: 'MalformedCsvError' },
+      {
+        Input: JSON.stringify(item('landing/throttled.csv')),
+        Status: 'FAILED',
+        Error: 'Lambda.TooManyRequestsException',
+        Cause: 'Rate exceeded',
+      },
+    ],
+    SUCCEEDED: [
+      {
+        Input: JSON.stringify(item('landing/readme.md')),
+        Output: JSON.stringify({ ignored: true, key: 'landing/readme.md' }),
+        Status: 'SUCCEEDED',
+      },
+    ],
+  });
+  // Another run's Map Run under the same prefix: none of its keys is this run's.
+  await awsMapRun(store, '0b7a41f2-5d1c-4c9e-9d55-1f0c2a3b4c5d', {
+    FAILED: [
+      {
+        Input: JSON.stringify({ ...item('landing/old.csv'), run: { ...run, runId: 'nightly-0' } }),
+        Status: 'FAILED',
+        Error: 'States.Timeout',
+      },
+    ],
+  });
+  const reduce = createReduceHandler({
+    store,
+    env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify({ ...run, runId: undefined }) },
+  });
+  const expected = { total: 5, converted: 2, skipped: 0, failed: 2, ignored: 1 };
+  expect((await reduce({ run, mapResults: [convert], final: 'ifNoneFailed' })).items).toEqual(expected);
+
+  const rule = { detail: { name: 'nightly-1', status: 'FAILED', input: '{}' } };
+  const check = async () => {
+    const result = await reduce(rule);
+    expect(result).toMatchObject({ status: 'FAILED', items: expected });
+    const report = JSON.parse(store.text('out', result.reportKey)!);
+    expect(report.failures).toEqual([
+      {
+        key: 'landing/bad.csv',
+        errors: [{ format: 'parquet', type: 'MalformedCsvError', message: 'broken quoting' }],
+      },
+      {
+        key: 'landing/throttled.csv',
+        errors: [{ format: 'workflow', type: 'Lambda.TooManyRequestsException', message: 'Rate exceeded' }],
+      },
+    ]);
+    expect(report.ignoredKeys).toEqual(['landing/readme.md']);
+    expect(JSON.parse(store.text('out', result.failedItemsKey!)!)).toEqual([
+      { ...item('landing/bad.csv'), current: true },
+      { ...item('landing/throttled.csv'), current: true },
+    ]);
+    expect(store.text('out', '_runs/nightly-1/report.md')).toContain(
+      '`landing/throttled.csv`: workflow Lambda.TooManyRequestsException: Rate exceeded',
+    );
+  };
+  await check();
+  // The map results gone (a Map Run that was aborted writes none): the earlier report's keys are kept.
+  for (const key of [...store.objects.keys()])
+    if (key.startsWith('out/_runs/_map/')) store.objects.delete(key);
+  await check();
+});
+
+test("the rule's reducer orders the run's Map Runs as they ran: the first map, then the retry map", async () => {
+  const store = new MemoryObjectStore();
+  for (const format of ['parquet', 'avro'] as const)
+    await record(store, { key: 'landing/a.csv', format, status: 'converted', rows: 1, at });
+  const first = await awsMapRun(store, 'ffff0000-0000-0000-0000-000000000001', {
+    FAILED: [
+      {
+        Input: JSON.stringify(item('landing/a.csv')),
+        Status: 'FAILED',
+        Error: 'S3TransientError',
+        StopDate: '2026-11-25T01:30:00.000Z',
+      },
+    ],
+  });
+  // The retry map's item list asks for the current version: that is how its manifest is told apart.
+  await awsMapRun(store, '00000000-0000-0000-0000-000000000002', {
+    FAILED: [
+      {
+        Input: JSON.stringify({ ...item('landing/a.csv'), current: true }),
+        Status: 'FAILED',
+        Error: 'Runtime.OutOfMemory',
+        StopDate: '2026-11-25T02:30:00.000Z',
+      },
+    ],
+  });
+  const reduce = createReduceHandler({
+    store,
+    env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify({ ...run, runId: undefined }) },
+  });
+  const result = await reduce({ detail: { name: 'nightly-1', status: 'FAILED', input: '{}' } });
+  expect(result.items).toMatchObject({ total: 1, failed: 1 });
+  // The retry map's verdict wins (it sorts before the first map's uuid, yet ran after it).
+  expect(JSON.parse(store.text('out', result.reportKey)!).failures[0].errors).toEqual([
+    { format: 'workflow', type: 'Runtime.OutOfMemory', message: '' },
+  ]);
+  expect(first.ResultWriterDetails.Key).toMatch(/^_runs\/_map\/ffff/);
+});
+
+test('the run counts are emitted by its last reduction only: not by a Reduce the retry map follows, by ReduceAfterRetry with what is still failed', async () => {
+  const store = new MemoryObjectStore();
+  const { added, spy } = captureMetrics();
+  try {
+    const reduce = createReduceHandler({ store, env: {} });
+    await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 5 });
+    await record(store, {
+      key: 'landing/b.csv',
+      format: 'parquet',
+      status: 'failed',
+      error: { type: 'S3TransientError', message: 'SlowDown' },
+    });
+    const single = { ...run, outputPrefixes: { parquet: 'parquet/' } };
+    await reduce({ run: single, final: 'ifNoneFailed' });
+    // Files failed, so RetryFailed runs: this reduction emits (and records) nothing.
+    expect(added).toEqual([]);
+    expect(store.text('out', '_runs/nightly-1/metrics.json')).toBeUndefined();
+    // The retry map converts b.
+    await record(store, { key: 'landing/b.csv', format: 'parquet', status: 'converted', rows: 7 });
+    await reduce({ run: single, final: true });
+    expect(Object.fromEntries(added.splice(0))).toMatchObject({
+      FilesConverted: 2,
+      FilesFailed: 0,
+      RowsConverted: 12,
+    });
+    // A run where nothing failed: Reduce is its last reduction (AnyFailed skips the retry map).
+    await reduce({ run: { ...single, runId: 'nightly-2' }, final: 'ifNoneFailed' });
+    expect(Object.fromEntries(added.splice(0))).toMatchObject({ FilesFailed: 0 });
+  } finally {
+    spy.mockRestore();
+  }
+});
+
+test("the rule's reducer does not read the manifests of Map Runs that ended before its execution started", async () => {
+  const store = new MemoryObjectStore();
+  await record(store, { key: 'landing/a.csv', format: 'parquet', status: 'converted', rows: 1 });
+  await awsMapRun(store, 'aaaa0000-0000-0000-0000-000000000001', {
+    FAILED: [{ Input: JSON.stringify(item('landing/gone.csv')), Status: 'FAILED', Error: 'States.Timeout' }],
+  });
+  // The memory store dates nothing; S3 lists every object with its LastModified.
+  const written = new Date('2026-11-25T01:00:00.000Z');
+  const dated = Object.assign(Object.create(store) as MemoryObjectStore, {
+    list: async (...args: Parameters<MemoryObjectStore['list']>) => {
+      const page = await store.list(...args);
+      return { ...page, objects: page.objects.map((o) => ({ ...o, lastModified: written })) };
+    },
+  });
+  const reduce = createReduceHandler({
+    store: dated,
+    env: { CSV2LAKE_DEFAULT_RUN: JSON.stringify({ ...run, runId: undefined }) },
+  });
+  const detail = { name: 'nightly-1', status: 'FAILED', input: '{}' };
+  // Started the next day: the manifest is an earlier execution's (of the same name), not read.
+  const next = await reduce({ detail: { ...detail, startDate: Date.parse('2026-11-26T01:00:00.000Z') } });
+  expect(next.items).toMatchObject({ total: 1, failed: 0 });
+  expect(store.gets).not.toContain('_runs/_map/aaaa0000-0000-0000-0000-000000000001/manifest.json');
+  // Started before it was written: it is this execution's.
+  const same = await reduce({ detail: { ...detail, startDate: Date.parse('2026-11-25T00:30:00.000Z') } });
+  expect(same.items).toMatchObject({ total: 2, failed: 1 });
 });
