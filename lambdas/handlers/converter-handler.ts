@@ -78,8 +78,8 @@ export function createConverterHandler(
         publish(result);
         return stateResult(result);
       } catch (error) {
-        metrics.addMetric('FilesFailed', 'Count', 1);
-        metrics.publishStoredMetrics();
+        // No FilesFailed here: a failed attempt is not a failed file (the retry map may fix it). The run's
+        // FilesFailed, what is still failed after the retry map, is the reducer's (the FailedFiles alarm).
         logger.error('conversion failed', error as Error);
         throw error;
       } finally {
