@@ -154,9 +154,16 @@ describe('stack with an input prefix, defaults otherwise', () => {
 
   test('the reducer follows; failed files go to a retry map with no tolerance, whose failure fails the run (redrivable)', () => {
     expect(map.Next).toBe(STATES.reduce);
+    // `final`: which reduction emits the run's file counts (the last: after the retry map, if it runs).
     expect(asl.States[STATES.reduce].Parameters.Payload).toEqual({
       'run.$': '$.run',
       'mapResults.$': 'States.Array($.convertMap)',
+      final: 'ifNoneFailed',
+    });
+    expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload).toEqual({
+      'run.$': '$.run',
+      'mapResults.$': 'States.Array($.convertMap, $.retryMap)',
+      final: true,
     });
     expect(asl.States[STATES.anyFailed].Choices[0]).toEqual({
       Variable: '$.reduce.summary.items.failed',
