@@ -9,6 +9,7 @@ import {
   type ReplayableSource,
 } from '../core/convert';
 import { AtomicFileSink } from './file-sink';
+import { csvStem } from './object-key';
 import { readFileChunks } from './file-read';
 
 /** A local file as a {@link ReplayableSource}: each pass re-reads it from disk in chunks of at most 1 MiB. */
@@ -28,11 +29,9 @@ export function fileSource(path: string): ReplayableSource {
   };
 }
 
-/** The output stem of an input file name: the name without `.gz` and then `.csv`/`.tsv`/`.txt`. */
+/** The output stem of an input file name: the name without `.gz`/`.zst` and then `.csv`/`.tsv`/`.txt`. */
 export function outputStem(fileName: string): string {
-  return basename(fileName)
-    .replace(/\.gz$/i, '')
-    .replace(/\.(csv|tsv|txt)$/i, '');
+  return csvStem(basename(fileName));
 }
 
 /** A conversion of a local file, with the paths it wrote. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { isCsvKey, outputKey } from '../../../lambdas/io/object-key';
+import { outputStem } from '../../../lambdas/io/convert-file';
 
 describe('outputKey', () => {
   test.each([
@@ -77,4 +78,12 @@ describe('isCsvKey', () => {
     expect(isCsvKey('a/b.dat', ['.dat'])).toBe(true);
     expect(isCsvKey('a/b.csv', ['.dat'])).toBe(false);
   });
+});
+
+test('zstd-compressed CSV keys are CSV keys, and their outputs drop both suffixes like gzip ones', () => {
+  for (const key of ['in/a.csv.zst', 'in/a.CSV.ZST', 'in/a.tsv.Zst']) expect(isCsvKey(key)).toBe(true);
+  expect(isCsvKey('in/a.zst')).toBe(false);
+  expect(outputKey('in/orders.csv.zst', 'in/', 'parquet/', 'parquet')).toBe('parquet/orders.parquet');
+  expect(outputKey('in/orders.CSV.GZ', 'in/', 'avro/', 'avro', 'rejects')).toBe('avro/orders.rejects.csv');
+  expect(outputStem('/data/day.txt.zst')).toBe('day');
 });
