@@ -304,8 +304,6 @@ export class RunAccounting {
     }
     if (file.columns) this.schema[id] = this.schemaId(file.columns);
     if (file.status === 'failed') for (const e of file.errors) this.pushError(id, e);
-    const input = this.carriedInputs.get(file.key);
-    if (input && file.status === 'failed') this.failedInputs.set(id, this.compactInput(input));
   }
 
   /** A key the earlier report called not CSV, when this reduction has nothing on it. */
@@ -314,9 +312,12 @@ export class RunAccounting {
     this.verdict[this.id(key)] = IGNORED;
   }
 
-  /** An item of the earlier report's failed items (read before its files), for the files it carries. */
+  /**
+   * An item of the earlier report's failed items: the input of a file still failed that no map result of
+   * this reduction names (a failed record alone does not say how the retry map must call the file).
+   */
   carryFailedItem(item: ConvertItem): void {
-    if (!this.ids.has(item.key)) this.carriedInputs.set(item.key, item);
+    this.carriedInputs.set(item.key, this.compactInput(item));
   }
 
   /**
@@ -337,6 +338,8 @@ export class RunAccounting {
       const carried = this.carried.get(id);
       if (carried !== undefined) {
         this.status[id] = RECORD_CODE[carried];
+        const input = carried === 'failed' ? this.carriedInputs.get(this.keys[id]!) : undefined;
+        if (input) this.failedInputs.set(id, input);
         continue;
       }
       let failed = false;
@@ -362,6 +365,10 @@ export class RunAccounting {
         any = true;
       }
       if (!any) continue;
+      if (failed && !this.failedInputs.has(id)) {
+        const input = this.carriedInputs.get(this.keys[id]!);
+        if (input) this.failedInputs.set(id, input);
+      }
       this.status[id] = failed ? FAILED : converted ? RECORD_CODE.converted : RECORD_CODE.skipped;
       // The latest record per format is the only one kept, so any failed record is a current failure.
       if (!failed) this.errors.delete(id);
