@@ -155,7 +155,9 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       logger.info('run report written', { ...result, final, mapResults: mapResults.length });
       return result;
     } finally {
-      metrics.publishStoredMetrics();
+      // Only a reduction that added metrics publishes: Powertools warns on stderr about an empty flush,
+      // which a Reduce the retry map follows (it emits nothing) would print on every run.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.removeKeys(['runId']);
     }
   };

@@ -4,10 +4,22 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics-names';
 
-const ROOT = join(__dirname, '../..');
+/**
+ * The project's folder (where the lock file and node_modules are): the nearest folder above this module
+ * with a package-lock.json, whether it runs from its source (lib/constructs/) or from the CLI's bundle
+ * (dist/), which the local runner synthesizes from.
+ */
+const ROOT = projectRoot(__dirname);
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package-lock.json'))) return dir;
+    if (dirname(dir) === dir) return join(from, '../..');
+  }
+}
 const HANDLERS = join(ROOT, 'lambdas/handlers');
 
 /** Props of {@link PipelineFunction}. */
