@@ -3,7 +3,7 @@
  * it with `${…}` substitutions for ARNs and names; tests validate it; the local runner executes it.
  */
 import type { OutputFormat } from '../../lambdas/core/convert';
-import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
+import { COMPRESSION_SUFFIXES, CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '../../lambdas/shared/errors';
 import { runOutputPrefixes } from './defaults';
 
@@ -54,7 +54,7 @@ export interface WorkflowSettings {
   readonly inputPrefix: string;
   readonly outputPrefixes: Readonly<Record<OutputFormat, string>>;
   readonly maxConcurrency: number;
-  /** Key suffixes converted (each also with `.gz`), matched in any case mix (see {@link csvKeyPatterns}). */
+  /** Key suffixes converted (each also with `.gz` or `.zst`), matched in any case mix (see {@link csvKeyPatterns}). */
   readonly suffixes?: readonly string[];
   /** Seconds a converter may run before Step Functions times the task out. */
   readonly taskTimeoutSeconds: number;
@@ -196,11 +196,11 @@ export const MAX_CSV_KEY_PATTERNS = 1024;
 
 /**
  * The `StringMatches` patterns of the `IsCsv` Choice: every case mix of each suffix, alone and followed by
- * every case mix of `.gz` (`*.csv`, `*.Csv`, `*.CSV.GZ`, `*.csv.Gz`, …), since `StringMatches` has no
- * case-insensitive mode. The key set they accept is exactly `isCsvKey`'s (lambdas/io/object-key.ts), which
- * the converters apply to batched items: the two paths agree (tested on generated keys). Three letters make
- * 8 mixes, with `.gz` 8 × (1 + 4) = 40 patterns per suffix, 120 for the defaults (about 4 KB of definition per
- * map). `*` and `\` in a suffix are escaped.
+ * every case mix of a compression suffix, `.gz` or `.zst` (`*.csv`, `*.Csv`, `*.CSV.GZ`, `*.csv.Zst`, …),
+ * since `StringMatches` has no case-insensitive mode. The key set they accept is exactly `isCsvKey`'s
+ * (lambdas/io/object-key.ts), which the converters apply to batched items: the two paths agree (tested on
+ * generated keys). Three letters make 8 mixes, with `.gz` and `.zst` 8 × (1 + 4 + 8) = 104 patterns per
+ * suffix, 312 for the defaults (about 10 KB of definition per map). `*` and `\` in a suffix are escaped.
  * @throws Error for a suffix with a non-ASCII letter (whose case folding a pattern cannot spell) or when the
  *   suffixes need more than {@link MAX_CSV_KEY_PATTERNS} patterns
  */
@@ -214,14 +214,14 @@ export function csvKeyPatterns(suffixes: readonly string[]): string[] {
       [''],
     );
   const escape = (text: string) => text.replace(/[\\*]/g, (c) => `\\${c}`);
-  const gz = mixes('.gz');
+  const compressed = COMPRESSION_SUFFIXES.flatMap(mixes);
   const patterns = new Set<string>();
   for (const suffix of suffixes) {
     if ([...suffix].some((c) => c.charCodeAt(0) > 0x7f))
       throw new Error(`suffix ${JSON.stringify(suffix)}: only ASCII suffixes can be matched in every case`);
     for (const mix of mixes(suffix.toLowerCase())) {
       patterns.add(`*${escape(mix)}`);
-      for (const g of gz) patterns.add(`*${escape(mix)}${g}`);
+      for (const c of compressed) patterns.add(`*${escape(mix)}${c}`);
     }
   }
   if (patterns.size > MAX_CSV_KEY_PATTERNS)

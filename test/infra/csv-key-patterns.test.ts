@@ -19,7 +19,7 @@ const settings = {
 const choiceAccepts = (patterns: readonly string[], key: string) =>
   patterns.some((p) => stringMatches(p, key));
 
-test('every case mix of a suffix, with or without .gz in any case, is CSV; other keys are not', () => {
+test('every case mix of a suffix, with or without .gz or .zst in any case, is CSV; other keys are not', () => {
   const patterns = csvKeyPatterns(CSV_SUFFIXES);
   for (const key of [
     'a.csv',
@@ -33,12 +33,26 @@ test('every case mix of a suffix, with or without .gz in any case, is CSV; other
     'c.TXT.gz',
     '.csv',
     'a\nb.Csv',
+    'a.csv.zst',
+    'a.CSV.ZST',
+    'd.tsv.ZsT',
   ])
     expect([key, choiceAccepts(patterns, key)]).toEqual([key, true]);
-  for (const key of ['a.csvx', 'a.gz', 'a.csv.gz.gz', 'a.cs', 'folder/', 'a.csv.zip', 'a.parquet', 'csv'])
+  for (const key of [
+    'a.csvx',
+    'a.gz',
+    'a.csv.gz.gz',
+    'a.cs',
+    'folder/',
+    'a.csv.zip',
+    'a.parquet',
+    'csv',
+    'a.zst',
+    'a.csv.zst.gz',
+  ])
     expect([key, choiceAccepts(patterns, key)]).toEqual([key, false]);
-  // 3 letters: 8 mixes, each alone and with the 4 mixes of .gz.
-  expect(patterns).toHaveLength(3 * 8 * 5);
+  // 3 letters: 8 mixes, each alone, with the 4 mixes of .gz and with the 8 of .zst.
+  expect(patterns).toHaveLength(3 * 8 * (1 + 4 + 8));
 });
 
 test('the Choice and isCsvKey (the batched path) agree on generated keys, for the defaults and other suffixes', () => {
@@ -49,7 +63,7 @@ test('the Choice and isCsvKey (the batched path) agree on generated keys, for th
       fc.property(
         fc.array(alphabet, { maxLength: 14 }).map((cs) => cs.join('')),
         fc.constantFrom(...suffixes, ''),
-        fc.constantFrom('', '.gz', '.GZ', '.Gz'),
+        fc.constantFrom('', '.gz', '.GZ', '.Gz', '.zst', '.ZST', '.zSt'),
         (stem, suffix, gz) => {
           // Keys near the suffixes (in some case mix), and random ones.
           const mixed = [...suffix].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join('');
