@@ -324,7 +324,11 @@ export class LocalRunner {
     };
   }
 
-  /** Redrives a failed run: resumes at the state that failed; maps re-run only unsuccessful children. */
+  /**
+   * Redrives a run that failed, was stopped or died (see {@link LocalRunner.status}): resumes at the state
+   * that failed or was running; maps re-run only unsuccessful children.
+   * @throws Error for a run that succeeded, failed before any task ran, or is still running
+   */
   static async redrive(
     runId: string,
     output: Location,
@@ -337,9 +341,12 @@ export class LocalRunner {
         `run ${runId} is RUNNING (pid ${record.pid} on ${record.host}, heartbeat ${record.heartbeatAt}): ` +
           'wait for it to end, or stop it (Ctrl-C, kill), then redrive it',
       );
+    if (record.status === 'SUCCEEDED') throw new Error(`run ${runId} is SUCCEEDED: nothing to redrive`);
+    if (record.status === 'FAILED' && !record.failedState)
+      throw new Error(`run ${runId} is FAILED before any task ran (invalid input?): nothing to redrive`);
     // A run that failed resumes at the state that failed; one that was stopped or died, at the state it
     // was in (a map then runs again the children it had not recorded; their finished outputs are skipped
-    // as unchanged).
+    // as unchanged), or from the start when it died before its first task, under its own run id.
     const [startAt, input] =
       record.status === 'FAILED'
         ? [record.failedState, record.failedInput]
@@ -347,18 +354,9 @@ export class LocalRunner {
             record.failedState ?? record.enteredState,
             record.failedState ? record.failedInput : record.enteredInput,
           ];
-    if (!startAt || record.status === 'SUCCEEDED') {
-      const why =
-        record.status === 'FAILED'
-          ? 'FAILED before any task ran (invalid input?)'
-          : record.status === 'SUCCEEDED'
-            ? 'SUCCEEDED'
-            : `${died ? 'ABORTED' : record.status} before any task ran: start it again instead`;
-      throw new Error(`run ${runId} is ${why}: nothing to redrive`);
-    }
     const runner = new LocalRunner(record, options);
     runner.redriving = true;
-    return runner.execute(startAt, input);
+    return runner.execute(startAt, startAt ? input : {});
   }
 
   private get outputBucket(): string {

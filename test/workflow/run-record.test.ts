@@ -3,6 +3,7 @@
  * that died is ABORTED for status and redrive; one that is alive is not redriven under it.
  */
 import './quiet';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,4 +48,17 @@ test('a RUNNING run of another machine whose heartbeat stopped is ABORTED, and a
   expect(status.died).toMatch(/has not written a heartbeat since/);
   const redriven = await LocalRunner.redrive('silent', output);
   expect(redriven).toMatchObject({ status: 'SUCCEEDED', items: { total: 1 } });
+});
+
+test('a run that died before its first task is redriven from the start, under its own run id', async () => {
+  const { output, record, rewrite } = await finishedRun('early');
+  const dead = spawnSync('true').pid!;
+  const { enteredState: _state, enteredInput: _input, ...before } = record;
+  rewrite({ ...before, status: 'RUNNING', pid: dead, heartbeatAt: new Date().toISOString() });
+  expect(await LocalRunner.status('early', output)).toMatchObject({
+    status: 'ABORTED',
+    died: `its process (pid ${dead}) is gone`,
+  });
+  const redriven = await LocalRunner.redrive('early', output);
+  expect(redriven).toMatchObject({ runId: 'early', status: 'SUCCEEDED', items: { total: 1 } });
 });
