@@ -173,25 +173,31 @@ export const run: CliCommand = {
   },
 };
 
+/** The `<run id> --output … [--endpoint URL] [--json]` of the commands about one local run. */
+function parseRunRef(args: readonly string[], command: string) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const [runId] = parsed.positionals;
+  if (!runId || !parsed.values.output)
+    throw new UsageError(`give the run id and --output of the run. Run 'csv2lake ${command} --help'`);
+  return { runId, parsed: parsed as typeof parsed & { values: { output: string } } };
+}
+
 /** `csv2lake redrive <run id> --output …` for local runs. */
 export const localRedrive: CliCommand = {
   summary: 'redrive a failed run: only its failed files run again, then the report',
   usage: `Usage: csv2lake redrive <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]
        csv2lake redrive <executionArn>     (a run on AWS)`,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const [runId] = parsed.positionals;
-    if (!runId || !parsed.values.output)
-      throw new UsageError(`give the run id and --output of the run. Run 'csv2lake redrive --help'`);
+    const { runId, parsed } = parseRunRef(args, 'redrive');
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const stop = stopOnSignals();
     const result = await LocalRunner.redrive(runId, parseLocation(parsed.values.output), {
@@ -212,19 +218,7 @@ export const localStatus: CliCommand = {
   summary: 'show a local run’s status: RUNNING, SUCCEEDED, FAILED or ABORTED (stopped, or its process died)',
   usage: `Usage: csv2lake status <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]`,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const [runId] = parsed.positionals;
-    if (!runId || !parsed.values.output)
-      throw new UsageError(`give the run id and --output of the run. Run 'csv2lake status --help'`);
+    const { runId, parsed } = parseRunRef(args, 'status');
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const s = await LocalRunner.status(runId, parseLocation(parsed.values.output), {
       ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
