@@ -16,7 +16,7 @@ import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './format-writer';
 import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
-import type { ColumnType, TableSchema } from './schema';
+import type { ColumnType, TableLayout, TableSchema } from './schema';
 
 /** Output formats. */
 export type OutputFormat = 'parquet' | 'avro';
@@ -64,6 +64,12 @@ export interface ConvertOptions {
   /** Unquoted or quoted field values read as null, besides the empty unquoted field. @default [] */
   readonly nullTokens?: readonly string[];
   readonly schema?: SchemaFile;
+  /**
+   * The table (dataset) this file joins: its columns and types are the floor this file's types widen from,
+   * and its column order the output's (see {@link TableLayout}). Implies `lake` naming.
+   * @default undefined: the file stands alone
+   */
+  readonly table?: TableLayout;
   /** @default 'snappy' */
   readonly parquetCompression?: ParquetCompression;
   /** @default 'snappy' */

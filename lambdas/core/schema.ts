@@ -41,3 +41,35 @@ export interface Column {
 export interface TableSchema {
   readonly columns: readonly Column[];
 }
+
+/**
+ * How header texts become column names:
+ * - `exact`: kept as written (empty → `column_<n>`, repeats → `_1`, `_2`…), Avro names derived apart;
+ * - `lake`: one name valid everywhere a lake table is read (Glue, Athena, Spark, Avro): accents dropped
+ *   (NFKD), lower case, every run of characters outside `[a-z0-9_]` → `_`, trimmed of `_`, a leading digit
+ *   prefixed with `_`, empty → `column_<n>`, repeats → `_2`, `_3`…; the Parquet and Avro names are the same.
+ */
+export type ColumnNaming = 'exact' | 'lake';
+
+/** One column of a table (a dataset), as stored across runs. */
+export interface TableColumn {
+  /** The output name (Parquet column, Avro field and Glue column), under the table's naming. */
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+/**
+ * The table a file joins (a dataset of the lake). When a conversion is given one:
+ * - column names follow `lake` naming, and a file column matches the table column of the same name;
+ * - a matched column's type starts at the table's type and only widens from it (an all-empty column takes
+ *   the table's type; an int64 column with `2.5` becomes double);
+ * - the output holds the table's columns in the table's order (those the file lacks are all null), then the
+ *   file's new columns in file order, so every file of a table has the same columns in the same order;
+ * - the Avro record is named `recordName` (namespace `csv2lake`).
+ * The summary's `columns` are the output's, in output order, with their final types.
+ */
+export interface TableLayout {
+  /** The Avro record name (a valid Avro name): one per dataset. */
+  readonly recordName: string;
+  readonly columns: readonly TableColumn[];
+}

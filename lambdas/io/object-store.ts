@@ -27,6 +27,13 @@ export interface ObjectPage {
 export interface PutOptions {
   readonly contentType?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Write only if the object's current ETag is this one (S3 conditional write); otherwise the write fails
+   * with {@link WriteConflictError} and changes nothing. @default unconditional
+   */
+  readonly ifMatch?: string;
+  /** `'*'`: write only if no object exists at the key; otherwise {@link WriteConflictError}. @default unconditional */
+  readonly ifNoneMatch?: '*';
 }
 
 /**
@@ -70,4 +77,12 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
   /** Optional: the local file holding an object, when the store is a folder (no need to spool it). */
   localFile?(bucket: string, key: string): string | undefined;
+}
+
+/** A conditional write's condition did not hold (S3 412 Precondition Failed, or 409 on a concurrent one). */
+export class WriteConflictError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WriteConflictError';
+  }
 }

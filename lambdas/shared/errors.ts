@@ -32,6 +32,18 @@ export class InputTooLargeError extends Csv2LakeError {}
 /** An output key would exceed S3's 1,024-byte key limit: the input key (or the output prefix) must be shorter. */
 export class OutputKeyTooLongError extends Csv2LakeError {}
 
+/**
+ * An input key that the dataset key pattern cannot place (not under the configured prefix, or not matching
+ * the pattern): the key or the pattern must change.
+ */
+export class DatasetLayoutError extends Csv2LakeError {}
+
+/**
+ * A dataset's stored schema kept changing under this writer (its conditional write lost the race too many
+ * times): retried, a later attempt merges into the newer schema.
+ */
+export class SchemaConflictError extends Csv2LakeError {}
+
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
@@ -55,7 +67,12 @@ export const LAMBDA_SERVICE_ERRORS = [
 ] as const;
 
 /** Error names the state machine retries with backoff and jitter: a later attempt may well succeed. */
-export const RETRYABLE_ERRORS = [...LAMBDA_SERVICE_ERRORS, 'S3TransientError', 'InputChangedError'] as const;
+export const RETRYABLE_ERRORS = [
+  ...LAMBDA_SERVICE_ERRORS,
+  'S3TransientError',
+  'InputChangedError',
+  'SchemaConflictError',
+] as const;
 
 /**
  * The task's own `TimeoutSeconds` elapsed. It is set 30 s above the function's timeout, so the function
@@ -82,6 +99,7 @@ export const DATA_ERRORS = [
   'InputTooLargeError',
   'OutputKeyTooLongError',
   'BatchItemsFailedError',
+  'DatasetLayoutError',
 ] as const;
 
 const TRANSIENT_CODES = new Set([
