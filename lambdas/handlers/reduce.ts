@@ -2,7 +2,7 @@ import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
 import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
-import { jsonEnv, s3ClientConfig } from '../shared/config';
+import { jsonEnv, REDUCER_ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
@@ -14,15 +14,6 @@ import {
   writeRunReport,
 } from './run-report';
 
-/** Environment of the reducer. */
-export const REDUCER_ENV = {
-  /** JSON of the run defaults (RunContext without runId), for events from the execution-status rule. */
-  DEFAULT_RUN: 'CSV2LAKE_DEFAULT_RUN',
-  /** Converter memory in MB, for the cost estimate. */
-  CONVERTER_MEMORY_MB: 'CSV2LAKE_CONVERTER_MEMORY_MB',
-  /** Optional JSON overriding unit prices (see DEFAULT_PRICES). */
-  PRICES: 'CSV2LAKE_PRICES',
-} as const;
 
 /** What the reducer needs; injected in tests and by the local runner. */
 export interface ReducerDeps {

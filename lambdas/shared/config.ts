@@ -33,6 +33,21 @@ export const ENV = {
   S3_FORCE_PATH_STYLE: 'CSV2LAKE_S3_FORCE_PATH_STYLE',
 } as const;
 
+/** Environment of the reducer. */
+export const REDUCER_ENV = {
+  /** JSON of the run defaults (RunContext without runId), for events from the execution-status rule. */
+  DEFAULT_RUN: 'CSV2LAKE_DEFAULT_RUN',
+  /** Converter memory in MB, for the cost estimate. */
+  CONVERTER_MEMORY_MB: 'CSV2LAKE_CONVERTER_MEMORY_MB',
+  /** Optional JSON overriding unit prices (see DEFAULT_PRICES). */
+  PRICES: 'CSV2LAKE_PRICES',
+  /**
+   * The Glue database the run's datasets are registered in (one table per dataset and format). Absent: a
+   * local run, which writes the table definitions under `_catalog/` instead.
+   */
+  GLUE_DATABASE: 'CSV2LAKE_GLUE_DATABASE',
+} as const;
+
 /**
  * S3 client settings from the environment: none on AWS; an endpoint (and path-style addressing) for a
  * local S3-compatible server.

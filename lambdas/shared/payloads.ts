@@ -4,6 +4,7 @@
  */
 import type { ColumnType } from '../core/schema';
 import type { OutputFormat } from '../core/convert';
+import type { DatasetLayout } from '../lake/layout';
 
 /** Settings of one run, the same for every item: the defaults merged with the execution input. */
 export interface RunContext {
@@ -17,6 +18,11 @@ export interface RunContext {
    * the run's formats, which every converted file must have.
    */
   readonly outputPrefixes: Readonly<Partial<Record<OutputFormat, string>>>;
+  /**
+   * How input keys map to datasets: the CONFIGURED input prefix (which an execution's `inputPrefix` may
+   * narrow, but output keys never depend on) and the key pattern. @default root: inputPrefix, the default pattern
+   */
+  readonly layout?: DatasetLayout;
 }
 
 /** One input object, as the Distributed Map's ItemSelector builds it from a listObjectsV2 item. */

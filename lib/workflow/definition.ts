@@ -67,6 +67,8 @@ export interface WorkflowSettings {
    * ends TIMED_OUT (alarmed, reported, redrivable). @default none: a year, Step Functions' limit
    */
   readonly executionTimeoutSeconds?: number;
+  /** The dataset key pattern below `inputPrefix` (see lambdas/lake/layout.ts). @default DEFAULT_DATASET_PATTERN */
+  readonly datasetPattern?: string;
 }
 
 /**
