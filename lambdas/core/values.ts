@@ -41,6 +41,25 @@ export function typeBit(type: ColumnType): number {
   return TYPE_BITS[type];
 }
 
+/** The candidate types of any value of a type: what a column of only such values ends with. */
+const TYPE_MASKS: Record<ColumnType, number> = {
+  boolean: M_BOOLEAN,
+  int32: M_INT32,
+  int64: M_INT64,
+  double: M_DOUBLE,
+  date: M_DATE,
+  timestamp: M_TIMESTAMP,
+  string: T_STRING,
+};
+
+/**
+ * The narrowest type that holds every value of both types, along the lattice: int32 → int64 → double →
+ * string, date → timestamp → string, any other mix → string.
+ */
+export function joinTypes(a: ColumnType, b: ColumnType): ColumnType {
+  return narrowestType(TYPE_MASKS[a] & TYPE_MASKS[b], true);
+}
+
 /** The narrowest type in a mask of candidate types; `string` when no value was seen. */
 export function narrowestType(mask: number, sawValue: boolean): ColumnType {
   if (!sawValue) return 'string';
