@@ -70,6 +70,12 @@ export interface ConvertOptions {
    * @default undefined: the file stands alone
    */
   readonly table?: TableLayout;
+  /**
+   * Called with the schema each time the writers are opened (the first pass's guess, then the final schema
+   * when a second pass is needed), before they write a byte: an object store that must know what it stores
+   * when an upload starts (S3 metadata) reads it here. @default none
+   */
+  readonly onOpen?: (schema: TableSchema) => void;
   /** @default 'snappy' */
   readonly parquetCompression?: ParquetCompression;
   /** @default 'snappy' */
@@ -332,6 +338,7 @@ export async function convert(
   let first: FirstPassResult | undefined;
   let writers: Pick<WriterSet, 'close' | 'discard'> | undefined;
   const open = (schema: TableSchema): RowSink => {
+    options.onOpen?.(schema);
     // Only the first pass is cut in two: a second pass (after a type guess failed) reads on one thread.
     const cutting = splits && first === undefined;
     if (alone === 'avro') {
