@@ -169,7 +169,10 @@ export function workerWriters(
   targets: ConvertTargets,
   options: WriterOptions,
 ): WriterSet {
-  const data = { schema, formats: [...formats], options } satisfies WorkerData;
+  // Only the writer options: the rest of a conversion's options may hold functions, which a worker cannot take.
+  const { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes } = options;
+  const writerOptions = { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes };
+  const data = { schema, formats: [...formats], options: writerOptions } satisfies WorkerData;
   const worker = new Worker(workerPath, { workerData: data });
   const spares: VectorData[][] = [];
   let inFlight = 0;
