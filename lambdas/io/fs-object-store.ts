@@ -5,6 +5,7 @@ import {
   type Dirent,
   existsSync,
   fstatSync,
+  futimesSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -20,16 +21,18 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Csv2LakeError, InputMissingError } from '../shared/errors';
 import { readOpenFile } from './file-read';
+import { withFileLock } from './file-lock';
 import { type MetadataEntry, MetadataJournal } from './metadata-journal';
 import { PACKED_DIR, PackedFolder, type PackedInfo } from './packed-objects';
 import { isTempName, tempPath } from './temp-files';
-import type {
-  ObjectBody,
-  ObjectInfo,
-  ObjectPage,
-  ObjectStore,
-  ObjectWriter,
-  PutOptions,
+import {
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectPage,
+  type ObjectStore,
+  type ObjectWriter,
+  type PutOptions,
+  WriteConflictError,
 } from './object-store';
 
 /**
@@ -342,7 +345,8 @@ export class FsObjectStore implements ObjectStore {
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
     const packed = this.packedOf(bucket, key);
-    const text = packed && !options.metadata ? utf8(body) : undefined;
+    // A conditional write is a file: its ETag then changes at every version (see commitIf).
+    const text = packed && !options.metadata && !isConditional(options) ? utf8(body) : undefined;
     if (packed && text !== undefined) {
       try {
         return packedInfo(key, packed.folder.put(packed.name, text), true);
@@ -409,6 +413,21 @@ export class FsObjectStore implements ObjectStore {
     };
     // Only an object with metadata is journaled.
     const journaled = Object.keys(options.metadata ?? {}).length > 0;
+    const commit = (handle: number): ObjectInfo => {
+      // The file's size and mtime as they stay: a rename changes neither.
+      const s = fstatSync(handle);
+      closeFile();
+      renameSync(temp, target);
+      // The rename sets the change time, part of the ETag.
+      const etag = statEtag(statSync(target));
+      // A packed version of the key would hide the file: the file is the latest version now.
+      const packed = this.packedOf(bucket, key);
+      if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
+      const metadata = { ...options.metadata };
+      // Written without metadata, the file's new modification time leaves any earlier entry stale.
+      if (journaled) this.journal(bucket).append(key, { size: s.size, mtimeMs: s.mtimeMs, metadata });
+      return { key, size: s.size, etag, lastModified: s.mtime, metadata };
+    };
     const writer: Omit<ObjectWriter, 'bytesWritten'> & { bytesWritten: number } = {
       bytesWritten: 0,
       async write(chunk: Uint8Array) {
@@ -436,19 +455,11 @@ export class FsObjectStore implements ObjectStore {
         try {
           flush();
           const handle = file();
-          // The file's size and mtime as they stay: a rename changes neither.
-          const s = fstatSync(handle);
-          closeFile();
-          renameSync(temp, target);
-          // The rename sets the change time, part of the ETag.
-          const etag = statEtag(statSync(target));
-          // A packed version of the key would hide the file: the file is the latest version now.
-          const packed = this.packedOf(bucket, key);
-          if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
-          const metadata = { ...options.metadata };
-          // Written without metadata, the file's new modification time leaves any earlier entry stale.
-          if (journaled) this.journal(bucket).append(key, { size: s.size, mtimeMs: s.mtimeMs, metadata });
-          return { key, size: s.size, etag, lastModified: s.mtime, metadata };
+          if (!isConditional(options)) return commit(handle);
+          return await this.commitIf(bucket, key, options, handle, commit, async () => {
+            closeFile();
+            rmSync(temp, { force: true });
+          });
         } catch (error) {
           throw writeError(error, target, writer.bytesWritten);
         }
@@ -467,12 +478,70 @@ export class FsObjectStore implements ObjectStore {
     return writer;
   }
 
+  /**
+   * Commits a conditional write: under the key's lock (a file in the bucket's hidden folder, see
+   * {@link withFileLock}), checks the condition against the key's current version, then renames. A file's
+   * ETag is its size and times, and the kernel's file times move in clock ticks (1-4 ms), so two versions
+   * of one size written within a tick would share an ETag and an `If-Match` naming the older would pass:
+   * each conditional version is therefore given a modification time later than its predecessor's.
+   */
+  private async commitIf(
+    bucket: string,
+    key: string,
+    options: PutOptions,
+    handle: number,
+    commit: (handle: number) => ObjectInfo,
+    discard: () => Promise<void>,
+  ): Promise<ObjectInfo> {
+    const lock = join(this.roots.get(bucket)!, META_DIR, 'locks', `${sha256(key)}.lock`);
+    try {
+      return await withFileLock(lock, () => {
+        const current = this.headSync(bucket, key, false);
+        if (options.ifNoneMatch === '*' && current)
+          throw new WriteConflictError(
+            `${this.path(bucket, key)}: If-None-Match * did not hold: the object exists (written since it ` +
+              'was read); read it again and retry',
+          );
+        if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
+          throw new WriteConflictError(
+            `${this.path(bucket, key)}: If-Match ${options.ifMatch} did not hold: the object is ` +
+              `${current ? `now ${current.etag}` : 'gone'}; read it again and retry`,
+          );
+        const before = current ? statSync(this.path(bucket, key), { throwIfNoEntry: false }) : undefined;
+        laterThan(handle, before?.mtimeMs ?? current?.lastModified?.getTime() ?? 0);
+        return commit(handle);
+      });
+    } catch (error) {
+      await discard();
+      throw error;
+    }
+  }
+
   async delete(bucket: string, key: string): Promise<void> {
     const packed = this.packedOf(bucket, key);
     if (packed?.folder.head(packed.name)) packed.folder.delete(packed.name);
     // Its metadata journal entry, if any, no longer matches a file.
     removeIfPresent(this.path(bucket, key));
   }
+}
+
+function isConditional(options: PutOptions): boolean {
+  return options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Sets the open file's modification time to now, to the microsecond (the kernel's own is a clock tick),
+ * and at least a few microseconds after `previousMs`, the time of the version it replaces (a clock set
+ * back included). Its ETag, in microseconds, then differs from every earlier version's.
+ */
+function laterThan(handle: number, previousMs: number): void {
+  const now = performance.timeOrigin + performance.now();
+  const ms = Math.max(now, previousMs + 0.005);
+  futimesSync(handle, ms / 1000, ms / 1000);
 }
 
 /** A packed object's info: its ETag, like a file's, from its size and the time it was written. */

@@ -14,14 +14,15 @@ import {
 import { Agent } from 'node:https';
 import { ENV } from '../shared/config';
 import { classifyS3Error, InputChangedError, InputMissingError, S3TransientError } from '../shared/errors';
-import type {
-  GetOptions,
-  ObjectBody,
-  ObjectInfo,
-  ObjectPage,
-  ObjectStore,
-  ObjectWriter,
-  PutOptions,
+import {
+  type GetOptions,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectPage,
+  type ObjectStore,
+  type ObjectWriter,
+  type PutOptions,
+  WriteConflictError,
 } from './object-store';
 
 /** Parts are 8 MiB by default (S3's minimum is 5 MiB): memory per upload stays near one part. */
@@ -42,6 +43,48 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
 function preconditionFailed(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
+/**
+ * A conditional write's request fields, from {@link PutOptions} (S3 checks them on PutObject and on
+ * CompleteMultipartUpload).
+ */
+function conditionOf(options: PutOptions): { IfMatch?: string; IfNoneMatch?: string } {
+  return {
+    ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
+    ...(options.ifNoneMatch !== undefined ? { IfNoneMatch: options.ifNoneMatch } : {}),
+  };
+}
+
+/**
+ * A conditional write that lost, as {@link WriteConflictError}: 412 Precondition Failed (the ETag differs,
+ * or an object exists for `If-None-Match: *`), 409 ConditionalRequestConflict (another conditional write of
+ * the key was in flight) and, for `If-Match`, 404 (the object was deleted since it was read). Any other
+ * error is classified as usual.
+ */
+function writeFailure(error: unknown, options: PutOptions, what: string): unknown {
+  const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+  if (conditional) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e?.$metadata?.httpStatusCode;
+    if (
+      preconditionFailed(error) ||
+      e?.name === 'ConditionalRequestConflict' ||
+      status === 409 ||
+      (options.ifMatch !== undefined && notFound(error))
+    ) {
+      const condition =
+        options.ifMatch !== undefined
+          ? `If-Match ${options.ifMatch}`
+          : `If-None-Match ${options.ifNoneMatch}`;
+      return new WriteConflictError(
+        `${what}: the condition ${condition} did not hold (${e?.name ?? status}): the object changed since ` +
+          'it was read; read it again and retry',
+        { cause: error },
+      );
+    }
+  }
+  return classifyS3Error(error, what);
 }
 
 function notFound(error: unknown): boolean {
@@ -253,11 +296,12 @@ export class S3ObjectStore implements ObjectStore {
           Body: data,
           ContentType: options.contentType,
           Metadata: options.metadata ? { ...options.metadata } : undefined,
+          ...conditionOf(options),
         }),
       );
       return { key, size: data.length, etag: r.ETag ?? '' };
     } catch (error) {
-      throw classifyS3Error(error, `PUT s3://${bucket}/${key}`);
+      throw writeFailure(error, options, `PUT s3://${bucket}/${key}`);
     }
   }
 
@@ -355,11 +399,12 @@ class S3ObjectWriter implements ObjectWriter {
           Key: this.key,
           UploadId: this.uploadId,
           MultipartUpload: { Parts: this.parts },
+          ...conditionOf(this.options),
         }),
       );
       return { key: this.key, size: this.bytesWritten, etag: r.ETag ?? '' };
     } catch (error) {
-      throw classifyS3Error(error, `complete s3://${this.bucket}/${this.key}`);
+      throw writeFailure(error, this.options, `complete s3://${this.bucket}/${this.key}`);
     }
   }
 

@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import { InputChangedError } from '../../lambdas/shared/errors';
-import type {
-  GetOptions,
-  ObjectBody,
-  ObjectInfo,
-  ObjectPage,
-  ObjectStore,
-  ObjectWriter,
-  PutOptions,
+import {
+  type GetOptions,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectPage,
+  type ObjectStore,
+  type ObjectWriter,
+  type PutOptions,
+  WriteConflictError,
 } from '../../lambdas/io/object-store';
+
+/** S3's ETag of a single-part object: its MD5, quoted. */
+function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
 
 /** An ObjectStore in memory, for unit tests of handlers that are not about S3 itself. */
 export class MemoryObjectStore implements ObjectStore {
@@ -25,7 +31,7 @@ export class MemoryObjectStore implements ObjectStore {
       ? {
           key,
           size: o.body.length,
-          etag: `"${createHash('md5').update(o.body).digest('hex')}"`,
+          etag: etagOf(o.body),
           metadata: o.metadata,
         }
       : undefined;
@@ -71,6 +77,12 @@ export class MemoryObjectStore implements ObjectStore {
     body: Uint8Array | string,
     options: PutOptions = {},
   ): Promise<ObjectInfo> {
+    // Checked and written with no await between: atomic, as S3's conditional writes are.
+    const current = this.objects.get(this.id(bucket, key));
+    if (options.ifNoneMatch === '*' && current)
+      throw new WriteConflictError(`PUT ${key}: If-None-Match * did not hold: the object exists`);
+    if (options.ifMatch !== undefined && (!current || etagOf(current.body) !== options.ifMatch))
+      throw new WriteConflictError(`PUT ${key}: If-Match ${options.ifMatch} did not hold`);
     this.objects.set(this.id(bucket, key), { body: Buffer.from(body), metadata: { ...options.metadata } });
     return (await this.head(bucket, key))!;
   }
