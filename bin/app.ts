@@ -11,10 +11,14 @@ const list = (key: string) => (context(key) ? String(context(key)).split(',') : 
 /** A context value that is an object in cdk.json, or JSON text when given with `-c key=value`. */
 const jsonContext = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
 const scheduleEnabled = context('csv2lake:scheduleEnabled');
+const catalog = context('csv2lake:catalog');
 new PipelineStack(app, context('csv2lake:stackName') ?? 'Csv2Lake', {
   ...(context('csv2lake:inputBucketName') ? { inputBucketName: context('csv2lake:inputBucketName') } : {}),
   ...(context('csv2lake:outputBucketName') ? { outputBucketName: context('csv2lake:outputBucketName') } : {}),
   ...(context('csv2lake:inputPrefix') !== undefined ? { inputPrefix: context('csv2lake:inputPrefix') } : {}),
+  ...(context('csv2lake:datasetPattern') ? { datasetPattern: context('csv2lake:datasetPattern') } : {}),
+  ...(context('csv2lake:glueDatabase') ? { glueDatabaseName: context('csv2lake:glueDatabase') } : {}),
+  ...(catalog !== undefined && String(catalog) === 'false' ? { catalog: false } : {}),
   ...(list('csv2lake:formats') ? { formats: list('csv2lake:formats') as ('parquet' | 'avro')[] } : {}),
   ...(context('csv2lake:maxConcurrency')
     ? { maxConcurrency: Number(context('csv2lake:maxConcurrency')) }

@@ -1,6 +1,5 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,15 +10,30 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CsvDialectOptions, OutputFormat } from '../lambdas/core/convert';
+import {
+  checkOutputOutsideInput,
+  parseKeyPattern,
+  REJECTS_PREFIX,
+  SCHEMAS_PREFIX,
+} from '../lambdas/lake/layout';
 import { csvOptions, ENV, REDUCER_ENV } from '../lambdas/shared/config';
 import { SERVICE_NAMES } from '../lambdas/shared/metrics-names';
 import { FailedExecutionReport } from './constructs/failed-execution-report';
+import { LakeCatalog } from './constructs/lake-catalog';
+import { acknowledge, acknowledgeScopedWildcards } from './constructs/nag-acknowledgements';
+import {
+  grantConverter,
+  grantReducer,
+  grantStateMachine,
+  type PipelineLocations,
+  RUNS_PREFIX,
+} from './constructs/pipeline-permissions';
 import { NightlySchedule, NIGHTLY_SCHEDULE_DEFAULTS } from './constructs/nightly-schedule';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { PIPELINE_FUNCTION_DEFAULTS, PipelineFunction } from './constructs/pipeline-function';
 import { runOutputPrefixes, WORKFLOW_DEFAULTS } from './workflow/defaults';
-import { buildDefinition, type ItemBatching, MAP_RESULTS_PREFIX, SUBSTITUTIONS } from './workflow/definition';
+import { buildDefinition, type ItemBatching, SUBSTITUTIONS } from './workflow/definition';
 
 /** The nightly schedule. */
 export interface PipelineSchedule {
@@ -42,6 +56,15 @@ export interface CsvConversionPipelineProps {
   readonly inputBucketKey?: kms.IKey;
   /** Only keys under this prefix are listed; executions may narrow it, never widen it. @default '' (the whole bucket) */
   readonly inputPrefix?: string;
+  /**
+   * How keys below {@link inputPrefix} map to datasets (one table each) and Hive partitions: a key pattern
+   * of `/`-separated segments, such as `{dataset}/{dt}/{file}`, where `{dataset}` names the table, `{file}`
+   * ends the pattern, `**` keeps any folders as they are, and any other `{name}` is a partition column
+   * (see lambdas/lake/layout.ts). A file directly under the prefix is its own dataset, named after its stem.
+   * Checked at synth. Output keys depend only on the key and this prefix, never on an execution's narrower one.
+   * @default '{dataset}/**\/{file}' (DEFAULT_DATASET_PATTERN): the first folder is the dataset
+   */
+  readonly datasetPattern?: string;
   /** Where outputs, rejects and run reports go. */
   readonly outputBucket: s3.IBucket;
   /**
@@ -50,7 +73,11 @@ export interface CsvConversionPipelineProps {
    * buckets and SSE-S3)
    */
   readonly outputBucketKey?: kms.IKey;
-  /** Output prefix per format. @default { parquet: 'parquet/', avro: 'avro/' } */
+  /**
+   * Output prefix per format: each dataset's table location is `<prefix><dataset>/`. With both buckets the
+   * same, neither these, `_rejects/`, `_schemas/` nor `_runs/` may overlap the input prefix (refused at synth).
+   * @default { parquet: 'parquet/', avro: 'avro/' }
+   */
   readonly outputPrefixes?: Partial<Record<OutputFormat, string>>;
   /** Formats written. @default ['parquet', 'avro'] */
   readonly formats?: readonly OutputFormat[];
@@ -124,6 +151,18 @@ export interface CsvConversionPipelineProps {
   readonly alarmTopic?: sns.ITopic;
   /** An e-mail address subscribed to the alarm topic (AWS asks it to confirm). @default none */
   readonly alarmEmail?: string;
+  /**
+   * Set false to deploy without the Glue catalog: no database, no Glue permissions, and the reducer
+   * registers no table. @default true
+   */
+  readonly catalog?: boolean;
+  /**
+   * The Glue database holding one table per dataset and format (`orders`, `orders_avro`), created by the
+   * construct and kept by the reducer: 1 to 255 lower case letters, digits or `_` (what Athena takes).
+   * Not with `catalog: false`.
+   * @default the stack name, lower case, each character other than `[a-z0-9_]` as `_` (`Csv2Lake` → `csv2lake`)
+   */
+  readonly glueDatabaseName?: string;
 }
 
 /** Defaults of {@link CsvConversionPipelineProps}, in one place. */
@@ -139,9 +178,11 @@ export const PIPELINE_DEFAULTS = {
 
 /**
  * csv2lake on AWS: a STANDARD state machine whose Distributed Map lists the input prefix and converts every
- * CSV to Parquet and Avro with one Lambda per format, a reducer that writes the run report, a retry map
- * that makes failures redrivable, a nightly schedule, a rule that reports executions that did not succeed,
- * alarms that notify a topic, and a dashboard. Permissions are scoped to the given buckets and prefixes.
+ * CSV to Parquet and Avro with one Lambda per format, a reducer that writes the run report and keeps one
+ * Glue table per dataset and format, a retry map that makes failures (and outputs of a widened schema)
+ * convert again, a nightly schedule, a rule that reports executions that did not succeed, alarms that
+ * notify a topic, and a dashboard. Permissions are scoped to the given buckets, prefixes and Glue database
+ * (lib/constructs/pipeline-permissions.ts).
  */
 export class CsvConversionPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -156,6 +197,8 @@ export class CsvConversionPipeline extends Construct {
   readonly deadLetterQueue: sqs.Queue | undefined;
   /** The dead-letter queue of the execution-status rule's reducer invocations. */
   readonly reportDeadLetterQueue: sqs.Queue;
+  /** The Glue database of the datasets' tables, unless `catalog` is false. */
+  readonly catalog: LakeCatalog | undefined;
 
   constructor(scope: Construct, id: string, props: CsvConversionPipelineProps) {
     super(scope, id);
@@ -175,15 +218,43 @@ export class CsvConversionPipeline extends Construct {
       );
     const executionTimeout = props.executionTimeout ?? PIPELINE_DEFAULTS.executionTimeout;
     const { inputBucket, outputBucket } = props;
+    const datasetPattern = props.datasetPattern ?? PIPELINE_DEFAULTS.datasetPattern;
+    try {
+      parseKeyPattern(datasetPattern);
+    } catch (error) {
+      throw new Error(`datasetPattern ${JSON.stringify(datasetPattern)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    refuseOverlap(inputBucket, inputPrefix, outputBucket, [
+      ...formats.map((format) => outputPrefixes[format]),
+      REJECTS_PREFIX,
+      SCHEMAS_PREFIX,
+      RUNS_PREFIX,
+    ]);
+    if (props.catalog === false && props.glueDatabaseName !== undefined)
+      throw new Error(
+        `glueDatabaseName ${JSON.stringify(props.glueDatabaseName)} with catalog: false: there is no ` +
+          `database to name; drop one of the two`,
+      );
+    this.catalog =
+      props.catalog === false
+        ? undefined
+        : new LakeCatalog(this, 'Catalog', {
+            ...(props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {}),
+          });
     const inputKey = props.inputBucketKey ?? inputBucket.encryptionKey;
     const outputKey = props.outputBucketKey ?? outputBucket.encryptionKey;
+    const locations: PipelineLocations = { inputBucket, inputPrefix, inputKey, outputBucket, outputKey };
     const functionProps = {
       ...(props.architecture ? { architecture: props.architecture } : {}),
       ...(props.runtime ? { runtime: props.runtime } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     };
 
-    // Converters: read the input prefix, write their own output prefix and their own run records.
+    // Converters: read the input prefix, write their own output prefix and their own run records, read and
+    // merge the datasets' schemas; one of them (Parquet's when Parquet is written) writes the rejects.
+    const rejectsWriter: OutputFormat = formats.includes('parquet') ? 'parquet' : 'avro';
     for (const format of formats) {
       const converter = new PipelineFunction(this, SERVICE_NAMES[format], {
         ...functionProps,
@@ -200,44 +271,12 @@ export class CsvConversionPipeline extends Construct {
         timeout,
         ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
       });
-      allow(converter, ['s3:GetObject'], [inputBucket.arnForObjects(`${inputPrefix}*`)]);
-      converter.addToRolePolicy(
-        new iam.PolicyStatement({
-          // Without ListBucket S3 answers a GET or HEAD of a missing key with 403, not 404: a file deleted
-          // after the listing was reported AccessDenied instead of InputMissingError.
-          actions: ['s3:ListBucket'],
-          resources: [inputBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
-        }),
-      );
-      allow(
-        converter,
-        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
-        [outputBucket.arnForObjects(`${outputPrefixes[format]}*`)],
-      );
-      // Its own records only (`_runs/<run>/items/<format>/…`): never a report, a map result or metrics.json.
-      allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects(`_runs/*/items/${format}/*`)]);
-      converter.addToRolePolicy(
-        new iam.PolicyStatement({
-          // Without ListBucket, HEAD of a missing output answers 403 instead of 404.
-          actions: ['s3:ListBucket'],
-          resources: [outputBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${outputPrefixes[format]}*`] } },
-        }),
-      );
-      inputKey?.grantDecrypt(converter);
-      outputKey?.grantEncryptDecrypt(converter);
-      if (props.schemaLocation) {
-        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(props.schemaLocation);
-        if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${props.schemaLocation}`);
-        converter.addToRolePolicy(
-          new iam.PolicyStatement({
-            // GET, and HEAD (which GetObject covers) for its ETag at every invocation.
-            actions: ['s3:GetObject'],
-            resources: [`arn:${stack.partition}:s3:::${match[1]}/${match[2]}`],
-          }),
-        );
-      }
+      grantConverter(converter, locations, {
+        format,
+        outputPrefix: outputPrefixes[format],
+        writesRejects: format === rejectsWriter,
+        schemaLocation: props.schemaLocation,
+      });
       this.converters[format] = converter;
     }
 
@@ -251,20 +290,14 @@ export class CsvConversionPipeline extends Construct {
           inputPrefix,
           outputBucket: outputBucket.bucketName,
           outputPrefixes: runOutputPrefixes(formats, outputPrefixes),
+          layout: { root: inputPrefix, pattern: datasetPattern },
         }),
+        ...(this.catalog ? { [REDUCER_ENV.GLUE_DATABASE]: this.catalog.databaseName } : {}),
       },
       memoryMb: 1024,
       timeout: Duration.minutes(15),
     });
-    allow(reducer, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects('_runs/*')]);
-    reducer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [outputBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['_runs/*'] } },
-      }),
-    );
-    outputKey?.grantEncryptDecrypt(reducer);
+    grantReducer(reducer, locations, this.catalog);
     this.reducer = reducer;
 
     // The state machine: its name is fixed so that its own ARN can be granted without a cycle.
@@ -278,6 +311,7 @@ export class CsvConversionPipeline extends Construct {
       taskTimeoutSeconds: timeout.toSeconds() + 30,
       toleratedFailedFiles: props.toleratedFailedFiles ?? PIPELINE_DEFAULTS.toleratedFailedFiles,
       ...(props.itemBatching ? { itemBatching: props.itemBatching } : {}),
+      datasetPattern,
       // In the definition: CDK's `timeout` prop is not applied to a definition given as a string.
       executionTimeoutSeconds: executionTimeout.toSeconds(),
     });
@@ -302,49 +336,7 @@ export class CsvConversionPipeline extends Construct {
       logs: { destination: stateMachineLogs, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
     const sm = this.stateMachine;
-    for (const f of [...Object.values(this.converters), reducer]) f.grantInvoke(sm);
-    const executionArns = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachineName}/*`;
-    const mapRunArns = `arn:${stack.partition}:states:${stack.region}:${stack.account}:mapRun:${stateMachineName}/*`;
-    // What the Distributed Map needs (AWS's "IAM policies for using Distributed Map states"): start, describe
-    // and stop its child executions, and redrive them when the parent is redriven ("Redriving Map Runs").
-    // states:UpdateMapRun and states:ListMapRuns are calls of an operator, never of the Map itself: not granted.
-    sm.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [
-          `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${stateMachineName}`,
-        ],
-      }),
-    );
-    sm.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
-        resources: [executionArns],
-      }),
-    );
-    sm.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeMapRun'],
-        resources: [mapRunArns],
-      }),
-    );
-    sm.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [inputBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
-      }),
-    );
-    allow(sm, ['s3:GetObject'], [outputBucket.arnForObjects('_runs/*')]);
-    allow(
-      sm,
-      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      [outputBucket.arnForObjects(`${MAP_RESULTS_PREFIX}/*`)],
-    );
-
-    // Buckets encrypted with a customer key: the Map lists the input and reads/writes its run files.
-    inputKey?.grantDecrypt(sm);
-    outputKey?.grantEncryptDecrypt(sm);
+    grantStateMachine(sm, stateMachineName, [...Object.values(this.converters), reducer], locations);
 
     // A failed, timed-out or aborted execution still gets its report.
     const report = new FailedExecutionReport(this, 'ReportFailedExecutions', { stateMachine: sm, reducer });
@@ -403,60 +395,21 @@ export class CsvConversionPipeline extends Construct {
   }
 }
 
-/** Adds one least-privilege statement to a function's or state machine's role. */
-function allow(
-  grantee: iam.IGrantable & { addToRolePolicy?: unknown },
-  actions: string[],
-  resources: string[],
-): void {
-  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources });
-}
-
-/** cdk-nag's rendering of a resource ARN: tokens as `<LogicalId.Attr>`, pseudo parameters as `<AWS::X>`. */
-function findingResource(stack: Stack, arn: unknown): string {
-  const part = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    const v = value as Record<string, unknown>;
-    if (v['Fn::Join']) {
-      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(part).join(sep);
-    }
-    if (v['Fn::GetAtt']) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-    if (v.Ref) return `<${v.Ref as string}>`;
-    return JSON.stringify(v);
-  };
-  return part(stack.resolve(arn));
-}
-
 /**
- * Acknowledges the IAM5 finding of every wildcard resource in this construct's policies. Each one is a
- * prefix below a configured bucket prefix, a function version (`:*`), or the children and map runs of this
- * state machine: the narrowest ARNs IAM can express for what the workflow does.
+ * Refuses, when both buckets are one, an input prefix that overlaps a prefix the pipeline writes: a run
+ * would convert its own outputs, rejects or run files, or list its inputs under a table location.
+ * Buckets are one when they are the same object or have the same concrete name (imported by name).
+ * @throws InvalidOptionsError from checkOutputOutsideInput, saying which is inside which
  */
-function acknowledgeScopedWildcards(scope: Construct): void {
-  const stack = Stack.of(scope);
-  const findings = new Set<string>();
-  for (const child of scope.node.findAll()) {
-    if (!(child instanceof iam.CfnPolicy)) continue;
-    const document = stack.resolve(child.policyDocument) as { Statement: { Resource: unknown }[] };
-    for (const statement of document.Statement) {
-      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      for (const resource of resources) {
-        const rendered = findingResource(stack, resource);
-        if (rendered.includes('*') && rendered !== '*') findings.add(rendered);
-      }
-    }
-  }
-  acknowledge(
-    scope,
-    [...findings].map((resource) => [
-      `AwsSolutions-IAM5[Resource::${resource}]`,
-      'Scoped wildcard: objects under a configured prefix, function versions, or this state machine’s own child executions and map runs.',
-    ]),
-  );
-}
-
-/** Acknowledges cdk-nag findings on a construct, each with its reason. */
-export function acknowledge(scope: Construct, findings: readonly [id: string, reason: string][]): void {
-  for (const [id, reason] of findings) Validations.of(scope).acknowledge({ id, reason });
+function refuseOverlap(
+  input: s3.IBucket,
+  inputPrefix: string,
+  output: s3.IBucket,
+  written: readonly string[],
+): void {
+  const concrete = !Token.isUnresolved(input.bucketName);
+  if (input !== output && !(concrete && input.bucketName === output.bucketName)) return;
+  // A created bucket has no name before deployment: its construct path stands for it in the message.
+  const bucket = concrete ? input.bucketName : `<${input.node.path}>`;
+  for (const prefix of written) checkOutputOutsideInput({ bucket, prefix: inputPrefix }, { bucket, prefix });
 }

@@ -2,11 +2,8 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import {
-  acknowledge,
-  CsvConversionPipeline,
-  type CsvConversionPipelineProps,
-} from './csv-conversion-pipeline';
+import { acknowledge } from './constructs/nag-acknowledgements';
+import { CsvConversionPipeline, type CsvConversionPipelineProps } from './csv-conversion-pipeline';
 
 /** Props of {@link PipelineStack}: the construct's, with buckets optional (created when not named). */
 export interface PipelineStackProps
@@ -101,5 +98,21 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'InputBucketName', { value: this.inputBucket.bucketName });
     new CfnOutput(this, 'OutputBucketName', { value: this.outputBucket.bucketName });
     new CfnOutput(this, 'Region', { value: Aws.REGION });
+    const catalog = this.pipeline.catalog;
+    if (catalog) {
+      new CfnOutput(this, 'GlueDatabaseName', {
+        description: 'The Glue database: one table per dataset (Parquet) and <dataset>_avro (Avro)',
+        value: catalog.databaseName,
+      });
+      new CfnOutput(this, 'AthenaQueryExample', {
+        description: 'After a run, in Athena (the table of a dataset is its name in lower case, [a-z0-9_])',
+        value: athenaQueryExample(catalog.databaseName),
+      });
+    }
   }
+}
+
+/** The query a user runs in Athena after a run, with `<dataset>` left for them to fill in. */
+export function athenaQueryExample(database: string, dataset = '<dataset>'): string {
+  return `SELECT * FROM "${database}"."${dataset}" LIMIT 10`;
 }

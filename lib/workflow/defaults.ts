@@ -1,4 +1,5 @@
 import type { OutputFormat } from '../../lambdas/core/convert';
+import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 
 /**
  * The workflow's defaults that need no CDK: shared by the construct (see PIPELINE_DEFAULTS) and the local
@@ -11,6 +12,8 @@ export const WORKFLOW_DEFAULTS = {
   maxConcurrency: 50,
   maxRejects: 1000,
   toleratedFailedFiles: 0,
+  /** Input keys below the configured prefix → datasets and partitions (see lambdas/lake/layout.ts). */
+  datasetPattern: DEFAULT_DATASET_PATTERN,
 };
 
 /**

@@ -1,0 +1,192 @@
+/*
+ * The pipeline's IAM, in one place: what each converter, the reducer and the state machine may do, scoped to
+ * the configured buckets, prefixes, keys and Glue database. Every statement says why it is needed.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { OutputFormat } from '../../lambdas/core/convert';
+import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
+import { MAP_RESULTS_PREFIX } from '../workflow/definition';
+import type { LakeCatalog } from './lake-catalog';
+
+/** Run records, reports and map results, in the output bucket. */
+export const RUNS_PREFIX = '_runs/';
+
+/** Where the pipeline reads and writes. */
+export interface PipelineLocations {
+  readonly inputBucket: s3.IBucket;
+  /** The configured input prefix. */
+  readonly inputPrefix: string;
+  readonly inputKey?: kms.IKey | undefined;
+  readonly outputBucket: s3.IBucket;
+  readonly outputKey?: kms.IKey | undefined;
+}
+
+/** What one converter writes besides the input it reads. */
+export interface ConverterScope {
+  readonly format: OutputFormat;
+  /** Its format's output prefix (`parquet/`). */
+  readonly outputPrefix: string;
+  /** Whether it is the converter that writes the rejects (`_rejects/…`). */
+  readonly writesRejects: boolean;
+  /** `s3://bucket/key` of a schema file it reads. */
+  readonly schemaLocation?: string | undefined;
+}
+
+/**
+ * A converter: reads the input prefix; writes its own format prefix and its own run records; reads and
+ * merges the dataset schemas; writes the rejects when it is the one that does.
+ * @throws Error when `schemaLocation` is not `s3://bucket/key`
+ */
+export function grantConverter(
+  converter: lambda.IFunction,
+  at: PipelineLocations,
+  scope: ConverterScope,
+): void {
+  const { inputBucket, inputPrefix, outputBucket } = at;
+  allow(converter, ['s3:GetObject'], [inputBucket.arnForObjects(`${inputPrefix}*`)]);
+  converter.addToRolePolicy(
+    new iam.PolicyStatement({
+      // Without ListBucket S3 answers a GET or HEAD of a missing key with 403, not 404: a file deleted
+      // after the listing was reported AccessDenied instead of InputMissingError.
+      actions: ['s3:ListBucket'],
+      resources: [inputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
+    }),
+  );
+  allow(
+    converter,
+    ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+    [outputBucket.arnForObjects(`${scope.outputPrefix}*`)],
+  );
+  // Its own records only (`_runs/<run>/items/<format>/…`): never a report, a map result or metrics.json.
+  allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects(`${RUNS_PREFIX}*/items/${scope.format}/*`)]);
+  // The dataset schemas: read as the floor of each conversion, merged back with a conditional PUT
+  // (If-Match / If-None-Match need nothing beyond PutObject).
+  allow(converter, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects(`${SCHEMAS_PREFIX}*`)]);
+  if (scope.writesRejects)
+    // Streamed like the outputs (a multipart upload, aborted on failure), deleted when a file has none.
+    allow(
+      converter,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+      [outputBucket.arnForObjects(`${REJECTS_PREFIX}*`)],
+    );
+  converter.addToRolePolicy(
+    new iam.PolicyStatement({
+      // Without ListBucket, HEAD of a missing output (or GET of a dataset's first schema) answers 403
+      // instead of 404.
+      actions: ['s3:ListBucket'],
+      resources: [outputBucket.bucketArn],
+      conditions: {
+        StringLike: {
+          's3:prefix': [
+            `${scope.outputPrefix}*`,
+            `${SCHEMAS_PREFIX}*`,
+            ...(scope.writesRejects ? [`${REJECTS_PREFIX}*`] : []),
+          ],
+        },
+      },
+    }),
+  );
+  at.inputKey?.grantDecrypt(converter);
+  at.outputKey?.grantEncryptDecrypt(converter);
+  if (scope.schemaLocation) {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(scope.schemaLocation);
+    if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${scope.schemaLocation}`);
+    converter.addToRolePolicy(
+      new iam.PolicyStatement({
+        // GET, and HEAD (which GetObject covers) for its ETag at every invocation.
+        actions: ['s3:GetObject'],
+        resources: [`arn:${Stack.of(converter).partition}:s3:::${match[1]}/${match[2]}`],
+      }),
+    );
+  }
+}
+
+/**
+ * The reducer: reads and writes the run files under `_runs/`; reads the dataset schemas; lists the input
+ * prefix (a dataset whose schema widened has its outputs converted again); keeps the Glue tables.
+ */
+export function grantReducer(reducer: lambda.IFunction, at: PipelineLocations, catalog?: LakeCatalog): void {
+  const { inputBucket, inputPrefix, outputBucket } = at;
+  allow(reducer, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects(`${RUNS_PREFIX}*`)]);
+  // The dataset schemas: the report's evolution, the catalog's columns, and which outputs are stale.
+  allow(reducer, ['s3:GetObject'], [outputBucket.arnForObjects(`${SCHEMAS_PREFIX}*`)]);
+  reducer.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [outputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${SCHEMAS_PREFIX}*`] } },
+    }),
+  );
+  reducer.addToRolePolicy(
+    new iam.PolicyStatement({
+      // A dataset whose schema widened: its input keys are listed to find the outputs to convert again.
+      actions: ['s3:ListBucket'],
+      resources: [inputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
+    }),
+  );
+  catalog?.grantTableWrites(reducer);
+  at.outputKey?.grantEncryptDecrypt(reducer);
+}
+
+/**
+ * The state machine: invokes the functions; what the Distributed Map needs (AWS's "IAM policies for using
+ * Distributed Map states"): start, describe and stop its child executions, redrive them when the parent is
+ * redriven ("Redriving Map Runs"), list the input prefix, read the retry items and write its results.
+ * states:UpdateMapRun and states:ListMapRuns are calls of an operator, never of the Map itself: not granted.
+ */
+export function grantStateMachine(
+  sm: sfn.StateMachine,
+  stateMachineName: string,
+  functions: readonly lambda.IFunction[],
+  at: PipelineLocations,
+): void {
+  const stack = Stack.of(sm);
+  const states = `arn:${stack.partition}:states:${stack.region}:${stack.account}`;
+  for (const f of functions) f.grantInvoke(sm);
+  sm.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:StartExecution'],
+      resources: [`${states}:stateMachine:${stateMachineName}`],
+    }),
+  );
+  sm.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+      resources: [`${states}:execution:${stateMachineName}/*`],
+    }),
+  );
+  sm.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeMapRun'],
+      resources: [`${states}:mapRun:${stateMachineName}/*`],
+    }),
+  );
+  sm.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [at.inputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${at.inputPrefix}*`] } },
+    }),
+  );
+  allow(sm, ['s3:GetObject'], [at.outputBucket.arnForObjects(`${RUNS_PREFIX}*`)]);
+  allow(
+    sm,
+    ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+    [at.outputBucket.arnForObjects(`${MAP_RESULTS_PREFIX}/*`)],
+  );
+  // Buckets encrypted with a customer key: the Map lists the input and reads/writes its run files.
+  at.inputKey?.grantDecrypt(sm);
+  at.outputKey?.grantEncryptDecrypt(sm);
+}
+
+/** Adds one least-privilege statement to a function's or state machine's role. */
+function allow(grantee: iam.IGrantable, actions: string[], resources: string[]): void {
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources });
+}
