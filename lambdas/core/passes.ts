@@ -6,7 +6,7 @@ import { RejectSink } from './rejects';
 import type { ColumnType, TableSchema } from './schema';
 import { isNullToken, type RowSink } from './row-sink';
 import { brokenQuotingReason, copyField, CsvTokenizer, type TokenizerOptions } from './tokenizer';
-import { classify, narrowestType, T_ANY, T_STRING, typeBit } from './values';
+import { classify, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
 
 const SNIFF_BYTES = 64 * 1024;
 /**
@@ -549,7 +549,7 @@ class InferenceState {
     return (this.headers ?? []).map((_, c): ColumnType => {
       const bit = this.declared[c];
       if (bit !== undefined) return narrowestType(bit, true);
-      return narrowestType(this.masks[c]!, this.seen[c] === 1);
+      return narrowestType(this.masks[c]! & INFERENCE_MASK, this.seen[c] === 1);
     });
   }
 

@@ -9,6 +9,9 @@ import {
   parseDate,
   parseDoubleChecked,
   parseInt32Checked,
+  parseSafeIntChecked,
+  SAFE_INT_CHARS,
+  SAFE_INT_MASK,
 } from './values';
 
 /*
@@ -151,6 +154,19 @@ function appendRow(
       if (x !== x) return c;
       v.appendDouble(x);
       continue;
+    }
+    // Integers infer as int64, so int64 columns are common: a short one is checked while it is parsed, and
+    // tracked without a classification (its mask is SAFE_INT_MASK); anything else takes the general path.
+    if (kind === K_INT64 && e - s <= SAFE_INT_CHARS) {
+      const x = parseSafeIntChecked(b, s, e);
+      if (x === x) {
+        if (track !== undefined && track[c] === 1) {
+          masks[c]! &= SAFE_INT_MASK;
+          seen[c] = 1;
+        }
+        v.appendInt64Number(x);
+        continue;
+      }
     }
     // One classification for both the check and the tracking (an int64 column has both).
     let mask = -1;

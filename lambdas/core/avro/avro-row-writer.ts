@@ -23,8 +23,10 @@ import {
   parseInt32,
   parseInt32Checked,
   parseInt64BigInt,
+  parseSafeIntChecked,
   parseTimestamp,
   SAFE_INT_CHARS,
+  SAFE_INT_MASK,
   SAFE_MICROS_SECONDS,
 } from '../values';
 import { putInt, putLong, putLongBigInt } from './avro-binary';
@@ -114,6 +116,19 @@ export class AvroRowWriter implements RowSink {
         for (let j = 0; j < 8; j++) o[p + j] = d[j]!;
         p += 8;
         continue;
+      }
+      // Integers infer as int64: a short one is checked while it is parsed, tracked without a classification.
+      if (kind === K_INT64 && e - s <= SAFE_INT_CHARS) {
+        const x = parseSafeIntChecked(b, s, e);
+        if (x === x) {
+          if (track !== undefined && track[c] === 1) {
+            masks[c]! &= SAFE_INT_MASK;
+            seen[c] = 1;
+          }
+          o[p++] = 2;
+          p = putLong(o, p, x);
+          continue;
+        }
       }
       if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0)
         return this.misfit(rowStart, c);

@@ -53,16 +53,16 @@ describe('zstd', () => {
     const result = await convertFile(path, join(dir, 'out'));
     expect(result.dialect).toMatchObject({ gzip: false, zstd: true });
     expect(result.columns).toEqual([
-      { name: 'id', type: 'int32' },
+      { name: 'id', type: 'int64' },
       { name: 'amount', type: 'double' },
     ]);
     expect((await readParquetWithDuckDB(result.outputs.parquet!)).rows).toEqual([
-      [1, 2.5],
-      [2, null],
+      ['1', 2.5],
+      ['2', null],
     ]);
     expect((await readAvro(result.outputs.avro!)).rows).toEqual([
-      { id: 1, amount: 2.5 },
-      { id: 2, amount: null },
+      { id: 1n, amount: 2.5 },
+      { id: 2n, amount: null },
     ]);
   });
 

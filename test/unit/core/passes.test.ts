@@ -86,12 +86,25 @@ describe('first pass', () => {
   test('converts in one pass when the guess holds', async () => {
     const { result, rows } = await run(csv('a,b,c', ['1,x,2024-01-01', '2,y,', '3,,2024-01-03']));
     expect(result.converted).toBe(true);
-    expect(result.types).toEqual<ColumnType[]>(['int32', 'string', 'date']);
+    expect(result.types).toEqual<ColumnType[]>(['int64', 'string', 'date']);
     expect(rows).toEqual([
       ['1', 'x', '19723'],
       ['2', 'y', 'null'],
       ['3', 'null', '19725'],
     ]);
+  });
+
+  test('integers infer as int64 (as DuckDB, Spark and Athena); int32 only where a schema says so', async () => {
+    const text = csv('a,b,c', ['1,-2,3000000000', '4,5,6']);
+    const inferred = await run(text);
+    expect(inferred.result.types).toEqual<ColumnType[]>(['int64', 'int64', 'int64']);
+    expect(inferred.result.converted).toBe(true);
+    expect(inferred.rows).toEqual([
+      ['1', '-2', '3000000000'],
+      ['4', '5', '6'],
+    ]);
+    const pinned = await run(text, undefined, { schema: { columns: { a: 'int32' } } });
+    expect(pinned.result.types).toEqual<ColumnType[]>(['int32', 'int64', 'int64']);
   });
 
   test('59,999 integers then text: the column is text and a second pass is needed', async () => {
@@ -116,7 +129,7 @@ describe('first pass', () => {
     const data = Array.from({ length: 50000 }, (_, i) => `${i},`);
     data.push('1,42');
     const { result } = await run(csv('a,b', data));
-    expect(result.types).toEqual(['int32', 'int32']);
+    expect(result.types).toEqual(['int64', 'int64']);
     expect(result.converted).toBe(false);
   });
 
@@ -124,7 +137,7 @@ describe('first pass', () => {
     const data = Array.from({ length: 50000 }, (_, i) => `${i},`);
     data.push('1,hello');
     const { result, rows } = await run(csv('a,b', data));
-    expect(result.types).toEqual(['int32', 'string']);
+    expect(result.types).toEqual(['int64', 'string']);
     expect(result.converted).toBe(true);
     expect(rows.at(-1)).toEqual(['1', 'hello']);
   });
@@ -275,7 +288,7 @@ describe('preamble and comments (issue 10 item 6)', () => {
     const { result, rows } = await bothPasses(text, 5);
     expect(result.dialect).toEqual({ delimiter: ';', header: true, skipRows: 2, comment: -1 });
     expect(result.headers).toEqual(['a', 'b']);
-    expect(result.types).toEqual(['int32', 'int32']);
+    expect(result.types).toEqual(['int64', 'int64']);
     expect(rows).toEqual([
       ['1', '3'],
       ['6', '7'],
@@ -347,14 +360,14 @@ describe('int64 columns that a later decimal widens (issue 10 item 7)', () => {
 
   test('one int64 a double would round in the column: text, not a rounded double, in both passes', async () => {
     const { result, rows } = await bothPasses(data('9007199254740993'), 4096);
-    expect(result.types).toEqual(['int32', 'string']);
+    expect(result.types).toEqual(['int64', 'string']);
     expect(result.converted).toBe(false);
     expect(rows[5]).toEqual(['5', '9007199254740993']);
   });
 
   test('int64s that are doubles exactly widen to double', async () => {
     const { result, rows } = await bothPasses(data('9007199254740994'), 4096);
-    expect(result.types).toEqual(['int32', 'double']);
+    expect(result.types).toEqual(['int64', 'double']);
     expect(rows[5]).toEqual(['5', '9007199254740994']);
     expect(rows[3000]).toEqual(['3000', '1.5']);
   });

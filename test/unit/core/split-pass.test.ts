@@ -129,15 +129,15 @@ test.each<OutputFormat>(['avro', 'parquet'])(
     // Five rows were rejected before it.
     expect(two.rows[39000 - 5]).toEqual(
       format === 'avro'
-        ? { id: 39000, text: 'line one\nline "two" 39000', n: 39000 * 7919, amount: 4875, day: 19823 }
-        : [39000, 'line one\nline "two" 39000', 39000 * 7919, 4875, '2024-04-10'],
+        ? { id: 39000n, text: 'line one\nline "two" 39000', n: BigInt(39000 * 7919), amount: 4875, day: 19823 }
+        : ['39000', 'line one\nline "two" 39000', String(39000 * 7919), 4875, '2024-04-10'],
     );
     if (format === 'parquet') {
       // One footer over both parts' row groups, as an independent reader sees it.
       const { metadata, rows } = await readParquetWithHyparquet(two.result.outputs.parquet!);
       expect(Number(metadata.num_rows)).toBe(39994);
       expect(metadata.row_groups.length).toBeGreaterThan(2);
-      expect(rows[39994 - 1]).toMatchObject({ id: 39999, text: 'plain 39999' });
+      expect(rows[39994 - 1]).toMatchObject({ id: 39999n, text: 'plain 39999' });
     }
   },
 );
@@ -164,7 +164,7 @@ test.each<OutputFormat>(['avro', 'parquet'])(
     expect(two.result.passes).toBe(2);
     expect(two.result.parts).toBe(1);
     expect(two.result.columns).toEqual([
-      { name: 'id', type: 'int32' },
+      { name: 'id', type: 'int64' },
       { name: 'n', type: 'string' },
     ]);
   },
@@ -203,7 +203,7 @@ test.each<OutputFormat>(['avro', 'parquet'])(
     if (!one.ok || !two.ok) throw new Error('unexpected error');
     expect(two.result.parts).toBe(2);
     expect(two.result.dialect).toMatchObject({ header: false, skipRows: 2 });
-    expect(two.result.columns).toEqual([{ name: 'column_1', type: 'int32' }]);
+    expect(two.result.columns).toEqual([{ name: 'column_1', type: 'int64' }]);
     // Every line after the preamble is a row, the last blank line included.
     expect(two.result.rows).toBe(400001);
     const nulls = two.rows.filter(

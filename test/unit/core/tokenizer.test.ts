@@ -183,9 +183,9 @@ describe('CsvTokenizer', () => {
     await writeFile(input, 'a,b\n1,"p""q"\n2,"r""""s"\n3,x"y"z');
     const result = await convertFile(input, join(dir, 'out'), { formats: ['avro'], avroCodec: 'null' });
     expect((await readAvro(result.outputs.avro!)).rows).toEqual([
-      { a: 1, b: 'p"q' },
-      { a: 2, b: 'r""s' },
-      { a: 3, b: 'x"y"z' },
+      { a: 1n, b: 'p"q' },
+      { a: 2n, b: 'r""s' },
+      { a: 3n, b: 'x"y"z' },
     ]);
   });
 });

@@ -11,9 +11,13 @@ import {
   parseDoubleChecked,
   parseInt32,
   parseInt32Checked,
+  parseSafeIntChecked,
+  SAFE_INT_CHARS,
+  SAFE_INT_MASK,
   T_ANY,
   T_DOUBLE,
   T_INT32,
+  T_INT64,
 } from '../../../lambdas/core/values';
 
 function typeOf(...values: string[]): string {
@@ -179,6 +183,25 @@ describe('checked parsers agree with classify', () => {
     const f64 = parseDoubleChecked(b, 0, b.length);
     expect([text, Number.isNaN(f64)]).toEqual([text, (mask & T_DOUBLE) === 0]);
     if (!Number.isNaN(f64)) expect(Object.is(f64, Number(text))).toBe(true);
+    if (text.length <= SAFE_INT_CHARS) {
+      const i64 = parseSafeIntChecked(b, 0, b.length);
+      expect([text, Number.isNaN(i64)]).toEqual([text, (mask & T_INT64) === 0]);
+      if (!Number.isNaN(i64)) expect([i64, mask & SAFE_INT_MASK]).toEqual([Number(text), SAFE_INT_MASK]);
+    }
+  });
+
+  test('the int64 fast path agrees with classify on any short text of digits, signs and dots', () => {
+    const text = fc.stringMatching(/^[-+0-9.e]{1,15}$/u);
+    fc.assert(
+      fc.property(text, (t) => {
+        const b = Buffer.from(t);
+        const mask = classify(b, 0, b.length);
+        const i64 = parseSafeIntChecked(b, 0, b.length);
+        if ((mask & T_INT64) === 0) return Number.isNaN(i64);
+        return i64 === Number(t) && (mask & SAFE_INT_MASK) === SAFE_INT_MASK;
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

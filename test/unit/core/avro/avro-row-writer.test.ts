@@ -152,5 +152,5 @@ test('a first-pass guess that holds converts Avro alone in one read', async () =
   expect(alone.summary.passes).toBe(1);
   expect(alone.avro.equals(both.avro)).toBe(true);
   const rows = await avscRows(alone.avro);
-  expect(rows[39999]).toEqual({ id: 39999, even: false, day: 19723 + ((39999 % 9) + 1) - 1 });
+  expect(rows[39999]).toEqual({ id: 39999n, even: false, day: 19723 + ((39999 % 9) + 1) - 1 });
 });
