@@ -109,7 +109,8 @@ export function grantConverter(
 
 /**
  * The reducer: reads and writes the run files under `_runs/`; reads the dataset schemas; lists the input
- * prefix (a dataset whose schema widened has its outputs converted again); keeps the Glue tables.
+ * prefix and heads its keys (a dataset whose schema widened has its outputs converted again); keeps the
+ * Glue tables.
  */
 export function grantReducer(reducer: lambda.IFunction, at: PipelineLocations, catalog?: LakeCatalog): void {
   const { inputBucket, inputPrefix, outputBucket } = at;
@@ -131,6 +132,9 @@ export function grantReducer(reducer: lambda.IFunction, at: PipelineLocations, c
       conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
     }),
   );
+  // HEAD of an input whose output is stale, for the ETag and size of its next conversion (GetObject is
+  // the action HEAD needs; the reducer never reads an input's content, and HEAD needs no KMS key).
+  allow(reducer, ['s3:GetObject'], [inputBucket.arnForObjects(`${inputPrefix}*`)]);
   catalog?.grantTableWrites(reducer);
   at.outputKey?.grantEncryptDecrypt(reducer);
 }

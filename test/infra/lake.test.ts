@@ -210,12 +210,13 @@ describe('S3 permissions of the lake, and nothing broader', () => {
     });
   });
 
-  test('the reducer: the run files, the schemas read-only, the input prefix listed, its Glue database', () => {
+  test('the reducer: the run files, the schemas read-only, the input prefix listed and its keys headed, its Glue database', () => {
     expect(grants(template, 'Reducer')).toEqual([
       { actions: ['s3:GetObject', 's3:PutObject'], resources: ['<OutputBucket>/_runs/*'] },
       { actions: ['s3:GetObject'], resources: ['<OutputBucket>/_schemas/*'] },
       { actions: ['s3:ListBucket'], resources: ['<OutputBucket>'], prefixes: ['_runs/*', '_schemas/*'] },
       { actions: ['s3:ListBucket'], resources: ['<InputBucket>'], prefixes: ['incoming/*'] },
+      { actions: ['s3:GetObject'], resources: ['<InputBucket>/incoming/*'] },
       { actions: GLUE, resources: glueArns('csv2lake') },
     ]);
   });
