@@ -3,14 +3,38 @@ import { columnNames, LAKE_NAME, lakeColumnNames } from '../../../lambdas/core/c
 
 describe('lakeColumnNames', () => {
   test.each<[string[], string[]]>([
-    [['Order ID', 'Customer-Ref', 'amount (EUR)'], ['order_id', 'customer_ref', 'amount_eur']],
-    [['Prénom', 'ÉTÉ', 'ﬁle²', 'Ångström'], ['prenom', 'ete', 'file2', 'angstrom']],
-    [['2024', '1st place', '_1'], ['_2024', '_1st_place', '_1']],
-    [['__x__', '--a--b--', ' a  b '], ['x', 'a_b', 'a_b_2']],
-    [['数量', '', '!!!'], ['column_1', 'column_2', 'column_3']],
-    [['A', 'a', 'a_2'], ['a', 'a_3', 'a_2']],
-    [['', 'column_1'], ['column_1_2', 'column_1']],
-    [['x', 'X', 'x', 'x_2_2', 'x_2'], ['x', 'x_3', 'x_4', 'x_2_2', 'x_2']],
+    [
+      ['Order ID', 'Customer-Ref', 'amount (EUR)'],
+      ['order_id', 'customer_ref', 'amount_eur'],
+    ],
+    [
+      ['Prénom', 'ÉTÉ', 'ﬁle²', 'Ångström'],
+      ['prenom', 'ete', 'file2', 'angstrom'],
+    ],
+    [
+      ['2024', '1st place', '_1'],
+      ['_2024', '_1st_place', '_1'],
+    ],
+    [
+      ['__x__', '--a--b--', ' a  b '],
+      ['x', 'a_b', 'a_b_2'],
+    ],
+    [
+      ['数量', '', '!!!'],
+      ['column_1', 'column_2', 'column_3'],
+    ],
+    [
+      ['A', 'a', 'a_2'],
+      ['a', 'a_3', 'a_2'],
+    ],
+    [
+      ['', 'column_1'],
+      ['column_1_2', 'column_1'],
+    ],
+    [
+      ['x', 'X', 'x', 'x_2_2', 'x_2'],
+      ['x', 'x_3', 'x_4', 'x_2_2', 'x_2'],
+    ],
   ])('%j → %j', (headers, expected) => {
     expect(lakeColumnNames(headers)).toEqual(expected);
   });

@@ -129,7 +129,13 @@ test.each<OutputFormat>(['avro', 'parquet'])(
     // Five rows were rejected before it.
     expect(two.rows[39000 - 5]).toEqual(
       format === 'avro'
-        ? { id: 39000n, text: 'line one\nline "two" 39000', n: BigInt(39000 * 7919), amount: 4875, day: 19823 }
+        ? {
+            id: 39000n,
+            text: 'line one\nline "two" 39000',
+            n: BigInt(39000 * 7919),
+            amount: 4875,
+            day: 19823,
+          }
         : ['39000', 'line one\nline "two" 39000', String(39000 * 7919), 4875, '2024-04-10'],
     );
     if (format === 'parquet') {
