@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   start: async () => ({ command: (await import('../lib/cli/aws-commands')).start }),
   status: async () => ({ command: (await import('../lib/cli/aws-commands')).status }),
   run: async () => ({ command: (await import('../lib/cli/run-command')).run }),
+  schema: () => import('../lib/cli/schema-command'),
   redrive: async () => ({
     command: redriveRouter(await import('../lib/cli/aws-commands'), await import('../lib/cli/run-command')),
   }),

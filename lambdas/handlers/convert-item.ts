@@ -1,19 +1,31 @@
 import { createHash } from 'node:crypto';
-import { statfs } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import {
   convert as coreConvert,
   type ConvertOptions,
   type OutputFormat,
   type SchemaFile,
 } from '../core/convert';
-import { parseSchemaFile } from '../core/schema-file';
 import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
-import { CSV_SUFFIXES, isCsvKey, outputKey } from '../io/object-key';
+import { CSV_SUFFIXES, isCsvKey } from '../io/object-key';
+import {
+  readDatasetSchema,
+  recordNameFor,
+  schemaFingerprint,
+  tableLayoutOf,
+  pinnedDatasetSchema,
+  widenDatasetSchema,
+} from '../lake/dataset-schema';
+import { dataKey, DEFAULT_DATASET_PATTERN, locateKey, rejectsKey, type DatasetLayout } from '../lake/layout';
+import type { TableColumn } from '../core/schema';
+import { DeferredOutput, DISCARD } from './deferred-output';
 import { fileSource } from '../io/convert-file';
 import { spoolToFile } from '../io/spooled-source';
 import type { ConverterConfig } from '../shared/config';
 import {
   BatchItemsFailedError,
+  DatasetLayoutError,
   InputChangedError,
   InputMissingError,
   InvalidOptionsError,
@@ -21,11 +33,12 @@ import {
   MAX_KEY_BYTES,
   OutputKeyTooLongError,
   S3TransientError,
+  SchemaMismatchError,
 } from '../shared/errors';
-import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
+import type { ConvertBatch, ConvertItem, ConvertResult, RunContext } from '../shared/payloads';
 
 /** Written into each output's metadata; a different version re-converts everything. */
-export const CONVERTER_VERSION = '1';
+export const CONVERTER_VERSION = '2';
 
 /** Error type of the record left by a conversion that started and never ended (timeout, crash). */
 export const INCOMPLETE_ERROR = 'ConversionIncomplete';
@@ -43,6 +56,10 @@ export const META = {
   SOURCE_ETAG: 'csv2lake-source-etag',
   VERSION: 'csv2lake-version',
   OPTIONS: 'csv2lake-options',
+  /** The fingerprint of the columns the output holds (lambdas/lake/dataset-schema.ts). */
+  SCHEMA: 'csv2lake-schema',
+  /** The input key the output was converted from, URI-encoded (S3 metadata is ASCII). */
+  SOURCE_KEY: 'csv2lake-source-key',
 } as const;
 
 /** What a converter needs; injected so tests and the local runner bring their own. */
@@ -85,40 +102,76 @@ function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): s
 /** A schema file as last read by this container, with the ETag it had then. */
 interface CachedSchema {
   readonly etag: string;
-  readonly schema: SchemaFile;
+  readonly doc: unknown;
+  /** What the document pins, per dataset ('' for a run without datasets). */
+  readonly pins: Map<string, SchemaFile | undefined>;
 }
 
-/** Per store (the tests and the local runner bring several), per location. */
+/** Per store (one per container, or per test), per location. */
 const schemaCache = new WeakMap<ObjectStore, Map<string, CachedSchema>>();
 
 /**
- * The schema file at `location`, re-read whenever its ETag changed. A warm container used to keep the first
- * schema it read for ever, so "fix the schema, then Redrive" failed again on every warm converter. The HEAD
- * costs one request per invocation (~10-20 ms, $0.0004 per 1,000 on S3), beside the HEAD of the output and
+ * The schema file at `location` (`s3://bucket/key`, or an absolute path for a local run), re-read whenever
+ * its ETag changed. A warm container used to keep the first schema it read for ever, so "fix the schema,
+ * then Redrive" failed again on every warm converter. The HEAD costs one request per conversion, next to
  * the GET of the input every conversion makes; the GET of the schema is pinned to the ETag the HEAD saw, so
  * a schema replaced between the two is an InputChangedError (retried), never a mix of versions.
- * @throws InvalidOptionsError when the location is not `s3://bucket/key` or no object is there
+ *
+ * The file pins columns for every dataset (`{"columns": {...}}`) or per dataset
+ * (`{"datasets": {"orders": {"columns": {...}}}}`): what it pins for `dataset` is returned.
+ *
+ * @throws InvalidOptionsError when the location is neither form or nothing is there
+ * @throws SchemaMismatchError when the file is not a schema file
  */
 export async function loadSchema(
   store: ObjectStore,
   location: string | undefined,
+  dataset = '',
 ): Promise<SchemaFile | undefined> {
   if (!location) return undefined;
+  const found = await locateSchema(store, location);
+  const byLocation = schemaCache.get(store) ?? schemaCache.set(store, new Map()).get(store)!;
+  let cached = byLocation.get(location);
+  if (cached?.etag !== found.etag) {
+    const text = await found.read();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (error) {
+      throw new SchemaMismatchError(
+        `${location} is not valid JSON (${(error as Error).message}); expected {"columns": {"name": "type"}}`,
+      );
+    }
+    cached = { etag: found.etag, doc, pins: new Map() };
+    byLocation.set(location, cached);
+  }
+  if (!cached.pins.has(dataset)) cached.pins.set(dataset, pinnedDatasetSchema(cached.doc, dataset));
+  return cached.pins.get(dataset);
+}
+
+/** Where a schema file is and how to read the version seen. */
+async function locateSchema(
+  store: ObjectStore,
+  location: string,
+): Promise<{ readonly etag: string; read(): Promise<string> }> {
+  if (isAbsolute(location)) {
+    const info = await stat(location).catch(() => undefined);
+    if (!info?.isFile())
+      throw new InvalidOptionsError(`the schema file ${location} does not exist: create it (or fix --schema)`);
+    return { etag: `${info.size}-${info.mtimeMs}`, read: () => readFile(location, 'utf8') };
+  }
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (!match) throw new InvalidOptionsError(`schema location must be s3://bucket/key, not ${location}`);
+  if (!match)
+    throw new InvalidOptionsError(
+      `schema location must be s3://bucket/key (or, for a local run, an absolute path), not ${location}`,
+    );
   const [bucket, key] = [match[1]!, match[2]!];
   const info = await store.head(bucket, key);
   if (!info)
     throw new InvalidOptionsError(
       `the schema file ${location} does not exist: upload it (or fix the schemaLocation), then redrive`,
     );
-  const byLocation = schemaCache.get(store) ?? schemaCache.set(store, new Map()).get(store)!;
-  const cached = byLocation.get(location);
-  if (cached?.etag === info.etag) return cached.schema;
-  const text = await readPinned(store, bucket, key, info.etag);
-  const schema = parseSchemaFile(text, location);
-  byLocation.set(location, { etag: info.etag, schema });
-  return schema;
+  return { etag: info.etag, read: () => readPinned(store, bucket, key, info.etag) };
 }
 
 async function readPinned(store: ObjectStore, bucket: string, key: string, etag: string): Promise<string> {
@@ -180,8 +233,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       `run ${run.runId} writes ${Object.keys(run.outputPrefixes).join(' and ') || 'no format'}, not ${format} ` +
         `(its outputPrefixes has no ${format}): this ${format} converter was invoked for a run it is not part of`,
     );
-  const target = outputKey(item.key, run.inputPrefix, prefix, format);
-  const rejectsKey = outputKey(item.key, run.inputPrefix, prefix, format, 'rejects');
+  const layout = runLayout(run);
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const record = async (result: ConvertResult) => {
     await store.put(run.outputBucket, itemRecordKey(run.runId, format, item.key), JSON.stringify(result), {
@@ -189,11 +241,20 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     });
     return result;
   };
+  // Known once the key is placed; a key the pattern cannot place fails with an empty output key.
+  let target = '';
+  let dataset: string | undefined;
 
   try {
+    const location = locateKey(item.key, layout);
+    dataset = location.dataset;
+    target = dataKey(location, prefix, format);
+    const rejectsTarget = rejectsKey(location);
+    const writesRejects = rejectsFormat(run) === format;
+    const partitions = location.partitions.map((p) => p.name);
     // S3 answers a longer key with a bare KeyTooLongError after the work is done: refuse it first, for the
     // rejects key too (rows may be rejected), naming both ends of the key.
-    for (const key of [target, rejectsKey]) {
+    for (const key of [target, rejectsTarget]) {
       const bytes = Buffer.byteLength(key);
       if (bytes > MAX_KEY_BYTES) {
         const chars = [...key];
@@ -203,8 +264,11 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         );
       }
     }
-    const schema = await loadSchema(store, config.schemaLocation);
-    const hash = optionsHash(config, schema);
+    const pinned = await loadSchema(store, config.schemaLocation, location.dataset);
+    const hash = optionsHash(config, pinned);
+    // The dataset's stored schema: the floor this file's types widen from, and what a current output holds.
+    const stored = await readDatasetSchema(store, run.outputBucket, location.dataset);
+    const storedPrint = stored ? schemaFingerprint(stored.schema.columns) : undefined;
     // The version to convert: the listed one, unless the item asks for the current one (the retry map's
     // items: their listing may be older than the file).
     const current = item.current ? await store.head(item.bucket, item.key) : undefined;
@@ -219,11 +283,14 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const version = current?.etag ?? item.etag;
     const existing = await store.head(run.outputBucket, target);
     const meta = existing?.metadata ?? {};
+    await refuseCollision(store, item, target, meta[META.SOURCE_KEY]);
     if (
       existing &&
       meta[META.SOURCE_ETAG] === version &&
       meta[META.VERSION] === CONVERTER_VERSION &&
-      meta[META.OPTIONS] === hash
+      meta[META.OPTIONS] === hash &&
+      storedPrint !== undefined &&
+      meta[META.SCHEMA] === storedPrint
     ) {
       return await record({
         key: item.key,
@@ -232,6 +299,9 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         durationMs: Date.now() - started,
         outputKey: target,
         sourceEtag: version,
+        dataset: location.dataset,
+        schemaFingerprint: storedPrint,
+        schemaVersion: stored!.schema.version,
         at: now(),
       });
     }
@@ -257,6 +327,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         status: 'failed',
         durationMs: 0,
         outputKey: target,
+        dataset: location.dataset,
         error: {
           type: INCOMPLETE_ERROR,
           message: `the ${format} conversion started at ${now()} and never finished: the function timed out or crashed (see its logs)`,
@@ -288,15 +359,21 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     // The version read, which an object replaced since the listing makes newer than `item.etag`: the output
     // must say what it was converted from.
     const sourceEtag = localInfo?.etag ?? body?.etag ?? version;
-    const metadata = {
-      [META.SOURCE_ETAG]: sourceEtag,
-      [META.VERSION]: CONVERTER_VERSION,
-      [META.OPTIONS]: hash,
-    };
-    const output = store.createWriter(run.outputBucket, target, {
-      metadata,
-      contentType: 'application/octet-stream',
-    });
+    // The columns the writers hold, told by the conversion before its first byte (and again after a reset):
+    // the output's metadata names them, so that a later run knows whether it is current.
+    let writing: readonly TableColumn[] = [];
+    const output = new DeferredOutput(() =>
+      store.createWriter(run.outputBucket, target, {
+        metadata: {
+          [META.SOURCE_ETAG]: sourceEtag,
+          [META.VERSION]: CONVERTER_VERSION,
+          [META.OPTIONS]: hash,
+          [META.SCHEMA]: schemaFingerprint(writing),
+          [META.SOURCE_KEY]: encodeURIComponent(item.key),
+        },
+        contentType: 'application/octet-stream',
+      }),
+    );
     let rejects: ObjectWriter | undefined;
     try {
       const options: ConvertOptions = {
@@ -305,7 +382,13 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         nullTokens: config.nullTokens,
         maxRejects: config.maxRejects,
         ...config.limits,
-        ...(schema ? { schema } : {}),
+        ...(pinned ? { schema: pinned } : {}),
+        table: stored
+          ? tableLayoutOf(stored.schema)
+          : { recordName: recordNameFor(location.dataset), columns: [] },
+        onOpen: (schema) => {
+          writing = schema.columns.map((c) => ({ name: c.name, type: c.type }));
+        },
       };
       let summary;
       try {
@@ -314,7 +397,9 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
           {
             [format]: output,
             rejects: () =>
-              (rejects = store.createWriter(run.outputBucket, rejectsKey, { contentType: 'text/csv' })),
+              writesRejects
+                ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
+                : DISCARD,
           },
           options,
         );
@@ -324,9 +409,26 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         throw error;
       }
       if (local) await unchangedSince(store, item, local, sourceEtag);
+      const columns = summary.columns.map((c) => ({ name: c.name, type: c.type }));
+      const clash = columns.find((c) => partitions.includes(c.name));
+      if (clash)
+        throw new SchemaMismatchError(
+          `s3://${item.bucket}/${item.key}: column "${clash.name}" is also the partition column {${clash.name}} of the ` +
+            `dataset pattern ${layout.pattern}; rename the column in the file or the part of the pattern`,
+          { column: clash.name },
+        );
+      // The dataset's schema takes this file's columns (a conditional write) before the output appears, so
+      // that an output never holds a column or a type its dataset's schema lacks.
+      const widened = await widenDatasetSchema(store, run.outputBucket, location.dataset, {
+        columns,
+        partitions,
+        runId: run.runId,
+        key: item.key,
+        at: now(),
+      });
       // Rejects first: the output's appearance is what marks the item done.
       if (rejects) await rejects.complete();
-      else await store.delete(run.outputBucket, rejectsKey);
+      else if (writesRejects) await store.delete(run.outputBucket, rejectsTarget);
       await output.complete();
       deps.log?.('converted', {
         key: item.key,
@@ -344,9 +446,13 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         bytesOut: summary.bytesOut[format] ?? 0,
         durationMs: Date.now() - started,
         outputKey: target,
-        ...(rejects ? { rejectsKey } : {}),
-        columns: summary.columns,
+        ...(rejects ? { rejectsKey: rejectsTarget } : {}),
+        columns,
         sourceEtag,
+        dataset: location.dataset,
+        schemaFingerprint: schemaFingerprint(columns),
+        schemaVersion: widened.schema.version,
+        ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
         at: now(),
       });
     } catch (error) {
@@ -363,11 +469,48 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       status: 'failed',
       durationMs: Date.now() - started,
       outputKey: target,
+      ...(dataset !== undefined ? { dataset } : {}),
       error: { type: e.name ?? 'Error', message: e.message },
       at: now(),
     }).catch(() => undefined); // the original error matters more than a failed record
     throw error;
   }
+}
+
+/**
+ * Refuses to overwrite an output converted from another input that still exists. Output names are injective
+ * over the keys of one dataset folder, but a file directly under the prefix is a dataset of its own named
+ * after its stem, so `orders.csv` and `orders/orders.csv` both map to `parquet/orders/orders.parquet`.
+ * @throws DatasetLayoutError naming both keys and what to do
+ */
+async function refuseCollision(
+  store: ObjectStore,
+  item: ConvertItem,
+  target: string,
+  recorded: string | undefined,
+): Promise<void> {
+  if (recorded === undefined) return;
+  let other: string;
+  try {
+    other = decodeURIComponent(recorded);
+  } catch {
+    return;
+  }
+  if (other === item.key || !(await store.head(item.bucket, other))) return;
+  throw new DatasetLayoutError(
+    `${item.key} and ${other} map to the same output ${target}, which holds ${other}'s data: rename or move ` +
+      'one of them (a file directly under the prefix is a dataset named after its stem)',
+  );
+}
+
+/** The dataset layout of a run: its own, or (a run recorded before datasets) its input prefix and the default pattern. */
+export function runLayout(run: RunContext): DatasetLayout {
+  return run.layout ?? { root: run.inputPrefix, pattern: DEFAULT_DATASET_PATTERN };
+}
+
+/** The format whose converter writes a file's rejected rows (one file per input): Parquet's, when it runs. */
+export function rejectsFormat(run: RunContext): OutputFormat {
+  return run.outputPrefixes.parquet !== undefined ? 'parquet' : 'avro';
 }
 
 /**

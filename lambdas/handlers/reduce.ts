@@ -1,4 +1,11 @@
+import { pathToFileURL } from 'node:url';
+import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
+import { type CatalogDataset, type CatalogWriter, syncCatalog } from '../lake/catalog';
+import { readDatasetSchema } from '../lake/dataset-schema';
+import { GlueCatalogWriter } from '../lake/glue-catalog';
+import { tableLocation } from '../lake/layout';
+import type { CatalogReport } from './report/rendering';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
 import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
@@ -18,6 +25,11 @@ import {
 /** What the reducer needs; injected in tests and by the local runner. */
 export interface ReducerDeps {
   readonly store?: ObjectStore;
+  /**
+   * Where the datasets' table definitions go. @default Glue (the database in CSV2LAKE_GLUE_DATABASE), or
+   * none when that is not set
+   */
+  readonly catalog?: CatalogWriter;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
 }
@@ -85,9 +97,13 @@ export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals
  * `ReduceAfterRetry` always; the execution-status rule's reducer always (the run stopped before its
  * last reduce, or that reduce failed).
  */
-export function isFinalReduction(event: ReduceEvent, report: Pick<RunReport, 'items'>): boolean {
+export function isFinalReduction(
+  event: ReduceEvent,
+  report: Pick<RunReport, 'items' | 'staleItems'>,
+): boolean {
   if (event.detail) return true;
-  if (event.final === 'ifNoneFailed') return report.items.failed === 0;
+  // Stale outputs go round the retry map like failed files: then this is not the last reduction.
+  if (event.final === 'ifNoneFailed') return report.items.failed === 0 && report.staleItems.length === 0;
   return event.final ?? true;
 }
 
@@ -105,6 +121,15 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
   if (!(lambdaMemoryMb > 0))
     throw new Error(`${REDUCER_ENV.CONVERTER_MEMORY_MB} must be a positive number of MB`);
   const clientConfig = s3ClientConfig(env);
+  const database = env[REDUCER_ENV.GLUE_DATABASE];
+  const catalog =
+    deps.catalog || database
+      ? {
+          database: database || DEFAULT_LOCAL_DATABASE,
+          writer: deps.catalog ?? new GlueCatalogWriter(),
+          target: deps.catalog ? ('local' as const) : ('glue' as const),
+        }
+      : undefined;
   let store = deps.store;
   return async (event) => {
     store ??= s3ObjectStore(clientConfig);
@@ -132,6 +157,7 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
         (deps.now ?? (() => new Date()))(),
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
+      if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
       const result = await writeRunReport(store, run, report);
       const final = isFinalReduction(event, report);
       if (final)
@@ -152,6 +178,42 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       logger.removeKeys(['runId']);
     }
   };
+}
+
+/** The database name of a local run's `_catalog/` when the template names none. */
+export const DEFAULT_LOCAL_DATABASE = 'csv2lake';
+
+/**
+ * Puts each dataset of the run into the catalog (its tables, and the partitions its files were written to)
+ * from the dataset's stored schema. A dataset that cannot be registered is an error in the report, never a
+ * failed reduction: the data is converted, and the next run registers it once the cause is fixed.
+ */
+async function registerDatasets(
+  catalog: { readonly database: string; readonly writer: CatalogWriter; readonly target: 'glue' | 'local' },
+  store: ObjectStore,
+  run: RunContext,
+  report: RunReport,
+): Promise<CatalogReport> {
+  const formats = Object.keys(run.outputPrefixes) as OutputFormat[];
+  const datasets: CatalogDataset[] = [];
+  for (const d of report.datasets) {
+    const found = await readDatasetSchema(store, run.outputBucket, d.dataset);
+    if (!found) continue;
+    const locations: Partial<Record<OutputFormat, string>> = {};
+    for (const format of formats) {
+      const key = tableLocation(run.outputPrefixes[format]!, d.dataset);
+      const local = store.localFile?.(run.outputBucket, key);
+      locations[format] = local ? `${pathToFileURL(local).href.replace(/\/?$/, '/')}` : `s3://${run.outputBucket}/${key}`;
+    }
+    datasets.push({
+      schema: found.schema,
+      formats,
+      locations,
+      partitions: (report.partitions.get(d.dataset) ?? []).map((values) => ({ values })),
+    });
+  }
+  const sync = await syncCatalog(catalog.writer, catalog.database, datasets);
+  return { database: catalog.database, target: catalog.target, tables: sync.tables, errors: sync.errors };
 }
 
 /** The reducer Lambda. */

@@ -8,6 +8,7 @@ import type { OutputFormat } from '../core/convert';
 import type { ObjectInfo, ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, MapResultLocation, RunContext } from '../shared/payloads';
+import { RunDatasets } from '../lake/run-datasets';
 import { type ItemAccount, RunAccounting } from './report/accounting';
 import { earlierReportLines, type Prices, reportList, type RunReport } from './report/rendering';
 import { manifestEntries, readManifest } from './report/result-files';
@@ -165,11 +166,19 @@ export async function buildRunReport(
     if (!manifest) continue;
     for await (const { kind, entry } of manifestEntries(store, manifest)) account.addChild(kind, entry);
   }
+  const datasets = new RunDatasets(store, run, runFormats);
   await eachListed(store, run.outputBucket, `_runs/${run.runId}/items/`, RECORD_READS, async (o) => {
-    account.addRecord(JSON.parse(await readText(store, run.outputBucket, o.key)) as ConvertResult);
+    const record = JSON.parse(await readText(store, run.outputBucket, o.key)) as ConvertResult;
+    account.addRecord(record);
+    await datasets.addRecord(record);
   });
   await carryEarlierReport(store, run, account);
   account.settle();
+  const lake = await datasets.finish();
+  // A failed file goes round the retry map already: not twice.
+  const failedKeys = new Set<string>();
+  for (const item of account.failedItems()) failedKeys.add(item.key);
+  const staleItems = lake.staleItems.filter((item) => !failedKeys.has(item.key));
 
   const converted = account.count('converted');
   const skipped = account.count('skipped');
@@ -217,5 +226,8 @@ export async function buildRunReport(
     files: reportList(fileCount, () => account.files()),
     rejectedFiles: { [Symbol.iterator]: () => account.rejectedFiles() },
     ignoredKeys: reportList(ignored, () => account.ignoredKeys()),
+    datasets: lake.datasets,
+    staleItems,
+    partitions: lake.partitions,
   };
 }

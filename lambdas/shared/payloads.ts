@@ -4,6 +4,7 @@
  */
 import type { ColumnType } from '../core/schema';
 import type { OutputFormat } from '../core/convert';
+import type { ColumnChange } from '../lake/dataset-schema';
 import type { DatasetLayout } from '../lake/layout';
 
 /** Settings of one run, the same for every item: the defaults merged with the execution input. */
@@ -74,6 +75,14 @@ export interface ConvertResult {
    * checks that both formats hold the same version.
    */
   readonly sourceEtag?: string;
+  /** The dataset of the key (absent when the key pattern could not place it). */
+  readonly dataset?: string;
+  /** The fingerprint of the columns the output holds (converted) or held (skipped: the dataset's then). */
+  readonly schemaFingerprint?: string;
+  /** The dataset schema's version after this conversion. */
+  readonly schemaVersion?: number;
+  /** What this conversion changed in its dataset's stored schema. */
+  readonly schemaChanges?: readonly ColumnChange[];
   /** For a failure: the error's name (what Step Functions matches) and message. */
   readonly error?: { readonly type: string; readonly message: string };
   /** When the record was written (ISO 8601); the latest record of a key and format wins. */
@@ -124,6 +133,11 @@ export interface ReduceResult {
     readonly ignored: number;
   };
   readonly rejectedRows: number;
+  /**
+   * Outputs written with an older schema of their dataset, listed in failed-items.json after the failed
+   * files: the `AnyFailed` and `AnyStale` Choices send them round the retry map.
+   */
+  readonly staleOutputs: number;
   readonly reportKey: string;
   /** A JSON array of the failed items (ConvertItem), for the retry map's ItemReader; absent when none failed. */
   readonly failedItemsKey?: string;

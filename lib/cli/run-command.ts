@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { printable } from '../../lambdas/core/errors';
@@ -61,7 +63,7 @@ function summaryTable(r: {
   return [
     `Run ${r.runId}: ${r.status}`,
     `  files    total ${r.items.total}, converted ${r.items.converted}, skipped (unchanged) ${r.items.skipped}, failed ${r.items.failed}`,
-    `  rows     ${r.rejectedRows} rejected (see the .rejects.csv files beside the outputs)`,
+    `  rows     ${r.rejectedRows} rejected${r.rejectedRows > 0 ? ' (their lines are in the files under _rejects/ of the output)' : ''}`,
     ...(r.error ? [`  error    ${printable(`${r.error.name}: ${r.error.message}`)}`] : []),
     `  report   ${r.reportPath} (and report.md beside it)`,
     ...(r.status !== 'SUCCEEDED'
@@ -83,7 +85,11 @@ Options:
   --endpoint URL                     an S3-compatible server for s3:// locations
   --concurrency N                    files converted at once, default 16
   --format parquet|avro|both         default both
-  --schema s3://bucket/key           a schema file applied to every file
+  --schema <file | s3://bucket/key>  a schema file pinning column types: {"columns": {...}} for every
+                                     dataset, or {"datasets": {"<dataset>": {"columns": {...}}}}
+  --pattern <pattern>                how keys below the input map to datasets and partitions, default
+                                     '{dataset}/**/{file}' (a top-level folder is a dataset); e.g.
+                                     '{dataset}/{dt}/{file}' makes dt a Hive partition column
 ${CSV_FLAGS_USAGE}
   --json                             print one JSON summary on stdout`;
 
@@ -136,6 +142,7 @@ export const run: CliCommand = {
           concurrency: { type: 'string' },
           format: { type: 'string' },
           schema: { type: 'string' },
+          pattern: { type: 'string' },
           ...CSV_FLAGS,
           json: { type: 'boolean' },
         },
@@ -154,6 +161,8 @@ export const run: CliCommand = {
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
       throw new UsageError('--concurrency must be a whole number > 0');
     const { csv, nullTokens } = csvFlagOptions(v);
+    if (v.schema && !v.schema.startsWith('s3://') && !existsSync(v.schema))
+      throw new UsageError(`--schema ${v.schema}: no such file (give a local schema file or s3://bucket/key)`);
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const stop = stopOnSignals();
     const result = await LocalRunner.run({
@@ -165,7 +174,9 @@ export const run: CliCommand = {
       formats,
       ...(v.endpoint ? { endpoint: v.endpoint } : {}),
       ...(concurrency ? { concurrency } : {}),
-      ...(v.schema ? { schemaLocation: v.schema } : {}),
+      // A local schema file is read by the converters wherever they run: its absolute path.
+      ...(v.schema ? { schemaLocation: v.schema.startsWith('s3://') ? v.schema : resolve(v.schema) } : {}),
+      ...(v.pattern ? { datasetPattern: v.pattern } : {}),
       ...(v.json ? {} : { onProgress: progressPrinter() }),
     }).finally(() => stop.dispose());
     process.stdout.write((v.json ? JSON.stringify(result) : summaryTable(result)) + '\n');

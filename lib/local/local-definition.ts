@@ -16,6 +16,8 @@ export interface LocalSettings {
   readonly formats: readonly OutputFormat[];
   readonly maxConcurrency: number;
   readonly outputPrefixes?: Partial<Record<OutputFormat, string>>;
+  /** @default DEFAULT_DATASET_PATTERN */
+  readonly datasetPattern?: string;
 }
 
 export type Asl = Record<string, any>;

@@ -8,6 +8,8 @@ import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/convert
 import { ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
+import { checkOutputOutsideInput, parseKeyPattern } from '../../lambdas/lake/layout';
+import { LocalCatalogWriter } from '../../lambdas/lake/local-catalog';
 import { UNREADABLE_ETAG, type UnreadableEntry } from '../../lambdas/io/fs-object-store';
 import type { ObjectInfo, ObjectStore } from '../../lambdas/io/object-store';
 import { processAlive, sweepSpoolFolders, sweepTempFiles } from '../../lambdas/io/temp-files';
@@ -63,6 +65,8 @@ export interface LocalRunOptions {
   readonly concurrency?: number;
   readonly formats?: readonly OutputFormat[];
   readonly schemaLocation?: string;
+  /** The dataset key pattern (lambdas/lake/layout.ts). @default DEFAULT_DATASET_PATTERN */
+  readonly datasetPattern?: string;
   /** How to read the CSV text (the converters' `CSV2LAKE_CSV_OPTIONS`). @default {} (sniffed) */
   readonly csv?: CsvDialectOptions;
   /** Values read as null besides the empty field (`CSV2LAKE_NULL_TOKENS`). @default the template's */
@@ -116,6 +120,8 @@ interface RunRecord {
   output: Location;
   formats: OutputFormat[];
   schemaLocation?: string;
+  /** Kept so that a redrive places the keys as the run did. */
+  datasetPattern?: string;
   /** Kept so that a redrive reads the files as the run did. */
   csv?: CsvDialectOptions;
   nullTokens?: readonly string[];
@@ -173,6 +179,13 @@ export interface LocalRunStatus {
  * The input folder, checked before anything runs: a missing one, a file, or one that cannot be read gave
  * a SUCCEEDED run of 0 files.
  */
+/** A location as a bucket and prefix, for {@link checkOutputOutsideInput} (a folder: no bucket, its path). */
+function asPrefix(location: Location): { bucket: string; prefix: string } {
+  return location.kind === 's3'
+    ? { bucket: location.bucket, prefix: location.prefix }
+    : { bucket: '', prefix: `${location.path.replace(/\/+$/, '')}/` };
+}
+
 function checkInputFolder(location: Location): void {
   if (location.kind !== 'dir') return;
   let s;
@@ -255,6 +268,8 @@ export class LocalRunner {
   /** Starts a new run. */
   static async run(options: LocalRunOptions): Promise<LocalRunResult> {
     checkInputFolder(options.input);
+    checkOutputOutsideInput(asPrefix(options.input), asPrefix(options.output));
+    if (options.datasetPattern !== undefined) parseKeyPattern(options.datasetPattern);
     const runId =
       options.runId ??
       `run-${new Date()
@@ -269,6 +284,7 @@ export class LocalRunner {
         output: options.output,
         formats: [...(options.formats ?? WORKFLOW_DEFAULTS.formats)],
         ...(options.schemaLocation ? { schemaLocation: options.schemaLocation } : {}),
+        ...(options.datasetPattern ? { datasetPattern: options.datasetPattern } : {}),
         ...(options.csv && Object.keys(options.csv).length > 0 ? { csv: options.csv } : {}),
         ...(options.nullTokens ? { nullTokens: options.nullTokens } : {}),
         concurrency: options.concurrency ?? 16,
@@ -414,6 +430,7 @@ export class LocalRunner {
       formats: record.formats,
       maxConcurrency: record.concurrency,
       ...(record.output.kind === 's3' && record.output.prefix ? { outputPrefixes: this.outputPrefixes } : {}),
+      ...(record.datasetPattern ? { datasetPattern: record.datasetPattern } : {}),
     };
     const cache = SynthCache.beside(__filename, settings);
     let workflow = cache?.read();
@@ -587,7 +604,7 @@ export class LocalRunner {
     let summary = this.lastReduce;
     if (record.status !== 'SUCCEEDED' || !summary) {
       try {
-        summary = await createReduceHandler({ store: this.store, env: settings.reduce.env })({
+        summary = await this.reducer(settings.reduce.env)({
           detail: { name: record.runId, status: record.status, input: '{}' },
           mapResults: await this.mapResultLocations(Object.keys(maps)),
         } as ReduceEvent);
@@ -616,7 +633,20 @@ export class LocalRunner {
       inputPrefix: record.input.kind === 's3' ? record.input.prefix : '',
       outputBucket: this.outputBucket,
       outputPrefixes: runOutputPrefixes(record.formats, this.outputPrefixes),
+      layout: {
+        root: record.input.kind === 's3' ? record.input.prefix : '',
+        pattern: record.datasetPattern ?? WORKFLOW_DEFAULTS.datasetPattern,
+      },
     };
+  }
+
+  /** The reducer as the state machine and the execution-status rule invoke it: the catalog goes to `_catalog/`. */
+  private reducer(env: NodeJS.ProcessEnv) {
+    return createReduceHandler({
+      store: this.store,
+      env,
+      catalog: new LocalCatalogWriter(this.store, this.outputBucket),
+    });
   }
 
   private async mapResultLocations(names: string[]) {
@@ -653,7 +683,7 @@ export class LocalRunner {
       [LOCAL_FUNCTIONS.parquet]: converter('parquet'),
       [LOCAL_FUNCTIONS.avro]: converter('avro'),
       [LOCAL_FUNCTIONS.reduce]: async (payload: ReduceEvent) => {
-        const result = await createReduceHandler({ store: this.store, env: settings.reduce.env })(payload);
+        const result = await this.reducer(settings.reduce.env)(payload);
         this.lastReduce = result;
         return result;
       },

@@ -26,7 +26,7 @@ class RouterStore {
   asStore(): ObjectStore {
     return {
       head: (b, k) => this.of(b).head(b, k),
-      get: (b, k) => this.of(b).get(b, k),
+      get: (b, k, options) => this.of(b).get(b, k, options),
       list: (b, p, o) => this.of(b).list(b, p, o),
       put: (b, k, body, o) => this.of(b).put(b, k, body, o),
       createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),

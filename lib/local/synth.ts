@@ -11,6 +11,9 @@ import {
   type SynthesizedWorkflow,
 } from './local-definition';
 
+/** The Glue database a local run's `_catalog/` is written for: the default deployment's. */
+export const LOCAL_GLUE_DATABASE = 'csv2lake';
+
 /**
  * The state machine exactly as `cdk synth` produces it from the same construct (bundling skipped: no code
  * runs from the assets), with its DefinitionSubstitutions resolved to local names.
@@ -40,6 +43,9 @@ export function synthesizedWorkflow(settings: LocalSettings): SynthesizedWorkflo
     formats: settings.formats,
     maxConcurrency: settings.maxConcurrency,
     ...(settings.outputPrefixes ? { outputPrefixes: settings.outputPrefixes } : {}),
+    ...(settings.datasetPattern ? { datasetPattern: settings.datasetPattern } : {}),
+    // The name the default deployment (stack Csv2Lake) gives its database, so that `_catalog/` reads the same.
+    glueDatabaseName: LOCAL_GLUE_DATABASE,
     schedule: { enabled: false },
   });
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, any> };

@@ -5,6 +5,7 @@
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { COMPRESSION_SUFFIXES, CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '../../lambdas/shared/errors';
+import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 import { runOutputPrefixes } from './defaults';
 
 /** State names, for tests, alarms and the local runner. */
@@ -30,6 +31,7 @@ export const STATES = {
   anyFailed: 'AnyFailed',
   retryFailed: 'RetryFailed',
   reduceAfterRetry: 'ReduceAfterRetry',
+  anyStale: 'AnyStale',
   done: 'Done',
 } as const;
 
@@ -391,6 +393,8 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
             'inputPrefix.$': '$.config.inputPrefix',
             outputBucket: sub(SUBSTITUTIONS.outputBucket),
             outputPrefixes: runOutputPrefixes(settings.formats, settings.outputPrefixes),
+            // Output keys are relative to the CONFIGURED prefix, whatever prefix the execution narrowed to.
+            layout: { root: prefix, pattern: settings.datasetPattern ?? DEFAULT_DATASET_PATTERN },
           },
         },
         Next: STATES.convertFiles,
@@ -420,8 +424,15 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
       [STATES.reduce]: reduceTask('States.Array($.convertMap)', 'ifNoneFailed', STATES.anyFailed),
       [STATES.anyFailed]: {
         Type: 'Choice',
+        Comment: 'Failed files, and outputs written with an older schema of their dataset, are converted again.',
         Choices: [
-          { Variable: '$.reduce.summary.items.failed', NumericGreaterThan: 0, Next: STATES.retryFailed },
+          {
+            Or: [
+              { Variable: '$.reduce.summary.items.failed', NumericGreaterThan: 0 },
+              { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
+            ],
+            Next: STATES.retryFailed,
+          },
         ],
         Default: STATES.done,
       },
@@ -444,7 +455,17 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         ResultPath: '$.retryMap',
         Next: STATES.reduceAfterRetry,
       },
-      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', true, STATES.done),
+      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', true, STATES.anyStale),
+      [STATES.anyStale]: {
+        Type: 'Choice',
+        Comment:
+          'A dataset schema widened again during the retry map (its files needed it): the outputs written with the ' +
+          'older schema go round once more. Each round needs a schema change, and schemas only widen, so it ends.',
+        Choices: [
+          { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0, Next: STATES.retryFailed },
+        ],
+        Default: STATES.done,
+      },
       [STATES.done]: { Type: 'Succeed' },
     },
   };

@@ -7,6 +7,7 @@ import { printable } from '../../core/errors';
 import type { ObjectStore } from '../../io/object-store';
 import { writeStreaming } from '../../io/object-text';
 import type { ConvertItem, ReduceResult, RunContext } from '../../shared/payloads';
+import type { DatasetReport, PartitionValues } from '../../lake/run-datasets';
 import type { ItemAccount, ItemError, OutputCollision } from './accounting';
 
 /**
@@ -61,6 +62,26 @@ export interface RunReport {
   /** Files with rejected rows (not written to report.json: report.md lists them). */
   rejectedFiles: Iterable<ItemAccount>;
   ignoredKeys: ReportList<string>;
+  /** Per dataset: its schema version, what evolved in this execution, files converted again and why. */
+  datasets: readonly DatasetReport[];
+  /** The catalog after this reduction: database, tables written, and datasets that could not be registered. */
+  catalog?: CatalogReport;
+  /**
+   * Outputs written with an older schema of their dataset, to convert again (the retry map's items, after
+   * the failed ones; not in report.json: `datasets[].reconverted` says which and why).
+   */
+  staleItems: readonly ConvertItem[];
+  /** Partition values of the files of this run, per dataset (for the catalog; not in report.json). */
+  partitions: ReadonlyMap<string, PartitionValues>;
+}
+
+/** What the reducer did to the catalog. */
+export interface CatalogReport {
+  readonly database: string;
+  /** Where the definitions went: Glue, or `_catalog/` of a local run. */
+  readonly target: 'glue' | 'local';
+  readonly tables: readonly string[];
+  readonly errors: readonly { readonly dataset: string; readonly message: string }[];
 }
 
 /**
@@ -71,6 +92,12 @@ function code(key: string): string {
   const text = printable(key);
   const fence = '`'.repeat(Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
   return `${fence}${text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text}${fence}`;
+}
+
+/** The elements of two iterables, one after the other. */
+function* concat<T>(a: Iterable<T>, b: Iterable<T>): Generator<T> {
+  yield* a;
+  yield* b;
 }
 
 /** The first `n` elements of an iterable. */
@@ -137,9 +164,42 @@ export function renderReport(report: RunReport): string {
   for (const f of first(report.rejectedFiles, 200)) {
     if (!heading) lines.push('', '## Files with rejected rows', '');
     heading = true;
-    lines.push(`- ${code(f.key)}: ${f.rejectedRows} rows (see its .rejects.csv beside the outputs)`);
+    lines.push(`- ${code(f.key)}: ${f.rejectedRows} rows (in its rejects file under \`_rejects/\`)`);
   }
+  lines.push(...renderDatasets(report));
   return lines.join('\n') + '\n';
+}
+
+/** The datasets section of report.md: one table per dataset, what evolved, what was converted again. */
+function renderDatasets(report: RunReport): string[] {
+  if (report.datasets.length === 0 && !report.catalog) return [];
+  const lines = ['', '## Datasets', ''];
+  if (report.catalog) {
+    const where =
+      report.catalog.target === 'glue'
+        ? `Glue database \`${report.catalog.database}\``
+        : `\`_catalog/${report.catalog.database}/\` (the Glue table definitions a deployment would register)`;
+    lines.push(`Tables in ${where}: ${report.catalog.tables.map((t) => `\`${t}\``).join(', ') || 'none'}.`, '');
+    for (const e of report.catalog.errors) lines.push(`- not registered: ${code(e.dataset)}: ${printable(e.message)}`);
+    if (report.catalog.errors.length > 0) lines.push('');
+  }
+  lines.push('| dataset | schema version | columns | evolved in this run | converted again |', '|---|---|---|---|---|');
+  for (const d of report.datasets) {
+    const evolved = d.evolved
+      .map((c) => (c.from ? `${c.column}: ${c.from} → ${c.to}` : `${c.column} added (${c.to})`))
+      .join('; ');
+    const version = d.versionAtStart === d.version ? `${d.version}` : `${d.versionAtStart} → ${d.version}`;
+    lines.push(
+      `| ${code(d.dataset)} | ${version} | ${d.columns.map((c) => `${c.name} ${c.type}`).join(', ')} | ${printable(evolved) || '—'} | ${d.reconverted.length} |`,
+    );
+  }
+  for (const d of report.datasets) {
+    if (d.reconverted.length === 0) continue;
+    lines.push('', `Converted again in ${code(d.dataset)} (its outputs must all hold one schema):`, '');
+    for (const r of d.reconverted.slice(0, 50)) lines.push(`- ${code(r.key)}: ${printable(r.reason)}`);
+    if (d.reconverted.length > 50) lines.push(`- … and ${d.reconverted.length - 50} more in report.json`);
+  }
+  return lines;
 }
 
 /** The JSON text of an array, one element per line, piece by piece. */
@@ -163,6 +223,8 @@ const REPORT_FIELDS = [
   'durationMs',
   'drift',
   'collisions',
+  'datasets',
+  'catalog',
   'cost',
   'failures',
   'failedItems',
@@ -197,16 +259,22 @@ export async function writeRunReport(
     contentType: 'text/markdown',
   });
   let failedItemsKey: string | undefined;
-  if (report.failedItems.length > 0) {
+  if (report.failedItems.length + report.staleItems.length > 0) {
     failedItemsKey = `${base}failed-items.json`;
-    // A JSON array: the retry map's ItemReader reads it.
-    await writeStreaming(store, run.outputBucket, failedItemsKey, arrayJson(report.failedItems));
+    // A JSON array: the retry map's ItemReader reads it. Stale outputs go round with the failed files.
+    await writeStreaming(
+      store,
+      run.outputBucket,
+      failedItemsKey,
+      arrayJson(concat(report.failedItems, report.staleItems)),
+    );
   }
   return {
     runId: run.runId,
     status: report.status,
     items: { ...report.items },
     rejectedRows: report.rejectedRows,
+    staleOutputs: report.staleItems.length,
     reportKey: `${base}report.json`,
     ...(failedItemsKey ? { failedItemsKey } : {}),
   };
