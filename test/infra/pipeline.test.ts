@@ -109,6 +109,8 @@ describe('stack with an input prefix, defaults otherwise', () => {
           'Lambda.TooManyRequestsException',
           'S3TransientError',
           'InputChangedError',
+          // Two children widening one dataset's schema at once: the loser reads the winner's and retries.
+          'SchemaConflictError',
         ],
         IntervalSeconds: 2,
         MaxAttempts: 5,
@@ -165,9 +167,12 @@ describe('stack with an input prefix, defaults otherwise', () => {
       'mapResults.$': 'States.Array($.convertMap, $.retryMap)',
       final: true,
     });
+    // Failed files, and outputs written with an older schema of their dataset, go to the retry map.
     expect(asl.States[STATES.anyFailed].Choices[0]).toEqual({
-      Variable: '$.reduce.summary.items.failed',
-      NumericGreaterThan: 0,
+      Or: [
+        { Variable: '$.reduce.summary.items.failed', NumericGreaterThan: 0 },
+        { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
+      ],
       Next: STATES.retryFailed,
     });
     const retry = asl.States[STATES.retryFailed];
@@ -380,7 +385,15 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload['mapResults.$']).toBe(
       'States.Array($.convertMap, $.retryMap)',
     );
-    expect(asl.States[STATES.reduceAfterRetry].Next).toBe(STATES.done);
+    // A schema widened during the retry map sends the outputs it made stale round once more.
+    expect(asl.States[STATES.reduceAfterRetry].Next).toBe(STATES.anyStale);
+    expect(asl.States[STATES.anyStale]).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0, Next: STATES.retryFailed },
+      ],
+      Default: STATES.done,
+    });
   });
 
   test('resolvedDefinition resolves the substitutions from the template, or refuses a missing name', () => {
