@@ -238,9 +238,12 @@ const LISTS: ReadonlySet<string> = new Set(['files', 'failures', 'failedItems', 
  * (`    {…}` between a `  "name": [` line and a `  ]` line), which {@link earlierReportLines} reads back.
  */
 export function* reportJson(report: RunReport): Generator<string> {
-  for (const [i, name] of REPORT_FIELDS.entries()) {
-    yield `${i === 0 ? '{' : ','}\n  ${JSON.stringify(name)}: `;
+  let i = 0;
+  for (const name of REPORT_FIELDS) {
     const field = report[name];
+    // An optional field that is absent (the catalog of a run without one) is left out, as JSON.stringify does.
+    if (field === undefined) continue;
+    yield `${i++ === 0 ? '{' : ','}\n  ${JSON.stringify(name)}: `;
     if (LISTS.has(name)) yield* arrayJson(field as Iterable<unknown>, '  ');
     else yield JSON.stringify(field);
   }
