@@ -9,7 +9,12 @@ import { isCsvKey } from '../io/object-key';
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, RunContext } from '../shared/payloads';
-import { type ColumnChange, type DatasetSchema, readDatasetSchema, schemaFingerprint } from './dataset-schema';
+import {
+  type ColumnChange,
+  type DatasetSchema,
+  readDatasetSchema,
+  schemaFingerprint,
+} from './dataset-schema';
 import { DEFAULT_DATASET_PATTERN, type DatasetLayout, locateKey } from './layout';
 
 /** A file converted again in this execution, and why. */
@@ -48,8 +53,6 @@ interface DatasetState {
   /** Unchanged datasets: keys whose output is not current all the same (written before a change by another run). */
   readonly stale: Map<string, ConvertResult>;
   readonly partitions: Map<string, readonly string[]>;
-  /** Whether a key of it lies directly under the root (a one-file dataset named after the file). */
-  topLevel: boolean;
 }
 
 /** The run's layout, for runs recorded before datasets existed too. */
@@ -89,7 +92,6 @@ export class RunDatasets {
           failed: new Set(),
           stale: new Map(),
           partitions: new Map(),
-          topLevel: false,
         };
       });
       this.states.set(dataset, state);
@@ -101,9 +103,6 @@ export class RunDatasets {
   async addRecord(record: ConvertResult): Promise<void> {
     if (record.dataset === undefined) return;
     const state = await this.state(record.dataset);
-    const layout = layoutOf(this.run);
-    if (record.key.startsWith(layout.root) && !record.key.slice(layout.root.length).includes('/'))
-      state.topLevel = true;
     if (record.status === 'failed') {
       state.failed.add(record.key);
       return;
@@ -144,8 +143,9 @@ export class RunDatasets {
       const reason = describe(versionAtStart, version, evolved);
       const added: Reconverted[] = [];
       if (state.changed) {
-        for await (const item of this.datasetKeys(dataset, state.topLevel)) {
-          if (state.failed.has(item.key) || (state.current.get(item.key) ?? 0) >= this.formats.length) continue;
+        for await (const item of this.datasetKeys(dataset)) {
+          if (state.failed.has(item.key) || (state.current.get(item.key) ?? 0) >= this.formats.length)
+            continue;
           staleItems.push(item);
           added.push({ key: item.key, reason });
         }
@@ -183,46 +183,44 @@ export class RunDatasets {
   }
 
   /** Every CSV key of a dataset under the configured prefix. */
-  private async *datasetKeys(dataset: string, topLevel: boolean): AsyncGenerator<ConvertItem> {
+  private async *datasetKeys(dataset: string): AsyncGenerator<ConvertItem> {
     const layout = layoutOf(this.run);
-    // The default pattern (and any that starts with the dataset's folder) lists that folder only; a file
-    // directly under the root is a dataset of its own, found by listing the root (only for such a dataset).
-    const byFolder = layout.pattern.startsWith('{dataset}/');
-    const prefixes = byFolder
-      ? [`${layout.root}${dataset}/`, ...(topLevel ? [layout.root] : [])]
-      : [layout.root];
-    const seen = new Set<string>();
-    for (const prefix of prefixes) {
-      let token: string | undefined;
-      do {
-        const page = await this.store.list(this.run.inputBucket, prefix, token ? { token } : {});
-        for (const object of page.objects) {
-          if (seen.has(object.key) || !isCsvKey(object.key)) continue;
-          // Listing the root for top-level files: only those, not every other dataset's folder again.
-          if (byFolder && prefix === layout.root && object.key.slice(prefix.length).includes('/')) continue;
-          seen.add(object.key);
-          let located: string | undefined;
-          try {
-            located = locateKey(object.key, layout).dataset;
-          } catch {
-            continue;
-          }
-          if (located === dataset) yield this.item(object.key, object.etag, object.size);
+    // With the default pattern (and any that starts with the dataset's folder), one listing of the keys that
+    // start with the dataset's name finds its folder and the top-level files named after it (`orders.csv`),
+    // and only the few other datasets whose names start the same; any other pattern lists the root.
+    const root = layout.root === '' || layout.root.endsWith('/') ? layout.root : `${layout.root}/`;
+    const prefix = layout.pattern.startsWith('{dataset}/') ? `${root}${dataset}` : layout.root;
+    let token: string | undefined;
+    do {
+      const page = await this.store.list(this.run.inputBucket, prefix, token ? { token } : {});
+      for (const object of page.objects) {
+        if (!isCsvKey(object.key)) continue;
+        let located: string | undefined;
+        try {
+          located = locateKey(object.key, layout).dataset;
+        } catch {
+          continue;
         }
-        token = page.nextToken;
-      } while (token);
-    }
+        if (located === dataset) yield this.item(object.key, object.etag, object.size);
+      }
+      token = page.nextToken;
+    } while (token);
   }
 
   private async readReconverted(): Promise<Record<string, Reconverted[]>> {
     const key = reconvertedKey(this.run);
     if (!(await this.store.head(this.run.outputBucket, key))) return {};
-    return JSON.parse(await readText(this.store, this.run.outputBucket, key)) as Record<string, Reconverted[]>;
+    return JSON.parse(await readText(this.store, this.run.outputBucket, key)) as Record<
+      string,
+      Reconverted[]
+    >;
   }
 }
 
 /** Why a dataset's outputs were converted again: `schema v1 → v3: amount int64 → double, note added`. */
 function describe(from: number, to: number, changes: readonly ColumnChange[]): string {
-  const what = changes.map((c) => (c.from ? `${c.column} ${c.from} → ${c.to}` : `${c.column} added (${c.to})`));
+  const what = changes.map((c) =>
+    c.from ? `${c.column} ${c.from} → ${c.to}` : `${c.column} added (${c.to})`,
+  );
   return `schema v${from} → v${to}: ${what.join(', ') || 'changed'}`;
 }

@@ -42,10 +42,16 @@ function walk(dir: string): string[] {
 const sql = (path: string) => `'${path.replaceAll("'", "''")}'`;
 
 /** Every Parquet file of the dataset through DuckDB at once, default options. */
-async function duckRows(glob: string): Promise<{ types: Record<string, string>; rows: Record<string, unknown>[] }> {
-  const described = await query(`DESCRIBE SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true)`);
+async function duckRows(
+  glob: string,
+): Promise<{ types: Record<string, string>; rows: Record<string, unknown>[] }> {
+  const described = await query(
+    `DESCRIBE SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true)`,
+  );
   const types = Object.fromEntries(described.map((d) => [String(d.column_name), String(d.column_type)]));
-  const rows = await query(`SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true) ORDER BY order_id`);
+  const rows = await query(
+    `SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true) ORDER BY order_id`,
+  );
   return { types, rows };
 }
 
@@ -151,7 +157,10 @@ describe('a dataset over three nights, in a folder', () => {
 
   test('an output folder inside the input folder is refused before anything runs', async () => {
     await expect(
-      LocalRunner.run({ input: { kind: 'dir', path: input }, output: { kind: 'dir', path: join(input, 'lake') } }),
+      LocalRunner.run({
+        input: { kind: 'dir', path: input },
+        output: { kind: 'dir', path: join(input, 'lake') },
+      }),
     ).rejects.toThrow(/inside the input/);
   });
 });
@@ -174,10 +183,11 @@ describe('Hive partitions from the key pattern', () => {
       datasetPattern: '{dataset}/{dt}/{file}',
     });
     expect(result.status).toBe('SUCCEEDED');
-    expect(walk(join(output, 'parquet')).map((f) => relative(output, f)).sort()).toEqual([
-      'parquet/orders/dt=2026-11-24/a.parquet',
-      'parquet/orders/dt=2026-11-25/a.parquet',
-    ]);
+    expect(
+      walk(join(output, 'parquet'))
+        .map((f) => relative(output, f))
+        .sort(),
+    ).toEqual(['parquet/orders/dt=2026-11-24/a.parquet', 'parquet/orders/dt=2026-11-25/a.parquet']);
     const rows = await query(
       `SELECT id, amount, dt FROM read_parquet(${sql(join(output, 'parquet/orders/**/*.parquet'))}, hive_partitioning = true) ORDER BY id`,
     );
@@ -187,7 +197,9 @@ describe('Hive partitions from the key pattern', () => {
     ]);
     const table = JSON.parse(readFileSync(join(output, '_catalog/csv2lake/orders.json'), 'utf8'));
     expect(table.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string' }]);
-    const partitions = JSON.parse(readFileSync(join(output, '_catalog/csv2lake/orders.partitions.json'), 'utf8'));
+    const partitions = JSON.parse(
+      readFileSync(join(output, '_catalog/csv2lake/orders.partitions.json'), 'utf8'),
+    );
     expect(JSON.stringify(partitions)).toContain('2026-11-25');
     rmSync(root, { recursive: true, force: true });
   });
@@ -247,10 +259,17 @@ describe('over a real S3 protocol server (fauxqs)', () => {
     expect(keys).toContain('_rejects/orders/d1.rejects.csv');
     expect(keys).toContain('_schemas/orders.json');
     const body = async (key: string) =>
-      Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))).Body!.transformToByteArray());
+      Buffer.from(
+        await (
+          await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))
+        ).Body!.transformToByteArray(),
+      );
     const dir = mkdtempSync(join(tmpdir(), 'lake-s3-'));
-    for (const name of ['d1', 'd2']) writeFileSync(join(dir, `${name}.parquet`), await body(`parquet/orders/${name}.parquet`));
-    const rows = await query(`SELECT id, amount FROM read_parquet(${sql(join(dir, '*.parquet'))}) ORDER BY id`);
+    for (const name of ['d1', 'd2'])
+      writeFileSync(join(dir, `${name}.parquet`), await body(`parquet/orders/${name}.parquet`));
+    const rows = await query(
+      `SELECT id, amount FROM read_parquet(${sql(join(dir, '*.parquet'))}) ORDER BY id`,
+    );
     expect(rows).toEqual([
       { id: '1', amount: 2 },
       { id: '2', amount: 3 },

@@ -23,7 +23,12 @@ const deps = (store: MemoryObjectStore, format: 'parquet' | 'avro') => ({
   config: { ...converterConfig({ CSV2LAKE_FORMAT: format }), spoolDir: tmpdir() },
 });
 
-async function itemFor(store: MemoryObjectStore, key: string, text: string, runContext = run): Promise<ConvertItem> {
+async function itemFor(
+  store: MemoryObjectStore,
+  key: string,
+  text: string,
+  runContext = run,
+): Promise<ConvertItem> {
   const info = await store.put('in', key, text);
   return { bucket: 'in', key, etag: info.etag, size: info.size, run: runContext };
 }
@@ -34,7 +39,11 @@ test('a run narrowed to a sub-prefix writes the same output keys as the full run
   const full = await convertItem(deps(store, 'parquet'), await itemFor(store, key, 'id\n1\n'));
   const narrowed = await convertItem(
     deps(store, 'parquet'),
-    await itemFor(store, key, 'id\n2\n', { ...run, runId: 'run-2', inputPrefix: 'landing/orders/2026-11-24/' }),
+    await itemFor(store, key, 'id\n2\n', {
+      ...run,
+      runId: 'run-2',
+      inputPrefix: 'landing/orders/2026-11-24/',
+    }),
   );
   expect(full.outputKey).toBe('parquet/orders/2026-11-24/day.parquet');
   expect(narrowed.outputKey).toBe(full.outputKey);
@@ -48,7 +57,9 @@ test('rejected rows go once under _rejects/<dataset>/, written by the Parquet co
   expect(parquet).toMatchObject({ rejectedRows: 1, rejectsKey: '_rejects/orders/d1.rejects.csv' });
   expect(avro).toMatchObject({ rejectedRows: 1 });
   expect(avro.rejectsKey).toBeUndefined();
-  const keys = [...(await store.list('out', '')).objects.map((o) => o.key)].filter((k) => !k.startsWith('_runs/'));
+  const keys = [...(await store.list('out', '')).objects.map((o) => o.key)].filter(
+    (k) => !k.startsWith('_runs/'),
+  );
   expect(keys.sort()).toEqual([
     '_rejects/orders/d1.rejects.csv',
     '_schemas/orders.json',
@@ -63,7 +74,10 @@ test('an unchanged file is skipped only while its output holds the dataset’s c
   expect((await convertItem(deps(store, 'parquet'), first)).status).toBe('converted');
   expect((await convertItem(deps(store, 'parquet'), first)).status).toBe('skipped');
   // Another file widens the dataset: d1's output no longer holds the current schema.
-  await convertItem(deps(store, 'parquet'), await itemFor(store, 'landing/orders/d2.csv', 'id,amount\n2,2.5\n'));
+  await convertItem(
+    deps(store, 'parquet'),
+    await itemFor(store, 'landing/orders/d2.csv', 'id,amount\n2,2.5\n'),
+  );
   const again = await convertItem(deps(store, 'parquet'), first);
   expect(again.status).toBe('converted');
   const stored = (await readDatasetSchema(store, 'out', 'orders'))!.schema;
@@ -100,6 +114,8 @@ test('a key the pattern cannot place fails with DatasetLayoutError and a failed 
     ...run,
     layout: { root: 'landing/', pattern: '{dataset}/{dt}/{file}' },
   });
-  await expect(convertItem(deps(store, 'parquet'), item)).rejects.toMatchObject({ name: 'DatasetLayoutError' });
+  await expect(convertItem(deps(store, 'parquet'), item)).rejects.toMatchObject({
+    name: 'DatasetLayoutError',
+  });
   expect((await store.list('out', 'parquet/')).objects).toEqual([]);
 });
