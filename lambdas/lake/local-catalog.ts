@@ -42,11 +42,16 @@ export class LocalCatalogWriter implements CatalogWriter {
     private readonly bucket: string,
   ) {}
 
-  /** Writes the definition (replacing the one there: it is what Glue would hold after CreateTable or UpdateTable). */
+  /**
+   * Writes the definition (replacing the one there: it is what Glue would hold after CreateTable or
+   * UpdateTable), unless the same one is there already (a read, as Glue's GetTable, instead of a write).
+   */
   async putTable(database: string, table: TableInput): Promise<void> {
-    await this.store.put(this.bucket, catalogTableKey(database, table.Name), stableJson(table), {
-      contentType: 'application/json',
-    });
+    const key = catalogTableKey(database, table.Name);
+    const text = stableJson(table);
+    if ((await this.store.head(this.bucket, key)) && (await readText(this.store, this.bucket, key)) === text)
+      return;
+    await this.store.put(this.bucket, key, text, { contentType: 'application/json' });
   }
 
   /** Merges the partitions into those written before; one that exists keeps its location, as in Glue. */
@@ -57,10 +62,12 @@ export class LocalCatalogWriter implements CatalogWriter {
       const stored = JSON.parse(await readText(this.store, this.bucket, key)) as PartitionInput[];
       for (const p of stored) known.set(JSON.stringify(p.values), p);
     }
+    const before = known.size;
     for (const p of partitions) {
       const id = JSON.stringify(p.values);
       if (!known.has(id)) known.set(id, { values: [...p.values], location: p.location });
     }
+    if (known.size === before) return;
     const all = [...known.values()].sort((a, b) => compareValues(a.values, b.values));
     await this.store.put(this.bucket, key, stableJson(all), { contentType: 'application/json' });
   }
