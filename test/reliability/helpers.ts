@@ -15,6 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { random } from '../bench/generate-csv';
+import { type ConditionalS3Proxy, startConditionalS3Proxy } from '../support/conditional-s3-proxy';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { startS3Server, type S3Server } from '../support/s3-server';
 import { readAvro, query } from '../support/readers';
@@ -164,7 +165,10 @@ export async function avroDigest(path: string): Promise<{ rows: number; digest: 
   return { rows: rows.length, digest: createHash('md5').update(codes.join(',')).digest('hex') };
 }
 
-/** fauxqs on loopback, the fault proxy in front of it, and a client that bypasses the proxy. */
+/**
+ * fauxqs on loopback, the fault proxy in front of it (with the conditional-write proxy between them), and a
+ * client that bypasses both proxies.
+ */
 export interface FaultyS3 {
   server: S3Server;
   proxy: FaultProxy;
@@ -174,14 +178,19 @@ export interface FaultyS3 {
 /**
  * Starts fauxqs and the fault proxy for a test file (jest hooks: started before all its tests, stopped
  * after them, the proxy's rule cleared after each test), with test credentials and `env` set meanwhile.
+ * Between the fault proxy and fauxqs, the conditional-write proxy checks `If-Match` / `If-None-Match` on
+ * writes as S3 does (fauxqs stores them unchecked): without it, the two converters of a file that both
+ * create a dataset's schema with `If-None-Match: *` would both write it, which S3 never lets happen.
  */
 export function useFaultyS3(env: Record<string, string> = {}): FaultyS3 {
   const faulty = {} as FaultyS3;
+  let conditional: ConditionalS3Proxy | undefined;
   const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', ...Object.keys(env)];
   const before = Object.fromEntries(names.map((name) => [name, process.env[name]]));
   beforeAll(async () => {
     faulty.server = await startS3Server({ storageDir: mkdtempSync(join(tmpdir(), 'rel-s3-')) });
-    faulty.proxy = await startFaultProxy(faulty.server.endpoint);
+    conditional = await startConditionalS3Proxy(faulty.server.endpoint);
+    faulty.proxy = await startFaultProxy(conditional.endpoint);
     faulty.s3 = faulty.server.client();
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env });
   });
@@ -191,6 +200,7 @@ export function useFaultyS3(env: Record<string, string> = {}): FaultyS3 {
       else process.env[name] = before[name];
     }
     await faulty.proxy?.stop();
+    await conditional?.stop();
     await faulty.server?.stop();
   });
   afterEach(() => faulty.proxy?.setRule(() => undefined));

@@ -88,11 +88,11 @@ async function expectNoPartialObject(output: string, watch: ReturnType<typeof wa
 
 /** Both outputs of big.csv hold every row, as DuckDB and avsc read them. */
 async function expectBigComplete(output: string) {
-  expect(await parquetDigest(await download(s3, output, 'parquet/big.parquet'))).toEqual({
+  expect(await parquetDigest(await download(s3, output, 'parquet/big/big.parquet'))).toEqual({
     rows: BIG.rows,
     digest: BIG.digest,
   });
-  expect(await avroDigest(await download(s3, output, 'avro/big.avro'))).toEqual({
+  expect(await avroDigest(await download(s3, output, 'avro/big/big.avro'))).toEqual({
     rows: BIG.rows,
     digest: BIG.digest,
   });
@@ -205,7 +205,7 @@ test('an UploadPart answered 500 once is retried by the SDK; the output is compl
 test('an upload whose parts keep failing is aborted every time, the run says so, and a redrive converts it', async () => {
   const { input, output, keys } = await scenario();
   proxy.setRule((r) =>
-    isUploadPart(r) && r.bucket === output && r.key === 'avro/big.avro'
+    isUploadPart(r) && r.bucket === output && r.key === 'avro/big/big.avro'
       ? { kind: 'error', status: 500, code: 'InternalError' }
       : undefined,
   );
@@ -232,16 +232,20 @@ test('an upload whose parts keep failing is aborted every time, the run says so,
   ]);
   // Every upload that was started was aborted: nothing is left for the lifecycle rule.
   const created = proxy.log.filter(
-    (r) => r.bucket === output && r.method === 'POST' && r.query.has('uploads') && r.key === 'avro/big.avro',
+    (r) =>
+      r.bucket === output && r.method === 'POST' && r.query.has('uploads') && r.key === 'avro/big/big.avro',
   );
   const aborted = proxy.log.filter(
     (r) =>
-      r.bucket === output && r.method === 'DELETE' && r.query.has('uploadId') && r.key === 'avro/big.avro',
+      r.bucket === output &&
+      r.method === 'DELETE' &&
+      r.query.has('uploadId') &&
+      r.key === 'avro/big/big.avro',
   );
   expect(created).toHaveLength(12);
   expect(aborted.map((r) => r.status)).toEqual(Array(12).fill(204));
   expect(server.openMultipartUploads()).toEqual([]);
-  expect((await listAll(s3, output, 'avro/')).map((o) => o.key)).toEqual(['avro/small.avro']);
+  expect((await listAll(s3, output, 'avro/')).map((o) => o.key)).toEqual(['avro/small/small.avro']);
   await expectNoPartialObject(output, watch);
 
   proxy.setRule(() => undefined);
@@ -294,11 +298,11 @@ test('503 SlowDown to every 10th request: the run completes, slower, with every 
   await expectBigComplete(output);
   for (const i of [0, 7, 19]) {
     const name = `part-${String(i).padStart(2, '0')}`;
-    expect((await readParquetWithDuckDB(await download(s3, output, `parquet/${name}.parquet`))).rows).toEqual(
-      [[i, `row ${i}`]],
-    );
-    expect((await readAvro(await download(s3, output, `avro/${name}.avro`))).rows).toEqual([
-      { n: i, label: `row ${i}` },
+    // `n` is an int64 (BIGINT), which DuckDB renders as text and avsc (longs as BigInt here) as a BigInt.
+    const parquet = await download(s3, output, `parquet/${name}/${name}.parquet`);
+    expect((await readParquetWithDuckDB(parquet)).rows).toEqual([[String(i), `row ${i}`]]);
+    expect((await readAvro(await download(s3, output, `avro/${name}/${name}.avro`))).rows).toEqual([
+      { n: BigInt(i), label: `row ${i}` },
     ]);
   }
   await expectNoPartialObject(output, watch);
