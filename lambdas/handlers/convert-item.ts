@@ -157,7 +157,9 @@ async function locateSchema(
   if (isAbsolute(location)) {
     const info = await stat(location).catch(() => undefined);
     if (!info?.isFile())
-      throw new InvalidOptionsError(`the schema file ${location} does not exist: create it (or fix --schema)`);
+      throw new InvalidOptionsError(
+        `the schema file ${location} does not exist: create it (or fix --schema)`,
+      );
     return { etag: `${info.size}-${info.mtimeMs}`, read: () => readFile(location, 'utf8') };
   }
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);

@@ -2,7 +2,6 @@ import { pathToFileURL } from 'node:url';
 import type { OutputFormat } from '../core/convert';
 import type { ObjectStore } from '../io/object-store';
 import { type CatalogDataset, type CatalogWriter, syncCatalog } from '../lake/catalog';
-import { readDatasetSchema } from '../lake/dataset-schema';
 import { GlueCatalogWriter } from '../lake/glue-catalog';
 import { tableLocation } from '../lake/layout';
 import type { CatalogReport } from './report/rendering';
@@ -20,7 +19,6 @@ import {
   type RunReport,
   writeRunReport,
 } from './run-report';
-
 
 /** What the reducer needs; injected in tests and by the local runner. */
 export interface ReducerDeps {
@@ -197,16 +195,18 @@ async function registerDatasets(
   const formats = Object.keys(run.outputPrefixes) as OutputFormat[];
   const datasets: CatalogDataset[] = [];
   for (const d of report.datasets) {
-    const found = await readDatasetSchema(store, run.outputBucket, d.dataset);
-    if (!found) continue;
+    const schema = report.schemas.get(d.dataset);
+    if (!schema) continue;
     const locations: Partial<Record<OutputFormat, string>> = {};
     for (const format of formats) {
       const key = tableLocation(run.outputPrefixes[format]!, d.dataset);
       const local = store.localFile?.(run.outputBucket, key);
-      locations[format] = local ? `${pathToFileURL(local).href.replace(/\/?$/, '/')}` : `s3://${run.outputBucket}/${key}`;
+      locations[format] = local
+        ? `${pathToFileURL(local).href.replace(/\/?$/, '/')}`
+        : `s3://${run.outputBucket}/${key}`;
     }
     datasets.push({
-      schema: found.schema,
+      schema,
       formats,
       locations,
       partitions: (report.partitions.get(d.dataset) ?? []).map((values) => ({ values })),

@@ -229,5 +229,6 @@ export async function buildRunReport(
     datasets: lake.datasets,
     staleItems,
     partitions: lake.partitions,
+    schemas: lake.schemas,
   };
 }

@@ -49,6 +49,8 @@ interface DatasetState {
   readonly changed: boolean;
   /** Changed datasets only: key → formats whose output is current. */
   readonly current: Map<string, number>;
+  /** Changed datasets only: keys with an output that is not current. */
+  readonly behind: Set<string>;
   readonly failed: Set<string>;
   /** Unchanged datasets: keys whose output is not current all the same (written before a change by another run). */
   readonly stale: Map<string, ConvertResult>;
@@ -89,6 +91,7 @@ export class RunDatasets {
           print: schema ? schemaFingerprint(schema.columns) : undefined,
           changed: schema?.history.some((h) => h.runId === this.run.runId) ?? false,
           current: new Map(),
+          behind: new Set(),
           failed: new Set(),
           stale: new Map(),
           partitions: new Map(),
@@ -110,6 +113,7 @@ export class RunDatasets {
     const isCurrent = state.print !== undefined && record.schemaFingerprint === state.print;
     if (state.changed) {
       if (isCurrent) state.current.set(record.key, (state.current.get(record.key) ?? 0) + 1);
+      else state.behind.add(record.key);
     } else if (!isCurrent) state.stale.set(record.key, record);
     try {
       const values = locateKey(record.key, layoutOf(this.run)).partitions.map((p) => p.value);
@@ -129,11 +133,14 @@ export class RunDatasets {
     readonly datasets: readonly DatasetReport[];
     readonly staleItems: readonly ConvertItem[];
     readonly partitions: ReadonlyMap<string, PartitionValues>;
+    /** The stored schema of each dataset, as read for this reduction. */
+    readonly schemas: ReadonlyMap<string, DatasetSchema>;
   }> {
     const earlier = await this.readReconverted();
     const staleItems: ConvertItem[] = [];
     const datasets: DatasetReport[] = [];
     const partitions = new Map<string, PartitionValues>();
+    const schemas = new Map<string, DatasetSchema>();
     for (const [dataset, pending] of [...this.states].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const state = await pending;
       const mine = state.schema?.history.filter((h) => h.runId === this.run.runId) ?? [];
@@ -142,10 +149,20 @@ export class RunDatasets {
       const evolved = mine.flatMap((h) => h.changes);
       const reason = describe(versionAtStart, version, evolved);
       const added: Reconverted[] = [];
-      if (state.changed) {
+      const behind = (key: string) =>
+        !state.failed.has(key) && (state.current.get(key) ?? 0) < this.formats.length;
+      if (state.changed && versionAtStart === 0) {
+        // Created by this execution: it has no outputs but this run's, whose records tell which are behind.
+        for (const key of state.behind) {
+          if (!behind(key)) continue;
+          const info = await this.store.head(this.run.inputBucket, key);
+          if (!info) continue;
+          staleItems.push(this.item(key, info.etag, info.size));
+          added.push({ key, reason });
+        }
+      } else if (state.changed) {
         for await (const item of this.datasetKeys(dataset)) {
-          if (state.failed.has(item.key) || (state.current.get(item.key) ?? 0) >= this.formats.length)
-            continue;
+          if (!behind(item.key)) continue;
           staleItems.push(item);
           added.push({ key: item.key, reason });
         }
@@ -161,6 +178,7 @@ export class RunDatasets {
       const reconverted = [...(earlier[dataset] ?? []), ...added];
       earlier[dataset] = reconverted;
       partitions.set(dataset, [...state.partitions.values()]);
+      if (state.schema) schemas.set(dataset, state.schema);
       datasets.push({
         dataset,
         version,
@@ -175,7 +193,7 @@ export class RunDatasets {
       await this.store.put(this.run.outputBucket, reconvertedKey(this.run), JSON.stringify(earlier), {
         contentType: 'application/json',
       });
-    return { datasets, staleItems, partitions };
+    return { datasets, staleItems, partitions, schemas };
   }
 
   private item(key: string, etag: string, size: number): ConvertItem {

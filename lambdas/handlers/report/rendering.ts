@@ -7,6 +7,7 @@ import { printable } from '../../core/errors';
 import type { ObjectStore } from '../../io/object-store';
 import { writeStreaming } from '../../io/object-text';
 import type { ConvertItem, ReduceResult, RunContext } from '../../shared/payloads';
+import type { DatasetSchema } from '../../lake/dataset-schema';
 import type { DatasetReport, PartitionValues } from '../../lake/run-datasets';
 import type { ItemAccount, ItemError, OutputCollision } from './accounting';
 
@@ -73,6 +74,8 @@ export interface RunReport {
   staleItems: readonly ConvertItem[];
   /** Partition values of the files of this run, per dataset (for the catalog; not in report.json). */
   partitions: ReadonlyMap<string, PartitionValues>;
+  /** The stored schema of each dataset of the run (for the catalog; not in report.json). */
+  schemas: ReadonlyMap<string, DatasetSchema>;
 }
 
 /** What the reducer did to the catalog. */
@@ -179,11 +182,18 @@ function renderDatasets(report: RunReport): string[] {
       report.catalog.target === 'glue'
         ? `Glue database \`${report.catalog.database}\``
         : `\`_catalog/${report.catalog.database}/\` (the Glue table definitions a deployment would register)`;
-    lines.push(`Tables in ${where}: ${report.catalog.tables.map((t) => `\`${t}\``).join(', ') || 'none'}.`, '');
-    for (const e of report.catalog.errors) lines.push(`- not registered: ${code(e.dataset)}: ${printable(e.message)}`);
+    lines.push(
+      `Tables in ${where}: ${report.catalog.tables.map((t) => `\`${t}\``).join(', ') || 'none'}.`,
+      '',
+    );
+    for (const e of report.catalog.errors)
+      lines.push(`- not registered: ${code(e.dataset)}: ${printable(e.message)}`);
     if (report.catalog.errors.length > 0) lines.push('');
   }
-  lines.push('| dataset | schema version | columns | evolved in this run | converted again |', '|---|---|---|---|---|');
+  lines.push(
+    '| dataset | schema version | columns | evolved in this run | converted again |',
+    '|---|---|---|---|---|',
+  );
   for (const d of report.datasets) {
     const evolved = d.evolved
       .map((c) => (c.from ? `${c.column}: ${c.from} → ${c.to}` : `${c.column} added (${c.to})`))
