@@ -115,28 +115,33 @@ describe('over a folder', () => {
         '.csv2lake-packed',
       ]);
 
-    const parquet = await readParquetWithDuckDB(join(dir.output, 'parquet/orders/b.parquet'));
-    expect(parquet.rows).toEqual([[3, 4.5]]);
-    const avro = await readAvro(join(dir.output, 'avro/crm/contacts.avro'));
+    // Only a lower-case .csv is replaced (b.csv.gz keeps its name); integers are int64 (DuckDB renders
+    // BIGINT as text, avsc's longs are BigInt here); rejects lie outside the table, under _rejects/.
+    const parquet = await readParquetWithDuckDB(join(dir.output, 'parquet/orders/b.csv.gz.parquet'));
+    expect(parquet.rows).toEqual([['3', 4.5]]);
+    const avro = await readAvro(join(dir.output, 'avro/crm/contacts.tsv.avro'));
     expect(avro.rows).toEqual([
-      { id: 1, name: 'Ada' },
-      { id: 3, name: 'Grace' },
+      { id: 1n, name: 'Ada' },
+      { id: 3n, name: 'Grace' },
     ]);
-    expect(readFileSync(join(dir.output, 'parquet/crm/contacts.rejects.csv'), 'utf8')).toContain(
+    expect(readFileSync(join(dir.output, '_rejects/crm/contacts.tsv.rejects.csv'), 'utf8')).toContain(
       '3,"expected 2 fields, found 1",2',
     );
     const before = statSync(join(dir.output, 'parquet/orders/a.parquet')).mtimeMs;
 
-    // Every read of an input body on the second run, through the store or as a local file.
+    // Every read of an input body on the second run, through the store or as a local file. Run state and
+    // the lake's own objects are read on every run (the stored schema decides whether an output is current,
+    // the catalog written is compared with the one there), and the reducer names each table location as a
+    // file URL (a folder's path, not a read).
     const reads: string[] = [];
     const logReads = (store: ObjectStore): ObjectStore => ({
       ...store,
       get: (bucket, key) => {
-        if (!key.startsWith('_runs/')) reads.push(key);
+        if (!/^_(runs|schemas|catalog)\//.test(key)) reads.push(key);
         return store.get(bucket, key);
       },
       localFile: (bucket, key) => {
-        reads.push(key);
+        if (!key.endsWith('/')) reads.push(key);
         return store.localFile?.(bucket, key);
       },
     });
@@ -193,7 +198,8 @@ describe('over a folder', () => {
 
     // Fix the file and redrive: only bad.csv runs again, then the reducer.
     writeFileSync(join(dir.input, 'bad.csv'), 'x\n3\n');
-    const before = statSync(join(dir.output, 'parquet/b.parquet')).mtimeMs;
+    // A file directly under the input is a dataset named after its stem.
+    const before = statSync(join(dir.output, 'parquet/b/b.parquet')).mtimeMs;
     const redriveLog: Invocation[] = [];
     const redriven = await LocalRunner.redrive(
       result.runId,
@@ -207,7 +213,7 @@ describe('over a folder', () => {
     });
     expect([...new Set(redriveLog.filter((i) => i.key).map((i) => i.key))]).toEqual(['bad.csv']);
     expect(redriveLog.map((i) => i.state)).toContain('ReduceAfterRetry');
-    expect(statSync(join(dir.output, 'parquet/b.parquet')).mtimeMs).toBe(before);
+    expect(statSync(join(dir.output, 'parquet/b/b.parquet')).mtimeMs).toBe(before);
     await expect(LocalRunner.redrive(result.runId, { kind: 'dir', path: dir.output })).rejects.toThrow(
       /SUCCEEDED: nothing to redrive/,
     );
@@ -245,7 +251,7 @@ test('when one format fails, the run waits for the other format still converting
       ['RetryConvertAvro', 'ok'],
     ],
   );
-  expect((await readAvro(join(dir.output, 'avro/a.avro'))).rows).toEqual([{ x: 1 }]);
+  expect((await readAvro(join(dir.output, 'avro/a/a.avro'))).rows).toEqual([{ x: 1n }]);
 });
 
 describe('over a real S3 protocol server (fauxqs)', () => {
@@ -295,12 +301,15 @@ describe('over a real S3 protocol server (fauxqs)', () => {
     expect(result.reportPath).toBe(`s3://lake/_runs/${result.runId}/report.json`);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'parquet/' }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual(
-      keys.map((k) => k.replace('exports/', 'parquet/').replace('.csv', '.parquet')),
+      // Each file directly under the prefix is a dataset named after its stem.
+      keys.map((k) => k.replace(/^exports\/(.*)\.csv$/, 'parquet/$1/$1.parquet')),
     );
-    const object = await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: 'parquet/part-0007.parquet' }));
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: 'lake', Key: 'parquet/part-0007/part-0007.parquet' }),
+    );
     const path = join(mkdtempSync(join(tmpdir(), 'fx-')), 'p.parquet');
     writeFileSync(path, Buffer.from(await object.Body!.transformToByteArray()));
-    expect((await readParquetWithDuckDB(path)).rows).toEqual([[7, 'row 7']]);
+    expect((await readParquetWithDuckDB(path)).rows).toEqual([['7', 'row 7']]);
     const report = JSON.parse(
       await (
         await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: `_runs/${result.runId}/report.json` }))
