@@ -56,6 +56,18 @@ export class ColumnVector {
     if (this.bytes.length > RETAINED_BYTES) this.bytes = new Uint8Array(MIN_GROWTH * 16);
   }
 
+  /**
+   * Makes this vector `rows` nulls: the values of a table's column that the file lacks. Its buffers may
+   * have been handed over (see {@link handOver}) since the last call: they are set again.
+   */
+  setNulls(rows: number): void {
+    if (this.valid.length < rows) this.valid = new Uint8Array(rows);
+    else this.valid.fill(0, 0, rows);
+    this.length = rows;
+    this.count = 0;
+    this.offsets[0] = 0;
+  }
+
   /** Bytes this vector holds in values (an estimate of its encoded size, for row-group sizing). */
   get valueBytes(): number {
     switch (this.type) {

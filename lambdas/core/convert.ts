@@ -1,5 +1,3 @@
-import { toAvroNames } from './avro/avro-names';
-import { columnNames } from './column-names';
 import { InvalidOptionsError } from './errors';
 import { AvroRowWriter } from './avro/avro-row-writer';
 import {
@@ -17,6 +15,10 @@ import type { WriterStats } from './format-writer';
 import { RejectSink } from './rejects';
 import type { ByteSink } from './sink';
 import type { ColumnType, TableLayout, TableSchema } from './schema';
+import { checkTable, outputSchema, summaryColumns } from './table-layout';
+
+/** The output schema of a file that stands alone (see table-layout.ts). */
+export { tableSchema } from './table-layout';
 
 /** Output formats. */
 export type OutputFormat = 'parquet' | 'avro';
@@ -174,7 +176,15 @@ export interface ConvertTargets {
 export interface ConversionSummary {
   readonly rows: number;
   readonly rejectedRows: number;
-  readonly columns: readonly { readonly name: string; readonly type: ColumnType }[];
+  /**
+   * The output's columns, in output order, with their final types; with a table, each column of the file
+   * also has its header text (`sourceName`), which a table column the file lacks has not.
+   */
+  readonly columns: readonly {
+    readonly name: string;
+    readonly type: ColumnType;
+    readonly sourceName?: string;
+  }[];
   readonly dialect: {
     readonly delimiter: string;
     /** Whether the first row was read as the header (given, or sniffed). */
@@ -239,7 +249,9 @@ export function checkDialect(options: CsvDialectOptions): void {
       );
   }
   if (options.escape !== undefined && options.quote === '')
-    throw new InvalidOptionsError(`escape ${JSON.stringify(options.escape)} needs quoting: it escapes quotes`);
+    throw new InvalidOptionsError(
+      `escape ${JSON.stringify(options.escape)} needs quoting: it escapes quotes`,
+    );
   if (options.skipRows !== undefined && !(Number.isSafeInteger(options.skipRows) && options.skipRows >= 0))
     throw new InvalidOptionsError(`skip rows must be a whole number >= 0, not ${options.skipRows}`);
 }
@@ -258,6 +270,7 @@ function validate(options: ConvertOptions, targets: ConvertTargets): readonly Ou
   ) {
     throw new InvalidOptionsError(`max rejects must be a whole number >= 0, not ${options.maxRejects}`);
   }
+  if (options.table !== undefined) checkTable(options.table);
   for (const [option, label] of [
     ['maxFieldBytes', 'max field bytes'],
     ['maxRowBytes', 'max row bytes'],
@@ -268,20 +281,6 @@ function validate(options: ConvertOptions, targets: ConvertTargets): readonly Ou
       throw new InvalidOptionsError(`${label} must be a whole number > 0, not ${value}`);
   }
   return formats;
-}
-
-/** The output schema for header names and final column types: names made unique, Avro names derived. */
-export function tableSchema(headers: readonly string[], types: readonly ColumnType[]): TableSchema {
-  const names = columnNames(headers);
-  const avroNames = toAvroNames(names);
-  return {
-    columns: names.map((name, i) => ({
-      name,
-      sourceName: headers[i]!,
-      avroName: avroNames[i]!,
-      type: types[i]!,
-    })),
-  };
 }
 
 /**
@@ -401,7 +400,9 @@ export async function convert(
         splits ? split!.chunks() : source.open(),
         pass,
         rejects,
-        speculate ? { schemaFor: tableSchema, open } : undefined,
+        speculate
+          ? { schemaFor: (headers, types) => outputSchema(headers, types, options.table), open }
+          : undefined,
         splits ? split : undefined,
       );
     } catch (error) {
@@ -409,7 +410,7 @@ export async function convert(
       throw error;
     }
     inferred = performance.now();
-    schema = tableSchema(first.headers, first.types);
+    schema = outputSchema(first.headers, first.types, options.table);
     rows = first.rows;
     if (!first.converted) {
       // The second part's blocks, if any, were written with the guess: they go.
@@ -438,7 +439,7 @@ export async function convert(
   return {
     rows,
     rejectedRows: rejects.count,
-    columns: schema.columns.map((c) => ({ name: c.name, type: c.type })),
+    columns: summaryColumns(schema),
     dialect: {
       delimiter: first.delimiter,
       header: first.dialect.header,

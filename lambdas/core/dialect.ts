@@ -1,3 +1,4 @@
+import { lakeColumnNames } from './column-names';
 import { isNullToken } from './row-sink';
 import { copyField, CsvTokenizer } from './tokenizer';
 import { classify, narrowestType, T_ANY, T_STRING, typeBit } from './values';
@@ -240,6 +241,8 @@ export interface HeaderSniffOptions extends QuotingBytes {
   readonly nullTokens: readonly Uint8Array[];
   /** Column names a schema gives: a first row that holds them all is the header, whatever the types. */
   readonly names?: readonly string[];
+  /** Whether {@link names} may also be the lake names of the first row's values (a file joining a table). */
+  readonly lakeNames?: boolean;
 }
 
 /**
@@ -272,6 +275,7 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
           if (options.names !== undefined && options.names.length > 0) {
             const values = new Set<string>();
             for (let c = 0; c < n; c++) values.add(fieldText(t, f0 + c));
+            if (options.lakeNames) for (const name of lakeColumnNames([...values])) values.add(name);
             named = options.names.every((name) => values.has(name));
           }
           first = { masks: new Uint8Array(n), present: new Uint8Array(n) };

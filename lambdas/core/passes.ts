@@ -3,10 +3,12 @@ import { MalformedCsvError, quoted, SchemaMismatchError, UnsupportedEncodingErro
 import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './input';
 import { fillerByte, PreambleBlanker, sniffHeader, sniffLayout } from './dialect';
 import { RejectSink } from './rejects';
-import type { ColumnType, TableSchema } from './schema';
+import type { ColumnType, TableLayout, TableSchema } from './schema';
 import { isNullToken, type RowSink } from './row-sink';
 import { brokenQuotingReason, copyField, CsvTokenizer, type TokenizerOptions } from './tokenizer';
-import { classify, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
+import { lakeColumnNames } from './column-names';
+import { fileColumns, tableFloors } from './table-layout';
+import { classify, floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
 
 const SNIFF_BYTES = 64 * 1024;
 /**
@@ -34,6 +36,8 @@ export interface PassOptions {
   readonly encoding: TextEncoding;
   readonly nullTokens: readonly Uint8Array[];
   readonly schema: SchemaFile | undefined;
+  /** The table the file joins: its types are the floors of the file's (see {@link TableLayout}). */
+  readonly table: TableLayout | undefined;
   readonly maxRejects: number;
   /** Bytes read before the first pass guesses the types it converts with. @default 1 MiB */
   readonly sampleBytes: number;
@@ -62,6 +66,7 @@ export function passOptions(options: ConvertOptions): PassOptions {
     encoding: options.encoding ?? 'utf-8',
     nullTokens: (options.nullTokens ?? []).map((t) => Buffer.from(t, 'utf8')),
     schema: options.schema,
+    table: options.table,
     maxRejects: options.maxRejects ?? 1000,
     sampleBytes: SAMPLE_BYTES,
     ...inputLimits(options),
@@ -125,6 +130,7 @@ export function resolveDialect(sample: Uint8Array, complete: boolean, options: P
       skipRows: layout.skipRows,
       nullTokens: options.nullTokens,
       names: options.schema && Object.keys(options.schema.columns),
+      lakeNames: options.table !== undefined,
     });
   return { ...layout, header };
 }
@@ -457,13 +463,18 @@ class Speculation {
   }
 
   /**
-   * The speculation a dry run over the sample suggests. Besides the columns the sample had no value for,
-   * int64 columns are tracked: whether their values are doubles exactly (see `classify`) is not implied
-   * by their fitting int64, and decides what a later decimal widens them to.
+   * The speculation a dry run over the sample suggests. Besides the columns the sample had no value for
+   * and the table does not type (guessed as text, they may turn out narrower), int64 columns are tracked:
+   * whether their values are doubles exactly (see `classify`) is not implied by their fitting int64, and
+   * decides what a later decimal widens them to. A column the sample had no value for but the table types
+   * is guessed as the table's type, which every value is then checked against: like a column the sample
+   * had values for, what fits is implied.
    */
   static fromGuess(guess: InferenceState, output: SpeculativeOutput, onOpen: () => void): Speculation {
     const track = Uint8Array.from(guess.finalTypes(), (type, c) =>
-      guess.declared[c] !== undefined || (guess.seen[c] === 1 && type !== 'int64') ? 0 : 1,
+      guess.declared[c] !== undefined || ((guess.seen[c] === 1 || guess.floored[c] === 1) && type !== 'int64')
+        ? 0
+        : 1,
     );
     return new Speculation(guess.headers!, guess.finalTypes(), track, output, onOpen);
   }
@@ -522,6 +533,13 @@ class InferenceState {
   };
   masks = new Uint8Array(0);
   seen = new Uint8Array(0);
+  /**
+   * Per column, the candidate types its final type is taken from: {@link INFERENCE_MASK}, or the mask of
+   * its table type (the floor, see {@link floorMask}).
+   */
+  floors = new Uint8Array(0);
+  /** Per column, 1 when the table has it: with no value, it takes the table's type. */
+  floored = new Uint8Array(0);
   declared: (number | undefined)[] = [];
   readonly rejectedLines = new Set<number>();
   rows = 0;
@@ -549,7 +567,7 @@ class InferenceState {
     return (this.headers ?? []).map((_, c): ColumnType => {
       const bit = this.declared[c];
       if (bit !== undefined) return narrowestType(bit, true);
-      return narrowestType(this.masks[c]! & INFERENCE_MASK, this.seen[c] === 1);
+      return narrowestType(this.masks[c]! & this.floors[c]!, this.seen[c] === 1 || this.floored[c] === 1);
     });
   }
 
@@ -625,7 +643,19 @@ class InferenceState {
     this.headers = headers;
     this.masks = new Uint8Array(headers.length).fill(T_ANY);
     this.seen = new Uint8Array(headers.length);
-    this.declared = resolveDeclared(this.name, headers, this.options.schema);
+    const table = this.options.table;
+    const floors = table ? tableFloors(headers, table) : [];
+    this.floors = Uint8Array.from(headers, (_, c) => {
+      const floor = floors[c];
+      return floor === undefined ? INFERENCE_MASK : floorMask(floor);
+    });
+    this.floored = Uint8Array.from(headers, (_, c) => (floors[c] === undefined ? 0 : 1));
+    this.declared = resolveDeclared(
+      this.name,
+      headers,
+      this.options.schema,
+      table ? lakeColumnNames(headers) : undefined,
+    );
   }
 
   onRows(t: CsvTokenizer, spec: Speculation | undefined): void {
@@ -692,14 +722,18 @@ class InferenceState {
   }
 }
 
-/** Per column, the declared type's bit (or undefined when inferred). */
+/**
+ * Per column, the declared type's bit (or undefined when inferred). A schema names a column by its header
+ * text or, when the file joins a table, by its lake name (`names`).
+ */
 function resolveDeclared(
   name: string,
   headers: readonly string[],
   schema: SchemaFile | undefined,
+  names?: readonly string[],
 ): (number | undefined)[] {
   if (!schema) return headers.map(() => undefined);
-  const unknown = Object.keys(schema.columns).filter((c) => !headers.includes(c));
+  const unknown = Object.keys(schema.columns).filter((c) => !headers.includes(c) && !names?.includes(c));
   if (unknown.length > 0) {
     throw new SchemaMismatchError(
       `${name}: the schema names column(s) ${unknown.map(quoted).join(', ')} that the file does not have ` +
@@ -707,8 +741,12 @@ function resolveDeclared(
       { column: unknown[0]! },
     );
   }
-  return headers.map((h) => {
-    const type = Object.prototype.hasOwnProperty.call(schema.columns, h) ? schema.columns[h] : undefined;
+  const given = (key: string | undefined) =>
+    key !== undefined && Object.prototype.hasOwnProperty.call(schema.columns, key)
+      ? schema.columns[key]
+      : undefined;
+  return headers.map((h, c) => {
+    const type = given(h) ?? given(names?.[c]);
     return type === undefined ? undefined : typeBit(type);
   });
 }
@@ -839,7 +877,9 @@ export async function writePass(
   const rejected = plan.rejectedLines;
   const checkRejected = rejected.size > 0;
   const { skipRows, header } = plan.dialect;
-  const columns = schema.columns.length;
+  // Rows hold the file's columns, in file order, whatever order the output has.
+  const columns = plan.headers.length;
+  const names = fileColumns(schema).map((c) => c.name);
   let started = false;
   let rows = 0;
 
@@ -873,7 +913,7 @@ export async function writePass(
     plan.dialect,
     onRows,
     () => sink.flush(false),
-    (i) => schema.columns[i]?.name,
+    (i) => names[i],
   );
   await sink.flush(true);
   return { rows, info };

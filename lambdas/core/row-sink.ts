@@ -1,5 +1,6 @@
-import { ColumnBatch, type ColumnVector } from './column-batch';
+import { ColumnBatch, ColumnVector } from './column-batch';
 import type { ColumnType, TableSchema } from './schema';
+import { fileColumns } from './table-layout';
 import { copyField, type CsvTokenizer, FIELD_QUOTED } from './tokenizer';
 import {
   appendInt64,
@@ -91,19 +92,45 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * to `write`, which may reuse nothing of it once it resolves.
  */
 export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Promise<void>): RowSink {
+  // Rows are appended in file order; with a table, the batch handed on is a view in output order.
+  const file = schema.sources ? { columns: fileColumns(schema) } : schema;
   // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per
   // column (its batches hold few rows: they fill BATCH_BYTES first).
-  const batch = new ColumnBatch(schema, firstCapacity(schema.columns.length));
-  const kinds = kindsOf(schema.columns.map((c) => c.type));
+  const batch = new ColumnBatch(file, firstCapacity(file.columns.length));
+  const kinds = kindsOf(file.columns.map((c) => c.type));
+  const output = schema.sources ? outputView(schema, schema.sources, batch) : undefined;
   return {
     append: (t, first, tokens, check, track, masks, seen) =>
       appendRow(t, first, kinds, batch.columns, tokens, check, track, masks, seen),
     async flush(final) {
       const n = batch.length;
       if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
-      await write(batch);
+      await write(output ? output(n) : batch);
       batch.reset();
     },
+  };
+}
+
+/**
+ * The batch in output order, over the same vectors (permuted once, not per row), a table's columns that
+ * the file lacks as vectors of nulls: `rows` long for each batch handed on.
+ */
+function outputView(
+  schema: TableSchema,
+  sources: readonly number[],
+  batch: ColumnBatch,
+): (rows: number) => ColumnBatch {
+  const missing: ColumnVector[] = [];
+  const columns = sources.map((source, o) => {
+    if (source >= 0) return batch.columns[source]!;
+    const nulls = new ColumnVector(schema.columns[o]!.type, 0);
+    missing.push(nulls);
+    return nulls;
+  });
+  const view = new ColumnBatch(schema, 0, columns);
+  return (rows) => {
+    for (const nulls of missing) nulls.setNulls(rows);
+    return view;
   };
 }
 

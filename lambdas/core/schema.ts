@@ -39,7 +39,17 @@ export interface Column {
 
 /** The schema of one converted file. */
 export interface TableSchema {
+  /** The output columns, in output order. */
   readonly columns: readonly Column[];
+  /**
+   * Per output column, the index of the file column holding its values, or -1 for a column of the table
+   * that the file lacks (written all null); every file column appears once. Set when the file joins a
+   * table ({@link TableLayout}), whose order the output follows.
+   * @default undefined: output column i is file column i
+   */
+  readonly sources?: readonly number[];
+  /** The Avro record's name (namespace `csv2lake`). @default 'Row' */
+  readonly recordName?: string;
 }
 
 /**

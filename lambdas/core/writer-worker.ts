@@ -9,11 +9,12 @@ import { AvroRowWriter } from './avro/avro-row-writer';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
 import { buffersOf, ColumnBatch, vectorFromData } from './column-batch';
 import type { FormatWriter } from './format-writer';
-import { tableSchema, type OutputFormat } from './convert';
+import type { OutputFormat } from './convert';
 import { rangePass } from './passes';
 import { createParquetWriter } from './parquet/parquet-writer';
 import { batchRows, type RowSink } from './row-sink';
 import type { TableSchema } from './schema';
+import { outputSchema } from './table-layout';
 import { readChunks } from './file-chunks';
 import type { PartOutput, RangeJob } from './split-pass';
 import {
@@ -128,7 +129,8 @@ async function convertRange(job: RangeJob): Promise<void> {
       return batchRows(schema, (batch) => parquet.write(batch));
     };
     const result = await rangePass(job.name, readChunks(job.path, job.start), job.pass, job.context, {
-      schemaFor: tableSchema,
+      // The same output schema as the first part's: with the file's table, in the table's order.
+      schemaFor: (headers, types) => outputSchema(headers, types, job.pass.table),
       open,
     });
     const tail = result.held && finish ? await finish() : undefined;

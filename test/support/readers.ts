@@ -71,8 +71,24 @@ const bigLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
-/** The writer schema (as written in the file header) and every record, longs as BigInt. */
-export function readAvro(path: string): Promise<{
+/** Every long of a schema, the logical timestamp-micros ones included, as a BigInt. */
+const bigLongs = () =>
+  // A new options object for each schema: avsc keeps the schema's named types in it.
+  ({
+    typeHook: (attrs: unknown) =>
+      attrs === 'long' || (attrs as { type?: unknown } | null)?.type === 'long' ? bigLong : undefined,
+  }) as Partial<avro.ForSchemaOptions>;
+
+/**
+ * The writer schema (as written in the file header) and every record, longs as BigInt. With
+ * `readerSchema`, records are resolved to it by avsc as the Avro spec says (fields matched by name or
+ * alias, missing ones take their default, promotions such as long to double), and it fails as a reader
+ * would when the writer schema cannot be resolved to it.
+ */
+export function readAvro(
+  path: string,
+  readerSchema?: Record<string, unknown>,
+): Promise<{
   schema: Record<string, unknown>;
   header: Record<string, Buffer>;
   rows: Record<string, unknown>[];
@@ -82,15 +98,8 @@ export function readAvro(path: string): Promise<{
     let header: Record<string, Buffer> = {};
     const decoder = avro.createFileDecoder(path, {
       codecs,
-      // Every long, the logical timestamp-micros ones included, as a BigInt.
-      parseHook: (schema: unknown) =>
-        avro.Type.forSchema(
-          schema as avro.Schema,
-          {
-            typeHook: (attrs: unknown) =>
-              attrs === 'long' || (attrs as { type?: unknown } | null)?.type === 'long' ? bigLong : undefined,
-          } as Partial<avro.ForSchemaOptions>,
-        ),
+      parseHook: (schema: unknown) => avro.Type.forSchema(schema as avro.Schema, bigLongs()),
+      ...(readerSchema && { readerSchema: avro.Type.forSchema(readerSchema as avro.Schema, bigLongs()) }),
     } as unknown as avro.DecoderOptions);
     decoder.on('metadata', (_type: unknown, _codec: string, h: { meta: Record<string, Buffer> }) => {
       header = h.meta;

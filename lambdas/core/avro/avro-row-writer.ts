@@ -44,7 +44,13 @@ const MAX_VALUE_BYTES = 11;
  */
 export class AvroRowWriter implements RowSink {
   private readonly container: AvroContainer;
+  /** Per output column (field), its kind. */
   private readonly kinds: Uint8Array;
+  /**
+   * Per output column, the file column it encodes, or -1 for a table column the file lacks (null in
+   * every row): fields follow the output's order, which a table may give (see `TableSchema.sources`).
+   */
+  private readonly sources: Int32Array;
   private readonly timestamp = new Float64Array(2);
   /** Scratch for the little-endian bytes of a double. */
   private readonly f64 = new Float64Array(1);
@@ -58,6 +64,9 @@ export class AvroRowWriter implements RowSink {
   ) {
     this.container = new AvroContainer(JSON.stringify(avroSchemaFor(schema)), sink, options);
     this.kinds = kindsOf(schema.columns.map((c) => c.type));
+    this.sources = schema.sources
+      ? Int32Array.from(schema.sources)
+      : Int32Array.from(schema.columns, (_, o) => o);
   }
 
   append(
@@ -72,6 +81,7 @@ export class AvroRowWriter implements RowSink {
     const container = this.container;
     const out = container.block;
     const kinds = this.kinds;
+    const sources = this.sources;
     const columns = kinds.length;
     const rowBound = columns * MAX_VALUE_BYTES;
     const b = t.buffer;
@@ -83,11 +93,16 @@ export class AvroRowWriter implements RowSink {
     out.ensure(rowBound);
     let o = out.bytes;
     let p = rowStart;
-    for (let c = 0; c < columns; c++) {
+    for (let field = 0; field < columns; field++) {
+      const c = sources[field]!;
+      if (c < 0) {
+        o[p++] = 0; // a table column the file lacks: null
+        continue;
+      }
       const f = first + c;
       const s = starts[f]!;
       const e = ends[f]!;
-      const kind = kinds[c]!;
+      const kind = kinds[field]!;
       if (s === e) {
         if (kind === K_STRING && (flags[f]! & FIELD_QUOTED) !== 0) {
           o[p++] = 2; // the empty string

@@ -16,20 +16,27 @@ const AVRO_TYPES: Record<ColumnType, unknown> = {
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The Avro record schema of a table: record `csv2lake.Row`, one nullable field (`["null", T]`, default null)
- * per column, in column order, named by `avroName`. The column's name (as in Parquet) is kept in the field's
- * `doc` and in `csv2lake.name`, the header text exactly as in the file in `csv2lake.sourceName`. When the
- * column's name is itself a valid Avro name that the field could not take (a primitive type name, or a
- * case-insensitive duplicate), it is also listed in `aliases`, unless that would make two fields answer to
- * the same name (compared case-insensitively).
+ * The Avro record schema of a table: record `csv2lake.<recordName>`, one nullable field (`["null", T]`,
+ * default null) per column, in column order, named by `avroName`. The column's name (as in Parquet) is kept
+ * in `csv2lake.name`, the header text exactly as in the file in `csv2lake.sourceName`; the field's `doc` is
+ * the column's name, or its header text when the file joins a table (its names are then lake names). A
+ * table's column that the file lacks has no `csv2lake.sourceName`. When the column's name is itself a
+ * valid Avro name that the field could not take (a primitive type name, or a case-insensitive duplicate),
+ * it is also listed in `aliases`, unless that would make two fields answer to the same name (compared
+ * case-insensitively).
+ *
+ * @param recordName the record's name: one per dataset, so that every Avro file of a dataset shares a
+ *   reader schema. @default the schema's `recordName`, else 'Row'
  */
-export function avroSchemaFor(schema: TableSchema): AvroSchema {
+export function avroSchemaFor(schema: TableSchema, recordName = schema.recordName ?? 'Row'): AvroSchema {
   const claimed = new Set(schema.columns.map((c) => c.avroName.toLowerCase()));
+  const sources = schema.sources;
   return {
     type: 'record',
-    name: 'Row',
+    name: recordName,
     namespace: 'csv2lake',
-    fields: schema.columns.map((c) => {
+    fields: schema.columns.map((c, i) => {
+      const inFile = sources === undefined || sources[i]! >= 0;
       let aliases: string[] | undefined;
       if (c.name !== c.avroName && VALID_NAME.test(c.name) && !claimed.has(c.name.toLowerCase())) {
         aliases = [c.name];
@@ -39,9 +46,9 @@ export function avroSchemaFor(schema: TableSchema): AvroSchema {
         name: c.avroName,
         type: ['null', AVRO_TYPES[c.type]],
         default: null,
-        doc: c.name,
+        doc: sources !== undefined && inFile ? c.sourceName : c.name,
         ...(aliases && { aliases }),
-        'csv2lake.sourceName': c.sourceName,
+        ...(inFile && { 'csv2lake.sourceName': c.sourceName }),
         'csv2lake.name': c.name,
       };
     }),

@@ -179,6 +179,11 @@ describe('sniffHeader (as DuckDB: a first row whose values fit the types of the 
     expect(header('1,2\n3,4\n', { names: ['2'] })).toBe(true);
   });
 
+  test('a file joining a table: a schema may name the first row by its lake names', () => {
+    expect(header('2023,2024\n1,2\n', { names: ['_2024'], lakeNames: true })).toBe(true);
+    expect(header('2023,2024\n1,2\n', { names: ['_2024'] })).toBe(false);
+  });
+
   test('the preamble is skipped before the first row', () => {
     expect(header('a title\n1,2\n3,4\n', { skipRows: 1 })).toBe(false);
   });

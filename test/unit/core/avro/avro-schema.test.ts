@@ -101,4 +101,37 @@ describe('avroSchemaFor', () => {
   it('gives a record with no fields for no columns', () => {
     expect(avroSchemaFor({ columns: [] }).fields).toEqual([]);
   });
+
+  it('names the record as asked (one name per dataset), else after the schema, else Row', () => {
+    expect(avroSchemaFor(schema, 'Orders')).toMatchObject({ name: 'Orders', namespace: 'csv2lake' });
+    expect(avroSchemaFor({ ...schema, recordName: 'Events' })).toMatchObject({ name: 'Events' });
+    expect(avroSchemaFor({ ...schema, recordName: 'Events' }, 'Orders')).toMatchObject({ name: 'Orders' });
+  });
+
+  it("a table's schema: the header text as doc, none for a column the file lacks; avsc takes it", () => {
+    const table: TableSchema = {
+      columns: [column('order_id', 'int64', 'order_id', 'Order ID'), column('gone', 'date')],
+      sources: [0, -1],
+      recordName: 'Orders',
+    };
+    const avroSchema = avroSchemaFor(table);
+    expect(avroSchema.fields).toEqual([
+      {
+        name: 'order_id',
+        type: ['null', 'long'],
+        default: null,
+        doc: 'Order ID',
+        'csv2lake.sourceName': 'Order ID',
+        'csv2lake.name': 'order_id',
+      },
+      {
+        name: 'gone',
+        type: ['null', { type: 'int', logicalType: 'date' }],
+        default: null,
+        doc: 'gone',
+        'csv2lake.name': 'gone',
+      },
+    ]);
+    expect(avro.Type.forSchema(avroSchema as avro.Schema).name).toBe('csv2lake.Orders');
+  });
 });
