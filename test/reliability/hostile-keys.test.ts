@@ -27,20 +27,29 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-/** Input key → the output path below `parquet/` and `avro/` (without extension). */
+/**
+ * Input key → the output path below `parquet/` and `avro/` (without extension). A file directly under the
+ * prefix is a dataset named after its stem (`in/a+b.csv` → `a+b/a+b`); one in a folder belongs to the dataset
+ * of its top folder.
+ */
 const CASES: Record<string, string> = {
-  'in/with space.csv': 'with space',
+  'in/with space.csv': 'with space/with space',
   'in/ünïcödé/日本語 🚀.csv': 'ünïcödé/日本語 🚀',
-  'in/a+b.csv': 'a+b',
-  'in/100%25 and 100%.csv': '100%25 and 100%',
+  'in/a+b.csv': 'a+b/a+b',
+  'in/100%25 and 100%.csv': '100%25 and 100%/100%25 and 100%',
   'in/year=2026/month=11/part.csv': 'year=2026/month=11/part',
-  'in/hash#tag?x=1&y.csv': 'hash#tag?x=1&y',
-  'in/../escape.csv': 'escape',
-  'in/deep/../../../etc/passwd.csv': 'deep/etc/passwd',
-  'in/./dot//double-slash.csv': 'dot/double-slash',
-  'in/quote\'s "and" back\\slash.csv': 'quote\'s "and" back\\slash',
-  [`in/${'long-name-'.repeat(90)}.csv`]: 'long-name-'.repeat(90),
+  'in/hash#tag?x=1&y.csv': 'hash#tag?x=1&y/hash#tag?x=1&y',
+  'in/quote\'s "and" back\\slash.csv': 'quote\'s "and" back\\slash/quote\'s "and" back\\slash',
+  [`in/long/${'long-name-'.repeat(90)}.csv`]: `long/${'long-name-'.repeat(90)}`,
 };
+/**
+ * Keys with a `..`, `.` or empty segment: the lake refuses them (DatasetLayoutError, a data error), where the
+ * old key derivation dropped those segments, so that `in/./dot//double-slash.csv` and `in/dot/double-slash.csv`
+ * would have written one output. Nothing is written for them, inside the output prefix or out of it.
+ */
+const REFUSED = ['in/../escape.csv', 'in/deep/../../../etc/passwd.csv', 'in/./dot//double-slash.csv'];
+/** A long name directly under the prefix: its stem is its dataset, so the name is twice in the output key. */
+const LONG_TOP = `in/${'long-name-'.repeat(90)}.csv`;
 /** 1,020 bytes: a valid S3 key whose output key would not be (S3 allows 1,024 bytes). */
 const TOO_LONG = `in/${'x'.repeat(1013)}.csv`;
 
@@ -48,7 +57,8 @@ test('hostile keys: outputs stay under their prefix, round-trip, and every key i
   const keys = Object.keys(CASES);
   for (const [i, key] of keys.entries())
     await putObject(s3, 'hostile-in', key, `n,key\n${i},"${key.replaceAll('"', '""')}"\n`);
-  await putObject(s3, 'hostile-in', TOO_LONG, 'n\n1\n');
+  const failing = [...REFUSED, LONG_TOP, TOO_LONG];
+  for (const key of failing) await putObject(s3, 'hostile-in', key, 'n\n1\n');
   const invocations: Invocation[] = [];
   const result = await LocalRunner.run({
     input: { kind: 's3', bucket: 'hostile-in', prefix: 'in/' },
@@ -60,57 +70,87 @@ test('hostile keys: outputs stay under their prefix, round-trip, and every key i
   expect(Buffer.byteLength(TOO_LONG)).toBe(1020);
   expect(result).toMatchObject({
     status: 'FAILED',
-    items: { total: keys.length + 1, converted: keys.length, failed: 1 },
+    items: { total: keys.length + failing.length, converted: keys.length, failed: failing.length },
   });
 
-  // Exactly the expected objects, all under parquet/ and avro/ (plus run state under _runs/).
+  // Exactly the expected objects, all under parquet/ and avro/, with each dataset's schema under _schemas/
+  // and its two tables (Glue names, lower_snake) under _catalog/ (plus run state under _runs/).
   const listed = (await listAll(s3, 'hostile-out')).map((o) => o.key).filter((k) => !k.startsWith('_runs/'));
   const expected = Object.values(CASES).flatMap((p) => [`parquet/${p}.parquet`, `avro/${p}.avro`]);
+  const datasets = [...new Set(Object.values(CASES).map((p) => p.split('/')[0]!))];
+  expected.push(...datasets.map((d) => `_schemas/${d}.json`));
+  const tables = ['with_space', 'unicode', 'a_b', '_100_25_and_100', 'year_2026', 'hash_tag_x_1_y'];
+  tables.push('quote_s_and_back_slash', 'long');
+  expected.push(
+    ...tables.flatMap((t) => [`_catalog/csv2lake/${t}.json`, `_catalog/csv2lake/${t}_avro.json`]),
+  );
   expect(listed.sort()).toEqual(expected.sort());
 
-  // Each output holds its own input's row: no two keys were confused on the way.
+  // Each output holds its own input's row: no two keys were confused on the way. `n` is an int64 (BIGINT):
+  // DuckDB renders it as text, avsc (longs as BigInt here) as a BigInt.
   for (const [i, key] of keys.entries()) {
     const path = CASES[key]!;
     expect(
       (await readParquetWithDuckDB(await download(s3, 'hostile-out', `parquet/${path}.parquet`))).rows,
-    ).toEqual([[i, key]]);
+    ).toEqual([[String(i), key]]);
     expect((await readAvro(await download(s3, 'hostile-out', `avro/${path}.avro`))).rows).toEqual([
-      { n: i, key },
+      { n: BigInt(i), key },
     ]);
   }
 
   const report = await readReport(s3, 'hostile-out', result.runId);
-  expect(reportedKeys(report)).toEqual([...keys, TOO_LONG].sort());
-  // The key whose output cannot exist fails fast (no retry), saying why and what to do.
-  const refusal = (key: string, bytes: number) =>
-    `s3://hostile-in/${TOO_LONG}: its output key ${key.slice(0, 24)}…${key.slice(-24)} would be ${bytes} ` +
+  expect(reportedKeys(report)).toEqual([...keys, ...failing].sort());
+  // The keys whose output cannot exist fail fast (no retry), saying why and what to do.
+  const refusal = (input: string, key: string, bytes: number) =>
+    `s3://hostile-in/${input}: its output key ${key.slice(0, 24)}…${key.slice(-24)} would be ${bytes} ` +
     `bytes, over S3's 1024-byte limit; shorten the input key (or the output prefix)`;
-  const stem = TOO_LONG.slice('in/'.length, -'.csv'.length);
-  expect(report.failures).toEqual([
-    {
-      key: TOO_LONG,
-      errors: [
-        // Avro itself would fit (1,023 bytes); its rejects key would not.
-        { format: 'avro', type: 'OutputKeyTooLongError', message: refusal(`avro/${stem}.rejects.csv`, 1030) },
-        {
-          format: 'parquet',
-          type: 'OutputKeyTooLongError',
-          message: refusal(`parquet/${stem}.parquet`, 1029),
-        },
-      ],
-    },
-  ]);
-  expect(
-    invocations
-      .filter((i) => i.key === TOO_LONG)
-      .map((i) => `${i.state} ${i.outcome}`)
-      .sort(),
-  ).toEqual([
-    'ConvertAvro OutputKeyTooLongError',
-    'ConvertParquet OutputKeyTooLongError',
-    'RetryConvertAvro OutputKeyTooLongError',
-    'RetryConvertParquet OutputKeyTooLongError',
-  ]);
+  const tooLong = (input: string) => {
+    const stem = input.slice('in/'.length, -'.csv'.length);
+    // The stem is the dataset and the file name: it is twice in the key.
+    return [
+      {
+        format: 'avro',
+        type: 'OutputKeyTooLongError',
+        message: refusal(input, `avro/${stem}/${stem}.avro`, 2 * Buffer.byteLength(stem) + 11),
+      },
+      {
+        format: 'parquet',
+        type: 'OutputKeyTooLongError',
+        message: refusal(input, `parquet/${stem}/${stem}.parquet`, 2 * Buffer.byteLength(stem) + 17),
+      },
+    ];
+  };
+  const misplaced = (input: string) =>
+    ['avro', 'parquet'].map((format) => ({
+      format,
+      type: 'DatasetLayoutError',
+      message:
+        `key "${input}" does not fit the dataset pattern "{dataset}/**/{file}" below "in/": it has an empty, ` +
+        '"." or ".." path segment; move the file or change the dataset pattern (csv2lake:datasetPattern / --pattern)',
+    }));
+  expect(report.failures).toEqual(
+    [
+      ...REFUSED.map((key) => ({ key, errors: misplaced(key) })),
+      { key: LONG_TOP, errors: tooLong(LONG_TOP) },
+      { key: TOO_LONG, errors: tooLong(TOO_LONG) },
+    ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+  );
+  expect(tooLong(TOO_LONG)[1]!.message).toContain('would be 2043 bytes');
+  expect(tooLong(LONG_TOP)[1]!.message).toContain('would be 1817 bytes');
+  for (const key of failing) {
+    const type = REFUSED.includes(key) ? 'DatasetLayoutError' : 'OutputKeyTooLongError';
+    expect(
+      invocations
+        .filter((i) => i.key === key)
+        .map((i) => `${i.state} ${i.outcome}`)
+        .sort(),
+    ).toEqual([
+      `ConvertAvro ${type}`,
+      `ConvertParquet ${type}`,
+      `RetryConvertAvro ${type}`,
+      `RetryConvertParquet ${type}`,
+    ]);
+  }
 });
 
 describe('execution input outside the configured bucket or prefix', () => {
