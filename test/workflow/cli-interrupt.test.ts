@@ -75,7 +75,12 @@ function start(...args: string[]): {
 async function converting(output: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const dir = join(output, 'parquet');
-    if (existsSync(dir) && readdirSync(dir).filter((n) => n.endsWith('.parquet')).length >= 3) return;
+    // Each top-level file is a dataset of its own: its output is parquet/<stem>/<stem>.parquet.
+    const written = () =>
+      readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((n) => n.endsWith('.parquet'));
+    if (existsSync(dir) && written().length >= 3) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the run wrote no output in 30 s');
@@ -106,10 +111,10 @@ async function expectComplete(output: string, runId: string, keys: string[]): Pr
   expect(report.files.every((f) => f.status === 'converted' || f.status === 'skipped')).toBe(true);
   for (const key of keys.slice(0, 40)) {
     const stem = key.replace(/\.csv$/, '');
-    expect((await readParquetWithDuckDB(join(output, 'parquet', `${stem}.parquet`))).rows).toHaveLength(
-      20_000,
-    );
-    expect((await readAvro(join(output, 'avro', `${stem}.avro`))).rows).toHaveLength(20_000);
+    expect(
+      (await readParquetWithDuckDB(join(output, 'parquet', stem, `${stem}.parquet`))).rows,
+    ).toHaveLength(20_000);
+    expect((await readAvro(join(output, 'avro', stem, `${stem}.avro`))).rows).toHaveLength(20_000);
   }
 }
 
@@ -139,9 +144,13 @@ test('kill -9 leaves a RUNNING record: status says ABORTED, a redrive resumes it
   await run.exit;
   const runId = runIdOf(output);
   expect(record(output, runId)).toMatchObject({ status: 'RUNNING', pid: run.child.pid });
-  // What a kill leaves beside the outputs is hidden: a dataset reader of the folder skips it.
-  const visible = readdirSync(join(output, 'parquet')).filter((n) => !n.startsWith('.'));
-  expect(visible.every((n) => /^part-\d\d\.(parquet|rejects\.csv)$/.test(n))).toBe(true);
+  // What a kill leaves beside the outputs is hidden: a dataset reader of the folder skips it. Each file is
+  // a dataset (a folder part-NN holding part-NN.parquet); rejects are no longer beside the outputs.
+  const visible = readdirSync(join(output, 'parquet'), { recursive: true })
+    .map(String)
+    .filter((n) => !n.split('/').some((segment) => segment.startsWith('.')));
+  expect(visible.length).toBeGreaterThan(0);
+  expect(visible.every((n) => /^part-(\d\d)(\/part-\1\.parquet)?$/.test(n))).toBe(true);
   expect(await LocalRunner.status(runId, { kind: 'dir', path: output })).toMatchObject({
     status: 'ABORTED',
     died: `its process (pid ${run.child.pid}) is gone`,
