@@ -37,5 +37,5 @@ test("a 4,096-column file converts and its child's output is under 2 KB", async 
     expect.objectContaining({ key: 'wide.csv', format: 'parquet', status: 'converted', rows: 1 }),
     expect.objectContaining({ key: 'wide.csv', format: 'avro', status: 'converted', rows: 1 }),
   ]);
-  expect((await readParquetWithDuckDB(join(out, 'parquet/wide.parquet'))).columns).toHaveLength(4096);
+  expect((await readParquetWithDuckDB(join(out, 'parquet/wide/wide.parquet'))).columns).toHaveLength(4096);
 });
