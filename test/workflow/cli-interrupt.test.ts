@@ -111,9 +111,9 @@ async function expectComplete(output: string, runId: string, keys: string[]): Pr
   expect(report.files.every((f) => f.status === 'converted' || f.status === 'skipped')).toBe(true);
   for (const key of keys.slice(0, 40)) {
     const stem = key.replace(/\.csv$/, '');
-    expect(
-      (await readParquetWithDuckDB(join(output, 'parquet', stem, `${stem}.parquet`))).rows,
-    ).toHaveLength(20_000);
+    expect((await readParquetWithDuckDB(join(output, 'parquet', stem, `${stem}.parquet`))).rows).toHaveLength(
+      20_000,
+    );
     expect((await readAvro(join(output, 'avro', stem, `${stem}.avro`))).rows).toHaveLength(20_000);
   }
 }
