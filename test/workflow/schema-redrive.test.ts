@@ -41,7 +41,7 @@ test('a schema fixed after a failed run applies when the run is redriven on the 
   writeFileSync(schema, '{"columns": {"id": "int64", "name": "string"}}');
   const redriven = await LocalRunner.redrive('r1', output, options);
   expect(redriven).toMatchObject({ status: 'SUCCEEDED', items: { converted: 1, failed: 0 } });
-  const parquet = await readParquetWithDuckDB(join(output.path, 'parquet/a.parquet'));
+  const parquet = await readParquetWithDuckDB(join(output.path, 'parquet/a/a.parquet'));
   expect(parquet.columns).toEqual([
     ['id', 'BIGINT'],
     ['name', 'VARCHAR'],
