@@ -122,6 +122,8 @@ test('aggregates every item, lists failures with their error, and writes the fai
     rejectedRows: 2,
     reportKey: '_runs/nightly-1/report.json',
     failedItemsKey: '_runs/nightly-1/failed-items.json',
+    // No dataset's schema changed in this run (no record says so): no output to convert again.
+    staleOutputs: 0,
   });
   const report = JSON.parse(store.text('out', result.reportKey)!);
   expect(report.rows).toBe(15);
@@ -414,17 +416,23 @@ test('report.md keeps one line per file whatever its key and error hold: control
 
 test('two inputs that map to the same output object are flagged as a collision', async () => {
   const store = new MemoryObjectStore();
-  for (const key of ['landing/a.csv', 'landing/a.csv.gz', 'landing/b.csv'])
-    await record(store, {
-      key,
-      format: 'parquet',
-      status: 'converted',
-      outputKey: `parquet/${key.replace(/\.csv(\.gz)?$/, '')}.parquet`,
-    });
+  // The lake's keys: a.csv and a.csv.gz have two outputs now; the one pair that shares an output is a
+  // top-level orders.csv (a dataset named after its stem) beside orders/orders.csv.
+  const outputs: Record<string, string> = {
+    'landing/a.csv': 'parquet/a/a.parquet',
+    'landing/a.csv.gz': 'parquet/a/a.csv.gz.parquet',
+    'landing/orders.csv': 'parquet/orders/orders.parquet',
+    'landing/orders/orders.csv': 'parquet/orders/orders.parquet',
+  };
+  for (const [key, outputKey] of Object.entries(outputs))
+    await record(store, { key, format: 'parquet', status: 'converted', outputKey });
   const result = await createReduceHandler({ store, env: {} })({ run });
   const report = JSON.parse(store.text('out', result.reportKey)!);
   expect(report.collisions).toEqual([
-    { outputKey: 'parquet/landing/a.parquet', inputKeys: ['landing/a.csv', 'landing/a.csv.gz'] },
+    {
+      outputKey: 'parquet/orders/orders.parquet',
+      inputKeys: ['landing/orders.csv', 'landing/orders/orders.csv'],
+    },
   ]);
   expect(store.text('out', '_runs/nightly-1/report.md')).toContain('## Output collisions');
 });
