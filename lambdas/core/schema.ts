@@ -28,11 +28,14 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
 
 /** One output column. */
 export interface Column {
-  /** The column name written to Parquet: the header text, de-duplicated, `column_<n>` when empty. */
+  /**
+   * The column name written to Parquet: the header text, de-duplicated, `column_<n>` when empty; when the
+   * file joins a table, its lake name (see {@link ColumnNaming}).
+   */
   readonly name: string;
   /** The header text exactly as it appeared in the file (before de-duplication or renaming). */
   readonly sourceName: string;
-  /** A valid, unique Avro field name derived deterministically from `name`. */
+  /** A valid, unique Avro field name derived deterministically from `name` (`name` itself under lake naming). */
   readonly avroName: string;
   readonly type: ColumnType;
 }
