@@ -10,12 +10,14 @@ import {
 import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
 import { CSV_SUFFIXES, isCsvKey } from '../io/object-key';
 import {
+  mergeColumns,
   readDatasetSchema,
   recordNameFor,
   schemaFingerprint,
   tableLayoutOf,
   pinnedDatasetSchema,
   widenDatasetSchema,
+  type DatasetSchema,
 } from '../lake/dataset-schema';
 import { dataKey, DEFAULT_DATASET_PATTERN, locateKey, rejectsKey, type DatasetLayout } from '../lake/layout';
 import type { TableColumn } from '../core/schema';
@@ -420,14 +422,17 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
           { column: clash.name },
         );
       // The dataset's schema takes this file's columns (a conditional write) before the output appears, so
-      // that an output never holds a column or a type its dataset's schema lacks.
-      const widened = await widenDatasetSchema(store, run.outputBucket, location.dataset, {
-        columns,
-        partitions,
-        runId: run.runId,
-        key: item.key,
-        at: now(),
-      });
+      // that an output never holds a column or a type its dataset's schema lacks. A file that fits the
+      // schema read above (a usual night) fits every later version too (schemas only widen): no second read.
+      const widened = fitsStored(stored?.schema, columns, partitions)
+        ? { schema: stored!.schema, changes: [] }
+        : await widenDatasetSchema(store, run.outputBucket, location.dataset, {
+            columns,
+            partitions,
+            runId: run.runId,
+            key: item.key,
+            at: now(),
+          });
       // Rejects first: the output's appearance is what marks the item done.
       if (rejects) await rejects.complete();
       else if (writesRejects) await store.delete(run.outputBucket, rejectsTarget);
@@ -477,6 +482,23 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     }).catch(() => undefined); // the original error matters more than a failed record
     throw error;
   }
+}
+
+/**
+ * Whether a file's columns add nothing to the stored schema (same partition columns, no new column, no
+ * wider type): then there is nothing to write, and nothing to read again either.
+ */
+function fitsStored(
+  stored: DatasetSchema | undefined,
+  columns: readonly TableColumn[],
+  partitions: readonly string[],
+): stored is DatasetSchema {
+  return (
+    stored !== undefined &&
+    stored.partitions.length === partitions.length &&
+    stored.partitions.every((p, i) => p === partitions[i]) &&
+    mergeColumns(stored.columns, columns).changes.length === 0
+  );
 }
 
 /**

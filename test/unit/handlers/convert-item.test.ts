@@ -50,20 +50,53 @@ const config = { ...converterConfig({ CSV2LAKE_FORMAT: 'parquet' }), spoolDir: t
 
 beforeEach(() => s3.reset());
 
+/** The dataset of `item` (`2026`) has no stored schema yet: its GET is answered as S3 answers a missing key. */
+function noSchemaYet(): void {
+  s3.on(GetObjectCommand, { Bucket: 'out-bucket', Key: '_schemas/2026.json' }).rejects(
+    Object.assign(new Error('The specified key does not exist.'), {
+      name: 'NoSuchKey',
+      $metadata: { httpStatusCode: 404 },
+    }),
+  );
+}
+
 test('skip-unchanged: a matching output is only HEADed, the input is never read', async () => {
   const store = new MemoryObjectStore();
   const handler = createConverterHandler('parquet', { store });
   await store.put('in-bucket', item.key, 'a,b\n1,2\n');
   // The item as the listing gives it: with the object's ETag.
   const listed = { ...item, etag: (await store.head('in-bucket', item.key))!.etag };
+  // landing/2026/orders.csv is in the dataset `2026`: its stored schema is read by every conversion (the
+  // floor of its types, and what a current output holds).
+  const schema = '_schemas/2026.json';
   const first = await handler(listed);
   expect(first.status).toBe('converted');
-  expect(store.gets).toEqual([item.key]);
+  // None stored yet: the schema is read, the input, then the schema again as it is created (If-None-Match).
+  expect(store.gets).toEqual([schema, item.key, schema]);
   const second = await handler(listed);
   expect(second.status).toBe('skipped');
-  expect(store.gets).toEqual([item.key]); // no second GET
+  expect(store.gets).toEqual([schema, item.key, schema, schema]); // no second GET of the input
   // A changed source ETag converts again.
   expect((await handler({ ...item, etag: '"def"' })).status).toBe('converted');
+});
+
+test('a usual night: a new version that fits the stored schema reads the schema once, and writes it not at all', async () => {
+  const store = new MemoryObjectStore();
+  const handler = createConverterHandler('parquet', { store });
+  await store.put('in-bucket', item.key, 'a,b\n1,2\n');
+  await handler({ ...item, etag: (await store.head('in-bucket', item.key))!.etag });
+  const stored = await store.head('out-bucket', '_schemas/2026.json');
+  // The next night's file: other values, the same types.
+  await store.put('in-bucket', item.key, 'a,b\n3,4\n5,6\n');
+  store.gets.length = 0;
+  const next = await handler({ ...item, etag: (await store.head('in-bucket', item.key))!.etag });
+  expect(next).toMatchObject({ status: 'converted', rows: 2 });
+  expect(store.gets).toEqual(['_schemas/2026.json', item.key]);
+  expect((await store.head('out-bucket', '_schemas/2026.json'))!.etag).toBe(stored!.etag);
+  expect(JSON.parse(store.text('out-bucket', itemRecordKey('run-1', 'parquet', item.key))!)).toMatchObject({
+    status: 'converted',
+    schemaVersion: 1,
+  });
 });
 
 test('the output records the version it was converted from, not the one listed: a file replaced after the listing (or fixed before a redrive) is skipped only while it stays as read', async () => {
@@ -155,18 +188,33 @@ test('a converter invoked for a run that does not write its format fails with a 
   expect(await store.list('out-bucket', '')).toMatchObject({ objects: [] });
 });
 
-test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject', async () => {
-  const optionsHash = await (async () => {
-    // Learn the options hash from a real conversion in memory.
+test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject of the input', async () => {
+  const { metadata, schema } = await (async () => {
+    // Learn the output's metadata (options hash, schema fingerprint) and the stored dataset schema from a
+    // real conversion in memory.
     const mem = new MemoryObjectStore();
     await mem.put('in-bucket', item.key, 'a\n1\n');
     await convertItem({ store: mem, config }, item);
-    return (await mem.head('out-bucket', 'parquet/2026/orders.parquet'))!.metadata![META.OPTIONS]!;
+    return {
+      metadata: (await mem.head('out-bucket', 'parquet/2026/orders.parquet'))!.metadata!,
+      schema: mem.text('out-bucket', '_schemas/2026.json')!,
+    };
   })();
   s3.on(HeadObjectCommand).resolves({
     ContentLength: 10,
     ETag: '"out"',
-    Metadata: { [META.SOURCE_ETAG]: '"abc"', [META.VERSION]: CONVERTER_VERSION, [META.OPTIONS]: optionsHash },
+    Metadata: {
+      [META.SOURCE_ETAG]: '"abc"',
+      [META.VERSION]: CONVERTER_VERSION,
+      [META.OPTIONS]: metadata[META.OPTIONS]!,
+      [META.SCHEMA]: metadata[META.SCHEMA]!,
+      [META.SOURCE_KEY]: encodeURIComponent(item.key),
+    },
+  });
+  // The dataset's stored schema, as S3 answers its GET.
+  s3.on(GetObjectCommand, { Bucket: 'out-bucket', Key: '_schemas/2026.json' }).resolves({
+    Body: Readable.from([Buffer.from(schema)]) as never,
+    ETag: '"schema-1"',
   });
   s3.on(PutObjectCommand).resolves({ ETag: '"rec"' });
   const result = await convertItem(
@@ -174,7 +222,8 @@ test('skip-unchanged on S3: HeadObject with matching metadata, no GetObject', as
     item,
   );
   expect(result.status).toBe('skipped');
-  expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  // One GET, of the dataset's schema (a skip needs the output to hold its fingerprint); none of the input.
+  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['_schemas/2026.json']);
   expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(1);
   expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Key).toBe(
     itemRecordKey('run-1', 'parquet', item.key),
@@ -186,6 +235,7 @@ test('a failure after a part was uploaded aborts the multipart upload; nothing c
     Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
   );
   s3.on(GetObjectCommand).resolves({ Body: Readable.from([Buffer.from('a\n1\n')]) as never });
+  noSchemaYet();
   s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
   s3.on(UploadPartCommand).resolves({ ETag: '"p1"' });
   s3.on(AbortMultipartUploadCommand).resolves({});
@@ -226,21 +276,27 @@ test('error names: S3 throttling is S3TransientError (retried); a missing input 
     Object.assign(new Error('nf'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
   );
   s3.on(PutObjectCommand).resolves({});
-  s3.on(GetObjectCommand).rejectsOnce(
+  s3.on(GetObjectCommand, { Key: item.key }).rejectsOnce(
     Object.assign(new Error('Please reduce your request rate.'), {
       name: 'SlowDown',
       $metadata: { httpStatusCode: 503 },
     }),
   );
+  noSchemaYet();
   const store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
   await expect(convertItem({ store, config }, item)).rejects.toMatchObject({ name: 'S3TransientError' });
+  // The refused GET was the input's (the dataset's schema, not there yet, was read before it).
+  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+    '_schemas/2026.json',
+    item.key,
+  ]);
   s3.on(GetObjectCommand).rejects(
     Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }),
   );
   await expect(convertItem({ store, config }, item)).rejects.toMatchObject({ name: 'InputMissingError' });
 });
 
-test('converts end to end (in-memory store): output, rejects beside it, keys derived from the input', async () => {
+test('converts end to end (in-memory store): output, rejects under _rejects/, keys derived from the input', async () => {
   const store = new MemoryObjectStore();
   await store.put('in-bucket', item.key, 'id,name\n1,a\n2\n3,c\n');
   const result = await convertItem({ store, config }, item);
@@ -249,16 +305,17 @@ test('converts end to end (in-memory store): output, rejects beside it, keys der
     rows: 2,
     rejectedRows: 1,
     outputKey: 'parquet/2026/orders.parquet',
-    rejectsKey: 'parquet/2026/orders.rejects.csv',
+    rejectsKey: '_rejects/2026/orders.rejects.csv',
   });
-  expect(store.text('out-bucket', 'parquet/2026/orders.rejects.csv')).toBe(
+  expect(store.text('out-bucket', '_rejects/2026/orders.rejects.csv')).toBe(
     'line,reason,raw\n3,"expected 2 fields, found 1",2\n',
   );
   const dir = mkdtempSync(join(tmpdir(), 'h-'));
   writeFileSync(join(dir, 'o.parquet'), store.objects.get('out-bucket/parquet/2026/orders.parquet')!.body);
+  // `id` is an int64 (BIGINT), which DuckDB renders as text.
   expect((await readParquetWithDuckDB(join(dir, 'o.parquet'))).rows).toEqual([
-    [1, 'a'],
-    [3, 'c'],
+    ['1', 'a'],
+    ['3', 'c'],
   ]);
 });
 
@@ -270,7 +327,8 @@ test('a file too large for the time left is refused before it is read', async ()
     name: 'InputTooLargeError',
     message: expect.stringMatching(/10000 MB.*raise the converter's timeout\/memory or split the file/),
   });
-  expect(store.gets).toEqual([]);
+  // Only the dataset's schema, which the skip check before it needs; never the input.
+  expect(store.gets).toEqual(['_schemas/2026.json']);
 });
 
 test.each([
@@ -308,5 +366,6 @@ test('a file larger than the free spool space is refused before it is read', asy
     name: 'InputTooLargeError',
     message: expect.stringMatching(/600 MB but .* has 500 MB free.*ephemeral storage/),
   });
-  expect(store.gets).toEqual([]);
+  // Only the dataset's schema, which the skip check before it needs; never the input.
+  expect(store.gets).toEqual(['_schemas/2026.json']);
 });
