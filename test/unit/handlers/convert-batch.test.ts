@@ -53,9 +53,12 @@ test('a data error in one file of a batch fails the batch only after every other
   });
   expect(keys.map((k) => recordOf(store, k).status)).toEqual(['converted', 'failed', 'converted']);
   expect(recordOf(store, 'landing/bad.csv').error?.type).toBe('MalformedCsvError');
-  expect(store.text('out', 'parquet/c.parquet')).toBe('PAR1');
+  // Each top-level file is a dataset named after its stem.
+  expect(store.text('out', 'parquet/c/c.parquet')).toBe('PAR1');
 
-  // The redrive re-runs the batch once the file is fixed: the two good files are skipped without a GET.
+  // The redrive re-runs the batch once the file is fixed: the two good files are skipped without a GET of
+  // their input (each conversion reads its dataset's stored schema; bad's, not stored yet, is read again as
+  // it is created).
   store.gets.length = 0;
   const fixed = createConverterHandler('parquet', {
     store,
@@ -64,7 +67,13 @@ test('a data error in one file of a batch fails the batch only after every other
   });
   const result = await fixed(batch);
   expect(result.results.map((r) => r.status)).toEqual(['skipped', 'converted', 'skipped']);
-  expect(store.gets).toEqual(['landing/bad.csv']);
+  expect(store.gets).toEqual([
+    '_schemas/a.json',
+    '_schemas/bad.json',
+    'landing/bad.csv',
+    '_schemas/bad.json',
+    '_schemas/c.json',
+  ]);
 });
 
 test('a batch whose failures are all transient throws S3TransientError, which the workflow retries', async () => {
@@ -88,9 +97,9 @@ test('a batch that succeeds returns every result, items taking the run from Batc
   });
   const { results } = await handler(batch);
   expect(results.map((r) => [r.key, r.status, r.outputKey])).toEqual([
-    ['landing/a.csv', 'converted', 'parquet/a.parquet'],
-    ['landing/bad.csv', 'converted', 'parquet/bad.parquet'],
-    ['landing/c.csv', 'converted', 'parquet/c.parquet'],
+    ['landing/a.csv', 'converted', 'parquet/a/a.parquet'],
+    ['landing/bad.csv', 'converted', 'parquet/bad/bad.parquet'],
+    ['landing/c.csv', 'converted', 'parquet/c/c.parquet'],
   ]);
   // One item: one result, not a batch answer.
   const single = await handler({ ...batch.Items[0]!, etag: '"new"', run });
