@@ -74,7 +74,7 @@ test('converts with the writer thread and prints a JSON summary', async () => {
     rows: 70000,
     rejectedRows: 1,
     columns: [
-      { name: 'id', type: 'int32' },
+      { name: 'id', type: 'int64' },
       { name: 'name', type: 'string' },
       { name: 'even', type: 'boolean' },
       { name: 'amount', type: 'double' },
@@ -91,7 +91,7 @@ test('converts with the writer thread and prints a JSON summary', async () => {
   expect(summary.timings.totalMs).toEqual(expect.any(Number));
   const duck = await readParquetWithDuckDB(summary.outputs.parquet);
   expect(duck.rows).toHaveLength(70000);
-  expect(duck.rows[69999]).toEqual([69999, 'n 69999, ok', false, 17499.75]);
+  expect(duck.rows[69999]).toEqual(['69999', 'n 69999, ok', false, 17499.75]);
   const sums = await query(
     `SELECT sum(id)::BIGINT AS ids, sum(amount) AS amounts, count(*) FILTER (WHERE name = 'n ' || id || ', ok')::INT AS names FROM read_parquet('${summary.outputs.parquet}')`,
   );
@@ -118,7 +118,7 @@ test.each<AvroCodec>(['snappy', 'deflate'])(
     expect(avro.header['avro.codec']!.toString()).toBe(codec);
     expect(avro.rows).toHaveLength(50000);
     expect(avro.rows[49999]).toEqual({
-      id: 49999,
+      id: 49999n,
       text: 'x "49999"',
       big: 49999n * 3000000000n,
       at: BigInt(Date.UTC(2024, 1, (49999 % 9) + 1, 10)) * 1000n,
@@ -198,7 +198,7 @@ test('--format parquet writes only Parquet; --no-header and --delimiter apply', 
   expect(readdirSync(out)).toEqual(['plain.parquet']);
   const duck = await readParquetWithDuckDB(join(out, 'plain.parquet'));
   expect(duck.columns).toEqual([
-    ['column_1', 'INTEGER'],
+    ['column_1', 'BIGINT'],
     ['column_2', 'VARCHAR'],
   ]);
 });
