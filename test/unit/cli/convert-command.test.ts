@@ -98,8 +98,8 @@ test('converts with the writer thread and prints a JSON summary', async () => {
   expect(sums).toEqual([{ ids: String((69999 * 70000) / 2), amounts: 612491250, names: 70000 }]);
   const avro = await readAvro(summary.outputs.avro);
   expect(avro.header['avro.codec']!.toString()).toBe('deflate');
-  expect(avro.rows[12]).toEqual({ id: 12, name: 'n 12, ok', even: true, amount: 3 });
-  expect(avro.rows[66666]).toEqual({ id: 66666, name: 'n 66666, ok', even: true, amount: 16666.5 });
+  expect(avro.rows[12]).toEqual({ id: 12n, name: 'n 12, ok', even: true, amount: 3 });
+  expect(avro.rows[66666]).toEqual({ id: 66666n, name: 'n 66666, ok', even: true, amount: 16666.5 });
 });
 
 test.each<AvroCodec>(['snappy', 'deflate'])(
