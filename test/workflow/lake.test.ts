@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as avro from 'avsc';
-import { LocalRunner } from '../../lib/local/runner';
+import { type Invocation, LocalRunner } from '../../lib/local/runner';
 import { query, readAvro, readParquetWithHyparquet } from '../support/readers';
 import { startS3Server, type S3Server } from '../support/s3-server';
 
@@ -44,13 +44,14 @@ const sql = (path: string) => `'${path.replaceAll("'", "''")}'`;
 /** Every Parquet file of the dataset through DuckDB at once, default options. */
 async function duckRows(
   glob: string,
+  order = 'order_id',
 ): Promise<{ types: Record<string, string>; rows: Record<string, unknown>[] }> {
   const described = await query(
     `DESCRIBE SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true)`,
   );
   const types = Object.fromEntries(described.map((d) => [String(d.column_name), String(d.column_type)]));
   const rows = await query(
-    `SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true) ORDER BY order_id`,
+    `SELECT * FROM read_parquet(${sql(glob)}, hive_partitioning = true) ORDER BY ${order}`,
   );
   return { types, rows };
 }
@@ -162,6 +163,45 @@ describe('a dataset over three nights, in a folder', () => {
         output: { kind: 'dir', path: join(input, 'lake') },
       }),
     ).rejects.toThrow(/inside the input/);
+  });
+});
+
+describe('a schema that widens again in the retry map', () => {
+  test('the outputs it leaves behind go round once more (AnyStale), and the run ends with one schema', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lake-loop-'));
+    const input = join(root, 'in');
+    const output = join(root, 'out');
+    mkdirSync(join(input, 'orders'), { recursive: true });
+    writeFileSync(join(input, 'orders/a.csv'), 'id,amount\n1,2\n');
+    writeFileSync(join(input, 'orders/b.csv'), 'id,amount\n2,3\n');
+    // c.csv needs amount as double; its first attempt fails in ConvertFiles (a data error: not retried there),
+    // so the widening happens in RetryFailed, after Reduce found nothing stale.
+    writeFileSync(join(input, 'orders/c.csv'), 'id,amount\n3,3.5\n');
+    const invocations: Invocation[] = [];
+    const result = await LocalRunner.run({
+      input: { kind: 'dir', path: input },
+      output: { kind: 'dir', path: output },
+      invocations,
+      fault: (state, payload) =>
+        /^Convert(Parquet|Avro)$/.test(state) && (payload as { key: string }).key === 'orders/c.csv'
+          ? Object.assign(new Error('injected: the first attempt fails'), { name: 'MalformedCsvError' })
+          : undefined,
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.items).toMatchObject({ total: 3, converted: 3, failed: 0 });
+    // a.csv and b.csv were converted in ConvertFiles, then again in the second round of RetryFailed.
+    const retried = invocations.filter((i) => i.state === 'RetryConvertParquet').map((i) => i.key);
+    expect(retried.sort()).toEqual(['orders/a.csv', 'orders/b.csv', 'orders/c.csv']);
+    const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
+    const orders = report.datasets.find((d: { dataset: string }) => d.dataset === 'orders');
+    expect(orders.reconverted.map((r: { key: string }) => r.key).sort()).toEqual([
+      'orders/a.csv',
+      'orders/b.csv',
+    ]);
+    const { types, rows } = await duckRows(join(output, 'parquet/orders/*.parquet'), 'id');
+    expect(types).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
+    expect(rows.map((r) => r.amount)).toEqual([2, 3, 3.5]);
+    rmSync(root, { recursive: true, force: true });
   });
 });
 
