@@ -128,8 +128,11 @@ export class RunDatasets {
    * file's current version). A dataset this execution changed is listed under the configured prefix
    * (whatever prefix the execution narrowed to: the table is the whole dataset), and each of its keys whose
    * outputs are not all current and did not fail is stale.
+   * @param ignored keys this execution's maps passed over as not CSV: never stale (a key of the dataset's
+   *   listing that the deployment's suffixes do not convert has no output, and would be passed over again,
+   *   round after round of the retry map)
    */
-  async finish(): Promise<{
+  async finish(ignored: (key: string) => boolean = () => false): Promise<{
     readonly datasets: readonly DatasetReport[];
     readonly staleItems: readonly ConvertItem[];
     readonly partitions: ReadonlyMap<string, PartitionValues>;
@@ -150,7 +153,7 @@ export class RunDatasets {
       const reason = describe(versionAtStart, version, evolved);
       const added: Reconverted[] = [];
       const behind = (key: string) =>
-        !state.failed.has(key) && (state.current.get(key) ?? 0) < this.formats.length;
+        !state.failed.has(key) && !ignored(key) && (state.current.get(key) ?? 0) < this.formats.length;
       if (state.changed && versionAtStart === 0) {
         // Created by this execution: it has no outputs but this run's, whose records tell which are behind.
         for (const key of state.behind) {

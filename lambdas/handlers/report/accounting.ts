@@ -500,6 +500,15 @@ export class RunAccounting {
     return n;
   }
 
+  /**
+   * Whether a map passed over `key` as not CSV (after {@link settle}); false for a key that no map, record or
+   * earlier report names.
+   */
+  isIgnored(key: string): boolean {
+    const id = this.ids.get(key);
+    return id !== undefined && id < this.status.length && this.status[id] === 0;
+  }
+
   /** Keys that are not CSV, in key order. */
   *ignoredKeys(): Generator<string> {
     for (const id of this.sorted()) if (this.status[id] === 0) yield this.keys[id]!;
