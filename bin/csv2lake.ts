@@ -9,7 +9,9 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   convert: () => import('../lib/cli/convert-command'),
   demo: () => import('../lib/cli/demo-command'),
   start: async () => ({ command: (await import('../lib/cli/aws-commands')).start }),
-  status: async () => ({ command: (await import('../lib/cli/aws-commands')).status }),
+  status: async () => ({
+    command: statusRouter(await import('../lib/cli/aws-commands'), await import('../lib/cli/run-command')),
+  }),
   run: async () => ({ command: (await import('../lib/cli/run-command')).run }),
   schema: () => import('../lib/cli/schema-command'),
   redrive: async () => ({
@@ -23,6 +25,15 @@ function redriveRouter(aws: { redrive: CliCommand }, local: { localRedrive: CliC
     summary: 'redrive a failed run (local run id, or an execution ARN on AWS)',
     usage: `${local.localRedrive.usage}`,
     run: (args) => (args[0]?.startsWith('arn:') ? aws.redrive.run(args) : local.localRedrive.run(args)),
+  };
+}
+
+/** `status` takes an execution ARN (AWS) or a local run id. */
+function statusRouter(aws: { status: CliCommand }, local: { localStatus: CliCommand }): CliCommand {
+  return {
+    summary: 'show a run’s status (local run id, or an execution ARN on AWS)',
+    usage: `${local.localStatus.usage}`,
+    run: (args) => (args[0]?.startsWith('arn:') ? aws.status.run(args) : local.localStatus.run(args)),
   };
 }
 

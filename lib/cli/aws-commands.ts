@@ -1,26 +1,47 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseArgs } from 'node:util';
 import { redriveRun, runStatus, startRun } from '../ops/operations';
+import { awsFlagOptions } from './aws-flags';
 import { type CliCommand, UsageError } from './command';
 
 const STATE_MACHINE_ENV = 'CSV2LAKE_STATE_MACHINE_ARN';
 const OUTPUT_BUCKET_ENV = 'CSV2LAKE_OUTPUT_BUCKET';
 
-function parse(args: readonly string[], options: Record<string, { type: 'string' | 'boolean' }>) {
+/** Parses a command's arguments with --region and --profile (applied as the SDK reads them). */
+function parse(
+  args: readonly string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed;
   try {
-    return parseArgs({ args: [...args], allowPositionals: true, options });
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { ...options, region: { type: 'string' }, profile: { type: 'string' } },
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  awsFlagOptions(parsed.values as { region?: string; profile?: string });
+  return parsed;
 }
+
+const REGION_PROFILE_USAGE = `  --region <region>                  the AWS region, default $AWS_REGION (or the profile's)
+  --profile <name>                   a named profile of ~/.aws/config and ~/.aws/credentials, default
+                                     $AWS_PROFILE`;
 
 /** `csv2lake start`: starts a run on AWS. */
 export const start: CliCommand = {
   summary: 'start a run of the deployed state machine (AWS)',
-  usage: `Usage: csv2lake start [--state-machine-arn ARN] [--bucket B] [--prefix P] [--name N] [--json]
+  usage: `Usage: csv2lake start [--state-machine-arn ARN] [--bucket B] [--prefix P] [--name N] [options]
 
-Starts an execution; without --bucket/--prefix it runs on the configured defaults. The state machine ARN
-comes from --state-machine-arn or $${STATE_MACHINE_ENV} (the stack output StateMachineArn).`,
+Starts an execution of the deployed state machine; without --bucket/--prefix it runs on the configured
+defaults (--prefix narrows the run; output keys stay those of the configured prefix). The state machine ARN
+comes from --state-machine-arn or $${STATE_MACHINE_ENV} (the stack output StateMachineArn).
+
+Options:
+${REGION_PROFILE_USAGE}
+  --json                             print {name, executionArn} as JSON`,
   async run(args) {
     const { values } = parse(args, {
       'state-machine-arn': { type: 'string' },
@@ -46,7 +67,14 @@ comes from --state-machine-arn or $${STATE_MACHINE_ENV} (the stack output StateM
 /** `csv2lake status`: progress of a run on AWS. */
 export const status: CliCommand = {
   summary: 'show a run’s status, its map runs’ item counts and its report (AWS)',
-  usage: `Usage: csv2lake status <executionArn> [--output-bucket B] [--json]`,
+  usage: `Usage: csv2lake status <executionArn> [--output-bucket B] [options]
+
+Shows an execution's status, its map runs' item counts and its report's location (the output bucket from
+--output-bucket or $${OUTPUT_BUCKET_ENV}). Exit code 1 when it FAILED, TIMED_OUT or was ABORTED.
+
+Options:
+${REGION_PROFILE_USAGE}
+  --json                             print the status as one JSON object`,
   async run(args) {
     const { values, positionals } = parse(args, {
       'output-bucket': { type: 'string' },
@@ -81,7 +109,13 @@ export const status: CliCommand = {
 /** `csv2lake redrive <executionArn>`: redrives a failed run on AWS. */
 export const redrive: CliCommand = {
   summary: 'redrive a failed run: only its failed files run again, then the report (AWS)',
-  usage: `Usage: csv2lake redrive <executionArn>`,
+  usage: `Usage: csv2lake redrive <executionArn> [options]
+
+Redrives a FAILED, TIMED_OUT or ABORTED execution (within 14 days): Step Functions re-runs only the map's
+failed children, then the report is written over the whole run.
+
+Options:
+${REGION_PROFILE_USAGE}`,
   async run(args) {
     const { positionals } = parse(args, {});
     if (positionals.length !== 1 || !positionals[0]!.startsWith('arn:'))

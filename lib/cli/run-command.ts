@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { printable } from '../../lambdas/core/errors';
+import { AWS_FLAGS, AWS_FLAGS_USAGE, awsFlagOptions } from './aws-flags';
 import { type CliCommand, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
@@ -82,7 +83,7 @@ which reads the files with the same options.
 Options:
   -i, --input <dir | s3://bucket/prefix>    the CSV files (required)
   -o, --output <dir | s3://bucket/prefix>   where the outputs, rejects and run reports go (required)
-  --endpoint URL                     an S3-compatible server for s3:// locations
+${AWS_FLAGS_USAGE}
   --concurrency N                    files converted at once, default 16
   --format parquet|avro|both         default both
   --schema <file | s3://bucket/key>  a schema file pinning column types: {"columns": {...}} for every
@@ -138,7 +139,7 @@ export const run: CliCommand = {
         options: {
           input: { type: 'string', short: 'i' },
           output: { type: 'string', short: 'o' },
-          endpoint: { type: 'string' },
+          ...AWS_FLAGS,
           concurrency: { type: 'string' },
           format: { type: 'string' },
           schema: { type: 'string' },
@@ -161,8 +162,11 @@ export const run: CliCommand = {
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
       throw new UsageError('--concurrency must be a whole number > 0');
     const { csv, nullTokens } = csvFlagOptions(v);
+    const { endpoint } = awsFlagOptions(v);
     if (v.schema && !v.schema.startsWith('s3://') && !existsSync(v.schema))
-      throw new UsageError(`--schema ${v.schema}: no such file (give a local schema file or s3://bucket/key)`);
+      throw new UsageError(
+        `--schema ${v.schema}: no such file (give a local schema file or s3://bucket/key)`,
+      );
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const stop = stopOnSignals();
     const result = await LocalRunner.run({
@@ -172,7 +176,7 @@ export const run: CliCommand = {
       input: parseLocation(v.input),
       output: parseLocation(v.output),
       formats,
-      ...(v.endpoint ? { endpoint: v.endpoint } : {}),
+      ...(endpoint ? { endpoint } : {}),
       ...(concurrency ? { concurrency } : {}),
       // A local schema file is read by the converters wherever they run: its absolute path.
       ...(v.schema ? { schemaLocation: v.schema.startsWith('s3://') ? v.schema : resolve(v.schema) } : {}),
@@ -184,14 +188,14 @@ export const run: CliCommand = {
   },
 };
 
-/** The `<run id> --output … [--endpoint URL] [--json]` of the commands about one local run. */
+/** The `<run id> --output … [--endpoint-url URL] [--region R] [--profile P] [--json]` of the commands about one local run. */
 function parseRunRef(args: readonly string[], command: string) {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: { output: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
+      options: { output: { type: 'string', short: 'o' }, ...AWS_FLAGS, json: { type: 'boolean' } },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -199,21 +203,31 @@ function parseRunRef(args: readonly string[], command: string) {
   const [runId] = parsed.positionals;
   if (!runId || !parsed.values.output)
     throw new UsageError(`give the run id and --output of the run. Run 'csv2lake ${command} --help'`);
-  return { runId, parsed: parsed as typeof parsed & { values: { output: string } } };
+  const { endpoint } = awsFlagOptions(parsed.values);
+  return { runId, endpoint, parsed: parsed as typeof parsed & { values: { output: string } } };
 }
 
 /** `csv2lake redrive <run id> --output …` for local runs. */
 export const localRedrive: CliCommand = {
   summary: 'redrive a failed run: only its failed files run again, then the report',
-  usage: `Usage: csv2lake redrive <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]
-       csv2lake redrive <executionArn>     (a run on AWS)`,
+  usage: `Usage: csv2lake redrive <run id> --output <dir | s3://bucket/prefix> [options]
+       csv2lake redrive <executionArn> [--region R] [--profile P]     (a run on AWS)
+
+Runs a failed or interrupted run again from where it stopped: only its failed files are converted again
+(with the CSV options, schema and dataset pattern the run was started with), then the report is written
+anew. Exit code 0 when the run then succeeds, 1 when files still fail.
+
+Options:
+  -o, --output <dir | s3://bucket/prefix>   the run's output (required for a local run)
+${AWS_FLAGS_USAGE}
+  --json                             print one JSON summary on stdout`,
   async run(args) {
-    const { runId, parsed } = parseRunRef(args, 'redrive');
+    const { runId, endpoint, parsed } = parseRunRef(args, 'redrive');
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const stop = stopOnSignals();
     const result = await LocalRunner.redrive(runId, parseLocation(parsed.values.output), {
       signal: stop.signal,
-      ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
+      ...(endpoint ? { endpoint } : {}),
       ...(parsed.values.json ? {} : { onProgress: progressPrinter() }),
     }).finally(() => stop.dispose());
     process.stdout.write((parsed.values.json ? JSON.stringify(result) : summaryTable(result)) + '\n');
@@ -227,12 +241,22 @@ export const localRedrive: CliCommand = {
  */
 export const localStatus: CliCommand = {
   summary: 'show a local run’s status: RUNNING, SUCCEEDED, FAILED or ABORTED (stopped, or its process died)',
-  usage: `Usage: csv2lake status <run id> --output <dir | s3://bucket/prefix> [--endpoint URL] [--json]`,
+  usage: `Usage: csv2lake status <run id> --output <dir | s3://bucket/prefix> [options]
+       csv2lake status <executionArn> [--output-bucket B] [--region R] [--profile P]   (a run on AWS)
+
+Shows a local run's status from its record: RUNNING, SUCCEEDED, FAILED, or ABORTED (stopped, or its process
+died, e.g. kill -9: then it can be redriven), its error, the redrive command and the report's path. Exit
+code 0 when it succeeded or is running, 1 otherwise.
+
+Options:
+  -o, --output <dir | s3://bucket/prefix>   the run's output (required)
+${AWS_FLAGS_USAGE}
+  --json                             print the status as one JSON object`,
   async run(args) {
-    const { runId, parsed } = parseRunRef(args, 'status');
+    const { runId, endpoint, parsed } = parseRunRef(args, 'status');
     const { LocalRunner, parseLocation } = await import('../local/runner');
     const s = await LocalRunner.status(runId, parseLocation(parsed.values.output), {
-      ...(parsed.values.endpoint ? { endpoint: parsed.values.endpoint } : {}),
+      ...(endpoint ? { endpoint } : {}),
     });
     if (parsed.values.json) process.stdout.write(`${JSON.stringify(s)}\n`);
     else
