@@ -290,7 +290,11 @@ export class CsvConversionPipeline extends Construct {
           inputPrefix,
           outputBucket: outputBucket.bucketName,
           outputPrefixes: runOutputPrefixes(formats, outputPrefixes),
-          layout: { root: inputPrefix, pattern: datasetPattern },
+          layout: {
+            root: inputPrefix,
+            pattern: datasetPattern,
+            ...(props.suffixes ? { suffixes: props.suffixes } : {}),
+          },
         }),
         ...(this.catalog ? { [REDUCER_ENV.GLUE_DATABASE]: this.catalog.databaseName } : {}),
       },

@@ -252,8 +252,8 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
   try {
     const location = locateKey(item.key, layout);
     dataset = location.dataset;
-    target = dataKey(location, prefix, format);
-    const rejectsTarget = rejectsKey(location);
+    target = dataKey(location, prefix, format, layout.suffixes);
+    const rejectsTarget = rejectsKey(location, layout.suffixes);
     const writesRejects = rejectsFormat(run) === format;
     const partitions = location.partitions.map((p) => p.name);
     // S3 answers a longer key with a bare KeyTooLongError after the work is done: refuse it first, for the

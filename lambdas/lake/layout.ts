@@ -29,6 +29,12 @@ export interface DatasetLayout {
   readonly root: string;
   /** @default DEFAULT_DATASET_PATTERN */
   readonly pattern: string;
+  /**
+   * The key suffixes converted (each also with a compression suffix), when not the defaults: output names
+   * must keep apart every key that ends in one, and the reducer lists only those keys.
+   * @default CSV_SUFFIXES
+   */
+  readonly suffixes?: readonly string[];
 }
 
 /** Where one input key belongs. */
@@ -180,21 +186,31 @@ function innerPath(location: DatasetLocation): string {
  * partition is registered with its exact location, and DuckDB reads the folder name as it is.
  * @param outputPrefix the format's output prefix (`parquet/`)
  */
-export function dataKey(location: DatasetLocation, outputPrefix: string, format: OutputFormat): string {
+export function dataKey(
+  location: DatasetLocation,
+  outputPrefix: string,
+  format: OutputFormat,
+  suffixes?: readonly string[],
+): string {
   return (
     tableLocation(outputPrefix, location.dataset) +
     innerPath(location) +
-    outputFileName(location.file, format)
+    outputFileName(location.file, format, knownSuffixes(suffixes))
   );
 }
 
 /** Rejected rows, outside every table location: `_rejects/<dataset>/[<col>=<value>/…][<subpath>/]<name>.rejects.csv`. */
-export function rejectsKey(location: DatasetLocation): string {
+export function rejectsKey(location: DatasetLocation, suffixes?: readonly string[]): string {
   return (
     tableLocation(REJECTS_PREFIX, location.dataset) +
     innerPath(location) +
-    outputFileName(location.file, 'rejects.csv')
+    outputFileName(location.file, 'rejects.csv', knownSuffixes(suffixes))
   );
+}
+
+/** The suffixes that make a CSV key: the configured ones (default CSV_SUFFIXES) and the compressions. */
+function knownSuffixes(suffixes: readonly string[] | undefined): readonly string[] {
+  return suffixes ? [...suffixes, ...COMPRESSION_SUFFIXES] : KNOWN_SUFFIXES;
 }
 
 /** Prefixes of the output bucket that hold no data files. */

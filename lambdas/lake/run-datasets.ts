@@ -215,7 +215,7 @@ export class RunDatasets {
     do {
       const page = await this.store.list(this.run.inputBucket, prefix, token ? { token } : {});
       for (const object of page.objects) {
-        if (!isCsvKey(object.key)) continue;
+        if (!isCsvKey(object.key, layout.suffixes)) continue;
         let located: string | undefined;
         try {
           located = locateKey(object.key, layout).dataset;

@@ -394,7 +394,11 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
             outputBucket: sub(SUBSTITUTIONS.outputBucket),
             outputPrefixes: runOutputPrefixes(settings.formats, settings.outputPrefixes),
             // Output keys are relative to the CONFIGURED prefix, whatever prefix the execution narrowed to.
-            layout: { root: prefix, pattern: settings.datasetPattern ?? DEFAULT_DATASET_PATTERN },
+            layout: {
+              root: prefix,
+              pattern: settings.datasetPattern ?? DEFAULT_DATASET_PATTERN,
+              ...(settings.suffixes ? { suffixes: settings.suffixes } : {}),
+            },
           },
         },
         Next: STATES.convertFiles,
@@ -424,7 +428,8 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
       [STATES.reduce]: reduceTask('States.Array($.convertMap)', 'ifNoneFailed', STATES.anyFailed),
       [STATES.anyFailed]: {
         Type: 'Choice',
-        Comment: 'Failed files, and outputs written with an older schema of their dataset, are converted again.',
+        Comment:
+          'Failed files, and outputs written with an older schema of their dataset, are converted again.',
         Choices: [
           {
             Or: [

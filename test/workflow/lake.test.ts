@@ -13,6 +13,7 @@ import { join, relative } from 'node:path';
 import * as avro from 'avsc';
 import { type Invocation, LocalRunner } from '../../lib/local/runner';
 import { query, readAvro, readParquetWithHyparquet } from '../support/readers';
+import { type ConditionalS3Proxy, startConditionalS3Proxy } from '../support/conditional-s3-proxy';
 import { startS3Server, type S3Server } from '../support/s3-server';
 
 jest.setTimeout(180_000);
@@ -265,14 +266,21 @@ describe('Hive partitions from the key pattern', () => {
 
 describe('over a real S3 protocol server (fauxqs)', () => {
   let server: S3Server;
+  // fauxqs ignores If-Match / If-None-Match on writes: this proxy checks them as S3 does, so that the two
+  // converters creating a dataset's schema at once are told apart as they would be on AWS.
+  let conditional: ConditionalS3Proxy;
   beforeAll(async () => {
     server = await startS3Server();
+    conditional = await startConditionalS3Proxy(server.endpoint);
     await server.createBucket('landing');
     await server.createBucket('lake');
     process.env.AWS_ACCESS_KEY_ID = 'test';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
   });
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await conditional?.stop();
+    await server?.stop();
+  });
 
   test('two nights widen the dataset; every output holds the final schema; rejects are outside the tables', async () => {
     const s3 = server.client();
@@ -281,7 +289,7 @@ describe('over a real S3 protocol server (fauxqs)', () => {
     const options = {
       input: { kind: 's3' as const, bucket: 'landing', prefix: 'incoming/' },
       output: { kind: 's3' as const, bucket: 'lake', prefix: '' },
-      endpoint: server.endpoint,
+      endpoint: conditional.endpoint,
     };
     await put('incoming/orders/d1.csv', 'id,amount\n1,2\n2,3\nbroken,row,here\n');
     expect((await LocalRunner.run(options)).status).toBe('SUCCEEDED');

@@ -120,3 +120,20 @@ test('a key of a widened dataset that the map ignored (a suffix the deployment d
     }),
   ]);
 });
+
+test('with the deployment’s own suffixes, an earlier night’s file of a widened dataset is stale whatever its suffix', async () => {
+  const store = new MemoryObjectStore();
+  const datRun = { ...run, layout: { ...run.layout, suffixes: ['.csv', '.dat'] } };
+  // old.dat was converted on an earlier night (no record in this run); a.csv widened the schema tonight.
+  for (const key of ['landing/orders/a.csv', 'landing/orders/old.dat', 'landing/orders/readme.md'])
+    await store.put('in', key, 'id,amount\n1,2\n');
+  await widenedOrders(store);
+  await record(store, 'landing/orders/a.csv', WIDE);
+  const reduce = createReduceHandler({ store, env: {} });
+
+  const result = await reduce({ run: datRun, mapResults: [] });
+
+  expect(result.staleOutputs).toBe(1);
+  const items = JSON.parse(store.text('out', result.failedItemsKey!)!) as ConvertItem[];
+  expect(items.map((i) => [i.key, i.current])).toEqual([['landing/orders/old.dat', true]]);
+});
