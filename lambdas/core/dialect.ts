@@ -1,4 +1,4 @@
-import { lakeColumnNames } from './column-names';
+import { lakeColumnNames } from './model/column-names';
 import { isNullToken } from './row-sink';
 import { copyField, CsvTokenizer } from './tokenizer';
 import { classify, narrowestType, T_ANY, T_STRING, typeBit } from './values';

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import type { TextEncoding } from './convert';
-import { EmptyInputError, quoted, UnsupportedEncodingError } from './errors';
+import type { TextEncoding } from './model/options';
+import { EmptyInputError, quoted, UnsupportedEncodingError } from './model/errors';
 
 /** Raised by {@link decodeInput} at the first byte that is not UTF-8; the caller adds the line and column. */
 export class InvalidUtf8Error extends Error {

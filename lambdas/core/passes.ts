@@ -1,13 +1,14 @@
-import type { ConvertOptions, SchemaFile, TextEncoding } from './convert';
-import { MalformedCsvError, quoted, SchemaMismatchError, UnsupportedEncodingError } from './errors';
+import { CONVERT_DEFAULTS } from './model/defaults';
+import type { ConvertOptions, SchemaFile, TextEncoding } from './model/options';
+import { MalformedCsvError, quoted, SchemaMismatchError, UnsupportedEncodingError } from './model/errors';
 import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './input';
 import { fillerByte, PreambleBlanker, sniffHeader, sniffLayout } from './dialect';
 import { RejectSink } from './rejects';
-import type { ColumnType, TableLayout, TableSchema } from './schema';
+import type { ColumnType, TableLayout, TableSchema } from './model/schema';
 import { isNullToken, type RowSink } from './row-sink';
 import { brokenQuotingReason, copyField, CsvTokenizer, type TokenizerOptions } from './tokenizer';
-import { lakeColumnNames } from './column-names';
-import { fileColumns, tableFloors } from './table-layout';
+import { lakeColumnNames } from './model/column-names';
+import { fileColumns, tableFloors } from './model/table-layout';
 import { classify, floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -49,13 +50,6 @@ export interface PassOptions {
   readonly maxColumns: number;
 }
 
-/** Defaults of the input limits, as documented on {@link ConvertOptions}. */
-export const LIMIT_DEFAULTS = {
-  maxFieldBytes: 16 << 20,
-  maxRowBytes: 16 << 20,
-  maxColumns: 4096,
-} as const;
-
 /** Resolves the pass options of a conversion. */
 export function passOptions(options: ConvertOptions): PassOptions {
   return {
@@ -63,11 +57,11 @@ export function passOptions(options: ConvertOptions): PassOptions {
     header: options.header,
     ...dialectBytes(options),
     skipRows: options.skipRows,
-    encoding: options.encoding ?? 'utf-8',
+    encoding: options.encoding ?? CONVERT_DEFAULTS.encoding,
     nullTokens: (options.nullTokens ?? []).map((t) => Buffer.from(t, 'utf8')),
     schema: options.schema,
     table: options.table,
-    maxRejects: options.maxRejects ?? 1000,
+    maxRejects: options.maxRejects ?? CONVERT_DEFAULTS.maxRejects,
     sampleBytes: SAMPLE_BYTES,
     ...inputLimits(options),
   };
@@ -78,7 +72,7 @@ export function dialectBytes(
   options: Pick<ConvertOptions, 'quote' | 'escape' | 'comment'>,
 ): Pick<PassOptions, 'quote' | 'escape' | 'comment'> {
   const byte = (c: string | undefined, none: number): number => (c ? c.charCodeAt(0) : none);
-  const quote = options.quote === undefined ? 0x22 : byte(options.quote, -1);
+  const quote = byte(options.quote ?? CONVERT_DEFAULTS.quote, -1);
   return { quote, escape: byte(options.escape, quote), comment: byte(options.comment, -1) };
 }
 
@@ -86,11 +80,11 @@ export function dialectBytes(
 export function inputLimits(
   options: Pick<ConvertOptions, 'maxFieldBytes' | 'maxRowBytes' | 'maxColumns'>,
 ): Pick<PassOptions, 'maxFieldBytes' | 'maxRowBytes' | 'maxColumns'> {
-  const maxFieldBytes = options.maxFieldBytes ?? LIMIT_DEFAULTS.maxFieldBytes;
+  const maxFieldBytes = options.maxFieldBytes ?? CONVERT_DEFAULTS.maxFieldBytes;
   return {
     maxFieldBytes,
-    maxRowBytes: options.maxRowBytes ?? Math.max(LIMIT_DEFAULTS.maxRowBytes, maxFieldBytes),
-    maxColumns: options.maxColumns ?? LIMIT_DEFAULTS.maxColumns,
+    maxRowBytes: options.maxRowBytes ?? Math.max(CONVERT_DEFAULTS.maxRowBytes, maxFieldBytes),
+    maxColumns: options.maxColumns ?? CONVERT_DEFAULTS.maxColumns,
   };
 }
 

@@ -1,6 +1,7 @@
-import { ColumnBatch, ColumnVector } from './column-batch';
-import type { ColumnType, TableSchema } from './schema';
-import { fileColumns } from './table-layout';
+import { ColumnBatch, ColumnVector } from './model/column-batch';
+import { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } from './model/kinds';
+import type { TableSchema } from './model/schema';
+import { fileColumns } from './model/table-layout';
 import { copyField, type CsvTokenizer, FIELD_QUOTED } from './tokenizer';
 import {
   appendInt64,
@@ -21,28 +22,7 @@ import {
  * encoded straight from the CSV bytes (AvroRowWriter). Both follow the same value rules.
  */
 
-/** Column types as small integers, for switch statements on hot paths. */
-export const K_BOOLEAN = 0;
-export const K_INT32 = 1;
-export const K_INT64 = 2;
-export const K_DOUBLE = 3;
-export const K_DATE = 4;
-export const K_TIMESTAMP = 5;
-export const K_STRING = 6;
-const KINDS: Record<ColumnType, number> = {
-  boolean: K_BOOLEAN,
-  int32: K_INT32,
-  int64: K_INT64,
-  double: K_DOUBLE,
-  date: K_DATE,
-  timestamp: K_TIMESTAMP,
-  string: K_STRING,
-};
-
-/** The kind of each column of a list of types. */
-export function kindsOf(types: readonly ColumnType[]): Uint8Array {
-  return Uint8Array.from(types, (t) => KINDS[t]);
-}
+export { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, K_TIMESTAMP, kindsOf } from './model/kinds';
 
 /** Whether `b[s, e)` is one of the null tokens. */
 export function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {

@@ -2,15 +2,14 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { OutputFormat } from './convert';
+import { CONVERT_DEFAULTS } from './model/defaults';
+import type { OutputFormat } from './model/options';
 import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
 import { readChunks } from './file-chunks';
 import type { CsvTokenizer } from './tokenizer';
 import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
 
-/** Files smaller than this are converted by one thread: the second one would not pay for itself. */
-export const SPLIT_MIN_BYTES = 32 * 1024 * 1024;
 /** How far past the middle a line break is looked for. */
 const SEARCH_BYTES = 1024 * 1024;
 const LF = 0x0a;
@@ -83,7 +82,7 @@ export class SplitRun implements SplitHooks {
     private readonly pass: PassOptions,
     private readonly format: OutputFormat,
     private readonly writer: WriterOptions,
-    minBytes = SPLIT_MIN_BYTES,
+    minBytes: number = CONVERT_DEFAULTS.splitMinBytes,
   ) {
     this.large = size >= minBytes;
     // Started now, so that it has loaded by the time the first pass has its type guess.

@@ -1,4 +1,5 @@
-import { MalformedCsvError } from './errors';
+import { CONVERT_DEFAULTS } from './model/defaults';
+import { MalformedCsvError } from './model/errors';
 
 const QUOTE = 0x22;
 /** Rows and fields the arrays hold at first; they double as a push needs. */
@@ -77,7 +78,7 @@ export interface TokenizerOptions {
   readonly keepBlankLines?: boolean;
   /**
    * Largest row in bytes. A longer row is almost always an unbalanced quote swallowing the file, and it
-   * must fit in memory, so it fails the conversion. @default 256 MiB
+   * must fit in memory, so it fails the conversion. @default the conversion's, 16 MiB
    */
   readonly maxRowBytes?: number;
   /**
@@ -191,7 +192,7 @@ export class CsvTokenizer {
     this.stop[options.delimiter] = 1;
     this.stop[LF] = 1;
     this.stop[CR] = 1;
-    this.maxRowBytes = options.maxRowBytes ?? 256 * 1024 * 1024;
+    this.maxRowBytes = options.maxRowBytes ?? CONVERT_DEFAULTS.maxRowBytes;
     this.maxFieldBytes = options.maxFieldBytes ?? Infinity;
     this.maxFields = options.maxFields ?? Infinity;
     this.checkRowsOver = Math.min(this.maxRowBytes, this.maxFieldBytes);

@@ -1,21 +1,14 @@
 import { Worker } from 'node:worker_threads';
-import { buffersOf, ColumnBatch, handOver, type VectorData } from './column-batch';
+import { buffersOf, ColumnBatch, handOver, type VectorData } from './model/column-batch';
 import { createAvroWriter } from './avro/avro-writer';
 import type { BlockCompressor } from './avro/avro-container';
 import type { RangeJob, RangeOutcome } from './split-pass';
-import type { AvroCodec, ConvertOptions, ConvertTargets, OutputFormat } from './convert';
-import type { FormatWriter, WriterStats } from './format-writer';
+import { CONVERT_DEFAULTS } from './model/defaults';
+import type { AvroCodec, ConvertOptions, ConvertTargets, OutputFormat } from './model/options';
+import type { FormatWriter, WriterStats } from './model/writer';
 import { createParquetWriter } from './parquet/parquet-writer';
-import type { TableSchema } from './schema';
-import type { ByteSink } from './sink';
-
-/** Defaults shared by the writers wherever they run. */
-export const WRITER_DEFAULTS = {
-  parquetCompression: 'snappy',
-  avroCodec: 'snappy',
-  rowGroupBytes: 32 * 1024 * 1024,
-  avroBlockBytes: 1024 * 1024,
-} as const;
+import type { TableSchema } from './model/schema';
+import type { ByteSink } from './model/sink';
 
 /** Writer options a worker thread can receive (plain data). */
 export type WriterOptions = Pick<
@@ -32,12 +25,12 @@ export function createFormatWriter(
 ): FormatWriter {
   return format === 'parquet'
     ? createParquetWriter(schema, sink, {
-        compression: options.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
-        rowGroupBytes: options.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+        compression: options.parquetCompression ?? CONVERT_DEFAULTS.parquetCompression,
+        rowGroupBytes: options.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes,
       })
     : createAvroWriter(schema, sink, {
-        codec: options.avroCodec ?? WRITER_DEFAULTS.avroCodec,
-        blockBytes: options.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+        codec: options.avroCodec ?? CONVERT_DEFAULTS.avroCodec,
+        blockBytes: options.avroBlockBytes ?? CONVERT_DEFAULTS.avroBlockBytes,
       });
 }
 

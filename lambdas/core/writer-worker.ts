@@ -5,21 +5,21 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CONVERT_DEFAULTS } from './model/defaults';
 import { AvroRowWriter } from './avro/avro-row-writer';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
-import { buffersOf, ColumnBatch, vectorFromData } from './column-batch';
-import type { FormatWriter } from './format-writer';
-import type { OutputFormat } from './convert';
+import { buffersOf, ColumnBatch, vectorFromData } from './model/column-batch';
+import type { FormatWriter } from './model/writer';
+import type { OutputFormat } from './model/options';
 import { rangePass } from './passes';
 import { createParquetWriter } from './parquet/parquet-writer';
 import { batchRows, type RowSink } from './row-sink';
-import type { TableSchema } from './schema';
-import { outputSchema } from './table-layout';
+import type { TableSchema } from './model/schema';
+import { outputSchema } from './model/table-layout';
 import { readChunks } from './file-chunks';
 import type { PartOutput, RangeJob } from './split-pass';
 import {
   createFormatWriter,
-  WRITER_DEFAULTS,
   type FromWorker,
   type ToWorker,
   type WorkerData,
@@ -107,8 +107,8 @@ async function convertRange(job: RangeJob): Promise<void> {
     const open = (schema: TableSchema): RowSink => {
       if (job.format === 'avro') {
         const avro = new AvroRowWriter(schema, sink, {
-          codec: job.writer.avroCodec ?? WRITER_DEFAULTS.avroCodec,
-          blockBytes: job.writer.avroBlockBytes ?? WRITER_DEFAULTS.avroBlockBytes,
+          codec: job.writer.avroCodec ?? CONVERT_DEFAULTS.avroCodec,
+          blockBytes: job.writer.avroBlockBytes ?? CONVERT_DEFAULTS.avroBlockBytes,
           headerless: true,
         });
         finish = async () => {
@@ -121,8 +121,8 @@ async function convertRange(job: RangeJob): Promise<void> {
         return avro;
       }
       const parquet = createParquetWriter(schema, sink, {
-        compression: job.writer.parquetCompression ?? WRITER_DEFAULTS.parquetCompression,
-        rowGroupBytes: job.writer.rowGroupBytes ?? WRITER_DEFAULTS.rowGroupBytes,
+        compression: job.writer.parquetCompression ?? CONVERT_DEFAULTS.parquetCompression,
+        rowGroupBytes: job.writer.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes,
         part: true,
       });
       finish = async () => ({ format: 'parquet', parquet: await parquet.closePart(job.outPath) });

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { crc, deflateRaw, snappy } from '../codecs';
-import type { AvroCodec } from '../convert';
-import { InvalidOptionsError } from '../errors';
-import type { WriterStats } from '../format-writer';
-import type { ByteSink } from '../sink';
+import { CONVERT_DEFAULTS } from '../model/defaults';
+import type { AvroCodec } from '../model/options';
+import { checkAvroBlockBytes, checkAvroCodec } from '../model/validate';
+import { InvalidOptionsError } from '../model/errors';
+import type { WriterStats } from '../model/writer';
+import type { ByteSink } from '../model/sink';
 import { RETAINED_BYTES } from '../grow';
 import { ByteBuffer } from './avro-binary';
 
@@ -47,7 +49,6 @@ export function inlineCompressor(codec: AvroCodec): BlockCompressor {
   return { compress: (data) => data.slice() };
 }
 
-const CODECS: readonly AvroCodec[] = ['null', 'deflate', 'snappy'];
 const MAGIC = Uint8Array.of(0x4f, 0x62, 0x6a, 0x01); // "Obj" 1
 /**
  * Sealed blocks that may be compressing at once before the encoder waits for the oldest: enough to keep
@@ -65,13 +66,9 @@ interface SealedBlock {
 
 /** Checks container options; throws {@link InvalidOptionsError} on an unusable one. */
 export function validateAvroOptions(options: AvroContainerOptions): void {
-  if (!CODECS.includes(options.codec)) {
-    throw new InvalidOptionsError(`Unknown Avro codec "${String(options.codec)}": use ${CODECS.join(', ')}.`);
-  }
-  const { blockBytes, syncMarker } = options;
-  if (blockBytes !== undefined && !(Number.isSafeInteger(blockBytes) && blockBytes > 0)) {
-    throw new InvalidOptionsError(`Avro blockBytes must be a positive integer, got ${blockBytes}.`);
-  }
+  checkAvroCodec(options.codec);
+  checkAvroBlockBytes(options.blockBytes);
+  const { syncMarker } = options;
   if (syncMarker !== undefined && syncMarker.length !== 16) {
     throw new InvalidOptionsError(`An Avro sync marker has 16 bytes, got ${syncMarker.length}.`);
   }
@@ -112,7 +109,7 @@ export class AvroContainer {
   ) {
     validateAvroOptions(options);
     this.codec = options.codec;
-    this.blockBytes = options.blockBytes ?? 1 << 20;
+    this.blockBytes = options.blockBytes ?? CONVERT_DEFAULTS.avroBlockBytes;
     this.compress = options.compressor ?? inlineCompressor(this.codec);
     this.headerWritten = options.headerless ?? false;
     // Small to start with (most files are), grown to a block's size as rows come.

@@ -1,5 +1,5 @@
 import { readChunks } from '../file-chunks';
-import type { WriterStats } from '../format-writer';
+import type { WriterStats } from '../model/writer';
 import {
   isNullToken,
   K_BOOLEAN,
@@ -11,9 +11,9 @@ import {
   kindsOf,
   type RowSink,
 } from '../row-sink';
-import type { TableSchema } from '../schema';
+import type { TableSchema } from '../model/schema';
 import type { AvroTail } from '../split-pass';
-import type { ByteSink } from '../sink';
+import type { ByteSink } from '../model/sink';
 import { copyField, type CsvTokenizer, FIELD_QUOTED } from '../tokenizer';
 import {
   classify,

@@ -1,4 +1,5 @@
-import type { ColumnType, TableSchema } from '../schema';
+import { AVRO_NAME } from '../model/avro-names';
+import type { ColumnType, TableSchema } from '../model/schema';
 
 /** An Avro schema, as JSON. */
 export type AvroSchema = Record<string, unknown>;
@@ -12,8 +13,6 @@ const AVRO_TYPES: Record<ColumnType, unknown> = {
   timestamp: { type: 'long', logicalType: 'timestamp-micros' },
   string: 'string',
 };
-
-const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The Avro record schema of a table: record `csv2lake.<recordName>`, one nullable field (`["null", T]`,
@@ -38,7 +37,7 @@ export function avroSchemaFor(schema: TableSchema, recordName = schema.recordNam
     fields: schema.columns.map((c, i) => {
       const inFile = sources === undefined || sources[i]! >= 0;
       let aliases: string[] | undefined;
-      if (c.name !== c.avroName && VALID_NAME.test(c.name) && !claimed.has(c.name.toLowerCase())) {
+      if (c.name !== c.avroName && AVRO_NAME.test(c.name) && !claimed.has(c.name.toLowerCase())) {
         aliases = [c.name];
         claimed.add(c.name.toLowerCase());
       }

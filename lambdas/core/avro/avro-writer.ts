@@ -1,7 +1,7 @@
-import type { ColumnBatch } from '../column-batch';
-import type { FormatWriter, WriterStats } from '../format-writer';
-import type { ColumnType, TableSchema } from '../schema';
-import type { ByteSink } from '../sink';
+import type { ColumnBatch } from '../model/column-batch';
+import type { FormatWriter, WriterStats } from '../model/writer';
+import type { ColumnType, TableSchema } from '../model/schema';
+import type { ByteSink } from '../model/sink';
 import { putInt, putLongWords } from './avro-binary';
 import { AvroContainer, type AvroContainerOptions } from './avro-container';
 import { avroSchemaFor } from './avro-schema';

@@ -1,10 +1,11 @@
-import type { ColumnBatch, ColumnVector } from '../column-batch';
+import type { ColumnBatch, ColumnVector } from '../model/column-batch';
 import { readChunks } from '../file-chunks';
 import { gzip, snappy, zstd } from '../codecs';
-import type { ParquetCompression } from '../convert';
-import type { FormatWriter, WriterStats } from '../format-writer';
-import type { Column, ColumnType, TableSchema } from '../schema';
-import type { ByteSink } from '../sink';
+import { CONVERT_DEFAULTS } from '../model/defaults';
+import type { ParquetCompression } from '../model/options';
+import type { FormatWriter, WriterStats } from '../model/writer';
+import type { Column, ColumnType, TableSchema } from '../model/schema';
+import type { ByteSink } from '../model/sink';
 import { RETAINED_BYTES } from '../grow';
 import { Bytes, encodeHybrid } from './bytes';
 import { StringDictionary } from './string-dictionary';
@@ -16,7 +17,7 @@ export interface ParquetWriterOptions {
   /**
    * Buffered bytes after which a row group is written: the uncompressed size of its pages (for
    * dictionary-encoded pages, of the indices) plus the dictionaries. Past 1,024 columns it shrinks in
-   * proportion to the width, down to 8 MiB (see {@link rowGroupBudget}). @default 64 MiB
+   * proportion to the width, down to 8 MiB (see {@link rowGroupBudget}). @default the conversion's, 32 MiB
    */
   readonly rowGroupBytes?: number;
   /** Uncompressed bytes of values after which a data page is closed. @default 1 MiB */
@@ -818,7 +819,7 @@ export class ParquetWriter implements FormatWriter {
     this.builders = schema.columns.map(
       (c) => new ColumnChunkBuilder(c, options.compression, pageBytes, dictionaryBytes, scratch),
     );
-    this.rowGroupBytes = rowGroupBudget(options.rowGroupBytes ?? 64 << 20, schema.columns.length);
+    this.rowGroupBytes = rowGroupBudget(options.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes, schema.columns.length);
   }
 
   private async emit(chunk: Uint8Array): Promise<void> {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { printable, quoted } from '../../../lambdas/core/errors';
+import { printable, quoted } from '../../../../lambdas/core/model/errors';
 
 test('printable: control characters, DEL and C1 controls are escaped; other text is kept as it is', () => {
   expect(printable('a\rb\nc\td\u001b[31me\u007ff\u0085g\u2028h')).toBe(

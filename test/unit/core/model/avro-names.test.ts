@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { toAvroNames } from '../../../../lambdas/core/avro/avro-names';
+import { toAvroNames } from '../../../../lambdas/core/model/avro-names';
 
 const VALID = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

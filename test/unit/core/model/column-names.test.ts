@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { columnNames, LAKE_NAME, lakeColumnNames } from '../../../lambdas/core/column-names';
+import { columnNames, LAKE_NAME, lakeColumnNames } from '../../../../lambdas/core/model/column-names';
 
 describe('lakeColumnNames', () => {
   test.each<[string[], string[]]>([
