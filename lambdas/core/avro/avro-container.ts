@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { crc, deflateRaw, snappy } from '../codecs';
+import { crc, deflateRaw, snappy } from '../bytes/codecs';
 import { CONVERT_DEFAULTS } from '../model/defaults';
 import type { AvroCodec } from '../model/options';
 import { checkAvroBlockBytes, checkAvroCodec } from '../model/validate';
 import { InvalidOptionsError } from '../model/errors';
 import type { WriterStats } from '../model/writer';
 import type { ByteSink } from '../model/sink';
-import { RETAINED_BYTES } from '../grow';
-import { ByteBuffer } from './avro-binary';
+import { ByteBuffer, RETAINED_BYTES } from '../bytes/byte-buffer';
 
 /** Options of an Avro object container file. */
 export interface AvroContainerOptions {
@@ -116,14 +115,16 @@ export class AvroContainer {
     this.block = new ByteBuffer(Math.min(this.blockSize(), 1 << 16));
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
     const h = this.header;
-    h.raw(MAGIC);
+    h.append(MAGIC);
     h.long(2); // one block of two metadata entries
-    h.string(Buffer.from('avro.schema'));
-    h.string(Buffer.from(schemaJson));
-    h.string(Buffer.from('avro.codec'));
-    h.string(Buffer.from(this.codec));
+    for (const text of ['avro.schema', schemaJson, 'avro.codec', this.codec]) {
+      // Avro `string`: the length as a long, then the UTF-8 bytes.
+      const bytes = Buffer.from(text);
+      h.long(bytes.length);
+      h.append(bytes);
+    }
     h.long(0);
-    h.raw(this.sync);
+    h.append(this.sync);
   }
 
   /** Counts the row just encoded into {@link block}; seals the block when it is full. */

@@ -29,7 +29,7 @@ import {
   SAFE_INT_MASK,
   SAFE_MICROS_SECONDS,
 } from '../values';
-import { putInt, putLong, putLongBigInt } from './avro-binary';
+import { putInt, putLong, putLongBigInt } from '../bytes/byte-buffer';
 import { AvroContainer, type AvroContainerOptions } from './avro-container';
 import { avroSchemaFor } from './avro-schema';
 

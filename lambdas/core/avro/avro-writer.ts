@@ -2,7 +2,7 @@ import type { ColumnBatch } from '../model/column-batch';
 import type { FormatWriter, WriterStats } from '../model/writer';
 import type { ColumnType, TableSchema } from '../model/schema';
 import type { ByteSink } from '../model/sink';
-import { putInt, putLongWords } from './avro-binary';
+import { putInt, putLongWords } from '../bytes/byte-buffer';
 import { AvroContainer, type AvroContainerOptions } from './avro-container';
 import { avroSchemaFor } from './avro-schema';
 

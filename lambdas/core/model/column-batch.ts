@@ -1,4 +1,4 @@
-import { RETAINED_BYTES } from '../grow';
+import { RETAINED_BYTES } from '../bytes/byte-buffer';
 import type { ColumnType, TableSchema } from './schema';
 
 const TWO_32 = 4294967296;

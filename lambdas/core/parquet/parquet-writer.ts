@@ -1,13 +1,13 @@
 import type { ColumnBatch, ColumnVector } from '../model/column-batch';
 import { readChunks } from '../file-chunks';
-import { gzip, snappy, zstd } from '../codecs';
+import { gzip, snappy, zstd } from '../bytes/codecs';
 import { CONVERT_DEFAULTS } from '../model/defaults';
 import type { ParquetCompression } from '../model/options';
 import type { FormatWriter, WriterStats } from '../model/writer';
 import type { Column, ColumnType, TableSchema } from '../model/schema';
 import type { ByteSink } from '../model/sink';
-import { RETAINED_BYTES } from '../grow';
-import { Bytes, encodeHybrid } from './bytes';
+import { ByteBuffer, RETAINED_BYTES } from '../bytes/byte-buffer';
+import { encodeHybrid } from './rle-hybrid';
 import { StringDictionary } from './string-dictionary';
 import { ThriftWriter, TType } from './thrift';
 
@@ -324,8 +324,8 @@ export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8
 
 /** The buffers a writer's columns assemble their pages in (see {@link ColumnChunkBuilder}). */
 interface PageScratch {
-  readonly levels: Bytes;
-  readonly page: Bytes;
+  readonly levels: ByteBuffer;
+  readonly page: ByteBuffer;
   /** Data page headers. */
   readonly header: ThriftWriter;
 }
@@ -340,7 +340,7 @@ class ColumnChunkBuilder {
   readonly physical: number;
   private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
   private rows = 0;
-  private readonly values = new Bytes(FIRST_BUFFER_BYTES);
+  private readonly values = new ByteBuffer(FIRST_BUFFER_BYTES);
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
@@ -382,10 +382,10 @@ class ColumnChunkBuilder {
   get bufferedBytes(): number {
     return (
       this.uncompressed +
-      this.values.length +
+      this.values.pos +
       4 * this.indexCount +
       this.rows +
-      (this.dictionary?.plain.length ?? 0)
+      (this.dictionary?.plain.pos ?? 0)
     );
   }
 
@@ -411,8 +411,8 @@ class ColumnChunkBuilder {
         const bytes = v.bytes;
         const offsets = v.offsets;
         out.ensure(offsets[count]! - offsets[0]! + 4 * count);
-        const d = out.data;
-        let p = out.length;
+        const d = out.bytes;
+        let p = out.pos;
         for (let k = 0; k < count; k++) {
           const s = offsets[k]!;
           const len = offsets[k + 1]! - s;
@@ -425,7 +425,7 @@ class ColumnChunkBuilder {
           else for (let j = 0; j < len; j++) d[p + j] = bytes[s + j]!;
           p += len;
         }
-        out.length = p;
+        out.pos = p;
         break;
       }
       case 'boolean': {
@@ -435,11 +435,11 @@ class ColumnChunkBuilder {
         for (let k = 0; k < count; k++) {
           const bit = this.booleans + k;
           const at = bit >>> 3;
-          if ((bit & 7) === 0) out.data[at] = 0;
-          if (a[k] === 1) out.data[at]! |= 1 << (bit & 7);
+          if ((bit & 7) === 0) out.bytes[at] = 0;
+          if (a[k] === 1) out.bytes[at]! |= 1 << (bit & 7);
         }
         this.booleans += count;
-        out.length = (this.booleans + 7) >>> 3;
+        out.pos = (this.booleans + 7) >>> 3;
         break;
       }
       case 'double':
@@ -452,7 +452,7 @@ class ColumnChunkBuilder {
       default:
         out.append(new Uint8Array(v.i32.buffer, v.i32.byteOffset, count * 4));
     }
-    if (this.values.length >= this.pageBytes) this.closePage();
+    if (this.values.pos >= this.pageBytes) this.closePage();
   }
 
   private appendLevels(v: ColumnVector): void {
@@ -513,33 +513,33 @@ class ColumnChunkBuilder {
   private encodePage(): [Uint8Array, Uint8Array] | undefined {
     if (this.rows === 0) return undefined;
     const levels = this.scratch.levels;
-    levels.length = 4;
+    levels.pos = 4;
     levels.ensure(4);
     encodeHybrid(this.valid, this.rows, 1, levels);
-    const levelBytes = levels.length - 4;
-    levels.data[0] = levelBytes & 0xff;
-    levels.data[1] = (levelBytes >>> 8) & 0xff;
-    levels.data[2] = (levelBytes >>> 16) & 0xff;
-    levels.data[3] = levelBytes >>> 24;
+    const levelBytes = levels.pos - 4;
+    levels.bytes[0] = levelBytes & 0xff;
+    levels.bytes[1] = (levelBytes >>> 8) & 0xff;
+    levels.bytes[2] = (levelBytes >>> 16) & 0xff;
+    levels.bytes[3] = levelBytes >>> 24;
     // Levels and values are assembled in a reused buffer: a fresh one per page is garbage that the
     // collector is slow to return (it is memory outside the JS heap).
     const page = this.scratch.page;
-    page.length = 0;
-    page.append(levels.data.subarray(0, levels.length));
+    page.pos = 0;
+    page.append(levels.bytes.subarray(0, levels.pos));
     // A page of nulls only has no values to encode: PLAIN says that as well, with no dictionary needed.
     const indexed = this.dictionaryMode && this.indexCount > 0;
     if (indexed) {
       const size = this.dictionary!.size;
       const bitWidth = size <= 2 ? 1 : 32 - Math.clz32(size - 1);
       page.ensure(1);
-      page.data[page.length++] = bitWidth;
+      page.bytes[page.pos++] = bitWidth;
       encodeHybrid(this.indices, this.indexCount, bitWidth, page);
       this.dictionaryPages = true;
     } else {
-      page.append(this.values.data.subarray(0, this.values.length));
+      page.append(this.values.bytes.subarray(0, this.values.pos));
       this.plainPages = true;
     }
-    const raw = page.data.subarray(0, page.length);
+    const raw = page.bytes.subarray(0, page.pos);
     const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
     // The header is written (or copied into the chunk) before the next page's: one writer serves them all.
     const header = this.scratch.header
@@ -558,9 +558,9 @@ class ColumnChunkBuilder {
     this.compressed += header.length + body.length;
     this.numValues += this.rows;
     this.rows = 0;
-    this.values.length = 0;
-    if (this.values.data.length > RETAINED_BYTES) this.values.data = new Uint8Array(FIRST_BUFFER_BYTES);
-    if (page.data.length > RETAINED_BYTES) page.data = new Uint8Array(FIRST_BUFFER_BYTES);
+    this.values.pos = 0;
+    if (this.values.bytes.length > RETAINED_BYTES) this.values.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
+    if (page.bytes.length > RETAINED_BYTES) page.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
     this.booleans = 0;
     this.indexCount = 0;
     // Pages closed before the last are copied into reused slabs: kept as separate objects until the row
@@ -575,7 +575,7 @@ class ColumnChunkBuilder {
   dictionaryPage(): Uint8Array | undefined {
     if (!this.dictionaryPages) return undefined;
     const dictionary = this.dictionary!;
-    const raw = dictionary.plain.data.subarray(0, dictionary.plain.length);
+    const raw = dictionary.plain.bytes.subarray(0, dictionary.plain.pos);
     const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
     const header = new ThriftWriter()
       .i32(1, PAGE_DICTIONARY)
@@ -669,7 +669,7 @@ class RowGroupPacker {
   private readonly numbers: Float64Array;
   private readonly flags: Uint8Array;
   private readonly boundEnds: Int32Array;
-  private readonly bounds = new Bytes(64);
+  private readonly bounds = new ByteBuffer(64);
   private count = 0;
 
   constructor(columns: number) {
@@ -696,15 +696,15 @@ class RowGroupPacker {
     if (b) {
       f |= CHUNK_BOUNDS | (b.minExact ? CHUNK_MIN_EXACT : 0);
       bounds.append(b.min);
-      this.boundEnds[2 * i] = bounds.length;
+      this.boundEnds[2 * i] = bounds.pos;
       if (b.max) {
         f |= CHUNK_MAX | (b.maxExact ? CHUNK_MAX_EXACT : 0);
         bounds.append(b.max);
       }
     } else {
-      this.boundEnds[2 * i] = bounds.length;
+      this.boundEnds[2 * i] = bounds.pos;
     }
-    this.boundEnds[2 * i + 1] = bounds.length;
+    this.boundEnds[2 * i + 1] = bounds.pos;
     this.flags[i] = f;
   }
 
@@ -716,7 +716,7 @@ class RowGroupPacker {
       numbers: this.numbers,
       flags: this.flags,
       boundEnds: this.boundEnds,
-      bounds: this.bounds.data.slice(0, this.bounds.length),
+      bounds: this.bounds.bytes.slice(0, this.bounds.pos),
     };
   }
 }
@@ -812,8 +812,8 @@ export class ParquetWriter implements FormatWriter {
     // At most 16 MiB: 4 Mi entries of 4+ bytes, so indices fit the hybrid encoder's 24-bit limit.
     const dictionaryBytes = Math.min(options.dictionaryBytes ?? 1 << 20, 16 << 20);
     const scratch = {
-      levels: new Bytes(FIRST_BUFFER_BYTES),
-      page: new Bytes(FIRST_BUFFER_BYTES),
+      levels: new ByteBuffer(FIRST_BUFFER_BYTES),
+      page: new ByteBuffer(FIRST_BUFFER_BYTES),
       header: new ThriftWriter(),
     };
     this.builders = schema.columns.map(

@@ -1,4 +1,4 @@
-import { Bytes } from './bytes';
+import { ByteBuffer } from '../bytes/byte-buffer';
 
 /**
  * A dictionary of distinct strings (UTF-8 byte ranges) for one column chunk: an open-addressing hash table
@@ -6,7 +6,7 @@ import { Bytes } from './bytes';
  */
 export class StringDictionary {
   /** The entries, PLAIN-encoded (4-byte little-endian length, then the bytes), in index order. */
-  readonly plain = new Bytes(64);
+  readonly plain = new ByteBuffer(64);
   /** Entries held. */
   size = 0;
   // Small to start with (every string column of a wide file has one), doubled as entries come.
@@ -53,7 +53,7 @@ export class StringDictionary {
 
   /** Whether entry i holds `bytes[start, end)` (of the same length), compared 4 bytes at a time. */
   private equals(i: number, bytes: Uint8Array, start: number, end: number): boolean {
-    const data = this.plain.data;
+    const data = this.plain.bytes;
     let at = this.starts[i]!;
     let k = start;
     if (end - start >= 16) {
@@ -70,13 +70,13 @@ export class StringDictionary {
   /** Forgets every entry, keeping the memory. */
   clear(): void {
     this.size = 0;
-    this.plain.length = 0;
+    this.plain.pos = 0;
     this.table.fill(0);
   }
 
   private add(bytes: Uint8Array, start: number, end: number, h: number, slot: number): number {
     const length = end - start;
-    if (this.plain.length + 4 + length > this.maxBytes) return -1;
+    if (this.plain.pos + 4 + length > this.maxBytes) return -1;
     const i = this.size++;
     if (i >= this.starts.length) {
       const grow = (a: Int32Array) => {
@@ -90,14 +90,14 @@ export class StringDictionary {
     }
     const plain = this.plain;
     plain.ensure(4 + length);
-    const d = plain.data;
-    d[plain.length] = length & 0xff;
-    d[plain.length + 1] = (length >>> 8) & 0xff;
-    d[plain.length + 2] = (length >>> 16) & 0xff;
-    d[plain.length + 3] = length >>> 24;
-    this.starts[i] = plain.length + 4;
-    d.set(bytes.subarray(start, end), plain.length + 4);
-    plain.length += 4 + length;
+    const d = plain.bytes;
+    d[plain.pos] = length & 0xff;
+    d[plain.pos + 1] = (length >>> 8) & 0xff;
+    d[plain.pos + 2] = (length >>> 16) & 0xff;
+    d[plain.pos + 3] = length >>> 24;
+    this.starts[i] = plain.pos + 4;
+    d.set(bytes.subarray(start, end), plain.pos + 4);
+    plain.pos += 4 + length;
     this.lengths[i] = length;
     this.hashes[i] = h;
     this.table[slot] = i + 1;

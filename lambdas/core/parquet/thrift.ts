@@ -1,4 +1,4 @@
-import { growBytes } from '../grow';
+import { ByteBuffer, putInt, putLongBigInt } from '../bytes/byte-buffer';
 
 /** Thrift compact protocol type ids. */
 export const enum TType {
@@ -19,36 +19,23 @@ export const enum TType {
  * (structs, i32/i64, binary, bool, lists). Fields must be written in increasing id order within a struct.
  */
 export class ThriftWriter {
-  private bytes: Uint8Array = new Uint8Array(256);
-  private pos = 0;
+  private readonly out = new ByteBuffer(256);
   private lastId = 0;
   private readonly stack: number[] = [];
 
-  private ensure(n: number): void {
-    this.bytes = growBytes(this.bytes, this.pos, this.pos + n);
-  }
-
   private byte(b: number): void {
-    this.ensure(1);
-    this.bytes[this.pos++] = b;
+    this.out.byte(b);
   }
 
   private varint(n: number): void {
-    this.ensure(10);
-    while (n >= 0x80) {
-      this.bytes[this.pos++] = (n & 0x7f) | 0x80;
-      n = n >= 4294967296 ? Math.floor(n / 128) : n >>> 7;
-    }
-    this.bytes[this.pos++] = n;
+    this.out.uvarint(n);
   }
 
-  private varintBig(z: bigint): void {
-    this.ensure(10);
-    while (z >= 0x80n) {
-      this.bytes[this.pos++] = Number(z & 0x7fn) | 0x80;
-      z >>= 7n;
-    }
-    this.bytes[this.pos++] = Number(z);
+  /** A zig-zag varint of a 32-bit integer. */
+  private zigzag32(n: number): void {
+    const out = this.out;
+    out.ensure(5);
+    out.pos = putInt(out.bytes, out.pos, n);
   }
 
   private header(id: number, type: number): void {
@@ -57,25 +44,25 @@ export class ThriftWriter {
       this.byte((delta << 4) | type);
     } else {
       this.byte(type);
-      this.varint(((id << 1) ^ (id >> 31)) >>> 0);
+      this.zigzag32(id);
     }
     this.lastId = id;
   }
 
   i32(id: number, value: number): this {
     this.header(id, TType.I32);
-    this.varint(((value << 1) ^ (value >> 31)) >>> 0);
+    this.zigzag32(value);
     return this;
   }
 
   /** An i64 field from a safe integer or a bigint. */
   i64(id: number, value: number | bigint): this {
     this.header(id, TType.I64);
-    if (typeof value === 'number' && Math.abs(value) < 2 ** 52)
-      this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
+    if (typeof value === 'number' && Number.isSafeInteger(value)) this.out.long(value);
     else {
-      const big = BigInt(value);
-      this.varintBig(BigInt.asUintN(64, (big << 1n) ^ (big >> 63n)));
+      const out = this.out;
+      out.ensure(10);
+      out.pos = putLongBigInt(out.bytes, out.pos, BigInt(value));
     }
     return this;
   }
@@ -95,9 +82,7 @@ export class ThriftWriter {
     const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
     this.header(id, TType.Binary);
     this.varint(data.length);
-    this.ensure(data.length);
-    this.bytes.set(data, this.pos);
-    this.pos += data.length;
+    this.out.append(data);
     return this;
   }
 
@@ -136,7 +121,7 @@ export class ThriftWriter {
 
   /** An i32 element of a list. */
   i32Element(value: number): this {
-    this.varint(((value << 1) ^ (value >> 31)) >>> 0);
+    this.zigzag32(value);
     return this;
   }
 
@@ -144,15 +129,13 @@ export class ThriftWriter {
   binaryElement(value: string): this {
     const data = Buffer.from(value, 'utf8');
     this.varint(data.length);
-    this.ensure(data.length);
-    this.bytes.set(data, this.pos);
-    this.pos += data.length;
+    this.out.append(data);
     return this;
   }
 
   /** Starts over, keeping the buffer: for a writer reused for one small struct after another. */
   reset(): this {
-    this.pos = 0;
+    this.out.pos = 0;
     this.lastId = 0;
     this.stack.length = 0;
     return this;
@@ -161,6 +144,6 @@ export class ThriftWriter {
   /** Ends the top-level struct and returns its bytes (valid until the writer is reset). */
   finish(): Uint8Array {
     this.byte(0);
-    return this.bytes.subarray(0, this.pos);
+    return this.out.used();
   }
 }

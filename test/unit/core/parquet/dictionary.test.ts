@@ -125,7 +125,7 @@ describe('StringDictionary', () => {
 
     expect(indices).toEqual([0, 1, 2, 0, 3, 1, 4, 4, 5]);
     expect(dictionary.size).toBe(6);
-    const plain = Buffer.from(dictionary.plain.data.subarray(0, dictionary.plain.length));
+    const plain = Buffer.from(dictionary.plain.used());
     expect(plain.subarray(0, 10)).toEqual(Buffer.from([1, 0, 0, 0, 98, 1, 0, 0, 0, 97]));
   });
 

@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import fc from 'fast-check';
-import { putInt, putLong, putLongBigInt, putLongWords } from '../../../../lambdas/core/avro/avro-binary';
+import { putInt, putLong, putLongBigInt, putLongWords } from '../../../../lambdas/core/bytes/byte-buffer';
 
 const longType = avro.Type.forSchema('long');
 const intType = avro.Type.forSchema('int');

@@ -1,42 +1,11 @@
-import { growBytes } from '../grow';
-
-/** A growable byte buffer, reused by the writer for levels, values and pages. */
-export class Bytes {
-  data: Uint8Array;
-  length = 0;
-
-  constructor(size: number) {
-    this.data = new Uint8Array(size);
-  }
-
-  /** Makes room for `n` more bytes. */
-  ensure(n: number): void {
-    this.data = growBytes(this.data, this.length, this.length + n);
-  }
-
-  append(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.data.set(src, this.length);
-    this.length += src.length;
-  }
-
-  /** An unsigned LEB128 varint (values below 2^31). */
-  varint(n: number): void {
-    this.ensure(5);
-    while (n >= 0x80) {
-      this.data[this.length++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.data[this.length++] = n;
-  }
-}
+import type { ByteBuffer } from '../bytes/byte-buffer';
 
 /**
  * Encodes `values[0..n)` (each below 2^bitWidth, bitWidth 1..24) with Parquet's RLE / bit-packing hybrid,
  * without the length prefix: runs of 8 or more equal values as RLE runs, the rest bit-packed in groups of
  * 8 (the last group padded with zeros).
  */
-export function encodeHybrid(values: Uint8Array | Int32Array, n: number, bitWidth: number, out: Bytes): void {
+export function encodeHybrid(values: Uint8Array | Int32Array, n: number, bitWidth: number, out: ByteBuffer): void {
   const valueBytes = (bitWidth + 7) >>> 3;
   let i = 0;
   while (i < n) {
@@ -44,9 +13,9 @@ export function encodeHybrid(values: Uint8Array | Int32Array, n: number, bitWidt
     let j = i + 1;
     while (j < n && values[j] === v) j++;
     if (j - i >= 8) {
-      out.varint((j - i) << 1);
+      out.uvarint((j - i) << 1);
       out.ensure(valueBytes);
-      for (let b = 0; b < valueBytes; b++) out.data[out.length++] = (v >>> (8 * b)) & 0xff;
+      for (let b = 0; b < valueBytes; b++) out.bytes[out.pos++] = (v >>> (8 * b)) & 0xff;
       i = j;
       continue;
     }
@@ -61,10 +30,10 @@ export function encodeHybrid(values: Uint8Array | Int32Array, n: number, bitWidt
     }
     const end = Math.min(i, n);
     const groups = Math.ceil((end - start) / 8);
-    out.varint((groups << 1) | 1);
+    out.uvarint((groups << 1) | 1);
     out.ensure(groups * bitWidth);
-    const d = out.data;
-    let p = out.length;
+    const d = out.bytes;
+    let p = out.pos;
     if (bitWidth === 1) {
       for (let g = 0; g < groups; g++) {
         let byte = 0;
@@ -86,7 +55,7 @@ export function encodeHybrid(values: Uint8Array | Int32Array, n: number, bitWidt
         }
       }
     }
-    out.length = p;
+    out.pos = p;
     i = end;
   }
 }
