@@ -6,7 +6,7 @@ import { CONVERT_DEFAULTS } from './model/defaults';
 import type { OutputFormat } from './model/options';
 import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
-import { readChunks } from './file-chunks';
+import { readFileChunks } from './bytes/file-chunks';
 import type { CsvTokenizer } from './tokenizer';
 import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
 
@@ -98,7 +98,7 @@ export class SplitRun implements SplitHooks {
 
   /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
   async *chunks(): AsyncIterable<Uint8Array> {
-    for await (const chunk of readChunks(this.path, 0)) {
+    for await (const chunk of readFileChunks(this.path, { reuse: true })) {
       const at = this.read;
       this.read += chunk.length;
       const cut = this.cut;

@@ -16,7 +16,7 @@ import { createParquetWriter } from './parquet/parquet-writer';
 import { batchRows, type RowSink } from './row-sink';
 import type { TableSchema } from './model/schema';
 import { outputSchema } from './model/table-layout';
-import { readChunks } from './file-chunks';
+import { readFileChunks } from './bytes/file-chunks';
 import type { PartOutput, RangeJob } from './split-pass';
 import {
   createFormatWriter,
@@ -128,7 +128,7 @@ async function convertRange(job: RangeJob): Promise<void> {
       finish = async () => ({ format: 'parquet', parquet: await parquet.closePart(job.outPath) });
       return batchRows(schema, (batch) => parquet.write(batch));
     };
-    const result = await rangePass(job.name, readChunks(job.path, job.start), job.pass, job.context, {
+    const result = await rangePass(job.name, readFileChunks(job.path, { start: job.start, reuse: true }), job.pass, job.context, {
       // The same output schema as the first part's: with the file's table, in the table's order.
       schemaFor: (headers, types) => outputSchema(headers, types, job.pass.table),
       open,

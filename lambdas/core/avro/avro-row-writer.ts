@@ -1,4 +1,4 @@
-import { readChunks } from '../file-chunks';
+import { readFileChunks } from '../bytes/file-chunks';
 import type { WriterStats } from '../model/writer';
 import {
   isNullToken,
@@ -210,7 +210,7 @@ export class AvroRowWriter implements RowSink {
   async close(tail?: AvroTail): Promise<{ avro: WriterStats }> {
     const stats = await this.container.close();
     if (!tail) return { avro: stats };
-    for await (const chunk of readChunks(tail.path, 0)) await this.sink.write(chunk);
+    for await (const chunk of readFileChunks(tail.path, { reuse: true })) await this.sink.write(chunk);
     return {
       avro: {
         rows: stats.rows + tail.rows,

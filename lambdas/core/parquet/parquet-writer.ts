@@ -1,5 +1,5 @@
 import type { ColumnBatch, ColumnVector } from '../model/column-batch';
-import { readChunks } from '../file-chunks';
+import { readFileChunks } from '../bytes/file-chunks';
 import { gzip, snappy, zstd } from '../bytes/codecs';
 import { CONVERT_DEFAULTS } from '../model/defaults';
 import type { ParquetCompression } from '../model/options';
@@ -962,7 +962,7 @@ export class ParquetWriter implements FormatWriter {
     await this.flushRowGroup();
     if (part) {
       const base = this.offset;
-      for await (const chunk of readChunks(part.path, 0)) await this.emit(chunk);
+      for await (const chunk of readFileChunks(part.path, { reuse: true })) await this.emit(chunk);
       for (const group of part.rowGroups) this.rowGroups.push(shifted(group, base));
       this.rows += part.rows;
     }
