@@ -10,7 +10,7 @@ import { batchRows, type RowSink } from './row-sink';
 import { SplitRun } from './split-pass';
 import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './model/writer';
-import { RejectSink } from './rejects';
+import { RejectSink } from './csv/rejects';
 import type { ByteSink } from './model/sink';
 import type { TableSchema } from './model/schema';
 import { outputSchema, summaryColumns } from './model/table-layout';

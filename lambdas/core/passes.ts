@@ -1,12 +1,16 @@
 import { CONVERT_DEFAULTS } from './model/defaults';
 import type { ConvertOptions, SchemaFile, TextEncoding } from './model/options';
 import { MalformedCsvError, quoted, SchemaMismatchError, UnsupportedEncodingError } from './model/errors';
-import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './input';
-import { fillerByte, PreambleBlanker, sniffHeader, sniffLayout } from './dialect';
-import { RejectSink } from './rejects';
+import { decodeInput, decodeRange, InvalidUtf8Error, type InputInfo } from './csv/input';
+import { dialectBytes, fillerByte, PreambleBlanker } from './csv/dialect';
+import { sniffLayout } from './csv/sniff-layout';
+import { sniffHeader } from './run/sniff-header';
+import { RejectSink } from './csv/rejects';
+import { fieldText, isBlank, rowText } from './csv/fields';
 import type { ColumnType, TableLayout, TableSchema } from './model/schema';
 import { isNullToken, type RowSink } from './row-sink';
-import { brokenQuotingReason, copyField, CsvTokenizer, type TokenizerOptions } from './tokenizer';
+import { CsvTokenizer } from './csv/tokenizer';
+import { brokenQuotingReason, type TokenizerOptions } from './csv/tokens';
 import { lakeColumnNames } from './model/column-names';
 import { fileColumns, tableFloors } from './model/table-layout';
 import { classify, floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
@@ -19,7 +23,6 @@ const SNIFF_BYTES = 64 * 1024;
 const HEADER_SNIFF_BYTES = 256 * 1024;
 /** Bytes read before the first pass guesses the column types it converts with speculatively. */
 const SAMPLE_BYTES = 1024 * 1024;
-const utf8 = new TextDecoder();
 
 /** Options of both passes, defaults applied. */
 export interface PassOptions {
@@ -65,15 +68,6 @@ export function passOptions(options: ConvertOptions): PassOptions {
     sampleBytes: SAMPLE_BYTES,
     ...inputLimits(options),
   };
-}
-
-/** The quote, escape and comment characters of a conversion as bytes, defaults applied. */
-export function dialectBytes(
-  options: Pick<ConvertOptions, 'quote' | 'escape' | 'comment'>,
-): Pick<PassOptions, 'quote' | 'escape' | 'comment'> {
-  const byte = (c: string | undefined, none: number): number => (c ? c.charCodeAt(0) : none);
-  const quote = byte(options.quote ?? CONVERT_DEFAULTS.quote, -1);
-  return { quote, escape: byte(options.escape, quote), comment: byte(options.comment, -1) };
 }
 
 /** The input limits of a conversion, defaults applied: the row limit is at least the field limit. */
@@ -129,17 +123,6 @@ export function resolveDialect(sample: Uint8Array, complete: boolean, options: P
   return { ...layout, header };
 }
 
-/** Whether row `r` is a blank line (the tokenizer hands them over: see `keepBlankLines`). */
-function isBlank(t: CsvTokenizer, r: number): boolean {
-  const f = t.rowFirstField[r]!;
-  return (
-    t.rowFieldCount[r] === 1 &&
-    t.fieldStart[f] === t.fieldEnd[f] &&
-    t.fieldFlags[f] === 0 &&
-    t.rowBroken[r] === 0
-  );
-}
-
 /** The tokenizer options of a pass over `name`. */
 function tokenizerOptions(
   name: string,
@@ -172,15 +155,6 @@ export interface FilePlan {
   readonly rejectedLines: ReadonlySet<number>;
   readonly rows: number;
   readonly info: InputInfo;
-}
-
-function fieldText(t: CsvTokenizer, f: number): string {
-  const scratch = new Uint8Array(t.fieldEnd[f]! - t.fieldStart[f]!);
-  return utf8.decode(scratch.subarray(0, copyField(t, f, scratch, 0)));
-}
-
-function rowText(t: CsvTokenizer, r: number): string {
-  return utf8.decode(t.buffer.subarray(t.rowStart[r]!, t.rowEnd[r]!));
 }
 
 /**

@@ -2,7 +2,9 @@ import { ColumnBatch, ColumnVector } from './model/column-batch';
 import { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } from './model/kinds';
 import type { TableSchema } from './model/schema';
 import { fileColumns } from './model/table-layout';
-import { copyField, type CsvTokenizer, FIELD_QUOTED } from './tokenizer';
+import { copyField } from './csv/fields';
+import type { CsvTokenizer } from './csv/tokenizer';
+import { FIELD_QUOTED } from './csv/tokens';
 import {
   appendInt64,
   appendTimestamp,

@@ -7,7 +7,7 @@ import type { OutputFormat } from './model/options';
 import type { ParquetPart } from './parquet/parquet-writer';
 import type { PassOptions, RangeContext, RangeResult, SplitHooks } from './passes';
 import { readFileChunks } from './bytes/file-chunks';
-import type { CsvTokenizer } from './tokenizer';
+import type { CsvTokenizer } from './csv/tokenizer';
 import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
 
 /** How far past the middle a line break is looked for. */

@@ -14,7 +14,9 @@ import {
 import type { TableSchema } from '../model/schema';
 import type { AvroTail } from '../split-pass';
 import type { ByteSink } from '../model/sink';
-import { copyField, type CsvTokenizer, FIELD_QUOTED } from '../tokenizer';
+import { copyField } from '../csv/fields';
+import type { CsvTokenizer } from '../csv/tokenizer';
+import { FIELD_QUOTED } from '../csv/tokens';
 import {
   classify,
   parseBoolean,

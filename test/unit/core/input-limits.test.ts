@@ -9,7 +9,8 @@ import { CONVERT_DEFAULTS, type ConvertOptions } from '../../../lambdas/core/con
 import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/errors';
 import { inputLimits } from '../../../lambdas/core/passes';
 import { firstCapacity } from '../../../lambdas/core/row-sink';
-import { CsvTokenizer, tokenizeToStrings } from '../../../lambdas/core/tokenizer';
+import { CsvTokenizer } from '../../../lambdas/core/csv/tokenizer';
+import { tokenizeToStrings } from '../../../lambdas/core/csv/tokenize-strings';
 import { convertFile } from '../../../lambdas/io/convert-file';
 
 const COMMA = 0x2c;

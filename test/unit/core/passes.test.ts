@@ -1,6 +1,6 @@
 import { firstPass, passOptions, writePass, type SpeculativeOutput } from '../../../lambdas/core/passes';
 import type { ColumnBatch } from '../../../lambdas/core/column-batch';
-import { RejectSink } from '../../../lambdas/core/rejects';
+import { RejectSink } from '../../../lambdas/core/csv/rejects';
 import { batchRows } from '../../../lambdas/core/row-sink';
 import { MemorySink } from '../../../lambdas/core/sink';
 import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';

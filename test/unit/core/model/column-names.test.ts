@@ -93,3 +93,21 @@ describe('columnNames (exact naming) is unchanged', () => {
     expect(columnNames(['a', '', 'a', 'column_2'])).toEqual(['a', 'column_2_1', 'a_1', 'column_2']);
   });
 });
+
+describe('columnNames', () => {
+  test('keeps names exactly, names empty ones by position and suffixes repeats', () => {
+    expect(columnNames(['id', '', 'Prénom ', 'id', 'id', '', 'id_1'])).toEqual([
+      'id',
+      'column_2',
+      'Prénom ',
+      'id_2',
+      'id_3',
+      'column_6',
+      'id_1',
+    ]);
+  });
+
+  test('a generated name never collides with a written one', () => {
+    expect(columnNames(['column_2', ''])).toEqual(['column_2', 'column_2_1']);
+  });
+});

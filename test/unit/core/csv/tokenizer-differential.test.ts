@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { tokenizeToStrings } from '../../../lambdas/core/tokenizer';
+import { tokenizeToStrings } from '../../../../lambdas/core/csv/tokenize-strings';
 
 const DELIMITERS = [',', ';', '\t', '|'];
 const NEWLINES = ['\n', '\r\n', '\r'];

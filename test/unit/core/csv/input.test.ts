@@ -7,11 +7,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { UnsupportedEncodingError } from '../../../lambdas/core/errors';
-import { decodeInput, type InputInfo } from '../../../lambdas/core/input';
-import type { TextEncoding } from '../../../lambdas/core/convert';
-import { convertFile } from '../../../lambdas/io/convert-file';
-import { readAvro, readParquetWithDuckDB } from '../../support/readers';
+import { UnsupportedEncodingError } from '../../../../lambdas/core/model/errors';
+import { decodeInput, type InputInfo } from '../../../../lambdas/core/csv/input';
+import type { TextEncoding } from '../../../../lambdas/core/model/options';
+import { convertFile } from '../../../../lambdas/io/convert-file';
+import { readAvro, readParquetWithDuckDB } from '../../../support/readers';
 
 async function* chunks(bytes: Uint8Array, size = 1 << 16): AsyncIterable<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
@@ -68,13 +68,13 @@ describe('zstd', () => {
 
   test('without a zstd decompressor (Node.js before 22.15) the file is refused saying so', async () => {
     const packed = zstd.zstdCompressSync(Buffer.from('a,b\n1,2\n'));
-    let input: typeof import('../../../lambdas/core/input') | undefined;
+    let input: typeof import('../../../../lambdas/core/csv/input') | undefined;
     jest.isolateModules(() => {
       jest.doMock('node:zlib', () => ({
         ...jest.requireActual('node:zlib'),
         createZstdDecompress: undefined,
       }));
-      input = jest.requireActual<typeof import('../../../lambdas/core/input')>('../../../lambdas/core/input');
+      input = jest.requireActual<typeof import('../../../../lambdas/core/csv/input')>('../../../../lambdas/core/csv/input');
     });
     jest.dontMock('node:zlib');
     expect(input!.zstdAvailable()).toBe(false);

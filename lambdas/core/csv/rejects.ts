@@ -1,4 +1,4 @@
-import type { ByteSink } from './model/sink';
+import type { ByteSink } from '../model/sink';
 
 /** Quotes a CSV field when it needs it (RFC 4180). */
 export function csvField(value: string): string {
