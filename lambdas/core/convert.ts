@@ -11,6 +11,7 @@ import { SplitRun } from './split-pass';
 import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './model/writer';
 import { RejectSink } from './csv/rejects';
+import { readFileChunks } from './bytes/file-chunks';
 import type { ByteSink } from './model/sink';
 import type { TableSchema } from './model/schema';
 import { outputSchema, summaryColumns } from './model/table-layout';
@@ -123,7 +124,10 @@ export async function convert(
       });
       writers = {
         async close() {
-          return { parquet: await parquet.close(first?.converted ? split?.parquetTail : undefined) };
+          // The second part's row groups belong to the first pass's output only.
+          const tail = first?.converted ? split?.parquetTail : undefined;
+          if (tail) await parquet.appendRowGroups(readFileChunks(tail.path, { reuse: true }), tail.parquet);
+          return { parquet: await parquet.close() };
         },
         async discard() {},
       };

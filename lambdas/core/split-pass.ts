@@ -41,7 +41,9 @@ export interface AvroTail {
 }
 
 /** The second part's output, when it converted with the guess. */
-export type PartOutput = { format: 'avro'; avro: AvroTail } | { format: 'parquet'; parquet: ParquetPart };
+export type PartOutput =
+  | { format: 'avro'; avro: AvroTail }
+  | { format: 'parquet'; path: string; parquet: ParquetPart };
 
 /** What the thread reports. */
 export type RangeOutcome = { result: RangeResult; tail: PartOutput | undefined };
@@ -163,9 +165,9 @@ export class SplitRun implements SplitHooks {
   }
 
   /** The second part's Parquet row groups, when the cut was kept and that part converted with the guess. */
-  get parquetTail(): ParquetPart | undefined {
+  get parquetTail(): { path: string; parquet: ParquetPart } | undefined {
     const tail = this.accepted?.outcome.tail;
-    return tail?.format === 'parquet' ? tail.parquet : undefined;
+    return tail?.format === 'parquet' ? tail : undefined;
   }
 
   /** Stops the other thread and deletes its temporary file. */

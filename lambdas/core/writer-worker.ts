@@ -125,7 +125,7 @@ async function convertRange(job: RangeJob): Promise<void> {
         rowGroupBytes: job.writer.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes,
         part: true,
       });
-      finish = async () => ({ format: 'parquet', parquet: await parquet.closePart(job.outPath) });
+      finish = async () => ({ format: 'parquet', path: job.outPath, parquet: await parquet.closePart() });
       return batchRows(schema, (batch) => parquet.write(batch));
     };
     const result = await rangePass(job.name, readFileChunks(job.path, { start: job.start, reuse: true }), job.pass, job.context, {

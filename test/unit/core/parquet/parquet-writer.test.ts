@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import type { ParquetCompression } from '../../../../lambdas/core/convert';
-import { rowGroupBudget, truncateUpper } from '../../../../lambdas/core/parquet/parquet-writer';
+import { rowGroupBudget } from '../../../../lambdas/core/parquet/parquet-writer';
+import { truncateUpper } from '../../../../lambdas/core/parquet/statistics';
 import type { ColumnType } from '../../../../lambdas/core/schema';
 import { MemorySink } from '../../../../lambdas/core/sink';
 import {

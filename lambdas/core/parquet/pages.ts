@@ -1,0 +1,325 @@
+import { ByteBuffer, RETAINED_BYTES } from '../bytes/byte-buffer';
+import type { ColumnVector } from '../model/column-batch';
+import type { ParquetCompression } from '../model/options';
+import type { Column } from '../model/schema';
+import { ChunkBytes } from './chunks';
+import {
+  COMPRESS,
+  DataPageHeader,
+  DictionaryPageHeader,
+  Encoding,
+  PageHeader,
+  PageType,
+  PHYSICAL_OF,
+} from './format';
+import { encodeHybrid } from './rle-hybrid';
+import { ChunkStatistics } from './statistics';
+import { StringDictionary } from './string-dictionary';
+import { ThriftWriter } from './thrift';
+
+/** First size of a column's page, values, levels and validity buffers (doubled as pages need). */
+export const FIRST_BUFFER_BYTES = 64;
+/** Dictionary indices of a column that has none yet (replaced when it grows, never written). */
+const NO_INDICES = new Int32Array(0);
+/** Dictionary encoding stops when more than this share of a chunk's values (past 1,024) are distinct. */
+const MAX_DISTINCT_SHARE = 0.5;
+
+/** The buffers a writer's columns assemble their pages in (see {@link ColumnChunkBuilder}). */
+export interface PageScratch {
+  readonly levels: ByteBuffer;
+  readonly page: ByteBuffer;
+  /** Data page headers. */
+  readonly header: ThriftWriter;
+}
+
+/**
+ * The pages of one column in the row group being built, and the page being filled. String columns start
+ * each chunk dictionary-encoded and fall back to PLAIN for the rest of the chunk when the dictionary grows
+ * too large or too many values are distinct; a column that falls back on its chunk's first values is
+ * PLAIN for good (a CSV column's cardinality does not change much from one row group to the next).
+ */
+export class ColumnChunkBuilder {
+  readonly physical: number;
+  private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
+  private rows = 0;
+  private readonly values = new ByteBuffer(FIRST_BUFFER_BYTES);
+  private readonly chunk = new ChunkBytes();
+  /** Boolean values in the open page. */
+  private booleans = 0;
+  /** The chunk's dictionary (string columns), undefined once dictionary encoding is given up. */
+  private dictionary: StringDictionary | undefined;
+  /** Whether the open page holds dictionary indices (else PLAIN values). */
+  private dictionaryMode: boolean;
+  private indices = NO_INDICES;
+  private indexCount = 0;
+  /** Values of the chunk written as dictionary indices. */
+  private dictionaryValues = 0;
+  /** Whether any page of the chunk is PLAIN / dictionary-encoded. */
+  private plainPages = false;
+  private dictionaryPages = false;
+  stats: ChunkStatistics;
+  uncompressed = 0;
+  compressed = 0;
+  numValues = 0;
+
+  /**
+   * @param scratch where pages are assembled before compression: one for all the columns of a writer
+   *   (pages are compressed as they close), so that a wide file does not keep a page's size per column
+   */
+  constructor(
+    readonly column: Column,
+    private readonly compression: ParquetCompression,
+    private readonly pageBytes: number,
+    dictionaryBytes: number,
+    private readonly scratch: PageScratch,
+  ) {
+    this.physical = PHYSICAL_OF[column.type];
+    this.stats = new ChunkStatistics(column.type);
+    if (column.type === 'string' && dictionaryBytes > 0)
+      this.dictionary = new StringDictionary(dictionaryBytes);
+    this.dictionaryMode = this.dictionary !== undefined;
+  }
+
+  /** Uncompressed bytes held (closed pages, the open one and the dictionary). */
+  get bufferedBytes(): number {
+    return (
+      this.uncompressed +
+      this.values.pos +
+      4 * this.indexCount +
+      this.rows +
+      (this.dictionary?.plain.pos ?? 0)
+    );
+  }
+
+  add(v: ColumnVector): void {
+    this.stats.add(v);
+    if (this.dictionaryMode) {
+      if (this.addIndices(v)) {
+        this.appendLevels(v);
+        if (4 * this.indexCount >= this.pageBytes) this.closePage();
+        return;
+      }
+      // Give up the dictionary for the rest of the chunk (and the chunks after it): the values seen so
+      // far stay dictionary-encoded, this batch and the next ones are PLAIN.
+      this.closePage();
+      this.dictionaryMode = false;
+      if (this.dictionaryValues === 0) this.dictionary = undefined;
+    }
+    this.appendLevels(v);
+    const out = this.values;
+    const count = v.count;
+    switch (v.type) {
+      case 'string': {
+        const bytes = v.bytes;
+        const offsets = v.offsets;
+        out.ensure(offsets[count]! - offsets[0]! + 4 * count);
+        const d = out.bytes;
+        let p = out.pos;
+        for (let k = 0; k < count; k++) {
+          const s = offsets[k]!;
+          const len = offsets[k + 1]! - s;
+          d[p] = len & 0xff;
+          d[p + 1] = (len >>> 8) & 0xff;
+          d[p + 2] = (len >>> 16) & 0xff;
+          d[p + 3] = len >>> 24;
+          p += 4;
+          if (len > 32) d.set(bytes.subarray(s, s + len), p);
+          else for (let j = 0; j < len; j++) d[p + j] = bytes[s + j]!;
+          p += len;
+        }
+        out.pos = p;
+        break;
+      }
+      case 'boolean': {
+        // PLAIN booleans are bit-packed, least significant bit first, across the whole page.
+        const a = v.i32;
+        out.ensure((count >>> 3) + 2);
+        for (let k = 0; k < count; k++) {
+          const bit = this.booleans + k;
+          const at = bit >>> 3;
+          if ((bit & 7) === 0) out.bytes[at] = 0;
+          if (a[k] === 1) out.bytes[at]! |= 1 << (bit & 7);
+        }
+        this.booleans += count;
+        out.pos = (this.booleans + 7) >>> 3;
+        break;
+      }
+      case 'double':
+        out.append(new Uint8Array(v.f64.buffer, v.f64.byteOffset, count * 8));
+        break;
+      case 'int64':
+      case 'timestamp':
+        out.append(new Uint8Array(v.i64.buffer, v.i64.byteOffset, count * 8));
+        break;
+      default:
+        out.append(new Uint8Array(v.i32.buffer, v.i32.byteOffset, count * 4));
+    }
+    if (this.values.pos >= this.pageBytes) this.closePage();
+  }
+
+  private appendLevels(v: ColumnVector): void {
+    const n = v.length;
+    if (this.rows + n > this.valid.length) {
+      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
+      next.set(this.valid.subarray(0, this.rows));
+      this.valid = next;
+    }
+    this.valid.set(v.valid.subarray(0, n), this.rows);
+    this.rows += n;
+  }
+
+  /**
+   * Looks the batch's strings up in the dictionary and appends their indices to the open page; false
+   * (nothing appended) when the dictionary is full or the chunk's values are mostly distinct.
+   */
+  private addIndices(v: ColumnVector): boolean {
+    const dictionary = this.dictionary!;
+    const count = v.count;
+    if (this.indexCount + count > this.indices.length) {
+      const next = new Int32Array(Math.max(this.indices.length * 2, this.indexCount + count));
+      next.set(this.indices.subarray(0, this.indexCount));
+      this.indices = next;
+    }
+    const indices = this.indices;
+    const bytes = v.bytes;
+    const offsets = v.offsets;
+    let at = this.indexCount;
+    for (let k = 0; k < count; k++) {
+      const index = dictionary.indexOf(bytes, offsets[k]!, offsets[k + 1]!);
+      if (index < 0) return false;
+      indices[at++] = index;
+    }
+    const values = this.dictionaryValues + count;
+    if (values >= 1024 && dictionary.size > MAX_DISTINCT_SHARE * values) return false;
+    this.indexCount = at;
+    this.dictionaryValues = values;
+    return true;
+  }
+
+  /** Compresses the open page and adds it to the chunk. */
+  closePage(): void {
+    const page = this.encodePage();
+    if (page) for (const part of page) this.chunk.append(part);
+  }
+
+  /**
+   * Compresses the open page and returns it (header, body) instead of adding it to the chunk: the
+   * chunk's last page, to be written right after {@link pages}; valid until the next page is encoded.
+   * A wide file's chunks are mostly one page each: they then need no slabs at all.
+   */
+  lastPage(): Uint8Array[] {
+    return this.encodePage() ?? [];
+  }
+
+  /** The open page compressed, as header and body (undefined when it has no rows); the page is reset. */
+  private encodePage(): [Uint8Array, Uint8Array] | undefined {
+    if (this.rows === 0) return undefined;
+    const levels = this.scratch.levels;
+    levels.pos = 4;
+    levels.ensure(4);
+    encodeHybrid(this.valid, this.rows, 1, levels);
+    const levelBytes = levels.pos - 4;
+    levels.bytes[0] = levelBytes & 0xff;
+    levels.bytes[1] = (levelBytes >>> 8) & 0xff;
+    levels.bytes[2] = (levelBytes >>> 16) & 0xff;
+    levels.bytes[3] = levelBytes >>> 24;
+    // Levels and values are assembled in a reused buffer: a fresh one per page is garbage that the
+    // collector is slow to return (it is memory outside the JS heap).
+    const page = this.scratch.page;
+    page.pos = 0;
+    page.append(levels.bytes.subarray(0, levels.pos));
+    // A page of nulls only has no values to encode: PLAIN says that as well, with no dictionary needed.
+    const indexed = this.dictionaryMode && this.indexCount > 0;
+    if (indexed) {
+      const size = this.dictionary!.size;
+      const bitWidth = size <= 2 ? 1 : 32 - Math.clz32(size - 1);
+      page.ensure(1);
+      page.bytes[page.pos++] = bitWidth;
+      encodeHybrid(this.indices, this.indexCount, bitWidth, page);
+      this.dictionaryPages = true;
+    } else {
+      page.append(this.values.bytes.subarray(0, this.values.pos));
+      this.plainPages = true;
+    }
+    const raw = page.bytes.subarray(0, page.pos);
+    const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
+    // The header is written (or copied into the chunk) before the next page's: one writer serves them all.
+    const header = this.scratch.header
+      .reset()
+      .i32(PageHeader.type, PageType.DATA_PAGE)
+      .i32(PageHeader.uncompressed_page_size, raw.length)
+      .i32(PageHeader.compressed_page_size, body.length)
+      .struct(PageHeader.data_page_header)
+      .i32(DataPageHeader.num_values, this.rows)
+      .i32(DataPageHeader.encoding, indexed ? Encoding.PLAIN_DICTIONARY : Encoding.PLAIN)
+      .i32(DataPageHeader.definition_level_encoding, Encoding.RLE)
+      .i32(DataPageHeader.repetition_level_encoding, Encoding.RLE)
+      .end()
+      .finish();
+    this.uncompressed += header.length + raw.length;
+    this.compressed += header.length + body.length;
+    this.numValues += this.rows;
+    this.rows = 0;
+    this.values.pos = 0;
+    if (this.values.bytes.length > RETAINED_BYTES) this.values.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
+    if (page.bytes.length > RETAINED_BYTES) page.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
+    this.booleans = 0;
+    this.indexCount = 0;
+    // Pages closed before the last are copied into reused slabs: kept as separate objects until the row
+    // group is written, they would live long enough to need a full collection to be freed.
+    return [header, body];
+  }
+
+  /**
+   * The dictionary page (header and compressed entries) when the chunk has dictionary-encoded pages; its
+   * sizes are added to the chunk's. Call after {@link lastPage}.
+   */
+  dictionaryPage(): Uint8Array | undefined {
+    if (!this.dictionaryPages) return undefined;
+    const dictionary = this.dictionary!;
+    const raw = dictionary.plain.bytes.subarray(0, dictionary.plain.pos);
+    const body = this.compression === 'none' ? raw : COMPRESS[this.compression](raw);
+    const header = new ThriftWriter()
+      .i32(PageHeader.type, PageType.DICTIONARY_PAGE)
+      .i32(PageHeader.uncompressed_page_size, raw.length)
+      .i32(PageHeader.compressed_page_size, body.length)
+      .struct(PageHeader.dictionary_page_header)
+      .i32(DictionaryPageHeader.num_values, dictionary.size)
+      .i32(DictionaryPageHeader.encoding, Encoding.PLAIN_DICTIONARY)
+      .end()
+      .finish();
+    const pageBytes = new Uint8Array(header.length + body.length);
+    pageBytes.set(header);
+    pageBytes.set(body, header.length);
+    this.uncompressed += header.length + raw.length;
+    this.compressed += pageBytes.length;
+    return pageBytes;
+  }
+
+  /** The encodings of the chunk's pages (definition levels are RLE). */
+  encodings(): number[] {
+    const encodings = [];
+    if (this.plainPages) encodings.push(Encoding.PLAIN);
+    if (this.dictionaryPages) encodings.push(Encoding.PLAIN_DICTIONARY);
+    encodings.push(Encoding.RLE);
+    return encodings;
+  }
+
+  /** The closed pages of the chunk, in order; valid until {@link resetChunk}. */
+  pages(): Uint8Array[] {
+    return this.chunk.views();
+  }
+
+  resetChunk(): void {
+    this.chunk.clear();
+    this.stats = new ChunkStatistics(this.column.type);
+    this.uncompressed = 0;
+    this.compressed = 0;
+    this.numValues = 0;
+    this.plainPages = false;
+    this.dictionaryPages = false;
+    this.dictionaryValues = 0;
+    this.dictionary?.clear();
+    this.dictionaryMode = this.dictionary !== undefined;
+  }
+}

@@ -1,0 +1,205 @@
+import type { ColumnVector } from '../model/column-batch';
+import type { ColumnType } from '../model/schema';
+
+/*
+ * A column chunk's statistics (null count, min and max) as the footer gives them: bounds in the column's
+ * own representation while the chunk is written, PLAIN-encoded at the end, long strings truncated.
+ */
+
+/**
+ * String bounds longer than this many bytes are truncated in the statistics (min to a prefix, max to a
+ * prefix whose last character is incremented), flagged as inexact.
+ */
+const MAX_STRING_STAT = 64;
+/**
+ * Bytes of a string bound kept while a chunk is written: more than MAX_STRING_STAT, so that a kept
+ * prefix is known to be truncated, and enough to find a character boundary at MAX_STRING_STAT.
+ */
+const KEPT_STAT_BYTES = MAX_STRING_STAT + 8;
+
+/** Unsigned lexicographic comparison of two byte ranges. */
+function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let k = 0; k < n; k++) {
+    const d = a[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
+}
+
+/** Min/max/null count of one column chunk, kept in the column's own representation. */
+export class ChunkStatistics {
+  nulls = 0;
+  values = 0;
+  minNumber = Infinity;
+  maxNumber = -Infinity;
+  minLo = 0;
+  minHi = 0;
+  maxLo = 0;
+  maxHi = 0;
+  minBytes: Uint8Array | undefined;
+  maxBytes: Uint8Array | undefined;
+
+  constructor(private readonly type: ColumnType) {}
+
+  add(v: ColumnVector): void {
+    const count = v.count;
+    this.nulls += v.length - count;
+    if (count === 0) return;
+    const first = this.values === 0;
+    this.values += count;
+    switch (this.type) {
+      case 'boolean':
+      case 'int32':
+      case 'date':
+      case 'double': {
+        // NaN never compares below or above: doubles' bounds ignore it.
+        let min = this.minNumber;
+        let max = this.maxNumber;
+        const a = this.type === 'double' ? v.f64 : v.i32;
+        for (let k = 0; k < count; k++) {
+          const x = a[k]!;
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        this.minNumber = min;
+        this.maxNumber = max;
+        break;
+      }
+      case 'int64':
+      case 'timestamp': {
+        const w = v.i64;
+        let k0 = 0;
+        if (first) {
+          this.minLo = this.maxLo = w[0]!;
+          this.minHi = this.maxHi = w[1]!;
+          k0 = 1;
+        }
+        for (let k = k0; k < count; k++) {
+          const lo = w[2 * k]! >>> 0;
+          const hi = w[2 * k + 1]!;
+          if (hi < this.minHi || (hi === this.minHi && lo < this.minLo >>> 0)) {
+            this.minHi = hi;
+            this.minLo = lo;
+          }
+          if (hi > this.maxHi || (hi === this.maxHi && lo > this.maxLo >>> 0)) {
+            this.maxHi = hi;
+            this.maxLo = lo;
+          }
+        }
+        break;
+      }
+      default: {
+        const bytes = v.bytes;
+        const offsets = v.offsets;
+        // The first byte decides most comparisons (an empty string counts as -1, below every byte).
+        let minK = 0;
+        let maxK = 0;
+        let minFirst = offsets[1]! > 0 ? bytes[0]! : -1;
+        let maxFirst = minFirst;
+        for (let k = 1; k < count; k++) {
+          const s = offsets[k]!;
+          const e = offsets[k + 1]!;
+          const first = e > s ? bytes[s]! : -1;
+          if (
+            first <= minFirst &&
+            (first < minFirst || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0)
+          ) {
+            minK = k;
+            minFirst = first;
+          }
+          if (
+            first >= maxFirst &&
+            (first > maxFirst || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0)
+          ) {
+            maxK = k;
+            maxFirst = first;
+          }
+        }
+        // Only a prefix of a long bound is kept: the footer gets MAX_STRING_STAT bytes of it at most, and
+        // values that share the kept prefix give the same truncated bound whichever is kept.
+        const ms = offsets[minK]!;
+        const me = offsets[minK + 1]!;
+        if (!this.minBytes || compareBytes(bytes, ms, me, this.minBytes, 0, this.minBytes.length) < 0)
+          this.minBytes = bytes.slice(ms, Math.min(me, ms + KEPT_STAT_BYTES));
+        const xs = offsets[maxK]!;
+        const xe = offsets[maxK + 1]!;
+        if (!this.maxBytes || compareBytes(bytes, xs, xe, this.maxBytes, 0, this.maxBytes.length) > 0)
+          this.maxBytes = bytes.slice(xs, Math.min(xe, xs + KEPT_STAT_BYTES));
+      }
+    }
+  }
+
+  /** PLAIN-encoded bounds; undefined when there are none to give (no values, or only NaNs). */
+  bounds(): Bounds | undefined {
+    if (this.values === 0) return undefined;
+    switch (this.type) {
+      case 'boolean':
+        return exact(Uint8Array.of(this.minNumber), Uint8Array.of(this.maxNumber));
+      case 'int32':
+      case 'date': {
+        const u = new Uint8Array(new Int32Array([this.minNumber, this.maxNumber]).buffer);
+        return exact(u.slice(0, 4), u.slice(4, 8));
+      }
+      case 'double': {
+        if (this.minNumber > this.maxNumber) return undefined; // only NaNs
+        // The format asks for -0 as a zero minimum and +0 as a zero maximum: either zero may be present.
+        const min = this.minNumber === 0 ? -0 : this.minNumber;
+        const max = this.maxNumber === 0 ? 0 : this.maxNumber;
+        const u = new Uint8Array(new Float64Array([min, max]).buffer);
+        return exact(u.slice(0, 8), u.slice(8, 16));
+      }
+      case 'int64':
+      case 'timestamp': {
+        const u = new Uint8Array(new Int32Array([this.minLo, this.minHi, this.maxLo, this.maxHi]).buffer);
+        return exact(u.slice(0, 8), u.slice(8, 16));
+      }
+      default: {
+        const min = this.minBytes!;
+        const max = this.maxBytes!;
+        const upper = max.length <= MAX_STRING_STAT ? max : truncateUpper(max);
+        return {
+          min: min.length <= MAX_STRING_STAT ? min : min.subarray(0, utf8Boundary(min, MAX_STRING_STAT)),
+          max: upper,
+          minExact: min.length <= MAX_STRING_STAT,
+          maxExact: upper === max,
+        };
+      }
+    }
+  }
+}
+
+/** Column chunk bounds, PLAIN-encoded; `max` is undefined when no short upper bound exists. */
+export interface Bounds {
+  readonly min: Uint8Array;
+  readonly max: Uint8Array | undefined;
+  readonly minExact: boolean;
+  readonly maxExact: boolean;
+}
+
+const exact = (min: Uint8Array, max: Uint8Array): Bounds => ({ min, max, minExact: true, maxExact: true });
+
+/** The largest length <= `limit` that does not split a UTF-8 character of `bytes` (longer than limit). */
+function utf8Boundary(bytes: Uint8Array, limit: number): number {
+  let n = limit;
+  while (n > 0 && (bytes[n]! & 0xc0) === 0x80) n--;
+  return n;
+}
+
+/**
+ * A short string that sorts after every string starting with a prefix of `bytes` (UTF-8, unsigned byte
+ * order, which is code point order): the prefix with its last incrementable character incremented.
+ * Undefined when `bytes` is not valid UTF-8 or the prefix is all U+10FFFF.
+ */
+export function truncateUpper(bytes: Uint8Array, limit = MAX_STRING_STAT): Uint8Array | undefined {
+  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, utf8Boundary(bytes, limit));
+  const text = prefix.toString('utf8');
+  if (Buffer.byteLength(text) !== prefix.length || !Buffer.from(text).equals(prefix)) return undefined;
+  const codePoints = Array.from(text, (c) => c.codePointAt(0)!);
+  for (let i = codePoints.length - 1; i >= 0; i--) {
+    let next = codePoints[i]! + 1;
+    if (next === 0xd800) next = 0xe000; // surrogates are not characters
+    if (next <= 0x10ffff) return Buffer.from(String.fromCodePoint(...codePoints.slice(0, i), next), 'utf8');
+  }
+  return undefined;
+}
