@@ -1,8 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
 import { redriveRun, runStatus, startRun } from '../ops/operations';
 import { awsFlagOptions } from './aws-flags';
-import { type CliCommand, UsageError } from './command';
+import { type CliCommand, parseFlags, UsageError } from './command';
 
 const STATE_MACHINE_ENV = 'CSV2LAKE_STATE_MACHINE_ARN';
 const OUTPUT_BUCKET_ENV = 'CSV2LAKE_OUTPUT_BUCKET';
@@ -12,18 +11,13 @@ function parse(
   args: readonly string[],
   options: Record<string, { type: 'string' | 'boolean' }>,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: { ...options, region: { type: 'string' }, profile: { type: 'string' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseFlags(
+    args,
+    { ...options, region: { type: 'string' }, profile: { type: 'string' } },
+    true,
+  );
   awsFlagOptions(parsed.values as { region?: string; profile?: string });
-  return parsed;
+  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
 }
 
 const REGION_PROFILE_USAGE = `  --region <region>                  the AWS region, default $AWS_REGION (or the profile's)

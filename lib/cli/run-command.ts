@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { OutputFormat } from '../../lambdas/core/convert';
 import { printable } from '../../lambdas/core/errors';
 import { AWS_FLAGS, AWS_FLAGS_USAGE, awsFlagOptions } from './aws-flags';
-import { type CliCommand, UsageError } from './command';
+import { type CliCommand, parseFlags, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
 // The handlers log in Lambda's JSON format and emit EMF metrics; on a terminal, the runner reports instead.
@@ -132,25 +131,17 @@ export const run: CliCommand = {
   summary: 'run the whole workflow locally over a folder or an S3-compatible endpoint',
   usage: RUN_USAGE,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        options: {
-          input: { type: 'string', short: 'i' },
-          output: { type: 'string', short: 'o' },
-          ...AWS_FLAGS,
-          concurrency: { type: 'string' },
-          format: { type: 'string' },
-          schema: { type: 'string' },
-          pattern: { type: 'string' },
-          ...CSV_FLAGS,
-          json: { type: 'boolean' },
-        },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseFlags(args, {
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      ...AWS_FLAGS,
+      concurrency: { type: 'string' },
+      format: { type: 'string' },
+      schema: { type: 'string' },
+      pattern: { type: 'string' },
+      ...CSV_FLAGS,
+      json: { type: 'boolean' },
+    });
     const v = parsed.values;
     if (!v.input || !v.output)
       throw new UsageError(`--input and --output are required. Run 'csv2lake run --help'`);
@@ -190,16 +181,11 @@ export const run: CliCommand = {
 
 /** The `<run id> --output … [--endpoint-url URL] [--region R] [--profile P] [--json]` of the commands about one local run. */
 function parseRunRef(args: readonly string[], command: string) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: { output: { type: 'string', short: 'o' }, ...AWS_FLAGS, json: { type: 'boolean' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseFlags(
+    args,
+    { output: { type: 'string', short: 'o' }, ...AWS_FLAGS, json: { type: 'boolean' } },
+    true,
+  );
   const [runId] = parsed.positionals;
   if (!runId || !parsed.values.output)
     throw new UsageError(`give the run id and --output of the run. Run 'csv2lake ${command} --help'`);

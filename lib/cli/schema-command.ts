@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { convert } from '../../lambdas/core/convert';
 import type { TableColumn } from '../../lambdas/core/schema';
 import { isCsvKey } from '../../lambdas/io/object-key';
 import { mergeColumns, recordNameFor } from '../../lambdas/lake/dataset-schema';
 import { DEFAULT_DATASET_PATTERN, locateKey, parseKeyPattern } from '../../lambdas/lake/layout';
-import { type CliCommand, UsageError } from './command';
+import { AWS_FLAGS, AWS_FLAGS_USAGE, awsFlagOptions } from './aws-flags';
+import { type CliCommand, parseFlags, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
 const USAGE = `Usage: csv2lake schema --input <dir | s3://bucket/prefix> [--dataset <name>] [options]
@@ -17,7 +17,7 @@ Options:
   -i, --input <dir | s3://bucket/prefix>    the CSV files (required)
   --dataset <name>                   only this dataset
   --pattern <pattern>                default '${DEFAULT_DATASET_PATTERN}' (see csv2lake run --help)
-  --endpoint URL                     an S3-compatible server for s3:// input
+${AWS_FLAGS_USAGE}
 ${CSV_FLAGS_USAGE}`;
 
 /** A sink that keeps nothing: the files are read for their types only. */
@@ -28,21 +28,13 @@ export const command: CliCommand = {
   summary: 'print the schema inferred for each dataset, as a schema file to pin it',
   usage: USAGE,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        options: {
-          input: { type: 'string', short: 'i' },
-          dataset: { type: 'string' },
-          pattern: { type: 'string' },
-          endpoint: { type: 'string' },
-          ...CSV_FLAGS,
-        },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseFlags(args, {
+      input: { type: 'string', short: 'i' },
+      dataset: { type: 'string' },
+      pattern: { type: 'string' },
+      ...AWS_FLAGS,
+      ...CSV_FLAGS,
+    });
     const v = parsed.values;
     if (!v.input) throw new UsageError(`--input is required. Run 'csv2lake schema --help'`);
     const pattern = v.pattern ?? DEFAULT_DATASET_PATTERN;
@@ -50,7 +42,7 @@ export const command: CliCommand = {
     const { csv, nullTokens } = csvFlagOptions(v);
     const { bucketOf, INPUT_BUCKET, parseLocation, storesFor } = await import('../local/stores');
     const input = parseLocation(v.input);
-    const store = storesFor({ input, output: input }, v.endpoint);
+    const store = storesFor({ input, output: input }, awsFlagOptions(v).endpoint);
     const bucket = bucketOf(input, INPUT_BUCKET);
     const root = input.kind === 's3' ? input.prefix : '';
     const datasets = new Map<string, readonly TableColumn[]>();
