@@ -8,7 +8,10 @@ import type { CatalogReport } from './report/rendering';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
 import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
-import { jsonEnv, REDUCER_ENV, s3ClientConfig } from '../shared/config';
+import { updateInventory } from '../lake/inventory-update';
+import { converterFingerprint } from '../lake/plan-fingerprint';
+import { countingStore, readPlanSummary, type RequestCounts } from '../lake/plan-files';
+import { converterConfig, ENV, jsonEnv, REDUCER_ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
@@ -19,6 +22,7 @@ import {
   type RunReport,
   writeRunReport,
 } from './run-report';
+import { CONVERTER_VERSION } from './convert-item';
 
 /** What the reducer needs; injected in tests and by the local runner. */
 export interface ReducerDeps {
@@ -119,6 +123,9 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
   if (!(lambdaMemoryMb > 0))
     throw new Error(`${REDUCER_ENV.CONVERTER_MEMORY_MB} must be a positive number of MB`);
   const clientConfig = s3ClientConfig(env);
+  // The converters' options (the construct sets them on the reducer too): the inventory records the options
+  // hash a run's outputs were written with only while it is still the one the plan compared with.
+  const converterOptions = converterConfig({ ...env, [ENV.FORMAT]: 'parquet' });
   const database = env[REDUCER_ENV.GLUE_DATABASE];
   const catalog =
     deps.catalog || database
@@ -128,9 +135,12 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
           target: deps.catalog ? ('local' as const) : ('glue' as const),
         }
       : undefined;
-  let store = deps.store;
+  let base = deps.store;
   return async (event) => {
-    store ??= s3ObjectStore(clientConfig);
+    base ??= s3ObjectStore(clientConfig);
+    // This reduction's own requests, for the report's cost estimate.
+    const requests: RequestCounts = { reads: 0, writes: 0 };
+    const store = countingStore(base, requests);
     const run = runOf(event, env);
     logger.appendKeys({ runId: run.runId });
     try {
@@ -151,12 +161,21 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
         store,
         run,
         mapResults,
-        { lambdaMemoryMb, prices },
+        { lambdaMemoryMb, prices, requests },
         (deps.now ?? (() => new Date()))(),
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
       const result = await writeRunReport(store, run, report);
+      const inventory = report.inventory
+        ? await updateInventory(
+            store,
+            run,
+            report.inventory,
+            await currentFingerprint(store, run, converterOptions),
+            (deps.now ?? (() => new Date()))(),
+          )
+        : undefined;
       const final = isFinalReduction(event, report);
       if (final)
         await emitRunMetrics(store, run, {
@@ -167,7 +186,12 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
           [RUN_METRICS.rejectedRows]: report.rejectedRows,
           [RUN_METRICS.bytesIn]: report.bytesIn,
         });
-      logger.info('run report written', { ...result, final, mapResults: mapResults.length });
+      logger.info('run report written', {
+        ...result,
+        final,
+        mapResults: mapResults.length,
+        ...(inventory ? { inventory } : {}),
+      });
       return result;
     } finally {
       // Only a reduction that added metrics publishes: Powertools warns on stderr about an empty flush,
@@ -176,6 +200,21 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       logger.removeKeys(['runId']);
     }
   };
+}
+
+/**
+ * The converters' fingerprint now, when it is the one the run's plan compared with (else undefined: the
+ * run's conversions are not recorded in the inventory, and their keys are planned at the next run).
+ */
+async function currentFingerprint(
+  store: ObjectStore,
+  run: RunContext,
+  config: ReturnType<typeof converterConfig>,
+) {
+  const plan = await readPlanSummary(store, run);
+  if (!plan) return undefined;
+  const now = await converterFingerprint(store, config, CONVERTER_VERSION).catch(() => undefined);
+  return now?.id === plan.fingerprint ? now : undefined;
 }
 
 /** The database name of a local run's `_catalog/` when the template names none. */

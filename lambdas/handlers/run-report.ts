@@ -8,9 +8,20 @@ import type { OutputFormat } from '../core/convert';
 import type { ObjectInfo, ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, MapResultLocation, RunContext } from '../shared/payloads';
-import { RunDatasets } from '../lake/run-datasets';
+import { layoutOf, RunDatasets } from '../lake/run-datasets';
+import { locateKey } from '../lake/layout';
+import { mergeByKey } from '../lake/inventory-io';
+import { isIgnoredLine, type PassedLine, readPlanSummary, type RequestCounts } from '../lake/plan-files';
+import type { KeyCursor } from '../lake/inventory-io';
 import { type ItemAccount, RunAccounting } from './report/accounting';
-import { earlierReportLines, type Prices, reportList, type RunReport } from './report/rendering';
+import { PassedKeys } from './report/planned';
+import {
+  asyncReportList,
+  earlierReportLines,
+  type Prices,
+  reportList,
+  type RunReport,
+} from './report/rendering';
 import { manifestEntries, readManifest } from './report/result-files';
 
 export type { ItemAccount, ItemError, OutputCollision } from './report/accounting';
@@ -44,6 +55,32 @@ export const DEFAULT_PRICES: Prices = {
 const TRANSITIONS_PER_ITEM = 7;
 
 /**
+ * Transitions of the top level of an execution: the input checks, BuildRun, the first map, Reduce, AnyFailed
+ * and the end; with a plan, `Plan` and `AnyPlanned` besides; each round of the retry map, RetryFailed,
+ * ReduceAfterRetry and AnyStale.
+ */
+const TOP_TRANSITIONS = 10;
+const PLAN_TRANSITIONS = 2;
+const RETRY_ROUND_TRANSITIONS = 3;
+
+/**
+ * S3 requests of one converter invocation, by what it did (lambdas/handlers/convert-item.ts): the dataset's
+ * schema (GET) and the output's HEAD always, the input's GET when it converts; its record (PUT) always, and
+ * the output (a PUT, or a multipart upload for a large one) when it converts.
+ */
+const CONVERTER_REQUESTS = {
+  converted: { reads: 3, writes: 2 },
+  skipped: { reads: 2, writes: 1 },
+  failed: { reads: 2, writes: 1 },
+} as const;
+
+/** S3 requests of a Distributed Map run itself: its ItemReader's GET, its ResultWriter's manifest and files. */
+const MAP_REQUESTS = { reads: 1, writes: 4 } as const;
+
+/** What a reduction writes after the report is built: report.json, report.md, failed items, metrics. */
+const REPORT_WRITES = 4;
+
+/**
  * Records read at once. Each GET of a small record is latency (~10-20 ms on S3) rather than work, so many
  * run together; 48 stays under the S3 client's 50 sockets (lambdas/io/s3-object-store.ts), so no request
  * waits for a socket while it counts against the idle timeout.
@@ -56,6 +93,10 @@ export interface ReportOptions {
   readonly lambdaMemoryMb: number;
   /** @default DEFAULT_PRICES */
   readonly prices?: Partial<Prices>;
+  /** The S3 requests this reduction has made so far (its store counts them). @default not counted */
+  readonly requests?: RequestCounts;
+  /** The reducer's memory, MB. @default 1024 */
+  readonly reducerMemoryMb?: number;
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
@@ -119,21 +160,38 @@ async function carryEarlierReport(
   store: ObjectStore,
   run: RunContext,
   account: RunAccounting,
+  passed: PassedKeys | undefined,
 ): Promise<void> {
   const key = `_runs/${run.runId}/report.json`;
   if (!(await store.head(run.outputBucket, key))) return;
+  // The plan's passed keys are in the earlier report too: they are the plan's again, never carried.
+  const passedFiles = passed?.cursor();
+  const passedIgnored = passed?.cursor();
+  const isPassed = async (cursor: KeyCursor<PassedLine> | undefined, k: string, ignored: boolean) => {
+    const line = cursor ? await cursor.seek(k) : undefined;
+    return line !== undefined && isIgnoredLine(line) === ignored;
+  };
   let files = false;
-  for await (const line of earlierReportLines(await store.get(run.outputBucket, key))) {
-    if ('field' in line) {
-      files ||= line.field === 'files';
-      continue;
+  try {
+    for await (const line of earlierReportLines(await store.get(run.outputBucket, key))) {
+      if ('field' in line) {
+        files ||= line.field === 'files';
+        continue;
+      }
+      if (line.list === 'files') {
+        const known = leadingKey(line.text);
+        if (known !== undefined && account.knows(known)) continue;
+        const file = JSON.parse(line.text) as ItemAccount;
+        if (await isPassed(passedFiles, file.key, false)) continue;
+        account.carryFile(file);
+      } else if (line.list === 'failedItems') account.carryFailedItem(JSON.parse(line.text) as ConvertItem);
+      else if (line.list === 'ignoredKeys') {
+        const ignored = JSON.parse(line.text) as string;
+        if (!(await isPassed(passedIgnored, ignored, true))) account.carryIgnored(ignored);
+      }
     }
-    if (line.list === 'files') {
-      const known = leadingKey(line.text);
-      if (known !== undefined && account.knows(known)) continue;
-      account.carryFile(JSON.parse(line.text) as ItemAccount);
-    } else if (line.list === 'failedItems') account.carryFailedItem(JSON.parse(line.text) as ConvertItem);
-    else if (line.list === 'ignoredKeys') account.carryIgnored(JSON.parse(line.text) as string);
+  } finally {
+    await Promise.all([passedFiles?.close(), passedIgnored?.close()]);
   }
   if (!files)
     throw new Error(
@@ -146,10 +204,12 @@ async function carryEarlierReport(
  * Builds the run report from, in this order: the Distributed Map result files (children that failed without
  * a record — throttled, timed out before starting, crashed — and the keys the map ignored; later maps
  * overriding earlier ones), the per-item records (`_runs/<runId>/items/`, one per key and format,
- * overwritten by every attempt, so retries and redrives are counted once), and the earlier report of the
- * run (keys neither of the others knows; see {@link RunAccounting.settle} for how a key is decided).
- * Memory: the compact account (a few dozen bytes per key), one result entry, two listing pages and
- * `RECORD_READS` records at a time.
+ * overwritten by every attempt, so retries and redrives are counted once), the run's earlier report (keys
+ * neither of the others knows; see {@link RunAccounting.settle} for how a key is decided), and the keys the
+ * plan passed over (`_runs/<runId>/plan/`: unchanged, reported skipped; not CSV, reported ignored), which
+ * are streamed from the plan whenever a list needs them, never held.
+ * Memory: the compact account (a few dozen bytes per key that ran), one result entry, two listing pages,
+ * `RECORD_READS` records and a passed line at a time.
  */
 export async function buildRunReport(
   store: ObjectStore,
@@ -160,10 +220,14 @@ export async function buildRunReport(
 ): Promise<RunReport> {
   const runFormats = Object.keys(run.outputPrefixes) as OutputFormat[];
   const account = new RunAccounting(run, runFormats);
+  const plan = await readPlanSummary(store, run);
+  const passed = plan ? new PassedKeys(store, run, plan) : undefined;
   // Maps first: a record's source ETag is kept only for keys whose child failed (see SameVersion).
+  let maps = 0;
   for (const location of mapResults) {
     const manifest = await readManifest(store, location);
     if (!manifest) continue;
+    maps++;
     for await (const { kind, entry } of manifestEntries(store, manifest)) account.addChild(kind, entry);
   }
   const datasets = new RunDatasets(store, run, runFormats);
@@ -172,8 +236,31 @@ export async function buildRunReport(
     account.addRecord(record);
     await datasets.addRecord(record);
   });
-  await carryEarlierReport(store, run, account);
+  await carryEarlierReport(store, run, account, passed);
   account.settle();
+  // The plan's unchanged keys are the run's as a key both converters skipped was: each format's output holds
+  // the schema its entry names (current, unless this execution changed the dataset's: then it is stale).
+  const layout = layoutOf(run);
+  if (passed)
+    await passed.count(account, async (entry) => {
+      let dataset: string;
+      try {
+        dataset = locateKey(entry.k, layout).dataset;
+      } catch {
+        return; // never passed: a key the pattern cannot place is always planned
+      }
+      for (const format of runFormats)
+        await datasets.addRecord({
+          key: entry.k,
+          format,
+          status: 'skipped',
+          durationMs: 0,
+          outputKey: '',
+          dataset,
+          schemaFingerprint: entry.s,
+          at: '',
+        });
+    });
   // A key the maps passed over as not CSV (the deployment's suffixes, which the reducer does not know) has no
   // output to be stale, and the retry map would pass over it again: listed as stale, it would loop AnyStale.
   const lake = await datasets.finish((key) => account.isIgnored(key));
@@ -183,22 +270,51 @@ export async function buildRunReport(
   const staleItems = lake.staleItems.filter((item) => !failedKeys.has(item.key));
 
   const converted = account.count('converted');
-  const skipped = account.count('skipped');
+  const ran = { files: account.count(), ignored: account.ignored };
+  const skipped = account.count('skipped') + (passed?.unchanged ?? 0);
   const failed = account.count('failed');
   const fileCount = converted + skipped + failed;
-  const ignored = account.ignored;
+  const ignored = ran.ignored + (passed?.ignored ?? 0);
   const totals = account.totals();
   const prices = { ...DEFAULT_PRICES, ...options.prices };
   const formats = runFormats.length;
-  const lambdaGbSeconds = (account.lambdaMs / 1000) * (options.lambdaMemoryMb / 1024);
-  const stateTransitions = 10 + (fileCount + ignored) * TRANSITIONS_PER_ITEM;
-  const s3Requests = fileCount * formats * 5 + account.records * 2 + Math.ceil((fileCount + ignored) / 1000);
+  // What the run did: children only for the keys that ran (a passed key started nothing), each converter
+  // invocation's requests by its outcome, the planner's and this reduction's own requests as counted.
+  const retryRounds = Math.max(0, maps - 1);
+  const stateTransitions =
+    TOP_TRANSITIONS +
+    (plan ? PLAN_TRANSITIONS : 0) +
+    retryRounds * RETRY_ROUND_TRANSITIONS +
+    (ran.files + ran.ignored) * TRANSITIONS_PER_ITEM;
+  const lambdaRequests = ran.files * formats + (plan ? 1 : 0) + 1 + retryRounds;
+  const lambdaGbSeconds =
+    (account.lambdaMs / 1000) * (options.lambdaMemoryMb / 1024) +
+    (plan ? (plan.durationMs / 1000) * (plan.memoryMb / 1024) : 0);
+  const converters = account.converterOutcomes();
+  const reads =
+    converters.converted * CONVERTER_REQUESTS.converted.reads +
+    converters.skipped * CONVERTER_REQUESTS.skipped.reads +
+    converters.failed * CONVERTER_REQUESTS.failed.reads +
+    maps * MAP_REQUESTS.reads +
+    (plan?.requests.reads ?? 0) +
+    (options.requests?.reads ?? account.records + Math.ceil(account.records / 1000));
+  const writes =
+    converters.converted * CONVERTER_REQUESTS.converted.writes +
+    converters.skipped * CONVERTER_REQUESTS.skipped.writes +
+    converters.failed * CONVERTER_REQUESTS.failed.writes +
+    maps * MAP_REQUESTS.writes +
+    (plan?.requests.writes ?? 0) +
+    (options.requests?.writes ?? Math.ceil(account.records / 1000)) +
+    REPORT_WRITES +
+    (plan ? 1 : 0);
   const usd =
     stateTransitions * prices.stateTransition +
     lambdaGbSeconds * prices.lambdaGbSecond +
-    fileCount * formats * prices.lambdaRequest +
-    s3Requests * prices.s3Write;
+    lambdaRequests * prices.lambdaRequest +
+    writes * prices.s3Write +
+    reads * prices.s3Read;
   const isFailed = (s: string) => s === 'failed';
+  const byKey = (file: ItemAccount) => file.key;
 
   return {
     runId: run.runId,
@@ -206,6 +322,7 @@ export async function buildRunReport(
     generatedAt: now.toISOString(),
     input: { bucket: run.inputBucket, prefix: run.inputPrefix },
     items: { total: fileCount + ignored, converted, skipped, failed, ignored },
+    ...(passed ? { plan: passed.report() } : {}),
     rows: totals.rows,
     rejectedRows: totals.rejectedRows,
     bytesIn: totals.bytesIn,
@@ -215,8 +332,11 @@ export async function buildRunReport(
     collisions: account.collisions(),
     cost: {
       stateTransitions,
+      lambdaRequests,
       lambdaGbSeconds: Math.round(lambdaGbSeconds * 1000) / 1000,
-      s3Requests,
+      s3Requests: reads + writes,
+      s3Reads: reads,
+      s3Writes: writes,
       usd: Math.round(usd * 1e6) / 1e6,
       prices,
     },
@@ -225,12 +345,26 @@ export async function buildRunReport(
     }),
     // Retried with the version the file has then, not the one listed (see ConvertItem.current).
     failedItems: reportList(account.failedItemCount, () => account.failedItems()),
-    files: reportList(fileCount, () => account.files()),
+    files: asyncReportList(fileCount, () =>
+      passed ? mergeByKey(byKey, account.files(), passed.files(account)) : account.files(),
+    ),
     rejectedFiles: { [Symbol.iterator]: () => account.rejectedFiles() },
-    ignoredKeys: reportList(ignored, () => account.ignoredKeys()),
+    ignoredKeys: asyncReportList(ignored, () =>
+      passed
+        ? mergeByKey((k: string) => k, account.ignoredKeys(), passed.ignoredKeys(account))
+        : account.ignoredKeys(),
+    ),
     datasets: lake.datasets,
     staleItems,
     partitions: lake.partitions,
     schemas: lake.schemas,
+    ...(passed
+      ? {
+          inventory: {
+            passed: () => passed.entries(account),
+            proven: (version, optionsOf) => account.inventoryEntries(version, optionsOf),
+          },
+        }
+      : {}),
   };
 }

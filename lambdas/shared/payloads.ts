@@ -89,6 +89,28 @@ export interface ConvertResult {
   readonly at: string;
 }
 
+/** The planner's input: the run, as `BuildRun` made it. */
+export interface PlanEvent {
+  readonly run: RunContext;
+}
+
+/**
+ * The planner's answer: small whatever the number of keys (the lists are in `_runs/<run>/plan/`). The
+ * `AnyPlanned` Choice reads `planned`, the `ConvertFiles` map's ItemReader `itemsKey`.
+ */
+export interface PlanResult {
+  /** The JSON array of the keys to convert, in the output bucket. */
+  readonly itemsKey: string;
+  /** Keys listed: planned + unchanged + ignored. */
+  readonly listed: number;
+  /** Keys to convert: new, changed, or in doubt. */
+  readonly planned: number;
+  /** CSV keys whose outputs are current: reported skipped, no child started. */
+  readonly unchanged: number;
+  /** Keys that are not CSV: reported ignored, no child started. */
+  readonly ignored: number;
+}
+
 /** Where a Distributed Map's ResultWriter put its manifest (the Map state's output). */
 export interface MapResultLocation {
   readonly MapRunArn?: string;

@@ -5,11 +5,13 @@
 import type { OutputFormat } from '../../core/convert';
 import { printable } from '../../core/errors';
 import type { ObjectStore } from '../../io/object-store';
-import { writeStreaming } from '../../io/object-text';
 import type { ConvertItem, ReduceResult, RunContext } from '../../shared/payloads';
 import type { DatasetSchema } from '../../lake/dataset-schema';
+import type { InventorySources } from '../../lake/inventory-update';
+import { writeText } from '../../lake/inventory-io';
 import type { DatasetReport, PartitionValues } from '../../lake/run-datasets';
 import type { ItemAccount, ItemError, OutputCollision } from './accounting';
+import type { PlanReport } from './planned';
 
 /**
  * A list of the report that may hold an element per key (a million): iterated, each time anew, when it is
@@ -22,6 +24,27 @@ export interface ReportList<T> extends Iterable<T> {
 /** A {@link ReportList} of `length` elements that `elements` gives, each time it is called. */
 export function reportList<T>(length: number, elements: () => Iterator<T>): ReportList<T> {
   return { length, [Symbol.iterator]: elements };
+}
+
+/**
+ * A {@link ReportList} whose elements may come asynchronously (merged with the plan's passed keys, which are
+ * streamed from S3): iterated each time anew when report.json is written.
+ */
+export interface AsyncReportList<T> extends AsyncIterable<T> {
+  readonly length: number;
+}
+
+/** An {@link AsyncReportList} of `length` elements that `elements` gives, each time it is called. */
+export function asyncReportList<T>(
+  length: number,
+  elements: () => AsyncIterable<T> | Iterable<T>,
+): AsyncReportList<T> {
+  return {
+    length,
+    async *[Symbol.asyncIterator]() {
+      yield* elements();
+    },
+  };
 }
 
 /** Unit prices of the cost estimate, USD. */
@@ -41,6 +64,8 @@ export interface RunReport {
   input: { bucket: string; prefix: string };
   /** `total` is the sum of the others: every key is a file (converted, skipped, failed) or not CSV. */
   items: { total: number; converted: number; skipped: number; failed: number; ignored: number };
+  /** What the plan decided (absent for a run without one): the keys it passed over are in `items` too. */
+  plan?: PlanReport;
   rows: number;
   rejectedRows: number;
   bytesIn: number;
@@ -49,20 +74,29 @@ export interface RunReport {
   drift: { folder: string; differences: string[] }[];
   /** Input keys that map to the same output key (e.g. `a.csv` and `a.csv.gz`): only one output survives. */
   collisions: OutputCollision[];
+  /**
+   * What the run did, priced: transitions of the executions that ran (a key the plan passed over starts
+   * none), Lambda invocations and GB-seconds (converters and planner), S3 requests (reads: GET, HEAD;
+   * writes: PUT, LIST) of the converters by outcome, of the maps, and the planner's and this reduction's as
+   * counted.
+   */
   cost: {
     stateTransitions: number;
+    lambdaRequests: number;
     lambdaGbSeconds: number;
     s3Requests: number;
+    s3Reads: number;
+    s3Writes: number;
     usd: number;
     prices: Prices;
   };
   failures: ReportList<{ key: string; errors: ItemError[] }>;
   /** The failed items as the Map gave them to their children (for the retry map). */
   failedItems: ReportList<ConvertItem>;
-  files: ReportList<ItemAccount>;
+  files: AsyncReportList<ItemAccount>;
   /** Files with rejected rows (not written to report.json: report.md lists them). */
   rejectedFiles: Iterable<ItemAccount>;
-  ignoredKeys: ReportList<string>;
+  ignoredKeys: AsyncReportList<string>;
   /** Per dataset: its schema version, what evolved in this execution, files converted again and why. */
   datasets: readonly DatasetReport[];
   /** The catalog after this reduction: database, tables written, and datasets that could not be registered. */
@@ -76,6 +110,8 @@ export interface RunReport {
   partitions: ReadonlyMap<string, PartitionValues>;
   /** The stored schema of each dataset of the run (for the catalog; not in report.json). */
   schemas: ReadonlyMap<string, DatasetSchema>;
+  /** A run with a plan: what its inventory is made of (not in report.json). */
+  inventory?: InventorySources;
 }
 
 /** What the reducer did to the catalog. */
@@ -129,7 +165,14 @@ export function renderReport(report: RunReport): string {
       .map(([f, n]) => `${f} ${mb(n)}`)
       .join(', ')} |`,
     '',
-    `Estimated AWS cost: $${report.cost.usd.toFixed(4)} (${report.cost.stateTransitions} state transitions, ${report.cost.lambdaGbSeconds} Lambda GB-s, ${report.cost.s3Requests} S3 requests).`,
+    ...(report.plan
+      ? [
+          `Planned ${report.plan.planned} of ${report.plan.listed} listed keys; ${report.plan.unchanged} unchanged and ` +
+            `${report.plan.ignored} not CSV were accounted without starting a conversion.`,
+          '',
+        ]
+      : []),
+    `Estimated AWS cost: $${report.cost.usd.toFixed(4)} (${report.cost.stateTransitions} state transitions, ${report.cost.lambdaRequests} Lambda invocations, ${report.cost.lambdaGbSeconds} Lambda GB-s, ${report.cost.s3Requests} S3 requests).`,
   ];
   if (report.failures.length > 0) {
     lines.push(
@@ -213,9 +256,13 @@ function renderDatasets(report: RunReport): string[] {
 }
 
 /** The JSON text of an array, one element per line, piece by piece. */
-function* arrayJson(elements: Iterable<unknown>, indent = ''): Generator<string> {
+async function* arrayJson(
+  elements: AsyncIterable<unknown> | Iterable<unknown>,
+  indent = '',
+): AsyncGenerator<string> {
   let i = 0;
-  for (const element of elements) yield `${i++ === 0 ? '[' : ','}\n${indent}  ${JSON.stringify(element)}`;
+  for await (const element of elements)
+    yield `${i++ === 0 ? '[' : ','}\n${indent}  ${JSON.stringify(element)}`;
   yield i === 0 ? '[]' : `\n${indent}]`;
 }
 
@@ -226,6 +273,7 @@ const REPORT_FIELDS = [
   'generatedAt',
   'input',
   'items',
+  'plan',
   'rows',
   'rejectedRows',
   'bytesIn',
@@ -247,14 +295,14 @@ const LISTS: ReadonlySet<string> = new Set(['files', 'failures', 'failedItems', 
  * The JSON text of the report, piece by piece: the per-key lists element by element, one per line
  * (`    {…}` between a `  "name": [` line and a `  ]` line), which {@link earlierReportLines} reads back.
  */
-export function* reportJson(report: RunReport): Generator<string> {
+export async function* reportJson(report: RunReport): AsyncGenerator<string> {
   let i = 0;
   for (const name of REPORT_FIELDS) {
     const field = report[name];
     // An optional field that is absent (the catalog of a run without one) is left out, as JSON.stringify does.
     if (field === undefined) continue;
     yield `${i++ === 0 ? '{' : ','}\n  ${JSON.stringify(name)}: `;
-    if (LISTS.has(name)) yield* arrayJson(field as Iterable<unknown>, '  ');
+    if (LISTS.has(name)) yield* arrayJson(field as AsyncIterable<unknown> | Iterable<unknown>, '  ');
     else yield JSON.stringify(field);
   }
   yield '\n}\n';
@@ -267,7 +315,7 @@ export async function writeRunReport(
   report: RunReport,
 ): Promise<ReduceResult> {
   const base = `_runs/${run.runId}/`;
-  await writeStreaming(store, run.outputBucket, `${base}report.json`, reportJson(report));
+  await writeText(store, run.outputBucket, `${base}report.json`, reportJson(report));
   await store.put(run.outputBucket, `${base}report.md`, renderReport(report), {
     contentType: 'text/markdown',
   });
@@ -275,7 +323,7 @@ export async function writeRunReport(
   if (report.failedItems.length + report.staleItems.length > 0) {
     failedItemsKey = `${base}failed-items.json`;
     // A JSON array: the retry map's ItemReader reads it. Stale outputs go round with the failed files.
-    await writeStreaming(
+    await writeText(
       store,
       run.outputBucket,
       failedItemsKey,
