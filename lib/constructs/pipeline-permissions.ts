@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/convert';
+import { INVENTORY_PREFIX } from '../../lambdas/lake/inventory';
 import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
 import { MAP_RESULTS_PREFIX } from '../workflow/definition';
 import type { LakeCatalog } from './lake-catalog';
@@ -94,34 +95,94 @@ export function grantConverter(
   );
   at.inputKey?.grantDecrypt(converter);
   at.outputKey?.grantEncryptDecrypt(converter);
-  if (scope.schemaLocation) {
-    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(scope.schemaLocation);
-    if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${scope.schemaLocation}`);
-    converter.addToRolePolicy(
-      new iam.PolicyStatement({
-        // GET, and HEAD (which GetObject covers) for its ETag at every invocation.
-        actions: ['s3:GetObject'],
-        resources: [`arn:${Stack.of(converter).partition}:s3:::${match[1]}/${match[2]}`],
-      }),
-    );
-  }
+  // GET, and HEAD (which GetObject covers) for its ETag at every invocation.
+  grantSchemaFile(converter, scope.schemaLocation);
 }
 
 /**
- * The reducer: reads and writes the run files under `_runs/`; reads the dataset schemas; lists the input
- * prefix and heads its keys (a dataset whose schema widened has its outputs converted again); keeps the
- * Glue tables.
+ * Read access to the schema file, when there is one: the converters read it at every invocation, the
+ * planner and the reducer once per run (its version is part of the options the outputs are written with).
+ * @throws Error when `schemaLocation` is not `s3://bucket/key`
  */
-export function grantReducer(reducer: lambda.IFunction, at: PipelineLocations, catalog?: LakeCatalog): void {
+function grantSchemaFile(fn: lambda.IFunction, schemaLocation: string | undefined): void {
+  if (!schemaLocation) return;
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(schemaLocation);
+  if (!match) throw new Error(`schemaLocation must be s3://bucket/key, not ${schemaLocation}`);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [`arn:${Stack.of(fn).partition}:s3:::${match[1]}/${match[2]}`],
+    }),
+  );
+}
+
+/**
+ * The planner: lists the input prefix (keys, ETags and sizes; it never reads an input); reads the
+ * inventory and the dataset schemas (and the schema file); writes its plan files under `_runs/<run>/plan/`,
+ * nothing else.
+ */
+export function grantPlanner(
+  planner: lambda.IFunction,
+  at: PipelineLocations,
+  schemaLocation: string | undefined,
+): void {
+  const { inputBucket, inputPrefix, outputBucket } = at;
+  planner.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [inputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
+    }),
+  );
+  allow(planner, ['s3:GetObject'], [outputBucket.arnForObjects(`${INVENTORY_PREFIX}*`)]);
+  allow(planner, ['s3:GetObject'], [outputBucket.arnForObjects(`${SCHEMAS_PREFIX}*`)]);
+  // Its two lists are streamed (multipart uploads, aborted when the plan fails) and its summary put.
+  allow(
+    planner,
+    ['s3:PutObject', 's3:AbortMultipartUpload'],
+    [outputBucket.arnForObjects(`${RUNS_PREFIX}*/plan/*`)],
+  );
+  planner.addToRolePolicy(
+    new iam.PolicyStatement({
+      // Without ListBucket, the GET of a missing inventory (the first run) or schema answers 403, not 404.
+      actions: ['s3:ListBucket'],
+      resources: [outputBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${INVENTORY_PREFIX}*`, `${SCHEMAS_PREFIX}*`] } },
+    }),
+  );
+  at.outputKey?.grantEncryptDecrypt(planner);
+  grantSchemaFile(planner, schemaLocation);
+}
+
+/**
+ * The reducer: reads and writes the run files under `_runs/`; reads and rewrites the inventory; reads the
+ * dataset schemas (and the schema file); lists the input prefix and heads its keys (a dataset whose schema
+ * widened has its outputs converted again); keeps the Glue tables.
+ */
+export function grantReducer(
+  reducer: lambda.IFunction,
+  at: PipelineLocations,
+  catalog?: LakeCatalog,
+  schemaLocation?: string,
+): void {
   const { inputBucket, inputPrefix, outputBucket } = at;
   allow(reducer, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects(`${RUNS_PREFIX}*`)]);
+  // The inventory, streamed (a multipart upload, aborted when the reduction fails) after each reduction.
+  allow(
+    reducer,
+    ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+    [outputBucket.arnForObjects(`${INVENTORY_PREFIX}*`)],
+  );
+  grantSchemaFile(reducer, schemaLocation);
   // The dataset schemas: the report's evolution, the catalog's columns, and which outputs are stale.
   allow(reducer, ['s3:GetObject'], [outputBucket.arnForObjects(`${SCHEMAS_PREFIX}*`)]);
   reducer.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [outputBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${SCHEMAS_PREFIX}*`] } },
+      conditions: {
+        StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${SCHEMAS_PREFIX}*`, `${INVENTORY_PREFIX}*`] },
+      },
     }),
   );
   reducer.addToRolePolicy(
@@ -142,8 +203,9 @@ export function grantReducer(reducer: lambda.IFunction, at: PipelineLocations, c
 /**
  * The state machine: invokes the functions; what the Distributed Map needs (AWS's "IAM policies for using
  * Distributed Map states"): start, describe and stop its child executions, redrive them when the parent is
- * redriven ("Redriving Map Runs"), list the input prefix, read the retry items and write its results.
- * states:UpdateMapRun and states:ListMapRuns are calls of an operator, never of the Map itself: not granted.
+ * redriven ("Redriving Map Runs"), read its items (the plan's, the retry map's) and write its results. It
+ * never lists the input: the planner does. states:UpdateMapRun and states:ListMapRuns are calls of an
+ * operator, never of the Map itself: not granted.
  */
 export function grantStateMachine(
   sm: sfn.StateMachine,
@@ -172,21 +234,13 @@ export function grantStateMachine(
       resources: [`${states}:mapRun:${stateMachineName}/*`],
     }),
   );
-  sm.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [at.inputBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${at.inputPrefix}*`] } },
-    }),
-  );
   allow(sm, ['s3:GetObject'], [at.outputBucket.arnForObjects(`${RUNS_PREFIX}*`)]);
   allow(
     sm,
     ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
     [at.outputBucket.arnForObjects(`${MAP_RESULTS_PREFIX}/*`)],
   );
-  // Buckets encrypted with a customer key: the Map lists the input and reads/writes its run files.
-  at.inputKey?.grantDecrypt(sm);
+  // An output bucket encrypted with a customer key: the Maps read their items and write their results.
   at.outputKey?.grantEncryptDecrypt(sm);
 }
 

@@ -6,6 +6,7 @@ export const LOCAL_FUNCTIONS = {
   parquet: 'arn:aws:lambda:us-east-1:000000000000:function:csv2lake-parquet',
   avro: 'arn:aws:lambda:us-east-1:000000000000:function:csv2lake-avro',
   reduce: 'arn:aws:lambda:us-east-1:000000000000:function:csv2lake-reduce',
+  plan: 'arn:aws:lambda:us-east-1:000000000000:function:csv2lake-plan',
 } as const;
 
 /** What the runner needs to know to synthesize the definition. */

@@ -7,6 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/convert';
 import { ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
+import { createPlanHandler } from '../../lambdas/handlers/plan';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
 import { checkOutputOutsideInput, parseKeyPattern } from '../../lambdas/lake/layout';
 import { LocalCatalogWriter } from '../../lambdas/lake/local-catalog';
@@ -21,6 +22,7 @@ import type {
   ReduceResult,
 } from '../../lambdas/shared/payloads';
 import { runOutputPrefixes, WORKFLOW_DEFAULTS } from '../workflow/defaults';
+import { STATES } from '../workflow/definition';
 import { type FunctionSettings, invocationContext, invocationScope } from './invocation';
 import { evaluateTemplate } from './json-path';
 import { childInputs, toleratedFailures } from './map-items';
@@ -491,10 +493,15 @@ export class LocalRunner {
       ...(record.csv ? { [ENV.CSV_OPTIONS]: JSON.stringify(record.csv) } : {}),
       ...(record.nullTokens ? { [ENV.NULL_TOKENS]: JSON.stringify(record.nullTokens) } : {}),
     };
+    // The planner and the reducer compute the converters' options hash: they get the converters' options.
     const settings = {
       parquet: this.functionSettings(functions[LOCAL_FUNCTIONS.parquet], converterRun),
       avro: this.functionSettings(functions[LOCAL_FUNCTIONS.avro], converterRun),
-      reduce: this.functionSettings(functions[LOCAL_FUNCTIONS.reduce], reducerEnv(this.runContext())),
+      plan: this.functionSettings(functions[LOCAL_FUNCTIONS.plan], converterRun),
+      reduce: this.functionSettings(functions[LOCAL_FUNCTIONS.reduce], {
+        ...converterRun,
+        ...reducerEnv(this.runContext()),
+      }),
     };
     pool?.configure(settings);
     const tasks = lambdaStates(definition);
@@ -671,7 +678,7 @@ export class LocalRunner {
   /** Local handlers of the Lambda task states: the same handler modules, the Lambda payload wrapper. */
   private lambdaHandlers(
     tasks: Record<string, string>,
-    settings: Record<OutputFormat | 'reduce', FunctionSettings>,
+    settings: Record<OutputFormat | 'reduce' | 'plan', FunctionSettings>,
     pool: ConverterPool | undefined,
   ): Record<string, (input: unknown) => Promise<unknown>> {
     const converter = (format: OutputFormat) => {
@@ -682,6 +689,7 @@ export class LocalRunner {
     const functions: Record<string, (payload: any) => Promise<unknown>> = {
       [LOCAL_FUNCTIONS.parquet]: converter('parquet'),
       [LOCAL_FUNCTIONS.avro]: converter('avro'),
+      [LOCAL_FUNCTIONS.plan]: createPlanHandler({ store: this.store, env: settings.plan.env }),
       [LOCAL_FUNCTIONS.reduce]: async (payload: ReduceEvent) => {
         const result = await this.reducer(settings.reduce.env)(payload);
         this.lastReduce = result;
@@ -763,7 +771,7 @@ export class LocalRunner {
     const itemsOf = (c: ChildRecord) => c.items ?? 1;
     // Progress counts files once: a map that re-attempts failed files (RetryFailed) moves them from failed
     // to done instead of adding them again.
-    const retrying = map.ItemReader?.Resource !== 'arn:aws:states:::s3:listObjectsV2' && !this.redriving;
+    const retrying = name !== STATES.convertFiles && !this.redriving;
     if (!retrying)
       this.progress.total += children
         .filter((c) => c.status !== 'SUCCEEDED')

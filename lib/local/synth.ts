@@ -60,6 +60,7 @@ export function synthesizedWorkflow(settings: LocalSettings): SynthesizedWorkflo
     [SUBSTITUTIONS.parquetFunction]: LOCAL_FUNCTIONS.parquet,
     [SUBSTITUTIONS.avroFunction]: LOCAL_FUNCTIONS.avro,
     [SUBSTITUTIONS.reduceFunction]: LOCAL_FUNCTIONS.reduce,
+    [SUBSTITUTIONS.planFunction]: LOCAL_FUNCTIONS.plan,
     [SUBSTITUTIONS.inputBucket]: settings.inputBucket,
     [SUBSTITUTIONS.outputBucket]: settings.outputBucket,
   };

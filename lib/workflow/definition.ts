@@ -18,6 +18,9 @@ export const STATES = {
   validateInput: 'ValidateInput',
   invalidInput: 'InvalidInput',
   buildRun: 'BuildRun',
+  plan: 'Plan',
+  anyPlanned: 'AnyPlanned',
+  nothingPlanned: 'NothingPlanned',
   convertFiles: 'ConvertFiles',
   isCsv: 'IsCsv',
   ignore: 'IgnoreNotCsv',
@@ -40,6 +43,7 @@ export const SUBSTITUTIONS = {
   parquetFunction: 'ParquetFunctionArn',
   avroFunction: 'AvroFunctionArn',
   reduceFunction: 'ReduceFunctionArn',
+  planFunction: 'PlanFunctionArn',
   inputBucket: 'InputBucket',
   outputBucket: 'OutputBucket',
 } as const;
@@ -259,6 +263,24 @@ function filterStates(name: (state: string) => string, patterns: string[]): Reco
 }
 
 /**
+ * The planner: lists the execution's prefix, leaves out the keys whose outputs are current, and writes the
+ * keys to convert as a JSON array in the output bucket (lambdas/lake/plan.ts). Its answer is small: where the
+ * array is and how many keys it holds.
+ */
+function planTask(next: string): Record<string, unknown> {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: sub(SUBSTITUTIONS.planFunction), Payload: { 'run.$': '$.run' } },
+    ResultSelector: { 'itemsKey.$': '$.Payload.itemsKey', 'planned.$': '$.Payload.planned' },
+    ResultPath: '$.plan',
+    TimeoutSeconds: 930,
+    Retry: lambdaTaskRetry(),
+    Next: next,
+  };
+}
+
+/**
  * The ItemBatcher of both maps, when batching. The batch carries the suffixes: with no `IsCsv` Choice in a
  * batched child, the converters skip the keys `isCsvKey` refuses, with the same suffixes.
  */
@@ -303,7 +325,10 @@ const resultWriter = {
 };
 
 /**
- * The state machine. How failures and redrive work (see README, "Operations"). A console Redrive resumes
+ * The state machine. `Plan` lists the prefix and compares each key with the inventory of what was converted
+ * (lambdas/lake/plan.ts): only new, changed or doubtful keys become items of `ConvertFiles`, so a night over
+ * unchanged files starts no child execution and invokes no converter; the reducer reports the others from
+ * the plan. How failures and redrive work (see README, "Operations"). A console Redrive resumes
  * only the states that never exited, and re-runs a Distributed Map's unsuccessful children only when that Map
  * state itself failed; a Map that exceeds its tolerance stops its other running children. Hence two maps:
  * - `ConvertFiles` tolerates every failure, so one bad file never stops the others (point 1), and the Map
@@ -401,13 +426,31 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
             },
           },
         },
-        Next: STATES.convertFiles,
+        Next: STATES.plan,
+      },
+      [STATES.plan]: planTask(STATES.anyPlanned),
+      [STATES.anyPlanned]: {
+        Type: 'Choice',
+        Comment:
+          'A night with nothing new starts no Map Run: the unchanged keys are reported from the plan alone.',
+        Choices: [{ Variable: '$.plan.planned', NumericGreaterThan: 0, Next: STATES.convertFiles }],
+        Default: STATES.nothingPlanned,
+      },
+      [STATES.nothingPlanned]: {
+        Type: 'Pass',
+        Comment: 'No map ran: Reduce is given a map result without result files.',
+        Result: {},
+        ResultPath: '$.convertMap',
+        Next: STATES.reduce,
       },
       [STATES.convertFiles]: {
         Type: 'Map',
+        Comment:
+          'The planned keys only (new, changed, or in doubt), read as listObjectsV2 items would be: Key, Etag, Size.',
         ItemReader: {
-          Resource: 'arn:aws:states:::s3:listObjectsV2',
-          Parameters: { 'Bucket.$': '$.run.inputBucket', 'Prefix.$': '$.run.inputPrefix' },
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+          Parameters: { Bucket: sub(SUBSTITUTIONS.outputBucket), 'Key.$': '$.plan.itemsKey' },
         },
         ItemSelector: {
           'bucket.$': '$.run.inputBucket',

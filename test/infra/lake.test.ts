@@ -92,6 +92,7 @@ function buildRun(template: Template): Record<string, unknown> {
     ParquetFunctionArn: 'p',
     AvroFunctionArn: 'a',
     ReduceFunctionArn: 'r',
+    PlanFunctionArn: 'l',
   }) as any;
   return asl.States[STATES.buildRun].Parameters.run;
 }
@@ -210,15 +211,55 @@ describe('S3 permissions of the lake, and nothing broader', () => {
     });
   });
 
-  test('the reducer: the run files, the schemas read-only, the input prefix listed and its keys headed, its Glue database', () => {
+  test('the reducer: the run files, the inventory, the schemas read-only, the input prefix listed and its keys headed, its Glue database', () => {
+    // The inventory since issue 12: read and rewritten (streamed) after each reduction.
     expect(grants(template, 'Reducer')).toEqual([
       { actions: ['s3:GetObject', 's3:PutObject'], resources: ['<OutputBucket>/_runs/*'] },
+      {
+        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        resources: ['<OutputBucket>/_state/inventory/*'],
+      },
       { actions: ['s3:GetObject'], resources: ['<OutputBucket>/_schemas/*'] },
-      { actions: ['s3:ListBucket'], resources: ['<OutputBucket>'], prefixes: ['_runs/*', '_schemas/*'] },
+      {
+        actions: ['s3:ListBucket'],
+        resources: ['<OutputBucket>'],
+        prefixes: ['_runs/*', '_schemas/*', '_state/inventory/*'],
+      },
       { actions: ['s3:ListBucket'], resources: ['<InputBucket>'], prefixes: ['incoming/*'] },
       { actions: ['s3:GetObject'], resources: ['<InputBucket>/incoming/*'] },
       { actions: GLUE, resources: glueArns('csv2lake') },
     ]);
+  });
+
+  test('the planner: the input prefix listed (never read), the inventory and schemas read, its plan files written, nothing else', () => {
+    expect(grants(template, 'Planner')).toEqual([
+      { actions: ['s3:ListBucket'], resources: ['<InputBucket>'], prefixes: ['incoming/*'] },
+      { actions: ['s3:GetObject'], resources: ['<OutputBucket>/_state/inventory/*'] },
+      { actions: ['s3:GetObject'], resources: ['<OutputBucket>/_schemas/*'] },
+      {
+        actions: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        resources: ['<OutputBucket>/_runs/*/plan/*'],
+      },
+      {
+        actions: ['s3:ListBucket'],
+        resources: ['<OutputBucket>'],
+        prefixes: ['_state/inventory/*', '_schemas/*'],
+      },
+    ]);
+    const withSchema = grants(
+      synth({ inputPrefix: 'incoming/', schemaLocation: 's3://cfg/schema.json' }),
+      'Planner',
+    );
+    expect(withSchema).toContainEqual({
+      actions: ['s3:GetObject'],
+      resources: ['arn:aws:s3:::cfg/schema.json'],
+    });
+  });
+
+  test('the state machine never lists the input: the planner does', () => {
+    const sm = grants(template, 'StateMachineRole');
+    expect(JSON.stringify(sm)).not.toContain('<InputBucket>');
+    expect(sm).toContainEqual({ actions: ['s3:GetObject'], resources: ['<OutputBucket>/_runs/*'] });
   });
 
   test('imported buckets and another prefix: the same grants on those names', () => {

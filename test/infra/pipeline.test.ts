@@ -39,6 +39,7 @@ const NAMES = {
   [SUBSTITUTIONS.parquetFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.parquetFunction}`,
   [SUBSTITUTIONS.avroFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.avroFunction}`,
   [SUBSTITUTIONS.reduceFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.reduceFunction}`,
+  [SUBSTITUTIONS.planFunction]: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.planFunction}`,
   [SUBSTITUTIONS.inputBucket]: 'bucket-inputbucket',
   [SUBSTITUTIONS.outputBucket]: 'bucket-outputbucket',
 };
@@ -66,11 +67,37 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(aslValidator({ ...asl, StartAt: 'Nowhere' }).isValid).toBe(false);
   });
 
-  test('a DISTRIBUTED map lists the prefix, selects bucket/key/etag/size, bounds concurrency, tolerates every failure and writes results', () => {
+  test('a DISTRIBUTED map reads the planned items, selects bucket/key/etag/size, bounds concurrency, tolerates every failure and writes results', () => {
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    // Changed on purpose (issue 12, cost follows new data): the planner lists the prefix, the map reads the
+    // keys it planned, a JSON array in the output bucket, as listObjectsV2 items (Key, Etag, Size).
     expect(map.ItemReader).toEqual({
-      Resource: 'arn:aws:states:::s3:listObjectsV2',
-      Parameters: { 'Bucket.$': '$.run.inputBucket', 'Prefix.$': '$.run.inputPrefix' },
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: 'bucket-outputbucket', 'Key.$': '$.plan.itemsKey' },
+    });
+    expect(asl.States[STATES.buildRun].Next).toBe(STATES.plan);
+    expect(asl.States[STATES.plan]).toMatchObject({
+      Type: 'Task',
+      Parameters: {
+        FunctionName: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.planFunction}`,
+        Payload: { 'run.$': '$.run' },
+      },
+      ResultSelector: { 'itemsKey.$': '$.Payload.itemsKey', 'planned.$': '$.Payload.planned' },
+      ResultPath: '$.plan',
+      Next: STATES.anyPlanned,
+    });
+    // Nothing planned: no Map Run at all; Reduce reports the unchanged keys from the plan.
+    expect(asl.States[STATES.anyPlanned]).toEqual(
+      expect.objectContaining({
+        Choices: [{ Variable: '$.plan.planned', NumericGreaterThan: 0, Next: STATES.convertFiles }],
+        Default: STATES.nothingPlanned,
+      }),
+    );
+    expect(asl.States[STATES.nothingPlanned]).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.convertMap',
+      Next: STATES.reduce,
     });
     expect(map.ItemSelector).toEqual({
       'bucket.$': '$.run.inputBucket',
@@ -214,10 +241,11 @@ describe('stack with an input prefix, defaults otherwise', () => {
   });
 
   test('converters: Node.js 24 (nodejs22.x is deprecated in April 2027), one per format, Powertools settings, bundled with the native snappy addon', () => {
+    // Four functions since the planner (issue 12): two converters, the planner, the reducer.
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs24.x', Architectures: ['x86_64'] },
-      3,
+      4,
     );
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 1769,
@@ -315,7 +343,8 @@ describe('stack with an input prefix, defaults otherwise', () => {
 
   test('each function asset carries the native snappy addon beside the esbuild bundle', () => {
     const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(3);
+    // The planner's too (issue 12).
+    expect(assets).toHaveLength(4);
     for (const asset of assets) {
       expect(existsSync(join(outdir, asset, 'index.js'))).toBe(true);
       expect(existsSync(join(outdir, asset, 'node_modules/snappy/package.json'))).toBe(true);
@@ -342,7 +371,8 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(patterns).toEqual(
       expect.arrayContaining(['*.csv', '*.CSV.gz', '*.Csv', '*.CSV.GZ', '*.Csv.Gz', '*.tSv', '*.TXT']),
     );
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 4);
+    // Four functions and the state machine (the planner's since issue 12).
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -476,9 +506,10 @@ test('props are honoured: suffixes, schedule in a time zone, schema, CSV options
         }),
       },
     },
-    2,
+    // The converters, and (issue 12) the planner and the reducer, which compute the converters' options hash.
+    4,
   );
-  template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 4);
+  template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 5);
   expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(
     ':s3:::schemas/csv2lake/schema.json',
   );

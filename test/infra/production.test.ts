@@ -242,11 +242,11 @@ describe('converters', () => {
     expect(none.every((f) => f.Properties.ReservedConcurrentExecutions === undefined)).toBe(true);
     const reserved = synth({ converterReservedConcurrency: 60, maxConcurrency: 60 });
     reserved.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: 60 }, 2);
-    // Not the reducer.
+    // Not the reducer, nor (since issue 12) the planner.
     reserved.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { MemorySize: 1024, ReservedConcurrentExecutions: Match.absent() },
-      1,
+      2,
     );
     expect(() => synth({ converterReservedConcurrency: 20 })).toThrow(
       /maxConcurrency 50 is above converterReservedConcurrency 20/,
@@ -257,13 +257,14 @@ describe('converters', () => {
     synth({ runtime: lambda.Runtime.NODEJS_22_X }).resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs22.x' },
-      3,
+      // The planner's too (issue 12).
+      4,
     );
   });
 });
 
 describe('KMS keys of imported buckets', () => {
-  test('inputBucketKeyArn / outputBucketKeyArn: converters decrypt the input and encrypt the output, the reducer and the state machine get what they use', () => {
+  test('inputBucketKeyArn / outputBucketKeyArn: converters decrypt the input and encrypt the output, the planner, the reducer and the state machine get what they use', () => {
     const inKey = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111';
     const outKey = 'arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222';
     const t = synth({
@@ -286,8 +287,12 @@ describe('KMS keys of imported buckets', () => {
     }
     expect(text(kmsOf('Reducer'))).not.toContain(inKey);
     expect(text(kmsOf('Reducer'))).toContain(outKey);
-    expect(text(kmsOf('StateMachineRole'))).toContain(inKey);
+    // Since issue 12 the state machine reads its items from the output bucket and never lists the input
+    // (the planner does, and a listing needs no key): it gets the output key only.
+    expect(text(kmsOf('StateMachineRole'))).not.toContain(inKey);
     expect(text(kmsOf('StateMachineRole'))).toContain(outKey);
+    expect(text(kmsOf('Planner'))).not.toContain(inKey);
+    expect(text(kmsOf('Planner'))).toContain(outKey);
     // Without the ARNs, imported buckets get no KMS permission at all.
     const plain = synth({ inputBucketName: 'landing', outputBucketName: 'lake' });
     expect(text(plain.findResources('AWS::IAM::Policy'))).not.toContain('kms:');

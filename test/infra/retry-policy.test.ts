@@ -48,7 +48,8 @@ const CONVERTERS = [
   RETRY_PREFIX + STATES.convertParquet,
   RETRY_PREFIX + STATES.convertAvro,
 ];
-const REDUCERS = [STATES.reduce, STATES.reduceAfterRetry];
+/** The reducer states, and the planner's, which has the same Retry (a transient S3 error lists again). */
+const REDUCERS = [STATES.plan, STATES.reduce, STATES.reduceAfterRetry];
 const TRANSIENT = [
   'S3TransientError',
   'Lambda.ServiceException',
@@ -65,7 +66,7 @@ describe.each([
 ])('the Lambda tasks’ retry policy (%s)', (_label, settings) => {
   const all = tasks(buildDefinition(settings));
 
-  test('the walk finds exactly the converters of both maps and both reducer states', () => {
+  test('the walk finds exactly the converters of both maps, both reducer states and the planner', () => {
     expect(Object.keys(all).sort()).toEqual([...CONVERTERS, ...REDUCERS].sort());
   });
 
@@ -170,6 +171,8 @@ describe('on the interpreter the local runner uses, a task failing every time is
     [STATES.reduce, 'States.Timeout', 2],
     [STATES.reduce, 'Lambda.Unknown', 1],
     [STATES.reduceAfterRetry, 'Error', 1],
+    [STATES.plan, 'S3TransientError', 6],
+    [STATES.plan, 'Lambda.Unknown', 1],
   ])('%s failing with %s: %i attempts', async (state, error, expected) => {
     expect(await attempts(state, error)).toEqual({ attempts: expected, failedWith: error });
   });

@@ -74,6 +74,7 @@ test('the runner executes the definition synthesized from the construct, with on
     ParquetFunctionArn: LOCAL_FUNCTIONS.parquet,
     AvroFunctionArn: LOCAL_FUNCTIONS.avro,
     ReduceFunctionArn: LOCAL_FUNCTIONS.reduce,
+    PlanFunctionArn: LOCAL_FUNCTIONS.plan,
     InputBucket: 'in-bucket',
     OutputBucket: 'out-bucket',
   });
@@ -131,13 +132,14 @@ describe('over a folder', () => {
 
     // Every read of an input body on the second run, through the store or as a local file. Run state and
     // the lake's own objects are read on every run (the stored schema decides whether an output is current,
-    // the catalog written is compared with the one there), and the reducer names each table location as a
-    // file URL (a folder's path, not a read).
+    // the catalog written is compared with the one there, the inventory under _state/ is what the plan
+    // compares the listing with), and the reducer names each table location as a file URL (a folder's
+    // path, not a read).
     const reads: string[] = [];
     const logReads = (store: ObjectStore): ObjectStore => ({
       ...store,
       get: (bucket, key) => {
-        if (!/^_(runs|schemas|catalog)\//.test(key)) reads.push(key);
+        if (!/^_(runs|schemas|catalog|state)\//.test(key)) reads.push(key);
         return store.get(bucket, key);
       },
       localFile: (bucket, key) => {
