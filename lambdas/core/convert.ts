@@ -1,4 +1,4 @@
-import { AvroRowWriter } from './avro/avro-row-writer';
+import { AvroRowWriter } from './rows/avro-rows';
 import {
   compressionThread,
   localWriters,
@@ -6,7 +6,8 @@ import {
   type WriterSet,
 } from './writer-set';
 import { firstPass, passOptions, writePass, type FirstPassResult } from './passes';
-import { batchRows, type RowSink } from './row-sink';
+import { batchRows } from './rows/column-sink';
+import type { RowSink } from './rows/value-rules';
 import { SplitRun } from './split-pass';
 import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './model/writer';
@@ -104,7 +105,12 @@ export async function convert(
         async close() {
           try {
             // The second part's blocks belong to the first pass's output only.
-            return await avro.close(first?.converted ? split?.avroTail : undefined);
+            const tail = first?.converted ? split?.avroTail : undefined;
+            if (tail) {
+              const counts = { rows: tail.rows, chunks: tail.blocks, bytesWritten: tail.bytes };
+              await avro.appendBlocks(readFileChunks(tail.path, { reuse: true }), counts);
+            }
+            return await avro.close();
           } finally {
             await thread?.close();
           }

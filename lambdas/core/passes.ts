@@ -8,12 +8,13 @@ import { sniffHeader } from './run/sniff-header';
 import { RejectSink } from './csv/rejects';
 import { fieldText, isBlank, rowText } from './csv/fields';
 import type { ColumnType, TableLayout, TableSchema } from './model/schema';
-import { isNullToken, type RowSink } from './row-sink';
+import { noValue, type RowSink } from './rows/value-rules';
 import { CsvTokenizer } from './csv/tokenizer';
 import { brokenQuotingReason, type TokenizerOptions } from './csv/tokens';
 import { lakeColumnNames } from './model/column-names';
 import { fileColumns, tableFloors } from './model/table-layout';
-import { classify, floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './values';
+import { classify } from './rows/classify';
+import { floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from './model/type-lattice';
 
 const SNIFF_BYTES = 64 * 1024;
 /**
@@ -629,7 +630,6 @@ class InferenceState {
   onRows(t: CsvTokenizer, spec: Speculation | undefined): void {
     const b = t.buffer;
     const tokens = this.options.nullTokens;
-    const hasTokens = tokens.length > 0;
     for (let r = 0; r < t.rowCount; r++) {
       if (this.headers === undefined) {
         if (t.rowLine[r]! <= this.layout.skipRows || isBlank(t, r)) continue;
@@ -676,13 +676,12 @@ class InferenceState {
         const f = first + c;
         const s = t.fieldStart[f]!;
         const e = t.fieldEnd[f]!;
-        if (s === e) continue;
+        if (noValue(b, s, e, tokens)) continue;
         const m = masks[c]!;
         if (m === T_STRING) {
           this.seen[c] = 1;
           continue;
         }
-        if (hasTokens && isNullToken(tokens, b, s, e)) continue;
         masks[c] = m & classify(b, s, e);
         this.seen[c] = 1;
       }
@@ -732,7 +731,7 @@ function firstMisfit(
     if (bit === undefined || bit === T_STRING) continue;
     const s = t.fieldStart[first + c]!;
     const e = t.fieldEnd[first + c]!;
-    if (s === e || isNullToken(tokens, b, s, e)) continue;
+    if (noValue(b, s, e, tokens)) continue;
     if ((classify(b, s, e) & bit) === 0) return c;
   }
   return undefined;

@@ -6,14 +6,15 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CONVERT_DEFAULTS } from './model/defaults';
-import { AvroRowWriter } from './avro/avro-row-writer';
+import { AvroRowWriter } from './rows/avro-rows';
 import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
 import { buffersOf, ColumnBatch, vectorFromData } from './model/column-batch';
 import type { FormatWriter } from './model/writer';
 import type { OutputFormat } from './model/options';
 import { rangePass } from './passes';
 import { createParquetWriter } from './parquet/parquet-writer';
-import { batchRows, type RowSink } from './row-sink';
+import { batchRows } from './rows/column-sink';
+import type { RowSink } from './rows/value-rules';
 import type { TableSchema } from './model/schema';
 import { outputSchema } from './model/table-layout';
 import { readFileChunks } from './bytes/file-chunks';

@@ -143,6 +143,21 @@ export class AvroContainer {
     while (this.sealed.length > keep) await this.emitOldest();
   }
 
+  /**
+   * Appends blocks written apart (by a `headerless` container of the same schema, hence the same sync
+   * marker, and codec, e.g. on another thread) after this container's own: `bytes` are those blocks,
+   * `counts` what that container's {@link close} returned. Call after the last row, then {@link close}.
+   * The container reads no file: the caller hands the bytes over.
+   */
+  async appendBlocks(bytes: AsyncIterable<Uint8Array>, counts: WriterStats): Promise<void> {
+    if (this.blockRows > 0) this.seal();
+    await this.drain(0);
+    await this.writeHeader();
+    for await (const chunk of bytes) await this.emit(chunk);
+    this.rows += counts.rows;
+    this.blocks += counts.chunks;
+  }
+
   /** Writes everything, the header alone for a file without rows. */
   async close(): Promise<WriterStats> {
     if (this.blockRows > 0) this.seal();

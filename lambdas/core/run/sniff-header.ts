@@ -2,8 +2,9 @@ import { fieldText } from '../csv/fields';
 import { fillerByte, PreambleBlanker, type QuotingBytes } from '../csv/dialect';
 import { CsvTokenizer } from '../csv/tokenizer';
 import { lakeColumnNames } from '../model/column-names';
-import { isNullToken } from '../row-sink';
-import { classify, narrowestType, T_ANY, T_STRING, typeBit } from '../values';
+import { narrowestType, T_ANY, T_STRING, typeBit } from '../model/type-lattice';
+import { classify } from '../rows/classify';
+import { noValue } from '../rows/value-rules';
 
 /** What {@link sniffHeader} reads the sample with. */
 export interface HeaderSniffOptions extends QuotingBytes {
@@ -53,7 +54,7 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
           for (let c = 0; c < n; c++) {
             const s = t.fieldStart[f0 + c]!;
             const e = t.fieldEnd[f0 + c]!;
-            if (s === e || isNullToken(tokens, b, s, e)) continue;
+            if (noValue(b, s, e, tokens)) continue;
             first.masks[c] = classify(b, s, e);
             first.present[c] = 1;
           }
@@ -65,7 +66,7 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
         for (let c = 0; c < n; c++) {
           const s = t.fieldStart[f0 + c]!;
           const e = t.fieldEnd[f0 + c]!;
-          if (s === e || masks[c] === T_STRING || isNullToken(tokens, b, s, e)) continue;
+          if (masks[c] === T_STRING || noValue(b, s, e, tokens)) continue;
           masks[c]! &= classify(b, s, e);
           seen[c] = 1;
         }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CONVERT_DEFAULTS, type ConvertOptions } from '../../../lambdas/core/convert';
 import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/errors';
 import { inputLimits } from '../../../lambdas/core/passes';
-import { firstCapacity } from '../../../lambdas/core/row-sink';
+import { firstCapacity } from '../../../lambdas/core/rows/column-sink';
 import { CsvTokenizer } from '../../../lambdas/core/csv/tokenizer';
 import { tokenizeToStrings } from '../../../lambdas/core/csv/tokenize-strings';
 import { convertFile } from '../../../lambdas/io/convert-file';

@@ -1,7 +1,7 @@
 import { firstPass, passOptions, writePass, type SpeculativeOutput } from '../../../lambdas/core/passes';
 import type { ColumnBatch } from '../../../lambdas/core/column-batch';
 import { RejectSink } from '../../../lambdas/core/csv/rejects';
-import { batchRows } from '../../../lambdas/core/row-sink';
+import { batchRows } from '../../../lambdas/core/rows/column-sink';
 import { MemorySink } from '../../../lambdas/core/sink';
 import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';
 import type { ConvertOptions } from '../../../lambdas/core/convert';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ConvertOptions } from '../../../lambdas/core/convert';
 import { SchemaMismatchError } from '../../../lambdas/core/errors';
 import type { ColumnType, TableColumn, TableLayout } from '../../../lambdas/core/schema';
-import { joinTypes } from '../../../lambdas/core/values';
+import { joinTypes } from '../../../lambdas/core/model/type-lattice';
 import { convertFile, type FileConversionResult } from '../../../lambdas/io/convert-file';
 import { query, readAvro } from '../../support/readers';
 import { folder, parquetSchema, writerWorkerForTests } from './table-support';

@@ -1,39 +1,32 @@
-import { readFileChunks } from '../bytes/file-chunks';
-import type { WriterStats } from '../model/writer';
-import {
-  isNullToken,
-  K_BOOLEAN,
-  K_DATE,
-  K_DOUBLE,
-  K_INT32,
-  K_INT64,
-  K_STRING,
-  kindsOf,
-  type RowSink,
-} from '../row-sink';
-import type { TableSchema } from '../model/schema';
-import type { AvroTail } from '../split-pass';
-import type { ByteSink } from '../model/sink';
+import { putInt, putLong, putLongBigInt } from '../bytes/byte-buffer';
+import { AvroContainer, type AvroContainerOptions } from '../avro/avro-container';
+import { avroSchemaFor } from '../avro/avro-schema';
 import { copyField } from '../csv/fields';
 import type { CsvTokenizer } from '../csv/tokenizer';
-import { FIELD_QUOTED } from '../csv/tokens';
+import * as columnKinds from '../model/kinds';
+import type { TableSchema } from '../model/schema';
+import type { ByteSink } from '../model/sink';
+import type { WriterStats } from '../model/writer';
+import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import {
-  classify,
-  parseBoolean,
-  parseDate,
-  parseDoubleChecked,
-  parseInt32,
-  parseInt32Checked,
-  parseInt64BigInt,
-  parseSafeIntChecked,
-  parseTimestamp,
-  SAFE_INT_CHARS,
-  SAFE_INT_MASK,
-  SAFE_MICROS_SECONDS,
-} from '../values';
-import { putInt, putLong, putLongBigInt } from '../bytes/byte-buffer';
-import { AvroContainer, type AvroContainerOptions } from './avro-container';
-import { avroSchemaFor } from './avro-schema';
+  fits,
+  int64Value,
+  NULL,
+  presence,
+  safeInt64,
+  timestampMicros,
+  VALUE,
+  type RowSink,
+} from './value-rules';
+
+/*
+ * The fused Avro row encoder: CSV rows straight to Avro binary, for a conversion whose only format is
+ * Avro. It reads the tokenizer (so it is a row sink, not a format writer) and follows the value rules of
+ * value-rules.ts; the Avro format itself (container, schema, the column writer) is avro/.
+ */
+
+// Local copies: the hot loop reads them as constants (see classify.ts).
+const { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } = columnKinds;
 
 /** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
 const MAX_VALUE_BYTES = 11;
@@ -42,7 +35,7 @@ const MAX_VALUE_BYTES = 11;
  * The Avro output of a conversion whose only format is Avro: a {@link RowSink} that encodes each row
  * straight from the tokenizer's bytes into the container's block, with no column vectors in between
  * (Avro is a row format, so the columnar detour of the two-format path is pure cost here). Values follow
- * the same rules as the column path; the file is the same as {@link createAvroWriter} writes.
+ * the value rules (value-rules.ts), as the column path does; the file is the same as `createAvroWriter` writes.
  */
 export class AvroRowWriter implements RowSink {
   private readonly container: AvroContainer;
@@ -53,17 +46,12 @@ export class AvroRowWriter implements RowSink {
    * every row): fields follow the output's order, which a table may give (see `TableSchema.sources`).
    */
   private readonly sources: Int32Array;
-  private readonly timestamp = new Float64Array(2);
   /** Scratch for the little-endian bytes of a double. */
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   /** @throws InvalidOptionsError on an unusable container option */
-  constructor(
-    schema: TableSchema,
-    private readonly sink: ByteSink,
-    options: AvroContainerOptions,
-  ) {
+  constructor(schema: TableSchema, sink: ByteSink, options: AvroContainerOptions) {
     this.container = new AvroContainer(JSON.stringify(avroSchemaFor(schema)), sink, options);
     this.kinds = kindsOf(schema.columns.map((c) => c.type));
     this.sources = schema.sources
@@ -89,8 +77,6 @@ export class AvroRowWriter implements RowSink {
     const b = t.buffer;
     const starts = t.fieldStart;
     const ends = t.fieldEnd;
-    const flags = t.fieldFlags;
-    const hasTokens = tokens.length > 0;
     const rowStart = out.pos;
     out.ensure(rowBound);
     let o = out.bytes;
@@ -105,15 +91,14 @@ export class AvroRowWriter implements RowSink {
       const s = starts[f]!;
       const e = ends[f]!;
       const kind = kinds[field]!;
-      if (s === e) {
-        if (kind === K_STRING && (flags[f]! & FIELD_QUOTED) !== 0) {
+      const what = presence(t, f, s, e, kind, tokens);
+      if (what !== VALUE) {
+        if (what === NULL)
+          o[p++] = 0; // union branch 0: null
+        else {
           o[p++] = 2; // the empty string
           o[p++] = 0;
-        } else o[p++] = 0; // null
-        continue;
-      }
-      if (hasTokens && isNullToken(tokens, b, s, e)) {
-        o[p++] = 0;
+        }
         continue;
       }
       // The two commonest numeric kinds check while they parse; the others classify first.
@@ -134,25 +119,15 @@ export class AvroRowWriter implements RowSink {
         p += 8;
         continue;
       }
-      // Integers infer as int64: a short one is checked while it is parsed, tracked without a classification.
-      if (kind === K_INT64 && e - s <= SAFE_INT_CHARS) {
-        const x = parseSafeIntChecked(b, s, e);
+      if (kind === K_INT64) {
+        const x = safeInt64(b, s, e, c, track, masks, seen);
         if (x === x) {
-          if (track !== undefined && track[c] === 1) {
-            masks[c]! &= SAFE_INT_MASK;
-            seen[c] = 1;
-          }
           o[p++] = 2;
           p = putLong(o, p, x);
           continue;
         }
       }
-      if (check !== undefined && check[c] !== 0 && (classify(b, s, e) & check[c]!) === 0)
-        return this.misfit(rowStart, c);
-      if (track !== undefined && track[c] === 1) {
-        masks[c]! &= classify(b, s, e);
-        seen[c] = 1;
-      }
+      if (!fits(b, s, e, c, check, track, masks, seen)) return this.misfit(rowStart, c);
       o[p++] = 2; // union branch 1: the value
       switch (kind) {
         case K_STRING: {
@@ -173,12 +148,11 @@ export class AvroRowWriter implements RowSink {
           p = q + (stop - at);
           break;
         }
-        case K_INT64:
-          p =
-            e - s <= SAFE_INT_CHARS
-              ? putLong(o, p, parseInt32(b, s, e))
-              : putLongBigInt(o, p, parseInt64BigInt(b, s, e));
+        case K_INT64: {
+          const x = int64Value(b, s, e);
+          p = typeof x === 'number' ? putLong(o, p, x) : putLongBigInt(o, p, x);
           break;
+        }
         case K_BOOLEAN:
           o[p++] = parseBoolean(b, s) ? 1 : 0;
           break;
@@ -186,13 +160,8 @@ export class AvroRowWriter implements RowSink {
           p = putInt(o, p, parseDate(b, s));
           break;
         default: {
-          const parts = this.timestamp;
-          parseTimestamp(b, s, e, parts);
-          const seconds = parts[0]!;
-          p =
-            Math.abs(seconds) < SAFE_MICROS_SECONDS
-              ? putLong(o, p, seconds * 1e6 + parts[1]!)
-              : putLongBigInt(o, p, BigInt(seconds) * 1000000n + BigInt(parts[1]!));
+          const x = timestampMicros(b, s, e);
+          p = typeof x === 'number' ? putLong(o, p, x) : putLongBigInt(o, p, x);
         }
       }
     }
@@ -205,21 +174,14 @@ export class AvroRowWriter implements RowSink {
     return this.container.drain();
   }
 
-  /**
-   * Writes the rest of the file, then `tail`: the blocks of the file's second part, converted on another
-   * thread with the same schema (see split-pass.ts), which follow this part's blocks.
-   */
-  async close(tail?: AvroTail): Promise<{ avro: WriterStats }> {
-    const stats = await this.container.close();
-    if (!tail) return { avro: stats };
-    for await (const chunk of readFileChunks(tail.path, { reuse: true })) await this.sink.write(chunk);
-    return {
-      avro: {
-        rows: stats.rows + tail.rows,
-        bytesWritten: stats.bytesWritten + tail.bytes,
-        chunks: stats.chunks + tail.blocks,
-      },
-    };
+  /** Appends blocks written apart after this writer's own rows (see {@link AvroContainer.appendBlocks}). */
+  appendBlocks(bytes: AsyncIterable<Uint8Array>, counts: WriterStats): Promise<void> {
+    return this.container.appendBlocks(bytes, counts);
+  }
+
+  /** Writes the rest of the file. */
+  async close(): Promise<{ avro: WriterStats }> {
+    return { avro: await this.container.close() };
   }
 
   /** Stops without finishing (the caller resets or discards the sink). */

@@ -1,69 +1,28 @@
-import { ColumnBatch, ColumnVector } from './model/column-batch';
-import { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } from './model/kinds';
-import type { TableSchema } from './model/schema';
-import { fileColumns } from './model/table-layout';
-import { copyField } from './csv/fields';
-import type { CsvTokenizer } from './csv/tokenizer';
-import { FIELD_QUOTED } from './csv/tokens';
+import { copyField } from '../csv/fields';
+import type { CsvTokenizer } from '../csv/tokenizer';
+import { ColumnBatch, ColumnVector } from '../model/column-batch';
+import * as columnKinds from '../model/kinds';
+import type { TableSchema } from '../model/schema';
+import { fileColumns } from '../model/table-layout';
+import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import {
-  appendInt64,
-  appendTimestamp,
-  classify,
-  parseBoolean,
-  parseDate,
-  parseDoubleChecked,
-  parseInt32Checked,
-  parseSafeIntChecked,
-  SAFE_INT_CHARS,
-  SAFE_INT_MASK,
-} from './values';
+  fits,
+  int64Value,
+  NULL,
+  presence,
+  safeInt64,
+  timestampMicros,
+  VALUE,
+  type RowSink,
+} from './value-rules';
 
 /*
- * How a tokenized row becomes output values. The passes hand each accepted row to a RowSink: column
- * vectors for the Parquet and Avro writers (batchRows), or, when Avro is the only output, Avro binary
- * encoded straight from the CSV bytes (AvroRowWriter). Both follow the same value rules.
+ * The column-vector row sink: each accepted row's values, decided by the value rules, into column
+ * vectors, handed on in batches to the format writers (Parquet, and Avro with another format).
  */
 
-export { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, K_TIMESTAMP, kindsOf } from './model/kinds';
-
-/** Whether `b[s, e)` is one of the null tokens. */
-export function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {
-  const len = e - s;
-  outer: for (const token of tokens) {
-    if (token.length !== len) continue;
-    for (let k = 0; k < len; k++) if (token[k] !== b[s + k]) continue outer;
-    return true;
-  }
-  return false;
-}
-
-/**
- * Where the accepted rows of a pass go.
- *
- * Value rules, shared by every sink: an empty unquoted field is null; an empty quoted field is the empty
- * string in a string column and null in any other; a null token is null; any other value is parsed as its
- * column's type.
- */
-export interface RowSink {
-  /**
-   * Appends the values of fields `first…` of the tokenizer's current batch, one per column. With `check`,
-   * a non-zero `check[c]` is the type bit every value of column c must fit: the first column whose value
-   * does not is returned, and the row may be half-appended: the caller then stops converting and discards
-   * the sink's output. With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
-   * Returns -1 when the row was appended.
-   */
-  append(
-    t: CsvTokenizer,
-    first: number,
-    tokens: readonly Uint8Array[],
-    check: Uint8Array | undefined,
-    track: Uint8Array | undefined,
-    masks: Uint8Array,
-    seen: Uint8Array,
-  ): number;
-  /** Called after each chunk of input (`final` at the end of the pass): hands on what filled. */
-  flush(final: boolean): Promise<void>;
-}
+// Local copies: the hot loop reads them as constants (see classify.ts).
+const { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } = columnKinds;
 
 /** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
 const BATCH_ROWS = 16384;
@@ -121,7 +80,7 @@ export function firstCapacity(columns: number): number {
   return Math.max(16, Math.min(1024, Math.floor(65536 / Math.max(1, columns))));
 }
 
-/** {@link RowSink.append} into column vectors. */
+/** {@link RowSink.append} into column vectors, by the value rules (value-rules.ts). */
 function appendRow(
   t: CsvTokenizer,
   first: number,
@@ -134,7 +93,6 @@ function appendRow(
   seen: Uint8Array,
 ): number {
   const b = t.buffer;
-  const hasTokens = tokens.length > 0;
   const columns = kinds.length;
   for (let c = 0; c < columns; c++) {
     const f = first + c;
@@ -142,13 +100,10 @@ function appendRow(
     const e = t.fieldEnd[f]!;
     const v = vectors[c]!;
     const kind = kinds[c]!;
-    if (s === e) {
-      if (kind === K_STRING && (t.fieldFlags[f]! & FIELD_QUOTED) !== 0) v.commitBytes(v.reserveBytes(0));
-      else v.appendNull();
-      continue;
-    }
-    if (hasTokens && isNullToken(tokens, b, s, e)) {
-      v.appendNull();
+    const what = presence(t, f, s, e, kind, tokens);
+    if (what !== VALUE) {
+      if (what === NULL) v.appendNull();
+      else v.commitBytes(v.reserveBytes(0)); // the empty string
       continue;
     }
     // The two commonest numeric kinds check while they parse; the others classify first.
@@ -164,29 +119,14 @@ function appendRow(
       v.appendDouble(x);
       continue;
     }
-    // Integers infer as int64, so int64 columns are common: a short one is checked while it is parsed, and
-    // tracked without a classification (its mask is SAFE_INT_MASK); anything else takes the general path.
-    if (kind === K_INT64 && e - s <= SAFE_INT_CHARS) {
-      const x = parseSafeIntChecked(b, s, e);
+    if (kind === K_INT64) {
+      const x = safeInt64(b, s, e, c, track, masks, seen);
       if (x === x) {
-        if (track !== undefined && track[c] === 1) {
-          masks[c]! &= SAFE_INT_MASK;
-          seen[c] = 1;
-        }
         v.appendInt64Number(x);
         continue;
       }
     }
-    // One classification for both the check and the tracking (an int64 column has both).
-    let mask = -1;
-    if (check !== undefined && check[c] !== 0) {
-      mask = classify(b, s, e);
-      if ((mask & check[c]!) === 0) return c;
-    }
-    if (track !== undefined && track[c] === 1) {
-      masks[c]! &= mask < 0 ? classify(b, s, e) : mask;
-      seen[c] = 1;
-    }
+    if (!fits(b, s, e, c, check, track, masks, seen)) return c;
     switch (kind) {
       case K_STRING: {
         const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
@@ -194,7 +134,7 @@ function appendRow(
         break;
       }
       case K_INT64:
-        appendInt64(v, b, s, e);
+        appendInt64Value(v, int64Value(b, s, e));
         break;
       case K_BOOLEAN:
         v.appendInt32(parseBoolean(b, s) ? 1 : 0);
@@ -203,8 +143,27 @@ function appendRow(
         v.appendInt32(parseDate(b, s));
         break;
       default:
-        appendTimestamp(v, b, s, e);
+        appendInt64Value(v, timestampMicros(b, s, e));
     }
   }
   return -1;
+}
+
+/** An int64 or timestamp value (see {@link int64Value}, {@link timestampMicros}) into its vector. */
+function appendInt64Value(v: ColumnVector, x: number | bigint): void {
+  if (typeof x === 'number') v.appendInt64Number(x);
+  else v.appendInt64BigInt(x);
+}
+
+/** Appends an int64 value accepted by `classify` to an int64 vector. */
+export function appendInt64(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+  appendInt64Value(vector, int64Value(b, s, e));
+}
+
+/**
+ * Appends a date or timestamp accepted by `classify` to a timestamp vector, as microseconds since the
+ * epoch in UTC (see {@link timestampMicros}).
+ */
+export function appendTimestamp(vector: ColumnVector, b: Uint8Array, s: number, e: number): void {
+  appendInt64Value(vector, timestampMicros(b, s, e));
 }

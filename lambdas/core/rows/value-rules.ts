@@ -1,0 +1,165 @@
+import type { CsvTokenizer } from '../csv/tokenizer';
+import { FIELD_QUOTED } from '../csv/tokens';
+import * as kinds from '../model/kinds';
+import { classify, SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
+import {
+  parseInt32,
+  parseInt64BigInt,
+  parseSafeIntChecked,
+  parseTimestamp,
+  SAFE_MICROS_SECONDS,
+} from './parse';
+
+/*
+ * THE value rules: what a field of a tokenized row means, decided here once for every reader of rows, the
+ * column-vector sink (column-sink.ts) and the Avro row encoder (avro-rows.ts) alike, and inference and the
+ * header sniffer for what is no value. Small functions that the sinks' hot loops call per field (V8
+ * inlines them); each sink only encodes what they decide.
+ *
+ * - An empty unquoted field is null; an empty quoted field is the empty string in a string column and
+ *   null in any other; a null token (quoted or not) is null.
+ * - Any other value is its column's type, parsed from the bytes: a value that does not fit the type its
+ *   column is checked against stops the conversion (see `RowSink.append`).
+ * - int64: a literal of up to {@link SAFE_INT_CHARS} characters is a number, a longer one a bigint.
+ * - timestamp: microseconds since the epoch in UTC (no offset: UTC), a number while that is a safe
+ *   integer, a bigint beyond.
+ */
+
+// A local copy: the hot paths read it as a constant (see classify.ts).
+const { K_STRING } = kinds;
+
+/** {@link presence}: the field holds a value of its column's type. */
+export const VALUE = 0;
+/** {@link presence}: the field is null. */
+export const NULL = 1;
+/** {@link presence}: the field is the empty string. */
+export const EMPTY_STRING = 2;
+
+/** Whether `b[s, e)` is one of the null tokens. */
+export function isNullToken(tokens: readonly Uint8Array[], b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  outer: for (const token of tokens) {
+    if (token.length !== len) continue;
+    for (let k = 0; k < len; k++) if (token[k] !== b[s + k]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * What field `f` (bytes `[s, e)`) of a column of kind `kind` holds before its type is looked at:
+ * {@link VALUE}, {@link NULL} or {@link EMPTY_STRING}.
+ */
+export function presence(
+  t: CsvTokenizer,
+  f: number,
+  s: number,
+  e: number,
+  kind: number,
+  tokens: readonly Uint8Array[],
+): number {
+  if (s === e) return kind === K_STRING && (t.fieldFlags[f]! & FIELD_QUOTED) !== 0 ? EMPTY_STRING : NULL;
+  return tokens.length > 0 && isNullToken(tokens, t.buffer, s, e) ? NULL : VALUE;
+}
+
+/** Whether `b[s, e)` is no value to infer a type from: empty (quoted or not) or a null token. */
+export function noValue(b: Uint8Array, s: number, e: number, tokens: readonly Uint8Array[]): boolean {
+  return s === e || (tokens.length > 0 && isNullToken(tokens, b, s, e));
+}
+
+/**
+ * Checks the value `b[s, e)` of column `c` against `check[c]` and tracks its classification into `masks`
+ * and `seen` when `track[c]` is 1 (see {@link RowSink.append}), one classification serving both: false
+ * when it does not fit.
+ */
+export function fits(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  check: Uint8Array | undefined,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): boolean {
+  let mask = -1;
+  if (check !== undefined && check[c] !== 0) {
+    mask = classify(b, s, e);
+    if ((mask & check[c]!) === 0) return false;
+  }
+  if (track !== undefined && track[c] === 1) {
+    masks[c]! &= mask < 0 ? classify(b, s, e) : mask;
+    seen[c] = 1;
+  }
+  return true;
+}
+
+/**
+ * The int64 fast path: integers infer as int64, so int64 columns are common. A short literal is checked
+ * while it is parsed, as `classify` would, and tracked without a classification (its mask is
+ * {@link SAFE_INT_MASK}): the value as a safe integer, or NaN when it is not one (then the general path,
+ * {@link fits} and {@link int64Value}, decides).
+ */
+export function safeInt64(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  if (e - s > SAFE_INT_CHARS) return NaN;
+  const x = parseSafeIntChecked(b, s, e);
+  if (x === x && track !== undefined && track[c] === 1) {
+    masks[c]! &= SAFE_INT_MASK;
+    seen[c] = 1;
+  }
+  return x;
+}
+
+/** An int64 value accepted by `classify`: a number up to {@link SAFE_INT_CHARS} characters, else a bigint. */
+export function int64Value(b: Uint8Array, s: number, e: number): number | bigint {
+  return e - s <= SAFE_INT_CHARS ? parseInt32(b, s, e) : parseInt64BigInt(b, s, e);
+}
+
+const timestampParts = new Float64Array(2);
+
+/**
+ * A date or timestamp accepted by `classify`, as microseconds since the epoch in UTC: a number while a
+ * safe integer (within about 285 years of 1970), else a bigint.
+ */
+export function timestampMicros(b: Uint8Array, s: number, e: number): number | bigint {
+  const parts = timestampParts;
+  parseTimestamp(b, s, e, parts);
+  const seconds = parts[0]!;
+  const micros = parts[1]!;
+  return Math.abs(seconds) < SAFE_MICROS_SECONDS
+    ? seconds * 1e6 + micros
+    : BigInt(seconds) * 1000000n + BigInt(micros);
+}
+
+/**
+ * Where the accepted rows of a pass go: column vectors (`batchRows`) or Avro rows (`AvroRowWriter`), each
+ * following the value rules of this module.
+ */
+export interface RowSink {
+  /**
+   * Appends the values of fields `first…` of the tokenizer's current batch, one per column. With `check`,
+   * a non-zero `check[c]` is the type bit every value of column c must fit: the first column whose value
+   * does not is returned, and the row may be half-appended: the caller then stops converting and discards
+   * the sink's output. With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
+   * Returns -1 when the row was appended.
+   */
+  append(
+    t: CsvTokenizer,
+    first: number,
+    tokens: readonly Uint8Array[],
+    check: Uint8Array | undefined,
+    track: Uint8Array | undefined,
+    masks: Uint8Array,
+    seen: Uint8Array,
+  ): number;
+  /** Called after each chunk of input (`final` at the end of the pass): hands on what filled. */
+  flush(final: boolean): Promise<void>;
+}
