@@ -167,16 +167,18 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
       const result = await writeRunReport(store, run, report);
-      const inventory = report.inventory
-        ? await updateInventory(
-            store,
-            run,
-            report.inventory,
-            await currentFingerprint(store, run, converterOptions),
-            (deps.now ?? (() => new Date()))(),
-          )
-        : undefined;
       const final = isFinalReduction(event, report);
+      // Once per execution, at its last reduction (a Reduce the retry map follows would only be rewritten).
+      const inventory =
+        report.inventory && final
+          ? await updateInventory(
+              store,
+              run,
+              report.inventory,
+              await currentFingerprint(store, run, converterOptions),
+              (deps.now ?? (() => new Date()))(),
+            )
+          : undefined;
       if (final)
         await emitRunMetrics(store, run, {
           [RUN_METRICS.filesConverted]: report.items.converted,

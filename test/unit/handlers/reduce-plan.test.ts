@@ -251,3 +251,25 @@ test('a run without a plan (a definition before it) writes no inventory and repo
   expect(result.items).toEqual({ total: 1, converted: 1, skipped: 0, failed: 0, ignored: 0 });
   expect(store.text('out', inventoryKey(run))).toBeUndefined();
 });
+
+test('the inventory is written once per execution, by its last reduction: not by a Reduce the retry map follows', async () => {
+  const store = new MemoryObjectStore();
+  await writePlan(store, unchanged.slice(0, 2), ['landing/orders/new.csv', 'landing/orders/bad.csv']);
+  await converted(store, 'landing/orders/new.csv', etag(100));
+  await record(store, {
+    key: 'landing/orders/bad.csv',
+    format: 'parquet',
+    status: 'failed',
+    error: { type: 'E', message: '' },
+  });
+  const reduce = createReduceHandler({ store, env: {} });
+  await reduce({ run, mapResults: [], final: 'ifNoneFailed' });
+  expect(store.text('out', inventoryKey(run))).toBeUndefined();
+  await converted(store, 'landing/orders/bad.csv', etag(101));
+  await reduce({ run, mapResults: [], final: true });
+  expect(inventoryOf(store).map((e) => e.k)).toEqual([
+    'landing/orders/bad.csv',
+    'landing/orders/new.csv',
+    ...unchanged.slice(0, 2),
+  ]);
+});
