@@ -5,7 +5,8 @@ import {
   workerWriters,
   type WriterSet,
 } from './writer-set';
-import { firstPass, passOptions, writePass, type FirstPassResult } from './passes';
+import { firstPass, writePass, type FirstPassResult } from './run/passes';
+import { passOptions } from './run/pass-options';
 import { batchRows } from './rows/column-sink';
 import type { RowSink } from './rows/value-rules';
 import { SplitRun } from './split-pass';
@@ -13,7 +14,6 @@ import { createParquetWriter } from './parquet/parquet-writer';
 import type { WriterStats } from './model/writer';
 import { RejectSink } from './csv/rejects';
 import { readFileChunks } from './bytes/file-chunks';
-import type { ByteSink } from './model/sink';
 import type { TableSchema } from './model/schema';
 import { outputSchema, summaryColumns } from './model/table-layout';
 import { checkOptions } from './model/validate';

@@ -11,7 +11,7 @@ import { inlineCompressor, type BlockCompressor } from './avro/avro-container';
 import { buffersOf, ColumnBatch, vectorFromData } from './model/column-batch';
 import type { FormatWriter } from './model/writer';
 import type { OutputFormat } from './model/options';
-import { rangePass } from './passes';
+import { rangePass } from './parallel/range-pass';
 import { createParquetWriter } from './parquet/parquet-writer';
 import { batchRows } from './rows/column-sink';
 import type { RowSink } from './rows/value-rules';

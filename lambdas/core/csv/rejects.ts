@@ -34,3 +34,27 @@ export class RejectSink {
     await this.sink.write(chunk);
   }
 }
+
+/** Where rejected rows are recorded: the rejects file ({@link RejectSink}), or a list. */
+export interface RejectRecorder {
+  readonly count: number;
+  add(line: number, reason: string, raw: string): void;
+}
+
+/** A rejected row. */
+export interface RejectedRow {
+  readonly line: number;
+  readonly reason: string;
+  readonly raw: string;
+}
+
+/** A {@link RejectRecorder} that keeps the rows in memory (bounded by `maxRejects`). */
+export class RejectList implements RejectRecorder {
+  readonly rows: RejectedRow[] = [];
+  get count(): number {
+    return this.rows.length;
+  }
+  add(line: number, reason: string, raw: string): void {
+    this.rows.push({ line, reason, raw });
+  }
+}

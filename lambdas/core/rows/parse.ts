@@ -1,5 +1,5 @@
 import { T_DOUBLE } from '../model/type-lattice';
-import { classifyNumber, SAFE_INT_CHARS } from './classify';
+import { classifyNumber } from './classify';
 import { isDigit, latin1, parseDigits, twoDigits } from './digits';
 
 /*

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONVERT_DEFAULTS, type ConvertOptions } from '../../../lambdas/core/convert';
 import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/errors';
-import { inputLimits } from '../../../lambdas/core/passes';
+import { inputLimits } from '../../../lambdas/core/run/pass-options';
 import { firstCapacity } from '../../../lambdas/core/rows/column-sink';
 import { CsvTokenizer } from '../../../lambdas/core/csv/tokenizer';
 import { tokenizeToStrings } from '../../../lambdas/core/csv/tokenize-strings';

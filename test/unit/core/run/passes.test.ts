@@ -1,11 +1,13 @@
-import { firstPass, passOptions, writePass, type SpeculativeOutput } from '../../../lambdas/core/passes';
-import type { ColumnBatch } from '../../../lambdas/core/column-batch';
-import { RejectSink } from '../../../lambdas/core/csv/rejects';
-import { batchRows } from '../../../lambdas/core/rows/column-sink';
-import { MemorySink } from '../../../lambdas/core/sink';
-import type { ColumnType, TableSchema } from '../../../lambdas/core/schema';
-import type { ConvertOptions } from '../../../lambdas/core/convert';
-import { MalformedCsvError, quoted } from '../../../lambdas/core/errors';
+import { passOptions } from '../../../../lambdas/core/run/pass-options';
+import { firstPass, writePass } from '../../../../lambdas/core/run/passes';
+import type { SpeculativeOutput } from '../../../../lambdas/core/run/speculation';
+import type { ColumnBatch } from '../../../../lambdas/core/model/column-batch';
+import { RejectSink } from '../../../../lambdas/core/csv/rejects';
+import { batchRows } from '../../../../lambdas/core/rows/column-sink';
+import { MemorySink } from '../../../../lambdas/core/model/sink';
+import type { ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
+import type { ConvertOptions } from '../../../../lambdas/core/model/options';
+import { MalformedCsvError, quoted } from '../../../../lambdas/core/model/errors';
 
 async function* chunks(text: string, size = 1 << 16): AsyncIterable<Uint8Array> {
   const bytes = Buffer.from(text);
