@@ -280,7 +280,8 @@ export async function buildRunReport(
   const formats = runFormats.length;
   // What the run did: children only for the keys that ran (a passed key started nothing), each converter
   // invocation's requests by its outcome, the planner's and this reduction's own requests as counted.
-  const retryRounds = Math.max(0, maps - 1);
+  // Every map result after the first is a round of the retry map (the first may be NothingPlanned's, empty).
+  const retryRounds = Math.max(0, mapResults.length - 1);
   const stateTransitions =
     TOP_TRANSITIONS +
     (plan ? PLAN_TRANSITIONS : 0) +

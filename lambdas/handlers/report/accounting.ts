@@ -9,6 +9,7 @@ import type { InventoryEntry } from '../../lake/inventory';
 import { compareKeys } from '../../lake/inventory-io';
 import type { ConvertItem, ConvertResult, RunContext } from '../../shared/payloads';
 import { itemsOf, type MapResultEntry } from './result-files';
+import { SourceEvidence } from './source-evidence';
 
 /** What a file became in the run. */
 export type FileStatus = 'converted' | 'skipped' | 'failed';
@@ -128,22 +129,8 @@ export class RunAccounting {
   private readonly interned = new Map<string, string>();
   private readonly runs = new Map<string, RunContext>();
   private order: Int32Array | undefined;
-  /**
-   * What the inventory needs of a key (see {@link inventoryEntries}): the source ETag and schema fingerprint
-   * its good records agree on, and which formats have such a record. An ETag of S3's form (32 hex digits,
-   * `-<parts>` for a multipart upload) is kept as 16 bytes; any other in {@link otherEtags}.
-   */
-  private etagBytes = new Uint8Array(1024 * 16);
-  /** 0: none yet; 1: `"<hex>"`; 2: `"<hex>-<parts>"`; 3: in otherEtags; 4: the formats disagree. */
-  private etagKind = new Uint8Array(1024);
-  private etagParts = new Int32Array(1024);
-  private readonly otherEtags = new Map<number, string>();
-  /** Interned schema fingerprints; per key its index, -1 none, -2 the formats disagree. */
-  private readonly prints: string[] = [];
-  private readonly printIds = new Map<string, number>();
-  private printOf = new Int32Array(1024).fill(-1);
-  /** Per key, a bit per FORMATS index whose latest record is good and carries an ETag and a fingerprint. */
-  private evidence = new Uint8Array(1024);
+  /** What the inventory needs of each key (see {@link inventoryEntries}). */
+  private readonly sources = new SourceEvidence();
   /** Records read. */
   records = 0;
   /** Lambda time of every attempt that left a record (and of carried files). */
@@ -188,11 +175,6 @@ export class RunAccounting {
     this.duration = grown(this.duration, n);
     this.schema = grown(this.schema, n, -1);
     this.verdict = grown(this.verdict, n);
-    this.etagBytes = grown(this.etagBytes, n * 16);
-    this.etagKind = grown(this.etagKind, n);
-    this.etagParts = grown(this.etagParts, n);
-    this.printOf = grown(this.printOf, n, -1);
-    this.evidence = grown(this.evidence, n);
     this.capacity = n;
   }
 
@@ -261,7 +243,7 @@ export class RunAccounting {
     }
     if (r.status !== 'failed' && r.outputKey) this.setOutput(f, id, r.outputKey);
     if (r.status !== 'failed' && r.sourceEtag !== undefined && r.schemaFingerprint !== undefined)
-      this.addEvidence(f, id, r.sourceEtag, r.schemaFingerprint);
+      this.sources.add(id, f, r.sourceEtag, r.schemaFingerprint);
     if (r.status === 'failed') {
       this.pushError(id, {
         format: r.format,
@@ -278,43 +260,6 @@ export class RunAccounting {
       this.duration[id] = Math.max(this.duration[id]!, r.durationMs);
       if (r.columns) this.schema[id] = this.schemaId(r.columns);
     }
-  }
-
-  /** A good record's ETag and fingerprint: the key's, unless another format's record says otherwise. */
-  private addEvidence(f: number, id: number, etag: string, print: string): void {
-    this.evidence[id] = this.evidence[id]! | (1 << f);
-    const known = this.etagKind[id]!;
-    if (known === 0) this.setEtag(id, etag);
-    else if (known !== 4 && this.etagAt(id) !== etag) this.etagKind[id] = 4;
-    let p = this.printIds.get(print);
-    if (p === undefined) {
-      p = this.prints.length;
-      this.prints.push(print);
-      this.printIds.set(print, p);
-    }
-    const was = this.printOf[id]!;
-    if (was === -1) this.printOf[id] = p;
-    else if (was !== p) this.printOf[id] = -2;
-  }
-
-  private setEtag(id: number, etag: string): void {
-    const m = /^"([0-9a-f]{32})(?:-([1-9][0-9]{0,8}))?"$/.exec(etag);
-    if (!m) {
-      this.etagKind[id] = 3;
-      this.otherEtags.set(id, etag);
-      return;
-    }
-    this.etagBytes.set(Buffer.from(m[1]!, 'hex'), id * 16);
-    this.etagKind[id] = m[2] === undefined ? 1 : 2;
-    this.etagParts[id] = m[2] === undefined ? 0 : Number(m[2]);
-  }
-
-  private etagAt(id: number): string | undefined {
-    const kind = this.etagKind[id]!;
-    if (kind === 3) return this.otherEtags.get(id);
-    if (kind !== 1 && kind !== 2) return undefined;
-    const hex = Buffer.from(this.etagBytes.buffer, this.etagBytes.byteOffset + id * 16, 16).toString('hex');
-    return kind === 1 ? `"${hex}"` : `"${hex}-${this.etagParts[id]}"`;
   }
 
   /**
@@ -336,14 +281,14 @@ export class RunAccounting {
     if (mask === 0) return;
     for (const id of this.sorted()) {
       const status = this.status[id]!;
-      if (status === 0 || status === FAILED || (this.evidence[id]! & mask) !== mask) continue;
-      const e = this.etagAt(id);
-      const p = this.printOf[id]!;
-      if (e === undefined || p < 0) continue;
+      if (status === 0 || status === FAILED || (this.sources.formats(id) & mask) !== mask) continue;
+      const e = this.sources.etag(id);
+      const p = this.sources.print(id);
+      if (e === undefined || p === undefined) continue;
       const k = this.keys[id]!;
       const o = optionsOf(k);
       if (o === undefined) continue;
-      yield { k, e, v: version, o, s: this.prints[p]! };
+      yield { k, e, v: version, o, s: p };
     }
   }
 
