@@ -1,19 +1,15 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { uncompressSync } from 'snappy';
-import { toAvroNames } from '../../../../lambdas/core/avro/avro-names';
+import { toAvroNames } from '../../../../lambdas/core/model/avro-names';
 import { avroSchemaFor } from '../../../../lambdas/core/avro/avro-schema';
 import { createAvroWriter, type AvroWriterOptions } from '../../../../lambdas/core/avro/avro-writer';
-import {
-  ColumnBatch,
-  handOver,
-  vectorFromData,
-  type VectorData,
-} from '../../../../lambdas/core/column-batch';
-import type { AvroCodec } from '../../../../lambdas/core/convert';
-import { InvalidOptionsError } from '../../../../lambdas/core/errors';
-import type { ColumnType, TableSchema } from '../../../../lambdas/core/schema';
-import { MemorySink } from '../../../../lambdas/core/sink';
+import { ColumnBatch } from '../../../../lambdas/core/model/column-batch';
+import { InvalidOptionsError } from '../../../../lambdas/core/model/errors';
+import type { AvroCodec } from '../../../../lambdas/core/model/options';
+import type { ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
+import { MemorySink } from '../../../../lambdas/core/model/sink';
+import { handOver, vectorFromData, type VectorData } from '../../../../lambdas/core/parallel/transfer';
 import { decodeAvro, parseContainer } from './read-avro';
 
 /** A cell as a test writes it: int32/date as number, int64/timestamp as bigint. */

@@ -1,5 +1,5 @@
 /*
- * Avro alone from a large file, cut in two and converted on two threads (SplitRun), against the same
+ * Avro alone from a large file, cut in two and converted on two threads (parallel/split-run.ts), against the same
  * conversion on one thread: the same rows (read back by avsc), the same rejects file, the same errors,
  * wherever the cut falls; no temporary file left behind.
  */
@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ConvertOptions, OutputFormat } from '../../../lambdas/core/convert';
-import { convertFile, type FileConversionResult } from '../../../lambdas/io/convert-file';
-import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
+import type { ConvertOptions, OutputFormat } from '../../../../lambdas/core/model/options';
+import { convertFile, type FileConversionResult } from '../../../../lambdas/io/convert-file';
+import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../../support/readers';
 
-const root = resolve(__dirname, '../../..');
+const root = resolve(__dirname, '../../../..');
 // Inside the repository, so that the worker's packages (snappy) resolve.
 const bundle = join(root, 'dist', `split-test-${process.pid}`);
 const worker = join(bundle, 'writer-worker.cjs');

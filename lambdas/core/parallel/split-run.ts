@@ -1,58 +1,23 @@
-import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CONVERT_DEFAULTS } from './model/defaults';
-import type { OutputFormat } from './model/options';
-import type { ParquetPart } from './parquet/parquet-writer';
-import type { PassOptions } from './run/pass-options';
-import type { RangeContext, RangeResult, SplitHooks } from './run/split-hooks';
-import { readFileChunks } from './bytes/file-chunks';
-import type { CsvTokenizer } from './csv/tokenizer';
-import type { FromWorker, ToWorker, WorkerData, WriterOptions } from './writer-set';
-
-/** How far past the middle a line break is looked for. */
-const SEARCH_BYTES = 1024 * 1024;
-const LF = 0x0a;
-const QUOTE = 0x22;
-
-/** What the thread converting the second part is given. */
-export interface RangeJob {
-  readonly name: string;
-  readonly path: string;
-  readonly start: number;
-  readonly pass: PassOptions;
-  readonly context: RangeContext;
-  /** The one output format. */
-  readonly format: OutputFormat;
-  readonly writer: WriterOptions;
-  /**
-   * Where the part's output goes: Avro blocks without a header, or Parquet row groups without magic and
-   * footer; either is appended after the first part's.
-   */
-  readonly outPath: string;
-}
-
-/** The second part's Avro blocks, to append after the first part's. */
-export interface AvroTail {
-  readonly path: string;
-  readonly rows: number;
-  readonly blocks: number;
-  readonly bytes: number;
-}
-
-/** The second part's output, when it converted with the guess. */
-export type PartOutput =
-  | { format: 'avro'; avro: AvroTail }
-  | { format: 'parquet'; path: string; parquet: ParquetPart };
-
-/** What the thread reports. */
-export type RangeOutcome = { result: RangeResult; tail: PartOutput | undefined };
+import { readFileChunks } from '../bytes/file-chunks';
+import type { CsvTokenizer } from '../csv/tokenizer';
+import { CONVERT_DEFAULTS } from '../model/defaults';
+import type { OutputFormat } from '../model/options';
+import type { ParquetWriter } from '../parquet/parquet-writer';
+import type { AvroRowWriter } from '../rows/avro-rows';
+import type { WriterOptions } from '../run/local-writers';
+import type { PassOptions } from '../run/pass-options';
+import type { RangeContext, RangeResult, SplitHooks } from '../run/split-hooks';
+import { findCut } from './cut';
+import type { FromWorker, RangeJob, RangeOutcome, ToWorker, WorkerData } from './messages';
 
 /**
  * Converting an uncompressed local file to one format on two threads. The file is cut at a line break
  * past its middle; this thread's first pass reads up to the cut while the writer worker (in range mode)
- * runs {@link rangePass} from the cut to the end with the same type guess, writing its Avro blocks or
+ * runs `rangePass` from the cut to the end with the same type guess, writing its Avro blocks or
  * Parquet row groups to a temporary file. At the cut, the first pass's tokenizer must be at a row boundary
  * (the line break was not inside a quoted field) and the other thread must have succeeded; then the first
  * pass stops there, the two parts' inference, rejects (line numbers shifted) and row counts are joined,
@@ -159,16 +124,23 @@ export class SplitRun implements SplitHooks {
     return this.accepted !== undefined;
   }
 
-  /** The second part's Avro blocks, when the cut was kept and that part converted with the guess. */
-  get avroTail(): AvroTail | undefined {
+  /**
+   * Appends the second part's row groups to the first part's Parquet writer, when the cut was kept and
+   * that part converted with the guess (its bytes read from the temporary file: the writer reads none).
+   */
+  async joinParquet(writer: ParquetWriter): Promise<void> {
     const tail = this.accepted?.outcome.tail;
-    return tail?.format === 'avro' ? tail.avro : undefined;
+    if (tail?.format === 'parquet') await writer.appendRowGroups(this.partBytes(), tail.parquet);
   }
 
-  /** The second part's Parquet row groups, when the cut was kept and that part converted with the guess. */
-  get parquetTail(): { path: string; parquet: ParquetPart } | undefined {
+  /** Appends the second part's blocks to the first part's Avro writer, as {@link joinParquet} does. */
+  async joinAvro(writer: AvroRowWriter): Promise<void> {
     const tail = this.accepted?.outcome.tail;
-    return tail?.format === 'parquet' ? tail : undefined;
+    if (tail?.format === 'avro') await writer.appendBlocks(this.partBytes(), tail.avro);
+  }
+
+  private partBytes(): AsyncIterable<Uint8Array> {
+    return readFileChunks(this.outPath, { reuse: true });
   }
 
   /** Stops the other thread and deletes its temporary file. */
@@ -195,45 +167,5 @@ export class SplitRun implements SplitHooks {
       // Whatever went wrong there (invalid text, too many rejects…), reading on finds it with its place.
       return false;
     }
-  }
-}
-
-/** Line breaks past the middle tried as a cut, looking for the start of an ordinary row. */
-const CANDIDATES = 256;
-
-/**
- * Where to cut a large, uncompressed file: just past a line break after `from` (its middle). A line break inside a
- * quoted field would make the cut useless (the first pass then reads on), so the first line break is
- * preferred that is followed by a line like an ordinary row: no quote, one delimiter fewer than columns.
- */
-function findCut(path: string, size: number, from: number, context: RangeContext): number | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const magic = Buffer.alloc(2);
-    readSync(fd, magic, 0, 2, 0);
-    if (magic[0] === 0x1f && magic[1] === 0x8b) return undefined; // gzip: no random access
-    const middle = from;
-    if (middle >= size) return undefined;
-    const window = Buffer.alloc(Math.min(SEARCH_BYTES, size - middle));
-    const bytes = window.subarray(0, readSync(fd, window, 0, window.length, middle));
-    const delimiter = context.delimiter.charCodeAt(0);
-    let first: number | undefined;
-    let at = bytes.indexOf(LF);
-    for (let tries = 0; at >= 0 && tries < CANDIDATES; tries++) {
-      first ??= at;
-      const next = bytes.indexOf(LF, at + 1);
-      if (next < 0) break;
-      let delimiters = 0;
-      let quoted = false;
-      for (let i = at + 1; i < next; i++) {
-        if (bytes[i] === QUOTE) quoted = true;
-        else if (bytes[i] === delimiter) delimiters++;
-      }
-      if (!quoted && delimiters === context.headers.length - 1) return middle + at + 1;
-      at = next;
-    }
-    return first === undefined || middle + first + 1 >= size ? undefined : middle + first + 1;
-  } finally {
-    closeSync(fd);
   }
 }
