@@ -22,7 +22,7 @@ import { basename, dirname, join } from 'node:path';
 const PACKAGE_NAME = 'csv2lake';
 
 /** The handler modules of `lambdas/handlers/` the pipeline deploys: the ones `npm pack` prebuilds. */
-export const PIPELINE_HANDLERS = ['convert-parquet.ts', 'convert-avro.ts', 'reduce.ts'] as const;
+export const PIPELINE_HANDLERS = ['convert-parquet.ts', 'convert-avro.ts', 'reduce.ts', 'plan.ts'] as const;
 
 /** Where the prebuilt bundles are, below the package's folder: `<dir>/<handler name>/index.js`. */
 export const PREBUILT_HANDLERS_DIR = 'dist/handlers';

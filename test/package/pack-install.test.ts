@@ -184,17 +184,17 @@ test('the package exports its entry, takes aws-cdk-lib and constructs as peers, 
   expect(existsSync(join(app, 'node_modules/csv2lake/node_modules/aws-cdk-lib'))).toBe(false);
 });
 
-test('plain node synthesizes the state machine and the three functions', () => {
+test('plain node synthesizes the state machine and the four functions', () => {
   template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   template.resourcePropertiesCountIs(
     'AWS::Lambda::Function',
     { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['x86_64'] },
-    3,
+    4,
   );
   const services = Object.values(template.findResources('AWS::Lambda::Function'))
     .map((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME)
     .sort();
-  expect(services).toEqual(['AvroConverter', 'ParquetConverter', 'Reducer']);
+  expect(services).toEqual(['AvroConverter', 'ParquetConverter', 'Planner', 'Reducer']);
 });
 
 test("each function's asset holds its bundled handler and the snappy addon of the app's node_modules, and loads", () => {
@@ -224,7 +224,7 @@ test("each function's asset holds its bundled handler and the snappy addon of th
 
 test('the assets are byte for byte those a synthesis from the sources makes', () => {
   expect(assetFolders(outdir)).toEqual(fromSources);
-  expect(fromSources).toHaveLength(3);
+  expect(fromSources).toHaveLength(4);
 });
 
 test('a strict TypeScript app type-checks against the declarations, libraries included', () => {

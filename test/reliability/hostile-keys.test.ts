@@ -75,6 +75,7 @@ test('hostile keys: outputs stay under their prefix, round-trip, and every key i
 
   // Exactly the expected objects, all under parquet/ and avro/, with each dataset's schema under _schemas/
   // and its two tables (Glue names, lower_snake) under _catalog/ (plus run state under _runs/).
+  // (and the inventory the plan of the next run compares with, under _state/).
   const listed = (await listAll(s3, 'hostile-out')).map((o) => o.key).filter((k) => !k.startsWith('_runs/'));
   const expected = Object.values(CASES).flatMap((p) => [`parquet/${p}.parquet`, `avro/${p}.avro`]);
   const datasets = [...new Set(Object.values(CASES).map((p) => p.split('/')[0]!))];
@@ -84,6 +85,7 @@ test('hostile keys: outputs stay under their prefix, round-trip, and every key i
   expected.push(
     ...tables.flatMap((t) => [`_catalog/csv2lake/${t}.json`, `_catalog/csv2lake/${t}_avro.json`]),
   );
+  expected.push('_state/inventory/hostile-in/in/inventory.jsonl');
   expect(listed.sort()).toEqual(expected.sort());
 
   // Each output holds its own input's row: no two keys were confused on the way. `n` is an int64 (BIGINT):
@@ -206,12 +208,13 @@ describe('execution input outside the configured bucket or prefix', () => {
     ['the configured bucket', { bucket: 'landing' }, 'incoming/'],
     ['a narrower prefix', { prefix: 'incoming/2026-11-24/' }, 'incoming/2026-11-24/'],
   ])(
-    '%s is accepted: the map lists only the configured bucket under the prefix',
+    '%s is accepted: the plan lists only the configured bucket under the prefix',
     async (_what, input, prefix) => {
       const { error, calls } = await start(input);
       expect(error).toBe('TestStop');
-      expect(calls.map((c) => c.state)).toEqual(['ConvertFiles']);
-      expect(calls[0]!.input.run).toMatchObject({ inputBucket: 'landing', inputPrefix: prefix });
+      expect(calls.map((c) => c.state)).toEqual(['Plan']);
+      // The Plan task's payload: the run it lists.
+      expect(calls[0]!.input.Payload.run).toMatchObject({ inputBucket: 'landing', inputPrefix: prefix });
     },
   );
 });
