@@ -181,7 +181,7 @@ const exact = (min: Uint8Array, max: Uint8Array): Bounds => ({ min, max, minExac
 
 /** The largest length <= `limit` that does not split a UTF-8 character of `bytes` (longer than limit). */
 function utf8Boundary(bytes: Uint8Array, limit: number): number {
-  let n = limit;
+  let n = Math.min(limit, bytes.length);
   while (n > 0 && (bytes[n]! & 0xc0) === 0x80) n--;
   return n;
 }

@@ -3,11 +3,11 @@
  * cell, types, logical types, statistics, row groups, pages and the footer's key/value metadata.
  */
 import fc from 'fast-check';
-import type { ParquetCompression } from '../../../../lambdas/core/convert';
+import type { ParquetCompression } from '../../../../lambdas/core/model/options';
 import { rowGroupBudget } from '../../../../lambdas/core/parquet/parquet-writer';
 import { truncateUpper } from '../../../../lambdas/core/parquet/statistics';
-import type { ColumnType } from '../../../../lambdas/core/schema';
-import { MemorySink } from '../../../../lambdas/core/sink';
+import type { ColumnType } from '../../../../lambdas/core/model/schema';
+import { MemorySink } from '../../../../lambdas/core/model/sink';
 import {
   cleanUp,
   duck,
@@ -387,6 +387,7 @@ test('the row-group budget shrinks past 1,024 columns in proportion to the width
 describe('truncateUpper', () => {
   test.each([
     ['abc', 2, 'ac'],
+    ['.', 17, '/'], // a limit beyond the value: the whole value, incremented
     ['a\u{10ffff}\u{10ffff}', 9, 'b'],
     ['\u{d7ff}x', 3, '\u{e000}'],
     ['\u{10ffff}', 4, undefined],
