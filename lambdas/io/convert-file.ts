@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import {
-  convert,
-  type ConversionSummary,
-  type ConvertOptions,
-  type OutputFormat,
-  type ReplayableSource,
-} from '../core/convert';
+import { convert } from '../core/convert';
+import { CONVERT_DEFAULTS } from '../core/model/defaults';
+import type {
+  ConversionSummary,
+  ConvertOptions,
+  OutputFormat,
+  ReplayableSource,
+} from '../core/model/options';
 import { AtomicFileSink } from './file-sink';
 import { csvStem } from './object-key';
 import { readFileChunks } from './file-read';
@@ -51,7 +52,7 @@ export async function convertFile(
 ): Promise<FileConversionResult> {
   await mkdir(outDir, { recursive: true });
   const stem = outputStem(inputPath);
-  const formats: readonly OutputFormat[] = options.formats ?? ['parquet', 'avro'];
+  const formats: readonly OutputFormat[] = options.formats ?? CONVERT_DEFAULTS.formats;
   const sinks: Partial<Record<OutputFormat, AtomicFileSink>> = {};
   for (const format of formats) sinks[format] = new AtomicFileSink(join(outDir, `${stem}.${format}`));
   let rejects: AtomicFileSink | undefined;

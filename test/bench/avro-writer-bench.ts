@@ -8,10 +8,10 @@
  * are for people to read.
  */
 import { createAvroWriter } from '../../lambdas/core/avro/avro-writer';
-import { ColumnBatch } from '../../lambdas/core/column-batch';
-import type { AvroCodec } from '../../lambdas/core/convert';
-import type { ColumnType, TableSchema } from '../../lambdas/core/schema';
-import type { ByteSink } from '../../lambdas/core/sink';
+import { ColumnBatch } from '../../lambdas/core/model/column-batch';
+import type { AvroCodec } from '../../lambdas/core/model/options';
+import type { ColumnType, TableSchema } from '../../lambdas/core/model/schema';
+import type { ByteSink } from '../../lambdas/core/model/sink';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {

@@ -7,11 +7,11 @@
  * per compression, with string dictionaries on (the default) and off, the median of the runs. It asserts
  * nothing: the figures are for people to read.
  */
-import { ColumnBatch } from '../../lambdas/core/column-batch';
-import type { ParquetCompression } from '../../lambdas/core/convert';
+import { ColumnBatch } from '../../lambdas/core/model/column-batch';
+import type { ParquetCompression } from '../../lambdas/core/model/options';
 import { createParquetWriter } from '../../lambdas/core/parquet/parquet-writer';
-import type { ColumnType, TableSchema } from '../../lambdas/core/schema';
-import type { ByteSink } from '../../lambdas/core/sink';
+import type { ColumnType, TableSchema } from '../../lambdas/core/model/schema';
+import type { ByteSink } from '../../lambdas/core/model/sink';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {

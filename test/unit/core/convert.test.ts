@@ -5,7 +5,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AvroCodec, ParquetCompression } from '../../../lambdas/core/convert';
+import type { AvroCodec, ParquetCompression } from '../../../lambdas/core/model/options';
 import { convertFile } from '../../../lambdas/io/convert-file';
 import { query, readAvro, readParquetWithHyparquet } from '../../support/readers';
 

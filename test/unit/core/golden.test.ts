@@ -5,8 +5,8 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConvertOptions } from '../../../lambdas/core/convert';
-import type { ColumnType } from '../../../lambdas/core/schema';
+import type { ConvertOptions } from '../../../lambdas/core/model/options';
+import type { ColumnType } from '../../../lambdas/core/model/schema';
 import { convertFile, outputStem } from '../../../lambdas/io/convert-file';
 import {
   daysToText,

@@ -5,8 +5,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONVERT_DEFAULTS, type ConvertOptions } from '../../../lambdas/core/convert';
-import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/errors';
+import { CONVERT_DEFAULTS } from '../../../lambdas/core/model/defaults';
+import type { ConvertOptions } from '../../../lambdas/core/model/options';
+import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/model/errors';
 import { inputLimits } from '../../../lambdas/core/run/pass-options';
 import { firstCapacity } from '../../../lambdas/core/rows/column-sink';
 import { CsvTokenizer } from '../../../lambdas/core/csv/tokenizer';

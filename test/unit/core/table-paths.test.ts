@@ -5,9 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConvertOptions } from '../../../lambdas/core/convert';
-import { InvalidOptionsError } from '../../../lambdas/core/errors';
-import type { ColumnType, TableLayout } from '../../../lambdas/core/schema';
+import type { ConvertOptions } from '../../../lambdas/core/model/options';
+import { InvalidOptionsError } from '../../../lambdas/core/model/errors';
+import type { ColumnType, TableLayout } from '../../../lambdas/core/model/schema';
 import { convertFile } from '../../../lambdas/io/convert-file';
 import { query, readAvro } from '../../support/readers';
 import { folder, parquetSchema, writerWorkerForTests } from './table-support';

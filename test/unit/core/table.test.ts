@@ -6,9 +6,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConvertOptions } from '../../../lambdas/core/convert';
-import { SchemaMismatchError } from '../../../lambdas/core/errors';
-import type { ColumnType, TableColumn, TableLayout } from '../../../lambdas/core/schema';
+import type { ConvertOptions } from '../../../lambdas/core/model/options';
+import { SchemaMismatchError } from '../../../lambdas/core/model/errors';
+import type { ColumnType, TableColumn, TableLayout } from '../../../lambdas/core/model/schema';
 import { joinTypes } from '../../../lambdas/core/model/type-lattice';
 import { convertFile, type FileConversionResult } from '../../../lambdas/io/convert-file';
 import { query, readAvro } from '../../support/readers';

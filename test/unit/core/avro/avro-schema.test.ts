@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import { avroSchemaFor } from '../../../../lambdas/core/avro/avro-schema';
-import type { Column, ColumnType, TableSchema } from '../../../../lambdas/core/schema';
+import type { Column, ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
 
 const column = (name: string, type: ColumnType, avroName = name, sourceName = name): Column => ({
   name,

@@ -74,7 +74,9 @@ describe('zstd', () => {
         ...jest.requireActual('node:zlib'),
         createZstdDecompress: undefined,
       }));
-      input = jest.requireActual<typeof import('../../../../lambdas/core/csv/input')>('../../../../lambdas/core/csv/input');
+      input = jest.requireActual<typeof import('../../../../lambdas/core/csv/input')>(
+        '../../../../lambdas/core/csv/input',
+      );
     });
     jest.dontMock('node:zlib');
     expect(input!.zstdAvailable()).toBe(false);

@@ -2,7 +2,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvTokenizer } from '../../../../lambdas/core/csv/tokenizer';
-import { tokenizeToStrings, type StringTokenizerOptions } from '../../../../lambdas/core/csv/tokenize-strings';
+import {
+  tokenizeToStrings,
+  type StringTokenizerOptions,
+} from '../../../../lambdas/core/csv/tokenize-strings';
 import { MalformedCsvError } from '../../../../lambdas/core/model/errors';
 import { convertFile } from '../../../../lambdas/io/convert-file';
 import { readAvro } from '../../../support/readers';

@@ -9,14 +9,14 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { ColumnBatch, type ColumnVector } from '../../../../lambdas/core/column-batch';
-import type { WriterStats } from '../../../../lambdas/core/format-writer';
+import { ColumnBatch, type ColumnVector } from '../../../../lambdas/core/model/column-batch';
+import type { WriterStats } from '../../../../lambdas/core/model/writer';
 import {
   createParquetWriter,
   type ParquetWriterOptions,
 } from '../../../../lambdas/core/parquet/parquet-writer';
-import type { ColumnType, TableSchema } from '../../../../lambdas/core/schema';
-import { MemorySink, type ByteSink } from '../../../../lambdas/core/sink';
+import type { ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
+import { MemorySink, type ByteSink } from '../../../../lambdas/core/model/sink';
 
 /**
  * One cell as the tests write and expect it: boolean, int32 and double as numbers/booleans, int64 and

@@ -7,14 +7,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import {
-  convert,
-  type AvroCodec,
-  type ConversionSummary,
-  type ConvertOptions,
-  type ReplayableSource,
-} from '../../../../lambdas/core/convert';
-import { MemorySink } from '../../../../lambdas/core/sink';
+import { convert } from '../../../../lambdas/core/convert';
+import type {
+  AvroCodec,
+  ConversionSummary,
+  ConvertOptions,
+  ReplayableSource,
+} from '../../../../lambdas/core/model/options';
+import { MemorySink } from '../../../../lambdas/core/model/sink';
 import { readAvro } from '../../../support/readers';
 
 function source(bytes: Buffer, chunk: number): ReplayableSource {
