@@ -3,7 +3,7 @@
 import '../lib/cli/node-compat';
 import type { CliCommand } from '../lib/cli/command';
 import { version } from '../package.json';
-import { printable } from '../lambdas/core/errors';
+import { printable } from '../lambdas/core/model/errors';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   convert: () => import('../lib/cli/convert-command'),

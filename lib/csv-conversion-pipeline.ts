@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { CsvDialectOptions, OutputFormat } from '../lambdas/core/convert';
+import type { CsvDialectOptions, OutputFormat } from '../lambdas/core/model/options';
 import {
   checkOutputOutsideInput,
   parseKeyPattern,

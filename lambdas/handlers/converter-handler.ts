@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import { s3ObjectStore } from '../io/s3-store';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';

@@ -1,4 +1,4 @@
-import type { ByteSink } from '../core/sink';
+import type { ByteSink } from '../core/model/sink';
 import type { ObjectInfo, ObjectWriter } from '../io/object-store';
 
 /**

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import { type CatalogDataset, type CatalogWriter, syncCatalog } from '../lake/catalog';
 import { GlueCatalogWriter } from '../lake/glue-catalog';

@@ -4,7 +4,7 @@
  * account), result-files (reading and finding the maps' results), rendering (report.json, report.md,
  * failed-items.json).
  */
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 import type { ObjectInfo, ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, MapResultLocation, RunContext } from '../shared/payloads';

@@ -1,5 +1,5 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { ByteSink } from '../core/sink';
+import type { ByteSink } from '../core/model/sink';
 import { tempPath } from './temp-files';
 
 /**

@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 
 /** Input key suffixes converted by default (case-insensitive; a compression suffix allowed after each). */
 export const CSV_SUFFIXES = ['.csv', '.tsv', '.txt'] as const;

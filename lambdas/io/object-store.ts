@@ -1,4 +1,4 @@
-import type { ByteSink } from '../core/sink';
+import type { ByteSink } from '../core/model/sink';
 
 /** What a store knows about one object. */
 export interface ObjectInfo {

@@ -4,9 +4,9 @@
  * under `<output>/_catalog/<database>/<table>.json`, so it can be checked and diffed.
  */
 import { avroSchemaFor } from '../core/avro/avro-schema';
-import type { OutputFormat } from '../core/convert';
-import { InvalidOptionsError, quoted } from '../core/errors';
-import type { ColumnType } from '../core/schema';
+import type { OutputFormat } from '../core/model/options';
+import { InvalidOptionsError, quoted } from '../core/model/errors';
+import type { ColumnType } from '../core/model/schema';
 import type { DatasetSchema } from './dataset-schema';
 
 /** Glue's `TableInput`, as plain JSON (the fields csv2lake sets; the SDK type is structurally the same). */

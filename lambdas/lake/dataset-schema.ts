@@ -4,11 +4,11 @@
  * writes so that two converters widening one dataset at once lose neither change.
  */
 import { createHash } from 'node:crypto';
-import type { SchemaFile } from '../core/convert';
-import { quoted, SchemaMismatchError } from '../core/errors';
-import { COLUMN_TYPES, type ColumnType, type TableColumn, type TableLayout } from '../core/schema';
-import { parseSchemaFile } from '../core/schema-file';
-import { joinTypes } from '../core/values';
+import type { SchemaFile } from '../core/model/options';
+import { quoted, SchemaMismatchError } from '../core/model/errors';
+import { COLUMN_TYPES, type ColumnType, type TableColumn, type TableLayout } from '../core/model/schema';
+import { parseSchemaFile } from '../core/model/schema-file';
+import { joinTypes } from '../core/model/type-lattice';
 import { type ObjectStore, WriteConflictError } from '../io/object-store';
 import { InputMissingError, SchemaConflictError } from '../shared/errors';
 

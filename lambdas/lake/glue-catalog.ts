@@ -11,7 +11,7 @@ import {
   type StorageDescriptor,
   type Table,
 } from '@aws-sdk/client-glue';
-import { Csv2LakeError } from '../core/errors';
+import { Csv2LakeError } from '../core/model/errors';
 import type { CatalogWriter, PartitionInput, TableInput } from './catalog';
 
 /** Glue's limit on the partitions of one BatchCreatePartition call. */

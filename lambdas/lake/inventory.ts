@@ -5,7 +5,7 @@
  * line naming what the entries are valid for: a streaming merge-join with a listing of any length, in
  * bounded memory. Written by the reducer at the end of each reduction (lambdas/lake/inventory-update.ts).
  */
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import type { RunContext } from '../shared/payloads';
 import { objectLines } from './inventory-io';

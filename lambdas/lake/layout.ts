@@ -3,8 +3,8 @@
  * key and the CONFIGURED input prefix (never an execution's narrower prefix), so two runs over the same key
  * always write the same output, whatever prefix they were started with.
  */
-import type { OutputFormat } from '../core/convert';
-import { InvalidOptionsError, quoted } from '../core/errors';
+import type { OutputFormat } from '../core/model/options';
+import { InvalidOptionsError, quoted } from '../core/model/errors';
 import { COMPRESSION_SUFFIXES, CSV_SUFFIXES, csvStem } from '../io/object-key';
 import { DatasetLayoutError } from '../shared/errors';
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import type { SchemaFile } from '../core/convert';
+import type { SchemaFile } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import type { ConverterConfig } from '../shared/config';
 import { pinnedDatasetSchema } from './dataset-schema';

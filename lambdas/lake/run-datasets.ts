@@ -4,7 +4,7 @@
  * execution, so that a table never holds two physical types for one column), and which partitions the
  * catalog must know.
  */
-import type { OutputFormat } from '../core/convert';
+import type { OutputFormat } from '../core/model/options';
 import { isCsvKey } from '../io/object-key';
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';

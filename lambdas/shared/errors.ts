@@ -2,7 +2,7 @@
  * Error classes the workflow acts on by name (Step Functions matches Lambda errors on `errorType`, the
  * thrown error's `name`): data errors are never retried, transient ones are.
  */
-import { Csv2LakeError } from '../core/errors';
+import { Csv2LakeError } from '../core/model/errors';
 
 export {
   Csv2LakeError,

@@ -2,8 +2,8 @@
  * The contract between the state machine and the Lambdas: what each task receives and returns. The
  * workflow definition (lib/workflow) builds these shapes with ItemSelector and Parameters.
  */
-import type { ColumnType } from '../core/schema';
-import type { OutputFormat } from '../core/convert';
+import type { ColumnType } from '../core/model/schema';
+import type { OutputFormat } from '../core/model/options';
 import type { ColumnChange } from '../lake/dataset-schema';
 import type { DatasetLayout } from '../lake/layout';
 

@@ -2,10 +2,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AvroCodec, ConvertOptions, OutputFormat, ParquetCompression } from '../../lambdas/core/convert';
-import { CONVERT_DEFAULTS } from '../../lambdas/core/convert';
-import { InvalidOptionsError } from '../../lambdas/core/errors';
-import { parseSchemaFile } from '../../lambdas/core/schema-file';
+import type {
+  AvroCodec,
+  ConvertOptions,
+  OutputFormat,
+  ParquetCompression,
+} from '../../lambdas/core/model/options';
+import { CONVERT_DEFAULTS } from '../../lambdas/core/model/defaults';
+import { InvalidOptionsError } from '../../lambdas/core/model/errors';
+import { parseSchemaFile } from '../../lambdas/core/model/schema-file';
 import { convertFile, type FileConversionResult } from '../../lambdas/io/convert-file';
 import { type CliCommand, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';

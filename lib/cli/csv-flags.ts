@@ -1,10 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
-import {
-  checkDialect,
-  TEXT_ENCODINGS,
-  type CsvDialectOptions,
-  type TextEncoding,
-} from '../../lambdas/core/convert';
+import { checkDialect } from '../../lambdas/core/model/validate';
+import { TEXT_ENCODINGS, type CsvDialectOptions, type TextEncoding } from '../../lambdas/core/model/options';
 import { UsageError } from './command';
 
 /** The flags that say how to read the CSV text, shared by `convert` and `run`. */

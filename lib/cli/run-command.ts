@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { OutputFormat } from '../../lambdas/core/convert';
-import { printable } from '../../lambdas/core/errors';
+import type { OutputFormat } from '../../lambdas/core/model/options';
+import { printable } from '../../lambdas/core/model/errors';
 import { AWS_FLAGS, AWS_FLAGS_USAGE, awsFlagOptions } from './aws-flags';
 import { type CliCommand, parseFlags, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';

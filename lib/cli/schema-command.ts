@@ -1,5 +1,5 @@
 import { convert } from '../../lambdas/core/convert';
-import type { TableColumn } from '../../lambdas/core/schema';
+import type { TableColumn } from '../../lambdas/core/model/schema';
 import { isCsvKey } from '../../lambdas/io/object-key';
 import { mergeColumns, recordNameFor } from '../../lambdas/lake/dataset-schema';
 import { DEFAULT_DATASET_PATTERN, locateKey, parseKeyPattern } from '../../lambdas/lake/layout';

@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 import { INVENTORY_PREFIX } from '../../lambdas/lake/inventory';
 import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
 import { MAP_RESULTS_PREFIX } from '../workflow/definition';

@@ -1,6 +1,6 @@
 /* A converter thread of the local runner: runs the converter handlers for items sent by the pool. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { type FunctionSettings, invocationContext } from './invocation';
 import { storesFor, type Location } from './stores';

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 import type { FunctionSettings } from './invocation';
 import type { Location } from './stores';
 

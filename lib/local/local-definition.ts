@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- ASL documents and templates are untyped JSON */
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 
 /** Local names the runner gives the deployed resources. */
 export const LOCAL_FUNCTIONS = {

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/convert';
+import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/model/options';
 import { ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createPlanHandler } from '../../lambdas/handlers/plan';

@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 
 /**

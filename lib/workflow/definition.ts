@@ -2,7 +2,7 @@
  * The csv2lake state machine, defined once as Amazon States Language (JSONPath). The CDK construct deploys
  * it with `${…}` substitutions for ARNs and names; tests validate it; the local runner executes it.
  */
-import type { OutputFormat } from '../../lambdas/core/convert';
+import type { OutputFormat } from '../../lambdas/core/model/options';
 import { COMPRESSION_SUFFIXES, CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '../../lambdas/shared/errors';
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';

@@ -7,7 +7,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { InvalidOptionsError } from '../../lambdas/core/errors';
+import { InvalidOptionsError } from '../../lambdas/core/model/errors';
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 import { CsvConversionPipeline, PIPELINE_DEFAULTS } from '../../lib/csv-conversion-pipeline';
 import { PipelineStack, type PipelineStackProps } from '../../lib/pipeline-stack';

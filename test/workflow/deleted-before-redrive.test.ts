@@ -8,7 +8,7 @@ import './quiet';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MalformedCsvError } from '../../lambdas/core/errors';
+import { MalformedCsvError } from '../../lambdas/core/model/errors';
 import { LocalRunner } from '../../lib/local/runner';
 
 let root = '';

@@ -4,7 +4,7 @@
  * one), and objects only for what is rare (errors, failed children's inputs, keys carried over from an
  * earlier report). Measured with `npm run bench:reliability -- --only reduce` (see the README).
  */
-import type { OutputFormat } from '../../core/convert';
+import type { OutputFormat } from '../../core/model/options';
 import type { InventoryEntry } from '../../lake/inventory';
 import { compareKeys } from '../../lake/inventory-io';
 import type { ConvertItem, ConvertResult, RunContext } from '../../shared/payloads';

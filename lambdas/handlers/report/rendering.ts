@@ -2,8 +2,8 @@
  * The report as written: report.json (streamed, an element per line for the per-file lists), report.md (what
  * a person reads first) and failed-items.json (the retry map's item list).
  */
-import type { OutputFormat } from '../../core/convert';
-import { printable } from '../../core/errors';
+import type { OutputFormat } from '../../core/model/options';
+import { printable } from '../../core/model/errors';
 import type { ObjectStore } from '../../io/object-store';
 import type { ConvertItem, ReduceResult, RunContext } from '../../shared/payloads';
 import type { DatasetSchema } from '../../lake/dataset-schema';

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { AvroCodec } from '../../../lambdas/core/convert';
+import type { AvroCodec } from '../../../lambdas/core/model/options';
 import { convertFile } from '../../../lambdas/io/convert-file';
 import { query, readAvro, readParquetWithDuckDB } from '../../support/readers';
 

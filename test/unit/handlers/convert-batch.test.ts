@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { MalformedCsvError } from '../../../lambdas/core/model/errors';
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { S3TransientError } from '../../../lambdas/shared/errors';

@@ -3,7 +3,7 @@
  * retry map may fix it, and the run's FilesFailed (what is still failed after the retry map) is the
  * reducer's, which the FailedFiles alarm watches.
  */
-import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { MalformedCsvError } from '../../../lambdas/core/model/errors';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';

@@ -5,7 +5,7 @@
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createReduceHandler } from '../../../lambdas/handlers/reduce';
 import { schemaFingerprint, widenDatasetSchema } from '../../../lambdas/lake/dataset-schema';
-import type { TableColumn } from '../../../lambdas/core/schema';
+import type { TableColumn } from '../../../lambdas/core/model/schema';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
 

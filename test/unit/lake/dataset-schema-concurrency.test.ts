@@ -7,7 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TableColumn } from '../../../lambdas/core/schema';
+import type { TableColumn } from '../../../lambdas/core/model/schema';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
 import type { ObjectStore } from '../../../lambdas/io/object-store';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';

@@ -4,7 +4,7 @@
  */
 import * as avro from 'avsc';
 import fc from 'fast-check';
-import type { TableColumn } from '../../../lambdas/core/schema';
+import type { TableColumn } from '../../../lambdas/core/model/schema';
 import { WriteConflictError } from '../../../lambdas/io/object-store';
 import {
   type DatasetSchema,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidOptionsError } from '../../../lambdas/core/errors';
+import { InvalidOptionsError } from '../../../lambdas/core/model/errors';
 import { isCsvKey } from '../../../lambdas/io/object-key';
 import {
   checkOutputOutsideInput,
