@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat, statfs } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import {
   convert as coreConvert,
@@ -23,7 +23,7 @@ import { dataKey, DEFAULT_DATASET_PATTERN, locateKey, rejectsKey, type DatasetLa
 import type { TableColumn } from '../core/schema';
 import { DeferredOutput, DISCARD } from './deferred-output';
 import { fileSource } from '../io/convert-file';
-import { spoolToFile } from '../io/spooled-source';
+import { pinnedObjectSource, type PinnedObjectSource } from '../io/object-source';
 import type { ConverterConfig } from '../shared/config';
 import {
   BatchItemsFailedError,
@@ -73,13 +73,6 @@ export interface ConverterDeps {
   /** Remaining milliseconds of the invocation (Lambda context), to refuse files that cannot finish. */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
-  /** Free bytes in the spool directory. @default from statfs */
-  readonly freeSpoolBytes?: (dir: string) => Promise<number>;
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
 }
 
 /** The record of one item and format: `_runs/<runId>/items/<format>/<sha1 of key>.json`. */
@@ -218,7 +211,9 @@ export function stateResult(result: ConvertResult): ConvertStateResult {
  * Converts one input object to one format, the work of each converter Lambda:
  * 1. HEAD the output; if its metadata records the same source ETag, converter version and options, the
  *    item is skipped without reading the input.
- * 2. Otherwise GET the input into a local spool file, convert, and upload the output (and rejects) as
+ * 2. Otherwise convert the input as it streams from the store (a second pass, when the type guess fails,
+ *    GETs it again pinned to the version first read: see {@link pinnedObjectSource}; nothing is stored on
+ *    local disk, so no disk bounds the size, only the time limit), and upload the output (and rejects) as
  *    atomic multipart uploads carrying that metadata; on any failure the uploads are aborted.
  * 3. Record the result under `_runs/<runId>/items/` (also for a failure, then rethrow), so the reducer
  *    accounts for every item across retries and redrives. For an input of at least
@@ -339,37 +334,28 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         at: now(),
       });
 
-    // A local folder is read in place; an S3 object is spooled once so that the conversion can read it twice.
+    // A local folder is read in place; an S3 object as it streams, each pass a GET of one version. Nothing
+    // is copied to local disk: spooled to Lambda's /tmp (512 MB unless configured), larger files failed.
     const local = store.localFile?.(item.bucket, item.key);
     // The version of a file read in place is the one it has as the conversion starts.
     const localInfo = local ? await store.head(item.bucket, item.key) : undefined;
     if (local && !localInfo) {
       throw new InputMissingError(`${local} no longer exists (deleted after it was listed?)`);
     }
-    if (!local) {
-      // Lambda's /tmp is 512 MB unless configured: refuse at once rather than fail with ENOSPC later.
-      const free = await (deps.freeSpoolBytes ?? freeBytes)(config.spoolDir);
-      if (item.size > free) {
-        throw new InputTooLargeError(
-          `s3://${item.bucket}/${item.key} is ${(item.size / 1e6).toFixed(0)} MB but ${config.spoolDir} has ` +
-            `${(free / 1e6).toFixed(0)} MB free to spool it; raise the converter's ephemeral storage or split the file`,
-        );
-      }
-    }
-    const body = local ? undefined : await getVersion(store, item, version);
-    const source = local
-      ? { ...fileSource(local), dispose: async () => undefined }
-      : await spoolToFile(`s3://${item.bucket}/${item.key}`, body!, config.spoolDir);
+    const remote: PinnedObjectSource | undefined = local
+      ? undefined
+      : pinnedObjectSource(store, item.bucket, item.key, () => getVersion(store, item, version));
+    const source = local ? fileSource(local) : remote!;
     // The version read, which an object replaced since the listing makes newer than `item.etag`: the output
-    // must say what it was converted from.
-    const sourceEtag = localInfo?.etag ?? body?.etag ?? version;
+    // must say what it was converted from. Known from the first GET's answer, before the first byte written.
+    const sourceEtag = () => localInfo?.etag ?? remote?.etag ?? version;
     // The columns the writers hold, told by the conversion before its first byte (and again after a reset):
     // the output's metadata names them, so that a later run knows whether it is current.
     let writing: readonly TableColumn[] = [];
     const output = new DeferredOutput(() =>
       store.createWriter(run.outputBucket, target, {
         metadata: {
-          [META.SOURCE_ETAG]: sourceEtag,
+          [META.SOURCE_ETAG]: sourceEtag(),
           [META.VERSION]: CONVERTER_VERSION,
           [META.OPTIONS]: hash,
           [META.SCHEMA]: schemaFingerprint(writing),
@@ -409,10 +395,14 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         );
       } catch (error) {
         // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
-        if (local) await unchangedSince(store, item, local, sourceEtag, error);
-        throw error;
+        if (local) await unchangedSince(store, item, local, sourceEtag(), error);
+        // A body that broke ended its read early (see pinnedObjectSource): the conversion failed of that,
+        // whatever error the short read then made it throw.
+        throw remote?.failure ?? error;
       }
-      if (local) await unchangedSince(store, item, local, sourceEtag);
+      if (local) await unchangedSince(store, item, local, sourceEtag());
+      // A conversion of a read that ended early (the body broke) must not pass for the whole file's.
+      if (remote?.failure) throw remote.failure;
       const columns = summary.columns.map((c) => ({ name: c.name, type: c.type }));
       const clash = columns.find((c) => partitions.includes(c.name));
       if (clash)
@@ -455,7 +445,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         outputKey: target,
         ...(rejects ? { rejectsKey: rejectsTarget } : {}),
         columns,
-        sourceEtag,
+        sourceEtag: sourceEtag(),
         dataset: location.dataset,
         schemaFingerprint: schemaFingerprint(columns),
         schemaVersion: widened.schema.version,
@@ -465,8 +455,6 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     } catch (error) {
       await Promise.allSettled([output.abort(), ...(rejects ? [(rejects as ObjectWriter).abort()] : [])]);
       throw error;
-    } finally {
-      await source.dispose();
     }
   } catch (error) {
     const e = error as Error;

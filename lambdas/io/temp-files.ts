@@ -10,13 +10,12 @@ export const TEMP_MARK = '.csv2lake-tmp-';
  */
 const TEMP_NAME = /\.csv2lake-tmp-(\d+)-[0-9a-z]+$/;
 
-/** A spool folder: `csv2lake-spool-<pid>-<random>`, or `csv2lake-spool-<random>` (earlier versions, no pid). */
+/**
+ * A spool folder of an earlier version, whose converters copied each S3 input to one before converting it:
+ * `csv2lake-spool-<pid>-<random>`, or `csv2lake-spool-<random>` (older still, no pid). Converters now read
+ * S3 inputs as they stream and make none; what a killed process left is still swept.
+ */
 const SPOOL_NAME = /^csv2lake-spool-(?:(\d+)-)?[0-9A-Za-z]+$/;
-
-/** The prefix of a spool folder of this process, for `mkdtemp`. */
-export function spoolFolderPrefix(): string {
-  return `csv2lake-spool-${process.pid}-`;
-}
 
 /**
  * At most this many bytes of the target's name are kept in its temporary name, so that the temporary name
@@ -148,8 +147,9 @@ export function sweepTempFiles(root: string, options: SweepOptions = {}): SweepR
 }
 
 /**
- * Removes the spool folders of dead processes in `dir` (see {@link sweepTempFiles} for whose count as dead;
- * a folder of an earlier version, without a pid, only when older than {@link STALE_SPOOL_MS}).
+ * Removes the spool folders that processes of earlier versions left in `dir` when they died (see
+ * {@link sweepTempFiles} for whose count as dead; a folder without a pid only when older than
+ * {@link STALE_SPOOL_MS}).
  */
 export function sweepSpoolFolders(dir: string, options: SweepOptions = {}): SweepResult {
   let removed = 0;

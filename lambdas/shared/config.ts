@@ -21,8 +21,6 @@ export const ENV = {
   MAX_COLUMNS: 'CSV2LAKE_MAX_COLUMNS',
   /** Measured conversion throughput in MB/s, used to refuse files that cannot finish in time. */
   THROUGHPUT_MBPS: 'CSV2LAKE_THROUGHPUT_MBPS',
-  /** Spool directory. */
-  SPOOL_DIR: 'CSV2LAKE_SPOOL_DIR',
   /** Optional S3 endpoint URL, for S3-compatible servers (path-style addressing is then used). */
   S3_ENDPOINT: 'CSV2LAKE_S3_ENDPOINT',
   /** Milliseconds an S3 GET body may deliver nothing before the read is retried (see S3ObjectStore). */
@@ -86,14 +84,23 @@ export interface ConverterConfig {
   readonly maxRejects: number;
   /** Input limits; each absent one is the core's default (see CONVERT_DEFAULTS). */
   readonly limits: Readonly<{ maxFieldBytes?: number; maxRowBytes?: number; maxColumns?: number }>;
+  /**
+   * Conversion throughput assumed, MB/s of the object (compressed bytes for a `.gz`): a file that cannot
+   * finish in the time left at this rate is refused before it is read.
+   */
   readonly throughputMBps: number;
-  readonly spoolDir: string;
+  /**
+   * @deprecated Read by nothing: converters no longer spool S3 inputs to local disk (they stream them, see
+   * lambdas/io/object-source.ts), and `CSV2LAKE_SPOOL_DIR` is ignored. Kept, optional, so that code that
+   * still sets it type-checks; to be removed.
+   */
+  readonly spoolDir?: string;
 }
 
 /**
  * Reads the converter configuration from the environment (once per container: the handler factory calls it).
  *
- * @default nullTokens `[]`, maxRejects 1000, limits the core's, throughputMBps 40, spoolDir `/tmp`
+ * @default nullTokens `[]`, maxRejects 1000, limits the core's, throughputMBps 40
  *
  * @throws Error naming the variable when one is missing or invalid: a deployment mistake, loud at once.
  */
@@ -132,7 +139,6 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
     maxRejects,
     limits,
     throughputMBps,
-    spoolDir: env[ENV.SPOOL_DIR] ?? '/tmp',
   };
 }
 

@@ -11,7 +11,6 @@ test('converter configuration: defaults, and each bad variable named when the fu
     maxRejects: 1000,
     limits: {},
     throughputMBps: 40,
-    spoolDir: '/tmp',
   });
   expect(
     converterConfig({

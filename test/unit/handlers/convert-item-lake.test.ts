@@ -3,7 +3,6 @@
  * input outside the tables, skip-unchanged only when the output holds the dataset's current schema, and no
  * input overwriting another's output.
  */
-import { tmpdir } from 'node:os';
 import { convertItem, META } from '../../../lambdas/handlers/convert-item';
 import { readDatasetSchema, schemaFingerprint } from '../../../lambdas/lake/dataset-schema';
 import { converterConfig } from '../../../lambdas/shared/config';
@@ -20,7 +19,7 @@ const run: RunContext = {
 };
 const deps = (store: MemoryObjectStore, format: 'parquet' | 'avro') => ({
   store,
-  config: { ...converterConfig({ CSV2LAKE_FORMAT: format }), spoolDir: tmpdir() },
+  config: converterConfig({ CSV2LAKE_FORMAT: format }),
 });
 
 async function itemFor(

@@ -46,7 +46,7 @@ const item: ConvertItem = {
   size: 20,
   run,
 };
-const config = { ...converterConfig({ CSV2LAKE_FORMAT: 'parquet' }), spoolDir: tmpdir() };
+const config = converterConfig({ CSV2LAKE_FORMAT: 'parquet' });
 
 beforeEach(() => s3.reset());
 
@@ -105,7 +105,7 @@ test('the output records the version it was converted from, not the one listed: 
     const store = folder
       ? new FsObjectStore({ 'in-bucket': join(root, 'in'), 'out-bucket': join(root, 'out') })
       : new MemoryObjectStore();
-    const handler = createConverterHandler('parquet', { store, env: { CSV2LAKE_SPOOL_DIR: root } });
+    const handler = createConverterHandler('parquet', { store });
     await store.put('in-bucket', item.key, 'a\n1\n');
     const listed = { ...item, etag: (await store.head('in-bucket', item.key))!.etag };
     // Replaced after the listing, with other content, before the converter reads it.
@@ -161,7 +161,7 @@ test('a folder file rewritten while it is converted fails with InputChangedError
       if (outcome === 'fails') throw new Error('expected 1 fields, found 3');
       return summary;
     };
-    const handler = createConverterHandler('parquet', { store, convert, env: { CSV2LAKE_SPOOL_DIR: root } });
+    const handler = createConverterHandler('parquet', { store, convert });
     const error = await handler(item).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'InputChangedError' });
     expect((error as Error).message).toMatch(/changed while it was converted .* nothing was written/);
@@ -354,18 +354,4 @@ test.each([
   else expect(during).toBeUndefined();
   expect(result.status).toBe('converted');
   expect(JSON.parse(store.text('out-bucket', recordKey)!)).toMatchObject({ status: 'converted', rows: 1 });
-});
-
-test('a file larger than the free spool space is refused before it is read', async () => {
-  const store = new MemoryObjectStore();
-  await store.put('in-bucket', item.key, 'a\n1\n');
-  const big = { ...item, size: 600_000_000 };
-  await expect(
-    convertItem({ store, config, freeSpoolBytes: async () => 500_000_000 }, big),
-  ).rejects.toMatchObject({
-    name: 'InputTooLargeError',
-    message: expect.stringMatching(/600 MB but .* has 500 MB free.*ephemeral storage/),
-  });
-  // Only the dataset's schema, which the skip check before it needs; never the input.
-  expect(store.gets).toEqual(['_schemas/2026.json']);
 });

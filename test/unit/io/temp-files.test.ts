@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTempName, sweepTempFiles, tempPath } from '../../../lambdas/io/temp-files';
+import { isTempName, sweepSpoolFolders, sweepTempFiles, tempPath } from '../../../lambdas/io/temp-files';
 
 const made: string[] = [];
 afterAll(() => {
@@ -52,4 +52,18 @@ test('a sweep removes the leftovers of dead writers, at any depth, and keeps tho
   );
   // Its own only once this process's writers have stopped.
   expect(sweepTempFiles(root, { ownPid: true })).toEqual({ removed: 1, bytes: 4 });
+});
+
+test('the spool folders earlier versions left are swept: those of dead processes, not those of live ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-sweep-'));
+  made.push(dir);
+  // A pid that was alive and is no longer: a process that ran and exited.
+  const dead = spawnSync('true').pid!;
+  const live = process.ppid;
+  for (const name of [`csv2lake-spool-${dead}-AbC123`, `csv2lake-spool-${live}-XyZ789`, 'other-folder']) {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'input'), 'a,b\n');
+  }
+  expect(sweepSpoolFolders(dir)).toEqual({ removed: 1, bytes: 4 });
+  expect(readdirSync(dir).sort()).toEqual([`csv2lake-spool-${live}-XyZ789`, 'other-folder']);
 });
