@@ -38,4 +38,4 @@ export {
   type PipelineDashboardProps,
 } from './constructs/pipeline-dashboard';
 export type { ItemBatching } from './workflow/definition';
-export type { CsvDialectOptions, OutputFormat } from '../lambdas/core/convert';
+export type { CsvDialectOptions, OutputFormat } from '../lambdas/core/model/options';

@@ -1,2 +1,2 @@
-/** Moved to model/errors.ts: this module re-exports it until every importer outside the core follows. */
+/** Moved to model/errors.ts: re-exported until lambdas/handlers/convert-item.ts and its test (being edited by others) follow. */
 export * from './model/errors';

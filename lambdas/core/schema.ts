@@ -1,2 +1,2 @@
-/** Moved to model/schema.ts: this module re-exports it until every importer outside the core follows. */
+/** Moved to model/schema.ts: re-exported until lambdas/handlers/convert-item.ts and its test (being edited by others) follow. */
 export * from './model/schema';

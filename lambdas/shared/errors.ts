@@ -12,7 +12,7 @@ export {
   MalformedCsvError,
   SchemaMismatchError,
   UnsupportedEncodingError,
-} from '../core/errors';
+} from '../core/model/errors';
 
 /** S3 answered 5xx, SlowDown or throttling, or the connection broke: a retry may succeed. */
 export class S3TransientError extends Csv2LakeError {}

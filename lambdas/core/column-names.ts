@@ -1,2 +1,0 @@
-/** Moved to model/column-names.ts: this module re-exports it until every importer outside the core follows. */
-export * from './model/column-names';

@@ -1,2 +1,0 @@
-/** Moved to model/sink.ts: this module re-exports it until every importer outside the core follows. */
-export * from './model/sink';
