@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type {
-  AvroCodec,
-  ConvertOptions,
-  OutputFormat,
-  ParquetCompression,
+import {
+  AVRO_CODECS,
+  PARQUET_COMPRESSIONS,
+  type AvroCodec,
+  type ConvertOptions,
+  type OutputFormat,
+  type ParquetCompression,
 } from '../../lambdas/core/model/options';
 import { CONVERT_DEFAULTS } from '../../lambdas/core/model/defaults';
 import { InvalidOptionsError } from '../../lambdas/core/model/errors';
@@ -25,11 +27,11 @@ Options:
   --format parquet|avro|both         default both
   --schema <schema.json>             {"columns": {"<name>": "boolean|int32|int64|double|date|timestamp|string"}}
 ${CSV_FLAGS_USAGE}
-  --parquet-compression snappy|zstd|gzip|none   default snappy
-  --avro-codec snappy|deflate|null   default snappy
+  --parquet-compression ${PARQUET_COMPRESSIONS.join('|')}   default ${CONVERT_DEFAULTS.parquetCompression}
+  --avro-codec ${AVRO_CODECS.join('|')}   default ${CONVERT_DEFAULTS.avroCodec}
   --max-rejects <n>                  rejected rows tolerated before failing, default ${CONVERT_DEFAULTS.maxRejects}
-  --max-field-bytes <n>              the largest value, in bytes; default ${CONVERT_DEFAULTS.maxFieldBytes} (16 MiB)
-  --max-row-bytes <n>                the largest row, in bytes; default 16 MiB, or --max-field-bytes if larger
+  --max-field-bytes <n>              the largest value, in bytes; default ${CONVERT_DEFAULTS.maxFieldBytes} (${CONVERT_DEFAULTS.maxFieldBytes >> 20} MiB)
+  --max-row-bytes <n>                the largest row, in bytes; default ${CONVERT_DEFAULTS.maxRowBytes >> 20} MiB, or --max-field-bytes if larger
   --max-columns <n>                  the most columns, header included; default ${CONVERT_DEFAULTS.maxColumns}
   --json                             print a machine-readable summary on stdout
   --debug                            print stack traces on errors
@@ -127,15 +129,10 @@ export async function parseConvertArgs(
     ...(maxRowBytes !== undefined ? { maxRowBytes } : {}),
     ...(maxColumns !== undefined ? { maxColumns } : {}),
     parquetCompression:
-      oneOf<ParquetCompression>('parquet-compression', values['parquet-compression'], [
-        'snappy',
-        'zstd',
-        'gzip',
-        'none',
-      ]) ?? CONVERT_DEFAULTS.parquetCompression,
+      oneOf<ParquetCompression>('parquet-compression', values['parquet-compression'], PARQUET_COMPRESSIONS) ??
+      CONVERT_DEFAULTS.parquetCompression,
     avroCodec:
-      oneOf<AvroCodec>('avro-codec', values['avro-codec'], ['snappy', 'deflate', 'null']) ??
-      CONVERT_DEFAULTS.avroCodec,
+      oneOf<AvroCodec>('avro-codec', values['avro-codec'], AVRO_CODECS) ?? CONVERT_DEFAULTS.avroCodec,
   };
   return { input: positionals[0]!, out: values.out, options, json: values.json ?? false };
 }

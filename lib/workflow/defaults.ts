@@ -1,3 +1,4 @@
+import { CONVERT_DEFAULTS } from '../../lambdas/core/model/defaults';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 
@@ -8,9 +9,9 @@ import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 export const WORKFLOW_DEFAULTS = {
   inputPrefix: '',
   outputPrefixes: { parquet: 'parquet/', avro: 'avro/' } as Record<OutputFormat, string>,
-  formats: ['parquet', 'avro'] as readonly OutputFormat[],
+  formats: CONVERT_DEFAULTS.formats,
   maxConcurrency: 50,
-  maxRejects: 1000,
+  maxRejects: CONVERT_DEFAULTS.maxRejects,
   toleratedFailedFiles: 0,
   /** Input keys below the configured prefix → datasets and partitions (see lambdas/lake/layout.ts). */
   datasetPattern: DEFAULT_DATASET_PATTERN,

@@ -12,10 +12,10 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'gzip' | 'none';
 export type AvroCodec = 'null' | 'deflate' | 'snappy';
 export type TextEncoding = 'utf-8' | 'latin1' | 'windows-1252';
 
-/** The Parquet compressions a conversion writes with. */
+/** The Parquet compressions a conversion writes with, the default first. */
 export const PARQUET_COMPRESSIONS: readonly ParquetCompression[] = ['snappy', 'zstd', 'gzip', 'none'];
-/** The Avro codecs a conversion writes with. */
-export const AVRO_CODECS: readonly AvroCodec[] = ['null', 'deflate', 'snappy'];
+/** The Avro codecs a conversion writes with, the default first. */
+export const AVRO_CODECS: readonly AvroCodec[] = ['snappy', 'deflate', 'null'];
 
 /**
  * The schema file (`--schema`, and the workflow's schema location): overrides inference per column.
