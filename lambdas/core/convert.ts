@@ -15,12 +15,6 @@ import { passOptions } from './run/pass-options';
 import { firstPass, writePass, type FirstPassResult } from './run/passes';
 import { WriterPlan, type Outputs } from './writer-plan';
 
-// The vocabulary lives in model/; re-exported here only until lambdas/handlers/convert-item.ts,
-// lambdas/shared/config.ts and lambdas/io/object-source.ts (being edited by others) import it from there.
-export * from './model/options';
-export { CONVERT_DEFAULTS } from './model/defaults';
-export { checkDialect } from './model/validate';
-
 /**
  * Converts one CSV input to Parquet and/or Avro, streaming, with types inferred from EVERY row.
  *

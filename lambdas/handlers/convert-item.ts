@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import {
-  convert as coreConvert,
-  type ConvertOptions,
-  type OutputFormat,
-  type SchemaFile,
-} from '../core/convert';
+import { convert as coreConvert } from '../core/convert';
+import type { ConvertOptions, OutputFormat, SchemaFile } from '../core/model/options';
 import type { ObjectBody, ObjectStore, ObjectWriter } from '../io/object-store';
 import { CSV_SUFFIXES, isCsvKey } from '../io/object-key';
 import {
@@ -20,7 +16,7 @@ import {
   type DatasetSchema,
 } from '../lake/dataset-schema';
 import { dataKey, DEFAULT_DATASET_PATTERN, locateKey, rejectsKey, type DatasetLayout } from '../lake/layout';
-import type { TableColumn } from '../core/schema';
+import type { TableColumn } from '../core/model/schema';
 import { DeferredOutput, DISCARD } from './deferred-output';
 import { fileSource } from '../io/convert-file';
 import { pinnedObjectSource, type PinnedObjectSource } from '../io/object-source';

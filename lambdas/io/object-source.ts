@@ -1,4 +1,4 @@
-import type { ReplayableSource } from '../core/convert';
+import type { ReplayableSource } from '../core/model/options';
 import { InputChangedError } from '../shared/errors';
 import type { ObjectBody, ObjectStore } from './object-store';
 

@@ -1,5 +1,7 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import { checkDialect, CSV_DIALECT_KEYS, type CsvDialectOptions, type OutputFormat } from '../core/convert';
+import { CONVERT_DEFAULTS } from '../core/model/defaults';
+import { checkDialect } from '../core/model/validate';
+import { CSV_DIALECT_KEYS, type CsvDialectOptions, type OutputFormat } from '../core/model/options';
 
 /** Environment variable names the functions read (set by the construct). */
 export const ENV = {
@@ -100,7 +102,7 @@ export interface ConverterConfig {
 /**
  * Reads the converter configuration from the environment (once per container: the handler factory calls it).
  *
- * @default nullTokens `[]`, maxRejects 1000, limits the core's, throughputMBps 40
+ * @default nullTokens `[]`, maxRejects and limits the core's (CONVERT_DEFAULTS), throughputMBps 40
  *
  * @throws Error naming the variable when one is missing or invalid: a deployment mistake, loud at once.
  */
@@ -113,7 +115,7 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   const nullTokens = jsonEnv<unknown>(env, ENV.NULL_TOKENS) ?? [];
   if (!Array.isArray(nullTokens) || !nullTokens.every((t) => typeof t === 'string'))
     throw new Error(`${ENV.NULL_TOKENS} must be a JSON array of strings`);
-  const maxRejects = Number(env[ENV.MAX_REJECTS] ?? 1000);
+  const maxRejects = Number(env[ENV.MAX_REJECTS] ?? CONVERT_DEFAULTS.maxRejects);
   if (!Number.isInteger(maxRejects) || maxRejects < 0)
     throw new Error(`${ENV.MAX_REJECTS} must be a whole number >= 0, not ${env[ENV.MAX_REJECTS]}`);
   const limits: { maxFieldBytes?: number; maxRowBytes?: number; maxColumns?: number } = {};

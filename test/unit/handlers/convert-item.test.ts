@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { convert as coreConvert } from '../../../lambdas/core/convert';
-import { MalformedCsvError } from '../../../lambdas/core/errors';
+import { MalformedCsvError } from '../../../lambdas/core/model/errors';
 import {
   convertItem,
   CONVERTER_VERSION,
