@@ -1,14 +1,18 @@
 /*
- * Independent readers for what csv2lake writes: DuckDB and hyparquet for Parquet, avsc for Avro. None of
- * them shares code with the writers, so a test that reads back through them checks the files themselves.
+ * The tests' one module of independent readers for what csv2lake writes: DuckDB and hyparquet for Parquet,
+ * avsc (and a small hand parser of the container framing, for what avsc hides) for Avro. None of them
+ * shares code with the writers, so a test that reads back through them checks the files themselves.
  */
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import * as avro from 'avsc';
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { uncompressSync } from 'snappy';
+import type { TableSchema } from '../../lambdas/core/model/schema';
 
 let connection: Promise<DuckDBConnection> | undefined;
 
@@ -18,21 +22,28 @@ export function duckdb(): Promise<DuckDBConnection> {
   return connection;
 }
 
+/** Closes this test file's DuckDB connection (a later query opens another). */
+export function closeDuckdb(): void {
+  connection?.then((c) => c.closeSync()).catch(() => undefined);
+  connection = undefined;
+}
+
 /** Runs a query and returns its rows as JSON-friendly objects (DuckDB's own rendering of each type). */
 export async function query(sql: string): Promise<Record<string, unknown>[]> {
   const result = await (await duckdb()).runAndReadAll(sql);
   return result.getRowObjectsJson() as Record<string, unknown>[];
 }
 
-const quote = (path: string) => `'${path.replaceAll("'", "''")}'`;
+/** A path as an SQL string literal. */
+export const sqlPath = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 /** Column names and DuckDB types, rows as DuckDB renders them. */
 export async function readParquetWithDuckDB(
   path: string,
 ): Promise<{ columns: [string, string][]; rows: unknown[][] }> {
-  const described = await query(`DESCRIBE SELECT * FROM read_parquet(${quote(path)})`);
+  const described = await query(`DESCRIBE SELECT * FROM read_parquet(${sqlPath(path)})`);
   const columns = described.map((d) => [String(d.column_name), String(d.column_type)] as [string, string]);
-  const rows = await query(`SELECT * FROM read_parquet(${quote(path)})`);
+  const rows = await query(`SELECT * FROM read_parquet(${sqlPath(path)})`);
   return { columns, rows: rows.map((r) => columns.map(([name]) => r[name])) };
 }
 
@@ -45,14 +56,27 @@ export async function readParquetWithHyparquet(path: string) {
   return { metadata, rows };
 }
 
-/** Avro codecs for avsc, snappy checking the CRC-32 the spec requires. */
-const codecs = {
-  null: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),
-  deflate: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, inflateRawSync(buf)),
-  snappy: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
-    const data = uncompressSync(buf.subarray(0, buf.length - 4)) as Buffer;
-    const expected = buf.readUInt32BE(buf.length - 4);
-    if (crc32(data) >>> 0 !== expected) return cb(new Error('snappy block CRC-32 mismatch'));
+type Callback = (err: Error | null, out?: Buffer) => void;
+
+/** avsc codecs (a `codecs` map replaces avsc's defaults); snappy verifies the CRC-32 of the block. */
+export const codecs = {
+  null: (buf: Buffer, cb: Callback) => cb(null, buf),
+  deflate: (buf: Buffer, cb: Callback) => {
+    try {
+      cb(null, inflateRawSync(buf));
+    } catch (error) {
+      cb(error as Error);
+    }
+  },
+  snappy: (buf: Buffer, cb: Callback) => {
+    let data: Buffer;
+    try {
+      data = uncompressSync(buf.subarray(0, buf.length - 4)) as Buffer;
+    } catch (error) {
+      return cb(error as Error);
+    }
+    if (crc32(data) >>> 0 !== buf.readUInt32BE(buf.length - 4))
+      return cb(new Error('snappy block CRC-32 mismatch'));
     cb(null, data);
   },
 };
@@ -126,4 +150,161 @@ export function microsToDuckText(value: bigint | number): string {
 /** Renders Avro date (days since epoch) as YYYY-MM-DD. */
 export function daysToText(days: number): string {
   return new Date(days * 86400000).toISOString().slice(0, 10);
+}
+
+/** What avsc reads from a container file: metadata, the writer schema, every record (longs as BigInt). */
+export interface AvroContents {
+  readonly meta: Record<string, Buffer>;
+  readonly schema: Record<string, unknown>;
+  readonly rows: Record<string, unknown>[];
+}
+
+/** Decodes a whole container file with avsc. */
+export function decodeAvro(file: Uint8Array): Promise<AvroContents> {
+  return new Promise((resolve, reject) => {
+    const rows: Record<string, unknown>[] = [];
+    let meta: Record<string, Buffer> = {};
+    const decoder = new avro.streams.BlockDecoder({
+      codecs,
+      // A typeHook, not a registry entry: it also catches `{type: "long", logicalType: …}`, which avsc
+      // would otherwise build as its own (Number, lossy) long.
+      parseHook: (schema: unknown) => avro.Type.forSchema(schema as avro.Schema, bigLongs()),
+    } as unknown as avro.DecoderOptions);
+    decoder.on('metadata', (_type: unknown, _codec: string, header: { meta: Record<string, Buffer> }) => {
+      meta = header.meta;
+    });
+    decoder.on('data', (row: Record<string, unknown>) => rows.push({ ...row }));
+    decoder.on('error', reject);
+    decoder.on('end', () => {
+      const json = meta['avro.schema'];
+      if (!json) return reject(new Error('no avro.schema in the header'));
+      resolve({ meta, schema: JSON.parse(json.toString()) as Record<string, unknown>, rows });
+    });
+    Readable.from([Buffer.from(file)]).pipe(decoder);
+  });
+}
+
+/** One data block of a container file, as framed. */
+export interface Block {
+  readonly count: number;
+  /** The block's bytes as stored (compressed, with the snappy CRC when there is one). */
+  readonly data: Buffer;
+  readonly sync: Buffer;
+}
+
+/** The framing of a container file, parsed by hand: magic, metadata, sync marker, blocks. */
+export interface Container {
+  readonly magic: Buffer;
+  readonly meta: Map<string, Buffer>;
+  readonly sync: Buffer;
+  readonly headerLength: number;
+  readonly blocks: Block[];
+}
+
+/** Parses the container framing; throws on anything malformed or trailing. */
+export function parseContainer(file: Uint8Array): Container {
+  const buf = Buffer.from(file);
+  let pos = 0;
+  const long = (): number => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = buf[pos++];
+      if (byte === undefined) throw new Error('truncated varint');
+      result |= BigInt(byte & 0x7f) << shift;
+      shift += 7n;
+      if (byte < 0x80) break;
+    }
+    return Number((result >> 1n) ^ -(result & 1n));
+  };
+  const bytes = (n: number): Buffer => {
+    if (n < 0 || pos + n > buf.length) throw new Error(`truncated: ${n} bytes at ${pos}`);
+    const out = buf.subarray(pos, pos + n);
+    pos += n;
+    return out;
+  };
+  const magic = bytes(4);
+  const meta = new Map<string, Buffer>();
+  for (let n = long(); n !== 0; n = long()) {
+    if (n < 0) {
+      long(); // a negative count is followed by the block's byte size
+      n = -n;
+    }
+    for (let i = 0; i < n; i++) meta.set(bytes(long()).toString('utf8'), bytes(long()));
+  }
+  const sync = bytes(16);
+  const headerLength = pos;
+  const blocks: Block[] = [];
+  while (pos < buf.length) {
+    const count = long();
+    const data = bytes(long());
+    blocks.push({ count, data, sync: bytes(16) });
+  }
+  return { magic, meta, sync, headerLength, blocks };
+}
+
+/** Runs a query and returns its rows as objects of native values (BigInt, DuckDB's date and time objects). */
+export async function duck(sql: string): Promise<Record<string, unknown>[]> {
+  const result = await (await duckdb()).runAndReadAll(sql);
+  return result.getRowObjects() as Record<string, unknown>[];
+}
+
+/**
+ * One cell as the tests write and expect it: boolean, int32 and double as numbers/booleans, int64 and
+ * timestamp (microseconds since the epoch) as bigint, date as days since the epoch, string as string.
+ */
+export type Cell = null | boolean | number | bigint | string;
+
+/** A DuckDB value as a {@link Cell}: DATE as days, TIMESTAMP WITH TIME ZONE as microseconds. */
+function fromDuck(value: unknown): Cell {
+  if (value === null || typeof value !== 'object') return value as Cell;
+  if ('days' in value) return (value as { days: number }).days;
+  if ('micros' in value) return (value as { micros: bigint }).micros;
+  throw new Error(`unexpected DuckDB value ${String(value)}`);
+}
+
+/** DuckDB's column names and types, and every row as cells in column order. */
+export async function readWithDuckDB(path: string): Promise<{ columns: [string, string][]; rows: Cell[][] }> {
+  const described = await duck(`DESCRIBE SELECT * FROM read_parquet(${sqlPath(path)})`);
+  const columns = described.map((d) => [String(d.column_name), String(d.column_type)] as [string, string]);
+  const result = await (await duckdb()).runAndReadAll(`SELECT * FROM read_parquet(${sqlPath(path)})`);
+  return { columns, rows: result.getRows().map((row) => row.map(fromDuck)) };
+}
+
+const parsers = {
+  timestampFromMicroseconds: (micros: bigint) => micros,
+  dateFromDays: (days: number) => days,
+};
+
+/**
+ * hyparquet's metadata, every row as cells in schema order, and per column the values (rows) of each data
+ * page, from the page headers as hyparquet parses them (checking that the pages fill each chunk exactly).
+ */
+export async function readWithHyparquet(
+  bytes: Buffer,
+  schema: TableSchema,
+): Promise<{ metadata: FileMetaData; rows: Cell[][]; pages: Map<string, number[]> }> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  const metadata = parquetMetadata(file, { parsers });
+  const objects = await parquetReadObjects({ file, compressors, utf8: true, parsers });
+  const rows = objects.map((o) => schema.columns.map((c) => (o[c.name] ?? null) as Cell));
+  const pages = new Map<string, number[]>();
+  for (const group of metadata.row_groups) {
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data!;
+      const name = meta.path_in_schema.join('.');
+      const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      const reader = { view: new DataView(file), offset: start };
+      const end = start + Number(meta.total_compressed_size);
+      while (reader.offset < end) {
+        const header = parquetHeader(reader);
+        if (header.type === 'DATA_PAGE')
+          pages.set(name, [...(pages.get(name) ?? []), header.data_page_header!.num_values]);
+        else expect(header.type).toBe('DICTIONARY_PAGE');
+        reader.offset += header.compressed_page_size;
+      }
+      expect(reader.offset).toBe(end);
+    }
+  }
+  return { metadata, rows, pages };
 }

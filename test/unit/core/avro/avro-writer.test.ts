@@ -10,7 +10,7 @@ import type { AvroCodec } from '../../../../lambdas/core/model/options';
 import type { ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
 import { MemorySink } from '../../../../lambdas/core/model/sink';
 import { handOver, vectorFromData, type VectorData } from '../../../../lambdas/core/parallel/transfer';
-import { decodeAvro, parseContainer } from './read-avro';
+import { decodeAvro, parseContainer } from '../../../support/readers';
 
 /** A cell as a test writes it: int32/date as number, int64/timestamp as bigint. */
 type Cell = null | boolean | number | bigint | string;

@@ -4,16 +4,8 @@
  */
 import type { ParquetWriterOptions } from '../../../../lambdas/core/parquet/parquet-writer';
 import { StringDictionary } from '../../../../lambdas/core/parquet/string-dictionary';
-import {
-  cleanUp,
-  duck,
-  readWithDuckDB,
-  readWithHyparquet,
-  sqlPath,
-  tableSchema,
-  writeParquet,
-  type Cell,
-} from './read-back';
+import { duck, readWithDuckDB, readWithHyparquet, sqlPath, type Cell } from '../../../support/readers';
+import { cleanUp, tableSchema, writeParquet } from './read-back';
 
 afterAll(cleanUp);
 

@@ -8,16 +8,8 @@ import { rowGroupBudget } from '../../../../lambdas/core/parquet/parquet-writer'
 import { truncateUpper } from '../../../../lambdas/core/parquet/statistics';
 import type { ColumnType } from '../../../../lambdas/core/model/schema';
 import { MemorySink } from '../../../../lambdas/core/model/sink';
-import {
-  cleanUp,
-  duck,
-  readWithDuckDB,
-  readWithHyparquet,
-  sqlPath,
-  tableSchema,
-  writeParquet,
-  type Cell,
-} from './read-back';
+import { duck, readWithDuckDB, readWithHyparquet, sqlPath, type Cell } from '../../../support/readers';
+import { cleanUp, tableSchema, writeParquet } from './read-back';
 
 afterAll(cleanUp);
 

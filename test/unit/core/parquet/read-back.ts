@@ -1,14 +1,10 @@
 /*
- * Helpers for the Parquet writer tests: build batches from plain JS cells, write a file, and read it back
- * with two readers that share no code with the writer: DuckDB and hyparquet.
+ * Helpers for the Parquet writer tests: build batches from plain JS cells and write a file; the tests read
+ * it back with the independent readers of test/support/readers.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
-import { parquetHeader } from 'hyparquet/src/column.js';
 import { ColumnBatch, type ColumnVector } from '../../../../lambdas/core/model/column-batch';
 import type { WriterStats } from '../../../../lambdas/core/model/writer';
 import {
@@ -17,12 +13,9 @@ import {
 } from '../../../../lambdas/core/parquet/parquet-writer';
 import type { ColumnType, TableSchema } from '../../../../lambdas/core/model/schema';
 import { MemorySink, type ByteSink } from '../../../../lambdas/core/model/sink';
+import { closeDuckdb, type Cell } from '../../../support/readers';
 
-/**
- * One cell as the tests write and expect it: boolean, int32 and double as numbers/booleans, int64 and
- * timestamp (microseconds since the epoch) as bigint, date as days since the epoch, string as string.
- */
-export type Cell = null | boolean | number | bigint | string;
+export type { Cell } from '../../../support/readers';
 
 /** A schema from `[name, type]` pairs (sourceName gets a marker so the key/value metadata can be checked). */
 export function tableSchema(columns: readonly (readonly [string, ColumnType])[]): TableSchema {
@@ -67,8 +60,7 @@ export function tempPath(name = 'out.parquet'): string {
 export function cleanUp(): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
-  connection?.then((c) => c.closeSync()).catch(() => undefined);
-  connection = undefined;
+  closeDuckdb();
 }
 
 /** How {@link writeParquet} feeds the writer. */
@@ -110,70 +102,4 @@ export async function writeParquet(
   const path = tempPath();
   writeFileSync(path, bytes);
   return { path, bytes, stats };
-}
-
-let connection: Promise<DuckDBConnection> | undefined;
-
-/** Runs a query on an in-memory DuckDB and returns its rows as objects of native values. */
-export async function duck(sql: string): Promise<Record<string, unknown>[]> {
-  connection ??= DuckDBInstance.create(':memory:').then((db) => db.connect());
-  const result = await (await connection).runAndReadAll(sql);
-  return result.getRowObjects() as Record<string, unknown>[];
-}
-
-/** A path as an SQL string literal. */
-export const sqlPath = (path: string): string => `'${path.replaceAll("'", "''")}'`;
-
-/** A DuckDB value as a {@link Cell}: DATE as days, TIMESTAMP WITH TIME ZONE as microseconds. */
-function fromDuck(value: unknown): Cell {
-  if (value === null || typeof value !== 'object') return value as Cell;
-  if ('days' in value) return (value as { days: number }).days;
-  if ('micros' in value) return (value as { micros: bigint }).micros;
-  throw new Error(`unexpected DuckDB value ${String(value)}`);
-}
-
-/** DuckDB's column names and types, and every row as cells in column order. */
-export async function readWithDuckDB(path: string): Promise<{ columns: [string, string][]; rows: Cell[][] }> {
-  const described = await duck(`DESCRIBE SELECT * FROM read_parquet(${sqlPath(path)})`);
-  const columns = described.map((d) => [String(d.column_name), String(d.column_type)] as [string, string]);
-  const result = await (await connection!).runAndReadAll(`SELECT * FROM read_parquet(${sqlPath(path)})`);
-  return { columns, rows: result.getRows().map((row) => row.map(fromDuck)) };
-}
-
-const parsers = {
-  timestampFromMicroseconds: (micros: bigint) => micros,
-  dateFromDays: (days: number) => days,
-};
-
-/**
- * hyparquet's metadata, every row as cells in schema order, and per column the values (rows) of each data
- * page, from the page headers as hyparquet parses them (checking that the pages fill each chunk exactly).
- */
-export async function readWithHyparquet(
-  bytes: Buffer,
-  schema: TableSchema,
-): Promise<{ metadata: FileMetaData; rows: Cell[][]; pages: Map<string, number[]> }> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-  const metadata = parquetMetadata(file, { parsers });
-  const objects = await parquetReadObjects({ file, compressors, utf8: true, parsers });
-  const rows = objects.map((o) => schema.columns.map((c) => (o[c.name] ?? null) as Cell));
-  const pages = new Map<string, number[]>();
-  for (const group of metadata.row_groups) {
-    for (const chunk of group.columns) {
-      const meta = chunk.meta_data!;
-      const name = meta.path_in_schema.join('.');
-      const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
-      const reader = { view: new DataView(file), offset: start };
-      const end = start + Number(meta.total_compressed_size);
-      while (reader.offset < end) {
-        const header = parquetHeader(reader);
-        if (header.type === 'DATA_PAGE')
-          pages.set(name, [...(pages.get(name) ?? []), header.data_page_header!.num_values]);
-        else expect(header.type).toBe('DICTIONARY_PAGE');
-        reader.offset += header.compressed_page_size;
-      }
-      expect(reader.offset).toBe(end);
-    }
-  }
-  return { metadata, rows, pages };
 }
