@@ -1,6 +1,6 @@
 /*
  * npx tsx test/bench/large-input-bench.ts [--mb N] [--formats parquet,avro] [--passes 1,2] [--gzip]
- *   [--tmp tmpfs | <folder>] [--storage memory|disk] [--repeat N]
+ *   [--tmp tmpfs | <folder>] [--storage memory|disk] [--repeat N] [--converter-cpus <list>]
  *
  * One conversion of a large input from S3 (fauxqs on loopback) by each converter function as deployed: the
  * stack is synthesized, each converter's asset copied outside the repository and invoked in a fresh Node
@@ -11,7 +11,9 @@
  *   the conversion reads the file twice;
  * - `--tmp tmpfs` (default when permitted): /tmp is a 512 MiB tmpfs, as Lambda's default; `--tmp <folder>`:
  *   CSV2LAKE_SPOOL_DIR and TMPDIR point at a folder on disk, unlimited (to measure a version that spools);
- * - `--storage disk`: fauxqs keeps objects in files (default: in memory).
+ * - `--storage disk`: fauxqs keeps objects in files (default: in memory);
+ * - `--converter-cpus 1`: the function runs on CPU 1 only (`taskset`); run the bench itself with
+ *   `taskset -c 0` so that fauxqs, its child, has the other core, as S3 is not on the function's cores.
  * Asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
@@ -40,6 +42,7 @@ const gzip = args.includes('--gzip');
 const repeat = Number(option('--repeat', '1'));
 const tmp = option('--tmp', tmpfsAvailable() ? 'tmpfs' : join(tmpdir(), 'csv2lake-bench-tmp'));
 const storage = option('--storage', 'memory');
+const cpus = args.includes('--converter-cpus') ? option('--converter-cpus', '') : undefined;
 
 /**
  * CPU seconds the S3 server's process has used (it shares this machine's cores with the function, which
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
           const run = await invoke(bundle, runtime, event, {
             tmp,
             env: { CSV2LAKE_S3_ENDPOINT: server.endpoint },
+            ...(cpus ? { cpus } : {}),
           });
           const serverAfter = serverCpuSeconds(server.endpoint);
           const serverCpu =
