@@ -15,6 +15,7 @@ import {
   widenDatasetSchema,
   type DatasetSchema,
 } from '../lake/dataset-schema';
+import { converterOptionsHash } from '../lake/plan-fingerprint';
 import { dataKey, DEFAULT_DATASET_PATTERN, locateKey, rejectsKey, type DatasetLayout } from '../lake/layout';
 import type { TableColumn } from '../core/model/schema';
 import { DeferredOutput, DISCARD } from './deferred-output';
@@ -74,20 +75,6 @@ export interface ConverterDeps {
 /** The record of one item and format: `_runs/<runId>/items/<format>/<sha1 of key>.json`. */
 export function itemRecordKey(runId: string, format: OutputFormat, key: string): string {
   return `_runs/${runId}/items/${format}/${createHash('sha1').update(key).digest('hex')}.json`;
-}
-
-function optionsHash(config: ConverterConfig, schema: SchemaFile | undefined): string {
-  return createHash('sha1')
-    .update(
-      JSON.stringify({
-        ...(Object.keys(config.csv).length > 0 ? { csv: config.csv } : {}),
-        nullTokens: config.nullTokens,
-        maxRejects: config.maxRejects,
-        schema: schema ?? null,
-      }),
-    )
-    .digest('hex')
-    .slice(0, 16);
 }
 
 /** A schema file as last read by this container, with the ETag it had then. */
@@ -260,7 +247,8 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       }
     }
     const pinned = await loadSchema(store, config.schemaLocation, location.dataset);
-    const hash = optionsHash(config, pinned);
+    // One definition with the planner's, which must decide "unchanged" exactly as this skip does.
+    const hash = converterOptionsHash(config, pinned);
     // The dataset's stored schema: the floor this file's types widen from, and what a current output holds.
     const stored = await readDatasetSchema(store, run.outputBucket, location.dataset);
     const storedPrint = stored ? schemaFingerprint(stored.schema.columns) : undefined;

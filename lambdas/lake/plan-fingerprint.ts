@@ -31,7 +31,7 @@ export interface ConverterFingerprint {
 }
 
 /**
- * The converters' options hash, byte for byte their `optionsHash` (lambdas/handlers/convert-item.ts):
+ * The options hash an output records (the converters' skip-unchanged compares it, and the plan with it):
  * the CSV options when any, the null tokens, the rejected rows tolerated and the pinned schema. A test
  * compares it with the metadata the converters write (test/unit/lake/plan-fingerprint.test.ts).
  */
