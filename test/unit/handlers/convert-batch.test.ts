@@ -22,9 +22,17 @@ const batch: ConvertBatch = {
   BatchInput: { run },
 };
 
-/** A stand-in for the core: fails for keys whose name contains a marker, writes 4 bytes otherwise. */
+/**
+ * A stand-in for the core: reads its input as the core does (the converters stream it, so an input no
+ * conversion reads is never fetched), then fails for keys whose name contains a marker, writes 4 bytes
+ * otherwise.
+ */
 function fakeConvert(fail: (name: string) => Error | undefined) {
-  return async (source: { name: string }, targets: { parquet?: { write(c: Uint8Array): unknown } }) => {
+  return async (
+    source: { name: string; open(): AsyncIterable<Uint8Array> },
+    targets: { parquet?: { write(c: Uint8Array): unknown } },
+  ) => {
+    for await (const chunk of source.open()) void chunk;
     const error = fail(source.name);
     if (error) throw error;
     await targets.parquet!.write(Buffer.from('PAR1'));
