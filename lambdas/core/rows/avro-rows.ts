@@ -8,7 +8,9 @@ import type { TableSchema } from '../model/schema';
 import type { ByteSink } from '../model/sink';
 import type { WriterStats } from '../model/writer';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
+import { classify } from './classify';
 import {
+  classifies,
   fits,
   int64Value,
   NULL,
@@ -127,7 +129,8 @@ export class AvroRowWriter implements RowSink {
           continue;
         }
       }
-      if (!fits(b, s, e, c, check, track, masks, seen)) return this.misfit(rowStart, c);
+      if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen))
+        return this.misfit(rowStart, c);
       o[p++] = 2; // union branch 1: the value
       switch (kind) {
         case K_STRING: {

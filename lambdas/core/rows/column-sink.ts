@@ -5,7 +5,9 @@ import * as columnKinds from '../model/kinds';
 import type { TableSchema } from '../model/schema';
 import { fileColumns } from '../model/table-layout';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
+import { classify } from './classify';
 import {
+  classifies,
   fits,
   int64Value,
   NULL,
@@ -126,7 +128,8 @@ function appendRow(
         continue;
       }
     }
-    if (!fits(b, s, e, c, check, track, masks, seen)) return c;
+    // Classified only when checked or tracked; one classification serves both.
+    if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen)) return c;
     switch (kind) {
       case K_STRING: {
         const at = v.reserveBytes(e - s); // may grow v.bytes: read it after

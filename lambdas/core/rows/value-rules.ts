@@ -1,7 +1,7 @@
 import type { CsvTokenizer } from '../csv/tokenizer';
 import { FIELD_QUOTED } from '../csv/tokens';
 import * as kinds from '../model/kinds';
-import { classify, SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
+import { SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
 import {
   parseInt32,
   parseInt64BigInt,
@@ -68,27 +68,29 @@ export function noValue(b: Uint8Array, s: number, e: number, tokens: readonly Ui
 }
 
 /**
- * Checks the value `b[s, e)` of column `c` against `check[c]` and tracks its classification into `masks`
- * and `seen` when `track[c]` is 1 (see {@link RowSink.append}), one classification serving both: false
- * when it does not fit.
+ * Whether the values of column `c` are classified as they are converted (see {@link RowSink.append}):
+ * checked against `check[c]`, or tracked when `track[c]` is 1. Only then does a sink classify a value
+ * (`classify`) and hand the classification to {@link fits}.
+ */
+export function classifies(c: number, check: Uint8Array | undefined, track: Uint8Array | undefined): boolean {
+  return (check !== undefined && check[c] !== 0) || (track !== undefined && track[c] === 1);
+}
+
+/**
+ * Whether a value of column `c` whose classification is `mask` fits `check[c]`, tracking the
+ * classification into `masks` and `seen` when `track[c]` is 1: one classification serves both.
  */
 export function fits(
-  b: Uint8Array,
-  s: number,
-  e: number,
+  mask: number,
   c: number,
   check: Uint8Array | undefined,
   track: Uint8Array | undefined,
   masks: Uint8Array,
   seen: Uint8Array,
 ): boolean {
-  let mask = -1;
-  if (check !== undefined && check[c] !== 0) {
-    mask = classify(b, s, e);
-    if ((mask & check[c]!) === 0) return false;
-  }
+  if (check !== undefined && check[c] !== 0 && (mask & check[c]!) === 0) return false;
   if (track !== undefined && track[c] === 1) {
-    masks[c]! &= mask < 0 ? classify(b, s, e) : mask;
+    masks[c]! &= mask;
     seen[c] = 1;
   }
   return true;
