@@ -3,44 +3,21 @@
  * conversion on one thread: the same rows (read back by avsc), the same rejects file, the same errors,
  * wherever the cut falls; no temporary file left behind.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ConvertOptions, OutputFormat } from '../../../../lambdas/core/model/options';
 import { convertFile, type FileConversionResult } from '../../../../lambdas/io/convert-file';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../../support/readers';
+import { folder, writerWorkerForTests } from '../table-support';
 
-const root = resolve(__dirname, '../../../..');
-// Inside the repository, so that the worker's packages (snappy) resolve.
-const bundle = join(root, 'dist', `split-test-${process.pid}`);
-const worker = join(bundle, 'writer-worker.cjs');
-
-beforeAll(() => {
-  execFileSync(
-    join(root, 'node_modules/.bin/esbuild'),
-    [
-      'lambdas/core/writer-worker.ts',
-      '--bundle',
-      '--platform=node',
-      '--target=node22',
-      '--packages=external',
-      `--outfile=${worker}`,
-      '--log-level=warning',
-    ],
-    { cwd: root },
-  );
-});
-const scratch: string[] = [];
-afterAll(() => {
-  for (const dir of [bundle, ...scratch]) rmSync(dir, { recursive: true, force: true });
-});
+// Bundled for this file and removed after it, with every scratch folder (see table-support.ts).
+const worker = writerWorkerForTests('split-test');
 
 const parts = () => readdirSync(tmpdir()).filter((f) => f.startsWith('csv2lake-part-')).length;
 
 function file(name: string, text: string | Buffer): string {
-  const dir = mkdtempSync(join(tmpdir(), 'split-'));
-  scratch.push(dir);
+  const dir = folder('split-');
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
@@ -77,8 +54,7 @@ async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
  */
 async function bothWays(path: string, options: ConvertOptions = {}, format: OutputFormat = 'avro') {
   const before = parts();
-  const dir = mkdtempSync(join(tmpdir(), 'split-out-'));
-  scratch.push(dir);
+  const dir = folder('split-out-');
   const opts: ConvertOptions = { ...options, formats: [format] };
   const two = await outcome(
     convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath: worker, splitMinBytes: 1 << 20 }),
