@@ -1,26 +1,35 @@
 /*
- * npm run bench [-- --rows N | --gb 1] [--runs N] [--tsx] [--keep]
+ * npm run bench [-- --rows N | --gb 1] [--runs N] [--only a,b] [--input file.csv] [--tsx] [--keep]
  *
- * Generates a deterministic mixed CSV (1,000,000 rows ≈ 230 MB by default; --gb 1 for ≈ 1 GB), then
- * converts it in the same run with csv2lake (Parquet only, then Avro only) and with DuckDB single-threaded
- * (COPY … TO parquet, snappy). Each conversion runs in its own child process, which times the conversion
- * itself and reports its own peak RSS (process.resourceUsage().maxRSS), so memory is measured per
- * conversion. Prints MB/s, the ratio to DuckDB, peak RSS, CPU seconds and whether the targets are met,
- * for csv2lake as the CLI runs it (a second thread) and on one thread (as a one-vCPU Lambda converts). It
- * asserts nothing: the figures are for people to read. Other load on the machine weighs on csv2lake's two
- * threads more than on DuckDB's one: compare figures taken on a quiet machine (the load average is printed).
+ * Generates a deterministic mixed CSV (1,000,000 rows × 16 columns ≈ 255 MB by default; --gb 1 for
+ * ≈ 1 GB; --input to convert a file of your own instead), then converts it with every tool at one and at
+ * two threads, each conversion in a process of its own, interleaved (each round runs every tool once, so
+ * load from other processes weighs on all alike), best of --runs per tool:
+ * - DuckDB (COPY … TO parquet, threads=1 and 2), through @duckdb/node-api;
+ * - pyarrow (`read_csv` + `write_table`) and polars (`scan_csv().sink_parquet()`, and `write_avro`) from a
+ *   Python venv (see peers.ts for where it is looked for; skipped, with a line saying how to install them,
+ *   when there is none);
+ * - csv2lake → Parquet and → Avro, on one thread (as a one-vCPU Lambda converts) and on two (with the
+ *   writer thread, as the CLI converts).
+ * All write snappy. Each child times its own conversion and reports its own peak RSS (maxRSS of the whole
+ * process) and output size; the bench prints one table (MB/s = CSV MB (10^6) per second, × DuckDB 1t =
+ * DuckDB single-thread time / this time), the load average before and after, and whether csv2lake meets
+ * the targets of issue 15. It asserts nothing: the figures are for people to read. `--only` keeps the
+ * tools whose key contains one of the words (keys: duckdb, pyarrow, polars, csv2lake-parquet,
+ * csv2lake-avro).
  *
- * The csv2lake child calls convertFile with the writer thread, as the CLI does. It is this very file,
- * bundled fresh by esbuild on every run (never a stale dist/), because running it through tsx adds
- * ≈ 40 MB of loader to the child's RSS (90 MB vs 49 MB measured for an idle child) and RSS is one of the
- * targets. `--tsx` runs the child through tsx instead (same code, more RSS).
+ * The csv2lake child calls convertFile as the CLI does. It is this very file, bundled fresh by esbuild on
+ * every run (never a stale dist/), because running it through tsx adds ≈ 40 MB of loader to the child's
+ * RSS (90 MB vs 49 MB measured for an idle child) and RSS is one of the targets. `--tsx` runs the child
+ * through tsx instead (same code, more RSS).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { convertFile } from '../../lambdas/io/convert-file';
 import { generateCsv } from './generate-csv';
+import { cpuSince, findPython, printTable, spawnChild, type BenchRow, type ChildReport } from './peers';
 
 const root = resolve(__dirname, '../..');
 const args = process.argv.slice(2);
@@ -28,26 +37,6 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
 };
-
-/** What a child reports about its one conversion. */
-interface ChildReport {
-  seconds: number;
-  /** CPU seconds (user + system, every thread) spent in the conversion. */
-  cpuSeconds: number;
-  rssBytes: number;
-  outBytes: number;
-  rows: number;
-}
-
-/** A conversion as measured from the parent. */
-interface Measure extends ChildReport {
-  wallSeconds: number;
-}
-
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-}
 
 /** Child mode: convert with csv2lake and report time, RSS and output size on stdout. */
 async function csv2lakeChild(input: string, out: string, format: 'parquet' | 'avro', worker: string) {
@@ -68,10 +57,10 @@ async function csv2lakeChild(input: string, out: string, format: 'parquet' | 'av
   process.stdout.write(JSON.stringify(report));
 }
 
-/** Child mode: convert with DuckDB (threads=1) and report time, RSS and output size on stdout. */
-async function duckdbChild(input: string, output: string) {
+/** Child mode: convert with DuckDB on `threads` threads and report as {@link csv2lakeChild} does. */
+async function duckdbChild(input: string, output: string, threads: string) {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const db = await DuckDBInstance.create(':memory:', { threads });
   const connection = await db.connect();
   const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
   const started = process.hrtime.bigint();
@@ -95,16 +84,27 @@ async function duckdbChild(input: string, output: string) {
   process.stdout.write(JSON.stringify(report));
 }
 
-function spawnChild(command: string, childArgs: string[]): Measure {
-  const env = {
-    ...process.env,
-    PATH: [dirname(process.execPath), join(root, 'node_modules/.bin'), process.env.PATH].join(delimiter),
-  };
-  const started = process.hrtime.bigint();
-  const result = spawnSync(command, childArgs, { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 24 });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 0) throw new Error(`child ${childArgs.join(' ')} failed: ${result.stderr}`);
-  return { ...(JSON.parse(result.stdout) as ChildReport), wallSeconds };
+/** A fresh bundle of this script (child mode) and of the writer thread; returns the worker's path. */
+function bundle(): string {
+  // Inside the repository, so that the external packages (DuckDB, snappy) resolve from its node_modules.
+  const bundles = join(root, 'dist/bench');
+  execFileSync(
+    join(root, 'node_modules/.bin/esbuild'),
+    [
+      'test/bench/convert-bench.ts',
+      'lambdas/core/writer-worker.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node22',
+      '--packages=external',
+      `--outdir=${bundles}`,
+      '--entry-names=[name]',
+      '--out-extension:.js=.cjs',
+      '--log-level=warning',
+    ],
+    { cwd: root },
+  );
+  return join(bundles, 'writer-worker.cjs');
 }
 
 async function main(): Promise<void> {
@@ -112,73 +112,94 @@ async function main(): Promise<void> {
     ? Math.round(Number(flag('--gb')) * 4_350_000)
     : Number(flag('--rows') ?? 1_000_000);
   const runs = Number(flag('--runs') ?? 1);
+  const only = flag('--only')?.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'csv2lake-bench-'));
   try {
-    // A fresh bundle of this script (child mode) and of the writer thread, side by side, inside the
-    // repository so that the external packages (DuckDB, snappy) resolve from its node_modules.
-    const bundles = join(root, 'dist/bench');
-    execFileSync(
-      join(root, 'node_modules/.bin/esbuild'),
-      [
-        'test/bench/convert-bench.ts',
-        'lambdas/core/writer-worker.ts',
-        '--bundle',
-        '--platform=node',
-        '--target=node22',
-        '--packages=external',
-        `--outdir=${bundles}`,
-        '--entry-names=[name]',
-        '--out-extension:.js=.cjs',
-        '--log-level=warning',
-      ],
-      { cwd: root },
-    );
-    const worker = join(bundles, 'writer-worker.cjs');
+    const worker = bundle();
     const self = args.includes('--tsx')
-      ? { command: join(root, 'node_modules/.bin/tsx'), script: [join(root, 'test/bench/convert-bench.ts')] }
-      : { command: process.execPath, script: [join(bundles, 'convert-bench.cjs')] };
-    const child = (...childArgs: string[]) => spawnChild(self.command, [...self.script, ...childArgs]);
+      ? [join(root, 'node_modules/.bin/tsx'), join(root, 'test/bench/convert-bench.ts')]
+      : [process.execPath, join(root, 'dist/bench/convert-bench.cjs')];
+    const node = (...childArgs: string[]) => spawnChild(root, self[0]!, [...self.slice(1), ...childArgs]);
 
-    const input = join(dir, 'bench.csv');
-    process.stdout.write(`Generating ${rows.toLocaleString('en')} rows… `);
-    const bytes = await generateCsv(input, rows);
-    const mb = bytes / 1e6;
-    process.stdout.write(`${mb.toFixed(1)} MB (${input})\n`);
-
-    // Interleaved runs, so that load from other processes weighs on all three alike; best of each.
-    const best: Partial<Record<'duck' | 'parquet' | 'avro' | 'parquet1' | 'avro1', Measure>> = {};
-    const keep = (key: keyof typeof best, m: Measure) => {
-      if (!best[key] || m.seconds < best[key].seconds) best[key] = m;
-    };
-    for (let run = 0; run < runs; run++) {
-      keep('duck', child('--duckdb-child', input, join(dir, 'duckdb.parquet')));
-      keep('parquet', child('--csv2lake-child', input, join(dir, 'out'), 'parquet', worker));
-      keep('avro', child('--csv2lake-child', input, join(dir, 'out'), 'avro', worker));
-      // No second thread, as a one-vCPU Lambda converts.
-      keep('parquet1', child('--csv2lake-child', input, join(dir, 'out'), 'parquet', ''));
-      keep('avro1', child('--csv2lake-child', input, join(dir, 'out'), 'avro', ''));
+    let input = flag('--input');
+    let expectRows: number | undefined = rows;
+    if (input) {
+      expectRows = undefined;
+    } else {
+      input = join(dir, 'bench.csv');
+      process.stdout.write(`Generating ${rows.toLocaleString('en')} rows… `);
+      await generateCsv(input, rows);
     }
-    const duck = best.duck!;
-    const line = (name: string, m: Measure, verdict: string) =>
-      `${name.padEnd(27)} ${m.seconds.toFixed(2).padStart(6)} s ${(mb / m.seconds).toFixed(1).padStart(6)} MB/s ` +
-      `${(duck.seconds / m.seconds).toFixed(2).padStart(5)}x ${(m.rssBytes / 2 ** 20).toFixed(0).padStart(5)} MB RSS ` +
-      `${(m.outBytes / 2 ** 20).toFixed(1).padStart(6)} MB out ${m.cpuSeconds.toFixed(2).padStart(6)} s CPU ` +
-      `${m.rows === rows ? '' : `ROWS ${m.rows} ≠ ${rows} `}${verdict}`;
-    const verdict = (m: Measure, ratio: number) =>
-      `speed ${duck.seconds / m.seconds >= ratio ? 'meets' : 'MISSES'} ≥${ratio}x, ` +
-      `RSS ${m.rssBytes <= 256 * 2 ** 20 ? 'meets' : 'MISSES'} ≤256 MB`;
+    const mb = statSync(input).size / 1e6;
+    console.log(`${mb.toFixed(1)} MB of CSV (${input})`);
+
+    const out = (name: string) => join(dir, name);
+    const python = findPython(root);
+    const peer = (tool: string, threads: number, file: string) => () =>
+      spawnChild(root, python!.path, [
+        join(root, 'test/bench/peer-convert.py'),
+        tool,
+        String(threads),
+        input!,
+        out(file),
+      ]);
+    const c2l = (format: 'parquet' | 'avro', threads: number) => () =>
+      node('--csv2lake-child', input!, out(`c2l-${threads}`), format, threads > 1 ? worker : '');
+    const table: BenchRow[] = [];
+    for (const threads of [1, 2]) {
+      table.push({
+        key: 'duckdb',
+        tool: 'DuckDB → Parquet',
+        threads,
+        run: () => node('--duckdb-child', input!, out('duck.parquet'), String(threads)),
+      });
+      if (python) {
+        table.push({
+          key: 'pyarrow',
+          tool: `pyarrow ${python.pyarrow} read_csv + write_table`,
+          threads,
+          run: peer('pyarrow-parquet', threads, 'pa.parquet'),
+        });
+        table.push({
+          key: 'polars',
+          tool: `polars ${python.polars} scan_csv().sink_parquet()`,
+          threads,
+          run: peer('polars-parquet', threads, 'pl.parquet'),
+        });
+        table.push({
+          key: 'polars-avro',
+          tool: 'polars read_csv().write_avro()',
+          threads,
+          run: peer('polars-avro', threads, 'pl.avro'),
+        });
+      }
+      table.push({
+        key: 'csv2lake-parquet',
+        tool: '**csv2lake → Parquet**',
+        threads,
+        run: c2l('parquet', threads),
+      });
+      table.push({ key: 'csv2lake-avro', tool: '**csv2lake → Avro**', threads, run: c2l('avro', threads) });
+    }
+    const chosen = table.filter((r) => r.key === 'duckdb' || !only || only.some((w) => r.key.includes(w)));
+    if (!python)
+      console.log(
+        'pyarrow and polars skipped: no Python with both found (set CSV2LAKE_BENCH_PYTHON to a python, or ' +
+          '`python3 -m venv v && v/bin/pip install pyarrow polars` in the repository or beside it)',
+      );
+    const loadBefore = loadavg();
+    for (let run = 0; run < runs; run++) {
+      for (const row of chosen) {
+        const m = row.run();
+        if (!row.best || m.seconds < row.best.seconds) row.best = m;
+      }
+    }
+    const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
     console.log(
-      `\nnode ${process.version}, ${rows.toLocaleString('en')} rows, ${mb.toFixed(1)} MB of CSV, best of ${runs}; ` +
-        `s = conversion time inside the child, ratio = DuckDB's time / this time, MB/s = CSV MB (10^6) per s, ` +
-        `CPU = user + system seconds of every thread; load average ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
+      `\nnode ${process.version}, ${(expectRows ?? 0).toLocaleString('en')} rows, ${mb.toFixed(1)} MB of CSV, ` +
+        `best of ${runs}, interleaved; load average ${loads(loadBefore)} before, ${loads(loadavg())} after\n`,
     );
-    console.log(line('DuckDB threads=1 → Parquet', duck, 'reference'));
-    console.log(line('csv2lake → Parquet (snappy)', best.parquet!, verdict(best.parquet!, 1.0)));
-    console.log(line('csv2lake → Avro (snappy)', best.avro!, verdict(best.avro!, 1.5)));
-    console.log(line('  Parquet, one thread', best.parquet1!, verdict(best.parquet1!, 1.0)));
-    console.log(line('  Avro, one thread', best.avro1!, verdict(best.avro1!, 1.5)));
+    printTable(chosen, mb, expectRows);
   } finally {
     if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);
@@ -190,7 +211,7 @@ const done =
   mode === '--csv2lake-child'
     ? csv2lakeChild(args[1]!, args[2]!, args[3] as 'parquet' | 'avro', args[4] ?? '')
     : mode === '--duckdb-child'
-      ? duckdbChild(args[1]!, args[2]!)
+      ? duckdbChild(args[1]!, args[2]!, args[3] ?? '1')
       : main();
 done.catch((error: unknown) => {
   console.error(error);
