@@ -13,17 +13,19 @@ import {
 } from '@aws-sdk/client-s3';
 import { Agent } from 'node:https';
 import { ENV } from '../shared/config';
-import { classifyS3Error, InputChangedError, InputMissingError, S3TransientError } from '../shared/errors';
-import {
-  type GetOptions,
-  type ObjectBody,
-  type ObjectInfo,
-  type ObjectPage,
-  type ObjectStore,
-  type ObjectWriter,
-  type PutOptions,
-  WriteConflictError,
+import { classifyS3Error, InputChangedError, InputMissingError } from '../shared/errors';
+import { s3ConditionFields, s3WriteConflict } from './conditional-put';
+import type {
+  GetOptions,
+  ObjectBody,
+  ObjectInfo,
+  ObjectPage,
+  ObjectStore,
+  ObjectWriter,
+  PutOptions,
 } from './object-store';
+import { isNotFound, isPreconditionFailed } from './s3-answers';
+import { guardedBody } from './s3-body';
 
 /** Parts are 8 MiB by default (S3's minimum is 5 MiB): memory per upload stays near one part. */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -39,57 +41,9 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
   });
 }
 
-/** S3's answer to a GET whose If-Match names another version than the current one. */
-function preconditionFailed(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
-}
-
-/**
- * A conditional write's request fields, from {@link PutOptions} (S3 checks them on PutObject and on
- * CompleteMultipartUpload).
- */
-function conditionOf(options: PutOptions): { IfMatch?: string; IfNoneMatch?: string } {
-  return {
-    ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
-    ...(options.ifNoneMatch !== undefined ? { IfNoneMatch: options.ifNoneMatch } : {}),
-  };
-}
-
-/**
- * A conditional write that lost, as {@link WriteConflictError}: 412 Precondition Failed (the ETag differs,
- * or an object exists for `If-None-Match: *`), 409 ConditionalRequestConflict (another conditional write of
- * the key was in flight) and, for `If-Match`, 404 (the object was deleted since it was read). Any other
- * error is classified as usual.
- */
+/** A write that failed: a lost condition as WriteConflictError, anything else classified as usual. */
 function writeFailure(error: unknown, options: PutOptions, what: string): unknown {
-  const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
-  if (conditional) {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e?.$metadata?.httpStatusCode;
-    if (
-      preconditionFailed(error) ||
-      e?.name === 'ConditionalRequestConflict' ||
-      status === 409 ||
-      (options.ifMatch !== undefined && notFound(error))
-    ) {
-      const condition =
-        options.ifMatch !== undefined
-          ? `If-Match ${options.ifMatch}`
-          : `If-None-Match ${options.ifNoneMatch}`;
-      return new WriteConflictError(
-        `${what}: the condition ${condition} did not hold (${e?.name ?? status}): the object changed since ` +
-          'it was read; read it again and retry',
-        { cause: error },
-      );
-    }
-  }
-  return classifyS3Error(error, what);
-}
-
-function notFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+  return s3WriteConflict(error, options, what) ?? classifyS3Error(error, what);
 }
 
 /** Options of {@link S3ObjectStore}. */
@@ -121,65 +75,6 @@ function positiveEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   return n;
 }
 
-/**
- * An object body, read so that a broken read can never pass for a complete one: any error while streaming
- * (connection reset, checksum mismatch) is an {@link S3TransientError}, as is a body that delivers nothing
- * for `idleMs` (the connection is then destroyed) or one that ends before its Content-Length.
- */
-function guardedBody(
-  body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void },
-  what: string,
-  expected: number | undefined,
-  idleMs: number,
-): AsyncIterable<Uint8Array> {
-  return {
-    async *[Symbol.asyncIterator]() {
-      const chunks = body[Symbol.asyncIterator]();
-      let received = 0;
-      let finished = false;
-      try {
-        for (;;) {
-          let timer: NodeJS.Timeout | undefined;
-          const stalled = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = new S3TransientError(
-                `${what}: no data for ${idleMs / 1000} s after ${received} bytes (stalled connection); retry`,
-              );
-              body.destroy?.(error);
-              reject(error);
-            }, idleMs);
-          });
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await Promise.race([chunks.next(), stalled]);
-          } catch (error) {
-            if (error instanceof S3TransientError) throw error;
-            const e = error as Error;
-            // Reading a body fails only on the way (network, checksum): worth a retry whatever the code.
-            throw new S3TransientError(
-              `${what}: the body broke after ${received} bytes: ${e.name}: ${e.message}`,
-              { cause: error },
-            );
-          } finally {
-            clearTimeout(timer);
-          }
-          if (next.done) break;
-          received += next.value.length;
-          yield next.value;
-        }
-        finished = true;
-      } finally {
-        // A reader that stops early (a failed conversion) must not leave the connection open.
-        if (!finished) body.destroy?.();
-      }
-      if (expected !== undefined && received !== expected)
-        throw new S3TransientError(
-          `${what}: the body ended after ${received} of ${expected} bytes (truncated); retry`,
-        );
-    },
-  };
-}
-
 /** {@link ObjectStore} over S3 or any S3-compatible endpoint. Transient failures become S3TransientError. */
 export class S3ObjectStore implements ObjectStore {
   private readonly idleTimeoutMs: number;
@@ -206,7 +101,7 @@ export class S3ObjectStore implements ObjectStore {
         metadata: r.Metadata ?? {},
       };
     } catch (error) {
-      if (notFound(error)) return undefined;
+      if (isNotFound(error)) return undefined;
       throw classifyS3Error(error, `HEAD s3://${bucket}/${key}`);
     }
   }
@@ -223,10 +118,10 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
     } catch (error) {
-      if (notFound(error)) {
+      if (isNotFound(error)) {
         throw new InputMissingError(`s3://${bucket}/${key} no longer exists (deleted after it was listed?)`);
       }
-      if (preconditionFailed(error)) {
+      if (isPreconditionFailed(error)) {
         throw new InputChangedError(
           `s3://${bucket}/${key} is no longer the version ${options.ifMatch} (replaced since it was listed)`,
         );
@@ -296,7 +191,7 @@ export class S3ObjectStore implements ObjectStore {
           Body: data,
           ContentType: options.contentType,
           Metadata: options.metadata ? { ...options.metadata } : undefined,
-          ...conditionOf(options),
+          ...s3ConditionFields(options),
         }),
       );
       return { key, size: data.length, etag: r.ETag ?? '' };
@@ -399,7 +294,7 @@ class S3ObjectWriter implements ObjectWriter {
           Key: this.key,
           UploadId: this.uploadId,
           MultipartUpload: { Parts: this.parts },
-          ...conditionOf(this.options),
+          ...s3ConditionFields(this.options),
         }),
       );
       return { key: this.key, size: this.bytesWritten, etag: r.ETag ?? '' };

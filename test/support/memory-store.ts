@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { InputChangedError } from '../../lambdas/shared/errors';
-import {
-  type GetOptions,
-  type ObjectBody,
-  type ObjectInfo,
-  type ObjectPage,
-  type ObjectStore,
-  type ObjectWriter,
-  type PutOptions,
-  WriteConflictError,
+import type {
+  GetOptions,
+  ObjectBody,
+  ObjectInfo,
+  ObjectPage,
+  ObjectStore,
+  ObjectWriter,
+  PutOptions,
 } from '../../lambdas/io/object-store';
+import { checkCondition } from '../../lambdas/io/conditional-put';
 
 /** S3's ETag of a single-part object: its MD5, quoted. */
 function etagOf(body: Buffer): string {
@@ -79,10 +79,7 @@ export class MemoryObjectStore implements ObjectStore {
   ): Promise<ObjectInfo> {
     // Checked and written with no await between: atomic, as S3's conditional writes are.
     const current = this.objects.get(this.id(bucket, key));
-    if (options.ifNoneMatch === '*' && current)
-      throw new WriteConflictError(`PUT ${key}: If-None-Match * did not hold: the object exists`);
-    if (options.ifMatch !== undefined && (!current || etagOf(current.body) !== options.ifMatch))
-      throw new WriteConflictError(`PUT ${key}: If-Match ${options.ifMatch} did not hold`);
+    checkCondition(options, current && { etag: etagOf(current.body) }, `PUT ${key}`);
     this.objects.set(this.id(bucket, key), { body: Buffer.from(body), metadata: { ...options.metadata } });
     return (await this.head(bucket, key))!;
   }
