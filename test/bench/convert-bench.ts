@@ -190,8 +190,17 @@ async function main(): Promise<void> {
     const loadBefore = loadavg();
     for (let run = 0; run < runs; run++) {
       for (const row of chosen) {
-        const m = row.run();
-        if (!row.best || m.seconds < row.best.seconds) row.best = m;
+        try {
+          const m = row.run();
+          if (!row.best || m.seconds < row.best.seconds) row.best = m;
+        } catch (error) {
+          // A peer that fails (a version that cannot read this CSV…) is reported, not fatal.
+          row.failure ??=
+            String(error)
+              .split('\n')
+              .filter((l) => /error|invalid/iu.test(l))
+              .pop() ?? String(error);
+        }
       }
     }
     const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');

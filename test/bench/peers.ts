@@ -30,6 +30,8 @@ export interface BenchRow {
   readonly threads: number;
   readonly run: () => Measure;
   best?: Measure;
+  /** Why a run failed (the row then shows it instead of figures, unless another run succeeded). */
+  failure?: string;
 }
 
 export function cpuSince(start: NodeJS.CpuUsage): number {
@@ -87,10 +89,15 @@ const MiB = 2 ** 20;
  */
 export function printTable(rows: readonly BenchRow[], mb: number, expectRows: number | undefined): void {
   const duck1 = rows.find((r) => r.key === 'duckdb' && r.threads === 1)!.best!;
+  const ok = rows.filter((r) => r.best);
   console.log('| tool | threads | s | MB/s | × DuckDB 1t | peak RSS | output | CPU s |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const m = r.best!;
+    const m = r.best;
+    if (!m) {
+      console.log(`| ${r.tool} | ${r.threads} | failed: ${r.failure ?? 'not run'} |`);
+      continue;
+    }
     const wrong = expectRows !== undefined && m.rows !== expectRows ? ` (ROWS ${m.rows})` : '';
     console.log(
       `| ${r.tool}${wrong} | ${r.threads} | ${m.seconds.toFixed(2)} | ${(mb / m.seconds).toFixed(1)} | ` +
@@ -100,7 +107,7 @@ export function printTable(rows: readonly BenchRow[], mb: number, expectRows: nu
   }
   const verdicts: string[] = [];
   for (const threads of [1, 2]) {
-    const at = rows.filter((r) => r.threads === threads);
+    const at = ok.filter((r) => r.threads === threads);
     const parquet = at.find((r) => r.key === 'csv2lake-parquet')?.best;
     const avro = at.find((r) => r.key === 'csv2lake-avro')?.best;
     const duck = at.find((r) => r.key === 'duckdb')!.best!;
@@ -119,7 +126,7 @@ export function printTable(rows: readonly BenchRow[], mb: number, expectRows: nu
           `(${meets(duck.seconds / avro.seconds >= 1.5)} ≥ 1.5)`,
       );
   }
-  const rss = rows.filter((r) => r.key.startsWith('csv2lake')).map((r) => r.best!.rssBytes);
+  const rss = ok.filter((r) => r.key.startsWith('csv2lake')).map((r) => r.best!.rssBytes);
   if (rss.length > 0)
     verdicts.push(
       `csv2lake peak RSS ≤ ${(Math.max(...rss) / MiB).toFixed(0)} MB (${Math.max(...rss) <= 256 * MiB ? 'meets' : 'MISSES'} ≤ 256 MB)`,
