@@ -5,15 +5,9 @@ import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
-import {
-  convertBatch,
-  convertItem,
-  type ConvertStateResult,
-  type IgnoredKey,
-  isBatch,
-  stateResult,
-  type ConverterDeps,
-} from './convert-item';
+import { convertBatch, type IgnoredKey, isBatch } from './convert-batch';
+import { convertItem, type ConverterDeps } from './convert-item';
+import { type ConvertStateResult, stateResult } from './state-result';
 
 /** The Lambda context fields a converter uses. */
 export interface ConverterContext {

@@ -6,12 +6,11 @@
  * schema file changed while the run converted is never recorded as what the outputs were written with.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import type { SchemaFile } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import type { ConverterConfig } from '../shared/config';
 import { pinnedDatasetSchema } from './dataset-schema';
+import { findSchemaFile, schemaDocument } from './schema-file';
 
 /** The converters' view of a run's options, for every dataset. */
 export interface ConverterFingerprint {
@@ -49,36 +48,14 @@ export function converterOptionsHash(config: ConverterConfig, schema: SchemaFile
     .slice(0, 16);
 }
 
-/** The schema file's version and content, read once: the ETag (or a local file's size and mtime). */
+/** The schema file's version and content, read once (lambdas/lake/schema-file.ts, as the converters read it). */
 async function readSchemaFile(
   store: ObjectStore,
   location: string,
 ): Promise<{ version: string; doc: unknown } | { version: string; error: string }> {
-  if (isAbsolute(location)) {
-    const info = await stat(location).catch(() => undefined);
-    if (!info?.isFile()) return { version: 'missing', error: `${location} does not exist` };
-    const text = await readFile(location, 'utf8');
-    return parsed(`${info.size}-${info.mtimeMs}`, text);
-  }
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (!match) return { version: 'invalid', error: `${location} is not s3://bucket/key` };
-  const [bucket, key] = [match[1]!, match[2]!];
-  const info = await store.head(bucket, key);
-  if (!info) return { version: 'missing', error: `${location} does not exist` };
-  const parts: Uint8Array[] = [];
-  for await (const part of await store.get(bucket, key, { ifMatch: info.etag })) parts.push(part);
-  return parsed(info.etag, Buffer.concat(parts).toString('utf8'));
-}
-
-function parsed(
-  version: string,
-  text: string,
-): { version: string; doc: unknown } | { version: string; error: string } {
-  try {
-    return { version, doc: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { version, error: `not JSON: ${(error as Error).message}` };
-  }
+  const file = await findSchemaFile(store, location);
+  if (!file.found) return { version: file.version, error: file.message };
+  return { version: file.version, ...schemaDocument(location, await file.read()) };
 }
 
 /** Datasets whose hash is kept (a night lists datasets in key order: the same few, again and again). */

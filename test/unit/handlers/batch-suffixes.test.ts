@@ -3,7 +3,8 @@
  * suffixes the batch carries, in any case mix, and write nothing for them.
  */
 import { gzipSync } from 'node:zlib';
-import { itemRecordKey, type SuffixedBatch } from '../../../lambdas/handlers/convert-item';
+import type { SuffixedBatch } from '../../../lambdas/handlers/convert-batch';
+import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { MemoryObjectStore } from '../../support/memory-store';
 

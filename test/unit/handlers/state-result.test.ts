@@ -4,7 +4,8 @@
  * state limit (4,096 short-named columns made it 263,114 bytes, and the child failed after writing).
  */
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
-import { itemRecordKey, STATE_RESULT_FIELDS, stateResult } from '../../../lambdas/handlers/convert-item';
+import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
+import { STATE_RESULT_FIELDS, stateResult } from '../../../lambdas/handlers/state-result';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
 

@@ -3,7 +3,7 @@
  * next invocation applies the fixed schema; an unchanged schema is HEADed, not read again.
  */
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
-import { loadSchema } from '../../../lambdas/handlers/convert-item';
+import { loadSchema } from '../../../lambdas/lake/schema-file';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
 
