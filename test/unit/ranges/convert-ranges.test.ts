@@ -129,3 +129,18 @@ test('too many rejects across parts: the one-item error, with its true line', as
   });
   expect(existsSync(join(dir, 'o.avro'))).toBe(false);
 });
+
+test('a gzip file cannot be split: it is one item (undefined: convert it as today)', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const dir = folder('ranges-');
+  const input = join(dir, 'in.csv.gz');
+  writeFileSync(input, gzipSync(awkwardCsv(3000)));
+  const ranged = await convertFileInRanges(input, join(dir, 'o.avro'), join(dir, 'r.csv'), {
+    options: { formats: ['avro'] },
+    format: 'avro',
+    ranges: cutEvenly(readFileSync(input).length, 4),
+    partsDir: join(dir, 'parts'),
+  });
+  expect(ranged).toBeUndefined();
+  expect(existsSync(join(dir, 'o.avro'))).toBe(false);
+});
