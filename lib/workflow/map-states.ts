@@ -1,0 +1,108 @@
+/*
+ * The two Distributed Maps: `ConvertFiles` over the planned keys, `RetryFailed` over the keys that failed.
+ * Both read their items from a JSON array in the output bucket, run the child workflow (child-states.ts)
+ * and write their results as result files (ResultWriter), never into the state's output.
+ */
+import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
+import { itemProcessor } from './child-states';
+import { MAP_RESULTS_PREFIX, placeholder, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
+import type { ItemBatching, WorkflowSettings } from './settings';
+
+/**
+ * The ItemBatcher of both maps, when batching. The batch carries the suffixes: with no `IsCsv` Choice in a
+ * batched child, the converters skip the keys `isCsvKey` refuses, with the same suffixes.
+ */
+function itemBatcher(
+  batching: ItemBatching | undefined,
+  suffixes: readonly string[] | undefined,
+): Record<string, unknown> {
+  if (!batching) return {};
+  return {
+    ItemBatcher: {
+      MaxItemsPerBatch: batching.maxItemsPerBatch,
+      ...(batching.maxInputBytesPerBatch ? { MaxInputBytesPerBatch: batching.maxInputBytesPerBatch } : {}),
+      BatchInput: { 'run.$': '$.run', suffixes: [...(suffixes ?? CSV_SUFFIXES)] },
+    },
+  };
+}
+
+const resultWriter = {
+  Resource: 'arn:aws:states:::s3:putObject',
+  Parameters: { Bucket: placeholder(SUBSTITUTIONS.outputBucket), Prefix: MAP_RESULTS_PREFIX },
+};
+
+/** What sets the two maps apart. */
+interface MapShape {
+  readonly comment: string;
+  /** The JSONPath of the key of the item array in the output bucket. */
+  readonly itemsKeyPath: string;
+  readonly itemSelector?: Record<string, unknown>;
+  /** The prefix of the child's state names (unique in the whole machine). @default '' */
+  readonly statePrefix?: string;
+  /** `ToleratedFailurePercentage` or `ToleratedFailureCount`. */
+  readonly tolerance: Record<string, number>;
+  readonly resultPath: string;
+  readonly next: string;
+}
+
+/** A Distributed Map over a JSON array of items in the output bucket, its results written as result files. */
+function distributedMap(settings: WorkflowSettings, shape: MapShape): Record<string, unknown> {
+  return {
+    Type: 'Map',
+    Comment: shape.comment,
+    ItemReader: {
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: placeholder(SUBSTITUTIONS.outputBucket), 'Key.$': shape.itemsKeyPath },
+    },
+    ...(shape.itemSelector ? { ItemSelector: shape.itemSelector } : {}),
+    ...itemBatcher(settings.itemBatching, settings.suffixes),
+    ItemProcessor: itemProcessor(settings, shape.statePrefix),
+    MaxConcurrency: settings.maxConcurrency,
+    ...shape.tolerance,
+    ResultWriter: resultWriter,
+    ResultPath: shape.resultPath,
+    Next: shape.next,
+  };
+}
+
+/**
+ * `ConvertFiles`: the planned keys, tolerating every failure so that one bad file never stops the others and
+ * the Map always exits (see buildDefinition).
+ */
+export function convertFilesMap(settings: WorkflowSettings): Record<string, unknown> {
+  return distributedMap(settings, {
+    comment:
+      'The planned keys only (new, changed, or in doubt), read as listObjectsV2 items would be: Key, Etag, Size.',
+    itemsKeyPath: '$.plan.itemsKey',
+    itemSelector: {
+      'bucket.$': '$.run.inputBucket',
+      'key.$': '$$.Map.Item.Value.Key',
+      'etag.$': '$$.Map.Item.Value.Etag',
+      'size.$': '$$.Map.Item.Value.Size',
+      // Batched, the run travels once per batch in BatchInput instead of once per item.
+      ...(settings.itemBatching ? {} : { 'run.$': '$.run' }),
+    },
+    tolerance: { ToleratedFailurePercentage: 100 },
+    resultPath: '$.convertMap',
+    next: STATES.reduce,
+  });
+}
+
+/**
+ * `RetryFailed`: the failed keys the reducer listed, with no tolerance (or `toleratedFailedFiles`), so that a
+ * file failing again fails the state and a console Redrive re-runs only these children.
+ */
+export function retryFailedMap(settings: WorkflowSettings): Record<string, unknown> {
+  return distributedMap(settings, {
+    comment:
+      'No tolerance: a file failing again fails this state, so a console Redrive re-runs only these children.',
+    itemsKeyPath: '$.reduce.summary.failedItemsKey',
+    statePrefix: RETRY_PREFIX,
+    tolerance: settings.toleratedFailedFiles
+      ? { ToleratedFailureCount: settings.toleratedFailedFiles }
+      : { ToleratedFailurePercentage: 0 },
+    resultPath: '$.retryMap',
+    next: STATES.reduceAfterRetry,
+  });
+}
