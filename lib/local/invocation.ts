@@ -49,3 +49,15 @@ export function invocationScope(handlers: Readonly<Record<string, LocalHandler>>
     },
   };
 }
+
+/**
+ * The interpreter's override of the retry pause of each of the states `names` (the runner's test hook), or
+ * nothing to keep the definition's.
+ */
+export function retryOverrides(
+  names: readonly string[],
+  ms: number | undefined,
+): { retryIntervalOverrides?: Record<string, number> } {
+  if (ms === undefined) return {};
+  return { retryIntervalOverrides: Object.fromEntries(names.map((name) => [name, ms])) };
+}
