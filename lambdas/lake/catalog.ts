@@ -57,7 +57,7 @@ export function glueTableName(dataset: string, format: OutputFormat): string {
   return format === 'avro' ? `${name}_avro` : name;
 }
 
-const GLUE_TYPES: Record<ColumnType, string> = {
+const GLUE_TYPES: Record<string, string> = {
   boolean: 'boolean',
   int32: 'int',
   int64: 'bigint',
@@ -67,9 +67,12 @@ const GLUE_TYPES: Record<ColumnType, string> = {
   string: 'string',
 };
 
-/** The Hive/Glue type of a column type (`int64` → `bigint`, `timestamp` → `timestamp`, …). */
+/**
+ * The Hive/Glue type of a column type (`int64` → `bigint`, `timestamp` → `timestamp`, …); a decimal keeps
+ * its spelling, which is Hive's (`decimal(18,2)`).
+ */
 export function glueColumnType(type: ColumnType): string {
-  return GLUE_TYPES[type];
+  return GLUE_TYPES[type] ?? type;
 }
 
 const STORAGE: Record<OutputFormat, { input: string; output: string; serde: string }> = {

@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { SchemaFile } from '../core/model/options';
 import { quoted, SchemaMismatchError } from '../core/model/errors';
-import { COLUMN_TYPES, type ColumnType, type TableColumn, type TableLayout } from '../core/model/schema';
+import {
+  COLUMN_TYPE_LIST,
+  isColumnType,
+  type ColumnType,
+  type TableColumn,
+  type TableLayout,
+} from '../core/model/schema';
 import { parseSchemaFile } from '../core/model/schema-file';
 import { joinTypes } from '../core/model/type-lattice';
 import { type ObjectStore, WriteConflictError } from '../io/object-store';
@@ -96,8 +102,9 @@ export function tableLayoutOf(schema: DatasetSchema): TableLayout {
 
 /**
  * The columns of `base` widened by a file's columns: each type is the join of both along the lattice
- * (int32 → int64 → double → string; date → timestamp → string; any other mix → string), columns the file
- * adds appended in the file's order. `changes` lists what differs from `base`.
+ * (int32 → int64 → decimal → double → string, decimals to the decimal holding both; date → timestamp →
+ * string; any other mix → string; see `joinTypes`), columns the file adds appended
+ * in the file's order. `changes` lists what differs from `base`.
  */
 export function mergeColumns(
   base: readonly TableColumn[],
@@ -295,7 +302,7 @@ function parseDatasetSchema(text: string, dataset: string, where: string): Datas
       throw fail(`has a column (number ${i + 1}) without a name`);
     if (!isType(column.type))
       throw fail(
-        `gives column ${quoted(column.name)} the type ${JSON.stringify(column.type)}; use one of ${COLUMN_TYPES.join(', ')}`,
+        `gives column ${quoted(column.name)} the type ${JSON.stringify(column.type)}; use one of ${COLUMN_TYPE_LIST}`,
       );
     if (names.has(column.name)) throw fail(`lists column ${quoted(column.name)} twice`);
     names.add(column.name);
@@ -317,7 +324,7 @@ function isCount(value: unknown): value is number {
 }
 
 function isType(value: unknown): value is ColumnType {
-  return COLUMN_TYPES.includes(value as ColumnType);
+  return isColumnType(value);
 }
 
 function isHistoryEntry(value: unknown): boolean {

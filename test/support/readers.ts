@@ -47,12 +47,56 @@ export async function readParquetWithDuckDB(
   return { columns, rows: rows.map((r) => columns.map(([name]) => r[name])) };
 }
 
-/** Rows as hyparquet decodes them, and the file's metadata. */
+/**
+ * An unscaled decimal (big-endian two's complement bytes, or an int64) as text with `scale` digits after
+ * the point, as DuckDB renders a DECIMAL (`12.30`). Written here, apart from the writers' own encoding.
+ */
+export function decimalCellText(value: Uint8Array | bigint | number, scale: number): string {
+  let v = 0n;
+  if (value instanceof Uint8Array) {
+    for (const byte of value) v = v * 256n + BigInt(byte);
+    if (value.length > 0 && value[0]! >= 0x80) v -= 2n ** BigInt(8 * value.length);
+  } else {
+    v = BigInt(value);
+  }
+  const negative = v < 0n;
+  let digits = (negative ? -v : v).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  }
+  return negative ? `-${digits}` : digits;
+}
+
+/**
+ * Rows as hyparquet decodes them, and the file's metadata. hyparquet turns a DECIMAL into a number
+ * (rounded past 2^53): its unscaled values are read instead (the column's DECIMAL annotation left out of
+ * the schema handed to hyparquet) and rendered exactly by {@link decimalCellText}.
+ */
 export async function readParquetWithHyparquet(path: string) {
   const bytes = await readFile(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
   const metadata = parquetMetadata(file);
-  const rows = await parquetReadObjects({ file, compressors, utf8: true });
+  const scales = new Map<string, number>();
+  const schema = metadata.schema.map((element) => {
+    if (element.converted_type !== 'DECIMAL') return element;
+    scales.set(element.name, element.scale ?? 0);
+    const { converted_type: _converted, logical_type: _logical, ...plain } = element;
+    return plain;
+  });
+  // Without utf8, an unannotated BYTE_ARRAY stays bytes (STRING columns are still decoded as text).
+  const rows = await parquetReadObjects({
+    file,
+    metadata: { ...metadata, schema },
+    compressors,
+    utf8: false,
+  });
+  for (const row of rows) {
+    for (const [name, scale] of scales) {
+      const value = row[name] as Uint8Array | bigint | null | undefined;
+      if (value !== null && value !== undefined) row[name] = decimalCellText(value, scale);
+    }
+  }
   return { metadata, rows };
 }
 
@@ -95,13 +139,49 @@ const bigLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
-/** Every long of a schema, the logical timestamp-micros ones included, as a BigInt. */
+/** avsc's `decimal` logical type (on bytes), decoded as the exact text DuckDB renders (`12.30`). */
+class DecimalText extends avro.types.LogicalType {
+  private readonly scale: number;
+
+  constructor(attrs: { scale?: number }, opts?: Partial<avro.ForSchemaOptions>) {
+    super(attrs as avro.Schema, opts);
+    this.scale = attrs.scale ?? 0;
+  }
+
+  protected override _fromValue(value: Buffer): string {
+    return decimalCellText(value, this.scale);
+  }
+
+  protected override _toValue(text: string): Buffer {
+    const [whole = '', fraction = ''] = text.replace('-', '').split('.');
+    let v = BigInt(whole + fraction.padEnd(this.scale, '0'));
+    if (text.startsWith('-')) v = -v;
+    let n = 1;
+    while (v >= 1n << BigInt(8 * n - 1) || v < -(1n << BigInt(8 * n - 1))) n++;
+    return Buffer.from(
+      BigInt.asUintN(8 * n, v)
+        .toString(16)
+        .padStart(2 * n, '0'),
+      'hex',
+    );
+  }
+
+  protected override _resolve(type: avro.Type): ((value: unknown) => unknown) | undefined {
+    return avro.Type.isType(type, 'logical:decimal') ? (value: unknown) => value : undefined;
+  }
+}
+
+/**
+ * Every long of a schema, the logical timestamp-micros ones included, as a BigInt; every `decimal`
+ * logical type as its exact text.
+ */
 const bigLongs = () =>
   // A new options object for each schema: avsc keeps the schema's named types in it.
   ({
     typeHook: (attrs: unknown) =>
       attrs === 'long' || (attrs as { type?: unknown } | null)?.type === 'long' ? bigLong : undefined,
-  }) as Partial<avro.ForSchemaOptions>;
+    logicalTypes: { decimal: DecimalText },
+  }) as unknown as Partial<avro.ForSchemaOptions>;
 
 /**
  * The writer schema (as written in the file header) and every record, longs as BigInt. With

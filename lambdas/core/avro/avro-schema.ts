@@ -1,10 +1,11 @@
 import { AVRO_NAME } from '../model/avro-names';
+import { decimalShape } from '../model/decimal';
 import type { ColumnType, TableSchema } from '../model/schema';
 
 /** An Avro schema, as JSON. */
 export type AvroSchema = Record<string, unknown>;
 
-const AVRO_TYPES: Record<ColumnType, unknown> = {
+const AVRO_TYPES: Record<string, unknown> = {
   boolean: 'boolean',
   int32: 'int',
   int64: 'long',
@@ -13,6 +14,17 @@ const AVRO_TYPES: Record<ColumnType, unknown> = {
   timestamp: { type: 'long', logicalType: 'timestamp-micros' },
   string: 'string',
 };
+
+/**
+ * The Avro type of a column type; a decimal is `bytes` with the `decimal` logical type (big-endian two's
+ * complement unscaled value), which fastavro, the Java library and avsc (with a logical type given) read.
+ */
+export function avroType(type: ColumnType): unknown {
+  const shape = decimalShape(type);
+  return shape
+    ? { type: 'bytes', logicalType: 'decimal', precision: shape.precision, scale: shape.scale }
+    : AVRO_TYPES[type];
+}
 
 /**
  * The Avro record schema of a table: record `csv2lake.<recordName>`, one nullable field (`["null", T]`,
@@ -43,7 +55,7 @@ export function avroSchemaFor(schema: TableSchema, recordName = schema.recordNam
       }
       return {
         name: c.avroName,
-        type: ['null', AVRO_TYPES[c.type]],
+        type: ['null', avroType(c.type)],
         default: null,
         doc: sources !== undefined && inFile ? c.sourceName : c.name,
         ...(aliases && { aliases }),

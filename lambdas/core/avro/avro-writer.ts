@@ -1,6 +1,7 @@
 import type { ColumnBatch } from '../model/column-batch';
 import type { FormatWriter, WriterStats } from '../model/writer';
-import type { ColumnType, TableSchema } from '../model/schema';
+import { unscaledBytes } from '../model/decimal';
+import { isDecimal, type TableSchema } from '../model/schema';
 import type { ByteSink } from '../model/sink';
 import { putInt, putLongWords } from '../bytes/byte-buffer';
 import { AvroContainer, type AvroContainerOptions } from './avro-container';
@@ -14,7 +15,9 @@ const K_INT = 1;
 const K_BOOLEAN = 2;
 const K_DOUBLE = 3;
 const K_LONG = 4;
-const KIND: Record<ColumnType, number> = {
+/** A decimal of up to 18 digits: an int64 unscaled value, written as Avro `bytes`. */
+const K_DECIMAL_LONG = 5;
+const KIND: Record<string, number> = {
   string: K_STRING,
   int32: K_INT,
   date: K_INT,
@@ -42,7 +45,10 @@ class AvroWriter implements FormatWriter {
     const container = this.container;
     const columns = batch.columns;
     const ncols = columns.length;
-    const kinds = Uint8Array.from(columns, (v) => KIND[v.type]);
+    // A decimal's vector holds int64 words (written as bytes here) or its bytes already (as a string's).
+    const kinds = Uint8Array.from(columns, (v, c) =>
+      v.type === 'int64' && isDecimal(batch.schema.columns[c]!.type) ? K_DECIMAL_LONG : KIND[v.type]!,
+    );
     // Position of the next non-null value of each column: vectors hold only non-null values.
     const cursors = new Int32Array(ncols);
     const rowBound = ncols * MAX_VALUE_BYTES;
@@ -89,6 +95,14 @@ class AvroWriter implements FormatWriter {
             for (let j = 0; j < 8; j++) b[p + j] = f64Bytes[j]!;
             p += 8;
             break;
+          case K_DECIMAL_LONG: {
+            // At most 8 bytes and their length: within the row's bound of 11 per value.
+            const bytes = unscaledBytes(v.int64At(k));
+            b[p++] = 2 * bytes.length;
+            b.set(bytes, p);
+            p += bytes.length;
+            break;
+          }
           default:
             p = putLongWords(b, p, v.i64[2 * k]!, v.i64[2 * k + 1]!);
         }

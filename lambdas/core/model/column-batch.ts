@@ -1,5 +1,5 @@
 import { RETAINED_BYTES } from '../bytes/byte-buffer';
-import type { ColumnType, TableSchema } from './schema';
+import { storageType, type ColumnType, type TableSchema } from './schema';
 
 const TWO_32 = 4294967296;
 /** Smallest size a grown buffer takes (in elements). */
@@ -18,8 +18,13 @@ const NO_BYTES = new Uint8Array(0);
  *   pairs (low word at `2k`, high word at `2k+1`): the bytes of `i64` are Parquet's PLAIN INT64 layout
  * - `double`: `f64[0..count)`
  * - `string`: UTF-8 in `bytes`; value k spans `bytes[offsets[k] .. offsets[k+1])`
+ *
+ * A decimal column's vector has its storage type (see `storageType`): `int64` (the unscaled values) up to
+ * 18 digits, `string` (their big-endian two's complement bytes) beyond.
  */
 export class ColumnVector {
+  /** The type of the values' layout: the column's type, or a decimal's storage type. */
+  readonly type: ColumnType;
   /** Rows in this vector (null or not). */
   length = 0;
   /** Non-null values in this vector. */
@@ -33,13 +38,13 @@ export class ColumnVector {
   offsets: Int32Array;
 
   /**
+   * @param columnType the column's type (a decimal's vector takes its storage type)
    * @param capacity rows to make room for now; the buffers grow as rows come (a wide file's batches hold
    *   few rows, so its vectors start small). @default 1024
    */
-  constructor(
-    readonly type: ColumnType,
-    capacity = 1024,
-  ) {
+  constructor(columnType: ColumnType, capacity = 1024) {
+    const type = storageType(columnType);
+    this.type = type;
     this.valid = new Uint8Array(capacity);
     // The buffers of the other types stay empty, shared: they are only ever replaced, never written.
     this.i32 = type === 'boolean' || type === 'int32' || type === 'date' ? new Int32Array(capacity) : NO_I32;

@@ -1,3 +1,5 @@
+import { decimalShape, INT64_DECIMAL_PRECISION, type DecimalType } from './decimal';
+
 /**
  * The logical column types csv2lake infers and writes. Each maps to one Parquet and one Avro type:
  *
@@ -10,12 +12,15 @@
  * | date      | INT32 (DATE)                              | int (logicalType date)        |
  * | timestamp | INT64 (TIMESTAMP micros, adjusted to UTC) | long (timestamp-micros)       |
  * | string    | BYTE_ARRAY (STRING)                       | string                        |
+ * | decimal(p,s) | INT64 (DECIMAL) up to p = 18, BYTE_ARRAY (DECIMAL) to 38 | bytes (logicalType decimal) |
  *
- * Every column is nullable (Parquet OPTIONAL, Avro `["null", T]`).
+ * Every column is nullable (Parquet OPTIONAL, Avro `["null", T]`). A decimal is written `decimal(p,s)`
+ * (precision 1-38, scale 0-p; see decimal.ts).
  */
-export type ColumnType = 'boolean' | 'int32' | 'int64' | 'double' | 'date' | 'timestamp' | 'string';
+export type ColumnType =
+  'boolean' | 'int32' | 'int64' | 'double' | 'date' | 'timestamp' | 'string' | DecimalType;
 
-/** Every column type, in lattice order (narrowest first where comparable). */
+/** Every column type but decimals (whose precision and scale vary), in lattice order. */
 export const COLUMN_TYPES: readonly ColumnType[] = [
   'boolean',
   'int32',
@@ -25,6 +30,32 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
   'timestamp',
   'string',
 ];
+
+/** The types a message lists as the choice: every type, a decimal as `decimal(p,s)`. */
+export const COLUMN_TYPE_LIST = `${COLUMN_TYPES.join(', ')}, decimal(p,s)`;
+
+/** Whether a value is a column type: one of {@link COLUMN_TYPES}, or a decimal spelled `decimal(p,s)`. */
+export function isColumnType(value: unknown): value is ColumnType {
+  return (
+    typeof value === 'string' &&
+    (COLUMN_TYPES.includes(value as ColumnType) || decimalShape(value) !== undefined)
+  );
+}
+
+/** Whether a type is a decimal. */
+export function isDecimal(type: ColumnType): type is DecimalType {
+  return decimalShape(type) !== undefined;
+}
+
+/**
+ * The type whose column vector holds a type's values: a decimal's unscaled integers are int64 words up to
+ * 18 digits, big-endian two's complement bytes (a string vector's layout) beyond; any other type itself.
+ */
+export function storageType(type: ColumnType): ColumnType {
+  const shape = decimalShape(type);
+  if (shape === undefined) return type;
+  return shape.precision <= INT64_DECIMAL_PRECISION ? 'int64' : 'string';
+}
 
 /** One output column. */
 export interface Column {

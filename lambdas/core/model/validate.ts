@@ -11,7 +11,7 @@ import {
   type CsvDialectOptions,
   type OutputFormat,
 } from './options';
-import { COLUMN_TYPES, type TableLayout } from './schema';
+import { COLUMN_TYPE_LIST, isColumnType, type TableLayout } from './schema';
 
 /*
  * The rules options must follow, each written once: the conversion checks them all on entry, and every
@@ -109,9 +109,9 @@ export function checkTable(table: TableLayout): void {
       );
     if (seen.has(name)) throw new InvalidOptionsError(`table column "${name}" is listed twice`);
     seen.add(name);
-    if (!COLUMN_TYPES.includes(type))
+    if (!isColumnType(type))
       throw new InvalidOptionsError(
-        `table column "${name}" has type ${JSON.stringify(type)}; use one of ${COLUMN_TYPES.join(', ')}`,
+        `table column "${name}" has type ${JSON.stringify(type)}; use one of ${COLUMN_TYPE_LIST}`,
       );
   }
 }

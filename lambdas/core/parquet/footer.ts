@@ -1,4 +1,5 @@
 import type { ParquetCompression } from '../model/options';
+import { decimalShape } from '../model/decimal';
 import type { Column } from '../model/schema';
 import { chunkAt, type RowGroupMeta } from './chunks';
 import {
@@ -7,11 +8,12 @@ import {
   ColumnOrder,
   CompressionCodec,
   ConvertedType,
+  DecimalType,
   FieldRepetitionType,
   FileMetaData,
   KeyValue,
   LogicalType,
-  PHYSICAL_OF,
+  physicalOf,
   RowGroup,
   SchemaElement,
   Statistics,
@@ -39,9 +41,22 @@ export function encodeFooter(
   t.element().binary(SchemaElement.name, 'schema').i32(SchemaElement.num_children, columns.length).end();
   for (const c of columns) {
     t.element()
-      .i32(SchemaElement.type, PHYSICAL_OF[c.type])
+      .i32(SchemaElement.type, physicalOf(c.type))
       .i32(SchemaElement.repetition_type, FieldRepetitionType.OPTIONAL)
       .binary(SchemaElement.name, c.name);
+    const decimal = decimalShape(c.type);
+    if (decimal) {
+      // Both the converted type (with scale and precision on the element) and the logical type.
+      t.i32(SchemaElement.converted_type, ConvertedType.DECIMAL)
+        .i32(SchemaElement.scale, decimal.scale)
+        .i32(SchemaElement.precision, decimal.precision);
+      t.struct(SchemaElement.logicalType)
+        .struct(LogicalType.DECIMAL)
+        .i32(DecimalType.scale, decimal.scale)
+        .i32(DecimalType.precision, decimal.precision)
+        .end()
+        .end();
+    }
     switch (c.type) {
       case 'string':
         t.i32(SchemaElement.converted_type, ConvertedType.UTF8);
@@ -79,7 +94,7 @@ export function encodeFooter(
       total += chunk.uncompressed;
       compressed += chunk.compressed;
       t.element().i64(ColumnChunk.file_offset, chunk.offset).struct(ColumnChunk.meta_data);
-      t.i32(ColumnMetaData.type, PHYSICAL_OF[column.type]);
+      t.i32(ColumnMetaData.type, physicalOf(column.type));
       t.list(ColumnMetaData.encodings, TType.I32, chunk.encodings.length);
       for (const encoding of chunk.encodings) t.i32Element(encoding);
       t.list(ColumnMetaData.path_in_schema, TType.Binary, 1).binaryElement(column.name);

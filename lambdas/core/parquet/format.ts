@@ -1,6 +1,6 @@
 import { gzip, snappy, zstd } from '../bytes/codecs';
 import type { ParquetCompression } from '../model/options';
-import type { ColumnType } from '../model/schema';
+import { storageType, type ColumnType } from '../model/schema';
 
 /*
  * parquet.thrift, as much of it as csv2lake writes, each number named once under the format's own names:
@@ -15,7 +15,7 @@ export const MAGIC = Buffer.from('PAR1', 'latin1');
 // Enums.
 export const Type = { BOOLEAN: 0, INT32: 1, INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
 export const FieldRepetitionType = { OPTIONAL: 1 } as const;
-export const ConvertedType = { UTF8: 0, DATE: 6, TIMESTAMP_MICROS: 10 } as const;
+export const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MICROS: 10 } as const;
 /** PLAIN_DICTIONARY: dictionary pages and dictionary-encoded data pages of v1 files (as DuckDB writes). */
 export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3 } as const;
 export const PageType = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
@@ -51,10 +51,13 @@ export const SchemaElement = {
   name: 4,
   num_children: 5,
   converted_type: 6,
+  scale: 7,
+  precision: 8,
   logicalType: 10,
 } as const;
-/** The members of the LogicalType union written (each an empty struct but TIMESTAMP). */
-export const LogicalType = { STRING: 1, DATE: 6, TIMESTAMP: 8 } as const;
+/** The members of the LogicalType union written (each an empty struct but DECIMAL and TIMESTAMP). */
+export const LogicalType = { STRING: 1, DECIMAL: 5, DATE: 6, TIMESTAMP: 8 } as const;
+export const DecimalType = { scale: 1, precision: 2 } as const;
 export const TimestampType = { isAdjustedToUTC: 1, unit: 2 } as const;
 /** The members of the TimeUnit union (an empty struct each). */
 export const TimeUnit = { MICROS: 2 } as const;
@@ -89,7 +92,10 @@ export const KeyValue = { key: 1, value: 2 } as const;
 /** The members of the ColumnOrder union (TYPE_ORDER: an empty struct). */
 export const ColumnOrder = { TYPE_ORDER: 1 } as const;
 
-/** The physical type of each column type. */
+/**
+ * The physical type of each column type but decimals (see {@link physicalOf}): a decimal's type is
+ * absent here (its physical type depends on its precision).
+ */
 export const PHYSICAL_OF: Record<ColumnType, number> = {
   boolean: Type.BOOLEAN,
   int32: Type.INT32,
@@ -99,6 +105,15 @@ export const PHYSICAL_OF: Record<ColumnType, number> = {
   double: Type.DOUBLE,
   string: Type.BYTE_ARRAY,
 };
+
+/**
+ * The physical type of a column type: a decimal's is INT64 up to 18 digits, BYTE_ARRAY beyond (big-endian
+ * two's complement, read by DuckDB, pyarrow, Spark and hyparquet; FIXED_LEN_BYTE_ARRAY would need a page
+ * encoding of its own).
+ */
+export function physicalOf(type: ColumnType): number {
+  return PHYSICAL_OF[storageType(type)]!;
+}
 
 /** How each compression compresses a page. */
 export const COMPRESS: Record<ParquetCompression, (data: Uint8Array) => Uint8Array> = {

@@ -1,4 +1,5 @@
 import type { ColumnVector } from '../model/column-batch';
+import { decimalShape, INT64_DECIMAL_PRECISION } from '../model/decimal';
 import type { ColumnType } from '../model/schema';
 
 /*
@@ -40,12 +41,22 @@ export class ChunkStatistics {
   minBytes: Uint8Array | undefined;
   maxBytes: Uint8Array | undefined;
 
-  constructor(private readonly type: ColumnType) {}
+  /**
+   * How bounds are kept: the column's type, a decimal's as its int64 unscaled values (their order is the
+   * decimals'), or `none` for a decimal of more than 18 digits (its bytes' order is not the values': no
+   * bounds, the null count only).
+   */
+  private readonly type: ColumnType | 'none';
+
+  constructor(type: ColumnType) {
+    const decimal = decimalShape(type);
+    this.type = decimal ? (decimal.precision <= INT64_DECIMAL_PRECISION ? 'int64' : 'none') : type;
+  }
 
   add(v: ColumnVector): void {
     const count = v.count;
     this.nulls += v.length - count;
-    if (count === 0) return;
+    if (count === 0 || this.type === 'none') return;
     const first = this.values === 0;
     this.values += count;
     switch (this.type) {

@@ -9,11 +9,13 @@ import type { ByteSink } from '../model/sink';
 import type { WriterStats } from '../model/writer';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
+import { decimalValue, putUnscaledNumber } from './decimal-values';
 import {
   classifies,
   fits,
   int64Value,
   NULL,
+  unscaledBytesOf,
   presence,
   safeInt64,
   timestampMicros,
@@ -28,7 +30,8 @@ import {
  */
 
 // Local copies: the hot loop reads them as constants (see classify.ts).
-const { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } = columnKinds;
+const { K_BOOLEAN, K_DATE, K_DECIMAL, K_DOUBLE, K_INT32, K_INT64, K_STRING, decimalShapesOf, kindsOf } =
+  columnKinds;
 
 /** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
 const MAX_VALUE_BYTES = 11;
@@ -43,6 +46,8 @@ export class AvroRowWriter implements RowSink {
   private readonly container: AvroContainer;
   /** Per output column (field), its kind. */
   private readonly kinds: Uint8Array;
+  /** Per output column, a decimal's precision and scale (see `decimalShapesOf`). */
+  private readonly shapes: Uint8Array;
   /**
    * Per output column, the file column it encodes, or -1 for a table column the file lacks (null in
    * every row): fields follow the output's order, which a table may give (see `TableSchema.sources`).
@@ -56,6 +61,7 @@ export class AvroRowWriter implements RowSink {
   constructor(schema: TableSchema, sink: ByteSink, options: AvroContainerOptions) {
     this.container = new AvroContainer(JSON.stringify(avroSchemaFor(schema)), sink, options);
     this.kinds = kindsOf(schema.columns.map((c) => c.type));
+    this.shapes = decimalShapesOf(schema.columns.map((c) => c.type));
     this.sources = schema.sources
       ? Int32Array.from(schema.sources)
       : Int32Array.from(schema.columns, (_, o) => o);
@@ -128,6 +134,25 @@ export class AvroRowWriter implements RowSink {
           p = putLong(o, p, x);
           continue;
         }
+      }
+      if (kind >= K_DECIMAL) {
+        // Checked against the column's own precision and scale as it parses (never tracked).
+        const x = decimalValue(b, s, e, this.shapes[2 * field]!, this.shapes[2 * field + 1]!);
+        if (x !== x) return this.misfit(rowStart, c);
+        o[p++] = 2;
+        if (typeof x === 'number') p = putUnscaledNumber(o, p, x);
+        else {
+          const bytes = unscaledBytesOf(x);
+          if (p + bytes.length + 1 + rowBound > o.length) {
+            out.pos = p;
+            out.ensure(bytes.length + 1 + rowBound);
+            o = out.bytes;
+          }
+          p = putInt(o, p, bytes.length);
+          o.set(bytes, p);
+          p += bytes.length;
+        }
+        continue;
       }
       if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen))
         return this.misfit(rowStart, c);

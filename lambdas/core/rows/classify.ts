@@ -10,10 +10,25 @@ import { isDigit, latin1, parseDigits, twoDigits } from './digits';
 
 // Local copies: the hot paths read them as constants (a bundle inlines imported constants, a per-file
 // transform such as tsx's or jest's reads them through getters).
-const { M_BOOLEAN, M_DATE, M_DOUBLE, M_INT32, M_INT64, M_TIMESTAMP, T_INT64, T_STRING } = lattice;
+const {
+  M_BOOLEAN,
+  M_DATE,
+  M_DECIMAL,
+  M_DOUBLE,
+  M_INT32,
+  M_INT64,
+  M_TIMESTAMP,
+  T_DECIMAL,
+  T_DOUBLE,
+  T_INT64,
+  T_STRING,
+} = lattice;
 
 /** An int64 that a double would round (2^53 + 1): it never widens to double. */
-const M_INT64_ONLY = T_INT64 | T_STRING;
+const M_INT64_ONLY = T_INT64 | T_DECIMAL | T_STRING;
+
+/** Most digits of an integer that `decimal(38,0)` holds. */
+const DECIMAL_DIGITS = 38;
 
 /** The classification every integer of up to {@link SAFE_INT_CHARS} characters has (int32 bit aside). */
 export const SAFE_INT_MASK = M_INT64;
@@ -33,7 +48,8 @@ const INT64_MIN_ABS = '9223372036854775808';
 /**
  * Classifies the non-empty value `b[s, e)`. A number has the double bit only when a double keeps its
  * value: an int64 when it is a double exactly (2^53 + 1 is not, so a column of it and `1.5` is text, not a
- * rounded double), a decimal or a larger integer when {@link doubleHolds}.
+ * rounded double), a decimal or a larger integer when {@link doubleHolds}. Every integer of up to 38
+ * digits has the decimal bit (`decimal(38,0)` holds it), no fraction has (see type-lattice.ts).
  */
 export function classify(b: Uint8Array, s: number, e: number): number {
   const c = b[s]!;
@@ -91,6 +107,8 @@ export function classifyNumber(b: Uint8Array, s: number, e: number): number {
       (digits === 19 && latin1(b, intStart, intEnd) <= (negative ? INT64_MIN_ABS : INT64_MAX))
     )
       return int64IsDouble(b, intStart, intEnd) ? M_INT64 : M_INT64_ONLY;
+    // Beyond int64: exact as decimal(38,0) up to 38 digits, as a double only when it is one exactly.
+    if (digits <= DECIMAL_DIGITS) return doubleHolds(b, s, e) ? M_DECIMAL | T_DOUBLE : M_DECIMAL;
     return doubleHolds(b, s, e) ? M_DOUBLE : T_STRING;
   }
   // Significant digits so far: none for a zero integer part ("0.0012" has two).

@@ -6,10 +6,12 @@ import type { TableSchema } from '../model/schema';
 import { fileColumns } from '../model/table-layout';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
+import { decimalValue } from './decimal-values';
 import {
   classifies,
   fits,
   int64Value,
+  unscaledBytesOf,
   NULL,
   presence,
   safeInt64,
@@ -24,7 +26,8 @@ import {
  */
 
 // Local copies: the hot loop reads them as constants (see classify.ts).
-const { K_BOOLEAN, K_DATE, K_DOUBLE, K_INT32, K_INT64, K_STRING, kindsOf } = columnKinds;
+const { K_BOOLEAN, K_DATE, K_DECIMAL, K_DOUBLE, K_INT32, K_INT64, K_STRING, decimalShapesOf, kindsOf } =
+  columnKinds;
 
 /** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
 const BATCH_ROWS = 16384;
@@ -40,11 +43,13 @@ export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Pr
   // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per
   // column (its batches hold few rows: they fill BATCH_BYTES first).
   const batch = new ColumnBatch(file, firstCapacity(file.columns.length));
-  const kinds = kindsOf(file.columns.map((c) => c.type));
+  const types = file.columns.map((c) => c.type);
+  const kinds = kindsOf(types);
+  const shapes = decimalShapesOf(types);
   const output = schema.sources ? outputView(schema, schema.sources, batch) : undefined;
   return {
     append: (t, first, tokens, check, track, masks, seen) =>
-      appendRow(t, first, kinds, batch.columns, tokens, check, track, masks, seen),
+      appendRow(t, first, kinds, shapes, batch.columns, tokens, check, track, masks, seen),
     async flush(final) {
       const n = batch.length;
       if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
@@ -82,11 +87,15 @@ export function firstCapacity(columns: number): number {
   return Math.max(16, Math.min(1024, Math.floor(65536 / Math.max(1, columns))));
 }
 
-/** {@link RowSink.append} into column vectors, by the value rules (value-rules.ts). */
+/**
+ * {@link RowSink.append} into column vectors, by the value rules (value-rules.ts); `shapes` holds each
+ * decimal column's precision and scale (see `decimalShapesOf`).
+ */
 function appendRow(
   t: CsvTokenizer,
   first: number,
   kinds: Uint8Array,
+  shapes: Uint8Array,
   vectors: readonly ColumnVector[],
   tokens: readonly Uint8Array[],
   check: Uint8Array | undefined,
@@ -127,6 +136,17 @@ function appendRow(
         v.appendInt64Number(x);
         continue;
       }
+    }
+    if (kind >= K_DECIMAL) {
+      // Checked against the column's own precision and scale as it parses (decimal columns are never tracked).
+      const x = decimalValue(b, s, e, shapes[2 * c]!, shapes[2 * c + 1]!);
+      if (x !== x) return c;
+      if (kind === K_DECIMAL) appendInt64Value(v, x);
+      else {
+        const bytes = unscaledBytesOf(x);
+        v.appendBytes(bytes, 0, bytes.length);
+      }
+      continue;
     }
     // Classified only when checked or tracked; one classification serves both.
     if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen)) return c;

@@ -1,5 +1,6 @@
 import type { CsvTokenizer } from '../csv/tokenizer';
 import { FIELD_QUOTED } from '../csv/tokens';
+import { unscaledBytes } from '../model/decimal';
 import * as kinds from '../model/kinds';
 import { SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
 import {
@@ -23,6 +24,9 @@ import {
  * - int64: a literal of up to {@link SAFE_INT_CHARS} characters is a number, a longer one a bigint.
  * - timestamp: microseconds since the epoch in UTC (no offset: UTC), a number while that is a safe
  *   integer, a bigint beyond.
+ * - decimal(p,s): the unscaled integer (`12.30` in decimal(10,2) is 1230), checked against p and s as it
+ *   is parsed (decimal-values.ts), never rounded; an int64 up to 18 digits, big-endian two's complement
+ *   bytes beyond (see `storageType`).
  */
 
 // A local copy: the hot paths read it as a constant (see classify.ts).
@@ -123,6 +127,11 @@ export function safeInt64(
 /** An int64 value accepted by `classify`: a number up to {@link SAFE_INT_CHARS} characters, else a bigint. */
 export function int64Value(b: Uint8Array, s: number, e: number): number | bigint {
   return e - s <= SAFE_INT_CHARS ? parseInt32(b, s, e) : parseInt64BigInt(b, s, e);
+}
+
+/** A decimal's unscaled value (see `decimalValue`) as the bytes of a decimal of more than 18 digits. */
+export function unscaledBytesOf(x: number | bigint): Uint8Array {
+  return unscaledBytes(typeof x === 'bigint' ? x : BigInt(x));
 }
 
 const timestampParts = new Float64Array(2);

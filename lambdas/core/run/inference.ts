@@ -5,10 +5,21 @@ import { brokenQuotingReason } from '../csv/tokens';
 import { lakeColumnNames } from '../model/column-names';
 import { MalformedCsvError, quoted, SchemaMismatchError } from '../model/errors';
 import type { SchemaFile } from '../model/options';
-import type { ColumnType } from '../model/schema';
+import { decimalShapesOf } from '../model/kinds';
+import { isDecimal, type ColumnType } from '../model/schema';
 import { tableFloors } from '../model/table-layout';
-import { floorMask, INFERENCE_MASK, narrowestType, T_ANY, T_STRING, typeBit } from '../model/type-lattice';
+import {
+  floorMask,
+  INFERENCE_MASK,
+  M_DECIMAL,
+  narrowestType,
+  T_ANY,
+  T_DECIMAL,
+  T_STRING,
+  typeBit,
+} from '../model/type-lattice';
 import { classify } from '../rows/classify';
+import { decimalValue } from '../rows/decimal-values';
 import { noValue } from '../rows/value-rules';
 import type { ResolvedDialect } from './dialect-resolution';
 import type { PassOptions } from './pass-options';
@@ -16,7 +27,7 @@ import { Speculation, type SpeculativeOutput } from './speculation';
 import type { RangeResult } from './split-hooks';
 
 /** The classification mask of any value of a type (what a column of only such values ends with). */
-const VALUE_MASKS: Record<ColumnType, number> = {
+const VALUE_MASKS: Record<string, number> = {
   boolean: classifyText('true'),
   int32: classifyText('1'),
   int64: classifyText('3000000000'),
@@ -25,6 +36,11 @@ const VALUE_MASKS: Record<ColumnType, number> = {
   timestamp: classifyText('2000-01-01T00:00:00'),
   string: T_STRING,
 };
+
+/** The classification mask of any value of a type. */
+function valueMask(type: ColumnType): number {
+  return VALUE_MASKS[type] ?? M_DECIMAL;
+}
 
 function classifyText(text: string): number {
   const b = Buffer.from(text);
@@ -50,6 +66,13 @@ export class InferenceState {
   /** Per column, 1 when the table has it: with no value, it takes the table's type. */
   floored = new Uint8Array(0);
   declared: (number | undefined)[] = [];
+  /**
+   * Per column, its own decimal type (the schema's, else the table's), whose precision and scale its
+   * values are checked against for the decimal bit; undefined for the others (`decimal(38,0)`).
+   */
+  decimals: (ColumnType | undefined)[] = [];
+  /** {@link decimals} as precision and scale at `2c`, `2c + 1`; undefined when no column has one. */
+  private shapes: Uint8Array | undefined;
   readonly rejectedLines = new Set<number>();
   rows = 0;
 
@@ -67,7 +90,7 @@ export class InferenceState {
   adoptGuess(spec: Speculation): void {
     for (let c = 0; c < this.masks.length; c++) {
       if (spec.track[c] === 1) continue;
-      this.masks[c] = VALUE_MASKS[spec.types[c]!];
+      this.masks[c] = valueMask(spec.types[c]!);
       this.seen[c] = 1;
     }
   }
@@ -75,8 +98,13 @@ export class InferenceState {
   finalTypes(): ColumnType[] {
     return (this.headers ?? []).map((_, c): ColumnType => {
       const bit = this.declared[c];
-      if (bit !== undefined) return narrowestType(bit, true);
-      return narrowestType(this.masks[c]! & this.floors[c]!, this.seen[c] === 1 || this.floored[c] === 1);
+      const decimal = this.decimals[c];
+      if (bit !== undefined) return narrowestType(bit, true, decimal);
+      return narrowestType(
+        this.masks[c]! & this.floors[c]!,
+        this.seen[c] === 1 || this.floored[c] === 1,
+        decimal,
+      );
     });
   }
 
@@ -159,12 +187,20 @@ export class InferenceState {
       return floor === undefined ? INFERENCE_MASK : floorMask(floor);
     });
     this.floored = Uint8Array.from(headers, (_, c) => (floors[c] === undefined ? 0 : 1));
-    this.declared = resolveDeclared(
+    const declared = resolveDeclared(
       this.name,
       headers,
       this.options.schema,
       table ? lakeColumnNames(headers) : undefined,
     );
+    this.declared = declared.map((type) => (type === undefined ? undefined : typeBit(type)));
+    this.decimals = headers.map((_, c) => {
+      const type = declared[c] ?? floors[c];
+      return type !== undefined && isDecimal(type) ? type : undefined;
+    });
+    this.shapes = this.decimals.some((type) => type !== undefined)
+      ? decimalShapesOf(this.decimals.map((type) => type ?? 'string'))
+      : undefined;
   }
 
   onRows(t: CsvTokenizer, spec: Speculation | undefined): void {
@@ -192,10 +228,10 @@ export class InferenceState {
       }
       const first = t.rowFirstField[r]!;
       if (this.options.schema) {
-        const misfit = firstMisfit(t, first, this.declared, tokens);
+        const misfit = firstMisfit(t, first, this.declared, this.shapes, tokens);
         if (misfit !== undefined) {
           const value = fieldText(t, first + misfit);
-          const type = narrowestType(this.declared[misfit]!, true);
+          const type = narrowestType(this.declared[misfit]!, true, this.decimals[misfit]);
           this.reject(
             t,
             r,
@@ -212,6 +248,7 @@ export class InferenceState {
         spec.active = false;
         this.adoptGuess(spec);
       }
+      const shapes = this.shapes;
       for (let c = 0; c < columns; c++) {
         const f = first + c;
         const s = t.fieldStart[f]!;
@@ -222,23 +259,33 @@ export class InferenceState {
           this.seen[c] = 1;
           continue;
         }
-        masks[c] = m & classify(b, s, e);
+        let k = classify(b, s, e);
+        // A column with a decimal of its own: the decimal bit says whether that decimal holds the value.
+        if (shapes !== undefined && shapes[2 * c] !== 0)
+          k = fitsDecimal(b, s, e, shapes, c) ? k | T_DECIMAL : k & ~T_DECIMAL;
+        masks[c] = m & k;
         this.seen[c] = 1;
       }
     }
   }
 }
 
+/** Whether column `c`'s own decimal (precision and scale in `shapes`) holds the value `b[s, e)`. */
+function fitsDecimal(b: Uint8Array, s: number, e: number, shapes: Uint8Array, c: number): boolean {
+  const x = decimalValue(b, s, e, shapes[2 * c]!, shapes[2 * c + 1]!);
+  return x === x;
+}
+
 /**
- * Per column, the declared type's bit (or undefined when inferred). A schema names a column by its header
- * text or, when the file joins a table, by its lake name (`names`).
+ * Per column, the declared type (or undefined when inferred). A schema names a column by its header text
+ * or, when the file joins a table, by its lake name (`names`).
  */
 function resolveDeclared(
   name: string,
   headers: readonly string[],
   schema: SchemaFile | undefined,
   names?: readonly string[],
-): (number | undefined)[] {
+): (ColumnType | undefined)[] {
   if (!schema) return headers.map(() => undefined);
   const unknown = Object.keys(schema.columns).filter((c) => !headers.includes(c) && !names?.includes(c));
   if (unknown.length > 0) {
@@ -252,17 +299,15 @@ function resolveDeclared(
     key !== undefined && Object.prototype.hasOwnProperty.call(schema.columns, key)
       ? schema.columns[key]
       : undefined;
-  return headers.map((h, c) => {
-    const type = given(h) ?? given(names?.[c]);
-    return type === undefined ? undefined : typeBit(type);
-  });
+  return headers.map((h, c) => given(h) ?? given(names?.[c]));
 }
 
-/** The first declared column whose value does not fit its type, if any. */
+/** The first declared column whose value does not fit its type, if any (a decimal: its own shape). */
 function firstMisfit(
   t: CsvTokenizer,
   first: number,
   declared: readonly (number | undefined)[],
+  shapes: Uint8Array | undefined,
   tokens: readonly Uint8Array[],
 ): number | undefined {
   const b = t.buffer;
@@ -272,7 +317,7 @@ function firstMisfit(
     const s = t.fieldStart[first + c]!;
     const e = t.fieldEnd[first + c]!;
     if (noValue(b, s, e, tokens)) continue;
-    if ((classify(b, s, e) & bit) === 0) return c;
+    if (bit === T_DECIMAL ? !fitsDecimal(b, s, e, shapes!, c) : (classify(b, s, e) & bit) === 0) return c;
   }
   return undefined;
 }
@@ -285,11 +330,7 @@ function firstMisfit(
  * is guessed as the table's type, which every value is then checked against: like a column the sample
  * had values for, what fits is implied.
  */
-export function speculate(
-guess: InferenceState,
-output: SpeculativeOutput,
-onOpen: () => void,
-): Speculation {
+export function speculate(guess: InferenceState, output: SpeculativeOutput, onOpen: () => void): Speculation {
   const track = Uint8Array.from(guess.finalTypes(), (type, c) =>
     guess.declared[c] !== undefined || ((guess.seen[c] === 1 || guess.floored[c] === 1) && type !== 'int64')
       ? 0

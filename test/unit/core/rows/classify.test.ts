@@ -19,7 +19,8 @@ describe('classify', () => {
     [['2147483648'], 'int64'],
     [['-2147483649'], 'int64'],
     [['9223372036854775807', '-9223372036854775808'], 'int64'],
-    [['9223372036854775808'], 'double'],
+    [['9223372036854775808'], 'decimal(38,0)'],
+    [['9223372036854775808', '1.5'], 'double'],
     [['1.5', '-0.25', '1e10', '2E-3', '1.5e+2'], 'double'],
     [['1', '2.5'], 'double'],
     [['-0'], 'double'],
@@ -97,8 +98,11 @@ function doubleKeeps(text: string): boolean {
 describe('decimals a double would round stay text (issue 10 item 7)', () => {
   test.each([
     ['82544000000000707.52', 'string'],
-    ['12345678901234567890123', 'string'], // a 23-digit id, beyond int64
-    ['18446744073709551615', 'string'], // uint64 max
+    ['12345678901234567890123', 'decimal(38,0)'], // a 23-digit id, beyond int64: exact (issue 14)
+    ['18446744073709551615', 'decimal(38,0)'], // uint64 max
+    ['99999999999999999999999999999999999999', 'decimal(38,0)'], // 38 digits
+    ['-99999999999999999999999999999999999999', 'decimal(38,0)'],
+    ['123456789012345678901234567890123456789', 'string'], // 39 digits: no decimal holds it
     ['0.1234567890123456789', 'string'],
     ['1.0000000000000001', 'string'],
     ['1e400', 'string'],
@@ -106,8 +110,8 @@ describe('decimals a double would round stay text (issue 10 item 7)', () => {
     ['0.30000000000000004', 'double'], // 17 digits, the double's own shortest form
     ['1.50', 'double'],
     ['1.500000000000000000000', 'double'],
-    ['100000000000000000000000', 'double'], // 1e23: its shortest form
-    ['9223372036854775808', 'double'], // 2^63: the double is exactly it
+    ['100000000000000000000000', 'decimal(38,0)'], // 1e23: an integer, exact as a decimal first
+    ['9223372036854775808', 'decimal(38,0)'], // 2^63
     ['5e-324', 'double'],
     ['0.000001234', 'double'],
   ])('%s is %s', (text, type) => {
@@ -116,6 +120,14 @@ describe('decimals a double would round stay text (issue 10 item 7)', () => {
 
   test('a column of such a decimal and doubles is text', () => {
     expect(typeOf('1.5', '82544000000000707.52')).toBe('string');
+  });
+
+  test('integers beyond int64 join int64 as decimal(38,0), doubles only when a double is each exactly (issue 14)', () => {
+    expect(typeOf('7', '12345678901234567890123')).toBe('decimal(38,0)');
+    expect(typeOf('9007199254740993', '12345678901234567890123')).toBe('decimal(38,0)');
+    expect(typeOf('12345678901234567890123', '1.5')).toBe('string'); // never a rounded double
+    expect(typeOf('100000000000000000000000', '1.5')).toBe('double'); // 1e23 is a double exactly
+    expect(typeOf('-0', '12345678901234567890123')).toBe('string'); // -0 keeps its sign as a double only
   });
 
   test('an int64 a double would round is int64 alone, never a double; one it holds exactly widens', () => {
