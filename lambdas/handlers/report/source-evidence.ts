@@ -4,6 +4,7 @@
  * Compact, as the rest of the account: a million keys cost ~25 MB (an S3 ETag as 16 bytes, fingerprints
  * interned), not a string per key.
  */
+import type { InventoryEntry } from '../../lake/inventory';
 
 /** ETag kinds: none yet; `"<hex>"`; `"<hex>-<parts>"` (multipart); another form (kept as a string); disagreeing. */
 const NONE = 0;
@@ -97,5 +98,27 @@ export class SourceEvidence {
     if (id >= this.capacity) return undefined;
     const p = this.printOf[id]!;
     return p >= 0 ? this.prints[p] : undefined;
+  }
+
+  /**
+   * The inventory entries of the keys `files` (ids and keys, in key order) whose every format of `mask` (a bit
+   * per format index) has a good latest record, all of one source ETag and one schema fingerprint.
+   * `optionsOf` gives the options hash of a key's outputs (undefined: not known, no entry).
+   */
+  *entries(
+    files: Iterable<readonly [number, string]>,
+    mask: number,
+    version: string,
+    optionsOf: (key: string) => string | undefined,
+  ): Generator<InventoryEntry> {
+    for (const [id, k] of files) {
+      if ((this.formats(id) & mask) !== mask) continue;
+      const e = this.etag(id);
+      const p = this.print(id);
+      if (e === undefined || p === undefined) continue;
+      const o = optionsOf(k);
+      if (o === undefined) continue;
+      yield { k, e, v: version, o, s: p };
+    }
   }
 }
