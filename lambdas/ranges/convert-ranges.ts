@@ -80,7 +80,16 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     if (merged.widened) {
       const types = merged.types;
       final = await Promise.all(
-        records.map((r) => run({ index: r.index, start: r.start, end: c.ranges[r.index]!.end, exactStart: true, round: 2, types })),
+        records.map((r) =>
+          run({
+            index: r.index,
+            start: r.start,
+            end: c.ranges[r.index]!.end,
+            exactStart: true,
+            round: 2,
+            types,
+          }),
+        ),
       );
       const again = failedRange(final, name);
       if (again) throw again;

@@ -57,7 +57,11 @@ export async function readFileHead(reader: RangeReader, pass: PassOptions): Prom
         tokenizer.push(sample);
         if (complete) tokenizer.end();
         if (guess.headers !== undefined) {
-          const spec = speculate(guess, { schemaFor: () => undefined as never, open: () => undefined as never }, () => {});
+          const spec = speculate(
+            guess,
+            { schemaFor: () => undefined as never, open: () => undefined as never },
+            () => {},
+          );
           head = {
             dialect,
             headers: [...spec.headers],

@@ -16,7 +16,13 @@ import type { ByteRange } from './range-plan';
 
 /** A piece of the joined object: a byte range of a part object, or bytes the join writes itself. */
 export type Segment =
-  | { readonly kind: 'copy'; readonly key: string; readonly etag?: string; readonly start: number; readonly end: number }
+  | {
+      readonly kind: 'copy';
+      readonly key: string;
+      readonly etag?: string;
+      readonly start: number;
+      readonly end: number;
+    }
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
 
 /**
@@ -27,7 +33,10 @@ export type Segment =
  * right. Only a range whose start is right can be judged by its end, hence one at a time: a re-conversion
  * normally fixes that range's end, and the next range's speculative start was right all along.
  */
-export function misplacedRange(records: readonly PartRecord[], ranges: readonly ByteRange[]): RangeJob | undefined {
+export function misplacedRange(
+  records: readonly PartRecord[],
+  ranges: readonly ByteRange[],
+): RangeJob | undefined {
   for (let i = 1; i < records.length; i++) {
     const before = records[i - 1]!;
     if (before.end === undefined) return undefined; // it failed: its error decides (see failedRange)
@@ -92,7 +101,14 @@ export function mergeParts(
       throw new MalformedCsvError(`${name}: range ${r.index} has no result`);
     }
     state.merge(
-      { rows: r.rows, rejects: r.rejects ?? [], masks: r.masks, seen: r.seen, held: r.held === true, bytesIn: r.bytesIn ?? 0 },
+      {
+        rows: r.rows,
+        rejects: r.rejects ?? [],
+        masks: r.masks,
+        seen: r.seen,
+        held: r.held === true,
+        bytesIn: r.bytesIn ?? 0,
+      },
       lines,
     );
     lines += r.lines;
@@ -124,7 +140,13 @@ export function joinSegments(
     const out = r.output;
     if (!out) throw new Error(`range ${r.index} has no part to join`);
     if (out.bytes > 0)
-      segments.push({ kind: 'copy', key: out.key, ...(out.etag ? { etag: out.etag } : {}), start: 0, end: out.bytes });
+      segments.push({
+        kind: 'copy',
+        key: out.key,
+        ...(out.etag ? { etag: out.etag } : {}),
+        start: 0,
+        end: out.bytes,
+      });
     if (out.parquet) {
       const part = loadParquetPart(out.parquet);
       for (const g of part.rowGroups) groups.push(shifted(g, base + out.prefixBytes));

@@ -21,7 +21,10 @@ export interface RangeTask {
   readonly head: FileHead;
   readonly pass: PassOptions;
   readonly format: OutputFormat;
-  readonly writer: Pick<ConvertOptions, 'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'>;
+  readonly writer: Pick<
+    ConvertOptions,
+    'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
+  >;
   readonly job: RangeJob;
 }
 export type RangeAnswer = { record: PartRecord } | { error: { name: string; message: string } };
@@ -50,7 +53,8 @@ function atomicFile(path: string): ByteSink & { complete(): void; abort(): void 
   let at = 0;
   return {
     write(chunk) {
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
+      for (let done = 0; done < chunk.length;)
+        done += writeSync(fd, chunk, done, chunk.length - done, at + done);
       at += chunk.length;
     },
     complete() {
@@ -82,7 +86,9 @@ export async function convertFileInRanges(
   const parts = folderParts(local.partsDir);
   const { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes } = local.options;
   const writer = { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes };
-  const pool = local.workerPath ? new RangePool(local.workerPath, Math.min(threads, ranges.length)) : undefined;
+  const pool = local.workerPath
+    ? new RangePool(local.workerPath, Math.min(threads, ranges.length))
+    : undefined;
   let rejects: ReturnType<typeof atomicFile> | undefined;
   try {
     const summary = await convertInRanges({

@@ -16,7 +16,13 @@ export const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
 
 /** One part of the joined upload: a server-side copy of a part object's range, or bytes sent. */
 export type UploadStep =
-  | { readonly kind: 'copy'; readonly key: string; readonly etag?: string; readonly start: number; readonly end: number }
+  | {
+      readonly kind: 'copy';
+      readonly key: string;
+      readonly etag?: string;
+      readonly start: number;
+      readonly end: number;
+    }
   | { readonly kind: 'upload'; readonly pieces: readonly Segment[]; readonly bytes: number };
 
 /**
@@ -28,7 +34,11 @@ export type UploadStep =
  * bytes per part boundary, and only where a part object (or the rest of one) is smaller than `min`: with
  * ranges of 8 MiB or more only the footer is uploaded, and its part is the last, which may be small.
  */
-export function uploadSteps(segments: readonly Segment[], min = MIN_PART_BYTES, max = MAX_PART_BYTES): UploadStep[] {
+export function uploadSteps(
+  segments: readonly Segment[],
+  min = MIN_PART_BYTES,
+  max = MAX_PART_BYTES,
+): UploadStep[] {
   const steps: UploadStep[] = [];
   let pieces: Segment[] = [];
   let held = 0;
@@ -64,7 +74,13 @@ export function uploadSteps(segments: readonly Segment[], min = MIN_PART_BYTES, 
       let piece = Math.min(left, max);
       // Never leave a remainder below the minimum behind a copy.
       if (left - piece > 0 && left - piece < min) piece = left - min;
-      steps.push({ kind: 'copy', key: s.key, ...(s.etag ? { etag: s.etag } : {}), start, end: start + piece });
+      steps.push({
+        kind: 'copy',
+        key: s.key,
+        ...(s.etag ? { etag: s.etag } : {}),
+        start,
+        end: start + piece,
+      });
       start += piece;
     }
   }
@@ -83,10 +99,11 @@ async function gather(pieces: readonly Segment[], bytes: number, read: ReadRange
     if (p.kind === 'bytes') {
       out.set(p.bytes, at);
       at += p.bytes.length;
-    } else for await (const chunk of read(p.key, p.start, p.end, p.etag)) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
+    } else
+      for await (const chunk of read(p.key, p.start, p.end, p.etag)) {
+        out.set(chunk, at);
+        at += chunk.length;
+      }
   }
   if (at !== bytes) throw new Error(`the join read ${at} bytes where ${bytes} were expected`);
   return out;
@@ -148,13 +165,20 @@ export async function multipartJoin(
         bytes += step.end - step.start;
       } else {
         const body = await gather(step.pieces, step.bytes, read);
-        const r = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body }));
+        const r = await s3.send(
+          new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body }),
+        );
         parts.push({ ETag: r.ETag!, PartNumber });
         bytes += step.bytes;
       }
     }
     const done = await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
     return { etag: done.ETag ?? '', bytes };
   } catch (error) {
@@ -167,7 +191,11 @@ export async function multipartJoin(
 }
 
 /** The same assembly into any sink (a local file, a folder store's atomic writer): every byte streamed. */
-export async function streamJoin(segments: readonly Segment[], sink: ByteSink, read: ReadRange): Promise<number> {
+export async function streamJoin(
+  segments: readonly Segment[],
+  sink: ByteSink,
+  read: ReadRange,
+): Promise<number> {
   let bytes = 0;
   for (const s of segments) {
     if (s.kind === 'bytes') {

@@ -67,7 +67,10 @@ export interface RangeWork {
 export async function convertRange(work: RangeWork, job: RangeJob): Promise<PartRecord> {
   const { reader, head, pass, format } = work;
   const round = job.round ?? 1;
-  const start = job.index === 0 || job.exactStart ? job.start : await speculativeStart(reader, job.start, cutDialect(head, pass));
+  const start =
+    job.index === 0 || job.exactStart
+      ? job.start
+      : await speculativeStart(reader, job.start, cutDialect(head, pass));
   const base = { index: job.index, round, format, start, exactStart: job.index === 0 || job.exactStart };
   const types = job.types ?? head.types;
   const first = job.index === 0;
@@ -88,7 +91,10 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
       return avro;
     }
     const parquet = createParquetWriter(schema, counted, { ...parquetOptions(work.writer), part: true });
-    finish = async () => ({ prefixBytes: first ? MAGIC.length : 0, parquet: storeParquetPart(await parquet.closePart()) });
+    finish = async () => ({
+      prefixBytes: first ? MAGIC.length : 0,
+      parquet: storeParquetPart(await parquet.closePart()),
+    });
     return batchRows(schema, (batch) => parquet.write(batch));
   };
 
@@ -114,7 +120,9 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
       boundedChunks(reader.read(start, { hint: job.end }), start, job.end, holder, found),
       pass,
       info,
-      first ? head.dialect : { delimiter: head.dialect.delimiter, comment: head.dialect.comment, header: false, skipRows: 0 },
+      first
+        ? head.dialect
+        : { delimiter: head.dialect.delimiter, comment: head.dialect.comment, header: false, skipRows: 0 },
       (t) => {
         state.onRows(t, spec);
         if (rejects.count > pass.maxRejects) throw new TooManyRejects();
@@ -148,12 +156,21 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
     }
     const placed = await finish();
     const done = await openSink().complete();
-    return { ...scanned, output: { ...placed, key: done.key, ...(done.etag ? { etag: done.etag } : {}), bytes: written } };
+    return {
+      ...scanned,
+      output: { ...placed, key: done.key, ...(done.etag ? { etag: done.etag } : {}), bytes: written },
+    };
   } catch (error) {
     await sink?.abort().catch(() => undefined);
     if (error instanceof TooManyRejects)
-      return { ...base, rejects: rejects.rows, held: false, error: { name: 'MalformedCsvError', message: 'too many rejects' } };
-    if (error instanceof Csv2LakeError) return { ...base, error: { name: error.name, message: error.message } };
+      return {
+        ...base,
+        rejects: rejects.rows,
+        held: false,
+        error: { name: 'MalformedCsvError', message: 'too many rejects' },
+      };
+    if (error instanceof Csv2LakeError)
+      return { ...base, error: { name: error.name, message: error.message } };
     throw error;
   }
 }

@@ -96,16 +96,14 @@ export function loadParquetPart(stored: StoredParquetPart): ParquetPart {
   return {
     rows: stored.rows,
     bytes: stored.bytes,
-    rowGroups: stored.rowGroups.map(
-      (g): RowGroupMeta => ({
-        rows: g.rows,
-        offset: g.offset,
-        count: g.count,
-        numbers: typed(g.numbers, (b) => new Float64Array(b)),
-        flags: typed(g.flags, (b) => new Uint8Array(b)),
-        boundEnds: typed(g.boundEnds, (b) => new Int32Array(b)),
-        bounds: typed(g.bounds, (b) => new Uint8Array(b)),
-      }),
-    ),
+    rowGroups: stored.rowGroups.map((g): RowGroupMeta => ({
+      rows: g.rows,
+      offset: g.offset,
+      count: g.count,
+      numbers: typed(g.numbers, (b) => new Float64Array(b)),
+      flags: typed(g.flags, (b) => new Uint8Array(b)),
+      boundEnds: typed(g.boundEnds, (b) => new Int32Array(b)),
+      bounds: typed(g.bounds, (b) => new Uint8Array(b)),
+    })),
   };
 }

@@ -27,7 +27,8 @@ export function folderParts(dir: string): PartStore {
       return {
         write(chunk) {
           fd ??= openSync(temp, 'w');
-          for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
+          for (let done = 0; done < chunk.length;)
+            done += writeSync(fd, chunk, done, chunk.length - done, at + done);
           at += chunk.length;
         },
         async complete() {

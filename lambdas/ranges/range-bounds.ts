@@ -67,8 +67,13 @@ export async function* boundedChunks(
   /** The last byte yielded, and whether a byte follows it (to tell a CR from a CRLF's). */
   let last: Uint8Array = new Uint8Array(0);
   const atBoundary = (next: Uint8Array | undefined, eof: boolean): boolean => {
-    const pair = next && next.length > 0 ? Uint8Array.of(last[last.length - 1]!, next[0]!) : last.subarray(-1);
-    return last.length > 0 && afterLineBreak(pair, 1, eof || next !== undefined) && holder.tokenizer?.atRowStart === true;
+    const pair =
+      next && next.length > 0 ? Uint8Array.of(last[last.length - 1]!, next[0]!) : last.subarray(-1);
+    return (
+      last.length > 0 &&
+      afterLineBreak(pair, 1, eof || next !== undefined) &&
+      holder.tokenizer?.atRowStart === true
+    );
   };
   let pending: Uint8Array | undefined;
   const it = source[Symbol.asyncIterator]();

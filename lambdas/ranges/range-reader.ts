@@ -67,13 +67,20 @@ export function s3RangeReader(
     let r;
     try {
       r = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...(etag ? { IfMatch: etag } : {}) }),
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: `bytes=${start}-${end - 1}`,
+          ...(etag ? { IfMatch: etag } : {}),
+        }),
       );
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode;
       if (e.name === 'PreconditionFailed' || status === 412)
-        throw new InputChangedError(`${name} is no longer the version ${etag}: it was replaced while its ranges converted`);
+        throw new InputChangedError(
+          `${name} is no longer the version ${etag}: it was replaced while its ranges converted`,
+        );
       if (e.name === 'NoSuchKey' || status === 404) throw new InputMissingError(`${name} no longer exists`);
       throw classifyS3Error(error, `GET ${name} bytes ${start}-${end - 1}`);
     }
@@ -102,7 +109,8 @@ export function s3RangeReader(
     async *read(from, options = {}) {
       const to = Math.min(options.to ?? size, size);
       let at = from;
-      let step = options.hint !== undefined ? Math.max(1, options.hint - from + OVERSHOOT_BYTES) : WINDOW_BYTES;
+      let step =
+        options.hint !== undefined ? Math.max(1, options.hint - from + OVERSHOOT_BYTES) : WINDOW_BYTES;
       while (at < to) {
         const end = Math.min(to, at + step);
         yield* window(at, end);

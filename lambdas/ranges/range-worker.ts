@@ -24,6 +24,7 @@ parentPort!.on('message', (task: RangeTask) => {
     job,
   ).then(
     (record) => parentPort!.postMessage({ record } satisfies RangeAnswer),
-    (error: Error) => parentPort!.postMessage({ error: { name: error.name, message: error.message } } satisfies RangeAnswer),
+    (error: Error) =>
+      parentPort!.postMessage({ error: { name: error.name, message: error.message } } satisfies RangeAnswer),
   );
 });

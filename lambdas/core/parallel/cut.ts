@@ -136,7 +136,10 @@ export function findCut(
   size: number,
   from: number,
   context: RangeContext,
-  quoting: { readonly quote: number; readonly escape: number } = { quote: DEFAULT_QUOTE, escape: DEFAULT_QUOTE },
+  quoting: { readonly quote: number; readonly escape: number } = {
+    quote: DEFAULT_QUOTE,
+    escape: DEFAULT_QUOTE,
+  },
 ): number | undefined {
   const fd = openSync(path, 'r');
   try {

@@ -11,26 +11,7 @@ import { convertFileInRanges } from '../../../lambdas/ranges/local-ranges';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 import { folder } from '../core/table-support';
-
-/** A CSV with quoted fields holding delimiters, quotes and line breaks, CRLF rows, multi-byte text. */
-export function awkwardCsv(rows: number, extra: (i: number) => string | undefined = () => undefined): string {
-  const lines = ['id,text,n,amount,day'];
-  for (let i = 0; i < rows; i++) {
-    const special = extra(i);
-    if (special !== undefined) {
-      lines.push(special);
-      continue;
-    }
-    const text =
-      i % 7 === 0
-        ? `"line one\nline ""two"", ${i}"`
-        : i % 5 === 0
-          ? `"naïve café ☕ ${'€'.repeat(i % 13)}"`
-          : `plain ${'é'.repeat(i % 4)}${i}`;
-    lines.push(`${i},${text},${i * 7919},${(i / 8).toFixed(3)},2024-0${(i % 9) + 1}-1${i % 10}${i % 3 === 0 ? '\r' : ''}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
+import { awkwardCsv } from './csv-samples';
 
 async function rowsOf(format: OutputFormat, path: string): Promise<unknown[]> {
   if (format === 'avro') return (await readAvro(path)).rows;
@@ -38,11 +19,21 @@ async function rowsOf(format: OutputFormat, path: string): Promise<unknown[]> {
 }
 
 /** Converts both ways and checks they agree; returns the ranged summary. */
-async function bothWays(text: string | Buffer, format: OutputFormat, pieces: number, options: ConvertOptions = {}) {
+async function bothWays(
+  text: string | Buffer,
+  format: OutputFormat,
+  pieces: number,
+  options: ConvertOptions = {},
+) {
   const dir = folder('ranges-');
   const input = join(dir, 'in.csv');
   writeFileSync(input, text);
-  const opts: ConvertOptions = { rowGroupBytes: 64 * 1024, avroBlockBytes: 16 * 1024, ...options, formats: [format] };
+  const opts: ConvertOptions = {
+    rowGroupBytes: 64 * 1024,
+    avroBlockBytes: 16 * 1024,
+    ...options,
+    formats: [format],
+  };
   const one = await convertFile(input, join(dir, 'one'), opts);
   const out = join(dir, `ranged.${format}`);
   const rejects = join(dir, 'ranged.rejects.csv');
