@@ -100,7 +100,7 @@ async function main(): Promise<void> {
         };
         console.log(
           `${t === 1 ? 'one item, 1 thread ' : `${t} ranges, ${t} threads`}: ${(m.ms / 1000).toFixed(2)} s, ` +
-            `${(size / 1e6 / (m.ms / 1000)).toFixed(0)} MB/s, peak RSS ${m.maxRssMB.toFixed(0)} MB, rows ${m.rows}${m.detail}`,
+            `${(size / 1e6 / (m.ms / 1000)).toFixed(0)} MB/s, CPU ${m.mainCpuS.toFixed(1)} s (all threads), peak RSS ${m.maxRssMB.toFixed(0)} MB, rows ${m.rows}${m.detail}`,
         );
         rmSync(out, { recursive: true, force: true });
       }
