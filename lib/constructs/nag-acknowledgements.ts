@@ -55,3 +55,34 @@ export function acknowledgeScopedWildcards(scope: Construct): void {
     [...findings].map((resource) => [`AwsSolutions-IAM5[Resource::${resource}]`, wildcardReason(resource)]),
   );
 }
+
+/**
+ * The pipeline's acknowledged cdk-nag findings, each with its reason, and every scoped wildcard of its
+ * policies (see {@link acknowledgeScopedWildcards}).
+ */
+export function acknowledgePipeline(scope: Construct): void {
+  acknowledge(scope, [
+    [
+      'AwsSolutions-SQS3',
+      'These queues are themselves dead-letter queues (of the schedule and of the execution-status rule).',
+    ],
+    [
+      'AwsSolutions-L1',
+      'The runtime is a prop: nodejs24.x by default, nodejs22.x where pinned (see PipelineFunctionProps.runtime).',
+    ],
+    [
+      'AwsSolutions-SF1',
+      'ERROR-level logging keeps log cost proportional to failures on runs of thousands of child executions; ' +
+        'the execution and Map Run histories and the run report carry the rest.',
+    ],
+    [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AWSLambdaBasicExecutionRole only lets a function write its own logs.',
+    ],
+    [
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) has no resource-level permissions.',
+    ],
+  ]);
+  acknowledgeScopedWildcards(scope);
+}

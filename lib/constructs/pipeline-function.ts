@@ -52,6 +52,24 @@ export const PIPELINE_FUNCTION_DEFAULTS = {
 };
 
 /**
+ * The props every function of the pipeline shares (runtime, architecture, memory, timeout, logs, reserved
+ * concurrency), picked from a wider props object and only those set, so that each default stays
+ * {@link PIPELINE_FUNCTION_DEFAULTS}'.
+ */
+export function functionProps(
+  props: Omit<PipelineFunctionProps, 'entry' | 'environment'>,
+): Omit<PipelineFunctionProps, 'entry' | 'environment'> {
+  return {
+    ...(props.architecture ? { architecture: props.architecture } : {}),
+    ...(props.runtime ? { runtime: props.runtime } : {}),
+    ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    ...(props.memoryMb !== undefined ? { memoryMb: props.memoryMb } : {}),
+    ...(props.timeout ? { timeout: props.timeout } : {}),
+    ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+  };
+}
+
+/**
  * One of the pipeline's Lambda functions: a handler of `lambdas/handlers/` bundled by esbuild (at synthesis in a
  * clone, at `npm pack` for the package: see handler-asset.ts), with its own log group, X-Ray tracing, Powertools' service name (the construct id, which is the `service` dimension of its
  * metrics) and namespace, and the native snappy addon of its architecture copied beside the bundle. Every

@@ -11,7 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { INVENTORY_PREFIX } from '../../lambdas/lake/inventory';
 import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
-import { MAP_RESULTS_PREFIX } from '../workflow/definition';
+import { MAP_RESULTS_PREFIX } from '../workflow/names';
 import type { LakeCatalog } from './lake-catalog';
 
 /** Run records, reports and map results, in the output bucket. */
