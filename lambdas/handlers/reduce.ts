@@ -4,7 +4,8 @@ import type { ObjectStore } from '../io/object-store';
 import { type CatalogDataset, type CatalogWriter, syncCatalog } from '../lake/catalog';
 import { GlueCatalogWriter } from '../lake/glue-catalog';
 import { tableLocation } from '../lake/layout';
-import type { CatalogReport } from './report/rendering';
+import { awsOrigin, type RunOrigin } from './report/origin';
+import type { CatalogReport } from './report/report-types';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
 import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
@@ -34,6 +35,11 @@ export interface ReducerDeps {
   readonly catalog?: CatalogWriter;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
+  /**
+   * Where the run came from, as its report says (the local runner's folder or endpoint, and its redrive
+   * command). @default the run on AWS: its input bucket and prefix, redriven as a Step Functions execution
+   */
+  readonly origin?: (run: RunContext) => RunOrigin;
 }
 
 /** The run of an event: given by the state machine, or rebuilt from the execution-status rule's event. */
@@ -165,6 +171,10 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
         (deps.now ?? (() => new Date()))(),
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
+      // The rule's event is EventBridge's whole event: its detail names the execution (no Map Run may have).
+      const executionArn = (event.detail as { executionArn?: unknown } | undefined)?.executionArn;
+      if (deps.origin) report.origin = deps.origin(run);
+      else if (typeof executionArn === 'string') report.origin = awsOrigin(report.input, executionArn);
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
       const result = await writeRunReport(store, run, report);
       const final = isFinalReduction(event, report);

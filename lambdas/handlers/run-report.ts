@@ -9,23 +9,20 @@ import type { ObjectInfo, ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, MapResultLocation, RunContext } from '../shared/payloads';
 import { layoutOf, RunDatasets } from '../lake/run-datasets';
-import { locateKey } from '../lake/layout';
+import { type DatasetLayout, locateKey } from '../lake/layout';
 import { mergeByKey } from '../lake/inventory-io';
 import { isIgnoredLine, type PassedLine, readPlanSummary, type RequestCounts } from '../lake/plan-files';
 import type { KeyCursor } from '../lake/inventory-io';
 import { type ItemAccount, RunAccounting } from './report/accounting';
 import { PassedKeys } from './report/planned';
-import {
-  asyncReportList,
-  earlierReportLines,
-  type Prices,
-  reportList,
-  type RunReport,
-} from './report/rendering';
+import { awsOrigin, executionArnOfMapRun } from './report/origin';
+import { earlierReportLines } from './report/rendering';
+import { asyncReportList, type Prices, reportList, type RunReport } from './report/report-types';
 import { manifestEntries, readManifest } from './report/result-files';
 
 export type { ItemAccount, ItemError, OutputCollision } from './report/accounting';
-export { renderReport, writeRunReport, type ReportList, type RunReport } from './report/rendering';
+export { renderReport, writeRunReport } from './report/rendering';
+export type { ReportList, RunReport } from './report/report-types';
 export {
   findRunMapResults,
   JsonArraySplitter,
@@ -138,6 +135,15 @@ async function eachListed(
   }
 }
 
+/** The dataset a key is in, for report.md's column types; a key the pattern cannot place is grouped alone. */
+function datasetOf(key: string, layout: DatasetLayout): string {
+  try {
+    return locateKey(key, layout).dataset;
+  } catch {
+    return '(keys the dataset pattern cannot place)';
+  }
+}
+
 /** The key of a `files` element of report.json, read without parsing the rest when it leads the line. */
 function leadingKey(text: string): string | undefined {
   const open = '{"key":"';
@@ -224,10 +230,14 @@ export async function buildRunReport(
   const passed = plan ? new PassedKeys(store, run, plan) : undefined;
   // Maps first: a record's source ETag is kept only for keys whose child failed (see SameVersion).
   let maps = 0;
+  let executionArn: string | undefined;
   for (const location of mapResults) {
     const manifest = await readManifest(store, location);
     if (!manifest) continue;
     maps++;
+    // The execution the report describes, for its redrive command: the Map Run's ARN names it.
+    const mapRunArn = manifest.manifest.MapRunArn;
+    executionArn ??= mapRunArn ? executionArnOfMapRun(mapRunArn) : undefined;
     for await (const { kind, entry } of manifestEntries(store, manifest)) account.addChild(kind, entry);
   }
   const datasets = new RunDatasets(store, run, runFormats);
@@ -322,6 +332,7 @@ export async function buildRunReport(
     status: failed > 0 ? 'FAILED' : 'SUCCEEDED',
     generatedAt: now.toISOString(),
     input: { bucket: run.inputBucket, prefix: run.inputPrefix },
+    origin: awsOrigin({ bucket: run.inputBucket, prefix: run.inputPrefix }, executionArn),
     items: { total: fileCount + ignored, converted, skipped, failed, ignored },
     ...(passed ? { plan: passed.report() } : {}),
     rows: totals.rows,
@@ -330,6 +341,7 @@ export async function buildRunReport(
     bytesOut: totals.bytesOut,
     durationMs: totals.durationMs,
     drift: account.drift(),
+    columnTypes: account.columnTypes((key) => datasetOf(key, layout)),
     collisions: account.collisions(),
     cost: {
       stateTransitions,

@@ -9,7 +9,7 @@ import type { InventoryEntry } from '../../lake/inventory';
 import { compareKeys } from '../../lake/inventory-io';
 import type { ConvertItem, ConvertResult, RunContext } from '../../shared/payloads';
 import { FileFigures, type Figures } from './file-figures';
-import { type ColumnInfo, FileSchemas } from './file-schemas';
+import { type ColumnInfo, type DatasetColumnTypes, FileSchemas } from './file-schemas';
 import { type FileStatus, LatestRecords, NO_RECORD, RECORD_CODE } from './latest-records';
 import { ChildVerdicts } from './map-results';
 import { type OutputCollision, OutputKeys } from './output-keys';
@@ -366,6 +366,11 @@ export class RunAccounting {
    */
   drift(): { folder: string; differences: string[] }[] {
     return this.schemas.drift(this.fileKeys());
+  }
+
+  /** Per dataset (`datasetOf` a key), the column types of its files (see FileSchemas.columnTypes). */
+  columnTypes(datasetOf: (key: string) => string): DatasetColumnTypes[] {
+    return this.schemas.columnTypes(this.fileKeys(), datasetOf);
   }
 
   /** Output objects written from two or more input keys (see OutputKeys.collisions). */
