@@ -9,6 +9,7 @@ import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/model/o
 import type { ObjectStore } from '../../lambdas/io/object-store';
 import { readText } from '../../lambdas/io/object-text';
 import { processAlive } from '../../lambdas/io/temp-files';
+import { type RunOrigin, shellWord } from '../../lambdas/handlers/report/origin';
 import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { bucketOf, type Location, OUTPUT_BUCKET, storesFor } from './stores';
 
@@ -102,6 +103,8 @@ export interface LocalRunStatus {
   readonly heartbeatAt?: string;
   /** The state a redrive would resume at. */
   readonly resumeAt?: string;
+  /** The command that redrives it, when it can be (see {@link redriveCommand}). */
+  readonly redrive?: string;
   readonly error?: { readonly name: string; readonly message: string };
   readonly reportPath: string;
 }
@@ -121,6 +124,37 @@ export function reportPathOf(out: Location, runId: string): string {
 /** A location as a user wrote it. */
 export function describe(location: Location): string {
   return location.kind === 'dir' ? location.path : `s3://${location.bucket}/${location.prefix}`;
+}
+
+/**
+ * The exact command that redrives the run, with the options it needs that its record does not keep: the
+ * output (where the record is) and, for s3:// locations, the endpoint, region and profile it ran with (the
+ * CSV options, schema, pattern, formats and concurrency are in the record). Words quoted for a POSIX shell.
+ */
+export function redriveCommand(
+  record: Pick<RunRecord, 'runId' | 'input' | 'output'>,
+  endpoint: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const words = ['csv2lake', 'redrive', record.runId, '--output', describe(record.output)];
+  if (record.input.kind === 's3' || record.output.kind === 's3') {
+    if (endpoint) words.push('--endpoint-url', endpoint);
+    if (env.AWS_REGION) words.push('--region', env.AWS_REGION);
+    if (env.AWS_PROFILE) words.push('--profile', env.AWS_PROFILE);
+  }
+  return words.map(shellWord).join(' ');
+}
+
+/** What the run's report says of where it came from: its input as the user named it, its redrive command. */
+export function runOrigin(
+  record: Pick<RunRecord, 'runId' | 'input' | 'output'>,
+  endpoint: string | undefined,
+): RunOrigin {
+  return {
+    input: describe(record.input),
+    ...(record.input.kind === 's3' && endpoint ? { endpoint } : {}),
+    redrive: { kind: 'local', command: redriveCommand(record, endpoint) },
+  };
 }
 
 /** An error as a record keeps it: the interpreter's ExecutionError names the state's own error. */
@@ -147,7 +181,11 @@ export async function readRunRecord(
  * The status of a run from its record: RUNNING, SUCCEEDED, FAILED, or ABORTED (interrupted, or died); its
  * report under `output`, where the record was read.
  */
-export function statusOf(record: RunRecord, output: Location): LocalRunStatus {
+export function statusOf(
+  record: RunRecord,
+  output: Location,
+  endpoint: string | undefined,
+): LocalRunStatus {
   const died = deathOf(record);
   const resumeAt =
     record.status === 'SUCCEEDED'
@@ -162,7 +200,9 @@ export function statusOf(record: RunRecord, output: Location): LocalRunStatus {
     ...(record.pid !== undefined ? { pid: record.pid } : {}),
     ...(record.host ? { host: record.host } : {}),
     ...(record.heartbeatAt ? { heartbeatAt: record.heartbeatAt } : {}),
-    ...(resumeAt && (died || record.status !== 'RUNNING') ? { resumeAt } : {}),
+    ...(resumeAt && (died || record.status !== 'RUNNING')
+      ? { resumeAt, redrive: redriveCommand({ ...record, output }, endpoint) }
+      : {}),
     ...(record.error ? { error: record.error } : {}),
     reportPath: reportPathOf(output, record.runId),
   };
@@ -205,7 +245,14 @@ export class RunRecordWriter {
     private readonly store: ObjectStore,
     private readonly bucket: string,
     readonly record: RunRecord,
+    /** The endpoint the run reaches s3:// locations at (not kept in the record), for its redrive command. */
+    private readonly endpoint?: string,
   ) {}
+
+  /** The command that redrives the run. */
+  get redrive(): string {
+    return redriveCommand(this.record, this.endpoint);
+  }
 
   /**
    * Writes the record (a snapshot of it now), after any write still in flight.
@@ -251,7 +298,7 @@ export class RunRecordWriter {
     const { runId, output } = this.record;
     return new Error(
       `run ${runId}: could not write ${what} under ${describe(output)}: ${(error as Error).message}. ` +
-        `Once it can be written, csv2lake redrive ${runId} --output ${describe(output)}`,
+        `Once it can be written, ${this.redrive}`,
       { cause: error },
     );
   }

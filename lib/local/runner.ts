@@ -32,6 +32,7 @@ import {
   type RunRecord,
   runRecordKey,
   RunRecordWriter,
+  runOrigin,
   statusOf,
 } from './run-record';
 import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
@@ -85,6 +86,8 @@ export interface LocalRunResult {
   readonly rejectedRows: number;
   readonly reportPath: string;
   readonly error?: { readonly name: string; readonly message: string };
+  /** The command that redrives the run, when it did not succeed (options included). */
+  readonly redrive?: string;
 }
 
 /**
@@ -117,7 +120,7 @@ export class LocalRunner {
     this.record = record;
     const store = storesFor(record, options.endpoint);
     this.store = options.wrapStore ? options.wrapStore(store) : store;
-    this.recorder = new RunRecordWriter(this.store, this.outputBucket, record);
+    this.recorder = new RunRecordWriter(this.store, this.outputBucket, record, options.endpoint);
   }
 
   /** Starts a new run. */
@@ -134,7 +137,7 @@ export class LocalRunner {
     output: Location,
     options: { endpoint?: string } = {},
   ): Promise<LocalRunStatus> {
-    return statusOf(await readRunRecord(runId, output, options.endpoint), output);
+    return statusOf(await readRunRecord(runId, output, options.endpoint), output, options.endpoint);
   }
 
   /**
@@ -344,6 +347,7 @@ export class LocalRunner {
       rejectedRows: summary.rejectedRows,
       reportPath: reportPathOf(record.output, record.runId),
       ...(error ? { error } : {}),
+      ...(record.status !== 'SUCCEEDED' ? { redrive: this.recorder.redrive } : {}),
     };
   }
 
@@ -367,6 +371,7 @@ export class LocalRunner {
       store: this.store,
       env,
       catalog: new LocalCatalogWriter(this.store, this.outputBucket),
+      origin: () => runOrigin(this.record, this.options.endpoint),
     });
   }
 
