@@ -6,8 +6,8 @@
  * PreconditionFailed when the condition does not hold; 404 NoSuchKey for If-Match on a missing key), with
  * every write of a key serialized, and forwards everything else unchanged. Drop it once fauxqs checks them.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { forwardUpstream, loopbackUpstream, sendS3Error, startLoopbackServer } from './loopback-proxy';
 
 /** The proxy: give {@link ConditionalS3Proxy.endpoint} to the SDK. */
 export interface ConditionalS3Proxy {
@@ -17,10 +17,18 @@ export interface ConditionalS3Proxy {
   stop(): Promise<void>;
 }
 
-function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>conditional-proxy</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/** S3's refusal of a write whose condition does not hold. */
+function refuse(res: ServerResponse, status: 412 | 404): void {
+  sendS3Error(res, {
+    status,
+    ...(status === 412
+      ? {
+          code: 'PreconditionFailed',
+          message: 'At least one of the pre-conditions you specified did not hold',
+        }
+      : { code: 'NoSuchKey', message: 'The specified key does not exist.' }),
+    requestId: 'conditional-proxy',
+  });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -30,10 +38,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /** Starts the proxy on 127.0.0.1 (a random port) in front of `target`, an `http://127.0.0.1:<port>` S3 endpoint. */
 export async function startConditionalS3Proxy(target: string): Promise<ConditionalS3Proxy> {
-  const upstream = new URL(target);
-  if (upstream.protocol !== 'http:' || upstream.hostname !== '127.0.0.1')
-    throw new Error(`the conditional proxy forwards to http://127.0.0.1 only, not ${target}`);
-  const sockets = new Set<Socket>();
+  const upstream = loopbackUpstream(target, 'conditional proxy');
   // The writes of each object, one after another: the check and the write it allows are one step.
   const queues = new Map<string, Promise<void>>();
   let refused = 0;
@@ -62,21 +67,12 @@ export async function startConditionalS3Proxy(target: string): Promise<Condition
   /** Forwards the request with its (already read) body; resolves when the answer is fully sent. */
   const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse) =>
     new Promise<void>((resolve) => {
-      const forwarded = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-          answer.on('error', resolve);
-        },
-      );
+      const forwarded = forwardUpstream(upstream, req, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', resolve);
+        answer.on('error', resolve);
+      });
       forwarded.on('error', () => {
         res.socket?.destroy();
         resolve();
@@ -84,7 +80,7 @@ export async function startConditionalS3Proxy(target: string): Promise<Condition
       forwarded.end(body);
     });
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = await startLoopbackServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const isWrite =
       (req.method === 'PUT' && !url.searchParams.has('partNumber') && !header(req, 'x-amz-copy-source')) ||
@@ -102,29 +98,17 @@ export async function startConditionalS3Proxy(target: string): Promise<Condition
       const step = async () => {
         if (ifMatch !== undefined || ifNoneMatch !== undefined) {
           const etag = await currentEtag(url.pathname, req.headers);
-          if (ifNoneMatch === '*' && etag !== undefined) {
+          const status =
+            ifNoneMatch === '*' && etag !== undefined
+              ? 412
+              : ifMatch !== undefined && etag === undefined
+                ? 404
+                : ifMatch !== undefined && etag !== ifMatch
+                  ? 412
+                  : undefined;
+          if (status !== undefined) {
             refused++;
-            s3Error(
-              res,
-              412,
-              'PreconditionFailed',
-              'At least one of the pre-conditions you specified did not hold',
-            );
-            return;
-          }
-          if (ifMatch !== undefined && etag === undefined) {
-            refused++;
-            s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-            return;
-          }
-          if (ifMatch !== undefined && etag !== ifMatch) {
-            refused++;
-            s3Error(
-              res,
-              412,
-              'PreconditionFailed',
-              'At least one of the pre-conditions you specified did not hold',
-            );
+            refuse(res, status);
             return;
           }
         }
@@ -140,21 +124,11 @@ export async function startConditionalS3Proxy(target: string): Promise<Condition
       });
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     get refused() {
       return refused;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    stop: server.stop,
   };
 }

@@ -5,8 +5,8 @@
  * some bytes, or a body cut short but framed as complete. Decisions are counted, never random or timed, so
  * every run provokes the same faults.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { forwardUpstream, loopbackUpstream, sendS3Error, startLoopbackServer } from './loopback-proxy';
 
 /** One request as the rule sees it. */
 export interface ProxiedRequest {
@@ -64,29 +64,17 @@ function parse(url: string): { bucket: string; key: string; query: URLSearchPara
   };
 }
 
-function s3Error(res: ServerResponse, method: string, status: number, code: string): void {
-  const body =
-    method === 'HEAD'
-      ? ''
-      : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the fault proxy</Message><RequestId>fault</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 /**
  * Starts the proxy on 127.0.0.1 (a random port) in front of `target` (an `http://127.0.0.1:<port>` S3
  * endpoint). Only loopback targets are accepted.
  */
 export async function startFaultProxy(target: string, rule: FaultRule = () => PASS): Promise<FaultProxy> {
-  const upstream = new URL(target);
-  if (upstream.protocol !== 'http:' || upstream.hostname !== '127.0.0.1')
-    throw new Error(`the fault proxy forwards to http://127.0.0.1 only, not ${target}`);
+  const upstream = loopbackUpstream(target, 'fault proxy');
   let current = rule;
   let count = 0;
   const log: ProxyLogEntry[] = [];
-  const sockets = new Set<Socket>();
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = await startLoopbackServer((req: IncomingMessage, res: ServerResponse) => {
     const { bucket, key, query } = parse(req.url ?? '/');
     const seen: ProxiedRequest = { n: ++count, method: req.method ?? 'GET', bucket, key, query };
     const action = current(seen) ?? PASS;
@@ -99,80 +87,67 @@ export async function startFaultProxy(target: string, rule: FaultRule = () => PA
       req.resume();
       req.on('end', () => {
         entry.status = action.status;
-        s3Error(res, seen.method, action.status, action.code);
+        sendS3Error(res, {
+          method: seen.method,
+          status: action.status,
+          code: action.code,
+          message: 'injected by the fault proxy',
+          requestId: 'fault',
+        });
       });
       return;
     }
-    const forwarded = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        const headers = { ...answer.headers };
-        if (action.kind === 'truncate') {
-          // Chunked framing: the client cannot tell from the framing that bytes are missing.
-          delete headers['content-length'];
-          headers['transfer-encoding'] = 'chunked';
-        }
-        res.writeHead(answer.statusCode ?? 502, headers);
-        if (action.kind !== 'stall' && action.kind !== 'truncate' && action.kind !== 'reset') {
+    const forwarded = forwardUpstream(upstream, req, (answer) => {
+      const headers = { ...answer.headers };
+      if (action.kind === 'truncate') {
+        // Chunked framing: the client cannot tell from the framing that bytes are missing.
+        delete headers['content-length'];
+        headers['transfer-encoding'] = 'chunked';
+      }
+      res.writeHead(answer.statusCode ?? 502, headers);
+      if (action.kind !== 'stall' && action.kind !== 'truncate' && action.kind !== 'reset') {
+        entry.status = answer.statusCode;
+        answer.pipe(res);
+        return;
+      }
+      let sent = 0;
+      answer.on('data', (chunk: Buffer) => {
+        if (sent >= action.afterBytes) return;
+        const room = action.afterBytes - sent;
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        sent += part.length;
+        res.write(part);
+        if (sent < action.afterBytes) return;
+        if (action.kind === 'reset') {
+          answer.destroy();
+          res.socket?.destroy();
+        } else if (action.kind === 'truncate') {
           entry.status = answer.statusCode;
-          answer.pipe(res);
-          return;
+          answer.destroy();
+          res.end();
+        } else {
+          // Stalled: nothing more is sent; the connection stays open until the client gives up.
+          answer.pause();
         }
-        let sent = 0;
-        answer.on('data', (chunk: Buffer) => {
-          if (sent >= action.afterBytes) return;
-          const room = action.afterBytes - sent;
-          const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-          sent += part.length;
-          res.write(part);
-          if (sent < action.afterBytes) return;
-          if (action.kind === 'reset') {
-            answer.destroy();
-            res.socket?.destroy();
-          } else if (action.kind === 'truncate') {
-            entry.status = answer.statusCode;
-            answer.destroy();
-            res.end();
-          } else {
-            // Stalled: nothing more is sent; the connection stays open until the client gives up.
-            answer.pause();
-          }
-        });
-        answer.on('end', () => {
-          // The body was shorter than the fault's threshold: deliver it whole.
-          if (sent < action.afterBytes) {
-            entry.status = answer.statusCode;
-            res.end();
-          }
-        });
-      },
-    );
+      });
+      answer.on('end', () => {
+        // The body was shorter than the fault's threshold: deliver it whole.
+        if (sent < action.afterBytes) {
+          entry.status = answer.statusCode;
+          res.end();
+        }
+      });
+    });
     forwarded.on('error', () => res.socket?.destroy());
     req.pipe(forwarded);
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     log,
     setRule: (next) => {
       current = next;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    stop: server.stop,
   };
 }
 
