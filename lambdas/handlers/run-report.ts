@@ -1,8 +1,10 @@
 /*
  * The run report: what happened to every key of a run, from the Distributed Map result files, the per-item
  * records and the run's earlier report. The parts live in ./report/: accounting (the compact per-key
- * account), result-files (reading and finding the maps' results), rendering (report.json, report.md,
- * failed-items.json).
+ * account, with map-results, latest-records, file-figures, file-schemas, output-keys and source-evidence
+ * for its parts), result-files (reading and finding the maps' results), report-types (the report's shape),
+ * rendering (report.json, failed-items.json) and markdown (report.md, in units.ts's units, for the run's
+ * origin.ts).
  */
 import type { OutputFormat } from '../core/model/options';
 import type { ObjectInfo, ObjectStore } from '../io/object-store';
