@@ -62,7 +62,10 @@ export async function convert(
         pass,
         rejects,
         plan.speculate
-          ? { schemaFor: (headers, types) => outputSchema(headers, types, options.table), open }
+          ? {
+              schemaFor: (headers, types) => outputSchema(headers, types, options.table, options.columnNames),
+              open,
+            }
           : undefined,
         splits ? split : undefined,
       );
@@ -71,7 +74,7 @@ export async function convert(
       throw error;
     }
     inferred = performance.now();
-    schema = outputSchema(first.headers, first.types, options.table);
+    schema = outputSchema(first.headers, first.types, options.table, options.columnNames);
     rows = first.rows;
     if (!first.converted) {
       // The second part's blocks, if any, were written with the guess: they go.

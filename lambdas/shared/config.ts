@@ -1,6 +1,6 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { CONVERT_DEFAULTS } from '../core/model/defaults';
-import { checkDialect } from '../core/model/validate';
+import { checkAs, checkDialect, checkLimits, checkMaxRejects, checkShape } from '../core/model/validate';
 import { CSV_DIALECT_KEYS, type CsvDialectOptions, type OutputFormat } from '../core/model/options';
 
 /** Environment variable names the functions read (set by the construct). */
@@ -115,19 +115,19 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   const nullTokens = jsonEnv<unknown>(env, ENV.NULL_TOKENS) ?? [];
   if (!Array.isArray(nullTokens) || !nullTokens.every((t) => typeof t === 'string'))
     throw new Error(`${ENV.NULL_TOKENS} must be a JSON array of strings`);
+  // The rules of these values are the core's (checkMaxRejects, checkLimits): only the variable is named here.
   const maxRejects = Number(env[ENV.MAX_REJECTS] ?? CONVERT_DEFAULTS.maxRejects);
-  if (!Number.isInteger(maxRejects) || maxRejects < 0)
-    throw new Error(`${ENV.MAX_REJECTS} must be a whole number >= 0, not ${env[ENV.MAX_REJECTS]}`);
+  checked(ENV.MAX_REJECTS, () => checkMaxRejects(maxRejects), 'max rejects');
   const limits: { maxFieldBytes?: number; maxRowBytes?: number; maxColumns?: number } = {};
-  for (const [name, variable] of [
-    ['maxFieldBytes', ENV.MAX_FIELD_BYTES],
-    ['maxRowBytes', ENV.MAX_ROW_BYTES],
-    ['maxColumns', ENV.MAX_COLUMNS],
+  for (const [name, variable, label] of [
+    ['maxFieldBytes', ENV.MAX_FIELD_BYTES, 'max field bytes'],
+    ['maxRowBytes', ENV.MAX_ROW_BYTES, 'max row bytes'],
+    ['maxColumns', ENV.MAX_COLUMNS, 'max columns'],
   ] as const) {
     const text = env[variable];
     if (text === undefined || text === '') continue;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${variable} must be a whole number > 0, not ${text}`);
+    checked(variable, () => checkLimits({ [name]: n }), label);
     limits[name] = n;
   }
   const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? 40);
@@ -144,26 +144,25 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   };
 }
 
+/** Runs one of the core's checks (see `checkAs`), as an Error: a deployment mistake, not a data error. */
+function checked(source: string, check: () => void, label?: string): void {
+  try {
+    checkAs(source, check, label);
+  } catch (error) {
+    throw new Error((error as Error).message, { cause: error });
+  }
+}
+
 /**
- * Checks a {@link CsvDialectOptions} object from configuration: its shape, then its values.
+ * Checks a {@link CsvDialectOptions} object from configuration (the value options among them): its shape,
+ * then its values, by the core's one validator.
  *
- * @throws Error naming `source` and the key that is unknown or of the wrong type
+ * @throws Error naming `source` and the key that is unknown, of the wrong type or unusable
  */
 export function csvOptions(value: unknown, source: string): CsvDialectOptions {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error(`${source} must be a JSON object such as {"delimiter": ";"}`);
-  for (const [key, v] of Object.entries(value)) {
-    const type = (CSV_DIALECT_KEYS as Record<string, string>)[key];
-    if (type === undefined)
-      throw new Error(
-        `${source}: unknown key ${JSON.stringify(key)}; known: ${Object.keys(CSV_DIALECT_KEYS).join(', ')}`,
-      );
-    if (typeof v !== type) throw new Error(`${source}: ${key} must be a ${type}, not ${JSON.stringify(v)}`);
-  }
-  try {
+  checked(source, () => {
+    checkShape(value, CSV_DIALECT_KEYS, '{"delimiter": ";"}');
     checkDialect(value as CsvDialectOptions);
-  } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`, { cause: error });
-  }
+  });
   return value as CsvDialectOptions;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   AVRO_CODECS,
+  COLUMN_NAMINGS,
   PARQUET_COMPRESSIONS,
   type AvroCodec,
   type ConvertOptions,
@@ -12,6 +13,13 @@ import {
 } from '../../lambdas/core/model/options';
 import { CONVERT_DEFAULTS } from '../../lambdas/core/model/defaults';
 import { InvalidOptionsError } from '../../lambdas/core/model/errors';
+import {
+  checkAs,
+  checkAvroCodec,
+  checkLimits,
+  checkMaxRejects,
+  checkParquetCompression,
+} from '../../lambdas/core/model/validate';
 import { parseSchemaFile } from '../../lambdas/core/model/schema-file';
 import { convertFile, type FileConversionResult } from '../../lambdas/io/convert-file';
 import { type CliCommand, UsageError } from './command';
@@ -25,7 +33,11 @@ Converts one CSV file (optionally gzipped) to <dir>/<stem>.parquet and <dir>/<st
 Options:
   --out <dir>                        output folder (required)
   --format parquet|avro|both         default both
-  --schema <schema.json>             {"columns": {"<name>": "boolean|int32|int64|double|date|timestamp|string"}}
+  --schema <schema.json>             {"columns": {"<name>": "boolean|int32|int64|double|date|timestamp|string|
+                                     decimal(p,s)"}, "options": {"decimalSeparator": ",", ...}}
+  --column-names lake|exact          lake (default): one name valid in Glue, Athena, Spark and Avro for both
+                                     formats ('Order ID' → order_id); exact: Parquet keeps the header text
+                                     (Avro cannot: its names are then derived apart, the text in csv2lake.name)
 ${CSV_FLAGS_USAGE}
   --parquet-compression ${PARQUET_COMPRESSIONS.join('|')}   default ${CONVERT_DEFAULTS.parquetCompression}
   --avro-codec ${AVRO_CODECS.join('|')}   default ${CONVERT_DEFAULTS.avroCodec}
@@ -85,6 +97,7 @@ export async function parseConvertArgs(
         'max-field-bytes': { type: 'string' },
         'max-row-bytes': { type: 'string' },
         'max-columns': { type: 'string' },
+        'column-names': { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -99,22 +112,28 @@ export async function parseConvertArgs(
   if (!values.out) throw new UsageError(`--out <dir> is required. Run 'csv2lake convert --help'`);
   const format = oneOf('format', values.format, ['parquet', 'avro', 'both'] as const) ?? 'both';
   const formats: OutputFormat[] = format === 'both' ? ['parquet', 'avro'] : [format];
-  let maxRejects: number | undefined;
-  if (values['max-rejects'] !== undefined) {
-    maxRejects = Number(values['max-rejects']);
-    if (!Number.isInteger(maxRejects) || maxRejects < 0)
-      throw new UsageError(`--max-rejects must be a whole number >= 0`);
-  }
-  const limit = (flag: 'max-field-bytes' | 'max-row-bytes' | 'max-columns'): number | undefined => {
-    const text = values[flag];
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number > 0`);
-    return n;
+  // Every value's rule is the core's one validator's; the flag is named as typed.
+  const rule = (flag: string, check: () => void, label?: string): void => {
+    try {
+      checkAs(`--${flag}`, check, label);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
   };
-  const maxFieldBytes = limit('max-field-bytes');
-  const maxRowBytes = limit('max-row-bytes');
-  const maxColumns = limit('max-columns');
+  const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
+  const maxRejects = number(values['max-rejects']);
+  rule('max-rejects', () => checkMaxRejects(maxRejects), 'max rejects');
+  const maxFieldBytes = number(values['max-field-bytes']);
+  const maxRowBytes = number(values['max-row-bytes']);
+  const maxColumns = number(values['max-columns']);
+  rule('max-field-bytes', () => checkLimits({ maxFieldBytes }), 'max field bytes');
+  rule('max-row-bytes', () => checkLimits({ maxRowBytes }), 'max row bytes');
+  rule('max-columns', () => checkLimits({ maxColumns }), 'max columns');
+  const parquetCompression = values['parquet-compression'] as ParquetCompression | undefined;
+  rule('parquet-compression', () => checkParquetCompression(parquetCompression));
+  const avroCodec = values['avro-codec'] as AvroCodec | undefined;
+  if (avroCodec !== undefined) rule('avro-codec', () => checkAvroCodec(avroCodec));
+  const columnNames = oneOf('column-names', values['column-names'], COLUMN_NAMINGS);
   const { csv, nullTokens } = csvFlagOptions(values);
   const schema = values.schema
     ? parseSchemaFile(await readFile(values.schema, 'utf8'), values.schema)
@@ -128,11 +147,9 @@ export async function parseConvertArgs(
     ...(maxFieldBytes !== undefined ? { maxFieldBytes } : {}),
     ...(maxRowBytes !== undefined ? { maxRowBytes } : {}),
     ...(maxColumns !== undefined ? { maxColumns } : {}),
-    parquetCompression:
-      oneOf<ParquetCompression>('parquet-compression', values['parquet-compression'], PARQUET_COMPRESSIONS) ??
-      CONVERT_DEFAULTS.parquetCompression,
-    avroCodec:
-      oneOf<AvroCodec>('avro-codec', values['avro-codec'], AVRO_CODECS) ?? CONVERT_DEFAULTS.avroCodec,
+    ...(columnNames !== undefined ? { columnNames } : {}),
+    parquetCompression: parquetCompression ?? CONVERT_DEFAULTS.parquetCompression,
+    avroCodec: avroCodec ?? CONVERT_DEFAULTS.avroCodec,
   };
   return { input: positionals[0]!, out: values.out, options, json: values.json ?? false };
 }

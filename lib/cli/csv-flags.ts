@@ -14,6 +14,12 @@ export const CSV_FLAGS = {
   comment: { type: 'string' },
   skip: { type: 'string' },
   null: { type: 'string', multiple: true },
+  'decimal-separator': { type: 'string' },
+  'thousands-separator': { type: 'string' },
+  'date-format': { type: 'string' },
+  'timestamp-format': { type: 'string' },
+  true: { type: 'string', multiple: true },
+  false: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 /** Their lines in a command's usage text. */
@@ -25,7 +31,14 @@ export const CSV_FLAGS_USAGE = `  -d, --delimiter <c>                default: sn
   --escape <c>                       what escapes a quote inside quotes, default the quote ("" is "); e.g. '\\'
   --comment <c>                      skip lines that start with <c> (e.g. '#'); default none
   --skip <n>                         lines to skip before the header (title lines); default: sniffed
-  --null <token>                     a value read as null (repeatable); the empty unquoted field always is`;
+  --null <token>                     a value read as null (repeatable); the empty unquoted field always is
+  How values are written (never guessed; a value these make ambiguous stays text):
+  --decimal-separator .|,            default .; with ',' a number written 1.5 or 1.200 is text, not 1.5/1.2
+  --thousands-separator <c>          e.g. . , ' or space: 1.234.567,89 with --decimal-separator ,; default none
+  --date-format <fmt>                e.g. '%d.%m.%Y', '%m/%d/%Y' (%Y %y %m %d); ISO dates are read too
+  --timestamp-format <fmt>           e.g. '%d.%m.%Y %H:%M:%S', '%m/%d/%Y %I:%M %p' (%H %I %M %S %f %p %z; UTC
+                                     without %z); ISO 8601 is read too
+  --true <word>, --false <word>      words read as true / false (repeatable, any case), e.g. --true ja --false nein`;
 
 type CsvFlagValues = {
   delimiter?: string;
@@ -37,6 +50,12 @@ type CsvFlagValues = {
   comment?: string;
   skip?: string;
   null?: string[];
+  'decimal-separator'?: string;
+  'thousands-separator'?: string;
+  'date-format'?: string;
+  'timestamp-format'?: string;
+  true?: string[];
+  false?: string[];
 };
 
 /** The encoding names people type, mapped to csv2lake's. */
@@ -52,8 +71,9 @@ function encodingOf(text: string): TextEncoding {
 }
 
 /**
- * The dialect options and null tokens of parsed {@link CSV_FLAGS}; only the flags given appear, so the
- * rest is sniffed or defaulted by the conversion.
+ * The dialect options (how values are written among them) and null tokens of parsed {@link CSV_FLAGS};
+ * only the flags given appear, so the rest is sniffed or defaulted by the conversion. Their rules are the
+ * core's one validator's (`checkDialect`).
  *
  * @throws UsageError for a flag whose value is unusable
  */
@@ -80,6 +100,19 @@ export function csvFlagOptions(values: CsvFlagValues): { csv: CsvDialectOptions;
     ...(values.escape !== undefined ? { escape: char('escape', values.escape)! } : {}),
     ...(values.comment !== undefined ? { comment: char('comment', values.comment)! } : {}),
     ...(skipRows !== undefined ? { skipRows } : {}),
+    ...(values['decimal-separator'] !== undefined ? { decimalSeparator: values['decimal-separator'] } : {}),
+    ...(values['thousands-separator'] !== undefined
+      ? {
+          thousandsSeparator: char(
+            'thousands-separator',
+            values['thousands-separator'] === 'space' ? ' ' : values['thousands-separator'],
+          )!,
+        }
+      : {}),
+    ...(values['date-format'] !== undefined ? { dateFormat: values['date-format'] } : {}),
+    ...(values['timestamp-format'] !== undefined ? { timestampFormat: values['timestamp-format'] } : {}),
+    ...(values.true ? { trueValues: values.true } : {}),
+    ...(values.false ? { falseValues: values.false } : {}),
   };
   try {
     checkDialect(csv);

@@ -1,4 +1,5 @@
 import type { AvroCodec, OutputFormat, ParquetCompression, TextEncoding } from './options';
+import type { ColumnNaming } from './schema';
 
 const MiB = 1 << 20;
 
@@ -13,6 +14,8 @@ export const CONVERT_DEFAULTS = {
   /** The quote character: RFC 4180's. */
   quote: '"',
   maxRejects: 1000,
+  /** One name for both formats, the lake's (see `ColumnNaming`). */
+  columnNames: 'lake' as ColumnNaming,
   maxFieldBytes: 16 * MiB,
   /** Raised to `maxFieldBytes` when that is larger (see `inputLimits`). */
   maxRowBytes: 16 * MiB,

@@ -1,4 +1,4 @@
-import type { ColumnType, TableLayout, TableSchema } from './schema';
+import type { ColumnNaming, ColumnType, TableLayout, TableSchema } from './schema';
 import type { ByteSink } from './sink';
 
 /*
@@ -14,20 +14,66 @@ export type TextEncoding = 'utf-8' | 'latin1' | 'windows-1252';
 
 /** The Parquet compressions a conversion writes with, the default first. */
 export const PARQUET_COMPRESSIONS: readonly ParquetCompression[] = ['snappy', 'zstd', 'gzip', 'none'];
+/** The column namings a conversion writes with, the default first (see {@link ColumnNaming}). */
+export const COLUMN_NAMINGS: readonly ColumnNaming[] = ['lake', 'exact'];
 /** The Avro codecs a conversion writes with, the default first. */
 export const AVRO_CODECS: readonly AvroCodec[] = ['snappy', 'deflate', 'null'];
 
 /**
+ * How a file writes its values when not as csv2lake reads them by default (spreadsheet and locale
+ * exports). Each option says how the file IS written; none is guessed (see rows/locale.ts). A value the
+ * options make ambiguous is text: with a decimal comma, `1.5` and `1.200` are no numbers (unless `.` is the
+ * thousands separator: then `1.200` is 1200). Text columns keep their text as written.
+ */
+export interface ValueOptions {
+  /** The decimal separator of numbers: `.` or `,`. @default '.' */
+  readonly decimalSeparator?: string;
+  /**
+   * The thousands separator, one character other than the decimal separator (`,` `.` space, `'`, NBSP,
+   * `_`): allowed between groups of three digits of a number. @default none
+   */
+  readonly thousandsSeparator?: string;
+  /**
+   * Dates in a strftime-like format as DuckDB's `dateformat` (`%d.%m.%Y`, `%m/%d/%Y`; see `compileFormat`),
+   * besides ISO `YYYY-MM-DD`. @default ISO only
+   */
+  readonly dateFormat?: string;
+  /**
+   * Timestamps in a strftime-like format as DuckDB's `timestampformat` (`%d.%m.%Y %H:%M`,
+   * `%m/%d/%Y %I:%M %p`), besides ISO 8601; without `%z`, UTC. @default ISO 8601 only
+   */
+  readonly timestampFormat?: string;
+  /** Words read as true (ASCII case ignored), besides `true`. @default [] */
+  readonly trueValues?: readonly string[];
+  /** Words read as false (ASCII case ignored), besides `false`. @default [] */
+  readonly falseValues?: readonly string[];
+}
+
+/** The keys of {@link ValueOptions} and the type of each. */
+export const VALUE_OPTION_KEYS = {
+  decimalSeparator: 'string',
+  thousandsSeparator: 'string',
+  dateFormat: 'string',
+  timestampFormat: 'string',
+  trueValues: 'string[]',
+  falseValues: 'string[]',
+} as const satisfies Record<keyof ValueOptions, 'string' | 'string[]'>;
+
+/**
  * The schema file (`--schema`, and the workflow's schema location): overrides inference per column.
- * `{ "columns": { "<header name>": "<type>" } }` where type is one of {@link ColumnType}.
- * Columns it does not name are inferred. Naming a column the file does not have is an error.
+ * `{ "columns": { "<header name>": "<type>" }, "options": { <ValueOptions> } }` where type is one of
+ * {@link ColumnType} (a decimal written `decimal(p,s)`). Columns it does not name are inferred. Naming a
+ * column the file does not have is an error. Its `options` say how the values are written, over the
+ * conversion's own (the workflow's `datasets.<name>` entries thus give one dataset its own).
  */
 export interface SchemaFile {
   readonly columns: Readonly<Record<string, ColumnType>>;
+  /** @default none: the conversion's */
+  readonly options?: ValueOptions;
 }
 
 /** Options of one conversion. Everything has a default. */
-export interface ConvertOptions {
+export interface ConvertOptions extends ValueOptions {
   /** @default ['parquet', 'avro'] */
   readonly formats?: readonly OutputFormat[];
   /** One character (or `\t`). @default sniffed among `,` `;` tab `|` */
@@ -57,6 +103,13 @@ export interface ConvertOptions {
   /** Unquoted or quoted field values read as null, besides the empty unquoted field. @default [] */
   readonly nullTokens?: readonly string[];
   readonly schema?: SchemaFile;
+  /**
+   * How header texts become column names (see {@link ColumnNaming}): `lake`, one name valid in Glue,
+   * Athena, Spark and Avro that both formats carry (`Order ID` → `order_id`); `exact`, the header text
+   * kept in Parquet, the Avro field names then derived apart (an Avro name cannot hold a space). A schema
+   * file may name a column by its header text or its lake name. A table implies `lake`. @default 'lake'
+   */
+  readonly columnNames?: ColumnNaming;
   /**
    * The table (dataset) this file joins: its columns and types are the floor this file's types widen from,
    * and its column order the output's (see {@link TableLayout}). Implies `lake` naming.
@@ -122,7 +175,8 @@ export interface ConvertOptions {
 export type CsvDialectOptions = Pick<
   ConvertOptions,
   'delimiter' | 'header' | 'encoding' | 'quote' | 'escape' | 'comment' | 'skipRows'
->;
+> &
+  ValueOptions;
 
 /** The keys of {@link CsvDialectOptions} and the JavaScript type of each. */
 export const CSV_DIALECT_KEYS = {
@@ -133,7 +187,8 @@ export const CSV_DIALECT_KEYS = {
   escape: 'string',
   comment: 'string',
   skipRows: 'number',
-} as const satisfies Record<keyof CsvDialectOptions, 'string' | 'boolean' | 'number'>;
+  ...VALUE_OPTION_KEYS,
+} as const satisfies Record<keyof CsvDialectOptions, 'string' | 'boolean' | 'number' | 'string[]'>;
 
 /** The text encodings a conversion reads. */
 export const TEXT_ENCODINGS: readonly TextEncoding[] = ['utf-8', 'latin1', 'windows-1252'];

@@ -1,6 +1,7 @@
 import { toAvroNames } from './avro-names';
 import { columnNames, lakeColumnNames } from './column-names';
-import type { Column, ColumnType, TableLayout, TableSchema } from './schema';
+import { CONVERT_DEFAULTS } from './defaults';
+import type { Column, ColumnNaming, ColumnType, TableLayout, TableSchema } from './schema';
 
 /*
  * How a file's columns become the output's: on their own (exact naming, file order), or joining a table
@@ -22,9 +23,21 @@ export function tableSchema(headers: readonly string[], types: readonly ColumnTy
   };
 }
 
+/** The output schema of a file that stands alone under `lake` naming: one name per column for both formats. */
+export function lakeSchema(headers: readonly string[], types: readonly ColumnType[]): TableSchema {
+  return {
+    columns: lakeColumnNames(headers).map((name, i) => ({
+      name,
+      sourceName: headers[i]!,
+      avroName: name,
+      type: types[i]!,
+    })),
+  };
+}
+
 /**
  * The output schema of a file (header texts, final types, in file order): without a table,
- * {@link tableSchema}; with one, lake names (the Parquet column and the Avro field alike), the table's
+ * {@link lakeSchema}, or {@link tableSchema} under `exact` naming; with one, lake names (the Parquet column and the Avro field alike), the table's
  * columns in the table's order (a column the file lacks with the table's type, its `sourceName` its name),
  * then the file's new columns in file order, `sources` saying where each takes its values from, and the
  * table's Avro record name.
@@ -33,8 +46,9 @@ export function outputSchema(
   headers: readonly string[],
   types: readonly ColumnType[],
   table?: TableLayout,
+  naming: ColumnNaming = CONVERT_DEFAULTS.columnNames,
 ): TableSchema {
-  if (!table) return tableSchema(headers, types);
+  if (!table) return naming === 'exact' ? tableSchema(headers, types) : lakeSchema(headers, types);
   const names = lakeColumnNames(headers);
   const position = new Map(names.map((name, i) => [name, i]));
   const columns: Column[] = [];

@@ -4,13 +4,18 @@ import { CONVERT_DEFAULTS } from './defaults';
 import { InvalidOptionsError } from './errors';
 import {
   AVRO_CODECS,
+  COLUMN_NAMINGS,
+  PARQUET_COMPRESSIONS,
   TEXT_ENCODINGS,
   type AvroCodec,
   type ConvertOptions,
   type ConvertTargets,
   type CsvDialectOptions,
   type OutputFormat,
+  type ParquetCompression,
+  type ValueOptions,
 } from './options';
+import { formatProblem } from './value-formats';
 import { COLUMN_TYPE_LIST, isColumnType, type TableLayout } from './schema';
 
 /*
@@ -53,6 +58,150 @@ export function checkDialect(options: CsvDialectOptions): void {
     );
   if (options.skipRows !== undefined && !(Number.isSafeInteger(options.skipRows) && options.skipRows >= 0))
     throw new InvalidOptionsError(`skip rows must be a whole number >= 0, not ${options.skipRows}`);
+  checkValueOptions(options);
+}
+
+/**
+ * Checks the shape of an options object read from configuration (JSON): an object whose keys are among
+ * `keys`, each value of its type (`string[]`: a list of strings). The values themselves are checked by
+ * the option's own rule ({@link checkDialect}, {@link checkValueOptions}).
+ *
+ * @throws InvalidOptionsError naming the key that is unknown or of the wrong type
+ */
+export function checkShape(
+  value: unknown,
+  keys: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'string[]'>>,
+  example: string,
+): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidOptionsError(`must be a JSON object such as ${example}`);
+  for (const [key, v] of Object.entries(value)) {
+    const type = keys[key];
+    if (type === undefined)
+      throw new InvalidOptionsError(
+        `unknown key ${JSON.stringify(key)}; known: ${Object.keys(keys).join(', ')}`,
+      );
+    const ok =
+      type === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === type;
+    if (!ok) throw new InvalidOptionsError(`${key} must be a ${type}, not ${JSON.stringify(v)}`);
+  }
+}
+
+/**
+ * Runs a check of this module for an option a boundary names its own way (a CLI flag, an environment
+ * variable): its error names the option as the boundary does, in place of the rule's own label (`max
+ * rejects must be…` → `--max-rejects must be…`), or before the message when it does not start with it.
+ *
+ * @throws InvalidOptionsError with the boundary's name
+ */
+export function checkAs(name: string, check: () => void, label?: string): void {
+  try {
+    check();
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new InvalidOptionsError(
+      label !== undefined && message.startsWith(label)
+        ? `${name}${message.slice(label.length)}`
+        : message.startsWith('must ')
+          ? `${name} ${message}`
+          : `${name}: ${message}`,
+    );
+  }
+}
+
+/** Characters a thousands separator cannot be: they are parts of numbers. */
+const NUMBER_CHARACTERS = /^[0-9+\-eE]$/u;
+
+/**
+ * Checks the options that say how values are written (a schema file's `options` too).
+ *
+ * @throws InvalidOptionsError naming the option and what it must be
+ */
+export function checkValueOptions(options: ValueOptions): void {
+  const decimal = options.decimalSeparator ?? '.';
+  if (decimal !== '.' && decimal !== ',')
+    throw new InvalidOptionsError(`decimal separator ${JSON.stringify(decimal)} is not usable: give . or ,`);
+  const thousands = options.thousandsSeparator;
+  if (thousands !== undefined && thousands !== '') {
+    if ([...thousands].length !== 1 || NUMBER_CHARACTERS.test(thousands) || /[\r\n]/u.test(thousands))
+      throw new InvalidOptionsError(
+        `thousands separator ${JSON.stringify(thousands)} is not usable: give one character that is no digit, sign or e`,
+      );
+    if (thousands === decimal)
+      throw new InvalidOptionsError(
+        `thousands separator ${JSON.stringify(thousands)} is the decimal separator too: give --decimal-separator ` +
+          `${thousands === ',' ? "','" : "'.'"} with the other one as --thousands-separator`,
+      );
+  }
+  for (const [option, time] of [
+    ['dateFormat', false],
+    ['timestampFormat', true],
+  ] as const) {
+    const format = options[option];
+    if (format === undefined) continue;
+    const problem = typeof format === 'string' ? formatProblem(format, time) : 'is not text';
+    if (problem !== undefined)
+      throw new InvalidOptionsError(
+        `${time ? 'timestamp' : 'date'} format ${JSON.stringify(format)} ${problem}, e.g. ${time ? "'%d.%m.%Y %H:%M:%S'" : "'%d.%m.%Y'"}`,
+      );
+  }
+  const words = new Map<string, string>();
+  for (const [option, own, other] of [
+    ['trueValues', 'true', 'false'],
+    ['falseValues', 'false', 'true'],
+  ] as const) {
+    const values = options[option];
+    if (values === undefined) continue;
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'string' && v !== ''))
+      throw new InvalidOptionsError(`${own} values must be a list of words, not ${JSON.stringify(values)}`);
+    for (const value of values) {
+      const word = value.toLowerCase();
+      if (word === other || words.get(word) === other)
+        throw new InvalidOptionsError(`${JSON.stringify(value)} is given as both a true and a false value`);
+      words.set(word, own);
+    }
+  }
+}
+
+/**
+ * Checks a rejected-rows limit (`--max-rejects`, the converters' environment, the construct's prop).
+ *
+ * @throws InvalidOptionsError naming the option and what it must be
+ */
+export function checkMaxRejects(maxRejects: number | undefined): void {
+  if (maxRejects !== undefined && !(Number.isSafeInteger(maxRejects) && maxRejects >= 0))
+    throw new InvalidOptionsError(`max rejects must be a whole number >= 0, not ${maxRejects}`);
+}
+
+/** The input limits of a conversion and their names in messages. */
+const LIMITS = [
+  ['maxFieldBytes', 'max field bytes'],
+  ['maxRowBytes', 'max row bytes'],
+  ['maxColumns', 'max columns'],
+] as const;
+
+/**
+ * Checks the input limits (`--max-field-bytes`, `--max-row-bytes`, `--max-columns`, and the converters'
+ * environment): each a whole number > 0.
+ *
+ * @throws InvalidOptionsError naming the limit and what it must be
+ */
+export function checkLimits(
+  options: Pick<ConvertOptions, 'maxFieldBytes' | 'maxRowBytes' | 'maxColumns'>,
+): void {
+  for (const [option, label] of LIMITS) {
+    const value = options[option];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      throw new InvalidOptionsError(`${label} must be a whole number > 0, not ${value}`);
+  }
+}
+
+/** Checks a Parquet compression name. @throws InvalidOptionsError */
+export function checkParquetCompression(compression: ParquetCompression | undefined): void {
+  if (compression !== undefined && !PARQUET_COMPRESSIONS.includes(compression))
+    throw new InvalidOptionsError(
+      `Unknown Parquet compression "${String(compression)}": use ${PARQUET_COMPRESSIONS.join(', ')}.`,
+    );
 }
 
 /**
@@ -69,22 +218,22 @@ export function checkOptions(options: ConvertOptions, targets: ConvertTargets): 
     if (!targets[format]) throw new InvalidOptionsError(`no sink given for the ${format} output`);
   }
   checkDialect(options);
-  if (
-    options.maxRejects !== undefined &&
-    !(Number.isInteger(options.maxRejects) && options.maxRejects >= 0)
-  ) {
-    throw new InvalidOptionsError(`max rejects must be a whole number >= 0, not ${options.maxRejects}`);
+  if (options.schema?.options !== undefined) checkValueOptions({ ...options, ...options.schema.options });
+  checkMaxRejects(options.maxRejects);
+  if (options.columnNames !== undefined && !COLUMN_NAMINGS.includes(options.columnNames))
+    throw new InvalidOptionsError(
+      `column names ${JSON.stringify(options.columnNames)} is not one of ${COLUMN_NAMINGS.join(', ')}`,
+    );
+  if (options.table !== undefined) {
+    if (options.columnNames === 'exact')
+      throw new InvalidOptionsError(
+        'a file joining a table has lake column names: exact names are not possible',
+      );
+    checkTable(options.table);
   }
-  if (options.table !== undefined) checkTable(options.table);
-  for (const [option, label] of [
-    ['maxFieldBytes', 'max field bytes'],
-    ['maxRowBytes', 'max row bytes'],
-    ['maxColumns', 'max columns'],
-  ] as const) {
-    const value = options[option];
-    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
-      throw new InvalidOptionsError(`${label} must be a whole number > 0, not ${value}`);
-  }
+  checkLimits(options);
+  checkParquetCompression(options.parquetCompression);
+  if (options.avroCodec !== undefined) checkAvroCodec(options.avroCodec);
   return formats;
 }
 

@@ -10,8 +10,10 @@ import type { WriterStats } from '../model/writer';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
 import { decimalValue, putUnscaledNumber } from './decimal-values';
+import { TEXT_ONLY } from './locale';
 import {
   classifies,
+  classifyValue,
   fits,
   int64Value,
   NULL,
@@ -20,6 +22,7 @@ import {
   safeInt64,
   timestampMicros,
   VALUE,
+  type FieldRules,
   type RowSink,
 } from './value-rules';
 
@@ -70,7 +73,7 @@ export class AvroRowWriter implements RowSink {
   append(
     t: CsvTokenizer,
     first: number,
-    tokens: readonly Uint8Array[],
+    rules: FieldRules,
     check: Uint8Array | undefined,
     track: Uint8Array | undefined,
     masks: Uint8Array,
@@ -82,7 +85,9 @@ export class AvroRowWriter implements RowSink {
     const sources = this.sources;
     const columns = kinds.length;
     const rowBound = columns * MAX_VALUE_BYTES;
-    const b = t.buffer;
+    const t0 = t.buffer;
+    const tokens = rules.tokens;
+    const locale = rules.locale;
     const starts = t.fieldStart;
     const ends = t.fieldEnd;
     const rowStart = out.pos;
@@ -96,8 +101,8 @@ export class AvroRowWriter implements RowSink {
         continue;
       }
       const f = first + c;
-      const s = starts[f]!;
-      const e = ends[f]!;
+      let s = starts[f]!;
+      let e = ends[f]!;
       const kind = kinds[field]!;
       const what = presence(t, f, s, e, kind, tokens);
       if (what !== VALUE) {
@@ -108,6 +113,17 @@ export class AvroRowWriter implements RowSink {
           o[p++] = 0;
         }
         continue;
+      }
+      let b = t0;
+      // With value options, a typed column reads the value's default spelling (text keeps it as written).
+      if (locale !== undefined && kind !== K_STRING) {
+        const n = locale.canonical(b, s, e);
+        if (n === TEXT_ONLY) return this.misfit(rowStart, c);
+        if (n >= 0) {
+          b = locale.out;
+          s = 0;
+          e = n;
+        }
       }
       // The two commonest numeric kinds check while they parse; the others classify first.
       if (kind === K_INT32) {
@@ -154,7 +170,17 @@ export class AvroRowWriter implements RowSink {
         }
         continue;
       }
-      if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen))
+      if (
+        classifies(c, check, track) &&
+        !fits(
+          locale !== undefined && kind === K_STRING ? classifyValue(locale, b, s, e) : classify(b, s, e),
+          c,
+          check,
+          track,
+          masks,
+          seen,
+        )
+      )
         return this.misfit(rowStart, c);
       o[p++] = 2; // union branch 1: the value
       switch (kind) {

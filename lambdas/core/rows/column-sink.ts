@@ -7,8 +7,10 @@ import { fileColumns } from '../model/table-layout';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
 import { decimalValue } from './decimal-values';
+import { TEXT_ONLY } from './locale';
 import {
   classifies,
+  classifyValue,
   fits,
   int64Value,
   unscaledBytesOf,
@@ -17,6 +19,7 @@ import {
   safeInt64,
   timestampMicros,
   VALUE,
+  type FieldRules,
   type RowSink,
 } from './value-rules';
 
@@ -48,8 +51,8 @@ export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Pr
   const shapes = decimalShapesOf(types);
   const output = schema.sources ? outputView(schema, schema.sources, batch) : undefined;
   return {
-    append: (t, first, tokens, check, track, masks, seen) =>
-      appendRow(t, first, kinds, shapes, batch.columns, tokens, check, track, masks, seen),
+    append: (t, first, rules, check, track, masks, seen) =>
+      appendRow(t, first, kinds, shapes, batch.columns, rules, check, track, masks, seen),
     async flush(final) {
       const n = batch.length;
       if (n === 0 || (!final && n < BATCH_ROWS && batch.valueBytes < BATCH_BYTES)) return;
@@ -97,18 +100,20 @@ function appendRow(
   kinds: Uint8Array,
   shapes: Uint8Array,
   vectors: readonly ColumnVector[],
-  tokens: readonly Uint8Array[],
+  rules: FieldRules,
   check: Uint8Array | undefined,
   track: Uint8Array | undefined,
   masks: Uint8Array,
   seen: Uint8Array,
 ): number {
-  const b = t.buffer;
+  const t0 = t.buffer;
+  const tokens = rules.tokens;
+  const locale = rules.locale;
   const columns = kinds.length;
   for (let c = 0; c < columns; c++) {
     const f = first + c;
-    const s = t.fieldStart[f]!;
-    const e = t.fieldEnd[f]!;
+    let s = t.fieldStart[f]!;
+    let e = t.fieldEnd[f]!;
     const v = vectors[c]!;
     const kind = kinds[c]!;
     const what = presence(t, f, s, e, kind, tokens);
@@ -116,6 +121,17 @@ function appendRow(
       if (what === NULL) v.appendNull();
       else v.commitBytes(v.reserveBytes(0)); // the empty string
       continue;
+    }
+    let b = t0;
+    // With value options, a typed column reads the value's default spelling (text keeps it as written).
+    if (locale !== undefined && kind !== K_STRING) {
+      const n = locale.canonical(b, s, e);
+      if (n === TEXT_ONLY) return c;
+      if (n >= 0) {
+        b = locale.out;
+        s = 0;
+        e = n;
+      }
     }
     // The two commonest numeric kinds check while they parse; the others classify first.
     if (kind === K_INT32) {
@@ -149,7 +165,18 @@ function appendRow(
       continue;
     }
     // Classified only when checked or tracked; one classification serves both.
-    if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen)) return c;
+    if (
+      classifies(c, check, track) &&
+      !fits(
+        locale !== undefined && kind === K_STRING ? classifyValue(locale, b, s, e) : classify(b, s, e),
+        c,
+        check,
+        track,
+        masks,
+        seen,
+      )
+    )
+      return c;
     switch (kind) {
       case K_STRING: {
         const at = v.reserveBytes(e - s); // may grow v.bytes: read it after

@@ -2,7 +2,9 @@ import type { CsvTokenizer } from '../csv/tokenizer';
 import { FIELD_QUOTED } from '../csv/tokens';
 import { unscaledBytes } from '../model/decimal';
 import * as kinds from '../model/kinds';
-import { SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
+import { T_STRING } from '../model/type-lattice';
+import { classify, SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
+import { AS_WRITTEN, TEXT_ONLY, type LocaleReader } from './locale';
 import {
   parseInt32,
   parseInt64BigInt,
@@ -24,6 +26,9 @@ import {
  * - int64: a literal of up to {@link SAFE_INT_CHARS} characters is a number, a longer one a bigint.
  * - timestamp: microseconds since the epoch in UTC (no offset: UTC), a number while that is a safe
  *   integer, a bigint beyond.
+ * - With value options (decimal comma, thousands, date formats, boolean words: see locale.ts), a value of a
+ *   column that is not text is read in its default spelling (`1.234,5` as `1234.5`), and a number the
+ *   options forbid (`1.5` with a decimal comma) is no number; a text column keeps the text as written.
  * - decimal(p,s): the unscaled integer (`12.30` in decimal(10,2) is 1230), checked against p and s as it
  *   is parsed (decimal-values.ts), never rounded; an int64 up to 18 digits, big-endian two's complement
  *   bytes beyond (see `storageType`).
@@ -31,6 +36,23 @@ import {
 
 // A local copy: the hot paths read it as a constant (see classify.ts).
 const { K_STRING } = kinds;
+
+/** What the values of a pass mean besides their type: the null tokens and the value options, if any. */
+export interface FieldRules {
+  readonly tokens: readonly Uint8Array[];
+  /** Undefined when the values are written as csv2lake reads them by default (the fast path). */
+  readonly locale: LocaleReader | undefined;
+}
+
+/**
+ * The classification of the non-empty value `b[s, e)` under value options: that of its default spelling,
+ * text alone for a number the options forbid.
+ */
+export function classifyValue(locale: LocaleReader, b: Uint8Array, s: number, e: number): number {
+  const n = locale.canonical(b, s, e);
+  if (n === AS_WRITTEN) return classify(b, s, e);
+  return n === TEXT_ONLY ? T_STRING : classify(locale.out, 0, n);
+}
 
 /** {@link presence}: the field holds a value of its column's type. */
 export const VALUE = 0;
@@ -156,7 +178,7 @@ export function timestampMicros(b: Uint8Array, s: number, e: number): number | b
  */
 export interface RowSink {
   /**
-   * Appends the values of fields `first…` of the tokenizer's current batch, one per column. With `check`,
+   * Appends the values of fields `first…` of the tokenizer's current batch, one per column, by `rules`. With `check`,
    * a non-zero `check[c]` is the type bit every value of column c must fit: the first column whose value
    * does not is returned, and the row may be half-appended: the caller then stops converting and discards
    * the sink's output. With `track`, columns marked 1 also have their values classified into `masks`/`seen`.
@@ -165,7 +187,7 @@ export interface RowSink {
   append(
     t: CsvTokenizer,
     first: number,
-    tokens: readonly Uint8Array[],
+    rules: FieldRules,
     check: Uint8Array | undefined,
     track: Uint8Array | undefined,
     masks: Uint8Array,

@@ -1,3 +1,4 @@
+import { localeReader } from '../rows/locale';
 import { sniffLayout } from '../csv/sniff-layout';
 import type { PassOptions } from './pass-options';
 import { sniffHeader } from './sniff-header';
@@ -43,8 +44,9 @@ export function resolveDialect(sample: Uint8Array, complete: boolean, options: P
       comment: layout.comment,
       skipRows: layout.skipRows,
       nullTokens: options.nullTokens,
+      locale: localeReader(options.values),
       names: options.schema && Object.keys(options.schema.columns),
-      lakeNames: options.table !== undefined,
+      lakeNames: options.lakeNames,
     });
   return { ...layout, header };
 }

@@ -20,9 +20,10 @@ import {
 } from '../model/type-lattice';
 import { classify } from '../rows/classify';
 import { decimalValue } from '../rows/decimal-values';
-import { noValue } from '../rows/value-rules';
+import { TEXT_ONLY, type LocaleReader } from '../rows/locale';
+import { classifyValue, noValue, type FieldRules } from '../rows/value-rules';
 import type { ResolvedDialect } from './dialect-resolution';
-import type { PassOptions } from './pass-options';
+import { fieldRules, type PassOptions } from './pass-options';
 import { Speculation, type SpeculativeOutput } from './speculation';
 import type { RangeResult } from './split-hooks';
 
@@ -75,13 +76,17 @@ export class InferenceState {
   private shapes: Uint8Array | undefined;
   readonly rejectedLines = new Set<number>();
   rows = 0;
+  /** Null tokens and value options, compiled once. */
+  private readonly rules: FieldRules;
 
   constructor(
     private readonly name: string,
     private readonly options: PassOptions,
     /** Undefined for a dry run over a sample: bad rows are skipped silently. */
     private readonly rejects: RejectRecorder | undefined,
-  ) {}
+  ) {
+    this.rules = fieldRules(options);
+  }
 
   /**
    * While a guess holds, its untracked columns are not classified: every value so far fitted the guessed
@@ -191,7 +196,7 @@ export class InferenceState {
       this.name,
       headers,
       this.options.schema,
-      table ? lakeColumnNames(headers) : undefined,
+      this.options.lakeNames ? lakeColumnNames(headers) : undefined,
     );
     this.declared = declared.map((type) => (type === undefined ? undefined : typeBit(type)));
     this.decimals = headers.map((_, c) => {
@@ -205,7 +210,9 @@ export class InferenceState {
 
   onRows(t: CsvTokenizer, spec: Speculation | undefined): void {
     const b = t.buffer;
-    const tokens = this.options.nullTokens;
+    const rules = this.rules;
+    const tokens = rules.tokens;
+    const locale = rules.locale;
     for (let r = 0; r < t.rowCount; r++) {
       if (this.headers === undefined) {
         if (t.rowLine[r]! <= this.layout.skipRows || isBlank(t, r)) continue;
@@ -228,7 +235,7 @@ export class InferenceState {
       }
       const first = t.rowFirstField[r]!;
       if (this.options.schema) {
-        const misfit = firstMisfit(t, first, this.declared, this.shapes, tokens);
+        const misfit = firstMisfit(t, first, this.declared, this.shapes, rules);
         if (misfit !== undefined) {
           const value = fieldText(t, first + misfit);
           const type = narrowestType(this.declared[misfit]!, true, this.decimals[misfit]);
@@ -242,7 +249,7 @@ export class InferenceState {
       }
       this.rows++;
       if (spec?.active) {
-        const bad = spec.target().append(t, first, tokens, spec.check, spec.track, masks, this.seen);
+        const bad = spec.target().append(t, first, rules, spec.check, spec.track, masks, this.seen);
         if (bad < 0) continue;
         // A value wider than the guess: stop converting, carry on inferring from what the guess implies.
         spec.active = false;
@@ -259,10 +266,10 @@ export class InferenceState {
           this.seen[c] = 1;
           continue;
         }
-        let k = classify(b, s, e);
+        let k = locale === undefined ? classify(b, s, e) : classifyValue(locale, b, s, e);
         // A column with a decimal of its own: the decimal bit says whether that decimal holds the value.
         if (shapes !== undefined && shapes[2 * c] !== 0)
-          k = fitsDecimal(b, s, e, shapes, c) ? k | T_DECIMAL : k & ~T_DECIMAL;
+          k = fitsDecimal(b, s, e, shapes, c, locale) ? k | T_DECIMAL : k & ~T_DECIMAL;
         masks[c] = m & k;
         this.seen[c] = 1;
       }
@@ -270,8 +277,23 @@ export class InferenceState {
   }
 }
 
-/** Whether column `c`'s own decimal (precision and scale in `shapes`) holds the value `b[s, e)`. */
-function fitsDecimal(b: Uint8Array, s: number, e: number, shapes: Uint8Array, c: number): boolean {
+/**
+ * Whether column `c`'s own decimal (precision and scale in `shapes`) holds the value `b[s, e)` (in its
+ * default spelling, with value options).
+ */
+function fitsDecimal(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  shapes: Uint8Array,
+  c: number,
+  locale: LocaleReader | undefined,
+): boolean {
+  if (locale !== undefined) {
+    const n = locale.canonical(b, s, e);
+    if (n === TEXT_ONLY) return false;
+    if (n >= 0) return fitsDecimal(locale.out, 0, n, shapes, c, undefined);
+  }
   const x = decimalValue(b, s, e, shapes[2 * c]!, shapes[2 * c + 1]!);
   return x === x;
 }
@@ -308,16 +330,21 @@ function firstMisfit(
   first: number,
   declared: readonly (number | undefined)[],
   shapes: Uint8Array | undefined,
-  tokens: readonly Uint8Array[],
+  rules: FieldRules,
 ): number | undefined {
   const b = t.buffer;
+  const { tokens, locale } = rules;
   for (let c = 0; c < declared.length; c++) {
     const bit = declared[c];
     if (bit === undefined || bit === T_STRING) continue;
     const s = t.fieldStart[first + c]!;
     const e = t.fieldEnd[first + c]!;
     if (noValue(b, s, e, tokens)) continue;
-    if (bit === T_DECIMAL ? !fitsDecimal(b, s, e, shapes!, c) : (classify(b, s, e) & bit) === 0) return c;
+    if (bit === T_DECIMAL) {
+      if (!fitsDecimal(b, s, e, shapes!, c, locale)) return c;
+    } else if (((locale === undefined ? classify(b, s, e) : classifyValue(locale, b, s, e)) & bit) === 0) {
+      return c;
+    }
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { fileColumns } from '../model/table-layout';
 import type { RowSink } from '../rows/value-rules';
 import { resolveDialect, type ResolvedDialect } from './dialect-resolution';
 import { InferenceState, speculate } from './inference';
-import { tokenizerOptions, type PassOptions } from './pass-options';
+import { fieldRules, tokenizerOptions, type PassOptions } from './pass-options';
 import { scan } from './scan';
 import type { Speculation, SpeculativeOutput } from './speculation';
 import type { SplitHooks } from './split-hooks';
@@ -157,7 +157,7 @@ export async function writePass(
 ): Promise<{ rows: number; info: InputInfo }> {
   const info: InputInfo = { gzip: false, bytesIn: 0 };
   const none = new Uint8Array(0);
-  const tokens = options.nullTokens;
+  const rules = fieldRules(options);
   const rejected = plan.rejectedLines;
   const checkRejected = rejected.size > 0;
   const { skipRows, header } = plan.dialect;
@@ -178,7 +178,7 @@ export async function writePass(
       // Rows of another width are rejects (in `rejected`) or the blank lines of a wider file.
       if (t.rowFieldCount[r] !== columns) continue;
       if (checkRejected && rejected.has(t.rowLine[r]!)) continue;
-      const bad = sink.append(t, t.rowFirstField[r]!, tokens, undefined, undefined, none, none);
+      const bad = sink.append(t, t.rowFirstField[r]!, rules, undefined, undefined, none, none);
       if (bad >= 0) {
         // The first pass saw every value, so this means the two passes read different data.
         throw new Error(

@@ -4,13 +4,16 @@ import { CsvTokenizer } from '../csv/tokenizer';
 import { lakeColumnNames } from '../model/column-names';
 import { narrowestType, T_ANY, T_STRING, typeBit } from '../model/type-lattice';
 import { classify } from '../rows/classify';
-import { noValue } from '../rows/value-rules';
+import type { LocaleReader } from '../rows/locale';
+import { classifyValue, noValue } from '../rows/value-rules';
 
 /** What {@link sniffHeader} reads the sample with. */
 export interface HeaderSniffOptions extends QuotingBytes {
   readonly delimiter: number;
   readonly skipRows: number;
   readonly nullTokens: readonly Uint8Array[];
+  /** How the values are written, when not by default (see rows/locale.ts). @default undefined */
+  readonly locale?: LocaleReader;
   /** Column names a schema gives: a first row that holds them all is the header, whatever the types. */
   readonly names?: readonly string[];
   /** Whether {@link names} may also be the lake names of the first row's values (a file joining a table). */
@@ -34,6 +37,9 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
   let broken = false;
   let named = false;
   const tokens = options.nullTokens;
+  const locale = options.locale;
+  const kind = (b: Uint8Array, s: number, e: number) =>
+    locale === undefined ? classify(b, s, e) : classifyValue(locale, b, s, e);
   const tokenizer = new CsvTokenizer(
     { delimiter: options.delimiter, quote: options.quote, escape: options.escape, comment: options.comment },
     (t) => {
@@ -55,7 +61,7 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
             const s = t.fieldStart[f0 + c]!;
             const e = t.fieldEnd[f0 + c]!;
             if (noValue(b, s, e, tokens)) continue;
-            first.masks[c] = classify(b, s, e);
+            first.masks[c] = kind(b, s, e);
             first.present[c] = 1;
           }
           masks = new Uint8Array(n).fill(T_ANY);
@@ -67,7 +73,7 @@ export function sniffHeader(sample: Uint8Array, complete: boolean, options: Head
           const s = t.fieldStart[f0 + c]!;
           const e = t.fieldEnd[f0 + c]!;
           if (masks[c] === T_STRING || noValue(b, s, e, tokens)) continue;
-          masks[c]! &= classify(b, s, e);
+          masks[c]! &= kind(b, s, e);
           seen[c] = 1;
         }
       }
