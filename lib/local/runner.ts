@@ -7,14 +7,14 @@
  */
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/model/options';
-import { ENV } from '../../lambdas/shared/config';
+import { ENV, REDUCER_ENV } from '../../lambdas/shared/config';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { createPlanHandler } from '../../lambdas/handlers/plan';
 import { createReduceHandler } from '../../lambdas/handlers/reduce';
 import { LocalCatalogWriter } from '../../lambdas/lake/local-catalog';
 import type { ObjectStore } from '../../lambdas/io/object-store';
 import { sweepSpoolFolders, sweepTempFiles } from '../../lambdas/io/temp-files';
-import type { ConvertItem, ReduceEvent, ReduceResult } from '../../lambdas/shared/payloads';
+import type { ReduceEvent, ReduceResult } from '../../lambdas/shared/payloads';
 import { runOutputPrefixes, WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { ConverterPool } from './converter-pool';
 import { LocalDistributedMaps, type Progress, type StateHandler } from './distributed-map';
@@ -218,7 +218,8 @@ export class LocalRunner {
       plan: functionSettings(functions[LOCAL_FUNCTIONS.plan], converterRun),
       reduce: functionSettings(functions[LOCAL_FUNCTIONS.reduce], {
         ...converterRun,
-        ...reducerEnv(this.runContext()),
+        // The execution-status rule's reducer rebuilds the run from these defaults (see runOf).
+        [REDUCER_ENV.DEFAULT_RUN]: JSON.stringify(this.runContext()),
       }),
     };
     pool?.configure(settings);
@@ -401,8 +402,3 @@ export class LocalRunner {
   }
 }
 
-function reducerEnv(run: object): NodeJS.ProcessEnv {
-  return { CSV2LAKE_DEFAULT_RUN: JSON.stringify(run) };
-}
-
-export type { ConvertItem };
