@@ -1,4 +1,5 @@
 import { ByteBuffer } from '../bytes/byte-buffer';
+import type { ColumnVector } from '../model/column-batch';
 
 /**
  * A dictionary of distinct strings (UTF-8 byte ranges) for one column chunk: an open-addressing hash table
@@ -130,4 +131,161 @@ function hash(bytes: Uint8Array, view: DataView, start: number, end: number): nu
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+/** Table slots a number lookup may visit before giving up (as {@link StringDictionary}'s `maxProbes`). */
+const MAX_NUMBER_PROBES = 64;
+
+/** A value's two words hashed: MurmurHash3's finalizer, since the table indexes by the low bits. */
+function mixWords(lo: number, hi: number): number {
+  let h = lo ^ Math.imul(hi, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * A dictionary of distinct fixed-width values (int32 and date: 4 bytes; int64, timestamp and double: 8) for
+ * one column chunk, as {@link StringDictionary} is for strings: an open-addressing hash table over the
+ * entries, kept PLAIN-encoded in insertion order (the dictionary page's values). A value is given as its
+ * little-endian 32-bit words (a double as its bits: -0 and 0, and NaNs, stay apart, as PLAIN keeps them).
+ */
+export class NumberDictionary {
+  /** The entries, PLAIN-encoded (4 or 8 bytes little-endian each), in index order. */
+  readonly plain = new ByteBuffer(64);
+  /** Entries held. */
+  size = 0;
+  /** The entries' words: low at 2i, high at 2i + 1 (0 for 4-byte values). */
+  private words = new Int32Array(32);
+  /** Entry index + 1 per slot; 0 for an empty slot. */
+  private table = new Int32Array(32);
+  private readonly maxEntries: number;
+
+  /**
+   * @param width bytes per value: 4 or 8
+   * @param maxBytes the most PLAIN bytes the dictionary may hold
+   */
+  constructor(
+    private readonly width: 4 | 8,
+    maxBytes: number,
+  ) {
+    this.maxEntries = Math.floor(maxBytes / width);
+  }
+
+  /** The index of the value of words `lo`, `hi` (hi 0 for 4-byte values), added when new; -1 when full. */
+  indexOf(lo: number, hi: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    const words = this.words;
+    let slot = mixWords(lo, hi) & mask;
+    for (let probe = 0; probe < MAX_NUMBER_PROBES; probe++) {
+      const entry = table[slot]!;
+      if (entry === 0) return this.add(lo, hi, slot);
+      const i = entry - 1;
+      if (words[2 * i] === lo && words[2 * i + 1] === hi) return i;
+      slot = (slot + 1) & mask;
+    }
+    return -1;
+  }
+
+  /** Forgets every entry, keeping the memory. */
+  clear(): void {
+    this.size = 0;
+    this.plain.pos = 0;
+    this.table.fill(0);
+  }
+
+  private add(lo: number, hi: number, slot: number): number {
+    if (this.size >= this.maxEntries) return -1;
+    const i = this.size++;
+    if (2 * i + 2 > this.words.length) {
+      const next = new Int32Array(this.words.length * 2);
+      next.set(this.words);
+      this.words = next;
+    }
+    this.words[2 * i] = lo;
+    this.words[2 * i + 1] = hi;
+    const plain = this.plain;
+    plain.ensure(8);
+    const d = plain.bytes;
+    let p = plain.pos;
+    d[p++] = lo & 0xff;
+    d[p++] = (lo >>> 8) & 0xff;
+    d[p++] = (lo >>> 16) & 0xff;
+    d[p++] = lo >>> 24;
+    if (this.width === 8) {
+      d[p++] = hi & 0xff;
+      d[p++] = (hi >>> 8) & 0xff;
+      d[p++] = (hi >>> 16) & 0xff;
+      d[p++] = hi >>> 24;
+    }
+    plain.pos = p;
+    this.table[slot] = i + 1;
+    if (2 * this.size > this.table.length) this.rehash();
+    return i;
+  }
+
+  /** Doubles the table (load stays at most one half). */
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    const words = this.words;
+    for (let i = 0; i < this.size; i++) {
+      let slot = mixWords(words[2 * i]!, words[2 * i + 1]!) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = i + 1;
+    }
+    this.table = table;
+  }
+}
+
+/**
+ * The indices of a string vector's values `from` to `to` (counting non-null values), written from `at`;
+ * returns the end, or -1 when a value could not be added or the dictionary passed `maxSize` entries.
+ */
+export function lookUpStrings(
+  dictionary: StringDictionary,
+  v: ColumnVector,
+  from: number,
+  to: number,
+  indices: Int32Array,
+  at: number,
+  maxSize: number,
+): number {
+  const bytes = v.bytes;
+  const offsets = v.offsets;
+  for (let k = from; k < to; k++) {
+    const index = dictionary.indexOf(bytes, offsets[k]!, offsets[k + 1]!);
+    if (index < 0 || index >= maxSize) return -1;
+    indices[at++] = index;
+  }
+  return at;
+}
+
+/** {@link lookUpStrings} for a fixed-width vector (int32 and date, or int64, timestamp and double as words). */
+export function lookUpNumbers(
+  dictionary: NumberDictionary,
+  v: ColumnVector,
+  from: number,
+  to: number,
+  indices: Int32Array,
+  at: number,
+  maxSize: number,
+): number {
+  if (v.type === 'int32' || v.type === 'date') {
+    const a = v.i32;
+    for (let k = from; k < to; k++) {
+      const index = dictionary.indexOf(a[k]!, 0);
+      if (index < 0 || index >= maxSize) return -1;
+      indices[at++] = index;
+    }
+    return at;
+  }
+  const w = v.type === 'double' ? new Int32Array(v.f64.buffer, v.f64.byteOffset, 2 * to) : v.i64;
+  for (let k = from; k < to; k++) {
+    const index = dictionary.indexOf(w[2 * k]!, w[2 * k + 1]!);
+    if (index < 0 || index >= maxSize) return -1;
+    indices[at++] = index;
+  }
+  return at;
 }
