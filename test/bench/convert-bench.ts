@@ -1,5 +1,5 @@
 /*
- * npm run bench [-- --rows N | --gb 1] [--runs N] [--only a,b] [--input file.csv] [--tsx] [--keep]
+ * npm run bench [-- --rows N | --gb 1] [--runs N] [--only a,b] [--input file.csv] [--baseline dir] [--tsx] [--keep]
  *
  * Generates a deterministic mixed CSV (1,000,000 rows × 16 columns ≈ 255 MB by default; --gb 1 for
  * ≈ 1 GB; --input to convert a file of your own instead), then converts it with every tool at one and at
@@ -16,7 +16,8 @@
  * DuckDB single-thread time / this time), the load average before and after, and whether csv2lake meets
  * the targets of issue 15. It asserts nothing: the figures are for people to read. `--only` keeps the
  * tools whose key contains one of the words (keys: duckdb, pyarrow, polars, csv2lake-parquet,
- * csv2lake-avro).
+ * csv2lake-avro). `--baseline <dir>` adds csv2lake as another checkout has it (e.g. `git archive <rev> | tar
+ * -x -C dir`, with `node_modules` linked), interleaved with this one: a before and after from one run.
  *
  * The csv2lake child calls convertFile as the CLI does. It is this very file, bundled fresh by esbuild on
  * every run (never a stale dist/), because running it through tsx adds ≈ 40 MB of loader to the child's
@@ -84,10 +85,13 @@ async function duckdbChild(input: string, output: string, threads: string) {
   process.stdout.write(JSON.stringify(report));
 }
 
-/** A fresh bundle of this script (child mode) and of the writer thread; returns the worker's path. */
-function bundle(): string {
-  // Inside the repository, so that the external packages (DuckDB, snappy) resolve from its node_modules.
-  const bundles = join(root, 'dist/bench');
+/**
+ * A fresh bundle of a checkout's bench script (child mode, the same in earlier checkouts) and of its writer
+ * thread; returns the worker's path.
+ */
+function bundle(checkout: string): string {
+  // Inside the checkout, so that the external packages (DuckDB, snappy) resolve from its node_modules.
+  const bundles = join(checkout, 'dist/bench');
   execFileSync(
     join(root, 'node_modules/.bin/esbuild'),
     [
@@ -102,7 +106,7 @@ function bundle(): string {
       '--out-extension:.js=.cjs',
       '--log-level=warning',
     ],
-    { cwd: root },
+    { cwd: checkout },
   );
   return join(bundles, 'writer-worker.cjs');
 }
@@ -115,7 +119,9 @@ async function main(): Promise<void> {
   const only = flag('--only')?.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'csv2lake-bench-'));
   try {
-    const worker = bundle();
+    const worker = bundle(root);
+    const baseline = flag('--baseline') && resolve(flag('--baseline')!);
+    const baselineWorker = baseline && bundle(baseline);
     const self = args.includes('--tsx')
       ? [join(root, 'node_modules/.bin/tsx'), join(root, 'test/bench/convert-bench.ts')]
       : [process.execPath, join(root, 'dist/bench/convert-bench.cjs')];
@@ -145,6 +151,15 @@ async function main(): Promise<void> {
       ]);
     const c2l = (format: 'parquet' | 'avro', threads: number) => () =>
       node('--csv2lake-child', input!, out(`c2l-${threads}`), format, threads > 1 ? worker : '');
+    const before = (format: 'parquet' | 'avro', threads: number) => () =>
+      spawnChild(root, process.execPath, [
+        join(baseline!, 'dist/bench/convert-bench.cjs'),
+        '--csv2lake-child',
+        input!,
+        out(`base-${threads}`),
+        format,
+        threads > 1 ? baselineWorker! : '',
+      ]);
     const table: BenchRow[] = [];
     for (const threads of [1, 2]) {
       table.push({
@@ -171,6 +186,20 @@ async function main(): Promise<void> {
           tool: 'polars read_csv().write_avro()',
           threads,
           run: peer('polars-avro', threads, 'pl.avro'),
+        });
+      }
+      if (baseline) {
+        table.push({
+          key: 'csv2lake-parquet-baseline',
+          tool: 'csv2lake → Parquet (baseline)',
+          threads,
+          run: before('parquet', threads),
+        });
+        table.push({
+          key: 'csv2lake-avro-baseline',
+          tool: 'csv2lake → Avro (baseline)',
+          threads,
+          run: before('avro', threads),
         });
       }
       table.push({
