@@ -114,6 +114,7 @@ export async function convert(
       zstd: first.info.zstd === true,
     },
     ...(first.advice !== undefined ? { advice: first.advice } : {}),
+    ...(first.warnings.length > 0 ? { warnings: first.warnings } : {}),
     bytesIn: first.info.bytesIn,
     bytesOut,
     passes: first.converted ? 1 : 2,

@@ -165,6 +165,7 @@ function describe(result: FileConversionResult, input: string): string {
   }
   if (result.outputs.rejects)
     lines.push(`  rejects  ${result.outputs.rejects} (${result.rejectedRows} rows; columns line,reason,raw)`);
+  for (const warning of result.warnings ?? []) lines.push(`  note     ${warning}`);
   return lines.join('\n');
 }
 

@@ -246,6 +246,12 @@ export interface ConversionSummary {
   };
   /** When most rows were rejected: what to try (the dialect read with is most likely not the file's). */
   readonly advice?: string;
+  /**
+   * What the user should know about how values were read, each one line naming the option to pass: a
+   * column kept as text because its numbers are ambiguous (`1.200` in a file of decimal commas).
+   * @default absent: nothing to say
+   */
+  readonly warnings?: readonly string[];
   /** Bytes read from the source (compressed size when gzip or zstd). */
   readonly bytesIn: number;
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;

@@ -275,3 +275,47 @@ export function localeReader(options: ValueOptions | undefined): LocaleReader | 
     (options.falseValues ?? []).length === 0;
   return plain ? undefined : new LocaleReader(options);
 }
+
+/** {@link spellingOf}: a number written with a decimal comma (`3,14`, `1.234,5`), never a default number. */
+export const COMMA_DECIMAL = 1;
+/**
+ * {@link spellingOf}: a default number that is also a thousands grouping (`1.200`, `-12.500`): 1.2 with a
+ * decimal point, 1200 in a file whose decimal separator is a comma.
+ */
+export const DOT_GROUPED = 2;
+
+/**
+ * What a value's spelling says of the file's number locale, for a file read with no value options:
+ * {@link COMMA_DECIMAL}, {@link DOT_GROUPED}, or 0 (nothing: most values).
+ */
+export function spellingOf(b: Uint8Array, s: number, e: number): number {
+  let i = b[s] === MINUS ? s + 1 : s;
+  const start = i;
+  while (i < e && isDigit(b[i])) i++;
+  const whole = i - start;
+  if (whole === 0 || i === e) return 0;
+  const sep = b[i];
+  if (sep === 0x2e) {
+    // d{1,3}.ddd, and more .ddd groups before a decimal comma.
+    if (whole > 3) return 0;
+    let groups = 0;
+    while (i < e && b[i] === 0x2e) {
+      const g = ++i;
+      while (i < e && isDigit(b[i])) i++;
+      if (i - g !== 3) return 0;
+      groups++;
+    }
+    if (i === e) return groups === 1 ? DOT_GROUPED : 0;
+    if (b[i] !== 0x2c) return 0;
+  } else if (sep !== 0x2c) {
+    return 0;
+  }
+  // A decimal comma: digits after it, and not three of them after a short integer part with no dot
+  // group (`1,234` may be a thousands grouping).
+  const commaAt = i;
+  const f = ++i;
+  while (i < e && isDigit(b[i])) i++;
+  if (i !== e || i === f) return 0;
+  const grouped = b[start + whole] === 0x2e;
+  return !grouped && i - f === 3 && commaAt - start <= 3 ? 0 : COMMA_DECIMAL;
+}

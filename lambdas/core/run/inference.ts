@@ -20,7 +20,7 @@ import {
 } from '../model/type-lattice';
 import { classify } from '../rows/classify';
 import { decimalValue } from '../rows/decimal-values';
-import { TEXT_ONLY, type LocaleReader } from '../rows/locale';
+import { COMMA_DECIMAL, DOT_GROUPED, spellingOf, TEXT_ONLY, type LocaleReader } from '../rows/locale';
 import { classifyValue, noValue, type FieldRules } from '../rows/value-rules';
 import type { ResolvedDialect } from './dialect-resolution';
 import { fieldRules, type PassOptions } from './pass-options';
@@ -78,6 +78,16 @@ export class InferenceState {
   rows = 0;
   /** Null tokens and value options, compiled once. */
   private readonly rules: FieldRules;
+  /**
+   * With {@link sniffSpelling}: per column, 1 when a value is a default number that is also a thousands
+   * grouping (`1.200`); and how many values were written with a decimal comma (`3,14`).
+   */
+  private dotGrouped: Uint8Array | undefined;
+  private commaDecimals = 0;
+  /** Columns kept as text whatever their values (see {@link keepAsText}). */
+  private readonly textColumns = new Set<number>();
+  /** What the conversion should tell the user (a column kept as text and the option to pass). */
+  readonly warnings: string[] = [];
 
   constructor(
     private readonly name: string,
@@ -98,6 +108,40 @@ export class InferenceState {
       this.masks[c] = valueMask(spec.types[c]!);
       this.seen[c] = 1;
     }
+  }
+
+  /**
+   * Looks at how numbers are spelled (a dry run over the sample of a file read with no decimal or
+   * thousands separator given): see {@link ambiguousColumns}.
+   */
+  sniffSpelling(): void {
+    this.dotGrouped = new Uint8Array(0);
+  }
+
+  /**
+   * The columns whose numbers cannot be told apart: values such as `1.200` (1.2, or 1200 with a thousands
+   * dot) in a file whose other numbers are written with a decimal comma (`3,14`). Reading them either way
+   * could be wrong: they stay text, and the user is told which option to pass.
+   */
+  ambiguousColumns(): number[] {
+    const dots = this.dotGrouped;
+    if (dots === undefined || this.commaDecimals === 0) return [];
+    const types = this.finalTypes();
+    return [...dots.keys()].filter((c) => dots[c] === 1 && types[c] !== 'string');
+  }
+
+  /** Keeps columns as text whatever their values (as if a schema said so), telling why. */
+  keepAsText(columns: readonly number[], headers: readonly string[]): void {
+    for (const c of columns) {
+      this.textColumns.add(c);
+      if (this.headers !== undefined) this.declared[c] = T_STRING;
+    }
+    if (columns.length > 0)
+      this.warnings.push(
+        `column(s) ${columns.map((c) => quoted(headers[c]!)).join(', ')} kept as text: values such as 1.200 ` +
+          `in a file whose numbers use a decimal comma (3,14) may be 1.2 or 1200; pass --decimal-separator ',' ` +
+          `(with --thousands-separator '.' if 1.200 is 1200) or --decimal-separator '.' to read them as numbers`,
+      );
   }
 
   finalTypes(): ColumnType[] {
@@ -198,7 +242,10 @@ export class InferenceState {
       this.options.schema,
       this.options.lakeNames ? lakeColumnNames(headers) : undefined,
     );
-    this.declared = declared.map((type) => (type === undefined ? undefined : typeBit(type)));
+    this.declared = declared.map((type, c) =>
+      this.textColumns.has(c) ? T_STRING : type === undefined ? undefined : typeBit(type),
+    );
+    if (this.dotGrouped !== undefined) this.dotGrouped = new Uint8Array(headers.length);
     this.decimals = headers.map((_, c) => {
       const type = declared[c] ?? floors[c];
       return type !== undefined && isDecimal(type) ? type : undefined;
@@ -256,11 +303,17 @@ export class InferenceState {
         this.adoptGuess(spec);
       }
       const shapes = this.shapes;
+      const dots = this.dotGrouped;
       for (let c = 0; c < columns; c++) {
         const f = first + c;
         const s = t.fieldStart[f]!;
         const e = t.fieldEnd[f]!;
         if (noValue(b, s, e, tokens)) continue;
+        if (dots !== undefined) {
+          const spelling = spellingOf(b, s, e);
+          if (spelling === DOT_GROUPED) dots[c] = 1;
+          else if (spelling === COMMA_DECIMAL) this.commaDecimals++;
+        }
         const m = masks[c]!;
         if (m === T_STRING) {
           this.seen[c] = 1;

@@ -38,6 +38,8 @@ export interface FirstPassResult extends FilePlan {
    * with is then most likely not the file's.
    */
   readonly advice?: string;
+  /** What the user should know: columns kept as text because their numbers are ambiguous, and why. */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -66,11 +68,15 @@ export async function firstPass(
   let spec: Speculation | undefined;
   let opened = false;
 
+  // With no decimal or thousands separator given, the sample is read for numbers whose locale is ambiguous.
+  const sniffSpelling =
+    options.values?.decimalSeparator === undefined && options.values?.thousandsSeparator === undefined;
   const onStart = (sample: Uint8Array, complete: boolean, dialect: ResolvedDialect): void => {
     state.layout = dialect;
-    if (!output) return;
+    if (!output && !sniffSpelling) return;
     const guess = new InferenceState(name, options, undefined);
     guess.layout = dialect;
+    if (sniffSpelling) guess.sniffSpelling();
     // With the limits too: a header past them fails here, before the guess starts anything.
     const tokenizer = new CsvTokenizer(
       tokenizerOptions(name, dialect, options, (i) => guess.headers?.[i]),
@@ -79,6 +85,10 @@ export async function firstPass(
     tokenizer.push(sample);
     if (complete) tokenizer.end();
     if (guess.headers === undefined) return;
+    const ambiguous = guess.ambiguousColumns();
+    guess.keepAsText(ambiguous, guess.headers);
+    state.keepAsText(ambiguous, guess.headers);
+    if (!output) return;
     spec = speculate(guess, output, () => (opened = true));
     // A zstd file cannot be cut: the cut would fall at an offset of the compressed bytes (split-pass.ts
     // looks for gzip's magic bytes only). Its other thread then idles until the conversion ends.
@@ -140,6 +150,7 @@ export async function firstPass(
     converted,
     opened,
     ...(state.misread() ? { advice: state.advice() } : {}),
+    warnings: state.warnings,
   };
 }
 

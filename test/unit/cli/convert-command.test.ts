@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AvroCodec } from '../../../lambdas/core/model/options';
 import { convertFile } from '../../../lambdas/io/convert-file';
-import { query, readAvro, readParquetWithDuckDB } from '../../support/readers';
+import { query, readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 
 const root = resolve(__dirname, '../../..');
 const bundle = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
@@ -220,4 +220,105 @@ test('an error line never carries the control characters of a name or a value: e
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   expect(mismatch.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   expect(mismatch.stderr).toContain('SchemaMismatchError');
+});
+
+test('a German export: --decimal-separator, --thousands-separator, --date-format, --timestamp-format, --true/--false', async () => {
+  const { path, out } = input(
+    'de.csv',
+    'Preis;Menge;Tag;Zeit;Aktiv\n1.234,56;1.200;31.12.2024;31.12.2024 23:59;ja\n-0,5;7;01.02.2024;01.02.2024 00:00;nein\n',
+  );
+  const { code, stderr } = cli(
+    'convert',
+    path,
+    '--out',
+    out,
+    '--decimal-separator',
+    ',',
+    '--thousands-separator',
+    '.',
+    '--date-format',
+    '%d.%m.%Y',
+    '--timestamp-format',
+    '%d.%m.%Y %H:%M',
+    '--true',
+    'ja',
+    '--false',
+    'nein',
+  );
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  const duck = await readParquetWithDuckDB(join(out, 'de.parquet'));
+  expect(duck.columns).toEqual([
+    ['preis', 'DOUBLE'],
+    ['menge', 'BIGINT'],
+    ['tag', 'DATE'],
+    ['zeit', 'TIMESTAMP WITH TIME ZONE'],
+    ['aktiv', 'BOOLEAN'],
+  ]);
+  expect(duck.rows).toEqual([
+    [1234.56, '1200', '2024-12-31', '2024-12-31 23:59:00+00', true],
+    [-0.5, '7', '2024-02-01', '2024-02-01 00:00:00+00', false],
+  ]);
+});
+
+test('read with no option, an ambiguous 1.200 stays text and the summary says which flag to pass', () => {
+  const { path, out } = input('mixed.csv', 'menge;preis\n1.200;3,14\n2.500;0,99\n');
+  const { code, stdout } = cli('convert', path, '--out', out);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/menge:string, preis:string/);
+  expect(stdout).toMatch(/note +column\(s\) "menge" kept as text.*--decimal-separator ','/);
+});
+
+test('--column-names: lake by default (both formats carry one name), exact keeps Parquet’s header text', async () => {
+  const { path, out } = input('names.csv', 'Order ID,order id\n1,2\n');
+  expect(cli('convert', path, '--out', out).code).toBe(0);
+  expect((await readParquetWithDuckDB(join(out, 'names.parquet'))).columns.map(([n]) => n)).toEqual([
+    'order_id',
+    'order_id_2',
+  ]);
+  const avro = await readAvro(join(out, 'names.avro'));
+  expect((avro.schema.fields as { name: string }[]).map((f) => f.name)).toEqual(['order_id', 'order_id_2']);
+  const exact = `${out}-exact`;
+  expect(cli('convert', path, '--out', exact, '--column-names', 'exact').code).toBe(0);
+  // Read by hyparquet: DuckDB folds case and would show the second as `order id_1`.
+  const { metadata } = await readParquetWithHyparquet(join(exact, 'names.parquet'));
+  expect(metadata.schema.slice(1).map((e) => e.name)).toEqual(['Order ID', 'order id']);
+  const bad = cli('convert', path, '--out', out, '--column-names', 'upper');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--column-names must be one of lake, exact/);
+});
+
+test('--max-rejects, --parquet-compression and --avro-codec are checked by the core’s rules, naming the flag', () => {
+  const { path, out } = input('x.csv', 'a\n1\n');
+  const rejects = cli('convert', path, '--out', out, '--max-rejects=-1');
+  expect(rejects.code).toBe(2);
+  expect(rejects.stderr).toMatch(/--max-rejects must be a whole number >= 0, not -1/);
+  const compression = cli('convert', path, '--out', out, '--parquet-compression', 'lz4');
+  expect(compression.code).toBe(2);
+  expect(compression.stderr).toMatch(/Unknown Parquet compression "lz4": use snappy, zstd, gzip, none/);
+  const codec = cli('convert', path, '--out', out, '--avro-codec', 'zstd');
+  expect(codec.code).toBe(2);
+  expect(codec.stderr).toMatch(/Unknown Avro codec "zstd"/);
+});
+
+test('a decimal schema: DECIMAL in Parquet and Avro through the CLI', async () => {
+  const { path, out } = input('amounts.csv', 'id,amount\n12345678901234567890123,12.30\n7,-0.05\n');
+  const schema = join(out, '..', 'schema.json');
+  writeFileSync(schema, JSON.stringify({ columns: { amount: 'decimal(18,2)' } }));
+  const { code, stdout } = cli('convert', path, '--out', out, '--schema', schema);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/id:decimal\(38,0\), amount:decimal\(18,2\)/);
+  const duck = await readParquetWithDuckDB(join(out, 'amounts.parquet'));
+  expect(duck.columns).toEqual([
+    ['id', 'DECIMAL(38,0)'],
+    ['amount', 'DECIMAL(18,2)'],
+  ]);
+  expect(duck.rows).toEqual([
+    ['12345678901234567890123', '12.30'],
+    ['7', '-0.05'],
+  ]);
+  expect((await readAvro(join(out, 'amounts.avro'))).rows).toEqual([
+    { id: '12345678901234567890123', amount: '12.30' },
+    { id: '7', amount: '-0.05' },
+  ]);
 });

@@ -45,3 +45,46 @@ test('unusable values are usage errors that name the flag', () => {
   ])
     expect(() => parse(...args)).toThrow(expect.objectContaining({ name: 'UsageError' }));
 });
+
+test('how values are written: every flag becomes its option, shared by convert and run', () => {
+  expect(
+    parse(
+      '--decimal-separator',
+      ',',
+      '--thousands-separator',
+      '.',
+      '--date-format',
+      '%d.%m.%Y',
+      '--timestamp-format',
+      '%d.%m.%Y %H:%M',
+      '--true',
+      'ja',
+      '--true',
+      'yes',
+      '--false',
+      'nein',
+    ),
+  ).toEqual({
+    csv: {
+      decimalSeparator: ',',
+      thousandsSeparator: '.',
+      dateFormat: '%d.%m.%Y',
+      timestampFormat: '%d.%m.%Y %H:%M',
+      trueValues: ['ja', 'yes'],
+      falseValues: ['nein'],
+    },
+  });
+  expect(parse('--thousands-separator', 'space')).toEqual({ csv: { thousandsSeparator: ' ' } });
+  expect(parse('--thousands-separator', "'")).toEqual({ csv: { thousandsSeparator: "'" } });
+});
+
+test('unusable value options are usage errors with the rule of the one validator', () => {
+  expect(() => parse('--decimal-separator', ';')).toThrow(
+    /decimal separator ";" is not usable: give \. or ,/,
+  );
+  expect(() => parse('--thousands-separator', '.')).toThrow(/is the decimal separator too/);
+  expect(() => parse('--thousands-separator', '..')).toThrow(/--thousands-separator takes one character/);
+  expect(() => parse('--date-format', '%d.%m')).toThrow(/date format "%d\.%m" needs one year/);
+  expect(() => parse('--timestamp-format', '%d.%m.%Y')).toThrow(/needs one hour/);
+  expect(() => parse('--true', 'ja', '--false', 'JA')).toThrow(/both a true and a false value/);
+});
