@@ -231,8 +231,9 @@ export async function widenDatasetSchema(
 }
 
 /**
- * The pinned schema of a dataset in a schema file: `{"columns": {...}}` pins every dataset;
- * `{"datasets": {"<dataset>": {"columns": {...}}}}` pins those it names (undefined for the others).
+ * The pinned schema of a dataset in a schema file: `{"columns": {...}, "options": {...}}` pins every
+ * dataset; `{"datasets": {"<dataset>": {"columns": {...}, "options": {...}}}}` pins those it names
+ * (undefined for the others); `options` say how the values are written (see `ValueOptions`).
  * Every entry is validated, so a mistake in one dataset's entry is found at once.
  * @throws SchemaMismatchError when the document is neither form, or an entry is not a valid schema file
  */
@@ -241,12 +242,13 @@ export function pinnedDatasetSchema(doc: unknown, dataset: string): SchemaFile |
     'expected {"columns": {"name": "type"}} or {"datasets": {"<dataset>": {"columns": {...}}}}';
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new SchemaMismatchError(`the schema file is not a JSON object; ${expected}`);
-  const { columns, datasets } = doc as { columns?: unknown; datasets?: unknown };
-  if (columns !== undefined && datasets !== undefined)
+  const { columns, datasets, options } = doc as { columns?: unknown; datasets?: unknown; options?: unknown };
+  if ((columns !== undefined || options !== undefined) && datasets !== undefined)
     throw new SchemaMismatchError(
-      `the schema file has both "columns" and "datasets": say which datasets it pins; ${expected}`,
+      `the schema file has both "${columns !== undefined ? 'columns' : 'options'}" and "datasets": say which ` +
+        `datasets it pins; ${expected}`,
     );
-  if (columns === undefined && datasets === undefined)
+  if (columns === undefined && options === undefined && datasets === undefined)
     throw new SchemaMismatchError(`the schema file has neither "columns" nor "datasets"; ${expected}`);
   if (datasets === undefined) return parseSchemaFile(JSON.stringify(doc), 'the schema file');
   if (typeof datasets !== 'object' || datasets === null || Array.isArray(datasets))

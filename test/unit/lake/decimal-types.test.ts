@@ -62,3 +62,19 @@ test("a dataset's entry in the schema file may pin a decimal", () => {
   );
   expect(pinned).toEqual({ columns: { amount: 'decimal(12,2)' } });
 });
+
+test("a schema file's options pin how every dataset's values are written, or one dataset's", () => {
+  expect(pinnedDatasetSchema({ options: { decimalSeparator: ',' } }, 'orders')).toEqual({
+    columns: {},
+    options: { decimalSeparator: ',' },
+  });
+  const perDataset = { datasets: { de: { options: { dateFormat: '%d.%m.%Y' } }, us: { columns: {} } } };
+  expect(pinnedDatasetSchema(perDataset, 'de')).toEqual({ columns: {}, options: { dateFormat: '%d.%m.%Y' } });
+  expect(pinnedDatasetSchema(perDataset, 'us')).toEqual({ columns: {} });
+  expect(() => pinnedDatasetSchema({ datasets: { de: { options: { dateFormat: '%d' } } } }, 'x')).toThrow(
+    /the schema file's dataset "de": "options": date format "%d" needs one year/,
+  );
+  expect(() => pinnedDatasetSchema({ options: {}, datasets: {} }, 'x')).toThrow(
+    /both "options" and "datasets"/,
+  );
+});
