@@ -30,6 +30,7 @@ test('200,000 keys, 200 of them changed: the inventory streams with the listing,
   gc();
   const heap = process.memoryUsage().heapUsed;
   let peak = 0;
+  let samples = 0;
   const store = new SyntheticLakeStore(run, {
     keys,
     inventory: true,
@@ -37,6 +38,7 @@ test('200,000 keys, 200 of them changed: the inventory streams with the listing,
     onList: (page) => {
       if (page % 20 !== 0) return;
       gc();
+      samples += 1;
       peak = Math.max(peak, process.memoryUsage().heapUsed - heap);
     },
   });
@@ -58,6 +60,8 @@ test('200,000 keys, 200 of them changed: the inventory streams with the listing,
   expect(summary.requests).toEqual({ reads: 101, writes: 200 + parts + 2 + 1 + 1 });
   // What it holds does not grow with the keys: the passed list it wrote is ~27 MB, its live heap a few.
   expect(store.size(summary.passedKey)).toBeGreaterThan(20e6);
-  expect(peak).toBeGreaterThan(0);
+  // The bound is measured, not vacuous: a sample every 20th of the 200 pages (the live heap may end below
+  // where it started, after a collection of what jest held, so the peak itself can be 0).
+  expect(samples).toBe(10);
   expect(peak).toBeLessThan(8e6);
 });
