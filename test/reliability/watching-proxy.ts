@@ -3,8 +3,7 @@
  * `If-Match` header and the status answered, and can run an async step before a request is forwarded (e.g.
  * replace the object a GET is about to read). Bodies stream through untouched.
  */
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { forwardUpstream, loopbackUpstream, startLoopbackServer } from '../support/loopback-proxy';
 
 /** One request as the proxy saw it. */
 export interface WatchedRequest {
@@ -27,20 +26,10 @@ export interface WatchingProxy {
 
 /** Starts the proxy on 127.0.0.1 (a random port) in front of `target`, an `http://127.0.0.1:<port>` endpoint. */
 export async function startWatchingProxy(target: string): Promise<WatchingProxy> {
-  const upstream = new URL(target);
-  const sockets = new Set<Socket>();
+  const upstream = loopbackUpstream(target, 'watching proxy');
   const log: WatchedRequest[] = [];
-  const proxy: WatchingProxy = {
-    endpoint: '',
-    log,
-    before: async () => undefined,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  const server = createServer((req, res) => {
+  let before: WatchingProxy['before'] = async () => undefined;
+  const server = await startLoopbackServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const [, bucket = '', ...rest] = path.split('/');
     const header = req.headers['if-match'];
@@ -52,23 +41,14 @@ export async function startWatchingProxy(target: string): Promise<WatchingProxy>
     };
     log.push(entry);
     req.pause();
-    proxy.before(entry).then(
+    before(entry).then(
       () => {
-        const forward = httpRequest(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: req.method,
-            path: req.url,
-            headers: req.headers,
-          },
-          (answer) => {
-            entry.status = answer.statusCode;
-            if (typeof answer.headers.etag === 'string') entry.etag = answer.headers.etag;
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
+        const forward = forwardUpstream(upstream, req, (answer) => {
+          entry.status = answer.statusCode;
+          if (typeof answer.headers.etag === 'string') entry.etag = answer.headers.etag;
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
         forward.on('error', () => res.destroy());
         req.pipe(forward);
         req.resume();
@@ -76,10 +56,15 @@ export async function startWatchingProxy(target: string): Promise<WatchingProxy>
       () => res.destroy(),
     );
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return Object.assign(proxy, { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  return {
+    endpoint: server.endpoint,
+    log,
+    get before() {
+      return before;
+    },
+    set before(step) {
+      before = step;
+    },
+    stop: () => server.stop(),
+  };
 }
