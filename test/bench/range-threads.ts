@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       '--log-level=warning',
     ]);
     console.log(
-      `${(size / 1e6).toFixed(0)} MB CSV, ${format}, ${runs} run(s) each, load ${loadavg()[0].toFixed(2)}`,
+      `${(size / 1e6).toFixed(0)} MB CSV, ${format}, ${runs} run(s) each, load ${loadavg()[0]!.toFixed(2)}`,
     );
     for (let r = 0; r < runs; r++)
       for (const t of [1, threads]) {
