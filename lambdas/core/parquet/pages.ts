@@ -10,7 +10,7 @@ import {
   Encoding,
   PageHeader,
   PageType,
-  PHYSICAL_OF,
+  physicalOf,
 } from './format';
 import { encodeHybrid } from './rle-hybrid';
 import { ChunkStatistics } from './statistics';
@@ -106,7 +106,7 @@ export class ColumnChunkBuilder {
     dictionaryBytes: number,
     private readonly scratch: PageScratch,
   ) {
-    this.physical = PHYSICAL_OF[column.type];
+    this.physical = physicalOf(column.type);
     this.stats = new ChunkStatistics(column.type);
     const width = DICTIONARY_WIDTH[column.type];
     if (dictionaryBytes > 0 && column.type === 'string')

@@ -607,7 +607,7 @@ describe('randomized round trip', () => {
         fc.record({
           cols: fc.constant(cols),
           rows: fc.array(
-            fc.tuple(...cols.map(([, type]) => fc.option(valueOf[type], { freq: 3, nil: null }))),
+            fc.tuple(...cols.map(([, type]) => fc.option(valueOf[type]!, { freq: 3, nil: null }))),
             { maxLength: 120 },
           ),
           batchRows: fc.integer({ min: 1, max: 50 }),
