@@ -14,6 +14,8 @@ export const CONVERT_DEFAULTS = {
   /** The quote character: RFC 4180's. */
   quote: '"',
   maxRejects: 1000,
+  /** Numbers' decimal separator (see `ValueOptions`; no thousands separator, ISO dates, true/false). */
+  decimalSeparator: '.',
   /** One name for both formats, the lake's (see `ColumnNaming`). */
   columnNames: 'lake' as ColumnNaming,
   maxFieldBytes: 16 * MiB,

@@ -118,7 +118,7 @@ const NUMBER_CHARACTERS = /^[0-9+\-eE]$/u;
  * @throws InvalidOptionsError naming the option and what it must be
  */
 export function checkValueOptions(options: ValueOptions): void {
-  const decimal = options.decimalSeparator ?? '.';
+  const decimal = options.decimalSeparator ?? CONVERT_DEFAULTS.decimalSeparator;
   if (decimal !== '.' && decimal !== ',')
     throw new InvalidOptionsError(`decimal separator ${JSON.stringify(decimal)} is not usable: give . or ,`);
   const thousands = options.thousandsSeparator;

@@ -1,3 +1,4 @@
+import { CONVERT_DEFAULTS } from '../model/defaults';
 import type { ValueOptions } from '../model/options';
 import { compileFormat, hasTime, type FormatPart } from '../model/value-formats';
 import { T_DOUBLE } from '../model/type-lattice';
@@ -142,7 +143,7 @@ export class LocaleReader {
   private readonly falseValues: readonly Uint8Array[];
 
   constructor(options: ValueOptions) {
-    this.decimal = (options.decimalSeparator ?? '.').charCodeAt(0);
+    this.decimal = (options.decimalSeparator ?? CONVERT_DEFAULTS.decimalSeparator).charCodeAt(0);
     this.thousands =
       options.thousandsSeparator !== undefined && options.thousandsSeparator !== ''
         ? Buffer.from(options.thousandsSeparator, 'utf8')
@@ -267,7 +268,7 @@ function matches(values: readonly Uint8Array[], b: Uint8Array, s: number, e: num
 export function localeReader(options: ValueOptions | undefined): LocaleReader | undefined {
   if (options === undefined) return undefined;
   const plain =
-    (options.decimalSeparator ?? '.') === '.' &&
+    (options.decimalSeparator ?? CONVERT_DEFAULTS.decimalSeparator) === CONVERT_DEFAULTS.decimalSeparator &&
     (options.thousandsSeparator ?? '') === '' &&
     options.dateFormat === undefined &&
     options.timestampFormat === undefined &&
