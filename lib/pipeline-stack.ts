@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { acknowledge } from './constructs/nag-acknowledgements';
 import { CsvConversionPipeline, type CsvConversionPipelineProps } from './csv-conversion-pipeline';
+import { RUNS_PREFIX } from '../lambdas/shared/run-keys';
 
 /** Props of {@link PipelineStack}: the construct's, with buckets optional (created when not named). */
 export interface PipelineStackProps
@@ -76,7 +77,7 @@ export class PipelineStack extends Stack {
     };
     this.inputBucket = bucket('InputBucket', props.inputBucketName);
     this.outputBucket = bucket('OutputBucket', props.outputBucketName, [
-      { id: 'ExpireRuns', prefix: '_runs/', expiration: runsExpiration },
+      { id: 'ExpireRuns', prefix: RUNS_PREFIX, expiration: runsExpiration },
     ]);
     const key = (id: string, arn: string | undefined) =>
       arn ? kms.Key.fromKeyArn(this, id, arn) : undefined;

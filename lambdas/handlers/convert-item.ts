@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { convert as coreConvert } from '../core/convert';
-import type { ConvertOptions, OutputFormat } from '../core/model/options';
+import type { ConvertOptions } from '../core/model/options';
 import type { TableColumn } from '../core/model/schema';
 import { fileSource } from '../io/convert-file';
 import { pinnedObjectSource, type PinnedObjectSource } from '../io/object-source';
@@ -20,6 +19,7 @@ import { loadSchema } from '../lake/schema-file';
 import type { ConverterConfig } from '../shared/config';
 import { InputMissingError, InputTooLargeError, InvalidOptionsError } from '../shared/errors';
 import type { ConvertItem, ConvertResult } from '../shared/payloads';
+import { itemRecordKey } from '../shared/run-keys';
 import { DeferredOutput, DISCARD } from './deferred-output';
 import { getVersion, unchangedSince } from './input-version';
 
@@ -59,10 +59,7 @@ export interface ConverterDeps {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-/** The record of one item and format: `_runs/<runId>/items/<format>/<sha1 of key>.json`. */
-export function itemRecordKey(runId: string, format: OutputFormat, key: string): string {
-  return `_runs/${runId}/items/${format}/${createHash('sha1').update(key).digest('hex')}.json`;
-}
+export { itemRecordKey };
 
 /**
  * Converts one input object to one format, the work of each converter Lambda:

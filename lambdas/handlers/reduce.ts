@@ -8,7 +8,6 @@ import { awsOrigin, type RunOrigin } from './report/origin';
 import type { CatalogReport } from './report/report-types';
 import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
-import { MAP_RESULTS_PREFIX } from '../../lib/workflow/definition';
 import { updateInventory } from '../lake/inventory-update';
 import { converterFingerprint } from '../lake/plan-fingerprint';
 import { countingStore, readPlanSummary, type RequestCounts } from '../lake/plan-files';
@@ -16,6 +15,7 @@ import { converterConfig, ENV, jsonEnv, REDUCER_ENV, s3ClientConfig } from '../s
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ReduceEvent, ReduceResult, RunContext } from '../shared/payloads';
+import { MAP_RESULTS_PREFIX, runFileKey } from '../shared/run-keys';
 import {
   buildRunReport,
   DEFAULT_PRICES,
@@ -80,7 +80,7 @@ export type RunMetrics = Record<
  * (for FilesFailed: the most files that were still failing at the end of an attempt of the execution).
  */
 export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals: RunMetrics): Promise<void> {
-  const key = `_runs/${run.runId}/metrics.json`;
+  const key = runFileKey(run.runId, 'metrics.json');
   let before: Partial<RunMetrics> = {};
   if (await store.head(run.outputBucket, key))
     before = JSON.parse(await readText(store, run.outputBucket, key)) as Partial<RunMetrics>;

@@ -10,6 +10,7 @@ import type { OutputFormat } from '../core/model/options';
 import type { ObjectInfo, ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, MapResultLocation, RunContext } from '../shared/payloads';
+import { itemRecordsFolder, runFileKey } from '../shared/run-keys';
 import { layoutOf, RunDatasets } from '../lake/run-datasets';
 import { type DatasetLayout, locateKey } from '../lake/layout';
 import { mergeByKey } from '../lake/inventory-io';
@@ -170,7 +171,7 @@ async function carryEarlierReport(
   account: RunAccounting,
   passed: PassedKeys | undefined,
 ): Promise<void> {
-  const key = `_runs/${run.runId}/report.json`;
+  const key = runFileKey(run.runId, 'report.json');
   if (!(await store.head(run.outputBucket, key))) return;
   // The plan's passed keys are in the earlier report too: they are the plan's again, never carried.
   const passedFiles = passed?.cursor();
@@ -243,7 +244,7 @@ export async function buildRunReport(
     for await (const { kind, entry } of manifestEntries(store, manifest)) account.addChild(kind, entry);
   }
   const datasets = new RunDatasets(store, run, runFormats);
-  await eachListed(store, run.outputBucket, `_runs/${run.runId}/items/`, RECORD_READS, async (o) => {
+  await eachListed(store, run.outputBucket, itemRecordsFolder(run.runId), RECORD_READS, async (o) => {
     const record = JSON.parse(await readText(store, run.outputBucket, o.key)) as ConvertResult;
     account.addRecord(record);
     await datasets.addRecord(record);

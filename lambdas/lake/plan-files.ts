@@ -11,12 +11,13 @@
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { RunContext } from '../shared/payloads';
+import { runFileKey } from '../shared/run-keys';
 import type { InventoryEntry } from './inventory';
 import { isMissing, objectLines } from './inventory-io';
 
 /** The keys of a run's plan files. */
 export function planKeys(runId: string): { items: string; passed: string; summary: string } {
-  const base = `_runs/${runId}/plan/`;
+  const base = runFileKey(runId, 'plan/');
   return { items: `${base}items.json`, passed: `${base}passed.jsonl`, summary: `${base}plan.json` };
 }
 

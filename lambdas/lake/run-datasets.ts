@@ -9,6 +9,7 @@ import { isCsvKey } from '../io/object-key';
 import type { ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { ConvertItem, ConvertResult, RunContext } from '../shared/payloads';
+import { runFileKey } from '../shared/run-keys';
 import {
   type ColumnChange,
   type DatasetSchema,
@@ -64,7 +65,7 @@ export function layoutOf(run: RunContext): DatasetLayout {
 
 /** Where the reconverted lists of earlier reductions of the execution are kept. */
 function reconvertedKey(run: RunContext): string {
-  return `_runs/${run.runId}/reconverted.json`;
+  return runFileKey(run.runId, 'reconverted.json');
 }
 
 /**

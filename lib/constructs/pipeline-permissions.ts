@@ -11,11 +11,11 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { INVENTORY_PREFIX } from '../../lambdas/lake/inventory';
 import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
-import { MAP_RESULTS_PREFIX } from '../workflow/names';
+import { MAP_RESULTS_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/run-keys';
 import type { LakeCatalog } from './lake-catalog';
 
 /** Run records, reports and map results, in the output bucket. */
-export const RUNS_PREFIX = '_runs/';
+export { RUNS_PREFIX } from '../../lambdas/shared/run-keys';
 
 /** Where the pipeline reads and writes. */
 export interface PipelineLocations {

@@ -9,6 +9,7 @@ import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/model/o
 import type { ObjectStore } from '../../lambdas/io/object-store';
 import { readText } from '../../lambdas/io/object-text';
 import { processAlive } from '../../lambdas/io/temp-files';
+import { runFileKey } from '../../lambdas/shared/run-keys';
 import { type RunOrigin, shellWord } from '../../lambdas/handlers/report/origin';
 import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { bucketOf, type Location, OUTPUT_BUCKET, storesFor } from './stores';
@@ -111,13 +112,13 @@ export interface LocalRunStatus {
 
 /** The key of a file of the run's own (`run` for its record, `map-<name>` for a map's children). */
 export function runRecordKey(runId: string, name: string): string {
-  return `_runs/${runId}/local/${name}.json`;
+  return runFileKey(runId, `local/${name}.json`);
 }
 
 /** Where the run's report.json is, as a user finds it. */
 export function reportPathOf(out: Location, runId: string): string {
   return out.kind === 'dir'
-    ? join(out.path, '_runs', runId, 'report.json')
+    ? join(out.path, runFileKey(runId, 'report.json'))
     : `s3://${out.bucket}/_runs/${runId}/report.json`;
 }
 
@@ -181,11 +182,7 @@ export async function readRunRecord(
  * The status of a run from its record: RUNNING, SUCCEEDED, FAILED, or ABORTED (interrupted, or died); its
  * report under `output`, where the record was read.
  */
-export function statusOf(
-  record: RunRecord,
-  output: Location,
-  endpoint: string | undefined,
-): LocalRunStatus {
+export function statusOf(record: RunRecord, output: Location, endpoint: string | undefined): LocalRunStatus {
   const died = deathOf(record);
   const resumeAt =
     record.status === 'SUCCEEDED'

@@ -47,7 +47,7 @@ export const SUBSTITUTIONS = {
 export const RETRY_PREFIX = 'Retry';
 
 /** Where the Distributed Map result files go, in the output bucket. */
-export const MAP_RESULTS_PREFIX = '_runs/_map';
+export { MAP_RESULTS_PREFIX } from '../../lambdas/shared/run-keys';
 
 /** A `${Name}` placeholder, substituted at deployment (DefinitionSubstitutions) or by the local runner. */
 export const placeholder = (name: string): string => '${' + name + '}';

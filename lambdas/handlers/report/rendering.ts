@@ -4,6 +4,7 @@
  */
 import type { ObjectStore } from '../../io/object-store';
 import type { ReduceResult, RunContext } from '../../shared/payloads';
+import { runFolder } from '../../shared/run-keys';
 import { writeText } from '../../lake/inventory-io';
 import { renderReport } from './markdown';
 import type { RunReport } from './report-types';
@@ -76,7 +77,7 @@ export async function writeRunReport(
   run: RunContext,
   report: RunReport,
 ): Promise<ReduceResult> {
-  const base = `_runs/${run.runId}/`;
+  const base = runFolder(run.runId);
   await writeText(store, run.outputBucket, `${base}report.json`, reportJson(report));
   await store.put(run.outputBucket, `${base}report.md`, renderReport(report), {
     contentType: 'text/markdown',

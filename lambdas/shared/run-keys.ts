@@ -1,0 +1,37 @@
+/*
+ * Where a run keeps what it writes about itself, in the output bucket: the one home of the `_runs/` layout.
+ * The converters, the planner, the reducer, the local runner, the state machine's map results and the
+ * construct's IAM grants and lifecycle rule all derive their keys from here.
+ *
+ *   _runs/<run id>/items/<format>/<sha1 of key>.json   a converter's record of one item
+ *   _runs/<run id>/plan/{items.json,passed.jsonl,plan.json}   the planner's lists
+ *   _runs/<run id>/{report.json,report.md,failed-items.json,metrics.json,reconverted.json}
+ *   _runs/_map/…                                         the Distributed Maps' result files
+ */
+import { createHash } from 'node:crypto';
+
+/** The prefix of everything a run writes about itself. */
+export const RUNS_PREFIX = '_runs/';
+
+/** Where the Distributed Maps write their result files (ResultWriter). */
+export const MAP_RESULTS_PREFIX = `${RUNS_PREFIX}_map`;
+
+/** The folder of one run's files: `_runs/<run id>/`. */
+export function runFolder(runId: string): string {
+  return `${RUNS_PREFIX}${runId}/`;
+}
+
+/** The folder of a run's per-item records: `_runs/<run id>/items/`. */
+export function itemRecordsFolder(runId: string): string {
+  return `${runFolder(runId)}items/`;
+}
+
+/** The record of one item and format: `_runs/<run id>/items/<format>/<sha1 of key>.json`. */
+export function itemRecordKey(runId: string, format: string, key: string): string {
+  return `${itemRecordsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}.json`;
+}
+
+/** A file of the run's own folder, e.g. `report.json`, `metrics.json`, `plan/items.json`. */
+export function runFileKey(runId: string, name: string): string {
+  return `${runFolder(runId)}${name}`;
+}
