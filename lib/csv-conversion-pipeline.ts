@@ -77,6 +77,7 @@ export class CsvConversionPipeline extends Construct {
       ...(props.nullTokens ? { nullTokens: props.nullTokens } : {}),
       ...(props.maxRejects !== undefined ? { maxRejects: props.maxRejects } : {}),
       ...(props.schemaLocation ? { schemaLocation: props.schemaLocation } : {}),
+      ...(props.rangeBytes !== undefined ? { rangeBytes: props.rangeBytes } : {}),
     };
 
     // One of the converters (Parquet's when Parquet is written) writes the rejects.

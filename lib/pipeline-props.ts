@@ -122,6 +122,12 @@ export interface CsvConversionPipelineProps {
   readonly nullTokens?: readonly string[];
   /** Rejected rows tolerated per file. @default 1000 */
   readonly maxRejects?: number;
+  /**
+   * Bytes of CSV per range item: an uncompressed key larger than this is converted as byte ranges by many
+   * converters at once and joined into ONE output per format (README, "Large files"); at least 1 MiB.
+   * @default 1 GiB (DEFAULT_RANGE_BYTES)
+   */
+  readonly rangeBytes?: number;
   /** Retention of the functions' and the state machine's logs. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**

@@ -47,6 +47,8 @@ export function createPlanHandler(deps: PlanHandlerDeps = {}): (event: PlanEvent
         planned: summary.planned,
         unchanged: summary.unchanged,
         ignored: summary.ignored,
+        split: summary.split,
+        joinsKey: summary.joinsKey,
       };
     } finally {
       logger.removeKeys(['runId']);

@@ -1,7 +1,10 @@
 /*
  * What the planner leaves for the rest of the run, under `_runs/<run>/plan/`:
  * - `items.json`: the keys to convert, a JSON array the `ConvertFiles` Distributed Map reads (S3 JSON
- *   ItemReader), each item as `listObjectsV2` would have given it (`Key`, `Etag`, `Size`);
+ *   ItemReader), each item as `listObjectsV2` would have given it (`Key`, `Etag`, `Size`); an uncompressed
+ *   key larger than the converters' `rangeBytes` is there as `count` range items, the same fields plus
+ *   `Range: {index, count, start, end}` (issue 16);
+ * - `joins.json`: one join item per split key (`Key`, `Etag`, `Size`, `count`), the `JoinFiles` map's items;
  * - `passed.jsonl`: every other listed key in S3's key order, one JSON line each: an unchanged key with its
  *   inventory entry (reported skipped, its entry carried into the next inventory), or a key that is not CSV
  *   (`{"k": …, "i": 1}`, reported ignored);
@@ -16,9 +19,14 @@ import type { InventoryEntry } from './inventory';
 import { isMissing, objectLines } from './inventory-io';
 
 /** The keys of a run's plan files. */
-export function planKeys(runId: string): { items: string; passed: string; summary: string } {
+export function planKeys(runId: string): { items: string; passed: string; summary: string; joins: string } {
   const base = runFileKey(runId, 'plan/');
-  return { items: `${base}items.json`, passed: `${base}passed.jsonl`, summary: `${base}plan.json` };
+  return {
+    items: `${base}items.json`,
+    passed: `${base}passed.jsonl`,
+    summary: `${base}plan.json`,
+    joins: `${base}joins.json`,
+  };
 }
 
 /** An item of `items.json`: the fields `listObjectsV2` gives that the map's ItemSelector reads. */
@@ -26,6 +34,21 @@ export interface PlannedItem {
   readonly Key: string;
   readonly Etag: string;
   readonly Size: number;
+  /** A range item's byte range (see ItemRange). */
+  readonly Range?: {
+    readonly index: number;
+    readonly count: number;
+    readonly start: number;
+    readonly end: number;
+  };
+}
+
+/** An item of `joins.json`: a split key and its number of range items. */
+export interface PlannedJoin {
+  readonly Key: string;
+  readonly Etag: string;
+  readonly Size: number;
+  readonly count: number;
 }
 
 /** A line of `passed.jsonl`: an unchanged key (its inventory entry) or a key that is not CSV. */
@@ -54,7 +77,14 @@ export interface PlanSummary {
   readonly planned: number;
   readonly unchanged: number;
   readonly ignored: number;
+  /** Planned keys that were split into range items (also counted in `planned`, once each). */
+  readonly split: number;
+  /** Range items written (a split key's items; `items.json` holds planned - split + ranges items). */
+  readonly ranges: number;
+  /** The range size the plan split with (the converters' `rangeBytes`). */
+  readonly rangeBytes: number;
   readonly itemsKey: string;
+  readonly joinsKey: string;
   readonly passedKey: string;
   /** The converters' fingerprint id the unchanged keys were compared with (see plan-fingerprint.ts). */
   readonly fingerprint: string;

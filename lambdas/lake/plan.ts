@@ -7,7 +7,8 @@
  * order: memory is a listing page, an inventory line, a cache of dataset schemas and two write buffers,
  * whatever the number of keys.
  */
-import { CSV_SUFFIXES, isCsvKey } from '../io/object-key';
+import { COMPRESSION_SUFFIXES, CSV_SUFFIXES, isCsvKey } from '../io/object-key';
+import { planRanges } from '../ranges/range-plan';
 import type { ObjectInfo, ObjectPage, ObjectStore } from '../io/object-store';
 import type { ConverterConfig } from '../shared/config';
 import type { RunContext } from '../shared/payloads';
@@ -96,15 +97,37 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
   };
 
   const items = new TextSink(store, run.outputBucket, keys.items);
+  const joins = new TextSink(store, run.outputBucket, keys.joins);
   const passed = new TextSink(store, run.outputBucket, keys.passed, 'application/x-ndjson');
-  const counts = { listed: 0, planned: 0, unchanged: 0, ignored: 0 };
+  const counts = { listed: 0, planned: 0, unchanged: 0, ignored: 0, split: 0, ranges: 0 };
   const reasons: Partial<Record<PlanReason, number>> = {};
   let previous: string | undefined;
   let firstItem = true;
-  const plan = async (object: ObjectInfo, reason: PlanReason) => {
-    const item: PlannedItem = { Key: object.key, Etag: object.etag, Size: object.size };
+  let firstJoin = true;
+  const writeItem = async (item: PlannedItem) => {
     await items.write(`${firstItem ? '[' : ','}\n${JSON.stringify(item)}`);
     firstItem = false;
+  };
+  const plan = async (object: ObjectInfo, reason: PlanReason) => {
+    const item: PlannedItem = { Key: object.key, Etag: object.etag, Size: object.size };
+    // A compressed stream cannot be entered at an offset: a `.gz`/`.zst` key stays one item (its magic
+    // bytes, for a compressed key without the suffix, are checked by the range converter, which fails it).
+    const ranges = planRanges(object.size, {
+      rangeBytes: deps.config.rangeBytes,
+      compressed: COMPRESSION_SUFFIXES.some((s) => object.key.toLowerCase().endsWith(s)),
+    });
+    if (ranges.length < 2) await writeItem(item);
+    else {
+      for (const r of ranges)
+        await writeItem({
+          ...item,
+          Range: { index: r.index, count: ranges.length, start: r.start, end: r.end },
+        });
+      await joins.write(`${firstJoin ? '[' : ','}\n${JSON.stringify({ ...item, count: ranges.length })}`);
+      firstJoin = false;
+      counts.split++;
+      counts.ranges += ranges.length;
+    }
     counts.planned++;
     reasons[reason] = (reasons[reason] ?? 0) + 1;
   };
@@ -169,10 +192,12 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
     }
     await inventory.close();
     await items.write(firstItem ? '[]\n' : '\n]\n');
+    await joins.write(firstJoin ? '[]\n' : '\n]\n');
     await items.complete();
+    await joins.complete();
     await passed.complete();
   } catch (error) {
-    await Promise.allSettled([items.abort(), passed.abort(), inventory.close()]);
+    await Promise.allSettled([items.abort(), joins.abort(), passed.abort(), inventory.close()]);
     throw error;
   }
 
@@ -181,7 +206,9 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
     runId: run.runId,
     inputPrefix: run.inputPrefix,
     ...counts,
+    rangeBytes: deps.config.rangeBytes,
     itemsKey: keys.items,
+    joinsKey: keys.joins,
     passedKey: keys.passed,
     fingerprint: fingerprint.id,
     inventory: {

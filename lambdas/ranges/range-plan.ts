@@ -14,11 +14,13 @@
 export const DEFAULT_RANGE_BYTES = 1 << 30;
 
 /**
- * The smallest range accepted: 8 MiB. Below the type guess's 1 MiB sample nothing is gained, and every
- * part but the last of the joined object must be at least S3's 5 MiB multipart minimum or it is copied
- * through the join's memory (see join-parts.ts).
+ * The smallest range accepted: 1 MiB, the type guess's sample (below it a range is mostly its boundary
+ * scans). Ranges under 8 MiB work but cost the join reads: every part but the last of the joined object
+ * must reach S3's 5 MiB multipart minimum, so a smaller part is read through the join's memory (at most
+ * 5 MiB per part boundary, see multipart-join.ts `uploadSteps`) instead of copied server-side. Small
+ * ranges are for tests and small machines; the default is {@link DEFAULT_RANGE_BYTES}.
  */
-export const MIN_RANGE_BYTES = 8 << 20;
+export const MIN_RANGE_BYTES = 1 << 20;
 
 /** One range of an object: it owns the rows that START in [start, end). */
 export interface ByteRange {

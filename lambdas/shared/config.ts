@@ -1,6 +1,7 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { CONVERT_DEFAULTS } from '../core/model/defaults';
 import { checkAs, checkDialect, checkLimits, checkMaxRejects, checkShape } from '../core/model/validate';
+import { DEFAULT_RANGE_BYTES, MIN_RANGE_BYTES } from '../ranges/range-plan';
 import { CSV_DIALECT_KEYS, type CsvDialectOptions, type OutputFormat } from '../core/model/options';
 
 /** Environment variable names the functions read (set by the construct). */
@@ -23,6 +24,11 @@ export const ENV = {
   MAX_COLUMNS: 'CSV2LAKE_MAX_COLUMNS',
   /** Measured conversion throughput in MB/s, used to refuse files that cannot finish in time. */
   THROUGHPUT_MBPS: 'CSV2LAKE_THROUGHPUT_MBPS',
+  /**
+   * Bytes of CSV per range item: the planner splits an uncompressed key larger than this into byte-range
+   * items (lambdas/ranges/range-plan.ts); default DEFAULT_RANGE_BYTES (1 GiB), at least MIN_RANGE_BYTES.
+   */
+  RANGE_BYTES: 'CSV2LAKE_RANGE_BYTES',
   /** Optional S3 endpoint URL, for S3-compatible servers (path-style addressing is then used). */
   S3_ENDPOINT: 'CSV2LAKE_S3_ENDPOINT',
   /** Milliseconds an S3 GET body may deliver nothing before the read is retried (see S3ObjectStore). */
@@ -92,6 +98,12 @@ export interface ConverterConfig {
    */
   readonly throughputMBps: number;
   /**
+   * Bytes of CSV per range item: larger uncompressed keys are planned as byte ranges (not part of the
+   * options hash: the joined output is the same value for value whatever the ranges).
+   * @default DEFAULT_RANGE_BYTES
+   */
+  readonly rangeBytes: number;
+  /**
    * @deprecated Read by nothing: converters no longer spool S3 inputs to local disk (they stream them, see
    * lambdas/io/object-source.ts), and `CSV2LAKE_SPOOL_DIR` is ignored. Kept, optional, so that code that
    * still sets it type-checks; to be removed.
@@ -102,7 +114,7 @@ export interface ConverterConfig {
 /**
  * Reads the converter configuration from the environment (once per container: the handler factory calls it).
  *
- * @default nullTokens `[]`, maxRejects and limits the core's (CONVERT_DEFAULTS), throughputMBps 40
+ * @default nullTokens `[]`, maxRejects and limits the core's (CONVERT_DEFAULTS), throughputMBps 40, rangeBytes DEFAULT_RANGE_BYTES
  *
  * @throws Error naming the variable when one is missing or invalid: a deployment mistake, loud at once.
  */
@@ -133,6 +145,11 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
   const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? 40);
   if (!(throughputMBps > 0))
     throw new Error(`${ENV.THROUGHPUT_MBPS} must be a positive number, not ${env[ENV.THROUGHPUT_MBPS]}`);
+  const rangeBytes = Number(env[ENV.RANGE_BYTES] || DEFAULT_RANGE_BYTES);
+  if (!Number.isSafeInteger(rangeBytes) || rangeBytes < MIN_RANGE_BYTES)
+    throw new Error(
+      `${ENV.RANGE_BYTES} must be a whole number of bytes >= ${MIN_RANGE_BYTES}, not ${env[ENV.RANGE_BYTES]}`,
+    );
   return {
     format,
     ...(env[ENV.SCHEMA_LOCATION] ? { schemaLocation: env[ENV.SCHEMA_LOCATION] } : {}),
@@ -141,6 +158,7 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
     maxRejects,
     limits,
     throughputMBps,
+    rangeBytes,
   };
 }
 

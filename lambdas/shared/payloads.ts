@@ -40,6 +40,32 @@ export interface ConvertItem {
    * formats were converted from two versions). @default false
    */
   readonly current?: boolean;
+  /**
+   * A byte range of the key (the planner's range items, issue 16): the converter converts only the rows that
+   * start in it into a part under the run's folder; the key's join item makes its one output.
+   */
+  readonly range?: ItemRange;
+}
+
+/** Which byte range of its key a range item converts (see lambdas/ranges/range-plan.ts). */
+export interface ItemRange {
+  readonly index: number;
+  readonly count: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * A join item (`joins.json`, the `JoinFiles` map): a key planned as `count` range items, whose parts the
+ * converter joins into the key's one output.
+ */
+export interface JoinItem {
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly count: number;
+  readonly run: RunContext;
 }
 
 /**
@@ -109,6 +135,10 @@ export interface PlanResult {
   readonly unchanged: number;
   /** Keys that are not CSV: reported ignored, no child started. */
   readonly ignored: number;
+  /** Keys planned as byte-range items (each also a join item of `joinsKey`). */
+  readonly split: number;
+  /** The JSON array of join items (`{Key, Etag, Size, count}`), in the output bucket. */
+  readonly joinsKey: string;
 }
 
 /** Where a Distributed Map's ResultWriter put its manifest (the Map state's output). */

@@ -22,6 +22,12 @@ export interface ConverterOptions {
   readonly maxRejects?: number;
   /** `s3://bucket/key` of a schema file applied to every file. @default none: types are inferred */
   readonly schemaLocation?: string;
+  /**
+   * Bytes of CSV per range item: the planner splits an uncompressed key larger than this into byte-range
+   * items converted at once, joined into one output (at least 1 MiB, MIN_RANGE_BYTES).
+   * @default 1 GiB (DEFAULT_RANGE_BYTES)
+   */
+  readonly rangeBytes?: number;
 }
 
 /**
@@ -36,6 +42,7 @@ export function converterEnvironment(options: ConverterOptions): Record<string, 
       : {}),
     [ENV.MAX_REJECTS]: String(options.maxRejects ?? WORKFLOW_DEFAULTS.maxRejects),
     ...(options.schemaLocation ? { [ENV.SCHEMA_LOCATION]: options.schemaLocation } : {}),
+    ...(options.rangeBytes !== undefined ? { [ENV.RANGE_BYTES]: String(options.rangeBytes) } : {}),
   };
 }
 

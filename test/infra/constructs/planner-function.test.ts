@@ -43,3 +43,19 @@ test('props are honoured: memory, timeout, options; it may read the schema file'
   });
   expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).toContain(':s3:::schemas/schema.json');
 });
+
+test('rangeBytes is honoured: absent by default (the planner then splits at 1 GiB), set when given', () => {
+  const { stack } = bareStack();
+  const locations = bareLocations(stack);
+  new PlannerFunction(stack, 'Planner', { locations });
+  new PlannerFunction(stack, 'Split', { locations, rangeBytes: 256 << 20 });
+  const t = Template.fromStack(stack);
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: {
+      Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'Planner', [ENV.RANGE_BYTES]: Match.absent() }),
+    },
+  });
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ [ENV.RANGE_BYTES]: String(256 << 20) }) },
+  });
+});

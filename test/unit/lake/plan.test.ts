@@ -255,3 +255,43 @@ test('doubts plan the key, never fail the plan: a schema file gone, a damaged in
   // Written whole again by that night's reduction.
   expect((await night(fresh, 'n3')).planned).toEqual([]);
 });
+
+test('a key over rangeBytes is planned as range items covering it and one join item; a gzip key and a small key stay one item', async () => {
+  // prepare
+  const store = new MemoryObjectStore();
+  const big = 'id,amount\n' + '1,2.5\n'.repeat(600_000); // ~3.6 MB
+  await store.put('in', 'landing/orders/big.csv', big);
+  await store.put('in', 'landing/orders/big.csv.gz', big);
+  await store.put('in', 'landing/orders/small.csv', 'id,amount\n1,2.5\n');
+  const run: RunContext = { ...base, runId: 'ranges' };
+  const config = converterConfig({ CSV2LAKE_FORMAT: 'parquet', CSV2LAKE_RANGE_BYTES: String(1 << 20) });
+  // act
+  const summary = await planRun({ store, config, converterVersion: CONVERTER_VERSION }, run);
+  // assert
+  const items = JSON.parse(store.text('out', summary.itemsKey)!) as PlannedItem[];
+  const ranged = items.filter((i) => i.Range);
+  expect(ranged.map((i) => i.Key)).toEqual(Array(4).fill('landing/orders/big.csv'));
+  expect(ranged.map((i) => i.Range!.index)).toEqual([0, 1, 2, 3]);
+  expect(ranged.every((i) => i.Range!.count === 4)).toBe(true);
+  expect(ranged[0]!.Range!.start).toBe(0);
+  expect(ranged[3]!.Range!.end).toBe(big.length);
+  for (let i = 1; i < 4; i++) expect(ranged[i]!.Range!.start).toBe(ranged[i - 1]!.Range!.end);
+  expect(items.filter((i) => !i.Range).map((i) => i.Key)).toEqual([
+    'landing/orders/big.csv.gz',
+    'landing/orders/small.csv',
+  ]);
+  expect(JSON.parse(store.text('out', summary.joinsKey)!)).toEqual([
+    { Key: 'landing/orders/big.csv', Etag: ranged[0]!.Etag, Size: big.length, count: 4 },
+  ]);
+  expect(summary).toMatchObject({ planned: 3, split: 1, ranges: 4, rangeBytes: 1 << 20 });
+});
+
+test('with no key over rangeBytes, joins.json is an empty array', async () => {
+  const store = await lake();
+  const summary = await planRun(
+    { store, config: converterConfig({ CSV2LAKE_FORMAT: 'parquet' }), converterVersion: CONVERTER_VERSION },
+    { ...base, runId: 'none' },
+  );
+  expect(JSON.parse(store.text('out', summary.joinsKey)!)).toEqual([]);
+  expect(summary).toMatchObject({ split: 0, ranges: 0, rangeBytes: 1 << 30 });
+});
