@@ -206,20 +206,9 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     );
     let rejects: ObjectWriter | undefined;
     try {
-      const options: ConvertOptions = {
-        ...config.csv,
-        formats: [format],
-        nullTokens: config.nullTokens,
-        maxRejects: config.maxRejects,
-        ...config.limits,
-        ...(pinned ? { schema: pinned } : {}),
-        table: stored
-          ? tableLayoutOf(stored.schema)
-          : { recordName: recordNameFor(place.dataset), columns: [] },
-        onOpen: (schema) => {
-          writing = schema.columns.map((c) => ({ name: c.name, type: c.type }));
-        },
-      };
+      const options = conversionOptions(config, format, pinned, stored, place.dataset, (schema) => {
+        writing = schema.columns.map((c) => ({ name: c.name, type: c.type }));
+      });
       let summary;
       try {
         summary = await (deps.convert ?? coreConvert)(
@@ -307,10 +296,35 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
 }
 
 /**
+ * The core's options of one key's conversion in one format: the converters' CSV options and limits, the
+ * schema file's pinned columns, and the dataset's stored schema as the table floor (a new dataset: none).
+ * Shared by the whole-key conversion and the range items and joins (lambdas/handlers/convert-ranged.ts).
+ */
+export function conversionOptions(
+  config: ConverterConfig,
+  format: ConverterConfig['format'],
+  pinned: ConvertOptions['schema'] | undefined,
+  stored: Awaited<ReturnType<typeof readDatasetSchema>>,
+  dataset: string,
+  onOpen?: ConvertOptions['onOpen'],
+): ConvertOptions {
+  return {
+    ...config.csv,
+    formats: [format],
+    nullTokens: config.nullTokens,
+    maxRejects: config.maxRejects,
+    ...config.limits,
+    ...(pinned ? { schema: pinned } : {}),
+    table: stored ? tableLayoutOf(stored.schema) : { recordName: recordNameFor(dataset), columns: [] },
+    ...(onOpen ? { onOpen } : {}),
+  };
+}
+
+/**
  * Whether a file's columns add nothing to the stored schema (same partition columns, no new column, no
  * wider type): then there is nothing to write, and nothing to read again either.
  */
-function fitsStored(
+export function fitsStored(
   stored: DatasetSchema | undefined,
   columns: readonly TableColumn[],
   partitions: readonly string[],

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import { s3ObjectStore } from '../io/s3-store';
@@ -6,7 +7,15 @@ import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
 import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
 import { convertBatch, type IgnoredKey, isBatch } from './convert-batch';
-import { convertItem, type ConverterDeps } from './convert-item';
+import { convertItem } from './convert-item';
+import {
+  convertRangeItem,
+  isJoinItem,
+  isRangeItem,
+  joinRangeItem,
+  type PartStateResult,
+  type RangedDeps,
+} from './convert-ranged';
 import { type ConvertStateResult, stateResult } from './state-result';
 
 /** The Lambda context fields a converter uses. */
@@ -19,11 +28,11 @@ export interface ConverterContext {
  * are the state machine's part only ({@link ConvertStateResult}); the full result is the item's record.
  */
 export interface ConverterHandler {
-  (event: ConvertItem, context?: ConverterContext): Promise<ConvertStateResult>;
+  (event: ConvertItem, context?: ConverterContext): Promise<ConvertStateResult | PartStateResult>;
   (
     event: ConvertBatch,
     context?: ConverterContext,
-  ): Promise<{ readonly results: readonly (ConvertStateResult | IgnoredKey)[] }>;
+  ): Promise<{ readonly results: readonly (ConvertStateResult | PartStateResult | IgnoredKey)[] }>;
 }
 
 /**
@@ -33,12 +42,15 @@ export interface ConverterHandler {
  */
 export function createConverterHandler(
   format: OutputFormat,
-  deps: Partial<Omit<ConverterDeps, 'config'>> & { store?: ObjectStore; env?: NodeJS.ProcessEnv } = {},
+  deps: Partial<Omit<RangedDeps, 'config'>> & { store?: ObjectStore; env?: NodeJS.ProcessEnv } = {},
 ): ConverterHandler {
   const env = deps.env ?? process.env;
   const config = converterConfig({ ...env, [ENV.FORMAT]: format });
   const clientConfig = s3ClientConfig(env);
   let store = deps.store;
+  // For range items and joins on S3 (ranged GETs pinned to the ETag, UploadPartCopy): one per container.
+  let s3: S3Client | undefined;
+  const s3Client = deps.s3 ?? (() => (s3 ??= new S3Client(clientConfig)));
   // Per invocation, under the converter's own service name (the alarms and the dashboard read the
   // reducer's run metrics, which count each file once per run).
   const publish = (result: ConvertResult) => {
@@ -53,22 +65,31 @@ export function createConverterHandler(
   const handle = async (
     event: ConvertItem | ConvertBatch,
     context?: ConverterContext,
-  ): Promise<ConvertStateResult | { readonly results: readonly (ConvertStateResult | IgnoredKey)[] }> => {
+  ): Promise<
+    | ConvertStateResult
+    | PartStateResult
+    | { readonly results: readonly (ConvertStateResult | PartStateResult | IgnoredKey)[] }
+  > => {
     store ??= s3ObjectStore(clientConfig);
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });
-    const itemDeps: ConverterDeps = {
+    const itemDeps: RangedDeps = {
       ...deps,
       store,
       config,
+      s3: s3Client,
       log: (message, fields) => logger.info(message, fields),
       ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     };
     // Per item: the key as a correlation key, its metrics and its failure logged once, here.
-    const one = async (item: ConvertItem): Promise<ConvertStateResult> => {
+    const one = async (item: ConvertItem): Promise<ConvertStateResult | PartStateResult> => {
       logger.appendKeys({ key: item.key });
       try {
-        const result = await convertItem(itemDeps, item);
+        // A range item's part is not a file: the key's join counts it (and records it) once.
+        if (isRangeItem(item)) return await convertRangeItem(itemDeps, item);
+        const result = isJoinItem(item)
+          ? await joinRangeItem(itemDeps, item)
+          : await convertItem(itemDeps, item);
         publish(result);
         return stateResult(result);
       } catch (error) {

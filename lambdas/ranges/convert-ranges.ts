@@ -31,8 +31,11 @@ export interface RangedConversion {
   readonly ranges: readonly ByteRange[];
   /** Converts one range (on this thread, another thread, another function): see `convertRange`. */
   convert(job: RangeJob, head: FileHead, pass: PassOptions): Promise<PartRecord>;
-  /** Writes the joined object from its segments and makes it visible; its bytes. Aborts on failure. */
-  join(segments: readonly Segment[]): Promise<number>;
+  /**
+   * Writes the joined object from its segments and makes it visible; its bytes. Aborts on failure. Given
+   * the output's columns first, so that a dataset schema can take them before the object appears.
+   */
+  join(segments: readonly Segment[], columns: RangedSummary['columns']): Promise<number>;
   /** Opens the rejects file (called only when a row was rejected). */
   rejects(): ByteSink;
   /** Deletes a part object. */
@@ -99,11 +102,15 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     const rejects = new RejectSink(() => c.rejects());
     merged = mergeParts(name, head, pass, final, rejects, merged.types);
     await rejects.flush();
-    const bytesOut = await c.join(joinSegments(c.format, head, pass, c.options, final, merged.types));
+    const columns = summaryColumns(outputSchema(head.headers, merged.types, pass.table));
+    const bytesOut = await c.join(
+      joinSegments(c.format, head, pass, c.options, final, merged.types),
+      columns,
+    );
     return {
       rows: merged.rows,
       rejectedRows: rejects.count,
-      columns: summaryColumns(outputSchema(head.headers, merged.types, pass.table)),
+      columns,
       bytesOut,
       ranges: c.ranges.length,
       rounds: final === records ? 1 : 2,

@@ -4,7 +4,8 @@
  * construct's IAM grants and lifecycle rule all derive their keys from here.
  *
  *   _runs/<run id>/items/<format>/<sha1 of key>.json   a converter's record of one item
- *   _runs/<run id>/plan/{items.json,passed.jsonl,plan.json}   the planner's lists
+ *   _runs/<run id>/plan/{items.json,joins.json,passed.jsonl,plan.json}   the planner's lists
+ *   _runs/<run id>/ranges/<sha1 of key>/<format>/   a split key's part objects and range records (issue 16)
  *   _runs/<run id>/{report.json,report.md,failed-items.json,metrics.json,reconverted.json}
  *   _runs/_map/…                                         the Distributed Maps' result files
  */
@@ -29,6 +30,15 @@ export function itemRecordsFolder(runId: string): string {
 /** The record of one item and format: `_runs/<run id>/items/<format>/<sha1 of key>.json`. */
 export function itemRecordKey(runId: string, format: string, key: string): string {
   return `${itemRecordsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}.json`;
+}
+
+/**
+ * The folder of a split key's parts in one format: `_runs/<run id>/ranges/<sha1 of key>/<format>/`. Range
+ * items write their part objects and records (`r1-<index>.json`) there; the key's join reads them, and
+ * deletes the folder once its output is written (a failed join keeps it for the retry or the redrive).
+ */
+export function rangePartsFolder(runId: string, format: string, key: string): string {
+  return `${runFolder(runId)}ranges/${createHash('sha1').update(key).digest('hex')}/${format}/`;
 }
 
 /** A file of the run's own folder, e.g. `report.json`, `metrics.json`, `plan/items.json`. */
