@@ -34,8 +34,8 @@ export interface PlannedItem {
   readonly Key: string;
   readonly Etag: string;
   readonly Size: number;
-  /** A range item's byte range (see ItemRange). */
-  readonly Range?: {
+  /** A range item's byte range (see ItemRange); null on a whole key. */
+  readonly Range?: null | {
     readonly index: number;
     readonly count: number;
     readonly start: number;

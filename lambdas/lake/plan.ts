@@ -109,7 +109,8 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
     firstItem = false;
   };
   const plan = async (object: ObjectInfo, reason: PlanReason) => {
-    const item: PlannedItem = { Key: object.key, Etag: object.etag, Size: object.size };
+    // `Range: null` on a whole key: the map's ItemSelector reads the field of every item.
+    const item: PlannedItem = { Key: object.key, Etag: object.etag, Size: object.size, Range: null };
     // A compressed stream cannot be entered at an offset: a `.gz`/`.zst` key stays one item (its magic
     // bytes, for a compressed key without the suffix, are checked by the range converter, which fails it).
     const ranges = planRanges(object.size, {
@@ -123,7 +124,8 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
           ...item,
           Range: { index: r.index, count: ranges.length, start: r.start, end: r.end },
         });
-      await joins.write(`${firstJoin ? '[' : ','}\n${JSON.stringify({ ...item, count: ranges.length })}`);
+      const join = { Key: item.Key, Etag: item.Etag, Size: item.Size, count: ranges.length };
+      await joins.write(`${firstJoin ? '[' : ','}\n${JSON.stringify(join)}`);
       firstJoin = false;
       counts.split++;
       counts.ranges += ranges.length;

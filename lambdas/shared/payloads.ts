@@ -44,7 +44,7 @@ export interface ConvertItem {
    * A byte range of the key (the planner's range items, issue 16): the converter converts only the rows that
    * start in it into a part under the run's folder; the key's join item makes its one output.
    */
-  readonly range?: ItemRange;
+  readonly range?: ItemRange | null;
 }
 
 /** Which byte range of its key a range item converts (see lambdas/ranges/range-plan.ts). */

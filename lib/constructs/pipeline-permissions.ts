@@ -66,6 +66,13 @@ export function grantConverter(
   );
   // Its own records only (`_runs/<run>/items/<format>/…`): never a report, a map result or metrics.json.
   allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects(`${RUNS_PREFIX}*/items/${scope.format}/*`)]);
+  // A split key's parts in its format (`_runs/<run>/ranges/<sha1>/<format>/`, see rangePartsFolder):
+  // written by range items, read by the join (ranged GETs, and UploadPartCopy's source), deleted after it.
+  allow(
+    converter,
+    ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+    [outputBucket.arnForObjects(`${RUNS_PREFIX}*/ranges/*/${scope.format}/*`)],
+  );
   // The dataset schemas: read as the floor of each conversion, merged back with a conditional PUT
   // (If-Match / If-None-Match need nothing beyond PutObject).
   allow(converter, ['s3:GetObject', 's3:PutObject'], [outputBucket.arnForObjects(`${SCHEMAS_PREFIX}*`)]);
@@ -87,6 +94,8 @@ export function grantConverter(
           's3:prefix': [
             `${scope.outputPrefix}*`,
             `${SCHEMAS_PREFIX}*`,
+            // The join lists a split key's parts folder to delete it.
+            `${RUNS_PREFIX}*/ranges/*`,
             ...(scope.writesRejects ? [`${REJECTS_PREFIX}*`] : []),
           ],
         },

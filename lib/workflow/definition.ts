@@ -6,13 +6,13 @@
  */
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 import { runOutputPrefixes } from './defaults';
-import { convertFilesMap, retryFailedMap } from './map-states';
+import { convertFilesMap, joinFilesMap, retryFailedMap } from './map-states';
 import { placeholder, STATES, SUBSTITUTIONS } from './names';
 import type { WorkflowSettings } from './settings';
 import { planTask, reduceTask } from './tasks';
 
 export { csvKeyPatterns, MAX_CSV_KEY_PATTERNS } from './csv-key-patterns';
-export { MAP_RESULTS_PREFIX, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
+export { JOIN_PREFIX, MAP_RESULTS_PREFIX, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
 export type { ItemBatching, WorkflowSettings } from './settings';
 
 /**
@@ -132,10 +132,24 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         Comment: 'No map ran: Reduce is given a map result without result files.',
         Result: {},
         ResultPath: '$.convertMap',
-        Next: STATES.reduce,
+        Next: STATES.noJoins,
       },
       [STATES.convertFiles]: convertFilesMap(settings),
-      [STATES.reduce]: reduceTask('States.Array($.convertMap)', 'ifNoneFailed', STATES.anyFailed),
+      [STATES.anySplit]: {
+        Type: 'Choice',
+        Comment: 'Keys planned as byte ranges are joined, one output per format, once every range ran.',
+        Choices: [{ Variable: '$.plan.split', NumericGreaterThan: 0, Next: STATES.joinFiles }],
+        Default: STATES.noJoins,
+      },
+      [STATES.noJoins]: {
+        Type: 'Pass',
+        Comment: 'No join map ran: Reduce is given a map result without result files.',
+        Result: {},
+        ResultPath: '$.joinMap',
+        Next: STATES.reduce,
+      },
+      [STATES.joinFiles]: joinFilesMap(settings),
+      [STATES.reduce]: reduceTask('States.Array($.convertMap, $.joinMap)', 'ifNoneFailed', STATES.anyFailed),
       [STATES.anyFailed]: {
         Type: 'Choice',
         Comment:
@@ -152,7 +166,11 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
         Default: STATES.done,
       },
       [STATES.retryFailed]: retryFailedMap(settings),
-      [STATES.reduceAfterRetry]: reduceTask('States.Array($.convertMap, $.retryMap)', true, STATES.anyStale),
+      [STATES.reduceAfterRetry]: reduceTask(
+        'States.Array($.convertMap, $.joinMap, $.retryMap)',
+        true,
+        STATES.anyStale,
+      ),
       [STATES.anyStale]: {
         Type: 'Choice',
         Comment:

@@ -5,7 +5,7 @@
  */
 import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { itemProcessor } from './child-states';
-import { MAP_RESULTS_PREFIX, placeholder, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
+import { JOIN_PREFIX, MAP_RESULTS_PREFIX, placeholder, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
 import type { ItemBatching, WorkflowSettings } from './settings';
 
 /**
@@ -80,11 +80,39 @@ export function convertFilesMap(settings: WorkflowSettings): Record<string, unkn
       'key.$': '$$.Map.Item.Value.Key',
       'etag.$': '$$.Map.Item.Value.Etag',
       'size.$': '$$.Map.Item.Value.Size',
+      // A split key's byte range, null for a whole key (the planner writes the field on every item: a
+      // JSONPath to a missing field fails the child).
+      'range.$': '$$.Map.Item.Value.Range',
       // Batched, the run travels once per batch in BatchInput instead of once per item.
       ...(settings.itemBatching ? {} : { 'run.$': '$.run' }),
     },
     tolerance: { ToleratedFailurePercentage: 100 },
     resultPath: '$.convertMap',
+    next: STATES.anySplit,
+  });
+}
+
+/**
+ * `JoinFiles`: one child per split key (`joins.json`), after every range item ran: the same child workflow,
+ * whose converters see a join item (`count`) and make the key's one output from its parts, converting any
+ * range whose part is missing (lambdas/handlers/convert-ranged.ts). Tolerates every failure, as
+ * `ConvertFiles`: a failed join is a failed file for `Reduce`, and the retry map runs its join again.
+ */
+export function joinFilesMap(settings: WorkflowSettings): Record<string, unknown> {
+  return distributedMap(settings, {
+    comment: 'The keys planned as byte ranges: each joined into one output per format from its parts.',
+    itemsKeyPath: '$.plan.joinsKey',
+    itemSelector: {
+      'bucket.$': '$.run.inputBucket',
+      'key.$': '$$.Map.Item.Value.Key',
+      'etag.$': '$$.Map.Item.Value.Etag',
+      'size.$': '$$.Map.Item.Value.Size',
+      'count.$': '$$.Map.Item.Value.count',
+      ...(settings.itemBatching ? {} : { 'run.$': '$.run' }),
+    },
+    statePrefix: JOIN_PREFIX,
+    tolerance: { ToleratedFailurePercentage: 100 },
+    resultPath: '$.joinMap',
     next: STATES.reduce,
   });
 }

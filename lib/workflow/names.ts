@@ -17,6 +17,9 @@ export const STATES = {
   anyPlanned: 'AnyPlanned',
   nothingPlanned: 'NothingPlanned',
   convertFiles: 'ConvertFiles',
+  anySplit: 'AnySplit',
+  noJoins: 'NoJoins',
+  joinFiles: 'JoinFiles',
   isCsv: 'IsCsv',
   ignore: 'IgnoreNotCsv',
   convertFormats: 'ConvertFormats',
@@ -45,6 +48,9 @@ export const SUBSTITUTIONS = {
 
 /** Prefix of the retry map's child state names (names must be unique in the whole machine). */
 export const RETRY_PREFIX = 'Retry';
+
+/** The prefix of the join map's child states (state names are unique in the whole machine). */
+export const JOIN_PREFIX = 'Join';
 
 /** Where the Distributed Map result files go, in the output bucket. */
 export { MAP_RESULTS_PREFIX } from '../../lambdas/shared/run-keys';

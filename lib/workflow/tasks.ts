@@ -60,7 +60,12 @@ export function planTask(next: string): Record<string, unknown> {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',
     Parameters: { FunctionName: placeholder(SUBSTITUTIONS.planFunction), Payload: { 'run.$': '$.run' } },
-    ResultSelector: { 'itemsKey.$': '$.Payload.itemsKey', 'planned.$': '$.Payload.planned' },
+    ResultSelector: {
+      'itemsKey.$': '$.Payload.itemsKey',
+      'planned.$': '$.Payload.planned',
+      'joinsKey.$': '$.Payload.joinsKey',
+      'split.$': '$.Payload.split',
+    },
     ResultPath: '$.plan',
     TimeoutSeconds: 930,
     Retry: lambdaTaskRetry(),

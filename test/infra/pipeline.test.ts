@@ -13,7 +13,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvConversionPipeline, PIPELINE_DEFAULTS } from '../../lib/csv-conversion-pipeline';
 import { PipelineStack, type PipelineStackProps } from '../../lib/pipeline-stack';
-import { csvKeyPatterns, RETRY_PREFIX, STATES, SUBSTITUTIONS } from '../../lib/workflow/definition';
+import {
+  csvKeyPatterns,
+  JOIN_PREFIX,
+  RETRY_PREFIX,
+  STATES,
+  SUBSTITUTIONS,
+} from '../../lib/workflow/definition';
 import { DefinitionResolutionError, resolvedDefinition } from '../../lib/workflow/resolve';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,7 +89,12 @@ describe('stack with an input prefix, defaults otherwise', () => {
         FunctionName: `arn:aws:lambda:eu-west-1:123456789012:function:${SUBSTITUTIONS.planFunction}`,
         Payload: { 'run.$': '$.run' },
       },
-      ResultSelector: { 'itemsKey.$': '$.Payload.itemsKey', 'planned.$': '$.Payload.planned' },
+      ResultSelector: {
+        'itemsKey.$': '$.Payload.itemsKey',
+        'planned.$': '$.Payload.planned',
+        'joinsKey.$': '$.Payload.joinsKey',
+        'split.$': '$.Payload.split',
+      },
       ResultPath: '$.plan',
       Next: STATES.anyPlanned,
     });
@@ -97,6 +108,12 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(asl.States[STATES.nothingPlanned]).toMatchObject({
       Type: 'Pass',
       ResultPath: '$.convertMap',
+      Next: STATES.noJoins,
+    });
+    expect(asl.States[STATES.noJoins]).toMatchObject({
+      Type: 'Pass',
+      Result: {},
+      ResultPath: '$.joinMap',
       Next: STATES.reduce,
     });
     expect(map.ItemSelector).toEqual({
@@ -104,6 +121,7 @@ describe('stack with an input prefix, defaults otherwise', () => {
       'key.$': '$$.Map.Item.Value.Key',
       'etag.$': '$$.Map.Item.Value.Etag',
       'size.$': '$$.Map.Item.Value.Size',
+      'range.$': '$$.Map.Item.Value.Range',
       'run.$': '$.run',
     });
     expect(map.MaxConcurrency).toBe(50);
@@ -181,17 +199,50 @@ describe('stack with an input prefix, defaults otherwise', () => {
     }
   });
 
+  test('split keys are joined after every range ran: AnySplit, then a join map over joins.json tolerating every failure, then Reduce', () => {
+    expect(map.Next).toBe(STATES.anySplit);
+    expect(asl.States[STATES.anySplit]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.split', NumericGreaterThan: 0, Next: STATES.joinFiles }],
+      Default: STATES.noJoins,
+    });
+    const joins = asl.States[STATES.joinFiles];
+    expect(joins.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(joins.ItemReader).toEqual({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: 'bucket-outputbucket', 'Key.$': '$.plan.joinsKey' },
+    });
+    expect(joins.ItemSelector).toEqual({
+      'bucket.$': '$.run.inputBucket',
+      'key.$': '$$.Map.Item.Value.Key',
+      'etag.$': '$$.Map.Item.Value.Etag',
+      'size.$': '$$.Map.Item.Value.Size',
+      'count.$': '$$.Map.Item.Value.count',
+      'run.$': '$.run',
+    });
+    // The same child workflow under its own state names: the converters tell a join item by its count.
+    expect(Object.keys(joins.ItemProcessor.States).sort()).toEqual(
+      Object.keys(map.ItemProcessor.States)
+        .map((n) => JOIN_PREFIX + n)
+        .sort(),
+    );
+    expect(joins.ToleratedFailurePercentage).toBe(100);
+    expect(joins.ResultWriter).toEqual(map.ResultWriter);
+    expect(joins.ResultPath).toBe('$.joinMap');
+    expect(joins.Next).toBe(STATES.reduce);
+  });
+
   test('the reducer follows; failed files go to a retry map with no tolerance, whose failure fails the run (redrivable)', () => {
-    expect(map.Next).toBe(STATES.reduce);
     // `final`: which reduction emits the run's file counts (the last: after the retry map, if it runs).
     expect(asl.States[STATES.reduce].Parameters.Payload).toEqual({
       'run.$': '$.run',
-      'mapResults.$': 'States.Array($.convertMap)',
+      'mapResults.$': 'States.Array($.convertMap, $.joinMap)',
       final: 'ifNoneFailed',
     });
     expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload).toEqual({
       'run.$': '$.run',
-      'mapResults.$': 'States.Array($.convertMap, $.retryMap)',
+      'mapResults.$': 'States.Array($.convertMap, $.joinMap, $.retryMap)',
       final: true,
     });
     // Failed files, and outputs written with an older schema of their dataset, go to the retry map.
@@ -413,7 +464,7 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(retry.MaxConcurrency).toBe(50);
     expect(retry.ResultWriter).toEqual(map.ResultWriter);
     expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload['mapResults.$']).toBe(
-      'States.Array($.convertMap, $.retryMap)',
+      'States.Array($.convertMap, $.joinMap, $.retryMap)',
     );
     // A schema widened during the retry map sends the outputs it made stale round once more.
     expect(asl.States[STATES.reduceAfterRetry].Next).toBe(STATES.anyStale);

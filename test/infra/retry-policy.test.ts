@@ -4,7 +4,13 @@
  * same interpreter the local runner uses, how many times a task that keeps failing is attempted.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import { buildDefinition, RETRY_PREFIX, STATES, type WorkflowSettings } from '../../lib/workflow/definition';
+import {
+  buildDefinition,
+  JOIN_PREFIX,
+  RETRY_PREFIX,
+  STATES,
+  type WorkflowSettings,
+} from '../../lib/workflow/definition';
 import { DATA_ERRORS } from '../../lambdas/shared/errors';
 
 const SETTINGS: WorkflowSettings = {
@@ -47,6 +53,9 @@ const CONVERTERS = [
   STATES.convertAvro,
   RETRY_PREFIX + STATES.convertParquet,
   RETRY_PREFIX + STATES.convertAvro,
+  // The join map's converters (issue 16): the same tasks under the join map's prefix.
+  JOIN_PREFIX + STATES.convertParquet,
+  JOIN_PREFIX + STATES.convertAvro,
 ];
 /** The reducer states, and the planner's, which has the same Retry (a transient S3 error lists again). */
 const REDUCERS = [STATES.plan, STATES.reduce, STATES.reduceAfterRetry];
@@ -66,7 +75,7 @@ describe.each([
 ])('the Lambda tasks’ retry policy (%s)', (_label, settings) => {
   const all = tasks(buildDefinition(settings));
 
-  test('the walk finds exactly the converters of both maps, both reducer states and the planner', () => {
+  test('the walk finds exactly the converters of the three maps, both reducer states and the planner', () => {
     expect(Object.keys(all).sort()).toEqual([...CONVERTERS, ...REDUCERS].sort());
   });
 
