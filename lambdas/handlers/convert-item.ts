@@ -123,14 +123,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const existing = await store.head(run.outputBucket, target);
     const meta = existing?.metadata ?? {};
     await refuseCollision(store, item, target, meta[META.SOURCE_KEY]);
-    if (
-      existing &&
-      meta[META.SOURCE_ETAG] === version &&
-      meta[META.VERSION] === CONVERTER_VERSION &&
-      meta[META.OPTIONS] === hash &&
-      storedPrint !== undefined &&
-      meta[META.SCHEMA] === storedPrint
-    ) {
+    if (existing && isCurrentOutput(meta, version, hash, storedPrint)) {
       return await record({
         key: item.key,
         format,
@@ -293,6 +286,25 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     }).catch(() => undefined); // the original error matters more than a failed record
     throw error;
   }
+}
+
+/**
+ * Whether an output's metadata says it holds `version` of its input, converted by this converter version
+ * with these options and with its dataset's current schema: then the item is skipped.
+ */
+export function isCurrentOutput(
+  meta: Readonly<Record<string, string>>,
+  version: string,
+  hash: string,
+  storedPrint: string | undefined,
+): boolean {
+  return (
+    meta[META.SOURCE_ETAG] === version &&
+    meta[META.VERSION] === CONVERTER_VERSION &&
+    meta[META.OPTIONS] === hash &&
+    storedPrint !== undefined &&
+    meta[META.SCHEMA] === storedPrint
+  );
 }
 
 /**

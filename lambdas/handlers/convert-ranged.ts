@@ -29,6 +29,7 @@ import {
   conversionOptions,
   convertItem,
   fitsStored,
+  isCurrentOutput,
   META,
   type ConverterDeps,
 } from './convert-item';
@@ -228,6 +229,21 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
     const hash = converterOptionsHash(config, p.pinned);
     const existing = await store.head(run.outputBucket, target);
     await refuseCollision(store, item, target, existing?.metadata?.[META.SOURCE_KEY]);
+    // A format whose join succeeded before (the retry map runs both formats of a failed key): skipped.
+    const storedPrint = p.stored ? schemaFingerprint(p.stored.schema.columns) : undefined;
+    if (existing && isCurrentOutput(existing.metadata ?? {}, item.etag, hash, storedPrint))
+      return await record({
+        key: item.key,
+        format,
+        status: 'skipped',
+        durationMs: Date.now() - started,
+        outputKey: target,
+        sourceEtag: item.etag,
+        dataset: p.place.dataset,
+        schemaFingerprint: storedPrint!,
+        schemaVersion: p.stored!.schema.version,
+        at: now(),
+      });
     const ranges = cutEvenly(item.size, item.count);
     let rejects: ObjectWriter | undefined;
     let widened: Awaited<ReturnType<typeof widenDatasetSchema>> | undefined;

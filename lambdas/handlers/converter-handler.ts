@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import { s3ObjectStore } from '../io/s3-store';
@@ -50,7 +50,14 @@ export function createConverterHandler(
   let store = deps.store;
   // For range items and joins on S3 (ranged GETs pinned to the ETag, UploadPartCopy): one per container.
   let s3: S3Client | undefined;
-  const s3Client = deps.s3 ?? (() => (s3 ??= new S3Client(clientConfig)));
+  // Loaded on first use, as s3ObjectStore does: a thread that only touches folders never loads the SDK.
+  const s3Client =
+    deps.s3 ??
+    (() =>
+      (s3 ??= // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+      (require('../io/s3-object-store') as typeof import('../io/s3-object-store')).createS3Client(
+        clientConfig,
+      )));
   // Per invocation, under the converter's own service name (the alarms and the dashboard read the
   // reducer's run metrics, which count each file once per run).
   const publish = (result: ConvertResult) => {

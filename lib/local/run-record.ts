@@ -38,6 +38,8 @@ export interface RunRecord {
   /** Kept so that a redrive reads the files as the run did. */
   csv?: CsvDialectOptions;
   nullTokens?: readonly string[];
+  /** Kept so that a redrive splits the files as the run did. */
+  rangeBytes?: number;
   concurrency: number;
   failedState?: string;
   failedInput?: unknown;
@@ -55,6 +57,7 @@ export function newRunRecord(
     readonly datasetPattern?: string;
     readonly csv?: CsvDialectOptions;
     readonly nullTokens?: readonly string[];
+    readonly rangeBytes?: number;
     readonly concurrency?: number;
   },
 ): RunRecord {
@@ -68,6 +71,7 @@ export function newRunRecord(
     ...(options.datasetPattern ? { datasetPattern: options.datasetPattern } : {}),
     ...(options.csv && Object.keys(options.csv).length > 0 ? { csv: options.csv } : {}),
     ...(options.nullTokens ? { nullTokens: options.nullTokens } : {}),
+    ...(options.rangeBytes ? { rangeBytes: options.rangeBytes } : {}),
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
   };
 }

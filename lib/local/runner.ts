@@ -58,6 +58,12 @@ export interface LocalRunOptions {
   readonly csv?: CsvDialectOptions;
   /** Values read as null besides the empty field (`CSV2LAKE_NULL_TOKENS`). @default the template's */
   readonly nullTokens?: readonly string[];
+  /**
+   * Bytes of CSV per range item: a larger uncompressed file is converted in byte ranges on the converter
+   * threads and joined into one output per format (see `CsvConversionPipelineProps.rangeBytes`).
+   * @default 1 GiB (DEFAULT_RANGE_BYTES)
+   */
+  readonly rangeBytes?: number;
   readonly runId?: string;
   readonly onProgress?: (progress: Progress) => void;
   /** Test hook: an error to throw instead of invoking the handler of a task state for an item. */
@@ -210,6 +216,7 @@ export class LocalRunner {
       ...(record.schemaLocation ? { [ENV.SCHEMA_LOCATION]: record.schemaLocation } : {}),
       ...(record.csv ? { [ENV.CSV_OPTIONS]: JSON.stringify(record.csv) } : {}),
       ...(record.nullTokens ? { [ENV.NULL_TOKENS]: JSON.stringify(record.nullTokens) } : {}),
+      ...(record.rangeBytes ? { [ENV.RANGE_BYTES]: String(record.rangeBytes) } : {}),
     };
     // The planner and the reducer compute the converters' options hash: they get the converters' options.
     const settings = {
@@ -238,7 +245,9 @@ export class LocalRunner {
       redriving: this.redriving,
       progress: this.progress,
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
-      ...(this.options.retryIntervalMs !== undefined ? { retryIntervalMs: this.options.retryIntervalMs } : {}),
+      ...(this.options.retryIntervalMs !== undefined
+        ? { retryIntervalMs: this.options.retryIntervalMs }
+        : {}),
       recordKey: (name) => runRecordKey(record.runId, name),
     });
     let failedState: string | undefined;
@@ -401,4 +410,3 @@ export class LocalRunner {
     };
   }
 }
-
