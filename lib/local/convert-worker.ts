@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { createConverterHandler } from '../../lambdas/handlers/converter-handler';
 import { type FunctionSettings, invocationContext } from './invocation';
-import { storesFor, type Location } from './stores';
+import { localS3Client, storesFor, type Location } from './stores';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -11,6 +11,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const data = workerData as { input: Location; output: Location; endpoint?: string };
 // Built before the first message arrives: the runner starts its threads while it synthesizes the stack.
 const store = storesFor(data, data.endpoint);
+const s3 = localS3Client(data.endpoint);
 type Handler = ReturnType<typeof createConverterHandler>;
 let handlers: Record<OutputFormat, { handle: Handler; timeoutMs: number }> | undefined;
 
@@ -23,10 +24,13 @@ parentPort!.on('message', (message: Message) => {
     const { parquet, avro } = message.configure;
     handlers = {
       parquet: {
-        handle: createConverterHandler('parquet', { store, env: parquet.env }),
+        handle: createConverterHandler('parquet', { store, s3, env: parquet.env }),
         timeoutMs: parquet.timeoutMs,
       },
-      avro: { handle: createConverterHandler('avro', { store, env: avro.env }), timeoutMs: avro.timeoutMs },
+      avro: {
+        handle: createConverterHandler('avro', { store, s3, env: avro.env }),
+        timeoutMs: avro.timeoutMs,
+      },
     };
     return;
   }

@@ -35,7 +35,7 @@ import {
   runOrigin,
   statusOf,
 } from './run-record';
-import { bucketOf, INPUT_BUCKET, type Location, OUTPUT_BUCKET, storesFor } from './stores';
+import { bucketOf, INPUT_BUCKET, localS3Client, type Location, OUTPUT_BUCKET, storesFor } from './stores';
 import { type Invocation, type LocalFunctionCall, taskHandlers } from './task-handlers';
 
 export { parseLocation, type Location } from './stores';
@@ -395,7 +395,11 @@ export class LocalRunner {
   ): Record<string, LocalFunctionCall> {
     const converter = (format: OutputFormat): LocalFunctionCall => {
       if (pool) return (payload) => pool.run(format, payload);
-      const handler = createConverterHandler(format, { store: this.store, env: settings[format].env });
+      const handler = createConverterHandler(format, {
+        store: this.store,
+        s3: localS3Client(this.options.endpoint),
+        env: settings[format].env,
+      });
       return (payload) => handler(payload, invocationContext(settings[format].timeoutMs));
     };
     return {

@@ -1,3 +1,4 @@
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { resolve } from 'node:path';
 import { FsObjectStore } from '../../lambdas/io/fs-object-store';
 import type { ObjectStore } from '../../lambdas/io/object-store';
@@ -46,6 +47,29 @@ export function bucketOf(location: Location, local: string): string {
  */
 const ITEM_RECORDS = /^_runs\/[^/]+\/items\//;
 
+/** The S3 client settings of a local run: its endpoint (path-style), a region, local credentials. */
+export function localS3Config(endpoint: string | undefined): S3ClientConfig {
+  return {
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  };
+}
+
+/**
+ * The S3 client the converters' range items and joins use in a local run (ranged GETs, UploadPartCopy),
+ * with the store's settings; created on first use, so a folder run never loads the SDK.
+ */
+export function localS3Client(endpoint: string | undefined): () => S3Client {
+  let client: S3Client | undefined;
+  const load = () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+    require('../../lambdas/io/s3-object-store') as typeof import('../../lambdas/io/s3-object-store');
+  return () => (client ??= load().createS3Client(localS3Config(endpoint)));
+}
+
 /** One ObjectStore over the run's input and output, folders or S3. */
 export function storesFor(
   record: { input: Location; output: Location },
@@ -53,14 +77,7 @@ export function storesFor(
 ): ObjectStore {
   const stores: Record<string, ObjectStore> = {};
   let s3: ObjectStore | undefined;
-  const s3Store = () =>
-    (s3 ??= s3ObjectStore({
-      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
-        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {}),
-    }));
+  const s3Store = () => (s3 ??= s3ObjectStore(localS3Config(endpoint)));
   for (const [location, local] of [
     [record.input, INPUT_BUCKET],
     [record.output, OUTPUT_BUCKET],

@@ -149,6 +149,12 @@ describe('over fauxqs', () => {
     const one = await run('whole');
     const split = await run('ranged', RANGE_BYTES);
     // assert
+    const reportOf = async (bucket: string, runId: string) => {
+      const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `_runs/${runId}/report.json` }));
+      return JSON.parse(await o.Body!.transformToString()) as { failures?: unknown };
+    };
+    // The failures first: a failed run's report says why.
+    expect((await reportOf('ranged', split.runId)).failures ?? []).toEqual([]);
     expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const dir = mkdtempSync(join(tmpdir(), 'ranges-run-out-'));
     const download = async (bucket: string, key: string) => {
