@@ -62,6 +62,8 @@ const TRANSITIONS_PER_ITEM = 7;
 const TOP_TRANSITIONS = 10;
 const PLAN_TRANSITIONS = 2;
 const RETRY_ROUND_TRANSITIONS = 3;
+/** After the first map of a planned run: AnySplit, then JoinFiles or NoJoins (NothingPlanned: NoJoins only). */
+const JOIN_STEP_TRANSITIONS = 2;
 
 /**
  * S3 requests of one converter invocation, by what it did (lambdas/handlers/convert-item.ts): the dataset's
@@ -294,13 +296,17 @@ export async function buildRunReport(
   // What the run did: children only for the keys that ran (a passed key started nothing), each converter
   // invocation's requests by its outcome, the planner's and this reduction's own requests as counted.
   // Every map result after the first is a round of the retry map (the first may be NothingPlanned's, empty).
-  const retryRounds = Math.max(0, mapResults.length - 1);
+  // With a plan, the second is the join map's (JoinFiles, or NoJoins' empty result).
+  const retryRounds = Math.max(0, mapResults.length - (plan ? 2 : 1));
+  // A split key (issue 16) is one file (counted once above) but `count` children in ConvertFiles and one in
+  // JoinFiles: `ranges` children more in all.
+  const splitChildren = plan?.ranges ?? 0;
   const stateTransitions =
     TOP_TRANSITIONS +
-    (plan ? PLAN_TRANSITIONS : 0) +
+    (plan ? PLAN_TRANSITIONS + (ran.files + ran.ignored > 0 ? JOIN_STEP_TRANSITIONS : 1) : 0) +
     retryRounds * RETRY_ROUND_TRANSITIONS +
-    (ran.files + ran.ignored) * TRANSITIONS_PER_ITEM;
-  const lambdaRequests = ran.files * formats + (plan ? 1 : 0) + 1 + retryRounds;
+    (ran.files + ran.ignored + splitChildren) * TRANSITIONS_PER_ITEM;
+  const lambdaRequests = (ran.files + splitChildren) * formats + (plan ? 1 : 0) + 1 + retryRounds;
   const lambdaGbSeconds =
     (account.lambdaMs / 1000) * (options.lambdaMemoryMb / 1024) +
     (plan ? (plan.durationMs / 1000) * (plan.memoryMb / 1024) : 0);

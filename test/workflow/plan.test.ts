@@ -74,7 +74,8 @@ test('a second night over unchanged files starts no child: only the planner and 
   expect([...r.files.map((f) => f.key), ...r.ignoredKeys].sort()).toEqual(Object.keys(FILES).sort());
   expect(r.files.every((f) => f.status === 'skipped')).toBe(true);
   // What ran: the top level and the plan, no child; the planner and the reducer.
-  expect(r.cost).toMatchObject({ stateTransitions: 12, lambdaRequests: 2 });
+  // 13: NothingPlanned → NoJoins (the join step since issue 16) → Reduce.
+  expect(r.cost).toMatchObject({ stateTransitions: 13, lambdaRequests: 2 });
 
   // One file changes: only it is converted.
   writeFileSync(join(dir.input, 'orders/b.csv'), 'id,amount\n2,3.5\n3,4.5\n');

@@ -157,7 +157,8 @@ test('every key once: passed keys skipped or ignored, planned keys by their reco
   expect(report.files.find((f) => f.key === unchanged[8])!.status).toBe('skipped');
   expect(report.plan).toMatchObject({ planned: 2, unchanged: 50 });
   // Transitions and invocations only for what ran: three keys in children, none for the 49 passed.
-  expect(report.cost.stateTransitions).toBe(10 + 2 + 3 * 7);
+  // (+ 2: AnySplit and NoJoins, the join step since issue 16.)
+  expect(report.cost.stateTransitions).toBe(10 + 2 + 2 + 3 * 7);
   expect(report.cost.lambdaRequests).toBe(3 * 2 + 1 + 1);
 });
 
