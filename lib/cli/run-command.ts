@@ -1,3 +1,4 @@
+import { MIN_RANGE_BYTES } from '../../lambdas/ranges/range-plan';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../../lambdas/core/model/options';
@@ -84,6 +85,8 @@ Options:
   -o, --output <dir | s3://bucket/prefix>   where the outputs, rejects and run reports go (required)
 ${AWS_FLAGS_USAGE}
   --concurrency N                    files converted at once, default 16
+  --range-bytes N                    a file larger than N bytes (uncompressed) is converted in byte ranges on
+                                     the converter threads and joined into one output, default 1073741824 (1 GiB)
   --format parquet|avro|both         default both
   --schema <file | s3://bucket/key>  a schema file pinning column types: {"columns": {...}} for every
                                      dataset, or {"datasets": {"<dataset>": {"columns": {...}}}}
@@ -136,6 +139,7 @@ export const run: CliCommand = {
       output: { type: 'string', short: 'o' },
       ...AWS_FLAGS,
       concurrency: { type: 'string' },
+      'range-bytes': { type: 'string' },
       format: { type: 'string' },
       schema: { type: 'string' },
       pattern: { type: 'string' },
@@ -152,6 +156,9 @@ export const run: CliCommand = {
     const concurrency = v.concurrency ? Number(v.concurrency) : undefined;
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
       throw new UsageError('--concurrency must be a whole number > 0');
+    const rangeBytes = v['range-bytes'] ? Number(v['range-bytes']) : undefined;
+    if (rangeBytes !== undefined && !(Number.isSafeInteger(rangeBytes) && rangeBytes >= MIN_RANGE_BYTES))
+      throw new UsageError(`--range-bytes must be a whole number >= ${MIN_RANGE_BYTES}`);
     const { csv, nullTokens } = csvFlagOptions(v);
     const { endpoint } = awsFlagOptions(v);
     if (v.schema && !v.schema.startsWith('s3://') && !existsSync(v.schema))
@@ -169,6 +176,7 @@ export const run: CliCommand = {
       formats,
       ...(endpoint ? { endpoint } : {}),
       ...(concurrency ? { concurrency } : {}),
+      ...(rangeBytes ? { rangeBytes } : {}),
       // A local schema file is read by the converters wherever they run: its absolute path.
       ...(v.schema ? { schemaLocation: v.schema.startsWith('s3://') ? v.schema : resolve(v.schema) } : {}),
       ...(v.pattern ? { datasetPattern: v.pattern } : {}),
