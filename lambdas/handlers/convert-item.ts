@@ -273,19 +273,34 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       throw error;
     }
   } catch (error) {
-    const e = error as Error;
-    await record({
-      key: item.key,
-      format,
-      status: 'failed',
-      durationMs: Date.now() - started,
-      outputKey: target,
-      ...(dataset !== undefined ? { dataset } : {}),
-      error: { type: e.name ?? 'Error', message: e.message },
-      at: now(),
-    }).catch(() => undefined); // the original error matters more than a failed record
+    await record(failedResult(item.key, format, started, target, dataset, error, now())).catch(
+      () => undefined, // the original error matters more than a failed record
+    );
     throw error;
   }
+}
+
+/** The record of a failed attempt at a key in one format (its output key, once placed, and dataset). */
+export function failedResult(
+  key: string,
+  format: ConverterConfig['format'],
+  started: number,
+  target: string,
+  dataset: string | undefined,
+  error: unknown,
+  at: string,
+): ConvertResult {
+  const e = error as Error;
+  return {
+    key,
+    format,
+    status: 'failed',
+    durationMs: Date.now() - started,
+    outputKey: target,
+    ...(dataset !== undefined ? { dataset } : {}),
+    error: { type: e.name ?? 'Error', message: e.message },
+    at,
+  };
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   CONVERTER_VERSION,
   conversionOptions,
   convertItem,
+  failedResult,
   fitsStored,
   isCurrentOutput,
   META,
@@ -362,17 +363,9 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       at: now(),
     });
   } catch (error) {
-    const e = error as Error;
-    await record({
-      key: item.key,
-      format,
-      status: 'failed',
-      durationMs: Date.now() - started,
-      outputKey: target,
-      ...(dataset !== undefined ? { dataset } : {}),
-      error: { type: e.name ?? 'Error', message: e.message },
-      at: now(),
-    }).catch(() => undefined);
+    await record(failedResult(item.key, format, started, target, dataset, error, now())).catch(
+      () => undefined, // the original error matters more than a failed record
+    );
     throw error;
   }
 }

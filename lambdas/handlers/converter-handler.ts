@@ -55,9 +55,9 @@ export function createConverterHandler(
     deps.s3 ??
     (() =>
       (s3 ??= // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
-      (require('../io/s3-object-store') as typeof import('../io/s3-object-store')).createS3Client(
-        clientConfig,
-      )));
+        (require('../io/s3-object-store') as typeof import('../io/s3-object-store')).createS3Client(
+          clientConfig,
+        )));
   // Per invocation, under the converter's own service name (the alarms and the dashboard read the
   // reducer's run metrics, which count each file once per run).
   const publish = (result: ConvertResult) => {

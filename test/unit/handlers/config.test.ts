@@ -13,7 +13,9 @@ test('converter configuration: defaults, and each bad variable named when the fu
     throughputMBps: 40,
     rangeBytes: 1 << 30,
   });
-  expect(converterConfig({ [ENV.FORMAT]: 'avro', [ENV.RANGE_BYTES]: String(2 << 20) }).rangeBytes).toBe(2 << 20);
+  expect(converterConfig({ [ENV.FORMAT]: 'avro', [ENV.RANGE_BYTES]: String(2 << 20) }).rangeBytes).toBe(
+    2 << 20,
+  );
   expect(
     converterConfig({
       [ENV.FORMAT]: 'parquet',
@@ -27,7 +29,9 @@ test('converter configuration: defaults, and each bad variable named when the fu
   expect(build({ [ENV.NULL_TOKENS]: '[1]' })).toThrow(/CSV2LAKE_NULL_TOKENS must be a JSON array of strings/);
   expect(build({ [ENV.MAX_REJECTS]: '-1' })).toThrow(/CSV2LAKE_MAX_REJECTS/);
   expect(build({ [ENV.THROUGHPUT_MBPS]: 'fast' })).toThrow(/CSV2LAKE_THROUGHPUT_MBPS/);
-  expect(build({ [ENV.RANGE_BYTES]: '1000' })).toThrow(/CSV2LAKE_RANGE_BYTES must be a whole number of bytes >= 1048576/);
+  expect(build({ [ENV.RANGE_BYTES]: '1000' })).toThrow(
+    /CSV2LAKE_RANGE_BYTES must be a whole number of bytes >= 1048576/,
+  );
   expect(build({ [ENV.MAX_COLUMNS]: '0' })).toThrow(/CSV2LAKE_MAX_COLUMNS must be a whole number > 0, not 0/);
   expect(build({ [ENV.MAX_FIELD_BYTES]: '1.5' })).toThrow(/CSV2LAKE_MAX_FIELD_BYTES/);
   expect(build({ [ENV.S3_ENDPOINT]: 'localhost:9000' })).toThrow(/CSV2LAKE_S3_ENDPOINT must be an http/);
