@@ -5,6 +5,7 @@
  *
  *   _runs/<run id>/items/<format>/<sha1 of key>.json   a converter's record of one item
  *   _runs/<run id>/plan/{items.json,passed.jsonl,plan.json}   the planner's lists
+ *   _runs/<run id>/ranges/<format>/<sha1 of key>/…      parts of one key converted in byte ranges
  *   _runs/<run id>/{report.json,report.md,failed-items.json,metrics.json,reconverted.json}
  *   _runs/_map/…                                         the Distributed Maps' result files
  */
@@ -29,6 +30,19 @@ export function itemRecordsFolder(runId: string): string {
 /** The record of one item and format: `_runs/<run id>/items/<format>/<sha1 of key>.json`. */
 export function itemRecordKey(runId: string, format: string, key: string): string {
   return `${itemRecordsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}.json`;
+}
+
+/** The folder of the converters' range parts: `_runs/<run id>/ranges/`. */
+export function rangePartsFolder(runId: string): string {
+  return `${runFolder(runId)}ranges/`;
+}
+
+/**
+ * Where one format's conversion of one key keeps the parts of its byte ranges until they are joined (and
+ * deleted): `_runs/<run id>/ranges/<format>/<sha1 of key>/`.
+ */
+export function rangePartsPrefix(runId: string, format: string, key: string): string {
+  return `${rangePartsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}/`;
 }
 
 /** A file of the run's own folder, e.g. `report.json`, `metrics.json`, `plan/items.json`. */
