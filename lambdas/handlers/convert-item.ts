@@ -4,6 +4,7 @@ import type { TableColumn } from '../core/model/schema';
 import { fileSource } from '../io/convert-file';
 import { pinnedObjectSource, type PinnedObjectSource } from '../io/object-source';
 import type { ObjectStore, ObjectWriter } from '../io/object-store';
+import type { KeyThreads, ThreadedConversion } from '../ranges/item-threads';
 import {
   mergeColumns,
   readDatasetSchema,
@@ -19,7 +20,7 @@ import { loadSchema } from '../lake/schema-file';
 import type { ConverterConfig } from '../shared/config';
 import { InputMissingError, InputTooLargeError, InvalidOptionsError } from '../shared/errors';
 import type { ConvertItem, ConvertResult } from '../shared/payloads';
-import { itemRecordKey } from '../shared/run-keys';
+import { itemRecordKey, rangePartsPrefix } from '../shared/run-keys';
 import { DeferredOutput, DISCARD } from './deferred-output';
 import { getVersion, unchangedSince } from './input-version';
 
@@ -57,6 +58,11 @@ export interface ConverterDeps {
   /** Remaining milliseconds of the invocation (Lambda context), to refuse files that cannot finish. */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Converts a large uncompressed S3 key on several threads (lambdas/ranges/item-threads.ts). @default none:
+   * one thread
+   */
+  readonly threads?: KeyThreads;
 }
 
 export { itemRecordKey };
@@ -188,23 +194,30 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const source = local ? fileSource(local) : remote!;
     // The version read, which an object replaced since the listing makes newer than `item.etag`: the output
     // must say what it was converted from. Known from the first GET's answer, before the first byte written.
-    const sourceEtag = () => localInfo?.etag ?? remote?.etag ?? version;
+    const sourceEtag = () => localInfo?.etag ?? threaded?.etag ?? remote?.etag ?? version;
     // The columns the writers hold, told by the conversion before its first byte (and again after a reset):
     // the output's metadata names them, so that a later run knows whether it is current.
     let writing: readonly TableColumn[] = [];
+    const metadata = (etag: string): Record<string, string> => ({
+      [META.SOURCE_ETAG]: etag,
+      [META.VERSION]: CONVERTER_VERSION,
+      [META.OPTIONS]: hash,
+      [META.SCHEMA]: schemaFingerprint(writing),
+      [META.SOURCE_KEY]: encodeURIComponent(item.key),
+    });
     const output = new DeferredOutput(() =>
       store.createWriter(run.outputBucket, target, {
-        metadata: {
-          [META.SOURCE_ETAG]: sourceEtag(),
-          [META.VERSION]: CONVERTER_VERSION,
-          [META.OPTIONS]: hash,
-          [META.SCHEMA]: schemaFingerprint(writing),
-          [META.SOURCE_KEY]: encodeURIComponent(item.key),
-        },
+        metadata: metadata(sourceEtag()),
         contentType: 'application/octet-stream',
       }),
     );
     let rejects: ObjectWriter | undefined;
+    const openRejects = () =>
+      writesRejects
+        ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
+        : DISCARD;
+    // A key converted on several threads: its output is joined, in place, and appears when completed.
+    let threaded: ThreadedConversion | undefined;
     try {
       const options: ConvertOptions = {
         ...config.csv,
@@ -220,26 +233,54 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
           writing = schema.columns.map((c) => ({ name: c.name, type: c.type }));
         },
       };
+      threaded =
+        deps.threads && !local
+          ? await deps.threads.convert(store, {
+              bucket: item.bucket,
+              key: item.key,
+              listedSize: item.size,
+              version,
+              current: item.current === true,
+              format,
+              options,
+              output: {
+                bucket: run.outputBucket,
+                key: target,
+                metadata: (columns, etag) => {
+                  writing = columns;
+                  return metadata(etag);
+                },
+              },
+              rejects: openRejects,
+              parts: { bucket: run.outputBucket, prefix: rangePartsPrefix(run.runId, format, item.key) },
+              // A range's data error is found again by one thread (its true line) while it still fits.
+              oneThreadFits: () => {
+                const left = deps.remainingMs?.();
+                return left === undefined || (item.size / 1e6 / config.throughputMBps) * 1000 <= left * 0.8;
+              },
+            })
+          : undefined;
       let summary;
-      try {
-        summary = await (deps.convert ?? coreConvert)(
-          source,
-          {
-            [format]: output,
-            rejects: () =>
-              writesRejects
-                ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
-                : DISCARD,
-          },
-          options,
-        );
-      } catch (error) {
-        // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
-        if (local) await unchangedSince(store, item, local, sourceEtag(), error);
-        // A body that broke ended its read early (see pinnedObjectSource): the conversion failed of that,
-        // whatever error the short read then made it throw.
-        throw remote?.failure ?? error;
-      }
+      if (threaded)
+        summary = {
+          ...threaded.summary,
+          bytesIn: threaded.bytesIn,
+          bytesOut: { [format]: threaded.summary.bytesOut },
+        };
+      else
+        try {
+          summary = await (deps.convert ?? coreConvert)(
+            source,
+            { [format]: output, rejects: openRejects },
+            options,
+          );
+        } catch (error) {
+          // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
+          if (local) await unchangedSince(store, item, local, sourceEtag(), error);
+          // A body that broke ended its read early (see pinnedObjectSource): the conversion failed of that,
+          // whatever error the short read then made it throw.
+          throw remote?.failure ?? error;
+        }
       if (local) await unchangedSince(store, item, local, sourceEtag());
       // A conversion of a read that ended early (the body broke) must not pass for the whole file's.
       if (remote?.failure) throw remote.failure;
@@ -260,7 +301,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
       // Rejects first: the output's appearance is what marks the item done.
       if (rejects) await rejects.complete();
       else if (writesRejects) await store.delete(run.outputBucket, rejectsTarget);
-      await output.complete();
+      await (threaded ? threaded.output : output).complete();
       deps.log?.('converted', {
         key: item.key,
         format,
@@ -287,7 +328,11 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         at: now(),
       });
     } catch (error) {
-      await Promise.allSettled([output.abort(), ...(rejects ? [(rejects as ObjectWriter).abort()] : [])]);
+      await Promise.allSettled([
+        output.abort(),
+        ...(threaded ? [threaded.output.abort()] : []),
+        ...(rejects ? [(rejects as ObjectWriter).abort()] : []),
+      ]);
       throw error;
     }
   } catch (error) {
