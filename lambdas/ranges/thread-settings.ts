@@ -37,7 +37,9 @@ export const DEFAULT_THREADS_MIN_BYTES = 64 << 20;
  * The threads `auto` gives: the function's vCPU credits rounded (memory / 1,769 MB: 1 at the default
  * 1,769 MB, 2 from 2,654 MB, 3 from 4,423 MB, …), at most the cores the system shows. Lambda shows 2 cores
  * from 128 MB on (more from ~3 GB: measured by others, not documented), but below 1,769 MB × 1.5 two
- * threads share less than 1.5 vCPUs of credits and gain too little for their cost. Outside Lambda (no
+ * threads share less than 1.5 vCPUs of credits and gain too little for their cost: two threads spend
+ * 22-36% more CPU than one on the same key (test/bench/range-s3-threads.ts), so they beat one thread only
+ * above ~1.22-1.36 vCPUs of credits; 1.5 leaves a margin. Outside Lambda (no
  * `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), the cores.
  */
 export function autoThreads(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
