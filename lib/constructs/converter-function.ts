@@ -1,6 +1,8 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CsvDialectOptions, OutputFormat } from '../../lambdas/core/model/options';
 import { csvOptions, ENV } from '../../lambdas/shared/config';
+import { rangePartsFolder } from '../../lambdas/shared/run-keys';
 import { WORKFLOW_DEFAULTS } from '../workflow/defaults';
 import { grantConverter, type PipelineLocations } from './pipeline-permissions';
 import { functionProps, PipelineFunction, type PipelineFunctionProps } from './pipeline-function';
@@ -59,7 +61,14 @@ export interface ConverterFunctionProps
  * The converter of one format: a {@link PipelineFunction} of `convert-parquet.ts` or `convert-avro.ts` with
  * the converters' options in its environment, allowed to read the input prefix, write its own output prefix
  * and run records, read and merge the datasets' schemas, and write the rejects when it is the one that does
- * (lib/constructs/pipeline-permissions.ts).
+ * (lib/constructs/pipeline-permissions.ts), and to keep the parts of a key converted on several threads
+ * under `_runs/<run>/ranges/<its format>/`.
+ *
+ * Threads: with more than one vCPU of memory (`memoryMb` ≥ 2,654 MB: Lambda gives one vCPU-second per
+ * second at 1,769 MB and CPU in proportion up to 6 vCPUs at 10,240 MB), an uncompressed file of 64 MiB or
+ * more is converted on as many threads as the memory pays vCPUs for (lambdas/ranges/thread-settings.ts;
+ * `CSV2LAKE_THREADS` and `CSV2LAKE_THREADS_MIN_BYTES` on the function override it). At the default
+ * 1,769 MB a converter converts on one thread.
  */
 export class ConverterFunction extends PipelineFunction {
   constructor(scope: Construct, id: string, props: ConverterFunctionProps) {
@@ -74,5 +83,13 @@ export class ConverterFunction extends PipelineFunction {
       writesRejects: props.writesRejects ?? false,
       schemaLocation: props.schemaLocation,
     });
+    // The parts of a key converted on several threads: written (multipart), read back by the join (a
+    // server-side copy reads its source), deleted after it, aborted on failure. Its own format's only.
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        resources: [props.locations.outputBucket.arnForObjects(`${rangePartsFolder('*')}${props.format}/*`)],
+      }),
+    );
   }
 }
