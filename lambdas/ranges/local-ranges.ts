@@ -3,28 +3,18 @@ import { availableParallelism } from 'node:os';
 import type { ConvertOptions, OutputFormat } from '../core/model/options';
 import type { ByteSink } from '../core/model/sink';
 import { convertInRanges, type RangedSummary } from './convert-ranges';
-import type { FileHead } from './file-head';
 import { streamJoin } from './multipart-join';
-import { convertRange, type RangeJob } from './part-pass';
+import { convertRange } from './part-pass';
 import { folderParts } from './part-store';
 import { cutEvenly, type ByteRange } from './range-plan';
-import { RangePool } from './range-pool';
+import { RangePool, type RangeOrder } from './range-pool';
 import { fileReader } from './range-reader';
-import type { PassOptions } from '../core/run/pass-options';
 
 /** What a range worker thread is sent, and answers (see range-worker.ts). */
-export interface RangeTask {
+export interface RangeTask extends RangeOrder {
   readonly path: string;
   readonly size: number;
   readonly partsDir: string;
-  readonly head: FileHead;
-  readonly pass: PassOptions;
-  readonly format: OutputFormat;
-  readonly writer: Pick<
-    ConvertOptions,
-    'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
-  >;
-  readonly job: RangeJob;
 }
 export type { RangeAnswer } from './range-pool';
 

@@ -1,5 +1,21 @@
 import { Worker } from 'node:worker_threads';
+import type { ConvertOptions, OutputFormat } from '../core/model/options';
+import type { PassOptions } from '../core/run/pass-options';
+import type { FileHead } from './file-head';
+import type { RangeJob } from './part-pass';
 import type { PartRecord } from './part-record';
+
+/** What every range a thread is sent carries besides where the file is: how to convert which range. */
+export interface RangeOrder {
+  readonly head: FileHead;
+  readonly pass: PassOptions;
+  readonly format: OutputFormat;
+  readonly writer: Pick<
+    ConvertOptions,
+    'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
+  >;
+  readonly job: RangeJob;
+}
 
 /** A worker thread's answer to one range: its record, or the error it threw (name and message kept). */
 export type RangeAnswer = { record: PartRecord } | { error: { name: string; message: string } };

@@ -6,17 +6,15 @@
  */
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { parentPort } from 'node:worker_threads';
-import type { ConvertOptions, OutputFormat } from '../core/model/options';
-import type { PassOptions } from '../core/run/pass-options';
+import type { OutputFormat } from '../core/model/options';
 import { createS3Client, S3ObjectStore } from '../io/s3-object-store';
-import type { FileHead } from './file-head';
 import { convertRange, type RangeJob } from './part-pass';
 import { s3Parts } from './part-store';
-import type { RangeAnswer } from './range-pool';
+import type { RangeAnswer, RangeOrder } from './range-pool';
 import { s3RangeReader } from './range-reader';
 
 /** One range of an S3 object, as a range thread is sent it (plain data: structured-cloned). */
-export interface S3RangeTask {
+export interface S3RangeTask extends RangeOrder {
   /** The S3 client's settings (endpoint, path style): each thread has its own client. */
   readonly s3: S3ClientConfig;
   readonly bucket: string;
@@ -27,14 +25,6 @@ export interface S3RangeTask {
   /** Where the part goes: `<prefix><name>` in `partsBucket`. */
   readonly partsBucket: string;
   readonly partsPrefix: string;
-  readonly head: FileHead;
-  readonly pass: PassOptions;
-  readonly format: OutputFormat;
-  readonly writer: Pick<
-    ConvertOptions,
-    'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
-  >;
-  readonly job: RangeJob;
 }
 
 /** A part's name within its prefix: the format, the round, the range and where it starts. */
