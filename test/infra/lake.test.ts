@@ -187,6 +187,11 @@ describe('S3 permissions of the lake, and nothing broader', () => {
         resources: ['<OutputBucket>'],
         prefixes: ['parquet/*', '_schemas/*', '_rejects/*'],
       },
+      // A key on several threads (issue 12): its range parts, uploaded, copied by the join, deleted.
+      {
+        actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        resources: ['<OutputBucket>/_runs/*/ranges/parquet/*'],
+      },
     ]);
   });
 
@@ -198,6 +203,11 @@ describe('S3 permissions of the lake, and nothing broader', () => {
       { actions: ['s3:PutObject'], resources: ['<OutputBucket>/_runs/*/items/avro/*'] },
       { actions: ['s3:GetObject', 's3:PutObject'], resources: ['<OutputBucket>/_schemas/*'] },
       { actions: ['s3:ListBucket'], resources: ['<OutputBucket>'], prefixes: ['avro/*', '_schemas/*'] },
+      // A key on several threads (issue 12): its range parts, uploaded, copied by the join, deleted.
+      {
+        actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        resources: ['<OutputBucket>/_runs/*/ranges/avro/*'],
+      },
     ]);
   });
 
