@@ -1,6 +1,6 @@
 import { CONVERT_DEFAULTS } from './model/defaults';
 import type { ConvertOptions, ConvertTargets, OutputFormat, ReplayableSource } from './model/options';
-import { isDecimal, type TableSchema } from './model/schema';
+import type { TableSchema } from './model/schema';
 import type { WriterStats } from './model/writer';
 import { compressionThread } from './parallel/compression-thread';
 import { SplitRun } from './parallel/split-run';
@@ -128,12 +128,9 @@ export class WriterPlan {
 
   private columns(schema: TableSchema): Outputs {
     const { writerWorkerPath } = this.options;
-    // A decimal's vectors have its storage type, which the hand-over to the worker (parallel/transfer.ts
-    // rebuilds vectors from the column's type) does not know yet: such a file is written here.
-    const set =
-      writerWorkerPath && !schema.columns.some((c) => isDecimal(c.type))
-        ? workerWriters(writerWorkerPath, schema, this.formats, this.targets, this.options)
-        : localWriters(schema, this.formats, this.targets, this.options);
+    const set = writerWorkerPath
+      ? workerWriters(writerWorkerPath, schema, this.formats, this.targets, this.options)
+      : localWriters(schema, this.formats, this.targets, this.options);
     return {
       rows: batchRows(schema, (batch) => set.write(batch)),
       close: () => set.close(),

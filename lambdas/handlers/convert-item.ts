@@ -1,30 +1,28 @@
 import { convert as coreConvert } from '../core/convert';
-import type { ConvertOptions } from '../core/model/options';
 import type { TableColumn } from '../core/model/schema';
 import { fileSource } from '../io/convert-file';
 import { pinnedObjectSource, type PinnedObjectSource } from '../io/object-source';
 import type { ObjectStore, ObjectWriter } from '../io/object-store';
-import {
-  mergeColumns,
-  readDatasetSchema,
-  recordNameFor,
-  schemaFingerprint,
-  tableLayoutOf,
-  widenDatasetSchema,
-  type DatasetSchema,
-} from '../lake/dataset-schema';
+import type { KeyThreads, ThreadedConversion } from '../ranges/item-threads';
+import { readDatasetSchema, schemaFingerprint } from '../lake/dataset-schema';
 import { placeOutputs, refuseCollision, refusePartitionClash } from '../lake/output-placement';
 import { converterOptionsHash } from '../lake/plan-fingerprint';
 import { loadSchema } from '../lake/schema-file';
 import type { ConverterConfig } from '../shared/config';
 import { InputMissingError, InputTooLargeError, InvalidOptionsError } from '../shared/errors';
 import type { ConvertItem, ConvertResult } from '../shared/payloads';
-import { itemRecordKey } from '../shared/run-keys';
+import { itemRecordKey, rangePartsPrefix } from '../shared/run-keys';
 import { DeferredOutput, DISCARD } from './deferred-output';
 import { getVersion, unchangedSince } from './input-version';
-
-/** Written into each output's metadata; a different version re-converts everything. */
-export const CONVERTER_VERSION = '2';
+import {
+  conversionOptions,
+  failedResult,
+  isCurrentOutput,
+  itemRecorder,
+  META,
+  outputMetadata,
+  revealOutput,
+} from './item-output';
 
 /** Error type of the record left by a conversion that started and never ended (timeout, crash). */
 export const INCOMPLETE_ERROR = 'ConversionIncomplete';
@@ -37,17 +35,6 @@ export const INCOMPLETE_ERROR = 'ConversionIncomplete';
  */
 export const STARTED_RECORD_MIN_BYTES = 1 << 20;
 
-/** Metadata keys (S3 user metadata, lower-case) that make skip-unchanged possible. */
-export const META = {
-  SOURCE_ETAG: 'csv2lake-source-etag',
-  VERSION: 'csv2lake-version',
-  OPTIONS: 'csv2lake-options',
-  /** The fingerprint of the columns the output holds (lambdas/lake/dataset-schema.ts). */
-  SCHEMA: 'csv2lake-schema',
-  /** The input key the output was converted from, URI-encoded (S3 metadata is ASCII). */
-  SOURCE_KEY: 'csv2lake-source-key',
-} as const;
-
 /** What a converter needs; injected so tests and the local runner bring their own. */
 export interface ConverterDeps {
   readonly store: ObjectStore;
@@ -57,9 +44,17 @@ export interface ConverterDeps {
   /** Remaining milliseconds of the invocation (Lambda context), to refuse files that cannot finish. */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Converts a large uncompressed S3 key on several threads (lambdas/ranges/item-threads.ts). @default none:
+   * one thread
+   */
+  readonly threads?: KeyThreads;
 }
 
 export { itemRecordKey };
+// Their home is item-output.ts; many callers know them from here.
+export { CONVERTER_VERSION, META } from './item-output';
+export { conversionOptions, failedResult, fitsStored, isCurrentOutput } from './item-output';
 
 /**
  * Converts one input object to one format, the work of each converter Lambda:
@@ -87,12 +82,7 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         `(its outputPrefixes has no ${format}): this ${format} converter was invoked for a run it is not part of`,
     );
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
-  const record = async (result: ConvertResult) => {
-    await store.put(run.outputBucket, itemRecordKey(run.runId, format, item.key), JSON.stringify(result), {
-      contentType: 'application/json',
-    });
-    return result;
-  };
+  const record = itemRecorder(store, run, format, item.key);
   // Known once the key is placed; a key the pattern cannot place fails with an empty output key.
   let target = '';
   let dataset: string | undefined;
@@ -181,68 +171,92 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const source = local ? fileSource(local) : remote!;
     // The version read, which an object replaced since the listing makes newer than `item.etag`: the output
     // must say what it was converted from. Known from the first GET's answer, before the first byte written.
-    const sourceEtag = () => localInfo?.etag ?? remote?.etag ?? version;
+    const sourceEtag = () => localInfo?.etag ?? threaded?.etag ?? remote?.etag ?? version;
     // The columns the writers hold, told by the conversion before its first byte (and again after a reset):
     // the output's metadata names them, so that a later run knows whether it is current.
     let writing: readonly TableColumn[] = [];
+    const metadata = (etag: string) => outputMetadata(item.key, etag, hash, writing);
     const output = new DeferredOutput(() =>
       store.createWriter(run.outputBucket, target, {
-        metadata: {
-          [META.SOURCE_ETAG]: sourceEtag(),
-          [META.VERSION]: CONVERTER_VERSION,
-          [META.OPTIONS]: hash,
-          [META.SCHEMA]: schemaFingerprint(writing),
-          [META.SOURCE_KEY]: encodeURIComponent(item.key),
-        },
+        metadata: metadata(sourceEtag()),
         contentType: 'application/octet-stream',
       }),
     );
     let rejects: ObjectWriter | undefined;
+    const openRejects = () =>
+      writesRejects
+        ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
+        : DISCARD;
+    // A key converted on several threads: its output is joined, in place, and appears when completed.
+    let threaded: ThreadedConversion | undefined;
     try {
       const options = conversionOptions(config, format, pinned, stored, place.dataset, (schema) => {
         writing = schema.columns.map((c) => ({ name: c.name, type: c.type }));
       });
+      threaded =
+        deps.threads && !local
+          ? await deps.threads.convert(store, {
+              bucket: item.bucket,
+              key: item.key,
+              listedSize: item.size,
+              version,
+              current: item.current === true,
+              format,
+              options,
+              output: {
+                bucket: run.outputBucket,
+                key: target,
+                metadata: (columns, etag) => {
+                  writing = columns;
+                  return metadata(etag);
+                },
+              },
+              rejects: openRejects,
+              parts: { bucket: run.outputBucket, prefix: rangePartsPrefix(run.runId, format, item.key) },
+              // A range's data error is found again by one thread (its true line) while it still fits.
+              oneThreadFits: () => {
+                const left = deps.remainingMs?.();
+                return left === undefined || (item.size / 1e6 / config.throughputMBps) * 1000 <= left * 0.8;
+              },
+            })
+          : undefined;
       let summary;
-      try {
-        summary = await (deps.convert ?? coreConvert)(
-          source,
-          {
-            [format]: output,
-            rejects: () =>
-              writesRejects
-                ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
-                : DISCARD,
-          },
-          options,
-        );
-      } catch (error) {
-        // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
-        if (local) await unchangedSince(store, item, local, sourceEtag(), error);
-        // A body that broke ended its read early (see pinnedObjectSource): the conversion failed of that,
-        // whatever error the short read then made it throw.
-        throw remote?.failure ?? error;
-      }
+      if (threaded)
+        summary = {
+          ...threaded.summary,
+          bytesIn: threaded.bytesIn,
+          bytesOut: { [format]: threaded.summary.bytesOut },
+        };
+      else
+        try {
+          summary = await (deps.convert ?? coreConvert)(
+            source,
+            { [format]: output, rejects: openRejects },
+            options,
+          );
+        } catch (error) {
+          // A file rewritten while it was read fails in any way (a torn row, a short file): say so instead.
+          if (local) await unchangedSince(store, item, local, sourceEtag(), error);
+          // A body that broke ended its read early (see pinnedObjectSource): the conversion failed of that,
+          // whatever error the short read then made it throw.
+          throw remote?.failure ?? error;
+        }
       if (local) await unchangedSince(store, item, local, sourceEtag());
       // A conversion of a read that ended early (the body broke) must not pass for the whole file's.
       if (remote?.failure) throw remote.failure;
       const columns = summary.columns.map((c) => ({ name: c.name, type: c.type }));
       refusePartitionClash(item, columns, partitions);
-      // The dataset's schema takes this file's columns (a conditional write) before the output appears, so
-      // that an output never holds a column or a type its dataset's schema lacks. A file that fits the
-      // schema read above (a usual night) fits every later version too (schemas only widen): no second read.
-      const widened = fitsStored(stored?.schema, columns, partitions)
-        ? { schema: stored!.schema, changes: [] }
-        : await widenDatasetSchema(store, run.outputBucket, place.dataset, {
-            columns,
-            partitions,
-            runId: run.runId,
-            key: item.key,
-            at: now(),
-          });
-      // Rejects first: the output's appearance is what marks the item done.
-      if (rejects) await rejects.complete();
-      else if (writesRejects) await store.delete(run.outputBucket, rejectsTarget);
-      await output.complete();
+      const widened = await revealOutput(store, {
+        run,
+        key: item.key,
+        place,
+        partitions,
+        stored: stored?.schema,
+        columns,
+        rejects,
+        output: threaded ? threaded.output : output,
+        now: now(),
+      });
       deps.log?.('converted', {
         key: item.key,
         format,
@@ -269,7 +283,11 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         at: now(),
       });
     } catch (error) {
-      await Promise.allSettled([output.abort(), ...(rejects ? [(rejects as ObjectWriter).abort()] : [])]);
+      await Promise.allSettled([
+        output.abort(),
+        ...(threaded ? [threaded.output.abort()] : []),
+        ...(rejects ? [(rejects as ObjectWriter).abort()] : []),
+      ]);
       throw error;
     }
   } catch (error) {
@@ -278,88 +296,4 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     );
     throw error;
   }
-}
-
-/** The record of a failed attempt at a key in one format (its output key, once placed, and dataset). */
-export function failedResult(
-  key: string,
-  format: ConverterConfig['format'],
-  started: number,
-  target: string,
-  dataset: string | undefined,
-  error: unknown,
-  at: string,
-): ConvertResult {
-  const e = error as Error;
-  return {
-    key,
-    format,
-    status: 'failed',
-    durationMs: Date.now() - started,
-    outputKey: target,
-    ...(dataset !== undefined ? { dataset } : {}),
-    error: { type: e.name ?? 'Error', message: e.message },
-    at,
-  };
-}
-
-/**
- * Whether an output's metadata says it holds `version` of its input, converted by this converter version
- * with these options and with its dataset's current schema: then the item is skipped.
- */
-export function isCurrentOutput(
-  meta: Readonly<Record<string, string>>,
-  version: string,
-  hash: string,
-  storedPrint: string | undefined,
-): boolean {
-  return (
-    meta[META.SOURCE_ETAG] === version &&
-    meta[META.VERSION] === CONVERTER_VERSION &&
-    meta[META.OPTIONS] === hash &&
-    storedPrint !== undefined &&
-    meta[META.SCHEMA] === storedPrint
-  );
-}
-
-/**
- * The core's options of one key's conversion in one format: the converters' CSV options and limits, the
- * schema file's pinned columns, and the dataset's stored schema as the table floor (a new dataset: none).
- * Shared by the whole-key conversion and the range items and joins (lambdas/handlers/convert-ranged.ts).
- */
-export function conversionOptions(
-  config: ConverterConfig,
-  format: ConverterConfig['format'],
-  pinned: ConvertOptions['schema'] | undefined,
-  stored: Awaited<ReturnType<typeof readDatasetSchema>>,
-  dataset: string,
-  onOpen?: ConvertOptions['onOpen'],
-): ConvertOptions {
-  return {
-    ...config.csv,
-    formats: [format],
-    nullTokens: config.nullTokens,
-    maxRejects: config.maxRejects,
-    ...config.limits,
-    ...(pinned ? { schema: pinned } : {}),
-    table: stored ? tableLayoutOf(stored.schema) : { recordName: recordNameFor(dataset), columns: [] },
-    ...(onOpen ? { onOpen } : {}),
-  };
-}
-
-/**
- * Whether a file's columns add nothing to the stored schema (same partition columns, no new column, no
- * wider type): then there is nothing to write, and nothing to read again either.
- */
-export function fitsStored(
-  stored: DatasetSchema | undefined,
-  columns: readonly TableColumn[],
-  partitions: readonly string[],
-): stored is DatasetSchema {
-  return (
-    stored !== undefined &&
-    stored.partitions.length === partitions.length &&
-    stored.partitions.every((p, i) => p === partitions[i]) &&
-    mergeColumns(stored.columns, columns).changes.length === 0
-  );
 }

@@ -14,26 +14,26 @@ import { converterOptionsHash } from '../lake/plan-fingerprint';
 import { loadSchema } from '../lake/schema-file';
 import { convertInRanges } from '../ranges/convert-ranges';
 import { readFileHead } from '../ranges/file-head';
-import { multipartJoin, streamJoin } from '../ranges/multipart-join';
+import { startJoin, streamJoin } from '../ranges/multipart-join';
 import { convertRange, type RangeJob } from '../ranges/part-pass';
 import type { PartRecord } from '../ranges/part-record';
-import { folderParts, s3Parts } from '../ranges/part-store';
+import { folderParts, partName, s3Parts } from '../ranges/part-store';
 import { cutEvenly } from '../ranges/range-plan';
 import { fileReader, s3RangeReader } from '../ranges/range-reader';
 import type { ConverterConfig } from '../shared/config';
 import { InvalidOptionsError } from '../shared/errors';
 import type { ConvertItem, ConvertResult, ItemRange, JoinItem, RunContext } from '../shared/payloads';
-import { itemRecordKey, rangePartsFolder } from '../shared/run-keys';
+import { rangePartsPrefix } from '../shared/run-keys';
+import { convertItem, type ConverterDeps } from './convert-item';
 import {
-  CONVERTER_VERSION,
   conversionOptions,
-  convertItem,
   failedResult,
-  fitsStored,
   isCurrentOutput,
+  itemRecorder,
   META,
-  type ConverterDeps,
-} from './convert-item';
+  outputMetadata,
+  revealOutput,
+} from './item-output';
 import { DISCARD } from './deferred-output';
 
 /** What a range item answers the state machine: its part, not a file (the join's record is the file's). */
@@ -42,7 +42,7 @@ export interface PartStateResult {
   readonly format: ConverterConfig['format'];
   readonly status: 'part';
   readonly range: number;
-  /** The parts folder of the key and format (`_runs/<run>/ranges/<sha1>/<format>/`). */
+  /** The parts folder of the key and format (`_runs/<run>/ranges/<format>/<sha1>/`). */
   readonly outputKey: string;
   readonly rows: number;
   readonly rejectedRows: number;
@@ -103,13 +103,8 @@ async function prepare(deps: RangedDeps, item: ConvertItem | JoinItem) {
   const options = conversionOptions(config, config.format, pinned, stored, place.dataset);
   const { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes } = options;
   const writer = { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes };
-  const folder = rangePartsFolder(item.run.runId, config.format, item.key);
+  const folder = rangePartsPrefix(item.run.runId, config.format, item.key);
   return { place, pinned, stored, options, writer, folder, ...rangedIo(deps, item, folder) };
-}
-
-/** A part's object name: round, index and start make every conversion of a range its own object. */
-function partName(format: string, job: RangeJob): string {
-  return `${format}-${job.round ?? 1}-${String(job.index).padStart(5, '0')}-${job.start}`;
 }
 
 /**
@@ -214,12 +209,7 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
   const format = config.format;
   const run = item.run;
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
-  const record = async (result: ConvertResult) => {
-    await store.put(run.outputBucket, itemRecordKey(run.runId, format, item.key), JSON.stringify(result), {
-      contentType: 'application/json',
-    });
-    return result;
-  };
+  const record = itemRecorder(store, run, format, item.key);
   let target = '';
   let dataset: string | undefined;
   try {
@@ -247,7 +237,8 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       });
     const ranges = cutEvenly(item.size, item.count);
     let rejects: ObjectWriter | undefined;
-    let widened: Awaited<ReturnType<typeof widenDatasetSchema>> | undefined;
+    // The joined output, in place once the join has run: completed last, aborted on any failure.
+    let output: { complete(): Promise<unknown>; abort(): Promise<void> } | undefined;
     let columns: TableColumn[] = [];
     const convert = async (
       job: RangeJob,
@@ -270,70 +261,60 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
         job,
       );
     };
-    const summary = await convertInRanges({
-      reader: p.reader,
-      options: p.options,
-      format,
-      ranges,
-      convert,
-      rejects: (): ByteSink =>
-        writesRejects
-          ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
-          : DISCARD,
-      deletePart: async () => {}, // the folder goes after the join succeeds: a failed join keeps the parts
-      async join(segments, joined) {
-        columns = joined.map((c) => ({ name: c.name, type: c.type }));
-        refusePartitionClash(item, columns, partitions);
-        widened = fitsStored(p.stored?.schema, columns, partitions)
-          ? { schema: p.stored!.schema, changes: [] }
-          : await widenDatasetSchema(store, run.outputBucket, p.place.dataset, {
-              columns: columns,
-              partitions,
-              runId: run.runId,
-              key: item.key,
-              at: now(),
-            });
-        // Rejects first: the output's appearance is what marks the item done.
-        if (rejects) await rejects.complete();
-        else if (writesRejects) await store.delete(run.outputBucket, rejectsTarget);
-        const metadata = {
-          [META.SOURCE_ETAG]: item.etag,
-          [META.VERSION]: CONVERTER_VERSION,
-          [META.OPTIONS]: hash,
-          [META.SCHEMA]: schemaFingerprint(columns),
-          [META.SOURCE_KEY]: encodeURIComponent(item.key),
-        };
-        if (p.s3)
-          return (
-            await multipartJoin(
-              p.s3,
-              { bucket: run.outputBucket, key: target, metadata, contentType: 'application/octet-stream' },
-              run.outputBucket,
-              segments,
-              p.parts.read,
-            )
-          ).bytes;
-        const out = store.createWriter(run.outputBucket, target, {
-          metadata,
-          contentType: 'application/octet-stream',
-        });
-        try {
-          const bytes = await streamJoin(segments, out, p.parts.read);
-          await out.complete();
-          return bytes;
-        } catch (error) {
-          await out.abort();
-          throw error;
-        }
-      },
-    }).catch(async (error: unknown) => {
-      await rejects?.abort().catch(() => undefined);
+    let summary: Awaited<ReturnType<typeof convertInRanges>>;
+    let widened: Awaited<ReturnType<typeof widenDatasetSchema>>;
+    try {
+      summary = await convertInRanges({
+        reader: p.reader,
+        options: p.options,
+        format,
+        ranges,
+        convert,
+        rejects: (): ByteSink =>
+          writesRejects
+            ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
+            : DISCARD,
+        deletePart: async () => {}, // the folder goes after the join succeeds: a failed join keeps the parts
+        async join(segments, joined) {
+          columns = joined.map((c) => ({ name: c.name, type: c.type }));
+          refusePartitionClash(item, columns, partitions);
+          const joinedObject = {
+            bucket: run.outputBucket,
+            key: target,
+            contentType: 'application/octet-stream',
+            metadata: outputMetadata(item.key, item.etag, hash, columns),
+          };
+          // In place, not yet visible (as a key on threads, convert-item.ts): S3's copies up to 8 at once.
+          if (p.s3) {
+            const pending = await startJoin(p.s3, joinedObject, run.outputBucket, segments, p.parts.read);
+            output = pending;
+            return pending.bytes;
+          }
+          const out = store.createWriter(run.outputBucket, target, joinedObject);
+          output = out;
+          return await streamJoin(segments, out, p.parts.read);
+        },
+      });
+      if (!summary) {
+        const { count: _count, ...whole } = item;
+        void _count;
+        return await convertItem(deps, whole);
+      }
+      // As on the whole-key path: the dataset schema, the rejects, then the output appears.
+      widened = await revealOutput(store, {
+        run,
+        key: item.key,
+        place: p.place,
+        partitions,
+        stored: p.stored?.schema,
+        columns,
+        rejects,
+        output: output!,
+        now: now(),
+      });
+    } catch (error) {
+      await Promise.allSettled([output?.abort(), rejects?.abort()]);
       throw error;
-    });
-    if (!summary) {
-      const { count: _count, ...whole } = item;
-      void _count;
-      return await convertItem(deps, whole);
     }
     await deleteFolder(store, run.outputBucket, p.folder);
     deps.log?.('joined', {
@@ -354,12 +335,12 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       durationMs: Date.now() - started,
       outputKey: target,
       ...(rejects ? { rejectsKey: rejectsTarget } : {}),
-      columns: columns,
+      columns,
       sourceEtag: item.etag,
       dataset: p.place.dataset,
       schemaFingerprint: schemaFingerprint(columns),
-      schemaVersion: widened!.schema.version,
-      ...(widened!.changes.length > 0 ? { schemaChanges: widened!.changes } : {}),
+      schemaVersion: widened.schema.version,
+      ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
       at: now(),
     });
   } catch (error) {

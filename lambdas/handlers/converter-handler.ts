@@ -1,7 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { isMainThread, workerData } from 'node:worker_threads';
 import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
-import { s3ObjectStore } from '../io/s3-store';
+import type { KeyThreads } from '../ranges/item-threads';
+import { isRangeThread, threadSettings } from '../ranges/thread-settings';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
@@ -36,25 +38,44 @@ export interface ConverterHandler {
 }
 
 /**
+ * This module's file. In the deployed bundle it is the function's `index.js`, which is also the script of
+ * its range threads (they serve ranges: see the end of this module), so the asset ships no other file; a
+ * compiled `.js` module serves them too. From TypeScript sources (tests) there is none unless given.
+ */
+const OWN_SCRIPT = /\.c?js$/.test(__filename) ? __filename : undefined;
+
+/**
  * Builds a converter handler for one format. Dependencies default to the real ones (an S3 store with one
  * keep-alive client per container, configuration from the environment); tests and the local runner pass
- * their own.
+ * their own. With its own S3 store (as on Lambda), a large uncompressed key is converted on the threads
+ * `CSV2LAKE_THREADS` gives (default: the vCPUs of the function's memory; see lambdas/ranges/item-threads.ts);
+ * a given store (the local runner's, whose threads already convert several files at once) converts on one.
+ * @param deps.threadScript the range threads' script, a bundle of a converter handler
+ *   @default this module's file when it is JavaScript (the deployed bundle)
  */
 export function createConverterHandler(
   format: OutputFormat,
-  deps: Partial<Omit<RangedDeps, 'config'>> & { store?: ObjectStore; env?: NodeJS.ProcessEnv } = {},
+  deps: Partial<Omit<RangedDeps, 'config'>> & {
+    store?: ObjectStore;
+    env?: NodeJS.ProcessEnv;
+    threadScript?: string;
+  } = {},
 ): ConverterHandler {
   const env = deps.env ?? process.env;
   const config = converterConfig({ ...env, [ENV.FORMAT]: format });
   const clientConfig = s3ClientConfig(env);
+  // Read now, so that an invalid value fails the function at once, as every other variable does.
+  const settings = threadSettings(env);
   let store = deps.store;
-  // For range items and joins on S3 (ranged GETs pinned to the ETag, UploadPartCopy): one per container.
+  let threads: KeyThreads | undefined = deps.threads;
+  // One S3 client per container: the store's, the threads' and the range items' and joins' (ranged GETs
+  // pinned to the ETag, UploadPartCopy). A given store (the local runner's) comes with its own or none.
   let s3: S3Client | undefined;
-  // Loaded on first use, as s3ObjectStore does: a thread that only touches folders never loads the SDK.
   const s3Client =
     deps.s3 ??
     (() =>
-      (s3 ??= // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+      // Loaded on first use (see below): a thread that only touches folders never loads the SDK.
+      (s3 ??= // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand
         (require('../io/s3-object-store') as typeof import('../io/s3-object-store')).createS3Client(
           clientConfig,
         )));
@@ -77,7 +98,16 @@ export function createConverterHandler(
     | PartStateResult
     | { readonly results: readonly (ConvertStateResult | PartStateResult | IgnoredKey)[] }
   > => {
-    store ??= s3ObjectStore(clientConfig);
+    if (!store) {
+      // Loaded on first use: the SDK costs ~90 ms of CPU that a process given a folder store need not pay.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const sdk = require('../io/s3-object-store') as typeof import('../io/s3-object-store');
+      const ranges = require('../ranges/item-threads') as typeof import('../ranges/item-threads');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const client = s3Client();
+      store = new sdk.S3ObjectStore(client);
+      threads ??= ranges.keyThreads(settings, client, clientConfig, deps.threadScript ?? OWN_SCRIPT);
+    }
     const run = isBatch(event) ? event.BatchInput.run : event.run;
     logger.appendKeys({ runId: run.runId, format });
     const itemDeps: RangedDeps = {
@@ -85,6 +115,7 @@ export function createConverterHandler(
       store,
       config,
       s3: s3Client,
+      ...(threads ? { threads } : {}),
       log: (message, fields) => logger.info(message, fields),
       ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     };
@@ -116,3 +147,8 @@ export function createConverterHandler(
   };
   return handle as ConverterHandler;
 }
+
+// Started as a range thread of a converter (the bundle is its own thread script): serve ranges.
+if (!isMainThread && isRangeThread(workerData))
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only threads load it
+  (require('../ranges/s3-range-thread') as typeof import('../ranges/s3-range-thread')).serveS3Ranges();

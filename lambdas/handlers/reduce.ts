@@ -172,7 +172,7 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       // The rule's event is EventBridge's whole event: its detail names the execution (no Map Run may have).
-      const executionArn = (event.detail as { executionArn?: unknown } | undefined)?.executionArn;
+      const executionArn = event.detail?.executionArn;
       if (deps.origin) report.origin = deps.origin(run);
       else if (typeof executionArn === 'string') report.origin = awsOrigin(report.input, executionArn);
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);

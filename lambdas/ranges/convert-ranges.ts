@@ -1,5 +1,6 @@
 import { RejectList, RejectSink } from '../core/csv/rejects';
 import type { ConvertOptions, OutputFormat } from '../core/model/options';
+import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { outputSchema, summaryColumns } from '../core/model/table-layout';
 import { passOptions, type PassOptions } from '../core/run/pass-options';
@@ -32,10 +33,10 @@ export interface RangedConversion {
   /** Converts one range (on this thread, another thread, another function): see `convertRange`. */
   convert(job: RangeJob, head: FileHead, pass: PassOptions): Promise<PartRecord>;
   /**
-   * Writes the joined object from its segments and makes it visible; its bytes. Aborts on failure. Given
-   * the output's columns first, so that a dataset schema can take them before the object appears.
+   * Writes the joined object from its segments, whose columns are `columns`, and makes it visible (or, for
+   * a caller that completes it later, puts it in place); its bytes. Aborts on failure.
    */
-  join(segments: readonly Segment[], columns: RangedSummary['columns']): Promise<number>;
+  join(segments: readonly Segment[], columns: readonly TableColumn[]): Promise<number>;
   /** Opens the rejects file (called only when a row was rejected). */
   rejects(): ByteSink;
   /** Deletes a part object. */
@@ -68,7 +69,7 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     return record;
   };
   try {
-    const records = await Promise.all(
+    const records = await settled(
       c.ranges.map((r) => run({ index: r.index, start: r.start, end: r.end, exactStart: false })),
     );
     let moved = 0;
@@ -82,7 +83,7 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     let final = records;
     if (merged.widened) {
       const types = merged.types;
-      final = await Promise.all(
+      final = await settled(
         records.map((r) =>
           run({
             index: r.index,
@@ -105,7 +106,7 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     const columns = summaryColumns(outputSchema(head.headers, merged.types, pass.table));
     const bytesOut = await c.join(
       joinSegments(c.format, head, pass, c.options, final, merged.types),
-      columns,
+      columns.map((col) => ({ name: col.name, type: col.type })),
     );
     return {
       rows: merged.rows,
@@ -119,4 +120,15 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
   } finally {
     await Promise.allSettled([...written].map((key) => c.deletePart(key)));
   }
+}
+
+/**
+ * Every range's record once ALL have ended, or the first error: a range that failed does not leave the
+ * others running, so that each part is written or aborted before the parts are deleted (none left over).
+ */
+async function settled(conversions: readonly Promise<PartRecord>[]): Promise<PartRecord[]> {
+  const outcomes = await Promise.allSettled(conversions);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<PartRecord>).value);
 }

@@ -47,6 +47,22 @@ export function misplacedRange(
 }
 
 /**
+ * A data error that a range found with its start right, so the file's: named as the range's error was
+ * (`MalformedCsvError`, …), its message saying where the range's lines start in the file.
+ */
+export class RangeDataError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    /** The range's index. */
+    readonly index: number,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
  * The first range that failed with a data error although its start is right (so the error is the
  * file's): as an error whose message says where the range's lines start. Undefined when none did.
  */
@@ -54,11 +70,11 @@ export function failedRange(records: readonly PartRecord[], name: string): Error
   let line = 1;
   for (const r of records) {
     if (r.error && r.error.message !== 'too many rejects') {
-      const error = new Error(
+      return new RangeDataError(
+        r.error.name,
         `${r.error.message} (in the range from byte ${r.start} of ${name}, whose line 1 is line ${line} of the file)`,
+        r.index,
       );
-      error.name = r.error.name;
-      return error;
     }
     if (r.error) return undefined; // too many rejects: the merge fails at the right row
     line += r.lines ?? 0;

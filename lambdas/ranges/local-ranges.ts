@@ -1,33 +1,22 @@
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { ConvertOptions, OutputFormat } from '../core/model/options';
 import type { ByteSink } from '../core/model/sink';
 import { convertInRanges, type RangedSummary } from './convert-ranges';
-import type { FileHead } from './file-head';
 import { streamJoin } from './multipart-join';
-import { convertRange, type RangeJob } from './part-pass';
-import type { PartRecord } from './part-record';
+import { convertRange } from './part-pass';
 import { folderParts } from './part-store';
 import { cutEvenly, type ByteRange } from './range-plan';
+import { RangePool, type RangeOrder } from './range-pool';
 import { fileReader } from './range-reader';
-import type { PassOptions } from '../core/run/pass-options';
 
 /** What a range worker thread is sent, and answers (see range-worker.ts). */
-export interface RangeTask {
+export interface RangeTask extends RangeOrder {
   readonly path: string;
   readonly size: number;
   readonly partsDir: string;
-  readonly head: FileHead;
-  readonly pass: PassOptions;
-  readonly format: OutputFormat;
-  readonly writer: Pick<
-    ConvertOptions,
-    'parquetCompression' | 'avroCodec' | 'rowGroupBytes' | 'avroBlockBytes'
-  >;
-  readonly job: RangeJob;
 }
-export type RangeAnswer = { record: PartRecord } | { error: { name: string; message: string } };
+export type { RangeAnswer } from './range-pool';
 
 /** Options of {@link convertFileInRanges}. */
 export interface LocalRangeOptions {
@@ -87,7 +76,7 @@ export async function convertFileInRanges(
   const { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes } = local.options;
   const writer = { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes };
   const pool = local.workerPath
-    ? new RangePool(local.workerPath, Math.min(threads, ranges.length))
+    ? new RangePool<RangeTask>(local.workerPath, Math.min(threads, ranges.length))
     : undefined;
   let rejects: ReturnType<typeof atomicFile> | undefined;
   try {
@@ -131,44 +120,5 @@ export async function convertFileInRanges(
     throw error;
   } finally {
     await pool?.close();
-  }
-}
-
-/** Range conversions on worker threads, at most one per thread at a time. */
-class RangePool {
-  private readonly idle: Worker[] = [];
-  private readonly waiting: ((w: Worker) => void)[] = [];
-  private readonly all: Worker[] = [];
-
-  constructor(script: string, size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(script);
-      this.all.push(w);
-      this.idle.push(w);
-    }
-  }
-
-  async run(task: RangeTask): Promise<PartRecord> {
-    const worker = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
-    try {
-      return await new Promise<PartRecord>((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        worker.once('error', onError);
-        worker.once('message', (answer: RangeAnswer) => {
-          worker.off('error', onError);
-          if ('record' in answer) resolve(answer.record);
-          else reject(Object.assign(new Error(answer.error.message), { name: answer.error.name }));
-        });
-        worker.postMessage(task);
-      });
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(worker);
-      else this.idle.push(worker);
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
   }
 }

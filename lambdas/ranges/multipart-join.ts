@@ -117,23 +117,46 @@ export interface JoinedObject {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** Parts of a join sent to S3 at once: copies are server-side, so a few at once cost the function nothing. */
+export const JOIN_CONCURRENCY = 8;
+
+/** A joined object whose parts are all in place, not yet visible: {@link startJoin}'s answer. */
+export interface PendingJoin {
+  /** Bytes of the joined object. */
+  readonly bytes: number;
+  /** Completes the upload: the object appears. On failure the upload is aborted and the error thrown. */
+  complete(): Promise<{ readonly etag: string; readonly bytes: number }>;
+  /** Aborts the upload (nothing visible, no parts billed); never throws. */
+  abort(): Promise<void>;
+}
+
 /**
- * Assembles `segments` into ONE object with one multipart upload: the part objects' bytes copied by S3
- * (`UploadPartCopy`, pinned to each part's ETag with `CopySourceIfMatch`), the rest uploaded (see
- * {@link uploadSteps}). The object appears only when the upload completes; on any failure the upload is
- * aborted (nothing visible, no parts billed) and the error is thrown.
+ * Assembles `segments` into ONE object with one multipart upload, up to `concurrency` parts at once: the
+ * part objects' bytes copied by S3 (`UploadPartCopy`, pinned to each part's ETag with `CopySourceIfMatch`),
+ * the rest uploaded (see {@link uploadSteps}). Returns once every part is in place, before the object
+ * appears, so that the caller can do what must precede its appearance (the converter merges the dataset's
+ * schema, completes the rejects) and then {@link PendingJoin.complete} or {@link PendingJoin.abort}. The
+ * part objects may be deleted as soon as this returns: S3 copied their bytes. On any failure the upload is
+ * aborted (nothing visible, no parts billed) and the error thrown.
  * @param partsBucket the bucket of the part objects
  */
-export async function multipartJoin(
+export async function startJoin(
   s3: S3Client,
   target: JoinedObject,
   partsBucket: string,
   segments: readonly Segment[],
   read: ReadRange,
-): Promise<{ readonly etag: string; readonly bytes: number }> {
+  concurrency = JOIN_CONCURRENCY,
+): Promise<PendingJoin> {
   const what = `join s3://${target.bucket}/${target.key}`;
   const { Bucket, Key } = { Bucket: target.bucket, Key: target.key };
   let uploadId: string | undefined;
+  const abort = async () => {
+    if (uploadId)
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
+        .catch(() => undefined); // the join's error is the one to report
+  };
   try {
     uploadId = (
       await s3.send(
@@ -145,49 +168,90 @@ export async function multipartJoin(
         }),
       )
     ).UploadId!;
-    const parts: { ETag: string; PartNumber: number }[] = [];
-    let bytes = 0;
-    for (const step of uploadSteps(segments)) {
-      const PartNumber = parts.length + 1;
+    const UploadId = uploadId;
+    const steps = uploadSteps(segments);
+    const etags: string[] = new Array<string>(steps.length);
+    const send = async (step: UploadStep, index: number): Promise<void> => {
+      const PartNumber = index + 1;
       if (step.kind === 'copy') {
         const r = await s3.send(
           new UploadPartCopyCommand({
             Bucket,
             Key,
-            UploadId: uploadId,
+            UploadId,
             PartNumber,
             CopySource: `${partsBucket}/${step.key.split('/').map(encodeURIComponent).join('/')}`,
             CopySourceRange: `bytes=${step.start}-${step.end - 1}`,
             ...(step.etag ? { CopySourceIfMatch: step.etag } : {}),
           }),
         );
-        parts.push({ ETag: r.CopyPartResult!.ETag!, PartNumber });
-        bytes += step.end - step.start;
+        etags[index] = r.CopyPartResult!.ETag!;
       } else {
         const body = await gather(step.pieces, step.bytes, read);
-        const r = await s3.send(
-          new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body }),
-        );
-        parts.push({ ETag: r.ETag!, PartNumber });
-        bytes += step.bytes;
+        etags[index] = (
+          await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: body }))
+        ).ETag!;
       }
-    }
-    const done = await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket,
-        Key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts },
-      }),
+    };
+    // A few workers taking the next step in turn; the first failure stops them all (the upload is aborted).
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      while (!failed && next < steps.length) {
+        const index = next++;
+        try {
+          await send(steps[index]!, index);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const lanes = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(concurrency, steps.length)) }, lane),
     );
-    return { etag: done.ETag ?? '', bytes };
+    const broken = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (broken) throw broken.reason;
+    const bytes = steps.reduce((n, s) => n + (s.kind === 'copy' ? s.end - s.start : s.bytes), 0);
+    return {
+      bytes,
+      async complete() {
+        try {
+          const done = await s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket,
+              Key,
+              UploadId,
+              MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+            }),
+          );
+          return { etag: done.ETag ?? '', bytes };
+        } catch (error) {
+          await abort();
+          throw classifyS3Error(error, what);
+        }
+      },
+      abort,
+    };
   } catch (error) {
-    if (uploadId)
-      await s3
-        .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
-        .catch(() => undefined); // the join's error is the one to report
+    await abort();
     throw classifyS3Error(error, what);
   }
+}
+
+/**
+ * {@link startJoin} and its completion at once: the object appears when every part is in place; on any
+ * failure the upload is aborted (nothing visible, no parts billed) and the error thrown.
+ * @param partsBucket the bucket of the part objects
+ */
+export async function multipartJoin(
+  s3: S3Client,
+  target: JoinedObject,
+  partsBucket: string,
+  segments: readonly Segment[],
+  read: ReadRange,
+): Promise<{ readonly etag: string; readonly bytes: number }> {
+  return (await startJoin(s3, target, partsBucket, segments, read)).complete();
 }
 
 /** The same assembly into any sink (a local file, a folder store's atomic writer): every byte streamed. */

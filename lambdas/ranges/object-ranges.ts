@@ -23,7 +23,10 @@ export interface RangedTargets {
   readonly output: JoinedObject;
   /** The rejects file, when rows are rejected. */
   readonly rejects: { readonly bucket: string; readonly key: string };
-  /** Bucket and prefix of the part objects (e.g. `_runs/<run>/ranges/<sha1 of key>/`), deleted after the join. */
+  /**
+   * Bucket and prefix of the part objects (e.g. `_runs/<run>/ranges/<format>/<sha1 of key>/`), deleted after
+   * the join.
+   */
   readonly parts: { readonly bucket: string; readonly prefix: string };
 }
 

@@ -1,7 +1,7 @@
 import { decodeInput, decodeRange, type InputInfo } from '../core/csv/input';
 import { RejectList } from '../core/csv/rejects';
 import type { CsvTokenizer } from '../core/csv/tokenizer';
-import { Csv2LakeError } from '../core/model/errors';
+import { DataError } from '../core/model/errors';
 import type { OutputFormat } from '../core/model/options';
 import type { ColumnType, TableSchema } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
@@ -169,8 +169,9 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
         held: false,
         error: { name: 'MalformedCsvError', message: 'too many rejects' },
       };
-    if (error instanceof Csv2LakeError)
-      return { ...base, error: { name: error.name, message: error.message } };
+    // Only the data's errors (a wrong start may cause them): S3's, a changed input and the like are thrown,
+    // so that the conversion fails with them (retried), not with a data error or a one-thread retry.
+    if (error instanceof DataError) return { ...base, error: { name: error.name, message: error.message } };
     throw error;
   }
 }

@@ -2,9 +2,10 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readOpenFile } from '../core/bytes/file-chunks';
+import type { OutputFormat } from '../core/model/options';
 import type { ObjectStore } from '../io/object-store';
 import type { ReadRange } from './multipart-join';
-import type { PartSink } from './part-pass';
+import type { PartSink, RangeJob } from './part-pass';
 import { s3RangeReader } from './range-reader';
 
 /** Where the parts of one file's ranges are written, read back by the join, and deleted after it. */
@@ -13,6 +14,14 @@ export interface PartStore {
   sink(name: string): PartSink;
   readonly read: ReadRange;
   delete(key: string): Promise<void>;
+}
+
+/**
+ * A part's name within its folder: the format, the round, the range and where it starts, so that every
+ * conversion of a range (a thread's, a range item's, a join's round 2) is its own object.
+ */
+export function partName(format: OutputFormat, job: RangeJob): string {
+  return `${format}-${job.round ?? 1}-${String(job.index).padStart(5, '0')}-${job.start}`;
 }
 
 /** Parts as files of a local folder (the CLI's threads, a local run over a folder). */
@@ -49,8 +58,8 @@ export function folderParts(dir: string): PartStore {
 }
 
 /**
- * Parts as objects under `prefix` of `bucket` (e.g. `_runs/<run>/ranges/<sha1 of key>/`): written through
- * the store's atomic uploads, read back by ranged GETs pinned to their ETags.
+ * Parts as objects under `prefix` of `bucket` (e.g. `_runs/<run>/ranges/<format>/<sha1 of key>/`):
+ * written through the store's atomic uploads, read back by ranged GETs pinned to their ETags.
  */
 export function s3Parts(store: ObjectStore, s3: S3Client, bucket: string, prefix: string): PartStore {
   return {

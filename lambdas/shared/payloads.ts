@@ -169,6 +169,8 @@ export interface ReduceEvent {
     readonly input?: string;
     /** When the execution started, ms since the epoch (the event's `startDate`). */
     readonly startDate?: number;
+    /** The execution's ARN (the event's `executionArn`), for the report's redrive command. */
+    readonly executionArn?: string;
   };
 }
 

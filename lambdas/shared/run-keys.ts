@@ -5,7 +5,9 @@
  *
  *   _runs/<run id>/items/<format>/<sha1 of key>.json   a converter's record of one item
  *   _runs/<run id>/plan/{items.json,joins.json,passed.jsonl,plan.json}   the planner's lists
- *   _runs/<run id>/ranges/<sha1 of key>/<format>/   a split key's part objects and range records (issue 16)
+ *   _runs/<run id>/ranges/<format>/<sha1 of key>/…      parts of one key converted in byte ranges: on a
+ *                                                        converter's threads (issue 12), or as the range
+ *                                                        items of a split key with their records (issue 16)
  *   _runs/<run id>/{report.json,report.md,failed-items.json,metrics.json,reconverted.json}
  *   _runs/_map/…                                         the Distributed Maps' result files
  */
@@ -32,13 +34,20 @@ export function itemRecordKey(runId: string, format: string, key: string): strin
   return `${itemRecordsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}.json`;
 }
 
+/** The folder of the converters' range parts: `_runs/<run id>/ranges/`. */
+export function rangePartsFolder(runId: string): string {
+  return `${runFolder(runId)}ranges/`;
+}
+
 /**
- * The folder of a split key's parts in one format: `_runs/<run id>/ranges/<sha1 of key>/<format>/`. Range
- * items write their part objects and records (`r1-<index>.json`) there; the key's join reads them, and
- * deletes the folder once its output is written (a failed join keeps it for the retry or the redrive).
+ * Where one format's conversion of one key keeps the parts of its byte ranges until they are joined (and
+ * deleted): `_runs/<run id>/ranges/<format>/<sha1 of key>/`. The same folder for a key on a converter's
+ * threads and for a split key's range items (their parts and records `r1-<index>.json`; the key's join
+ * deletes it once its output is written, a failed join keeps it for the retry or the redrive), so that one
+ * grant per format (on `_runs/<any run>/ranges/<format>/`) covers both.
  */
-export function rangePartsFolder(runId: string, format: string, key: string): string {
-  return `${runFolder(runId)}ranges/${createHash('sha1').update(key).digest('hex')}/${format}/`;
+export function rangePartsPrefix(runId: string, format: string, key: string): string {
+  return `${rangePartsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}/`;
 }
 
 /** A file of the run's own folder, e.g. `report.json`, `metrics.json`, `plan/items.json`. */

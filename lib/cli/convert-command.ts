@@ -22,6 +22,7 @@ import {
 } from '../../lambdas/core/model/validate';
 import { parseSchemaFile } from '../../lambdas/core/model/schema-file';
 import { convertFile, type FileConversionResult } from '../../lambdas/io/convert-file';
+import { formatBytes } from '../../lambdas/shared/units';
 import { type CliCommand, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 
@@ -60,12 +61,6 @@ function oneOf<T extends string>(
     throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not '${value}'`);
   }
   return value as T;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { printable } from '../../lambdas/core/model/errors';
+import { formatBytes } from '../../lambdas/shared/units';
 import { AWS_FLAGS, AWS_FLAGS_USAGE, awsFlagOptions } from './aws-flags';
 import { type CliCommand, parseFlags, UsageError } from './command';
 import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
@@ -11,7 +12,7 @@ import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-/** One progress line: files done/failed/total, rows, MB/s of input, elapsed, ETA. */
+/** One progress line: files done/failed/total, rows, input read per second, elapsed, ETA. */
 export function progressText(
   p: { total: number; done: number; failed: number; rows: number; bytes: number; startedAt: number },
   now = Date.now(),
@@ -19,10 +20,9 @@ export function progressText(
   const elapsed = Math.max(now - p.startedAt, 1) / 1000;
   const rate = p.done / elapsed;
   const eta = p.done > 0 ? `${Math.ceil(Math.max(0, p.total - p.done) / rate)} s` : '?';
-  const mbps = p.bytes / 1e6 / elapsed;
   return (
     `${p.done}/${p.total} files, ${p.failed} failed, ${p.rows.toLocaleString('en-US')} rows, ` +
-    `${mbps.toFixed(1)} MB/s, ${elapsed.toFixed(1)} s elapsed, ETA ${eta}`
+    `${formatBytes(p.bytes / elapsed)}/s, ${elapsed.toFixed(1)} s elapsed, ETA ${eta}`
   );
 }
 
@@ -53,23 +53,26 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
   };
 }
 
-function summaryTable(r: {
+/** The lines `run` and `redrive` print when the run ends (without --json). */
+export function summaryTable(r: {
   runId: string;
   status: string;
   items: Record<string, number>;
   rejectedRows: number;
   reportPath: string;
+  /** The exact command that redrives this run (the runner gives it whenever the run did not succeed). */
+  redrive?: string;
   error?: { name: string; message: string };
 }): string {
   return [
     `Run ${r.runId}: ${r.status}`,
     `  files    total ${r.items.total}, converted ${r.items.converted}, skipped (unchanged) ${r.items.skipped}, failed ${r.items.failed}`,
-    `  rows     ${r.rejectedRows} rejected${r.rejectedRows > 0 ? ' (their lines are in the files under _rejects/ of the output)' : ''}`,
+    ...(r.rejectedRows > 0
+      ? [`  rows     ${r.rejectedRows} rejected (their lines are in the files under _rejects/ of the output)`]
+      : []),
     ...(r.error ? [`  error    ${printable(`${r.error.name}: ${r.error.message}`)}`] : []),
     `  report   ${r.reportPath} (and report.md beside it)`,
-    ...(r.status !== 'SUCCEEDED'
-      ? [`  redrive  csv2lake redrive ${r.runId} --output <the same output>`]
-      : []),
+    ...(r.redrive ? [`  redrive  ${r.redrive}`] : []),
   ].join('\n');
 }
 
@@ -260,7 +263,7 @@ ${AWS_FLAGS_USAGE}
           ...(s.error ? [`  error    ${s.error.name}: ${s.error.message}`] : []),
           ...(s.resumeAt
             ? [
-                `  redrive  csv2lake redrive ${s.runId} --output ${parsed.values.output} (resumes at ${s.resumeAt})`,
+                `  redrive  ${s.redrive ?? `csv2lake redrive ${s.runId} --output ${parsed.values.output}`} (resumes at ${s.resumeAt})`,
               ]
             : []),
           `  report   ${s.reportPath}`,

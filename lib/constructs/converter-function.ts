@@ -65,8 +65,15 @@ export interface ConverterFunctionProps
 /**
  * The converter of one format: a {@link PipelineFunction} of `convert-parquet.ts` or `convert-avro.ts` with
  * the converters' options in its environment, allowed to read the input prefix, write its own output prefix
- * and run records, read and merge the datasets' schemas, and write the rejects when it is the one that does
- * (lib/constructs/pipeline-permissions.ts).
+ * and run records, read and merge the datasets' schemas, and write the rejects when it is the one that does,
+ * and to keep the parts of a key converted on several threads or of a split key's range items under
+ * `_runs/<run>/ranges/<its format>/` (lib/constructs/pipeline-permissions.ts).
+ *
+ * Threads: with more than one vCPU of memory (`memoryMb` ≥ 2,654 MB: Lambda gives one vCPU-second per
+ * second at 1,769 MB and CPU in proportion up to 6 vCPUs at 10,240 MB), an uncompressed file of 64 MiB or
+ * more is converted on as many threads as the memory pays vCPUs for (lambdas/ranges/thread-settings.ts;
+ * `CSV2LAKE_THREADS` and `CSV2LAKE_THREADS_MIN_BYTES` on the function override it). At the default
+ * 1,769 MB a converter converts on one thread.
  */
 export class ConverterFunction extends PipelineFunction {
   constructor(scope: Construct, id: string, props: ConverterFunctionProps) {

@@ -16,7 +16,17 @@ export interface PipelineFunctionProps {
   readonly entry: string;
   /** Environment variables besides the Powertools ones. @default {} */
   readonly environment?: Readonly<Record<string, string>>;
-  /** Memory in MB (1,769 MB is one full vCPU). @default 1769 */
+  /**
+   * Memory in MB. Lambda allocates CPU in proportion: at 1,769 MB a function has the equivalent of one vCPU
+   * (one vCPU-second of credits per second), up to 6 vCPUs at 10,240 MB (AWS Lambda developer guide,
+   * "Configuring function memory"). The default gives one vCPU: a converter converts each key on one thread.
+   * Raising a converter's memory buys it more vCPUs, which it uses on one large key: from 2,654 MB (1.5 vCPUs
+   * of credits) an uncompressed key of 64 MiB or more is converted on two threads, from 4,423 MB on three,
+   * and so on (memory / 1,769 rounded, at most the cores Lambda shows: see lambdas/ranges/thread-settings.ts),
+   * which buys time, not money: two threads spend 22-36% more CPU than one (measured, README), so at
+   * 3,538 MB a file converts ~1.5× faster than at 1,769 MB for ~1.3× the GB-seconds.
+   * @default 1769
+   */
   readonly memoryMb?: number;
   /** Function timeout. @default 15 minutes (Lambda's most) */
   readonly timeout?: Duration;

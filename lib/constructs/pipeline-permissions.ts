@@ -11,7 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { OutputFormat } from '../../lambdas/core/model/options';
 import { INVENTORY_PREFIX } from '../../lambdas/lake/inventory';
 import { REJECTS_PREFIX, SCHEMAS_PREFIX } from '../../lambdas/lake/layout';
-import { MAP_RESULTS_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/run-keys';
+import { MAP_RESULTS_PREFIX, rangePartsFolder, RUNS_PREFIX } from '../../lambdas/shared/run-keys';
 import type { LakeCatalog } from './lake-catalog';
 
 /** Run records, reports and map results, in the output bucket. */
@@ -39,8 +39,9 @@ export interface ConverterScope {
 }
 
 /**
- * A converter: reads the input prefix; writes its own format prefix and its own run records; reads and
- * merges the dataset schemas; writes the rejects when it is the one that does.
+ * A converter: reads the input prefix; writes its own format prefix, its own run records and its own
+ * format's byte-range parts; reads and merges the dataset schemas; writes the rejects when it is the one
+ * that does.
  * @throws Error when `schemaLocation` is not `s3://bucket/key`
  */
 export function grantConverter(
@@ -49,6 +50,7 @@ export function grantConverter(
   scope: ConverterScope,
 ): void {
   const { inputBucket, inputPrefix, outputBucket } = at;
+  const rangeParts = `${rangePartsFolder('*')}${scope.format}/*`;
   allow(converter, ['s3:GetObject'], [inputBucket.arnForObjects(`${inputPrefix}*`)]);
   converter.addToRolePolicy(
     new iam.PolicyStatement({
@@ -66,12 +68,14 @@ export function grantConverter(
   );
   // Its own records only (`_runs/<run>/items/<format>/…`): never a report, a map result or metrics.json.
   allow(converter, ['s3:PutObject'], [outputBucket.arnForObjects(`${RUNS_PREFIX}*/items/${scope.format}/*`)]);
-  // A split key's parts in its format (`_runs/<run>/ranges/<sha1>/<format>/`, see rangePartsFolder):
-  // written by range items, read by the join (ranged GETs, and UploadPartCopy's source), deleted after it.
+  // The byte-range parts of its own format (`_runs/<run>/ranges/<format>/<sha1 of key>/`, see run-keys.ts's
+  // rangePartsPrefix), one statement for both of their writers: a key on several threads (issue 12) and a
+  // split key's range items (issue 16). Written (multipart), read by the join (ranged GETs, and
+  // UploadPartCopy's source), deleted after it, aborted on failure.
   allow(
     converter,
     ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
-    [outputBucket.arnForObjects(`${RUNS_PREFIX}*/ranges/*/${scope.format}/*`)],
+    [outputBucket.arnForObjects(rangeParts)],
   );
   // The dataset schemas: read as the floor of each conversion, merged back with a conditional PUT
   // (If-Match / If-None-Match need nothing beyond PutObject).
@@ -94,8 +98,8 @@ export function grantConverter(
           's3:prefix': [
             `${scope.outputPrefix}*`,
             `${SCHEMAS_PREFIX}*`,
-            // The join lists a split key's parts folder to delete it.
-            `${RUNS_PREFIX}*/ranges/*`,
+            // A split key's join lists its parts folder to delete it.
+            rangeParts,
             ...(scope.writesRejects ? [`${REJECTS_PREFIX}*`] : []),
           ],
         },

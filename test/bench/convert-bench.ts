@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     }
     const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
     console.log(
-      `\nnode ${process.version}, ${(expectRows ?? 0).toLocaleString('en')} rows, ${mb.toFixed(1)} MB of CSV, ` +
+      `\nnode ${process.version}, ${expectRows === undefined ? input : `${expectRows.toLocaleString('en')} rows`}, ${mb.toFixed(1)} MB of CSV, ` +
         `best of ${runs}, interleaved; load average ${loads(loadBefore)} before, ${loads(loadavg())} after\n`,
     );
     printTable(chosen, mb, expectRows);

@@ -180,14 +180,15 @@ describe('S3 permissions of the lake, and nothing broader', () => {
       { actions: ['s3:ListBucket'], resources: ['<InputBucket>'], prefixes: ['incoming/*'] },
       { actions: OBJECT_WRITE, resources: ['<OutputBucket>/parquet/*'] },
       { actions: ['s3:PutObject'], resources: ['<OutputBucket>/_runs/*/items/parquet/*'] },
-      // A split key's parts in its format (issue 16): written by range items, read and deleted by the join.
-      { actions: OBJECT_WRITE, resources: ['<OutputBucket>/_runs/*/ranges/*/parquet/*'] },
+      // Its format's byte-range parts, ONE statement for their two writers: a key on several threads
+      // (issue 12) and a split key's range items (issue 16); written, copied by the join, deleted.
+      { actions: OBJECT_WRITE, resources: ['<OutputBucket>/_runs/*/ranges/parquet/*'] },
       { actions: ['s3:GetObject', 's3:PutObject'], resources: ['<OutputBucket>/_schemas/*'] },
       { actions: OBJECT_WRITE, resources: ['<OutputBucket>/_rejects/*'] },
       {
         actions: ['s3:ListBucket'],
         resources: ['<OutputBucket>'],
-        prefixes: ['parquet/*', '_schemas/*', '_runs/*/ranges/*', '_rejects/*'],
+        prefixes: ['parquet/*', '_schemas/*', '_runs/*/ranges/parquet/*', '_rejects/*'],
       },
     ]);
   });
@@ -198,13 +199,14 @@ describe('S3 permissions of the lake, and nothing broader', () => {
       { actions: ['s3:ListBucket'], resources: ['<InputBucket>'], prefixes: ['incoming/*'] },
       { actions: OBJECT_WRITE, resources: ['<OutputBucket>/avro/*'] },
       { actions: ['s3:PutObject'], resources: ['<OutputBucket>/_runs/*/items/avro/*'] },
-      // A split key's parts in its format (issue 16): written by range items, read and deleted by the join.
-      { actions: OBJECT_WRITE, resources: ['<OutputBucket>/_runs/*/ranges/*/avro/*'] },
+      // Its format's byte-range parts, ONE statement for their two writers: a key on several threads
+      // (issue 12) and a split key's range items (issue 16); written, copied by the join, deleted.
+      { actions: OBJECT_WRITE, resources: ['<OutputBucket>/_runs/*/ranges/avro/*'] },
       { actions: ['s3:GetObject', 's3:PutObject'], resources: ['<OutputBucket>/_schemas/*'] },
       {
         actions: ['s3:ListBucket'],
         resources: ['<OutputBucket>'],
-        prefixes: ['avro/*', '_schemas/*', '_runs/*/ranges/*'],
+        prefixes: ['avro/*', '_schemas/*', '_runs/*/ranges/avro/*'],
       },
     ]);
   });
@@ -215,7 +217,7 @@ describe('S3 permissions of the lake, and nothing broader', () => {
     expect(avro).toContainEqual({
       actions: ['s3:ListBucket'],
       resources: ['<OutputBucket>'],
-      prefixes: ['avro/*', '_schemas/*', '_runs/*/ranges/*', '_rejects/*'],
+      prefixes: ['avro/*', '_schemas/*', '_runs/*/ranges/avro/*', '_rejects/*'],
     });
   });
 

@@ -1,5 +1,5 @@
 import { ColumnVector } from '../model/column-batch';
-import type { ColumnType } from '../model/schema';
+import { storageType, type ColumnType } from '../model/schema';
 
 /*
  * A column vector's buffers handed to another thread and back, transferred (not copied).
@@ -55,17 +55,21 @@ export function buffersOf(data: VectorData): ArrayBuffer[] {
   return buffers as ArrayBuffer[];
 }
 
-/** A vector over transferred buffers (see {@link handOver}). */
+/**
+ * A vector over transferred buffers (see {@link handOver}) for a column of type `type` (a column's type or
+ * a vector's own: a decimal's buffers are those of its storage type).
+ */
 export function vectorFromData(type: ColumnType, data: VectorData): ColumnVector {
   const v = new ColumnVector(type, 0);
+  const storage = storageType(type);
   v.length = data.length;
   v.count = data.count;
   v.valid = data.valid;
-  if (type === 'string') {
+  if (storage === 'string') {
     v.bytes = data.values as Uint8Array;
     v.offsets = data.offsets!;
-  } else if (type === 'double') v.f64 = data.values as Float64Array;
-  else if (type === 'int64' || type === 'timestamp') v.i64 = data.values as Int32Array;
+  } else if (storage === 'double') v.f64 = data.values as Float64Array;
+  else if (storage === 'int64' || storage === 'timestamp') v.i64 = data.values as Int32Array;
   else v.i32 = data.values as Int32Array;
   return v;
 }

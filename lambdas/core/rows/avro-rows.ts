@@ -1,4 +1,4 @@
-import { putInt, putLong, putLongBigInt } from '../bytes/byte-buffer';
+import { putInt, putLong, putLongBigInt, type ByteBuffer } from '../bytes/byte-buffer';
 import { AvroContainer, type AvroContainerOptions } from '../avro/avro-container';
 import { avroSchemaFor } from '../avro/avro-schema';
 import { copyField } from '../csv/fields';
@@ -10,10 +10,9 @@ import type { WriterStats } from '../model/writer';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
 import { decimalValue, putUnscaledNumber } from './decimal-values';
-import { TEXT_ONLY } from './locale';
+import { NO_NUMBER, TEXT_ONLY } from './locale';
 import {
   classifies,
-  classifyValue,
   fits,
   int64Value,
   NULL,
@@ -115,11 +114,16 @@ export class AvroRowWriter implements RowSink {
         continue;
       }
       let b = t0;
-      // With value options, a typed column reads the value's default spelling (text keeps it as written).
-      if (locale !== undefined && kind !== K_STRING) {
+      // With value options, a value is checked and read in its default spelling (a text column's is
+      // classified so only when tracked: it keeps the text as written).
+      if (locale !== undefined && (kind !== K_STRING || classifies(c, check, track))) {
         const n = locale.canonical(b, s, e);
-        if (n === TEXT_ONLY) return this.misfit(rowStart, c);
-        if (n >= 0) {
+        if (n === TEXT_ONLY) {
+          if (kind !== K_STRING) return this.misfit(rowStart, c);
+          b = NO_NUMBER;
+          s = 0;
+          e = NO_NUMBER.length;
+        } else if (n >= 0) {
           b = locale.out;
           s = 0;
           e = n;
@@ -153,34 +157,12 @@ export class AvroRowWriter implements RowSink {
       }
       if (kind >= K_DECIMAL) {
         // Checked against the column's own precision and scale as it parses (never tracked).
-        const x = decimalValue(b, s, e, this.shapes[2 * field]!, this.shapes[2 * field + 1]!);
-        if (x !== x) return this.misfit(rowStart, c);
-        o[p++] = 2;
-        if (typeof x === 'number') p = putUnscaledNumber(o, p, x);
-        else {
-          const bytes = unscaledBytesOf(x);
-          if (p + bytes.length + 1 + rowBound > o.length) {
-            out.pos = p;
-            out.ensure(bytes.length + 1 + rowBound);
-            o = out.bytes;
-          }
-          p = putInt(o, p, bytes.length);
-          o.set(bytes, p);
-          p += bytes.length;
-        }
+        p = putDecimal(out, p, b, s, e, this.shapes[2 * field]!, this.shapes[2 * field + 1]!, rowBound);
+        if (p < 0) return this.misfit(rowStart, c);
+        o = out.bytes;
         continue;
       }
-      if (
-        classifies(c, check, track) &&
-        !fits(
-          locale !== undefined && kind === K_STRING ? classifyValue(locale, b, s, e) : classify(b, s, e),
-          c,
-          check,
-          track,
-          masks,
-          seen,
-        )
-      )
+      if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen))
         return this.misfit(rowStart, c);
       o[p++] = 2; // union branch 1: the value
       switch (kind) {
@@ -247,6 +229,38 @@ export class AvroRowWriter implements RowSink {
     this.container.dropRow(rowStart);
     return column;
   }
+}
+
+/**
+ * Writes a decimal at `out.bytes[p]` (union branch 1, then Avro `bytes`: a zig-zag length and the fewest
+ * big-endian two's complement bytes of the unscaled value) and returns the position after it; -1 when
+ * `b[s, e)` is no `decimal(precision, scale)`. May replace `out.bytes` (a value past the row's bound).
+ * Apart from the row loop, so that the loop's inlining budget is not spent on decimals.
+ */
+function putDecimal(
+  out: ByteBuffer,
+  p: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  precision: number,
+  scale: number,
+  room: number,
+): number {
+  const x = decimalValue(b, s, e, precision, scale);
+  if (x !== x) return -1;
+  let o = out.bytes;
+  o[p++] = 2;
+  if (typeof x === 'number') return putUnscaledNumber(o, p, x);
+  const bytes = unscaledBytesOf(x);
+  if (p + bytes.length + 1 + room > o.length) {
+    out.pos = p;
+    out.ensure(bytes.length + 1 + room);
+    o = out.bytes;
+  }
+  p = putInt(o, p, bytes.length);
+  o.set(bytes, p);
+  return p + bytes.length;
 }
 
 /** Bytes of the Avro `int` of a length `n` >= 0 (zig-zag doubles it: 7 bits per byte hold up to 63). */

@@ -7,10 +7,9 @@ import { fileColumns } from '../model/table-layout';
 import { parseBoolean, parseDate, parseDoubleChecked, parseInt32Checked } from './parse';
 import { classify } from './classify';
 import { decimalValue } from './decimal-values';
-import { TEXT_ONLY } from './locale';
+import { NO_NUMBER, TEXT_ONLY } from './locale';
 import {
   classifies,
-  classifyValue,
   fits,
   int64Value,
   unscaledBytesOf,
@@ -123,11 +122,16 @@ function appendRow(
       continue;
     }
     let b = t0;
-    // With value options, a typed column reads the value's default spelling (text keeps it as written).
-    if (locale !== undefined && kind !== K_STRING) {
+    // With value options, a value is checked and read in its default spelling (a text column's is
+    // classified so only when tracked: it keeps the text as written).
+    if (locale !== undefined && (kind !== K_STRING || classifies(c, check, track))) {
       const n = locale.canonical(b, s, e);
-      if (n === TEXT_ONLY) return c;
-      if (n >= 0) {
+      if (n === TEXT_ONLY) {
+        if (kind !== K_STRING) return c;
+        b = NO_NUMBER;
+        s = 0;
+        e = NO_NUMBER.length;
+      } else if (n >= 0) {
         b = locale.out;
         s = 0;
         e = n;
@@ -155,28 +159,11 @@ function appendRow(
     }
     if (kind >= K_DECIMAL) {
       // Checked against the column's own precision and scale as it parses (decimal columns are never tracked).
-      const x = decimalValue(b, s, e, shapes[2 * c]!, shapes[2 * c + 1]!);
-      if (x !== x) return c;
-      if (kind === K_DECIMAL) appendInt64Value(v, x);
-      else {
-        const bytes = unscaledBytesOf(x);
-        v.appendBytes(bytes, 0, bytes.length);
-      }
+      if (!appendDecimal(v, kind, b, s, e, shapes[2 * c]!, shapes[2 * c + 1]!)) return c;
       continue;
     }
     // Classified only when checked or tracked; one classification serves both.
-    if (
-      classifies(c, check, track) &&
-      !fits(
-        locale !== undefined && kind === K_STRING ? classifyValue(locale, b, s, e) : classify(b, s, e),
-        c,
-        check,
-        track,
-        masks,
-        seen,
-      )
-    )
-      return c;
+    if (classifies(c, check, track) && !fits(classify(b, s, e), c, check, track, masks, seen)) return c;
     switch (kind) {
       case K_STRING: {
         const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
@@ -197,6 +184,30 @@ function appendRow(
     }
   }
   return -1;
+}
+
+/**
+ * Appends a decimal value to its vector (an int64 vector up to 18 digits, bytes beyond); false when
+ * `b[s, e)` is no `decimal(precision, scale)`. Apart from the row loop, so that the loop's inlining
+ * budget is not spent on decimals.
+ */
+function appendDecimal(
+  v: ColumnVector,
+  kind: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  precision: number,
+  scale: number,
+): boolean {
+  const x = decimalValue(b, s, e, precision, scale);
+  if (x !== x) return false;
+  if (kind === K_DECIMAL) appendInt64Value(v, x);
+  else {
+    const bytes = unscaledBytesOf(x);
+    v.appendBytes(bytes, 0, bytes.length);
+  }
+  return true;
 }
 
 /** An int64 or timestamp value (see {@link int64Value}, {@link timestampMicros}) into its vector. */

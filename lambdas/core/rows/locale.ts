@@ -19,6 +19,8 @@ import { isDigit } from './digits';
 export const AS_WRITTEN = -1;
 /** {@link LocaleReader.canonical}: the value is text only, whatever the default rules would read. */
 export const TEXT_ONLY = -2;
+/** A value that is text by the default rules: what a {@link TEXT_ONLY} value is classified as. */
+export const NO_NUMBER = Uint8Array.of(0x78);
 
 const MINUS = 0x2d;
 const PLUS = 0x2b;

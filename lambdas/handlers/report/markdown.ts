@@ -7,7 +7,7 @@ import { printable } from '../../core/model/errors';
 import type { DatasetColumnTypes } from './file-schemas';
 import { awsOrigin, type RedriveHint } from './origin';
 import type { RunReport } from './report-types';
-import { formatBytes, formatDuration } from './units';
+import { formatBytes, formatDuration } from '../../shared/units';
 
 /** Failed files, and files with rejected rows, listed; the rest are counted. */
 const MAX_FAILURES = 200;

@@ -17,7 +17,7 @@ import type { ObjectStore } from '../../../lambdas/io/object-store';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
-import { itemRecordKey, rangePartsFolder } from '../../../lambdas/shared/run-keys';
+import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-keys';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 import { startS3Server, type S3Server } from '../../support/s3-server';
 import { awkwardCsv } from '../ranges/csv-samples';
@@ -120,7 +120,7 @@ describe.each(['folder', 'fauxqs'] as const)('on a %s store', (kind) => {
           (await bytesOf(store, 'whole', b.rejectsKey ?? rejects)).toString('utf8'),
         );
       }
-      expect((await store.list('ranged', rangePartsFolder(ranged.runId, format, KEY))).objects).toEqual([]);
+      expect((await store.list('ranged', rangePartsPrefix(ranged.runId, format, KEY))).objects).toEqual([]);
       if (kind === 'fauxqs') expect(server.openMultipartUploads()).toEqual([]);
     },
     300_000,

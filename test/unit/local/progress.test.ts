@@ -2,9 +2,13 @@ import { progressPrinter, progressText } from '../../../lib/cli/run-command';
 
 const progress = { total: 10, done: 4, failed: 1, rows: 12345, bytes: 8e6, startedAt: 0 };
 
-test('a progress line has files done/failed/total, rows, MB/s, elapsed and ETA', () => {
+test('a progress line has files done/failed/total, rows, input per second in human units, elapsed and ETA', () => {
+  // Three significant digits in the unit that keeps the number small (issue 14: no "0.0 MB/s" for a small file).
   expect(progressText(progress, 2000)).toBe(
-    '4/10 files, 1 failed, 12,345 rows, 4.0 MB/s, 2.0 s elapsed, ETA 3 s',
+    '4/10 files, 1 failed, 12,345 rows, 4.00 MB/s, 2.0 s elapsed, ETA 3 s',
+  );
+  expect(progressText({ ...progress, bytes: 2048 }, 1000)).toBe(
+    '4/10 files, 1 failed, 12,345 rows, 2.05 KB/s, 1.0 s elapsed, ETA 2 s',
   );
   expect(progressText({ ...progress, done: 0 }, 2000)).toMatch(/ETA \?$/);
 });

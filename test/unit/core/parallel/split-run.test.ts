@@ -14,7 +14,8 @@ import { folder, writerWorkerForTests } from '../table-support';
 // Bundled for this file and removed after it, with every scratch folder (see table-support.ts).
 const worker = writerWorkerForTests('split-test');
 
-const parts = () => readdirSync(tmpdir()).filter((f) => f.startsWith('csv2lake-part-')).length;
+// This process's part files only (the name carries the pid): other jest workers and runs share the temp folder.
+const parts = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`csv2lake-part-${process.pid}-`)).length;
 
 function file(name: string, text: string | Buffer): string {
   const dir = folder('split-');

@@ -94,3 +94,20 @@ test('1.200 in a file with no decimal comma is the number 1.2, as always', async
   expect(result.columns.map((c) => c.type)).toEqual(['double', 'double']);
   expect(result.warnings).toBeUndefined();
 });
+
+test('a column empty through the sample is classified with the options as its values come (tracked)', async () => {
+  const pad = 'p'.repeat(40);
+  const rows = Array.from({ length: 30000 }, () => `;${pad};`);
+  rows.push(`1,5;${pad};1.5`, `-2,25;${pad};7`);
+  const { path, out } = await csvFile('tracked.csv', `x;pad;y\n${rows.join('\n')}\n`);
+  const result = await convertFile(path, out, { decimalSeparator: ',' });
+  // x: decimal commas, a double; y: 1.5 is no number with a decimal comma, so text (never 1.5).
+  expect(result.columns.map((c) => c.type)).toEqual(['double', 'string', 'string']);
+  const tail = await query(
+    `SELECT x, y FROM read_parquet(${sqlPath(result.outputs.parquet!)}) WHERE x IS NOT NULL ORDER BY x`,
+  );
+  expect(tail).toEqual([
+    { x: -2.25, y: '7' },
+    { x: 1.5, y: '1.5' },
+  ]);
+});

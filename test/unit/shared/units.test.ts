@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../../../../lambdas/handlers/report/units';
+import { formatBytes, formatDuration } from '../../../lambdas/shared/units';
 
 test('sizes print in the unit that keeps them small, three significant digits at most', () => {
   expect(formatBytes(0)).toBe('0 B');
