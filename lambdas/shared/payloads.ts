@@ -55,6 +55,20 @@ export interface ItemRange {
   readonly end: number;
 }
 
+/** One range of a split key, as its part was joined (report.json's `files[].parts`, report.md). */
+export interface PartFigures {
+  readonly index: number;
+  /** Rows the range's part holds, and rows of the range sent to the rejects file. */
+  readonly rows: number;
+  readonly rejectedRows: number;
+  /** Bytes of the input the range's rows span. */
+  readonly bytesIn: number;
+  /** Time of the conversion whose part was joined. */
+  readonly durationMs: number;
+  /** 1: converted with the head's guess; 2: again with the file's final types (a column widened). */
+  readonly round: 1 | 2;
+}
+
 /**
  * A join item (`joins.json`, the `JoinFiles` map): a key planned as `count` range items, whose parts the
  * converter joins into the key's one output.
@@ -111,6 +125,8 @@ export interface ConvertResult {
   readonly schemaChanges?: readonly ColumnChange[];
   /** For a failure: the error's name (what Step Functions matches) and message. */
   readonly error?: { readonly type: string; readonly message: string };
+  /** A key converted in byte ranges (issue 16): what each range's part held, in file order (the join's record). */
+  readonly parts?: readonly PartFigures[];
   /** When the record was written (ISO 8601); the latest record of a key and format wins. */
   readonly at: string;
 }

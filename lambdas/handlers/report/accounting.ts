@@ -7,7 +7,7 @@
 import type { OutputFormat } from '../../core/model/options';
 import type { InventoryEntry } from '../../lake/inventory';
 import { compareKeys } from '../../lake/inventory-io';
-import type { ConvertItem, ConvertResult, RunContext } from '../../shared/payloads';
+import type { ConvertItem, ConvertResult, PartFigures, RunContext } from '../../shared/payloads';
 import { FileFigures, type Figures } from './file-figures';
 import { type ColumnInfo, type DatasetColumnTypes, FileSchemas } from './file-schemas';
 import { type FileStatus, LatestRecords, NO_RECORD, RECORD_CODE } from './latest-records';
@@ -33,6 +33,8 @@ export interface ItemAccount extends Figures {
   status: FileStatus;
   errors: ItemError[];
   columns?: readonly ColumnInfo[];
+  /** A key converted in byte ranges: its parts, as the join's record gives them. */
+  parts?: readonly PartFigures[];
 }
 
 /** The formats records can have, in the order a listing of `items/<format>/` gives them. */
