@@ -100,45 +100,80 @@ export class ChunkStatistics {
         }
         break;
       }
-      default: {
-        const bytes = v.bytes;
-        const offsets = v.offsets;
-        // The first byte decides most comparisons (an empty string counts as -1, below every byte).
-        let minK = 0;
-        let maxK = 0;
-        let minFirst = offsets[1]! > 0 ? bytes[0]! : -1;
-        let maxFirst = minFirst;
-        for (let k = 1; k < count; k++) {
-          const s = offsets[k]!;
-          const e = offsets[k + 1]!;
-          const first = e > s ? bytes[s]! : -1;
-          if (
-            first <= minFirst &&
-            (first < minFirst || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0)
-          ) {
-            minK = k;
-            minFirst = first;
-          }
-          if (
-            first >= maxFirst &&
-            (first > maxFirst || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0)
-          ) {
-            maxK = k;
-            maxFirst = first;
-          }
-        }
-        // Only a prefix of a long bound is kept: the footer gets MAX_STRING_STAT bytes of it at most, and
-        // values that share the kept prefix give the same truncated bound whichever is kept.
-        const ms = offsets[minK]!;
-        const me = offsets[minK + 1]!;
-        if (!this.minBytes || compareBytes(bytes, ms, me, this.minBytes, 0, this.minBytes.length) < 0)
-          this.minBytes = bytes.slice(ms, Math.min(me, ms + KEPT_STAT_BYTES));
-        const xs = offsets[maxK]!;
-        const xe = offsets[maxK + 1]!;
-        if (!this.maxBytes || compareBytes(bytes, xs, xe, this.maxBytes, 0, this.maxBytes.length) > 0)
-          this.maxBytes = bytes.slice(xs, Math.min(xe, xs + KEPT_STAT_BYTES));
+      default:
+        this.addStrings(v.bytes, v.offsets, count);
+    }
+  }
+
+  /**
+   * As {@link add}, for a string vector whose values are all entries of the chunk's dictionary, `from`
+   * to `to` of them new: a value already in the dictionary was seen before and cannot move the bounds,
+   * so only the new entries are compared (`bytes` holds entry i at `starts[i]`, `lengths[i]` long).
+   */
+  addEntries(
+    v: ColumnVector,
+    bytes: Uint8Array,
+    starts: Int32Array,
+    lengths: Int32Array,
+    from: number,
+    to: number,
+  ): void {
+    const count = v.count;
+    this.nulls += v.length - count;
+    if (count === 0 || this.type === 'none') return;
+    this.values += count;
+    for (let i = from; i < to; i++) {
+      const s = starts[i]!;
+      this.keepMin(bytes, s, s + lengths[i]!);
+      this.keepMax(bytes, s, s + lengths[i]!);
+    }
+  }
+
+  /** The bounds of a string vector's first `count` values (`bytes`, `offsets`) into the chunk's. */
+  private addStrings(bytes: Uint8Array, offsets: Int32Array, count: number): void {
+    // The first byte decides most comparisons (an empty string counts as -1, below every byte).
+    let minK = 0;
+    let maxK = 0;
+    let minFirst = offsets[1]! > 0 ? bytes[0]! : -1;
+    let maxFirst = minFirst;
+    for (let k = 1; k < count; k++) {
+      const s = offsets[k]!;
+      const e = offsets[k + 1]!;
+      const first = e > s ? bytes[s]! : -1;
+      if (
+        first <= minFirst &&
+        (first < minFirst || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0)
+      ) {
+        minK = k;
+        minFirst = first;
+      }
+      if (
+        first >= maxFirst &&
+        (first > maxFirst || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0)
+      ) {
+        maxK = k;
+        maxFirst = first;
       }
     }
+    this.keepMin(bytes, offsets[minK]!, offsets[minK + 1]!);
+    this.keepMax(bytes, offsets[maxK]!, offsets[maxK + 1]!);
+  }
+
+  /*
+   * Only a prefix of a long bound is kept: the footer gets MAX_STRING_STAT bytes of it at most, and values
+   * that share the kept prefix give the same truncated bound whichever is kept.
+   */
+
+  /** `bytes[s, e)` as the minimum when it is below the one kept. */
+  private keepMin(bytes: Uint8Array, s: number, e: number): void {
+    if (!this.minBytes || compareBytes(bytes, s, e, this.minBytes, 0, this.minBytes.length) < 0)
+      this.minBytes = bytes.slice(s, Math.min(e, s + KEPT_STAT_BYTES));
+  }
+
+  /** `bytes[s, e)` as the maximum when it is above the one kept. */
+  private keepMax(bytes: Uint8Array, s: number, e: number): void {
+    if (!this.maxBytes || compareBytes(bytes, s, e, this.maxBytes, 0, this.maxBytes.length) > 0)
+      this.maxBytes = bytes.slice(s, Math.min(e, s + KEPT_STAT_BYTES));
   }
 
   /** PLAIN-encoded bounds; undefined when there are none to give (no values, or only NaNs). */

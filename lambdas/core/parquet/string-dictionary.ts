@@ -11,8 +11,10 @@ export class StringDictionary {
   /** Entries held. */
   size = 0;
   // Small to start with (every string column of a wide file has one), doubled as entries come.
-  private starts = new Int32Array(16);
-  private lengths = new Int32Array(16);
+  /** Where entry i's bytes start in `plain.bytes` (after its length), for i < size. */
+  starts = new Int32Array(16);
+  /** Entry i's length in bytes, for i < size. */
+  lengths = new Int32Array(16);
   private hashes = new Int32Array(16);
   /** Views for word-wise hashing and comparison over the entries and over the batch being looked up. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
