@@ -1,15 +1,16 @@
-import { RejectList, RejectSink } from '../core/csv/rejects';
+import { RejectSink } from '../core/csv/rejects';
 import type { ConvertOptions, OutputFormat } from '../core/model/options';
 import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { outputSchema, summaryColumns } from '../core/model/table-layout';
 import { passOptions, type PassOptions } from '../core/run/pass-options';
 import { readFileHead, type FileHead } from './file-head';
-import { failedRange, joinSegments, mergeParts, misplacedRange, type Segment } from './join-parts';
+import { joinSegments, mergeParts, type Segment } from './join-parts';
 import type { RangeJob } from './part-pass';
 import type { PartRecord } from './part-record';
 import type { ByteRange } from './range-plan';
 import type { RangeReader } from './range-reader';
+import { reconcile, type RangeVerdict, type ReconcileStep } from './reconcile';
 
 /** What a file converted in ranges gives. */
 export interface RangedSummary {
@@ -45,17 +46,16 @@ export interface RangedConversion {
 
 /**
  * Converts one file in byte ranges and joins the parts into ONE output, the whole flow of issue 16 in one
- * place (the workflow runs the same steps as states; the CLI's threads call this):
+ * place (the CLI's and a converter's threads call this; the workflow runs the same steps as states):
  * 1. the head: dialect, header and type guess, once (`readFileHead`); a compressed file, a file without a
  *    header row in its first MiB or with one range gives undefined (convert it as one item);
  * 2. round 1: every range converted at once with the guess (`convertRange`);
- * 3. boundaries: a range whose speculative start differs from the end of the range before is converted
- *    again from that end (`misplacedRange`), until every start is right;
- * 4. a range that failed with a right start fails the file (`failedRange`); otherwise the findings are
- *    merged: rejects with true lines (too many: MalformedCsvError, as the one-item conversion), final types;
- * 5. round 2, when a value widened a column: every range again, at once, with the final types and its
- *    known boundaries (the parts were all written with the guess);
- * 6. the join (`joinSegments`), then every part object is deleted; on failure too.
+ * 3. the reconcile loop (`reconcile`, lambdas/ranges/reconcile.ts), inline: a misplaced start is converted
+ *    again from the end before it, until every start is right; a range that failed with a right start fails
+ *    the file; a value that widened a column makes round 2: every range again, at once, with the final
+ *    types and its known boundaries;
+ * 4. the findings merged (rejects with true lines: too many, MalformedCsvError as the one-item conversion)
+ *    and the join (`joinSegments`), then every part object is deleted; on failure too.
  */
 export async function convertInRanges(c: RangedConversion): Promise<RangedSummary | undefined> {
   const pass = passOptions(c.options);
@@ -69,57 +69,56 @@ export async function convertInRanges(c: RangedConversion): Promise<RangedSummar
     return record;
   };
   try {
-    const records = await settled(
+    const records: (PartRecord | undefined)[] = await settled(
       c.ranges.map((r) => run({ index: r.index, start: r.start, end: r.end, exactStart: false })),
     );
+    let verdict: RangeVerdict | undefined;
     let moved = 0;
-    for (let job = misplacedRange(records, c.ranges); job; job = misplacedRange(records, c.ranges)) {
-      records[job.index] = await run(job);
-      moved++;
+    for (;;) {
+      const step = reconcile({ name, head, pass, ranges: c.ranges, records, verdict });
+      if (step.kind === 'fail') throw step.error;
+      if (step.kind === 'join') return await finishRanges(c, head, pass, step, moved);
+      verdict ??= step.verdict;
+      if (step.why === 'misplaced') moved += step.jobs.length;
+      const done = await settled(step.jobs.map(run));
+      for (const r of done) records[r.index] = r;
     }
-    const failure = failedRange(records, name);
-    if (failure) throw failure;
-    let merged = mergeParts(name, head, pass, records, new RejectList(), head.types);
-    let final = records;
-    if (merged.widened) {
-      const types = merged.types;
-      final = await settled(
-        records.map((r) =>
-          run({
-            index: r.index,
-            start: r.start,
-            end: c.ranges[r.index]!.end,
-            exactStart: true,
-            round: 2,
-            types,
-          }),
-        ),
-      );
-      const again = failedRange(final, name);
-      if (again) throw again;
-      if (final.some((r, i) => r.end !== records[i]!.end || r.held !== true))
-        throw new Error(`${name}: round 2 did not reproduce round 1's boundaries or types`);
-    }
-    const rejects = new RejectSink(() => c.rejects());
-    merged = mergeParts(name, head, pass, final, rejects, merged.types);
-    await rejects.flush();
-    const columns = summaryColumns(outputSchema(head.headers, merged.types, pass.table));
-    const bytesOut = await c.join(
-      joinSegments(c.format, head, pass, c.options, final, merged.types),
-      columns.map((col) => ({ name: col.name, type: col.type })),
-    );
-    return {
-      rows: merged.rows,
-      rejectedRows: rejects.count,
-      columns,
-      bytesOut,
-      ranges: c.ranges.length,
-      rounds: final === records ? 1 : 2,
-      moved,
-    };
   } finally {
     await Promise.allSettled([...written].map((key) => c.deletePart(key)));
   }
+}
+
+/**
+ * The end of a file in ranges once its parts are all right (a {@link reconcile} `join` step): the findings
+ * merged again, now into the rejects file (true line numbers; too many rejects: MalformedCsvError at the
+ * one-item conversion's row), the one output written from the parts (`joinSegments`).
+ */
+export async function finishRanges(
+  c: Pick<RangedConversion, 'format' | 'options' | 'ranges' | 'join' | 'rejects'> & {
+    readonly reader: Pick<RangeReader, 'name'>;
+  },
+  head: FileHead,
+  pass: PassOptions,
+  step: Extract<ReconcileStep, { kind: 'join' }>,
+  moved: number,
+): Promise<RangedSummary> {
+  const rejects = new RejectSink(() => c.rejects());
+  const merged = mergeParts(c.reader.name, head, pass, step.records, rejects, step.types);
+  await rejects.flush();
+  const columns = summaryColumns(outputSchema(head.headers, merged.types, pass.table));
+  const bytesOut = await c.join(
+    joinSegments(c.format, head, pass, c.options, step.records, merged.types),
+    columns.map((col) => ({ name: col.name, type: col.type })),
+  );
+  return {
+    rows: merged.rows,
+    rejectedRows: rejects.count,
+    columns,
+    bytesOut,
+    ranges: c.ranges.length,
+    rounds: step.rounds,
+    moved,
+  };
 }
 
 /**
