@@ -4,6 +4,8 @@
  * of files, columns or datasets: lists are capped with a count of the rest, which report.json holds.
  */
 import { printable } from '../../core/model/errors';
+import type { PartFigures } from '../../shared/payloads';
+import type { ItemAccount } from './accounting';
 import type { DatasetColumnTypes } from './file-schemas';
 import { awsOrigin, type RedriveHint } from './origin';
 import type { RunReport } from './report-types';
@@ -16,6 +18,32 @@ const MAX_LISTED = 50;
 /** Datasets whose column types are listed, and columns per dataset. */
 const MAX_TYPED_DATASETS = 50;
 const MAX_TYPED_COLUMNS = 100;
+/** Files converted in byte ranges whose ranges are shown (each a table of up to MAX_PARTS rows). */
+const MAX_SPLIT_FILES = 20;
+/**
+ * Ranges of one file listed in full: a 50 GB file at the default 1 GiB is 47. Beyond, the SLOWEST_PARTS
+ * slowest (what bounds the file's wall time) and totals of the rest: a 1 TB file is ~1,000 ranges.
+ */
+const MAX_PARTS = 50;
+const SLOWEST_PARTS = 10;
+
+/**
+ * The files of a run converted in byte ranges, as report.json's files stream past ({@link add}): the first
+ * {@link MAX_SPLIT_FILES} in key order kept with their parts, the rest counted. Gathered while report.json
+ * is written, so report.md needs no second pass over the run's files (a million keys, some streamed from S3).
+ */
+export class SplitFiles {
+  readonly listed: ItemAccount[] = [];
+  /** Split files beyond those listed. */
+  more = 0;
+
+  /** Notes a file of the report: kept when it was converted in ranges (its account has parts). */
+  add(file: ItemAccount): void {
+    if (!file.parts || file.parts.length === 0) return;
+    if (this.listed.length < MAX_SPLIT_FILES) this.listed.push(file);
+    else this.more++;
+  }
+}
 
 /**
  * A key as Markdown code: on one line whatever it holds (see printable), in a backtick fence longer than
@@ -68,8 +96,12 @@ function redriveLines(runId: string, hint: RedriveHint): string[] {
   ];
 }
 
-/** The report as a person reads it (report.md). */
-export function renderReport(report: RunReport): string {
+/**
+ * The report as a person reads it (report.md).
+ * @param split the run's files converted in byte ranges, gathered as report.json was written
+ *   (see writeRunReport) @default none
+ */
+export function renderReport(report: RunReport, split?: SplitFiles): string {
   const origin = report.origin ?? awsOrigin(report.input);
   const rejects = report.rejectedRows > 0;
   const out = Object.entries(report.bytesOut)
@@ -125,6 +157,7 @@ export function renderReport(report: RunReport): string {
       lines.push(`- ${code(f.key)}: ${f.rejectedRows} rows (in its rejects file under \`_rejects/\`)`);
     }
   }
+  if (split) lines.push(...renderSplitFiles(split));
   lines.push(...renderColumnTypes(report.columnTypes), ...renderDatasets(report));
   return lines.join('\n') + '\n';
 }
@@ -212,6 +245,79 @@ function renderDatasets(report: RunReport): string[] {
     for (const r of d.reconverted.slice(0, MAX_LISTED)) lines.push(`- ${code(r.key)}: ${printable(r.reason)}`);
     if (d.reconverted.length > MAX_LISTED)
       lines.push(`- … and ${d.reconverted.length - MAX_LISTED} more in report.json`);
+  }
+  return lines;
+}
+
+/** `1,234` */
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * The files converted in byte ranges: each once, its ranges under it (bytes of input, rows, rejected rows
+ * when the file has some, the conversion's time, the round when a round 2 ran), all of a file's ranges up to
+ * {@link MAX_PARTS}, beyond that the slowest and the totals of the rest.
+ */
+function renderSplitFiles(split: SplitFiles): string[] {
+  if (split.listed.length === 0) return [];
+  const lines = [
+    '',
+    '## Files converted in byte ranges',
+    '',
+    'Each file below was cut at row boundaries into byte ranges converted at once, then joined into one output',
+    'per format: it counts once above. Per range: the input bytes its rows span, its rows, and the time of its',
+    'conversion (the slowest range bounds the file’s conversion time; their sum is what they cost).',
+  ];
+  for (const file of split.listed) lines.push(...renderParts(file, file.parts!));
+  if (split.more > 0) lines.push('', `… and ${plural(split.more, 'more file')} converted in ranges, in report.json.`);
+  return lines;
+}
+
+/** One split file: a heading with its figures, then its ranges. */
+function renderParts(file: ItemAccount, parts: readonly PartFigures[]): string[] {
+  const rejects = file.rejectedRows > 0 || parts.some((p) => p.rejectedRows > 0);
+  const again = parts.filter((p) => p.round === 2).length;
+  const sum = parts.reduce((t, p) => t + p.durationMs, 0);
+  const slowest = parts.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+  const lines = [
+    '',
+    `### ${code(file.key)}: ${plural(parts.length, 'range')}, ${count(file.rows)} rows` +
+      `${rejects ? `, ${count(file.rejectedRows)} rejected` : ''}, ${formatBytes(file.bytesIn)}; ` +
+      `slowest range ${formatDuration(slowest.durationMs)}, all ranges ${formatDuration(sum)}`,
+    '',
+  ];
+  if (again > 0)
+    lines.push(
+      `Round 2 ran: a value in a later range widened a column past the type guessed from the head of the file,`,
+      `so ${plural(again, 'range')} ${again === 1 ? 'was' : 'were'} converted again with the file’s final types (all its parts must hold one schema).`,
+      '',
+    );
+  const shown =
+    parts.length <= MAX_PARTS
+      ? parts
+      : [...parts].sort((a, b) => b.durationMs - a.durationMs || a.index - b.index).slice(0, SLOWEST_PARTS);
+  if (shown !== parts) lines.push(`The ${SLOWEST_PARTS} slowest of its ${count(parts.length)} ranges:`, '');
+  lines.push(
+    `| range | bytes | rows |${rejects ? ' rejected rows |' : ''} time |${again > 0 ? ' round |' : ''}`,
+    `|---|---|---|${rejects ? '---|' : ''}---|${again > 0 ? '---|' : ''}`,
+  );
+  for (const p of shown)
+    lines.push(
+      `| ${p.index} | ${formatBytes(p.bytesIn)} | ${count(p.rows)} |${rejects ? ` ${count(p.rejectedRows)} |` : ''} ` +
+        `${formatDuration(p.durationMs)} |${again > 0 ? ` ${p.round} |` : ''}`,
+    );
+  if (shown !== parts) {
+    const listed = new Set(shown);
+    const rest = parts.filter((p) => !listed.has(p));
+    const total = (of: (p: PartFigures) => number) => rest.reduce((t, p) => t + of(p), 0);
+    const times = rest.map((p) => p.durationMs).sort((a, b) => a - b);
+    lines.push(
+      '',
+      `The other ${count(rest.length)} ranges (each in report.json's \`files[].parts\`): ` +
+        `${formatBytes(total((p) => p.bytesIn))}, ${count(total((p) => p.rows))} rows` +
+        `${rejects ? `, ${count(total((p) => p.rejectedRows))} rejected` : ''}, ` +
+        `${formatDuration(times[0]!)} to ${formatDuration(times[times.length - 1]!)} each ` +
+        `(median ${formatDuration(times[times.length >> 1]!)}).`,
+    );
   }
   return lines;
 }

@@ -5,48 +5,8 @@
  */
 import type { ItemAccount } from '../../../../lambdas/handlers/report/accounting';
 import { FileSchemas } from '../../../../lambdas/handlers/report/file-schemas';
-import { renderReport } from '../../../../lambdas/handlers/report/markdown';
-import { reportList, asyncReportList, type RunReport } from '../../../../lambdas/handlers/report/report-types';
-
-function report(overrides: Partial<RunReport> = {}): RunReport {
-  const failures = [{ key: 'orders/bad.csv', errors: [{ format: 'parquet' as const, type: 'MalformedCsvError', message: 'line 3' }] }];
-  return {
-    runId: 'run-20261207-abc123',
-    status: 'FAILED',
-    generatedAt: '2026-12-07T11:00:00.000Z',
-    // What a folder run's RunContext says: the local bucket name, which no user knows.
-    input: { bucket: 'csv2lake-input', prefix: '' },
-    items: { total: 3, converted: 2, skipped: 0, failed: 1, ignored: 0 },
-    rows: 42,
-    rejectedRows: 0,
-    bytesIn: 2048,
-    bytesOut: { parquet: 1536, avro: 1_250_000 },
-    durationMs: 4200,
-    drift: [],
-    columnTypes: [],
-    collisions: [],
-    cost: {
-      stateTransitions: 31,
-      lambdaRequests: 7,
-      lambdaGbSeconds: 0.5,
-      s3Requests: 20,
-      s3Reads: 12,
-      s3Writes: 8,
-      usd: 0.001,
-      prices: { stateTransition: 0, lambdaGbSecond: 0, lambdaRequest: 0, s3Write: 0, s3Read: 0 },
-    },
-    failures: reportList(failures.length, () => failures[Symbol.iterator]()),
-    failedItems: reportList(0, () => [][Symbol.iterator]()),
-    files: asyncReportList(0, () => []),
-    rejectedFiles: [],
-    ignoredKeys: asyncReportList(0, () => []),
-    datasets: [],
-    staleItems: [],
-    partitions: new Map(),
-    schemas: new Map(),
-    ...overrides,
-  };
-}
+import { renderReport, SplitFiles } from '../../../../lambdas/handlers/report/markdown';
+import { runReport as report, splitFile } from './report-fixture';
 
 const LOCAL_COMMAND = "csv2lake redrive run-20261207-abc123 --output '/home/ada/my lake'";
 
@@ -170,4 +130,101 @@ test('column types stay readable for wide files and many datasets: capped, with 
   expect(md).toContain('| c99 | int32 |\n\n… and 50 more columns in report.json.');
   expect(md).not.toContain('| c100 |');
   expect(md).toContain('… and 10 more datasets in report.json.');
+});
+
+/** The SplitFiles of `files`, as writeRunReport gathers them while report.json streams. */
+function splitOf(...files: ItemAccount[]): SplitFiles {
+  const split = new SplitFiles();
+  for (const f of files) split.add(f);
+  return split;
+}
+
+test('a file converted in byte ranges is shown once, its ranges under it: bytes, rows, time', () => {
+  const big = splitFile('logs/big.csv', 3);
+
+  const md = renderReport(report(), splitOf(big));
+
+  expect(md).toContain(
+    [
+      '## Files converted in byte ranges',
+      '',
+      'Each file below was cut at row boundaries into byte ranges converted at once, then joined into one output',
+    ].join('\n'),
+  );
+  expect(md).toContain(
+    [
+      '### `logs/big.csv`: 3 ranges, 3,003 rows, 3.22 GB; slowest range 20 s, all ranges 1 min 00 s',
+      '',
+      '| range | bytes | rows | time |',
+      '|---|---|---|---|',
+      '| 0 | 1.07 GB | 1,000 | 20 s |',
+      '| 1 | 1.07 GB | 1,001 | 20 s |',
+      '| 2 | 1.07 GB | 1,002 | 20 s |',
+      '',
+    ].join('\n'),
+  );
+  expect(md.split('logs/big.csv')).toHaveLength(2);
+  expect(md).not.toMatch(/reject|round/i);
+});
+
+test("a split file's rejects and its round 2 get their columns, and one line says why round 2 ran", () => {
+  const big = splitFile('logs/big.csv', 3, (p) =>
+    p.index === 1 ? { rejectedRows: 4 } : p.index === 2 ? { round: 2, durationMs: 95_000 } : {},
+  );
+
+  const md = renderReport(report({ rejectedRows: 4 }), splitOf(big));
+
+  expect(md).toContain('### `logs/big.csv`: 3 ranges, 3,003 rows, 4 rejected, 3.22 GB; slowest range 1 min 35 s');
+  expect(md).toContain(
+    [
+      'Round 2 ran: a value in a later range widened a column past the type guessed from the head of the file,',
+      'so 1 range was converted again with the file’s final types (all its parts must hold one schema).',
+      '',
+      '| range | bytes | rows | rejected rows | time | round |',
+      '|---|---|---|---|---|---|',
+      '| 0 | 1.07 GB | 1,000 | 0 | 20 s | 1 |',
+      '| 1 | 1.07 GB | 1,001 | 4 | 20 s | 1 |',
+      '| 2 | 1.07 GB | 1,002 | 0 | 1 min 35 s | 2 |',
+    ].join('\n'),
+  );
+});
+
+test('a file of 1,000 ranges lists its 10 slowest and the totals of the rest; 50 ranges are listed in full', () => {
+  // Range i takes 20 s + i × 100 ms: the slowest are 999 down to 990.
+  const huge = splitFile('dumps/1tb.csv', 1000);
+  const fifty = splitFile('dumps/50gb.csv', 50);
+
+  const md = renderReport(report(), splitOf(fifty, huge));
+
+  const fiftyTable = md.slice(md.indexOf('### `dumps/50gb.csv`'), md.indexOf('### `dumps/1tb.csv`'));
+  expect(fiftyTable.match(/^\| \d+ \|/gm)).toHaveLength(50);
+  const hugeTable = md.slice(md.indexOf('### `dumps/1tb.csv`'));
+  expect(hugeTable).toContain(
+    '### `dumps/1tb.csv`: 1,000 ranges, 1,499,500 rows, 1.07 TB; slowest range 2 min 00 s, all ranges 19 h 25 min',
+  );
+  expect(hugeTable).toContain(
+    'The 10 slowest of its 1,000 ranges:\n\n| range | bytes | rows | time |\n|---|---|---|---|\n| 999 | 1.07 GB | 1,999 | 2 min 00 s |\n',
+  );
+  expect(hugeTable.match(/^\| \d+ \|/gm)?.map((row) => Number(row.slice(2, -2)))).toEqual([
+    999, 998, 997, 996, 995, 994, 993, 992, 991, 990,
+  ]);
+  // The other 990: ranges 0-989, 1,000 + i rows each, 20.0 s to 1 min 59 s.
+  expect(hugeTable).toContain(
+    "The other 990 ranges (each in report.json's `files[].parts`): 1.06 TB, 1,479,555 rows, 20 s to 1 min 59 s each (median 1 min 10 s).",
+  );
+});
+
+test('files without parts are not in the section; past 20 split files, the rest are counted', () => {
+  const plain: ItemAccount = { ...splitFile('plain.csv', 1), parts: undefined };
+  const files = Array.from({ length: 23 }, (_, i) => splitFile(`big/${String(i).padStart(2, '0')}.csv`, 2));
+
+  expect(renderReport(report(), splitOf(plain))).not.toContain('byte ranges');
+  expect(renderReport(report())).not.toContain('byte ranges');
+  const md = renderReport(report(), splitOf(plain, ...files));
+
+  expect(md.match(/^### `big\//gm)).toHaveLength(20);
+  expect(md).toContain('### `big/19.csv`');
+  expect(md).not.toContain('`big/20.csv`');
+  expect(md).toContain('… and 3 more files converted in ranges, in report.json.');
+  expect(md).not.toContain('plain.csv');
 });
