@@ -156,10 +156,11 @@ export const run: CliCommand = {
     if (!['parquet', 'avro', 'both'].includes(format))
       throw new UsageError(`--format must be parquet, avro or both`);
     const formats: OutputFormat[] = format === 'both' ? ['parquet', 'avro'] : [format as OutputFormat];
-    const concurrency = v.concurrency ? Number(v.concurrency) : undefined;
+    // `!== undefined`: an empty value (`--range-bytes=`) is bad usage, not the default.
+    const concurrency = v.concurrency !== undefined ? Number(v.concurrency) : undefined;
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
       throw new UsageError('--concurrency must be a whole number > 0');
-    const rangeBytes = v['range-bytes'] ? Number(v['range-bytes']) : undefined;
+    const rangeBytes = v['range-bytes'] !== undefined ? Number(v['range-bytes']) : undefined;
     if (rangeBytes !== undefined && !(Number.isSafeInteger(rangeBytes) && rangeBytes >= MIN_RANGE_BYTES))
       throw new UsageError(`--range-bytes must be a whole number >= ${MIN_RANGE_BYTES}`);
     const { csv, nullTokens } = csvFlagOptions(v);
