@@ -265,7 +265,7 @@ function renderSplitFiles(split: SplitFiles): string[] {
     '',
     'Each file below was cut at row boundaries into byte ranges converted at once, then joined into one output',
     'per format: it counts once above. Per range: the input bytes its rows span, its rows, and the time of its',
-    'conversion (the slowest range bounds the file’s conversion time; their sum is what they cost).',
+    'conversion (when all ranges run at once, the slowest bounds the file’s time; their sum is what they cost).',
   ];
   for (const file of split.listed) lines.push(...renderParts(file, file.parts!));
   if (split.more > 0) lines.push('', `… and ${plural(split.more, 'more file')} converted in ranges, in report.json.`);
