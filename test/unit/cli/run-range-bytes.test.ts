@@ -2,7 +2,7 @@
  * `csv2lake run --range-bytes` end to end, as users run it (the bundled CLI in its own process): a file of a
  * few MB cut into 1 MiB ranges (the smallest allowed) converted on the converter threads and joined gives
  * outputs equal, value for value and in row order, to a run without the flag, read by DuckDB (Parquet) and
- * avsc (Avro); the key counts once in the report, and its parts are gone.
+ * avsc (Avro); the key counts once in the report, with its ranges under it, and its part objects are gone.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +33,7 @@ function runCli(input: string, out: string, ...extra: string[]) {
   const report = JSON.parse(readFileSync(summary.reportPath, 'utf8')) as {
     items: Record<string, number>;
     rows: number;
-    files: { key: string; status: string; rows: number }[];
+    files: { key: string; status: string; rows: number; parts?: { index: number; rows: number }[] }[];
   };
   return { summary, report, runFolder: join(out, '_runs', summary.runId) };
 }
@@ -64,12 +64,21 @@ test('a file cut in 1 MiB ranges gives the outputs of one item, and is one file 
   ]);
   expect(split.report.rows).toBe(16_000);
   expect(whole.report.files.map((f) => [f.key, f.rows])).toEqual([['orders.csv', 16_000]]);
+  // Its parts under it, in report.json and report.md; the one-item run has none.
+  const parts = split.report.files[0]!.parts ?? [];
+  expect(parts.map((p) => p.index)).toEqual([...Array(ranges).keys()]);
+  expect(parts.reduce((sum, p) => sum + p.rows, 0)).toBe(16_000);
+  expect(whole.report.files[0]).not.toHaveProperty('parts');
+  const md = readFileSync(join(split.runFolder, 'report.md'), 'utf8');
+  expect(md).toContain(`## Files converted in byte ranges`);
+  expect(md).toContain(`### \`orders.csv\`: ${ranges} ranges, 16,000 rows,`);
+  expect(md.match(/^\| \d+ \| [\d.]+ [KM]B \| [\d,]+ \| /gm)).toHaveLength(ranges);
   // The parts were joined and deleted (a folder store keeps the emptied folders, as S3 has none).
   const partsFolder = join(split.runFolder, 'ranges');
-  const parts = existsSync(partsFolder)
+  const left = existsSync(partsFolder)
     ? readdirSync(partsFolder, { recursive: true, withFileTypes: true })
     : [];
-  expect(parts.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual([]);
+  expect(left.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual([]);
 
   const parquet = (out: string) => join(dir, out, 'parquet', 'orders', 'orders.parquet');
   const fromWhole = await readWithDuckDB(parquet('whole'));
