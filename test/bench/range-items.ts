@@ -18,7 +18,7 @@
  * - rows, output bytes per format (report.json), the items planned, and the load average before and after.
  * Then the best and median of each configuration. Asserts nothing.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   existsSync,
@@ -34,6 +34,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatBytes } from '../../lambdas/shared/units';
 import { generateCsv } from './generate-csv';
+import { bundleCliFolder } from '../support/cli-bundle';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -102,22 +103,6 @@ async function cachedCsv(gb: number): Promise<{ dir: string; path: string; size:
   const size = statSync(path).size;
   writeFileSync(note, String(size));
   return { dir, path, size, reused: false };
-}
-
-/** The CLI bundled as `npm run build` bundles it, into a folder of its own under dist/ (where it finds node_modules). */
-function bundleCli(): string {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    scripts: { build: string };
-  };
-  const out = join(root, 'dist', `.bench-range-items-${process.pid}`);
-  const entries = scripts.build.split(/\s+/).filter((word) => word.endsWith('.ts'));
-  const flags = scripts.build
-    .split(/\s+/)
-    .filter((word) => word.startsWith('--') && !word.startsWith('--outdir'));
-  execFileSync(join(root, 'node_modules/.bin/esbuild'), [...entries, ...flags, `--outdir=${out}`], {
-    cwd: root,
-  });
-  return out;
 }
 
 /** One `csv2lake run` of the input folder into a fresh output folder, measured. */
@@ -229,7 +214,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
-  const bundle = bundleCli();
+  const bundle = bundleCliFolder('bench-range-items');
   const work = mkdtempSync(join(tmpdir(), 'csv2lake-range-items-'));
   // One item: rangeBytes at the file's size (a key is split only when LARGER than rangeBytes).
   const configs = [

@@ -17,12 +17,13 @@ function buildEntries(): string[] {
 }
 
 /**
- * Bundles the CLI once, into a folder under dist/ (inside the project, where the bundle finds the project's
- * packages as dist/csv2lake.cjs does); returns a function that runs it and collects its exit code and output.
+ * Bundles the CLI and its worker scripts as `npm run build` does, into a fresh folder under dist/ (inside
+ * the project, where the bundle finds the project's packages as dist/csv2lake.cjs does); returns the folder
+ * (its `csv2lake.cjs` is the CLI). `name` tells the folders of tests and benches apart.
  */
-export function bundledCli(): (...args: string[]) => { code: number | null; stdout: string; stderr: string } {
+export function bundleCliFolder(name = 'test-cli'): string {
   mkdirSync(join(root, 'dist'), { recursive: true });
-  const bundle = mkdtempSync(join(root, 'dist', '.test-cli-'));
+  const bundle = mkdtempSync(join(root, 'dist', `.${name}-`));
   execFileSync(
     join(root, 'node_modules/.bin/esbuild'),
     [
@@ -39,6 +40,15 @@ export function bundledCli(): (...args: string[]) => { code: number | null; stdo
     ],
     { cwd: root },
   );
+  return bundle;
+}
+
+/**
+ * Bundles the CLI once ({@link bundleCliFolder}); returns a function that runs it and collects its exit
+ * code and output.
+ */
+export function bundledCli(): (...args: string[]) => { code: number | null; stdout: string; stderr: string } {
+  const bundle = bundleCliFolder();
   return (...args) => {
     const result = spawnSync(process.execPath, [join(bundle, 'csv2lake.cjs'), ...args], {
       cwd: root,
