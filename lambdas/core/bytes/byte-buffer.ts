@@ -6,6 +6,8 @@
  * room first: a long takes at most 10 bytes, an int at most 5.
  */
 
+import { ByteView } from './byte-copy';
+
 const TWO_32 = 4294967296;
 /** Beyond ±2^52 the zig-zag value (2|n| or 2|n|-1) is no longer exact in floating point. */
 const TWO_52 = 4503599627370496;
@@ -33,6 +35,8 @@ export function growBytes(bytes: Uint8Array, used: number, needed: number): Uint
 export class ByteBuffer {
   bytes: Uint8Array;
   pos = 0;
+  /** A view of `bytes` for word-wise copies (see `copyBytes`). */
+  readonly view = new ByteView();
 
   constructor(size: number) {
     this.bytes = new Uint8Array(size);

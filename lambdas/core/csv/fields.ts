@@ -1,3 +1,4 @@
+import { ByteView, copyBytes } from '../bytes/byte-copy';
 import type { CsvTokenizer } from './tokenizer';
 import { FIELD_ESCAPED } from './tokens';
 
@@ -11,21 +12,22 @@ const utf8 = new TextDecoder();
 /**
  * Copies field `f` of the tokenizer's current batch into `target` at `at`, undoing its escapes (a doubled
  * quote is one quote; with another escape byte, the byte after it is itself); returns the end offset.
- * `target` must have room for `fieldEnd - fieldStart` bytes. The one place a value's bytes are decided:
- * writers take their lengths from what it wrote.
+ * `target` must have room for `fieldEnd - fieldStart` bytes; `targetView` keeps its view (see
+ * `copyBytes`). The one place a value's bytes are decided: writers take their lengths from what it wrote.
  */
-export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: number): number {
+export function copyField(
+  t: CsvTokenizer,
+  f: number,
+  target: Uint8Array,
+  at: number,
+  targetView: ByteView,
+): number {
   const buf = t.buffer;
   const start = t.fieldStart[f]!;
   const end = t.fieldEnd[f]!;
   if ((t.fieldFlags[f]! & FIELD_ESCAPED) === 0) {
-    const n = end - start;
-    if (n > 32) {
-      target.set(buf.subarray(start, end), at);
-    } else {
-      for (let k = 0; k < n; k++) target[at + k] = buf[start + k]!;
-    }
-    return at + n;
+    copyBytes(buf, t.bufferView, start, end, target, targetView, at);
+    return at + end - start;
   }
   // The tokenizer flags a field escaped only when every escape byte in it begins a pair (broken rows
   // aside, whose fields are not values): the byte after it is the one meant. A doubled quote is the
@@ -43,7 +45,7 @@ export function copyField(t: CsvTokenizer, f: number, target: Uint8Array, at: nu
 /** Field `f` of the current batch as text (escapes undone). */
 export function fieldText(t: CsvTokenizer, f: number): string {
   const scratch = new Uint8Array(t.fieldEnd[f]! - t.fieldStart[f]!);
-  return utf8.decode(scratch.subarray(0, copyField(t, f, scratch, 0)));
+  return utf8.decode(scratch.subarray(0, copyField(t, f, scratch, 0, new ByteView())));
 }
 
 /** Row `r` of the current batch as it is in the file (line terminator excluded), as text. */

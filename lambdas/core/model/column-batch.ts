@@ -1,4 +1,5 @@
 import { RETAINED_BYTES } from '../bytes/byte-buffer';
+import { ByteView } from '../bytes/byte-copy';
 import { storageType, type ColumnType, type TableSchema } from './schema';
 
 const TWO_32 = 4294967296;
@@ -36,6 +37,8 @@ export class ColumnVector {
   f64: Float64Array;
   bytes: Uint8Array;
   offsets: Int32Array;
+  /** A view of `bytes` for word-wise copies (see `copyBytes`). */
+  readonly bytesView = new ByteView();
 
   /**
    * @param columnType the column's type (a decimal's vector takes its storage type)

@@ -1,4 +1,5 @@
 import { ByteBuffer, RETAINED_BYTES } from '../bytes/byte-buffer';
+import { copyBytes } from '../bytes/byte-copy';
 import type { ColumnVector } from '../model/column-batch';
 import type { ParquetCompression } from '../model/options';
 import type { Column } from '../model/schema';
@@ -160,8 +161,7 @@ export class ColumnChunkBuilder {
           d[p + 2] = (len >>> 16) & 0xff;
           d[p + 3] = len >>> 24;
           p += 4;
-          if (len > 32) d.set(bytes.subarray(s, s + len), p);
-          else for (let j = 0; j < len; j++) d[p + j] = bytes[s + j]!;
+          copyBytes(bytes, v.bytesView, s, s + len, d, out.view, p);
           p += len;
         }
         out.pos = p;

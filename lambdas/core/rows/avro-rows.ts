@@ -178,7 +178,7 @@ export class AvroRowWriter implements RowSink {
           // the field's flags (a length counted apart once did, and made the file unreadable). The value
           // goes after room for its longest length; a shorter length moves it back (escaped values only).
           const at = p + intSize(most);
-          const stop = copyField(t, f, o, at);
+          const stop = copyField(t, f, o, at, out.view);
           const q = putInt(o, p, stop - at);
           if (q !== at) o.copyWithin(q, at, stop);
           p = q + (stop - at);

@@ -167,7 +167,7 @@ function appendRow(
     switch (kind) {
       case K_STRING: {
         const at = v.reserveBytes(e - s); // may grow v.bytes: read it after
-        v.commitBytes(copyField(t, f, v.bytes, at));
+        v.commitBytes(copyField(t, f, v.bytes, at, v.bytesView));
         break;
       }
       case K_INT64:
