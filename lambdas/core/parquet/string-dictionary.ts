@@ -1,4 +1,5 @@
 import { ByteBuffer } from '../bytes/byte-buffer';
+import { ByteView } from '../bytes/byte-copy';
 import type { ColumnVector } from '../model/column-batch';
 
 /**
@@ -17,8 +18,8 @@ export class StringDictionary {
   lengths = new Int32Array(16);
   private hashes = new Int32Array(16);
   /** Views for word-wise hashing and comparison over the entries and over the batch being looked up. */
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-  private batchView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** The view of the batch looked up, kept by identity (checking a DataView's buffer per lookup called two builtins per value). */
+  private readonly batchView = new ByteView();
   /** Entry index + 1 per slot; 0 for an empty slot. */
   private table = new Int32Array(32);
 
@@ -38,9 +39,8 @@ export class StringDictionary {
    */
   indexOf(bytes: Uint8Array, start: number, end: number): number {
     const length = end - start;
-    if (this.batchView.buffer !== bytes.buffer || this.batchView.byteOffset !== bytes.byteOffset)
-      this.batchView = new DataView(bytes.buffer, bytes.byteOffset);
-    const h = hash(bytes, this.batchView, start, end);
+    const batchView = this.batchView.of(bytes);
+    const h = hash(bytes, batchView, start, end);
     const table = this.table;
     const mask = table.length - 1;
     let slot = h & mask;
@@ -48,22 +48,26 @@ export class StringDictionary {
       const entry = table[slot]!;
       if (entry === 0) return this.add(bytes, start, end, h, slot);
       const i = entry - 1;
-      if (this.hashes[i] === h && this.lengths[i] === length && this.equals(i, bytes, start, end)) return i;
+      if (this.hashes[i] === h && this.lengths[i] === length && this.equals(i, bytes, batchView, start, end))
+        return i;
       slot = (slot + 1) & mask;
     }
     return -1;
   }
 
   /** Whether entry i holds `bytes[start, end)` (of the same length), compared 4 bytes at a time. */
-  private equals(i: number, bytes: Uint8Array, start: number, end: number): boolean {
+  private equals(
+    i: number,
+    bytes: Uint8Array,
+    batchView: DataView<ArrayBufferLike>,
+    start: number,
+    end: number,
+  ): boolean {
     const data = this.plain.bytes;
     let at = this.starts[i]!;
     let k = start;
     if (end - start >= 16) {
-      if (this.view.buffer !== data.buffer || this.view.byteOffset !== data.byteOffset)
-        this.view = new DataView(data.buffer, data.byteOffset);
-      const view = this.view;
-      const batchView = this.batchView;
+      const view = this.plain.view.of(data);
       for (; k + 4 <= end; k += 4, at += 4) if (view.getInt32(at) !== batchView.getInt32(k)) return false;
     }
     for (; k < end; k++, at++) if (data[at] !== bytes[k]) return false;
