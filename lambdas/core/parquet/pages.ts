@@ -152,14 +152,12 @@ export class ColumnChunkBuilder {
         const offsets = v.offsets;
         out.ensure(offsets[count]! - offsets[0]! + 4 * count);
         const d = out.bytes;
+        const dView = out.view.of(d);
         let p = out.pos;
         for (let k = 0; k < count; k++) {
           const s = offsets[k]!;
           const len = offsets[k + 1]! - s;
-          d[p] = len & 0xff;
-          d[p + 1] = (len >>> 8) & 0xff;
-          d[p + 2] = (len >>> 16) & 0xff;
-          d[p + 3] = len >>> 24;
+          dView.setInt32(p, len, true);
           p += 4;
           copyBytes(bytes, v.bytesView, s, s + len, d, out.view, p);
           p += len;

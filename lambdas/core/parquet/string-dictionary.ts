@@ -66,7 +66,7 @@ export class StringDictionary {
     const data = this.plain.bytes;
     let at = this.starts[i]!;
     let k = start;
-    if (end - start >= 16) {
+    if (end - start >= 8) {
       const view = this.plain.view.of(data);
       for (; k + 4 <= end; k += 4, at += 4) if (view.getInt32(at) !== batchView.getInt32(k)) return false;
     }
