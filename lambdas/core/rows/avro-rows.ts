@@ -55,9 +55,6 @@ export class AvroRowWriter implements RowSink {
    * every row): fields follow the output's order, which a table may give (see `TableSchema.sources`).
    */
   private readonly sources: Int32Array;
-  /** Scratch for the little-endian bytes of a double. */
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   /** @throws InvalidOptionsError on an unusable container option */
   constructor(schema: TableSchema, sink: ByteSink, options: AvroContainerOptions) {
@@ -141,9 +138,8 @@ export class AvroRowWriter implements RowSink {
         const x = parseDoubleChecked(b, s, e);
         if (x !== x) return this.misfit(rowStart, c);
         o[p++] = 2;
-        this.f64[0] = x;
-        const d = this.f64Bytes;
-        for (let j = 0; j < 8; j++) o[p + j] = d[j]!;
+        // Never NaN here (that is a misfit): the bits written are those of the value.
+        out.view.of(o).setFloat64(p, x, true);
         p += 8;
         continue;
       }
