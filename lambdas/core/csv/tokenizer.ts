@@ -59,7 +59,8 @@ export class CsvTokenizer extends RowIndex {
   private readonly stop = new Uint8Array(256);
   /**
    * The largest of the delimiter, LF and CR: a byte above it ends no unquoted field, so the scan skips
-   * letters and digits (most bytes, with a comma or tab) without the table (-2.6% instructions).
+   * letters and digits (most bytes, with a comma or tab) without the table (callgrind, 30k rows: -2.0%
+   * of a conversion's instructions; the same skip in quoted fields -0.6%).
    */
   private readonly highestStop: number;
   private state = State.FieldStart;
