@@ -22,6 +22,7 @@ import {
   META,
   outputMetadata,
   revealOutput,
+  skippedResult,
 } from './item-output';
 
 /** Error type of the record left by a conversion that started and never ended (timeout, crash). */
@@ -113,20 +114,19 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
     const existing = await store.head(run.outputBucket, target);
     const meta = existing?.metadata ?? {};
     await refuseCollision(store, item, target, meta[META.SOURCE_KEY]);
-    if (existing && isCurrentOutput(meta, version, hash, storedPrint)) {
-      return await record({
-        key: item.key,
-        format,
-        status: 'skipped',
-        durationMs: Date.now() - started,
-        outputKey: target,
-        sourceEtag: version,
-        dataset: place.dataset,
-        schemaFingerprint: storedPrint,
-        schemaVersion: stored!.schema.version,
-        at: now(),
-      });
-    }
+    if (existing && stored && isCurrentOutput(meta, version, hash, storedPrint))
+      return await record(
+        skippedResult({
+          key: item.key,
+          format,
+          started,
+          target,
+          version,
+          dataset: place.dataset,
+          stored: stored.schema,
+          now: now(),
+        }),
+      );
 
     const remaining = deps.remainingMs?.();
     if (remaining !== undefined) {

@@ -3,43 +3,46 @@
  * range into a part under the run's folder; the key's join item turns the parts into the key's ONE output
  * per format, as the whole-key path (lambdas/handlers/convert-item.ts) would have written it.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { OutputFormat } from '../core/model/options';
 import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { passOptions } from '../core/run/pass-options';
-import type { ObjectStore, ObjectWriter } from '../io/object-store';
-import { readDatasetSchema, schemaFingerprint, widenDatasetSchema } from '../lake/dataset-schema';
-import { placeOutputs, refuseCollision, refusePartitionClash } from '../lake/output-placement';
-import { converterOptionsHash } from '../lake/plan-fingerprint';
-import { loadSchema } from '../lake/schema-file';
-import { convertInRanges } from '../ranges/convert-ranges';
-import { readFileHead } from '../ranges/file-head';
+import type { ObjectWriter } from '../io/object-store';
+import { schemaFingerprint, widenDatasetSchema } from '../lake/dataset-schema';
+import { refuseCollision, refusePartitionClash } from '../lake/output-placement';
+import { finishRanges, type RangedSummary } from '../ranges/convert-ranges';
+import { readFileHead, type FileHead } from '../ranges/file-head';
 import { startJoin, streamJoin } from '../ranges/multipart-join';
 import { convertRange, type RangeJob } from '../ranges/part-pass';
 import type { PartRecord } from '../ranges/part-record';
-import { folderParts, partName, s3Parts } from '../ranges/part-store';
-import { cutEvenly } from '../ranges/range-plan';
-import { fileReader, s3RangeReader } from '../ranges/range-reader';
-import type { ConverterConfig } from '../shared/config';
-import { InvalidOptionsError } from '../shared/errors';
-import type { ConvertItem, ConvertResult, ItemRange, JoinItem, RunContext } from '../shared/payloads';
-import { rangePartsPrefix } from '../shared/run-keys';
-import { convertItem, type ConverterDeps } from './convert-item';
+import { partName } from '../ranges/part-store';
 import {
-  conversionOptions,
-  failedResult,
-  isCurrentOutput,
-  itemRecorder,
-  META,
-  outputMetadata,
-  revealOutput,
-} from './item-output';
+  deleteRangeFolder,
+  putRangeRecord,
+  putVerdict,
+  readRangeRecords,
+  readVerdict,
+} from '../ranges/range-folder';
+import { cutEvenly } from '../ranges/range-plan';
+import { latestRecords, reconcile, RangesToConvertError, type ReconcileStep } from '../ranges/reconcile';
+import type { ConvertItem, ConvertResult, ItemRange, JoinItem, PartFigures } from '../shared/payloads';
+import { convertItem } from './convert-item';
+import { failedResult, itemRecorder, META, outputMetadata, revealOutput, skippedResult } from './item-output';
 import { DISCARD } from './deferred-output';
+import {
+  currentOutput,
+  listedVersion,
+  prepareRangedKey,
+  type PreparedKey,
+  type RangedDeps,
+} from './ranged-key';
+
+export type { RangedDeps } from './ranged-key';
 
 /** What a range item answers the state machine: its part, not a file (the join's record is the file's). */
 export interface PartStateResult {
   readonly key: string;
-  readonly format: ConverterConfig['format'];
+  readonly format: OutputFormat;
   readonly status: 'part';
   readonly range: number;
   /** The parts folder of the key and format (`_runs/<run>/ranges/<format>/<sha1>/`). */
@@ -49,11 +52,6 @@ export interface PartStateResult {
   readonly bytesIn: number;
   readonly durationMs: number;
   readonly sourceEtag: string;
-}
-
-/** The converter's dependencies plus, on S3, the client the ranged GETs and the multipart join use. */
-export interface RangedDeps extends ConverterDeps {
-  readonly s3?: () => S3Client;
 }
 
 /** Whether an event is a join item (`joins.json`, or a failed join sent round the retry map). */
@@ -66,54 +64,16 @@ export function isRangeItem(item: ConvertItem): item is ConvertItem & { range: I
   return item.range !== undefined && item.range !== null;
 }
 
-const recordName = (index: number) => `r1-${index}.json`;
-
-/** The key's reader and part store: a local folder read in place, or S3 by ranged GETs and copies. */
-function rangedIo(deps: RangedDeps, item: ConvertItem | JoinItem, folder: string) {
-  const { store } = deps;
-  const local = store.localFile?.(item.bucket, item.key);
-  const partsDir = store.localFile?.(item.run.outputBucket, folder.replace(/\/$/, ''));
-  if (local !== undefined && partsDir !== undefined)
-    return { reader: fileReader(local, item.size), parts: folderParts(partsDir), s3: undefined };
-  if (!deps.s3) throw new Error('a range item on S3 needs an S3 client (RangedDeps.s3)');
-  const s3 = deps.s3();
-  return {
-    reader: s3RangeReader(s3, item.bucket, item.key, item.etag, item.size),
-    parts: s3Parts(store, s3, item.run.outputBucket, folder),
-    s3,
-  };
-}
-
-/** The target of the run's format, or InvalidOptionsError when the run does not write it. */
-function formatPrefix(run: RunContext, format: ConverterConfig['format']): string {
-  const prefix = run.outputPrefixes[format];
-  if (prefix === undefined)
-    throw new InvalidOptionsError(
-      `run ${run.runId} does not write ${format}: this converter was invoked for a run it is not part of`,
-    );
-  return prefix;
-}
-
-/** What both a range and a join read first: the placement, the pinned and stored schemas, the options. */
-async function prepare(deps: RangedDeps, item: ConvertItem | JoinItem) {
-  const { store, config } = deps;
-  const place = placeOutputs(item, config.format, formatPrefix(item.run, config.format));
-  const pinned = await loadSchema(store, config.schemaLocation, place.dataset);
-  const stored = await readDatasetSchema(store, item.run.outputBucket, place.dataset);
-  const options = conversionOptions(config, config.format, pinned, stored, place.dataset);
-  const { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes } = options;
-  const writer = { parquetCompression, avroCodec, rowGroupBytes, avroBlockBytes };
-  const folder = rangePartsPrefix(item.run.runId, config.format, item.key);
-  return { place, pinned, stored, options, writer, folder, ...rangedIo(deps, item, folder) };
-}
-
 /**
  * A range item: reads the head of the key (dialect, header, type guess: the same for every range, as the
- * join reads it again), converts the rows that start in the range into a part (`convertRange`, speculative
- * start: the join checks the boundaries) and records what it found at `<folder>r1-<index>.json`. A head that
- * cannot be split (a compressed stream without its suffix, no header in the first MiB) records nothing: the
- * join then converts the key whole. Data errors are in the record, not thrown (only the join can tell an
- * artefact of a wrong start from the file's own error).
+ * join reads it again), converts the rows that start in the range into a part (`convertRange`) and records
+ * what it found at `<folder>r<round>-<index>.json`. Round 1 starts speculatively, or at the exact start a
+ * retry item gives (a misplaced start, moved); a retry of a format whose join decided round 2 converts with
+ * the final types from the start its `verdict.json` holds, whatever round the item names (the item serves
+ * both formats). A retry's range of a format already joined converts nothing. A head that cannot be split
+ * (a compressed stream without its suffix, no header in the first MiB) records nothing: the join then
+ * converts the key whole. Data errors are in the record, not thrown (only the join can tell an artefact of
+ * a wrong start from the file's own error).
  */
 export async function convertRangeItem(
   deps: RangedDeps,
@@ -121,31 +81,34 @@ export async function convertRangeItem(
 ): Promise<PartStateResult> {
   const started = Date.now();
   const { store, config } = deps;
-  const p = await prepare(deps, item);
-  const pass = passOptions(p.options);
-  const head = await readFileHead(p.reader, pass);
+  const bucket = item.run.outputBucket;
+  const p = await prepareRangedKey(deps, item);
+  await listedVersion(deps, item);
   const result = {
     key: item.key,
     format: config.format,
     status: 'part' as const,
     range: item.range.index,
     outputKey: p.folder,
+    sourceEtag: item.etag,
   };
-  if (!head || head.compressed)
-    return {
-      ...result,
-      rows: 0,
-      rejectedRows: 0,
-      bytesIn: 0,
-      durationMs: Date.now() - started,
-      sourceEtag: item.etag,
-    };
-  const job: RangeJob = {
-    index: item.range.index,
-    start: item.range.start,
-    end: item.range.end,
-    exactStart: false,
-  };
+  const nothing = () => ({
+    ...result,
+    rows: 0,
+    rejectedRows: 0,
+    bytesIn: 0,
+    durationMs: Date.now() - started,
+  });
+  // A retry item (the reducer's) may be for the other format only: this one's output is then current.
+  if (item.current && (await currentOutput(deps, p, bucket, item.etag))) return nothing();
+  const pass = passOptions(p.options);
+  const head = await readFileHead(p.reader, pass);
+  if (!head || head.compressed) return nothing();
+  const { index, start, end } = item.range;
+  const verdict = item.current ? await readVerdict(store, bucket, p.folder) : undefined;
+  const job: RangeJob = verdict
+    ? { index, start: verdict.starts[index]!, end, exactStart: true, round: 2, types: verdict.types }
+    : { index, start, end, exactStart: item.range.exactStart === true };
   const record = await convertRange(
     {
       reader: p.reader,
@@ -157,51 +120,124 @@ export async function convertRangeItem(
     },
     job,
   );
-  await store.put(item.run.outputBucket, `${p.folder}${recordName(job.index)}`, JSON.stringify(record), {
-    contentType: 'application/json',
-  });
+  await putRangeRecord(store, bucket, p.folder, record);
   return {
     ...result,
     rows: record.rows ?? 0,
     rejectedRows: record.rejects?.length ?? 0,
     bytesIn: record.bytesIn ?? 0,
     durationMs: Date.now() - started,
-    sourceEtag: item.etag,
   };
 }
 
-/** A range record left by a range item, or undefined (never written, or unreadable). */
-async function recorded(store: ObjectStore, bucket: string, key: string): Promise<PartRecord | undefined> {
-  try {
-    const body = await store.get(bucket, key);
-    const chunks: Uint8Array[] = [];
-    for await (const c of body) chunks.push(c);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as PartRecord;
-  } catch {
-    return undefined;
-  }
+/**
+ * Whether the join may convert `jobs` itself: it has no time limit, or twice their estimated time (at the
+ * rate its records measured: bytes of CSV per ms of conversion; else the configured throughput) fits in a
+ * quarter of what is left, so that the copies of the join itself and the output still fit after them.
+ */
+function fitsInline(
+  deps: RangedDeps,
+  records: readonly (PartRecord | undefined)[],
+  jobs: readonly RangeJob[],
+): boolean {
+  const left = deps.remainingMs?.();
+  if (left === undefined) return true;
+  let bytes = 0;
+  let ms = 0;
+  for (const r of records)
+    if (r?.bytesIn && r.durationMs) {
+      bytes += r.bytesIn;
+      ms += r.durationMs;
+    }
+  const rate = bytes > 0 && ms > 0 ? bytes / ms : deps.config.throughputMBps * 1000;
+  const need = jobs.reduce((n, j) => n + Math.max(0, j.end - j.start), 0) / rate;
+  return need * 2 <= left / 4;
 }
 
-/** Deletes everything under a split key's parts folder (after a successful join). */
-async function deleteFolder(store: ObjectStore, bucket: string, folder: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await store.list(bucket, folder, token ? { token } : {});
-    await Promise.all(page.objects.map((o) => store.delete(bucket, o.key)));
-    token = page.nextToken;
-  } while (token);
+/** The figures of each joined part, for the join's record (and the report). */
+function partFigures(records: readonly PartRecord[]): PartFigures[] {
+  return records.map((r) => ({
+    index: r.index,
+    rows: r.rows ?? 0,
+    rejectedRows: r.rejects?.length ?? 0,
+    bytesIn: r.bytesIn ?? 0,
+    durationMs: r.durationMs ?? 0,
+    round: r.round,
+  }));
 }
 
 /**
- * A join item: the key's ONE output in this converter's format from its range items' parts. The flow is
- * `convertInRanges` (lambdas/ranges/convert-ranges.ts), with round 1 taken from the range records: a range
- * whose record is missing (its child failed, or a redrive is re-running the join) or whose start was
- * mis-guessed is converted here, and so is round 2 when a value widened a column (see the report: the
- * reconcile loop that would send those back to the map is not built). Then as the whole-key path: the
- * dataset schema takes the columns, the rejects (true line numbers) are written first, the output appears
- * last (S3: multipart `UploadPartCopy`, aborted on failure; a folder: streamed into an atomic writer), the
- * item record is written and the parts folder deleted. A failed join leaves the parts for the retry.
- * A key whose head cannot be split is converted whole (`convertItem`).
+ * The reconcile loop's step in the join (lambdas/ranges/reconcile.ts) over the key's records and verdict:
+ * a misplaced start (one range, usually) is converted here while it safely fits the time left; anything
+ * else to convert (round 2: a new verdict is written first; ranges without a part; what does not fit) is
+ * handed back with {@link RangesToConvertError}, whose ranges the reducer sends round the retry map. Gives
+ * the join step once every part is right.
+ * @throws the file's data error, RangesToConvertError
+ */
+async function reconciled(
+  deps: RangedDeps,
+  item: JoinItem,
+  p: PreparedKey,
+  head: FileHead,
+  pass: ReturnType<typeof passOptions>,
+): Promise<{ step: Extract<ReconcileStep, { kind: 'join' }>; moved: number }> {
+  const { store, config } = deps;
+  const bucket = item.run.outputBucket;
+  const ranges = cutEvenly(item.size, item.count);
+  const records = latestRecords(await readRangeRecords(store, bucket, p.folder), ranges.length);
+  let verdict = await readVerdict(store, bucket, p.folder);
+  let moved = 0;
+  for (;;) {
+    const step = reconcile({ name: p.reader.name, head, pass, ranges, records, verdict });
+    if (step.kind === 'fail') throw step.error;
+    if (step.kind === 'join') return { step, moved };
+    if (step.verdict) {
+      verdict = step.verdict;
+      await putVerdict(store, bucket, p.folder, verdict);
+    }
+    if (step.why !== 'misplaced' || !fitsInline(deps, records, step.jobs))
+      throw new RangesToConvertError(`${item.key}: ${step.message}`, {
+        bucket: item.bucket,
+        etag: item.etag,
+        size: item.size,
+        count: ranges.length,
+        round: step.round,
+        ranges: step.jobs.map((j) => ({
+          index: j.index,
+          count: ranges.length,
+          start: j.start,
+          end: j.end,
+          ...(j.round === 2 ? { round: 2 as const } : {}),
+          ...(j.exactStart ? { exactStart: true } : {}),
+        })),
+      });
+    for (const job of step.jobs) {
+      const work = {
+        reader: p.reader,
+        head,
+        pass,
+        format: config.format,
+        writer: p.writer,
+        sink: () => p.parts.sink(partName(config.format, job)),
+      };
+      const record = await convertRange(work, job);
+      await putRangeRecord(store, bucket, p.folder, record);
+      records[job.index] = record;
+    }
+    moved += step.jobs.length;
+  }
+}
+
+/**
+ * A join item: the key's ONE output in this converter's format from its range items' parts, once the
+ * reconcile step (see {@link reconciled}) finds every part right; otherwise the ranges still to convert are
+ * handed back (`RangesToConvertError`, recorded with the ranges: the join maps' children catch it and the
+ * reducer sends them round the retry map, then this join again). Then as the whole-key path: the dataset
+ * schema takes the columns, the rejects (true line numbers) are written first, the output appears last (S3:
+ * multipart `UploadPartCopy`, aborted on failure; a folder: streamed into an atomic writer), the item record
+ * (with each part's figures) is written and the parts folder deleted. A failed or handed-back join leaves
+ * the parts for the retry or the redrive. A key whose head cannot be split is converted whole
+ * (`convertItem`).
  */
 export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<ConvertResult> {
   const started = Date.now();
@@ -213,93 +249,77 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
   let target = '';
   let dataset: string | undefined;
   try {
-    const p = await prepare(deps, item);
+    const p = await prepareRangedKey(deps, item);
     target = p.place.target;
     dataset = p.place.dataset;
     const { rejectsTarget, writesRejects, partitions } = p.place;
-    const hash = converterOptionsHash(config, p.pinned);
+    await listedVersion(deps, item);
     const existing = await store.head(run.outputBucket, target);
     await refuseCollision(store, item, target, existing?.metadata?.[META.SOURCE_KEY]);
     // A format whose join succeeded before (the retry map runs both formats of a failed key): skipped.
-    const storedPrint = p.stored ? schemaFingerprint(p.stored.schema.columns) : undefined;
-    if (existing && isCurrentOutput(existing.metadata ?? {}, item.etag, hash, storedPrint))
-      return await record({
-        key: item.key,
-        format,
-        status: 'skipped',
-        durationMs: Date.now() - started,
-        outputKey: target,
-        sourceEtag: item.etag,
-        dataset: p.place.dataset,
-        schemaFingerprint: storedPrint!,
-        schemaVersion: p.stored!.schema.version,
-        at: now(),
-      });
-    const ranges = cutEvenly(item.size, item.count);
+    if (p.stored && (await currentOutput(deps, p, run.outputBucket, item.etag)))
+      return await record(
+        skippedResult({
+          key: item.key,
+          format,
+          started,
+          target,
+          version: item.etag,
+          dataset: p.place.dataset,
+          stored: p.stored.schema,
+          now: now(),
+        }),
+      );
+    const pass = passOptions(p.options);
+    const head = await readFileHead(p.reader, pass);
+    if (!head || head.compressed || item.count < 2) {
+      const { count: _count, ...whole } = item;
+      void _count;
+      return await convertItem(deps, whole);
+    }
+    const { step, moved } = await reconciled(deps, item, p, head, pass);
     let rejects: ObjectWriter | undefined;
     // The joined output, in place once the join has run: completed last, aborted on any failure.
     let output: { complete(): Promise<unknown>; abort(): Promise<void> } | undefined;
     let columns: TableColumn[] = [];
-    const convert = async (
-      job: RangeJob,
-      head: Parameters<typeof convertRange>[0]['head'],
-      pass: ReturnType<typeof passOptions>,
-    ) => {
-      if ((job.round ?? 1) === 1 && !job.exactStart) {
-        const found = await recorded(store, run.outputBucket, `${p.folder}${recordName(job.index)}`);
-        if (found && found.start !== undefined && !found.exactStart) return found;
-      }
-      return convertRange(
-        {
-          reader: p.reader,
-          head,
-          pass,
-          format,
-          writer: p.writer,
-          sink: () => p.parts.sink(partName(format, job)),
-        },
-        job,
-      );
-    };
-    let summary: Awaited<ReturnType<typeof convertInRanges>>;
+    let summary: RangedSummary;
     let widened: Awaited<ReturnType<typeof widenDatasetSchema>>;
     try {
-      summary = await convertInRanges({
-        reader: p.reader,
-        options: p.options,
-        format,
-        ranges,
-        convert,
-        rejects: (): ByteSink =>
-          writesRejects
-            ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
-            : DISCARD,
-        deletePart: async () => {}, // the folder goes after the join succeeds: a failed join keeps the parts
-        async join(segments, joined) {
-          columns = joined.map((c) => ({ name: c.name, type: c.type }));
-          refusePartitionClash(item, columns, partitions);
-          const joinedObject = {
-            bucket: run.outputBucket,
-            key: target,
-            contentType: 'application/octet-stream',
-            metadata: outputMetadata(item.key, item.etag, hash, columns),
-          };
-          // In place, not yet visible (as a key on threads, convert-item.ts): S3's copies up to 8 at once.
-          if (p.s3) {
-            const pending = await startJoin(p.s3, joinedObject, run.outputBucket, segments, p.parts.read);
-            output = pending;
-            return pending.bytes;
-          }
-          const out = store.createWriter(run.outputBucket, target, joinedObject);
-          output = out;
-          return await streamJoin(segments, out, p.parts.read);
+      summary = await finishRanges(
+        {
+          reader: p.reader,
+          options: p.options,
+          format,
+          ranges: cutEvenly(item.size, item.count),
+          rejects: (): ByteSink =>
+            writesRejects
+              ? (rejects = store.createWriter(run.outputBucket, rejectsTarget, { contentType: 'text/csv' }))
+              : DISCARD,
+          async join(segments, joined) {
+            columns = joined.map((c) => ({ name: c.name, type: c.type }));
+            refusePartitionClash(item, columns, partitions);
+            const joinedObject = {
+              bucket: run.outputBucket,
+              key: target,
+              contentType: 'application/octet-stream',
+              metadata: outputMetadata(item.key, item.etag, p.hash, columns),
+            };
+            // In place, not yet visible (as a key on threads, convert-item.ts): S3's copies up to 8 at once.
+            if (p.s3) {
+              const pending = await startJoin(p.s3, joinedObject, run.outputBucket, segments, p.parts.read);
+              output = pending;
+              return pending.bytes;
+            }
+            const out = store.createWriter(run.outputBucket, target, joinedObject);
+            output = out;
+            return await streamJoin(segments, out, p.parts.read);
+          },
         },
-      });
-      if (!summary) {
-        const { count: _count, ...whole } = item;
-        void _count;
-        return await convertItem(deps, whole);
-      }
+        head,
+        pass,
+        step,
+        moved,
+      );
       // As on the whole-key path: the dataset schema, the rejects, then the output appears.
       widened = await revealOutput(store, {
         run,
@@ -316,13 +336,14 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       await Promise.allSettled([output?.abort(), rejects?.abort()]);
       throw error;
     }
-    await deleteFolder(store, run.outputBucket, p.folder);
+    await deleteRangeFolder(store, run.outputBucket, p.folder);
     deps.log?.('joined', {
       key: item.key,
       format,
       rows: summary.rows,
       ranges: summary.ranges,
       rounds: summary.rounds,
+      moved: summary.moved,
     });
     return await record({
       key: item.key,
@@ -341,10 +362,14 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       schemaFingerprint: schemaFingerprint(columns),
       schemaVersion: widened.schema.version,
       ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
+      parts: partFigures(step.records),
       at: now(),
     });
   } catch (error) {
-    await record(failedResult(item.key, format, started, target, dataset, error, now())).catch(
+    const failed = failedResult(item.key, format, started, target, dataset, error, now());
+    await record(
+      error instanceof RangesToConvertError ? { ...failed, rangesToConvert: error.pending } : failed,
+    ).catch(
       () => undefined, // the original error matters more than a failed record
     );
     throw error;

@@ -88,6 +88,34 @@ export function failedResult(
 }
 
 /**
+ * The record of a key and format skipped because its output is current: it holds `version`, converted with
+ * the dataset's stored schema (`stored`, which a current output implies).
+ */
+export function skippedResult(at: {
+  readonly key: string;
+  readonly format: ConverterConfig['format'];
+  readonly started: number;
+  readonly target: string;
+  readonly version: string;
+  readonly dataset: string;
+  readonly stored: DatasetSchema;
+  readonly now: string;
+}): ConvertResult {
+  return {
+    key: at.key,
+    format: at.format,
+    status: 'skipped',
+    durationMs: Date.now() - at.started,
+    outputKey: at.target,
+    sourceEtag: at.version,
+    dataset: at.dataset,
+    schemaFingerprint: schemaFingerprint(at.stored.columns),
+    schemaVersion: at.stored.version,
+    at: at.now,
+  };
+}
+
+/**
  * Whether an output's metadata says it holds `version` of its input, converted by this converter version
  * with these options and with its dataset's current schema: then the item is skipped.
  */

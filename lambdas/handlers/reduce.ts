@@ -24,6 +24,8 @@ import {
   writeRunReport,
 } from './run-report';
 import { CONVERTER_VERSION } from './convert-item';
+import { retryLists } from './report/retry-items';
+import { writeText } from '../lake/inventory-io';
 
 /** What the reducer needs; injected in tests and by the local runner. */
 export interface ReducerDeps {
@@ -108,8 +110,11 @@ export async function emitRunMetrics(store: ObjectStore, run: RunContext, totals
 export function isFinalReduction(
   event: ReduceEvent,
   report: Pick<RunReport, 'items' | 'staleItems'>,
+  rangesToConvert = 0,
 ): boolean {
   if (event.detail) return true;
+  // Ranges handed back go round the retry maps (AnyStale loops): the keys they fail now are not failed yet.
+  if (rangesToConvert > 0) return false;
   // Stale outputs go round the retry map like failed files: then this is not the last reduction.
   if (event.final === 'ifNoneFailed') return report.items.failed === 0 && report.staleItems.length === 0;
   return event.final ?? true;
@@ -176,8 +181,28 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       if (deps.origin) report.origin = deps.origin(run);
       else if (typeof executionArn === 'string') report.origin = awsOrigin(report.input, executionArn);
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
-      const result = await writeRunReport(store, run, report);
-      const final = isFinalReduction(event, report);
+      // The retry maps' lists: range items with the failed ones, join items apart (report/retry-items.ts),
+      // a stale split key cut as the run's plan cut keys (its rangeBytes; a run without a plan: the config's).
+      const plan = await readPlanSummary(store, run);
+      const retry = retryLists(
+        report.failedItems,
+        report.staleItems,
+        plan?.rangeBytes ?? converterOptions.rangeBytes,
+      );
+      report.failedItems = retry.failedItems;
+      report.staleItems = retry.staleItems;
+      const written = await writeRunReport(store, run, report);
+      const retryJoinsKey = runFileKey(run.runId, 'retry-joins.json');
+      if (retry.joins.length > 0)
+        await writeText(store, run.outputBucket, retryJoinsKey, [JSON.stringify(retry.joins)]);
+      const result: ReduceResult = {
+        ...written,
+        staleOutputs: retry.staleKeys,
+        rangesToConvert: retry.ranges,
+        retryJoins: retry.joins.length,
+        ...(retry.joins.length > 0 ? { retryJoinsKey } : {}),
+      };
+      const final = isFinalReduction(event, report, retry.ranges);
       // Once per execution, at its last reduction (a Reduce the retry map follows would only be rewritten).
       const inventory =
         report.inventory && final

@@ -66,6 +66,7 @@ export interface RangeWork {
  */
 export async function convertRange(work: RangeWork, job: RangeJob): Promise<PartRecord> {
   const { reader, head, pass, format } = work;
+  const began = Date.now();
   const round = job.round ?? 1;
   const start =
     job.index === 0 || job.exactStart
@@ -152,12 +153,13 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
     };
     if (!spec.active || !finish) {
       await sink?.abort();
-      return scanned;
+      return { ...scanned, durationMs: Date.now() - began };
     }
     const placed = await finish();
     const done = await openSink().complete();
     return {
       ...scanned,
+      durationMs: Date.now() - began,
       output: { ...placed, key: done.key, ...(done.etag ? { etag: done.etag } : {}), bytes: written },
     };
   } catch (error) {

@@ -61,6 +61,8 @@ export interface PartRecord {
   /** Every value fitted the types converted with, so the part is complete (see `output`). */
   readonly held?: boolean;
   readonly bytesIn?: number;
+  /** Milliseconds the range's conversion took (its part written): what the join's time estimate reads. */
+  readonly durationMs?: number;
   /** Present when `held`. */
   readonly output?: PartOutput;
   /** A data error of the range (its line numbers count from the range's first line). */

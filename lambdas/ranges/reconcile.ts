@@ -6,8 +6,10 @@
  * it into range items (lambdas/handlers/convert-ranged.ts, the reconcile loop of README "Operations").
  */
 import { RejectList } from '../core/csv/rejects';
+import { Csv2LakeError } from '../core/model/errors';
 import type { ColumnType } from '../core/model/schema';
 import type { PassOptions } from '../core/run/pass-options';
+import type { RangesToConvert } from '../shared/payloads';
 import type { FileHead } from './file-head';
 import { failedRange, mergeParts, misplacedRange } from './join-parts';
 import type { RangeJob } from './part-pass';
@@ -25,6 +27,26 @@ export interface RangeVerdict {
   readonly ends: readonly number[];
   /** Why, for a human: `column amount widened int64 → double`. */
   readonly reason: string;
+}
+
+/**
+ * The name of the error a join ends with when it hands ranges back to the state machine: the join maps'
+ * children catch it (lib/workflow/child-states.ts), the reducer lists its ranges for the retry map.
+ */
+export const RANGES_TO_CONVERT_ERROR = 'RangesToConvertError';
+
+/**
+ * A join that hands ranges back instead of converting them (round 2, missing parts, or more than its
+ * remaining time allows): its message says what and why, `pending` which ranges (in the item record).
+ */
+export class RangesToConvertError extends Csv2LakeError {
+  constructor(
+    message: string,
+    readonly pending: RangesToConvert,
+  ) {
+    super(message);
+    this.name = RANGES_TO_CONVERT_ERROR;
+  }
 }
 
 /** Why ranges are to be converted (again). */

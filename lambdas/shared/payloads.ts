@@ -53,6 +53,13 @@ export interface ItemRange {
   readonly count: number;
   readonly start: number;
   readonly end: number;
+  /**
+   * 2: convert with the file's final types, which the key's `verdict.json` holds (a column widened in round
+   * 1), from the start it records. Set by the reducer on the items a join handed back. @default 1
+   */
+  readonly round?: 1 | 2;
+  /** `start` is the row start the range begins at (the end of the range before), not a cut. @default false */
+  readonly exactStart?: boolean;
 }
 
 /** One range of a split key, as its part was joined (report.json's `files[].parts`, report.md). */
@@ -80,6 +87,26 @@ export interface JoinItem {
   readonly size: number;
   readonly count: number;
   readonly run: RunContext;
+  /**
+   * Set on the retry join map's items: the key must still be the version listed (its parts are of that
+   * version), else the join fails saying so (see ConvertItem.current). @default false
+   */
+  readonly current?: boolean;
+}
+
+/**
+ * What a split key's join handed back to the state machine instead of converting it inline (its record's,
+ * error `RangesToConvertError`): the ranges to convert (again), which the reducer lists as range items for
+ * the retry map, and what makes the key's join item for the retry join map.
+ */
+export interface RangesToConvert {
+  readonly bucket: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly count: number;
+  /** 1: ranges without a part, or a misplaced start; 2: the file's final types (a column widened). */
+  readonly round: 1 | 2;
+  readonly ranges: readonly ItemRange[];
 }
 
 /**
@@ -127,6 +154,8 @@ export interface ConvertResult {
   readonly error?: { readonly type: string; readonly message: string };
   /** A key converted in byte ranges (issue 16): what each range's part held, in file order (the join's record). */
   readonly parts?: readonly PartFigures[];
+  /** A split key's join that handed ranges back (error `RangesToConvertError`): which, to convert them. */
+  readonly rangesToConvert?: RangesToConvert;
   /** When the record was written (ISO 8601); the latest record of a key and format wins. */
   readonly at: string;
 }
@@ -208,7 +237,16 @@ export interface ReduceResult {
    * files: the `AnyFailed` and `AnyStale` Choices send them round the retry map.
    */
   readonly staleOutputs: number;
+  /**
+   * Range items the retry map converts for split keys whose joins handed them back (a missing part, round
+   * 2): `AnyStale` loops while there are any. @default 0
+   */
+  readonly rangesToConvert?: number;
+  /** Join items of split keys for the retry join map (`RetryJoin`), in `retryJoinsKey`. @default 0 */
+  readonly retryJoins?: number;
   readonly reportKey: string;
   /** A JSON array of the failed items (ConvertItem), for the retry map's ItemReader; absent when none failed. */
   readonly failedItemsKey?: string;
+  /** A JSON array of join items (JoinItem) for the retry join map's ItemReader; absent when there are none. */
+  readonly retryJoinsKey?: string;
 }

@@ -57,6 +57,13 @@ export interface MapRunContext {
   readonly concurrency: number;
   /** A redrive: the children a map's record says succeeded are not run again. */
   readonly redriving: boolean;
+  /**
+   * The state a redrive resumes at: only that map's first run re-runs just its unsuccessful children, as a
+   * redriven Map Run does. A later run of a map (the retry maps go round in a loop) is a new Map Run, which
+   * runs all its children even where an earlier run of the same map had the same child input.
+   * @default every map's first run (a runner that does not say)
+   */
+  readonly resumeAt?: string;
   /** Files done and failed are counted here, and reported through `onProgress`. */
   readonly progress: Progress;
   readonly onProgress?: (progress: Progress) => void;
@@ -83,6 +90,8 @@ export class LocalDistributedMaps {
   private aborted = false;
   /** Maps still running: an aborted run waits for them before it reports. */
   private readonly active = new Set<Promise<unknown>>();
+  /** Maps that have run in this process (a redrive resumes only each one's first run). */
+  private readonly ran = new Set<string>();
 
   constructor(private readonly run: MapRunContext) {}
 
@@ -136,7 +145,9 @@ export class LocalDistributedMaps {
     // branch's machine without validation too.
     const child = new StateMachine(processor as never, { validationOptions: { noValidate: true } });
     const prior = new Map<string, ChildRecord>();
-    if (run.redriving) {
+    const resumed = run.redriving && !this.ran.has(name) && (run.resumeAt ?? name) === name;
+    this.ran.add(name);
+    if (resumed) {
       const text = await readText(run.store, run.outputBucket, run.recordKey(`map-${name}`)).catch(
         () => undefined,
       );

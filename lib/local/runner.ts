@@ -243,6 +243,7 @@ export class LocalRunner {
       outputBucket: this.outputBucket,
       concurrency: record.concurrency,
       redriving: this.redriving,
+      ...(startAt ? { resumeAt: startAt } : {}),
       progress: this.progress,
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       ...(this.options.retryIntervalMs !== undefined

@@ -3,6 +3,7 @@
  * in a Parallel, and the check that they read one version of the file.
  */
 import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
+import { RANGES_TO_CONVERT_ERROR } from '../../lambdas/ranges/reconcile';
 import { csvKeyPatterns } from './csv-key-patterns';
 import { STATES } from './names';
 import type { WorkflowSettings } from './settings';
@@ -11,9 +12,14 @@ import { converterTask } from './tasks';
 /**
  * The child workflow of each Distributed Map: skip non-CSV keys, then both converters in parallel. With
  * item batching the child receives `{BatchInput, Items}` and goes straight to the converters, which then
- * skip non-CSV keys themselves.
+ * skip non-CSV keys themselves. A join map's child (`joins`, never batched) catches, in each branch, the
+ * join that hands ranges back (see {@link handedBackState}).
  */
-export function itemProcessor(settings: WorkflowSettings, prefix = ''): Record<string, unknown> {
+export function itemProcessor(
+  settings: WorkflowSettings,
+  prefix = '',
+  joins = false,
+): Record<string, unknown> {
   // State names must be unique in the whole machine: the retry map's child states carry a prefix.
   const name = (state: string) => prefix + state;
   const patterns = csvKeyPatterns(settings.suffixes ?? CSV_SUFFIXES);
@@ -28,12 +34,50 @@ export function itemProcessor(settings: WorkflowSettings, prefix = ''): Record<s
         Type: 'Parallel',
         Branches: settings.formats.map((format) => {
           const task = name(format === 'parquet' ? STATES.convertParquet : STATES.convertAvro);
-          return { StartAt: task, States: { [task]: converterTask(format, settings.taskTimeoutSeconds) } };
+          const converter = converterTask(format, settings.taskTimeoutSeconds);
+          if (!joins) return { StartAt: task, States: { [task]: converter } };
+          const back = name(
+            format === 'parquet' ? STATES.parquetRangesToConvert : STATES.avroRangesToConvert,
+          );
+          return {
+            StartAt: task,
+            States: {
+              [task]: {
+                ...converter,
+                Catch: [{ ErrorEquals: [RANGES_TO_CONVERT_ERROR], ResultPath: '$.handedBack', Next: back }],
+              },
+              [back]: handedBackState(format),
+            },
+          };
         }),
         ...(checkVersions ? { Next: name(STATES.sameVersion) } : { End: true }),
       },
       ...(checkVersions ? versionCheckStates(name) : {}),
     },
+  };
+}
+
+/**
+ * A join that handed ranges back to the state machine (`RangesToConvertError`: round 2 after a widened
+ * column, a range without a part, more than its time allows; its record lists them): caught in its branch,
+ * so that the other format's join is never cut short, and the child succeeds. The reducer sends those
+ * ranges round `RetryFailed` and the key round `RetryJoin`; a join that fails otherwise fails the child.
+ * Its output names the version the parts hold, for `SameVersion`.
+ */
+function handedBackState(format: string): Record<string, unknown> {
+  return {
+    Type: 'Pass',
+    Comment:
+      'The join handed ranges back (its record lists them): the reducer sends them round RetryFailed, then the key round RetryJoin.',
+    Parameters: {
+      'key.$': '$.key',
+      format,
+      status: 'rangesToConvert',
+      'sourceEtag.$': '$.etag',
+      'error.$': '$.handedBack.Error',
+      'cause.$': '$.handedBack.Cause',
+    },
+    End: true,
   };
 }
 

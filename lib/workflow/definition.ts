@@ -6,13 +6,20 @@
  */
 import { DEFAULT_DATASET_PATTERN } from '../../lambdas/lake/layout';
 import { runOutputPrefixes } from './defaults';
-import { convertFilesMap, joinFilesMap, retryFailedMap } from './map-states';
+import { convertFilesMap, joinFilesMap, retryFailedMap, retryJoinMap } from './map-states';
 import { placeholder, STATES, SUBSTITUTIONS } from './names';
 import type { WorkflowSettings } from './settings';
 import { planTask, reduceTask } from './tasks';
 
 export { csvKeyPatterns, MAX_CSV_KEY_PATTERNS } from './csv-key-patterns';
-export { JOIN_PREFIX, MAP_RESULTS_PREFIX, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
+export {
+  JOIN_PREFIX,
+  MAP_RESULTS_PREFIX,
+  RETRY_JOIN_PREFIX,
+  RETRY_PREFIX,
+  STATES,
+  SUBSTITUTIONS,
+} from './names';
 export type { ItemBatching, WorkflowSettings } from './settings';
 
 /**
@@ -153,31 +160,83 @@ export function buildDefinition(settings: WorkflowSettings): Record<string, unkn
       [STATES.anyFailed]: {
         Type: 'Choice',
         Comment:
-          'Failed files, and outputs written with an older schema of their dataset, are converted again.',
+          'Failed files (and split keys whose joins handed ranges back), and outputs written with an older schema of their dataset, are converted again.',
         Choices: [
           {
             Or: [
               { Variable: '$.reduce.summary.items.failed', NumericGreaterThan: 0 },
               { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
             ],
-            Next: STATES.retryFailed,
+            Next: STATES.anyRetryItems,
           },
         ],
         Default: STATES.done,
       },
+      [STATES.anyRetryItems]: {
+        Type: 'Choice',
+        Comment: 'Only split keys to join again (their ranges all have parts): no RetryFailed.',
+        Choices: [{ Variable: '$.reduce.summary.failedItemsKey', IsPresent: true, Next: STATES.retryFailed }],
+        Default: STATES.noRetryItems,
+      },
+      [STATES.noRetryItems]: {
+        Type: 'Pass',
+        Comment: 'RetryFailed did not run: ReduceAfterRetry is given a map result without result files.',
+        Result: {},
+        ResultPath: '$.retryMap',
+        Next: STATES.anyRetryJoins,
+      },
       [STATES.retryFailed]: retryFailedMap(settings),
+      [STATES.anyRetryJoins]: {
+        Type: 'Choice',
+        Comment: 'Split keys are joined again once RetryFailed converted their ranges.',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.reduce.summary.retryJoins', IsPresent: true },
+              { Variable: '$.reduce.summary.retryJoins', NumericGreaterThan: 0 },
+            ],
+            Next: STATES.retryJoin,
+          },
+        ],
+        Default: STATES.noRetryJoins,
+      },
+      [STATES.noRetryJoins]: {
+        Type: 'Pass',
+        Comment: 'RetryJoin did not run: ReduceAfterRetry is given a map result without result files.',
+        Result: {},
+        ResultPath: '$.retryJoinMap',
+        Next: STATES.reduceAfterRetry,
+      },
+      [STATES.retryJoin]: retryJoinMap(settings),
       [STATES.reduceAfterRetry]: reduceTask(
-        'States.Array($.convertMap, $.joinMap, $.retryMap)',
+        'States.Array($.convertMap, $.joinMap, $.retryMap, $.retryJoinMap)',
         true,
         STATES.anyStale,
       ),
+      // Why the loop ends. Stale outputs: each round needs a schema change, and schemas only widen. Ranges
+      // handed back (lambdas/ranges/reconcile.ts): a split key's join hands back ranges without a part (made
+      // by RetryFailed, or the execution fails there: no tolerance), a misplaced start beyond its time (each
+      // move fixes a boundary for good: at most one per range), or round 2 (decided once per key: its
+      // verdict.json is kept until the join succeeds). So a key goes round at most 1 + ranges + 1 times.
       [STATES.anyStale]: {
         Type: 'Choice',
         Comment:
-          'A dataset schema widened again during the retry map (its files needed it): the outputs written with the ' +
-          'older schema go round once more. Each round needs a schema change, and schemas only widen, so it ends.',
+          'Outputs written with an older schema than one widened during the retry maps, and ranges a join handed back ' +
+          '(round 2 after a widened column, missing parts), go round again. Schemas only widen, round 2 happens once ' +
+          'per key and each moved start fixes a boundary for good, so it ends.',
         Choices: [
-          { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0, Next: STATES.retryFailed },
+          {
+            Or: [
+              { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
+              {
+                And: [
+                  { Variable: '$.reduce.summary.rangesToConvert', IsPresent: true },
+                  { Variable: '$.reduce.summary.rangesToConvert', NumericGreaterThan: 0 },
+                ],
+              },
+            ],
+            Next: STATES.anyRetryItems,
+          },
         ],
         Default: STATES.done,
       },

@@ -1,11 +1,20 @@
 /*
- * The two Distributed Maps: `ConvertFiles` over the planned keys, `RetryFailed` over the keys that failed.
- * Both read their items from a JSON array in the output bucket, run the child workflow (child-states.ts)
- * and write their results as result files (ResultWriter), never into the state's output.
+ * The Distributed Maps: `ConvertFiles` over the planned keys (and range items), `JoinFiles` over the split
+ * keys, `RetryFailed` over the items that failed (and range items handed back), `RetryJoin` over the split
+ * keys to join again. Each reads its items from a JSON array in the output bucket, runs the child workflow
+ * (child-states.ts) and writes its results as result files (ResultWriter), never into the state's output.
  */
 import { CSV_SUFFIXES } from '../../lambdas/io/object-key';
 import { itemProcessor } from './child-states';
-import { JOIN_PREFIX, MAP_RESULTS_PREFIX, placeholder, RETRY_PREFIX, STATES, SUBSTITUTIONS } from './names';
+import {
+  JOIN_PREFIX,
+  MAP_RESULTS_PREFIX,
+  placeholder,
+  RETRY_JOIN_PREFIX,
+  RETRY_PREFIX,
+  STATES,
+  SUBSTITUTIONS,
+} from './names';
 import type { ItemBatching, WorkflowSettings } from './settings';
 
 /**
@@ -43,6 +52,8 @@ interface MapShape {
   readonly tolerance: Record<string, number>;
   readonly resultPath: string;
   readonly next: string;
+  /** A join map: its child catches a join that hands ranges back (child-states.ts). @default false */
+  readonly joins?: boolean;
 }
 
 /** A Distributed Map over a JSON array of items in the output bucket, its results written as result files. */
@@ -57,7 +68,7 @@ function distributedMap(settings: WorkflowSettings, shape: MapShape): Record<str
     },
     ...(shape.itemSelector ? { ItemSelector: shape.itemSelector } : {}),
     ...itemBatcher(settings.itemBatching, settings.suffixes),
-    ItemProcessor: itemProcessor(settings, shape.statePrefix),
+    ItemProcessor: itemProcessor(settings, shape.statePrefix, shape.joins),
     MaxConcurrency: settings.maxConcurrency,
     ...shape.tolerance,
     ResultWriter: resultWriter,
@@ -93,13 +104,24 @@ export function convertFilesMap(settings: WorkflowSettings): Record<string, unkn
 }
 
 /**
+ * The settings of a join map: never batched. Joins are few (one per split key), each long, and a batch
+ * fails as a whole (BatchItemsFailedError), which no Catch of a join that hands ranges back could tell apart.
+ */
+function unbatched(settings: WorkflowSettings): WorkflowSettings {
+  const { itemBatching: _batching, ...rest } = settings;
+  void _batching;
+  return rest;
+}
+
+/**
  * `JoinFiles`: one child per split key (`joins.json`), after every range item ran: the same child workflow,
- * whose converters see a join item (`count`) and make the key's one output from its parts, converting any
- * range whose part is missing (lambdas/handlers/convert-ranged.ts). Tolerates every failure, as
- * `ConvertFiles`: a failed join is a failed file for `Reduce`, and the retry map runs its join again.
+ * whose converters see a join item (`count`) and make the key's one output from its parts, or hand back what
+ * is still to convert (round 2, a missing part: lambdas/handlers/convert-ranged.ts), which the child catches.
+ * Tolerates every failure, as `ConvertFiles`: a failed join is a failed file for `Reduce`, and `RetryJoin`
+ * runs it again.
  */
 export function joinFilesMap(settings: WorkflowSettings): Record<string, unknown> {
-  return distributedMap(settings, {
+  return distributedMap(unbatched(settings), {
     comment: 'The keys planned as byte ranges: each joined into one output per format from its parts.',
     itemsKeyPath: '$.plan.joinsKey',
     itemSelector: {
@@ -108,12 +130,13 @@ export function joinFilesMap(settings: WorkflowSettings): Record<string, unknown
       'etag.$': '$$.Map.Item.Value.Etag',
       'size.$': '$$.Map.Item.Value.Size',
       'count.$': '$$.Map.Item.Value.count',
-      ...(settings.itemBatching ? {} : { 'run.$': '$.run' }),
+      'run.$': '$.run',
     },
     statePrefix: JOIN_PREFIX,
     tolerance: { ToleratedFailurePercentage: 100 },
     resultPath: '$.joinMap',
     next: STATES.reduce,
+    joins: true,
   });
 }
 
@@ -131,6 +154,28 @@ export function retryFailedMap(settings: WorkflowSettings): Record<string, unkno
       ? { ToleratedFailureCount: settings.toleratedFailedFiles }
       : { ToleratedFailurePercentage: 0 },
     resultPath: '$.retryMap',
+    next: STATES.anyRetryJoins,
+  });
+}
+
+/**
+ * `RetryJoin`: the split keys the reducer listed (`retry-joins.json`: joins that failed or handed ranges
+ * back, stale split keys), after `RetryFailed` converted their ranges: the join map's child, with the
+ * tolerance of `RetryFailed`. A join that hands ranges back again is caught (not a failure): the reducer
+ * sends the key round once more (`AnyStale`); one that fails otherwise fails this state, and a console
+ * Redrive re-runs only those joins.
+ */
+export function retryJoinMap(settings: WorkflowSettings): Record<string, unknown> {
+  return distributedMap(unbatched(settings), {
+    comment:
+      'The split keys to join again, after RetryFailed converted their ranges; a join that hands ranges back again is caught.',
+    itemsKeyPath: '$.reduce.summary.retryJoinsKey',
+    statePrefix: RETRY_JOIN_PREFIX,
+    tolerance: settings.toleratedFailedFiles
+      ? { ToleratedFailureCount: settings.toleratedFailedFiles }
+      : { ToleratedFailurePercentage: 0 },
+    resultPath: '$.retryJoinMap',
     next: STATES.reduceAfterRetry,
+    joins: true,
   });
 }

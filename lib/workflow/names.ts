@@ -30,7 +30,14 @@ export const STATES = {
   versionsDiffer: 'VersionsDiffer',
   reduce: 'Reduce',
   anyFailed: 'AnyFailed',
+  anyRetryItems: 'AnyRetryItems',
+  noRetryItems: 'NoRetryItems',
   retryFailed: 'RetryFailed',
+  anyRetryJoins: 'AnyRetryJoins',
+  noRetryJoins: 'NoRetryJoins',
+  retryJoin: 'RetryJoin',
+  parquetRangesToConvert: 'ParquetRangesToConvert',
+  avroRangesToConvert: 'AvroRangesToConvert',
   reduceAfterRetry: 'ReduceAfterRetry',
   anyStale: 'AnyStale',
   done: 'Done',
@@ -51,6 +58,9 @@ export const RETRY_PREFIX = 'Retry';
 
 /** The prefix of the join map's child states (state names are unique in the whole machine). */
 export const JOIN_PREFIX = 'Join';
+
+/** The prefix of the retry join map's child states. */
+export const RETRY_JOIN_PREFIX = 'RetryJoin';
 
 /** Where the Distributed Map result files go, in the output bucket. */
 export { MAP_RESULTS_PREFIX } from '../../lambdas/shared/run-keys';

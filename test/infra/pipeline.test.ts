@@ -16,6 +16,7 @@ import { PipelineStack, type PipelineStackProps } from '../../lib/pipeline-stack
 import {
   csvKeyPatterns,
   JOIN_PREFIX,
+  RETRY_JOIN_PREFIX,
   RETRY_PREFIX,
   STATES,
   SUBSTITUTIONS,
@@ -242,16 +243,28 @@ describe('stack with an input prefix, defaults otherwise', () => {
     });
     expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload).toEqual({
       'run.$': '$.run',
-      'mapResults.$': 'States.Array($.convertMap, $.joinMap, $.retryMap)',
+      'mapResults.$': 'States.Array($.convertMap, $.joinMap, $.retryMap, $.retryJoinMap)',
       final: true,
     });
-    // Failed files, and outputs written with an older schema of their dataset, go to the retry map.
+    // Failed files, and outputs written with an older schema of their dataset, go to the retry map (when
+    // there are items for it: only split keys to join again go straight to RetryJoin).
     expect(asl.States[STATES.anyFailed].Choices[0]).toEqual({
       Or: [
         { Variable: '$.reduce.summary.items.failed', NumericGreaterThan: 0 },
         { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
       ],
-      Next: STATES.retryFailed,
+      Next: STATES.anyRetryItems,
+    });
+    expect(asl.States[STATES.anyRetryItems]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.reduce.summary.failedItemsKey', IsPresent: true, Next: STATES.retryFailed }],
+      Default: STATES.noRetryItems,
+    });
+    expect(asl.States[STATES.noRetryItems]).toMatchObject({
+      Type: 'Pass',
+      Result: {},
+      ResultPath: '$.retryMap',
+      Next: STATES.anyRetryJoins,
     });
     const retry = asl.States[STATES.retryFailed];
     expect(retry.ToleratedFailurePercentage).toBe(0);
@@ -260,7 +273,7 @@ describe('stack with an input prefix, defaults otherwise', () => {
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSON' },
     });
-    expect(retry.Next).toBe(STATES.reduceAfterRetry);
+    expect(retry.Next).toBe(STATES.anyRetryJoins);
   });
 
   test('both reducer states retry S3TransientError and Lambda service errors with backoff, a timeout once, nothing else', () => {
@@ -464,16 +477,73 @@ describe('stack with an input prefix, defaults otherwise', () => {
     expect(retry.MaxConcurrency).toBe(50);
     expect(retry.ResultWriter).toEqual(map.ResultWriter);
     expect(asl.States[STATES.reduceAfterRetry].Parameters.Payload['mapResults.$']).toBe(
-      'States.Array($.convertMap, $.joinMap, $.retryMap)',
+      'States.Array($.convertMap, $.joinMap, $.retryMap, $.retryJoinMap)',
     );
-    // A schema widened during the retry map sends the outputs it made stale round once more.
+    // A schema widened during the retry maps sends the outputs it made stale round once more, and ranges
+    // a join handed back (round 2, missing parts) go round the reconcile loop.
+    expect(retry.Next).toBe(STATES.anyRetryJoins);
     expect(asl.States[STATES.reduceAfterRetry].Next).toBe(STATES.anyStale);
     expect(asl.States[STATES.anyStale]).toMatchObject({
       Type: 'Choice',
       Choices: [
-        { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0, Next: STATES.retryFailed },
+        {
+          Or: [
+            { Variable: '$.reduce.summary.staleOutputs', NumericGreaterThan: 0 },
+            {
+              And: [
+                { Variable: '$.reduce.summary.rangesToConvert', IsPresent: true },
+                { Variable: '$.reduce.summary.rangesToConvert', NumericGreaterThan: 0 },
+              ],
+            },
+          ],
+          Next: STATES.anyRetryItems,
+        },
       ],
       Default: STATES.done,
+    });
+  });
+
+  test('the retry join map (the reconcile loop) joins split keys again after RetryFailed, unbatched, with its tolerance', () => {
+    const joins = asl.States[STATES.retryJoin];
+    expect(asl.States[STATES.anyRetryJoins]).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.reduce.summary.retryJoins', IsPresent: true },
+            { Variable: '$.reduce.summary.retryJoins', NumericGreaterThan: 0 },
+          ],
+          Next: STATES.retryJoin,
+        },
+      ],
+      Default: STATES.noRetryJoins,
+    });
+    expect(asl.States[STATES.noRetryJoins]).toMatchObject({
+      Type: 'Pass',
+      Result: {},
+      ResultPath: '$.retryJoinMap',
+      Next: STATES.reduceAfterRetry,
+    });
+    expect(joins.ItemReader.Parameters).toEqual({
+      Bucket: 'bucket-outputbucket',
+      'Key.$': '$.reduce.summary.retryJoinsKey',
+    });
+    expect(joins.ItemBatcher).toBeUndefined();
+    expect(joins.ToleratedFailurePercentage).toBe(0);
+    expect(joins.ResultPath).toBe('$.retryJoinMap');
+    expect(joins.Next).toBe(STATES.reduceAfterRetry);
+    expect(Object.keys(joins.ItemProcessor.States).sort()).toEqual(
+      Object.keys(map.ItemProcessor.States)
+        .map((n) => RETRY_JOIN_PREFIX + n)
+        .sort(),
+    );
+    // A join that hands ranges back is caught in its branch (the other format's join runs on), and the
+    // branch's output names the version for SameVersion.
+    const branch = joins.ItemProcessor.States[RETRY_JOIN_PREFIX + STATES.convertFormats].Branches[0];
+    expect(branch.States[RETRY_JOIN_PREFIX + STATES.parquetRangesToConvert]).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'key.$': '$.key', format: 'parquet', 'sourceEtag.$': '$.etag' },
+      End: true,
     });
   });
 

@@ -7,6 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import {
   buildDefinition,
   JOIN_PREFIX,
+  RETRY_JOIN_PREFIX,
   RETRY_PREFIX,
   STATES,
   type WorkflowSettings,
@@ -56,7 +57,12 @@ const CONVERTERS = [
   // The join map's converters (issue 16): the same tasks under the join map's prefix.
   JOIN_PREFIX + STATES.convertParquet,
   JOIN_PREFIX + STATES.convertAvro,
+  // The retry join map's (the reconcile loop): the same tasks again.
+  RETRY_JOIN_PREFIX + STATES.convertParquet,
+  RETRY_JOIN_PREFIX + STATES.convertAvro,
 ];
+/** The join maps' converters, which catch a join that hands ranges back, and only that. */
+const JOINS = CONVERTERS.filter((name) => name.startsWith(JOIN_PREFIX) || name.startsWith(RETRY_JOIN_PREFIX));
 /** The reducer states, and the planner's, which has the same Retry (a transient S3 error lists again). */
 const REDUCERS = [STATES.plan, STATES.reduce, STATES.reduceAfterRetry];
 const TRANSIENT = [
@@ -75,7 +81,7 @@ describe.each([
 ])('the Lambda tasks’ retry policy (%s)', (_label, settings) => {
   const all = tasks(buildDefinition(settings));
 
-  test('the walk finds exactly the converters of the three maps, both reducer states and the planner', () => {
+  test('the walk finds exactly the converters of the four maps, both reducer states and the planner', () => {
     expect(Object.keys(all).sort()).toEqual([...CONVERTERS, ...REDUCERS].sort());
   });
 
@@ -122,7 +128,15 @@ describe.each([
     expect(names).not.toContain('States.ALL');
     expect(names).not.toContain('States.TaskFailed');
     expect(new Set(names).size).toBe(names.length);
-    expect(all[name]!.Catch).toBeUndefined();
+    if (JOINS.includes(name))
+      expect(all[name]!.Catch).toEqual([
+        {
+          ErrorEquals: ['RangesToConvertError'],
+          ResultPath: '$.handedBack',
+          Next: expect.stringMatching(/RangesToConvert$/),
+        },
+      ]);
+    else expect(all[name]!.Catch).toBeUndefined();
   });
 });
 

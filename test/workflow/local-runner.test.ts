@@ -81,7 +81,7 @@ test('the runner executes the definition synthesized from the construct, with on
   expect(local).toEqual(deployed);
   const { machine: runnable, maps } = localize(local);
   expect(Object.keys(runnable.States)).toEqual(Object.keys(deployed.States));
-  expect(Object.keys(maps)).toEqual(['ConvertFiles', 'JoinFiles', 'RetryFailed']);
+  expect(Object.keys(maps)).toEqual(['ConvertFiles', 'JoinFiles', 'RetryFailed', 'RetryJoin']);
   expect(maps.ConvertFiles).toEqual(deployed.States.ConvertFiles);
   for (const [name, state] of Object.entries<any>(deployed.States)) {
     if (!(name in maps)) expect([name, runnable.States[name]]).toEqual([name, state]);

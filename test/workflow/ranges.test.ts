@@ -2,8 +2,10 @@
  * Issue 16 through the local runner, which runs the synthesized definition: a file over `rangeBytes` is
  * planned as range items (ConvertFiles, on the converter threads) and joined (JoinFiles) into ONE output
  * per format, equal value for value and in row order to the one-item run (DuckDB, hyparquet, avsc), on a
- * folder and on fauxqs. A failed join fails the run without a visible output; the redrive re-runs the join,
- * which converts only the range that failed, and the report accounts for the file once.
+ * folder and on fauxqs. A value that widens a column in a late range goes through the reconcile loop: the
+ * join hands round 2 back, RetryFailed converts every range again, RetryJoin joins. A range that fails in
+ * RetryFailed fails the run without a visible output; the redrive re-runs only that range, and the report
+ * accounts for the file once.
  */
 import './quiet';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -11,9 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OutputFormat } from '../../lambdas/core/model/options';
-import type { Invocation } from '../../lib/local/task-handlers';
 import { LocalRunner } from '../../lib/local/runner';
-import { JOIN_PREFIX, RETRY_PREFIX, STATES } from '../../lib/workflow/definition';
+import { JOIN_PREFIX, RETRY_JOIN_PREFIX, RETRY_PREFIX, STATES } from '../../lib/workflow/definition';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../support/readers';
 import { startS3Server, type S3Server } from '../support/s3-server';
 import { awkwardCsv } from '../unit/ranges/csv-samples';
@@ -41,11 +42,33 @@ function inputFolder(): string {
   return input;
 }
 
-test('a folder run of a file in ranges equals the one-item run, value for value; its parts are gone', async () => {
+/** What a converter task was given: its state, and a range item's range (or a join's count). */
+interface Call {
+  readonly state: string;
+  readonly range?: { index: number; round?: number; exactStart?: boolean };
+  readonly count?: number;
+}
+
+/** A `fault` hook that records every converter call (and injects nothing unless `inject` says). */
+function recorder(
+  calls: Call[],
+  inject: (call: Call, attempt: number) => Error | undefined = () => undefined,
+) {
+  return (state: string, payload: unknown, attempt: number) => {
+    const p = payload as { range?: Call['range'] | null; count?: number };
+    if (!state.endsWith(STATES.convertParquet) && !state.endsWith(STATES.convertAvro)) return undefined;
+    const call = { state, ...(p.range ? { range: p.range } : {}), ...(p.count ? { count: p.count } : {}) };
+    calls.push(call);
+    return inject(call, attempt);
+  };
+}
+
+test('a folder run of a file in ranges equals the one-item run, value for value; round 2 goes round the retry maps; its parts are gone', async () => {
   // prepare
   const input = inputFolder();
   const whole = join(input, '..', 'whole');
   const ranged = join(input, '..', 'ranged');
+  const calls: Call[] = [];
   // act
   const one = await LocalRunner.run({
     input: { kind: 'dir', path: input },
@@ -55,12 +78,30 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
     input: { kind: 'dir', path: input },
     output: { kind: 'dir', path: ranged },
     rangeBytes: RANGE_BYTES,
+    fault: recorder(calls),
   });
   // assert
   expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   const plan = JSON.parse(readFileSync(join(ranged, '_runs', split.runId, 'plan', 'plan.json'), 'utf8'));
   expect(plan).toMatchObject({ planned: 1, split: 1 });
   expect(plan.ranges).toBeGreaterThanOrEqual(4);
+  // Round 2 through the maps: every range once in ConvertFiles, the join handing back, every range again
+  // in RetryFailed with round 2, then RetryJoin's join; never the whole file in one function.
+  const all = Array.from({ length: plan.ranges }, (_, i) => i);
+  const of = (state: string) => calls.filter((c) => c.state === state);
+  expect(
+    of(STATES.convertParquet)
+      .map((c) => c.range?.index)
+      .sort((a, b) => a! - b!),
+  ).toEqual(all);
+  expect(of(STATES.convertParquet).every((c) => (c.range?.round ?? 1) === 1)).toBe(true);
+  expect(of(JOIN_PREFIX + STATES.convertParquet).map((c) => c.count)).toEqual([plan.ranges]);
+  const round2 = of(RETRY_PREFIX + STATES.convertParquet);
+  expect(round2.map((c) => [c.range?.index, c.range?.round]).sort((a, b) => a[0]! - b[0]!)).toEqual(
+    all.map((i) => [i, 2]),
+  );
+  expect(of(RETRY_JOIN_PREFIX + STATES.convertParquet).map((c) => c.count)).toEqual([plan.ranges]);
+  expect(calls.some((c) => c.range === undefined && c.count === undefined)).toBe(false);
   for (const format of ['parquet', 'avro'] as const) {
     const path = (root: string) => join(root, format, 'sales', `big.${format}`);
     expect(await rowsOf(format, path(ranged))).toEqual(await rowsOf(format, path(whole)));
@@ -73,55 +114,83 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
   const one_ = JSON.parse(readFileSync(join(whole, '_runs', one.runId, 'report.json'), 'utf8'));
   expect(report.rejectedRows).toBe(one_.rejectedRows);
   expect(report.rejectedRows).toBe(6);
+  // Its parts under it: every one of round 2, their rows the file's.
+  const [file] = report.files as { rows: number; parts?: { index: number; rows: number; round: number }[] }[];
+  expect(file!.parts?.map((p) => [p.index, p.round])).toEqual(all.map((i) => [i, 2]));
+  expect(file!.parts?.reduce((n, p) => n + p.rows, 0)).toBe(file!.rows);
   const rangesDir = join(ranged, '_runs', split.runId, 'ranges');
   const left = existsSync(rangesDir) ? readdirSync(rangesDir, { recursive: true, withFileTypes: true }) : [];
   expect(left.filter((e) => e.isFile()).map((e) => e.name)).toEqual([]);
 });
 
-test('a range that fails and a join that fails: the run fails with no output; the redrive re-runs the join, which converts only that range', async () => {
+test('a range that fails in RetryFailed fails the run with no output; the redrive re-runs only the ranges that did not succeed, then the loop ends', async () => {
   // prepare
   const input = inputFolder();
   const whole = join(input, '..', 'whole');
   const ranged = join(input, '..', 'ranged');
   await LocalRunner.run({ input: { kind: 'dir', path: input }, output: { kind: 'dir', path: whole } });
-  const isJoin = (p: unknown) => typeof (p as { count?: unknown }).count === 'number';
-  const failedRange = (p: unknown) => (p as { range?: { index: number } | null }).range?.index === 2;
+  // Range 2's Parquet conversion fails, every attempt, in ConvertFiles and in RetryFailed.
+  const failing = (c: Call) =>
+    c.range?.index === 2 &&
+    (c.state === STATES.convertParquet || c.state === RETRY_PREFIX + STATES.convertParquet);
+  const calls: Call[] = [];
+  const redriveCalls: Call[] = [];
   // act
   const failed = await LocalRunner.run({
     input: { kind: 'dir', path: input },
     output: { kind: 'dir', path: ranged },
     rangeBytes: RANGE_BYTES,
     retryIntervalMs: 1,
-    fault: (state, payload) =>
-      (state === STATES.convertParquet && failedRange(payload)) ||
-      (state.endsWith(STATES.convertParquet) && state !== STATES.convertParquet && isJoin(payload))
-        ? Object.assign(new Error('injected'), { name: 'AccessDenied' })
-        : undefined,
+    fault: recorder(calls, (c) =>
+      failing(c) ? Object.assign(new Error('injected'), { name: 'AccessDenied' }) : undefined,
+    ),
   });
-  const afterFailure = existsSync(join(ranged, 'parquet', 'sales', 'big.parquet'));
-  const invocations: Invocation[] = [];
+  const output = join(ranged, 'parquet', 'sales', 'big.parquet');
+  const afterFailure = existsSync(output);
+  const failedReport = JSON.parse(readFileSync(join(ranged, '_runs', failed.runId, 'report.json'), 'utf8'));
+  const retried = JSON.parse(
+    readFileSync(join(ranged, '_runs', failed.runId, 'local', `map-${STATES.retryFailed}.json`), 'utf8'),
+  ) as { children: { status: string; input: { range?: { index: number } } }[] };
+  const notSucceeded = retried.children
+    .filter((c) => c.status !== 'SUCCEEDED')
+    .map((c) => c.input.range?.index)
+    .sort((x, y) => x! - y!);
   const redriven = await LocalRunner.redrive(
     failed.runId,
     { kind: 'dir', path: ranged },
-    { invocations, retryIntervalMs: 1 },
+    { retryIntervalMs: 1, fault: recorder(redriveCalls) },
   );
   // assert
   expect(failed.status).toBe('FAILED');
   expect(afterFailure).toBe(false);
+  // The key is failed in the failed run's report, never converted.
+  expect(failedReport.items).toMatchObject({ total: 1, converted: 0, failed: 1 });
+  expect(notSucceeded).toContain(2);
   expect(redriven.status).toBe('SUCCEEDED');
   expect(redriven.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
-  // Only the retry map's child ran again (the join item of the key): no range item, no first-map join.
-  const states = new Set(invocations.map((i) => i.state));
-  expect(states.has(RETRY_PREFIX + STATES.convertParquet)).toBe(true);
+  // The redrive resumed RetryFailed with only its children that had not succeeded (range 2 among them),
+  // then went on (RetryJoin; round 2 round the loop): no first-map child ran again.
+  const firstJoin = redriveCalls.findIndex((c) => c.state.startsWith(RETRY_JOIN_PREFIX));
+  const resumed = redriveCalls
+    .slice(0, firstJoin)
+    .filter((c) => c.state === RETRY_PREFIX + STATES.convertParquet);
+  expect(resumed.map((c) => c.range?.index).sort((x, y) => x! - y!)).toEqual(notSucceeded);
   for (const state of [
     STATES.convertParquet,
     STATES.convertAvro,
     JOIN_PREFIX + STATES.convertParquet,
     JOIN_PREFIX + STATES.convertAvro,
   ])
-    expect(states.has(state)).toBe(false);
-  const path = (root: string) => join(root, 'parquet', 'sales', 'big.parquet');
-  expect(await rowsOf('parquet', path(ranged))).toEqual(await rowsOf('parquet', path(whole)));
+    expect(redriveCalls.some((c) => c.state === state)).toBe(false);
+  expect(await rowsOf('parquet', output)).toEqual(
+    await rowsOf('parquet', join(whole, 'parquet', 'sales', 'big.parquet')),
+  );
+  expect(await rowsOf('avro', join(ranged, 'avro', 'sales', 'big.avro'))).toEqual(
+    await rowsOf('avro', join(whole, 'avro', 'sales', 'big.avro')),
+  );
+  const rangesDir = join(ranged, '_runs', failed.runId, 'ranges');
+  const left = existsSync(rangesDir) ? readdirSync(rangesDir, { recursive: true, withFileTypes: true }) : [];
+  expect(left.filter((e) => e.isFile()).map((e) => e.name)).toEqual([]);
 });
 
 describe('over fauxqs', () => {

@@ -7,13 +7,14 @@
 import type { OutputFormat } from '../../core/model/options';
 import type { InventoryEntry } from '../../lake/inventory';
 import { compareKeys } from '../../lake/inventory-io';
-import type { ConvertItem, ConvertResult, PartFigures, RunContext } from '../../shared/payloads';
+import type { ConvertItem, ConvertResult, JoinItem, PartFigures, RunContext } from '../../shared/payloads';
 import { FileFigures, type Figures } from './file-figures';
+import { HandedBack } from './handed-back';
 import { type ColumnInfo, type DatasetColumnTypes, FileSchemas } from './file-schemas';
 import { type FileStatus, LatestRecords, NO_RECORD, RECORD_CODE } from './latest-records';
 import { ChildVerdicts } from './map-results';
 import { type OutputCollision, OutputKeys } from './output-keys';
-import type { MapResultEntry } from './result-files';
+import { itemsOf, type MapResultEntry } from './result-files';
 import { SourceEvidence } from './source-evidence';
 
 export type { ColumnInfo } from './file-schemas';
@@ -71,6 +72,12 @@ export class RunAccounting {
   private readonly carriedInputs = new Map<string, ConvertItem>();
   private readonly failedInputs = new Map<number, ConvertItem>();
   private readonly interned = new Map<string, string>();
+  /** Split keys whose joins handed ranges back (their latest records: error RangesToConvertError). */
+  private readonly handedBack = new HandedBack();
+  /** The parts of each split key joined (the Parquet join's figures when both formats have them). */
+  private readonly parts = new Map<number, readonly PartFigures[]>();
+  /** The run of the maps' children, once one is read (see addChild). */
+  private childRun: RunContext | undefined;
   private order: Int32Array | undefined;
   /** What the inventory needs of each key (see {@link inventoryEntries}). */
   private readonly sources = new SourceEvidence();
@@ -80,7 +87,7 @@ export class RunAccounting {
   lambdaMs = 0;
 
   constructor(
-    run: RunContext,
+    private readonly run: RunContext,
     /** The run's formats: a file converted only when every one of them has a good record. */
     private readonly runFormats: readonly OutputFormat[],
   ) {
@@ -112,6 +119,9 @@ export class RunAccounting {
   /** One child of a Distributed Map (an entry of a result file of `kind` SUCCEEDED, FAILED or PENDING). */
   addChild(kind: string, entry: MapResultEntry): void {
     this.verdicts.addChild(kind, entry, (key) => this.id(key));
+    // The run as the state machine gave it to the maps' children: the items this account lists for the
+    // retry maps carry it, the same whoever reduces (the execution-status rule's reducer rebuilds its own).
+    this.childRun ??= itemsOf(entry.Input).find((i) => i.run?.outputBucket)?.run as RunContext | undefined;
   }
 
   /** One per-item record (`_runs/<runId>/items/<format>/…`). */
@@ -124,6 +134,9 @@ export class RunAccounting {
     const at = Date.parse(r.at);
     this.latest.set(f, id, r.status, Number.isNaN(at) ? 0 : at);
     this.verdicts.noteRecord(id, f, r.sourceEtag);
+    this.handedBack.note(id, r);
+    if (r.status === 'converted' && r.parts && (r.format === 'parquet' || !this.parts.has(id)))
+      this.parts.set(id, r.parts);
     if (r.status !== 'failed' && r.outputKey) this.outputs.set(f, id, r.outputKey);
     if (r.status !== 'failed' && r.sourceEtag !== undefined && r.schemaFingerprint !== undefined)
       this.sources.add(id, f, r.sourceEtag, r.schemaFingerprint);
@@ -304,6 +317,7 @@ export class RunAccounting {
       ...this.figures.of(id, (f) => this.latest.converted(f, id)),
       errors: status === FAILED ? (this.errors.get(id) ?? []) : [],
       ...(columns ? { columns } : {}),
+      ...(status === RECORD_CODE.converted && this.parts.has(id) ? { parts: this.parts.get(id)! } : {}),
     };
   }
 
@@ -322,10 +336,19 @@ export class RunAccounting {
       if (this.status[id] !== 0 && this.figures.rejectedRows(id) > 0) yield this.account(id);
   }
 
-  /** The failed files' items as the retry map reads them: at the version the file has then. */
-  *failedItems(): Generator<ConvertItem> {
+  /**
+   * The failed files' items as the retry maps read them: at the version the file has then (a split key's: the
+   * version listed, which its parts hold). A split key whose join handed ranges back gives those range items
+   * (each range once over both formats: the later round, an exact start over a guessed one) and its join
+   * item, which the reducer lists for the retry join map (report/retry-items.ts).
+   */
+  *failedItems(): Generator<ConvertItem | JoinItem> {
     for (const id of this.sorted()) {
       if (this.status[id] !== FAILED) continue;
+      if (this.handedBack.has(id)) {
+        yield* this.handedBack.items(id, this.keys[id]!, this.childRun ?? this.run);
+        continue;
+      }
       const input = this.failedInputs.get(id);
       if (input) yield { ...input, current: true };
     }
@@ -334,7 +357,12 @@ export class RunAccounting {
   /** How many {@link failedItems} there are. */
   get failedItemCount(): number {
     let n = 0;
-    for (const id of this.failedInputs.keys()) if (this.status[id] === FAILED) n++;
+    for (let id = 0; id < this.status.length; id++) {
+      if (this.status[id] !== FAILED) continue;
+      if (this.handedBack.has(id)) {
+        n += this.handedBack.count(id);
+      } else if (this.failedInputs.has(id)) n++;
+    }
     return n;
   }
 

@@ -124,6 +124,9 @@ test('aggregates every item, lists failures with their error, and writes the fai
     failedItemsKey: '_runs/nightly-1/failed-items.json',
     // No dataset's schema changed in this run (no record says so): no output to convert again.
     staleOutputs: 0,
+    // No split key: no range to convert, no join to retry.
+    rangesToConvert: 0,
+    retryJoins: 0,
   });
   const report = JSON.parse(store.text('out', result.reportKey)!);
   expect(report.rows).toBe(15);

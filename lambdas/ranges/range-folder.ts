@@ -1,0 +1,92 @@
+/*
+ * What a split key's range items and join keep in its parts folder (`_runs/<run>/ranges/<format>/<sha1>/`,
+ * run-keys.ts's rangePartsPrefix), besides the parts: each range conversion's record `r<round>-<index>.json`
+ * (the latest per index wins: reconcile.ts's latestRecords) and round 2's `verdict.json` (the final types
+ * and boundaries, which never travel in the state payload). The join deletes the folder once its output is
+ * written; a failed or handed-back join keeps it for the retry map or the redrive (and `_runs/` expires).
+ */
+import type { ObjectStore } from '../io/object-store';
+import { readText } from '../io/object-text';
+import type { PartRecord } from './part-record';
+import type { RangeVerdict } from './reconcile';
+
+/** A range's record in its folder: `r<round>-<index>.json`. */
+export function recordName(round: 1 | 2, index: number): string {
+  return `r${round}-${index}.json`;
+}
+
+const RECORD = /(?:^|\/)r([12])-(\d+)\.json$/;
+
+/** Round 2's decision in its folder. */
+export const VERDICT_NAME = 'verdict.json';
+
+/** A JSON object of the folder, or undefined when there is none (or it cannot be read: then none counts). */
+async function readJson<T>(store: ObjectStore, bucket: string, key: string): Promise<T | undefined> {
+  if (!(await store.head(bucket, key))) return undefined;
+  return JSON.parse(await readText(store, bucket, key)) as T;
+}
+
+/** Writes a range's record. */
+export async function putRangeRecord(
+  store: ObjectStore,
+  bucket: string,
+  folder: string,
+  record: PartRecord,
+): Promise<void> {
+  await store.put(bucket, `${folder}${recordName(record.round, record.index)}`, JSON.stringify(record), {
+    contentType: 'application/json',
+  });
+}
+
+/** Every range record of the folder (any round), read 16 at a time. */
+export async function readRangeRecords(
+  store: ObjectStore,
+  bucket: string,
+  folder: string,
+): Promise<PartRecord[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.list(bucket, folder, token ? { token } : {});
+    for (const o of page.objects) if (RECORD.test(o.key)) keys.push(o.key);
+    token = page.nextToken;
+  } while (token);
+  const records: PartRecord[] = [];
+  for (let at = 0; at < keys.length; at += 16)
+    for (const r of await Promise.all(
+      keys.slice(at, at + 16).map((k) => readJson<PartRecord>(store, bucket, k)),
+    ))
+      if (r) records.push(r);
+  return records;
+}
+
+/** Round 2's verdict of the folder, or undefined (round 1). */
+export function readVerdict(
+  store: ObjectStore,
+  bucket: string,
+  folder: string,
+): Promise<RangeVerdict | undefined> {
+  return readJson<RangeVerdict>(store, bucket, `${folder}${VERDICT_NAME}`);
+}
+
+/** Writes round 2's verdict (before any round-2 range item may read it). */
+export async function putVerdict(
+  store: ObjectStore,
+  bucket: string,
+  folder: string,
+  verdict: RangeVerdict,
+): Promise<void> {
+  await store.put(bucket, `${folder}${VERDICT_NAME}`, JSON.stringify(verdict), {
+    contentType: 'application/json',
+  });
+}
+
+/** Deletes everything under a split key's parts folder (after a successful join). */
+export async function deleteRangeFolder(store: ObjectStore, bucket: string, folder: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await store.list(bucket, folder, token ? { token } : {});
+    await Promise.all(page.objects.map((o) => store.delete(bucket, o.key)));
+    token = page.nextToken;
+  } while (token);
+}
