@@ -8,7 +8,7 @@
  *   _runs/<run id>/ranges/<format>/<sha1 of key>/…      parts of one key converted in byte ranges: on a
  *                                                        converter's threads (issue 12), or as the range
  *                                                        items of a split key with their records (issue 16)
- *   _runs/<run id>/{report.json,report.md,failed-items.json,metrics.json,reconverted.json}
+ *   _runs/<run id>/{report.json,report.md,failed-items.json,retry-joins.json,metrics.json,reconverted.json}
  *   _runs/_map/…                                         the Distributed Maps' result files
  */
 import { createHash } from 'node:crypto';
@@ -42,9 +42,10 @@ export function rangePartsFolder(runId: string): string {
 /**
  * Where one format's conversion of one key keeps the parts of its byte ranges until they are joined (and
  * deleted): `_runs/<run id>/ranges/<format>/<sha1 of key>/`. The same folder for a key on a converter's
- * threads and for a split key's range items (their parts and records `r1-<index>.json`; the key's join
- * deletes it once its output is written, a failed join keeps it for the retry or the redrive), so that one
- * grant per format (on `_runs/<any run>/ranges/<format>/`) covers both.
+ * threads and for a split key's range items (their parts, records `r<round>-<index>.json` and round 2's
+ * `verdict.json`: lambdas/ranges/range-folder.ts; the key's join deletes it once its output is written, a
+ * failed or handed-back join keeps it for the retry maps or the redrive), so that one grant per format (on
+ * `_runs/<any run>/ranges/<format>/`) covers both.
  */
 export function rangePartsPrefix(runId: string, format: string, key: string): string {
   return `${rangePartsFolder(runId)}${format}/${createHash('sha1').update(key).digest('hex')}/`;

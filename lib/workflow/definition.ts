@@ -37,6 +37,10 @@ export type { ItemBatching, WorkflowSettings } from './settings';
  *   (`States.ExceedToleratedFailureThreshold`), its other in-flight retries are stopped, and the execution ends
  *   FAILED (alarmed). A console Redrive then re-runs only that Map's failed and stopped children, never the
  *   files that succeeded (point 3), and `ReduceAfterRetry` writes the report over the whole run.
+ * - Keys planned as byte ranges (issue 16) are joined by `JoinFiles` after `ConvertFiles`, and again by
+ *   `RetryJoin` after `RetryFailed` (same tolerance), whose list (`retry-joins.json`) holds the split keys
+ *   whose joins failed or handed ranges back; `RetryFailed` converts those ranges, and `AnyStale` goes round
+ *   while ranges are handed back (the reconcile loop, lambdas/ranges/reconcile.ts).
  * - A run that ends FAILED/TIMED_OUT/ABORTED is also reported by the reducer through an EventBridge rule
  *   (point 4, in the construct). Outputs are deterministic and skipped when unchanged (point 5, converters).
  * A failed file is thus attempted twice per execution (each attempt with the retries of
