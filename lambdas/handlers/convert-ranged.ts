@@ -64,6 +64,31 @@ export function isRangeItem(item: ConvertItem): item is ConvertItem & { range: I
   return item.range !== undefined && item.range !== null;
 }
 
+/** Converts one range of a prepared key into a part (`convertRange`) and records it in the key's folder. */
+async function convertAndRecord(
+  deps: RangedDeps,
+  item: ConvertItem | JoinItem,
+  p: PreparedKey,
+  head: FileHead,
+  pass: ReturnType<typeof passOptions>,
+  job: RangeJob,
+): Promise<PartRecord> {
+  const format = deps.config.format;
+  const record = await convertRange(
+    {
+      reader: p.reader,
+      head,
+      pass,
+      format,
+      writer: p.writer,
+      sink: () => p.parts.sink(partName(format, job)),
+    },
+    job,
+  );
+  await putRangeRecord(deps.store, item.run.outputBucket, p.folder, record);
+  return record;
+}
+
 /**
  * A range item: reads the head of the key (dialect, header, type guess: the same for every range, as the
  * join reads it again), converts the rows that start in the range into a part (`convertRange`) and records
@@ -109,18 +134,7 @@ export async function convertRangeItem(
   const job: RangeJob = verdict
     ? { index, start: verdict.starts[index]!, end, exactStart: true, round: 2, types: verdict.types }
     : { index, start, end, exactStart: item.range.exactStart === true };
-  const record = await convertRange(
-    {
-      reader: p.reader,
-      head,
-      pass,
-      format: config.format,
-      writer: p.writer,
-      sink: () => p.parts.sink(partName(config.format, job)),
-    },
-    job,
-  );
-  await putRangeRecord(store, bucket, p.folder, record);
+  const record = await convertAndRecord(deps, item, p, head, pass, job);
   return {
     ...result,
     rows: record.rows ?? 0,
@@ -181,7 +195,7 @@ async function reconciled(
   head: FileHead,
   pass: ReturnType<typeof passOptions>,
 ): Promise<{ step: Extract<ReconcileStep, { kind: 'join' }>; moved: number }> {
-  const { store, config } = deps;
+  const { store } = deps;
   const bucket = item.run.outputBucket;
   const ranges = cutEvenly(item.size, item.count);
   const records = latestRecords(await readRangeRecords(store, bucket, p.folder), ranges.length);
@@ -211,19 +225,7 @@ async function reconciled(
           ...(j.exactStart ? { exactStart: true } : {}),
         })),
       });
-    for (const job of step.jobs) {
-      const work = {
-        reader: p.reader,
-        head,
-        pass,
-        format: config.format,
-        writer: p.writer,
-        sink: () => p.parts.sink(partName(config.format, job)),
-      };
-      const record = await convertRange(work, job);
-      await putRangeRecord(store, bucket, p.folder, record);
-      records[job.index] = record;
-    }
+    for (const job of step.jobs) records[job.index] = await convertAndRecord(deps, item, p, head, pass, job);
     moved += step.jobs.length;
   }
 }
