@@ -17,6 +17,7 @@ import type { PassOptions } from '../core/run/pass-options';
 import { scan } from '../core/run/scan';
 import { Speculation } from '../core/run/speculation';
 import { cutDialect, type FileHead } from './file-head';
+import { schemaFingerprint } from '../lake/dataset-schema';
 import type { PartOutput, PartRecord } from './part-record';
 import { storeParquetPart } from './part-record';
 import { boundedChunks, speculativeStart, type RangeEnd } from './range-bounds';
@@ -85,7 +86,10 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
       return openSink().write(chunk);
     },
   };
+  // The columns the part is written with (the join checks every part's against the one footer's).
+  let columns = '';
   const open = (schema: TableSchema): RowSink => {
+    columns = schemaFingerprint(schema.columns);
     if (format === 'avro') {
       const avro = new AvroRowWriter(schema, counted, { ...avroOptions(work.writer), headerless: !first });
       finish = async () => ({ prefixBytes: 0, avro: (await avro.close()).avro });
@@ -160,7 +164,13 @@ export async function convertRange(work: RangeWork, job: RangeJob): Promise<Part
     return {
       ...scanned,
       durationMs: Date.now() - began,
-      output: { ...placed, key: done.key, ...(done.etag ? { etag: done.etag } : {}), bytes: written },
+      output: {
+        ...placed,
+        key: done.key,
+        ...(done.etag ? { etag: done.etag } : {}),
+        bytes: written,
+        schema: columns,
+      },
     };
   } catch (error) {
     await sink?.abort().catch(() => undefined);

@@ -39,6 +39,12 @@ export interface PartOutput {
   readonly prefixBytes: number;
   readonly parquet?: StoredParquetPart;
   readonly avro?: WriterStats;
+  /**
+   * The fingerprint of the columns the part was written with (lambdas/lake/dataset-schema.ts): a range item
+   * converts with its dataset's stored schema as the floor, which another file may widen while a key's
+   * ranges convert, so the join checks every part's against its own. Absent in records of older versions.
+   */
+  readonly schema?: string;
 }
 
 /** Everything one range's conversion found (lines count from the range's first line, 1). */

@@ -8,7 +8,9 @@
 import { RejectList } from '../core/csv/rejects';
 import { Csv2LakeError } from '../core/model/errors';
 import type { ColumnType } from '../core/model/schema';
+import { outputSchema } from '../core/model/table-layout';
 import type { PassOptions } from '../core/run/pass-options';
+import { schemaFingerprint } from '../lake/dataset-schema';
 import type { RangesToConvert } from '../shared/payloads';
 import type { FileHead } from './file-head';
 import { failedRange, mergeParts, misplacedRange } from './join-parts';
@@ -133,13 +135,19 @@ export function reconcile(s: ReconcileState): ReconcileStep {
   } catch (error) {
     return { kind: 'fail', error: error as Error };
   }
-  if (!merged.widened) return { kind: 'join', records: present, types: merged.types, rounds: 1 };
+  // Parts written with other columns than the join's (the dataset's schema, every range's floor, widened
+  // by another file while they converted): they cannot share one footer, so round 2 as for a widening.
+  const expected = columnsOf(s, merged.types);
+  const mixed = present.some((r) => r.output?.schema !== undefined && r.output.schema !== expected);
+  if (!merged.widened && !mixed) return { kind: 'join', records: present, types: merged.types, rounds: 1 };
   const decided: RangeVerdict = {
     round: 2,
     types: merged.types,
     starts: present.map((r) => r.start),
     ends: present.map((r) => r.end!),
-    reason: widening(s.head, merged.types),
+    reason: merged.widened
+      ? widening(s.head, merged.types)
+      : "the dataset's schema changed while the ranges converted",
   };
   return {
     kind: 'convert',
@@ -154,7 +162,12 @@ export function reconcile(s: ReconcileState): ReconcileStep {
 function roundTwo(s: ReconcileState, verdict: RangeVerdict): ReconcileStep {
   const { ranges, records } = s;
   const count = ranges.length;
-  const todo = ranges.filter((r) => records[r.index]?.round !== 2);
+  // A round-2 part written before the dataset's schema widened again (its floor) is converted again too.
+  const expected = columnsOf(s, verdict.types);
+  const todo = ranges.filter((r) => {
+    const held = records[r.index];
+    return held?.round !== 2 || (held.output?.schema !== undefined && held.output.schema !== expected);
+  });
   if (todo.length > 0)
     return {
       kind: 'convert',
@@ -178,6 +191,11 @@ function roundTwo(s: ReconcileState, verdict: RangeVerdict): ReconcileStep {
       ),
     };
   return { kind: 'join', records: final, types: verdict.types, rounds: 2 };
+}
+
+/** The fingerprint of the columns the join writes with `types` (its floor: the dataset's schema now). */
+function columnsOf(s: ReconcileState, types: readonly ColumnType[]): string {
+  return schemaFingerprint(outputSchema(s.head.headers, types, s.pass.table).columns);
 }
 
 /** Round 2's jobs for `ranges`: exact starts and the final types, from the verdict. */

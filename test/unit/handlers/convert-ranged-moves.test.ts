@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
+import { readText } from '../../../lambdas/io/object-text';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
 import { itemRecordKey } from '../../../lambdas/shared/run-keys';
@@ -63,11 +64,7 @@ test.each([
   const [whole, ranged] = [runOf('whole'), runOf('ranged')];
   const item = { bucket: 'landing', key: KEY, etag, size };
   const record = async (r: RunContext) =>
-    JSON.parse(
-      Buffer.concat(
-        await Array.fromAsync(await store.get(r.runId, itemRecordKey(r.runId, 'parquet', KEY))),
-      ).toString('utf8'),
-    ) as ConvertResult;
+    JSON.parse(await readText(store, r.runId, itemRecordKey(r.runId, 'parquet', KEY))) as ConvertResult;
   // act
   await handler({ ...item, run: whole });
   for (const r of cutEvenly(size, COUNT))

@@ -202,3 +202,30 @@ test('latestRecords: a round-2 record over a round-1 one, whatever the order; no
   // assert
   expect(latest.map((x) => x && [x.index, x.round])).toEqual([[0, 2], [1, 1], [2, 2], undefined]);
 });
+
+test("parts written before the dataset's schema gained a column (their floor) cannot share the join's footer: round 2", async () => {
+  // prepare: the parts were converted with no stored schema; the join's floor has one more column.
+  const s = await setup(Buffer.from(csv('39000,12,late')));
+  const records: (PartRecord | undefined)[] = [...s.first];
+  await settleStarts(s, records);
+  const floor = passOptions({
+    formats: ['parquet'],
+    table: {
+      recordName: 't',
+      columns: [
+        { name: 'id', type: 'int64' },
+        { name: 'amount', type: 'int64' },
+        { name: 'note', type: 'string' },
+        { name: 'extra', type: 'string' },
+      ],
+    },
+  });
+  // act
+  const step = reconcile({ name: 't.csv', head: s.head, pass: floor, ranges: s.ranges, records });
+  // assert
+  expect(step).toMatchObject({ kind: 'convert', why: 'widened', round: 2 });
+  if (step.kind === 'convert')
+    expect(step.message).toBe(
+      "round 2: 4 of 4 ranges convert again: the dataset's schema changed while the ranges converted",
+    );
+});
