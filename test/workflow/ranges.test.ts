@@ -220,10 +220,17 @@ describe('over fauxqs', () => {
     // assert
     const reportOf = async (bucket: string, runId: string) => {
       const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `_runs/${runId}/report.json` }));
-      return JSON.parse(await o.Body!.transformToString()) as { failures?: unknown };
+      return JSON.parse(await o.Body!.transformToString()) as {
+        failures?: unknown;
+        files: { parts?: { round: number }[] }[];
+      };
     };
     // The failures first: a failed run's report says why.
-    expect((await reportOf('ranged', split.runId)).failures ?? []).toEqual([]);
+    const report = await reportOf('ranged', split.runId);
+    expect(report.failures ?? []).toEqual([]);
+    // The late widening went round the retry maps: every part joined is of round 2.
+    expect(report.files[0]!.parts!.length).toBeGreaterThanOrEqual(4);
+    expect(report.files[0]!.parts!.every((p) => p.round === 2)).toBe(true);
     expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const dir = mkdtempSync(join(tmpdir(), 'ranges-run-out-'));
     const download = async (bucket: string, key: string) => {
