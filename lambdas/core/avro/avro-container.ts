@@ -182,11 +182,16 @@ export class AvroContainer {
     } catch (error) {
       body = Promise.reject(error as Error);
     }
-    if (this.compress.takesBuffers)
+    if (this.compress.takesBuffers) {
       this.block.bytes = this.compress.reclaim?.() ?? new Uint8Array(this.blockSize());
+      this.block.view.forget();
+    }
     // A block grown past RETAINED_BYTES by an outsized row goes once compressed (smaller ones are kept:
     // dropping each would make garbage of every long row's block).
-    else if (this.block.bytes.length > RETAINED_BYTES) this.block.bytes = new Uint8Array(this.blockSize());
+    else if (this.block.bytes.length > RETAINED_BYTES) {
+      this.block.bytes = new Uint8Array(this.blockSize());
+      this.block.view.forget();
+    }
     body.catch(() => {}); // awaited, in order, by emitOldest; never an unhandled rejection meanwhile
     this.sealed.push({ rows: this.blockRows, body, crc: checksum });
     this.rows += this.blockRows;

@@ -61,7 +61,10 @@ export class ColumnVector {
   reset(): void {
     this.length = 0;
     this.count = 0;
-    if (this.bytes.length > RETAINED_BYTES) this.bytes = new Uint8Array(MIN_GROWTH * 16);
+    if (this.bytes.length > RETAINED_BYTES) {
+      this.bytes = new Uint8Array(MIN_GROWTH * 16);
+      this.bytesView.forget();
+    }
   }
 
   /**

@@ -244,6 +244,7 @@ export class ColumnChunkBuilder {
     let found = this.indexCount;
     if (early > 0) found = look(0, early, found, Math.min(EARLY_SHARE * EARLY_VALUES, maxSize));
     if (found >= 0 && early < count) found = look(early, count, found, maxSize);
+    if (dictionary instanceof StringDictionary) dictionary.forgetBatch();
     if (found < 0) return false;
     const plainBytes =
       this.dictionaryPlainBytes +
@@ -329,7 +330,10 @@ export class ColumnChunkBuilder {
     this.numValues += this.rows;
     this.rows = 0;
     this.values.pos = 0;
-    if (this.values.bytes.length > RETAINED_BYTES) this.values.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
+    if (this.values.bytes.length > RETAINED_BYTES) {
+      this.values.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
+      this.values.view.forget();
+    }
     if (page.bytes.length > RETAINED_BYTES) page.bytes = new Uint8Array(FIRST_BUFFER_BYTES);
     this.booleans = 0;
     this.indexCount = 0;

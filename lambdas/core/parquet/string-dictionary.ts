@@ -81,6 +81,11 @@ export class StringDictionary {
     this.table.fill(0);
   }
 
+  /** Lets go of the bytes looked up last (a batch's, which may be dropped for its size). */
+  forgetBatch(): void {
+    this.batchView.forget();
+  }
+
   private add(bytes: Uint8Array, start: number, end: number, h: number, slot: number): number {
     const length = end - start;
     if (this.plain.pos + 4 + length > this.maxBytes) return -1;

@@ -59,3 +59,15 @@ describe('ByteView', () => {
     expect(b.byteLength).toBe(4);
   });
 });
+
+test('ByteView.forget lets go of the array: the next use views the array given then', () => {
+  const view = new ByteView();
+  const first = Uint8Array.of(1, 2, 3, 4);
+  const a = view.of(first);
+
+  view.forget();
+  const b = view.of(first);
+
+  expect(b).not.toBe(a);
+  expect(b.getUint8(3)).toBe(4);
+});
