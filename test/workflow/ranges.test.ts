@@ -5,7 +5,7 @@
  * folder and on fauxqs. A value that widens a column in a late range goes through the reconcile loop: the
  * join hands round 2 back, RetryFailed converts every range again, RetryJoin joins. A range that fails in
  * RetryFailed fails the run without a visible output; the redrive re-runs only that range, and the report
- * accounts for the file once.
+ * accounts for the file once. An output made stale by a later file goes round as its range items and join.
  */
 import './quiet';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -248,4 +248,43 @@ describe('over fauxqs', () => {
     expect(split.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
     expect(server.openMultipartUploads()).toEqual([]);
   });
+});
+
+test("an output made stale by a later file's wider type goes round as its range items and its join, never whole", async () => {
+  // prepare: run 1 converts the big file; run 2 adds a file whose `id` is text, which widens the dataset.
+  const input = inputFolder();
+  const small = 'id,text,n,amount,day\nabc,t,1,2,2024-01-01\n';
+  const [whole, ranged] = [join(input, '..', 'whole'), join(input, '..', 'ranged')];
+  const run = (output: string, rangeBytes?: number, fault?: ReturnType<typeof recorder>) =>
+    LocalRunner.run({
+      input: { kind: 'dir', path: input },
+      output: { kind: 'dir', path: output },
+      ...(rangeBytes ? { rangeBytes } : {}),
+      ...(fault ? { fault } : {}),
+    });
+  await run(whole);
+  await run(ranged, RANGE_BYTES);
+  writeFileSync(join(input, 'sales', 'small.csv'), small);
+  const calls: Call[] = [];
+  // act
+  const one = await run(whole);
+  const split = await run(ranged, RANGE_BYTES, recorder(calls));
+  // assert
+  expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  const plan = JSON.parse(readFileSync(join(ranged, '_runs', split.runId, 'plan', 'plan.json'), 'utf8'));
+  // Run 2 planned the small file only; the big one went round the retry maps as its ranges and its join.
+  expect(plan).toMatchObject({ planned: 1, split: 0 });
+  const retried = calls.filter((c) => c.state === RETRY_PREFIX + STATES.convertParquet);
+  expect(retried.length).toBeGreaterThanOrEqual(4);
+  expect(retried.every((c) => c.range !== undefined && (c.range.round ?? 1) === 1)).toBe(true);
+  expect(calls.filter((c) => c.state === RETRY_JOIN_PREFIX + STATES.convertParquet)).toEqual([
+    { state: RETRY_JOIN_PREFIX + STATES.convertParquet, count: retried.length },
+  ]);
+  for (const format of ['parquet', 'avro'] as const) {
+    const path = (root: string) => join(root, format, 'sales', `big.${format}`);
+    expect(await rowsOf(format, path(ranged))).toEqual(await rowsOf(format, path(whole)));
+  }
+  // The big file's output now has the dataset's wider `id` (run 1 wrote it as integers).
+  const { columns } = await readParquetWithDuckDB(join(ranged, 'parquet', 'sales', 'big.parquet'));
+  expect(columns[0]).toEqual(['id', 'VARCHAR']);
 });
