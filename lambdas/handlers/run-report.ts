@@ -56,12 +56,12 @@ const TRANSITIONS_PER_ITEM = 7;
 
 /**
  * Transitions of the top level of an execution: the input checks, BuildRun, the first map, Reduce, AnyFailed
- * and the end; with a plan, `Plan` and `AnyPlanned` besides; each round of the retry map, RetryFailed,
- * ReduceAfterRetry and AnyStale.
+ * and the end; with a plan, `Plan` and `AnyPlanned` besides; a round of the retry maps: AnyRetryItems,
+ * RetryFailed or NoRetryItems, AnyRetryJoins, RetryJoin or NoRetryJoins, ReduceAfterRetry and AnyStale.
  */
 const TOP_TRANSITIONS = 10;
 const PLAN_TRANSITIONS = 2;
-const RETRY_ROUND_TRANSITIONS = 3;
+const RETRY_ROUND_TRANSITIONS = 6;
 /** After the first map of a planned run: AnySplit, then JoinFiles or NoJoins (NothingPlanned: NoJoins only). */
 const JOIN_STEP_TRANSITIONS = 2;
 
@@ -295,9 +295,10 @@ export async function buildRunReport(
   const formats = runFormats.length;
   // What the run did: children only for the keys that ran (a passed key started nothing), each converter
   // invocation's requests by its outcome, the planner's and this reduction's own requests as counted.
-  // Every map result after the first is a round of the retry map (the first may be NothingPlanned's, empty).
-  // With a plan, the second is the join map's (JoinFiles, or NoJoins' empty result).
-  const retryRounds = Math.max(0, mapResults.length - (plan ? 2 : 1));
+  // The map results after the first (NothingPlanned's may be empty) and, with a plan, the join map's
+  // (JoinFiles, or NoJoins' empty result) are the retry maps' (RetryFailed's and RetryJoin's): ONE round as
+  // far as this reduction can tell, as a loop round (AnyStale) overwrites the results of the round before.
+  const retryRounds = mapResults.length > (plan ? 2 : 1) ? 1 : 0;
   // A split key (issue 16) is one file (counted once above) but `count` children in ConvertFiles and one in
   // JoinFiles: `ranges` children more in all.
   const splitChildren = plan?.ranges ?? 0;

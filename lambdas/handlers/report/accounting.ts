@@ -199,6 +199,7 @@ export class RunAccounting {
       this.latest.set(f, id, 'converted', 0);
     }
     if (file.columns) this.schemas.set(id, file.columns);
+    if (file.parts) this.parts.set(id, file.parts);
     if (file.status === 'failed') for (const e of file.errors) this.pushError(id, e);
   }
 

@@ -160,6 +160,14 @@ test('every key once: passed keys skipped or ignored, planned keys by their reco
   // (+ 2: AnySplit and NoJoins, the join step since issue 16.)
   expect(report.cost.stateTransitions).toBe(10 + 2 + 2 + 3 * 7);
   expect(report.cost.lambdaRequests).toBe(3 * 2 + 1 + 1);
+
+  // After the retry maps (ReduceAfterRetry's four map results, whatever they hold): one round of the retry
+  // states (AnyRetryItems, RetryFailed, AnyRetryJoins, RetryJoin, ReduceAfterRetry, AnyStale) and its reducer.
+  const none = {}; // as NoJoins and NoRetryItems give
+  await createReduceHandler({ store, env: {} })({ run, mapResults: [none, none, none, none], final: true });
+  const after = reportOf(store);
+  expect(after.cost.stateTransitions).toBe(report.cost.stateTransitions + 6);
+  expect(after.cost.lambdaRequests).toBe(report.cost.lambdaRequests + 1);
 });
 
 test("the rule's reducer and a reduction over the earlier report account the passed keys once", async () => {
