@@ -54,11 +54,6 @@ export interface PartStateResult {
   readonly sourceEtag: string;
 }
 
-/** Whether an event is a join item (`joins.json`, or a failed join sent round the retry map). */
-export function isJoinItem(event: object): event is JoinItem {
-  return typeof (event as { count?: unknown }).count === 'number';
-}
-
 /** Whether an item is a range item. */
 export function isRangeItem(item: ConvertItem): item is ConvertItem & { range: ItemRange } {
   return item.range !== undefined && item.range !== null;

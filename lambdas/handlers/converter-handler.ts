@@ -7,12 +7,11 @@ import { isRangeThread, threadSettings } from '../ranges/thread-settings';
 import { converterConfig, ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
-import type { ConvertBatch, ConvertItem, ConvertResult } from '../shared/payloads';
+import { type ConvertBatch, type ConvertItem, type ConvertResult, isJoinItem } from '../shared/payloads';
 import { convertBatch, type IgnoredKey, isBatch } from './convert-batch';
 import { convertItem } from './convert-item';
 import {
   convertRangeItem,
-  isJoinItem,
   isRangeItem,
   joinRangeItem,
   type PartStateResult,

@@ -94,6 +94,11 @@ export interface JoinItem {
   readonly current?: boolean;
 }
 
+/** Whether an event is a join item (`joins.json`, or a join sent round the retry maps). */
+export function isJoinItem(event: unknown): event is JoinItem {
+  return typeof (event as { count?: unknown } | undefined)?.count === 'number';
+}
+
 /**
  * What a split key's join handed back to the state machine instead of converting it inline (its record's,
  * error `RangesToConvertError`): the ranges to convert (again), which the reducer lists as range items for

@@ -4,6 +4,7 @@
  * account of it (the invocation log, the test hook's injected faults, rows and bytes for the progress bar).
  */
 import type { Progress, StateHandler } from './distributed-map';
+import { isJoinItem } from '../../lambdas/shared/payloads';
 
 /** One handler invocation (for tests and the invocation log). */
 export interface Invocation {
@@ -59,7 +60,10 @@ export function taskHandlers(
         if (injected) throw injected;
         const result = await call(Payload);
         log('ok');
-        if (fn === hooks.countedFunction) {
+        // A split key's rows count as its range items convert them in round 1 (issue 16): not again in
+        // round 2, nor when its join (which converts a moved start at most) answers.
+        const again = isJoinItem(Payload) || (Payload as { range?: { round?: number } }).range?.round === 2;
+        if (fn === hooks.countedFunction && !again) {
           const r = result as { rows?: number; bytesIn?: number; results?: unknown[] };
           for (const one of (r?.results ?? [r]) as { rows?: number; bytesIn?: number }[]) {
             hooks.progress.rows += one?.rows ?? 0;

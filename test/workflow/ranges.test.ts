@@ -69,16 +69,19 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
   const whole = join(input, '..', 'whole');
   const ranged = join(input, '..', 'ranged');
   const calls: Call[] = [];
+  const rows = { one: 0, split: 0 };
   // act
   const one = await LocalRunner.run({
     input: { kind: 'dir', path: input },
     output: { kind: 'dir', path: whole },
+    onProgress: (p) => (rows.one = p.rows),
   });
   const split = await LocalRunner.run({
     input: { kind: 'dir', path: input },
     output: { kind: 'dir', path: ranged },
     rangeBytes: RANGE_BYTES,
     fault: recorder(calls),
+    onProgress: (p) => (rows.split = p.rows),
   });
   // assert
   expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -108,8 +111,11 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
   }
   const rejects = (root: string) => readFileSync(join(root, '_rejects', 'sales', 'big.rejects.csv'), 'utf8');
   expect(rejects(ranged)).toBe(rejects(whole));
-  // The report shows the file once.
+  // The report shows the file once; the progress line counted its rows once (not again in round 2 or
+  // the joins).
   expect(split.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
+  expect(rows.one).toBeGreaterThan(0);
+  expect(rows.split).toBe(rows.one);
   const report = JSON.parse(readFileSync(join(ranged, '_runs', split.runId, 'report.json'), 'utf8'));
   const one_ = JSON.parse(readFileSync(join(whole, '_runs', one.runId, 'report.json'), 'utf8'));
   expect(report.rejectedRows).toBe(one_.rejectedRows);
