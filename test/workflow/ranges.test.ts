@@ -9,13 +9,13 @@
  */
 import './quiet';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OutputFormat } from '../../lambdas/core/model/options';
 import { LocalRunner } from '../../lib/local/runner';
 import { JOIN_PREFIX, RETRY_JOIN_PREFIX, RETRY_PREFIX, STATES } from '../../lib/workflow/definition';
-import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../support/readers';
+import { readParquetWithDuckDB } from '../support/readers';
+import { type Call, inputFolderWith, recorder, rowsOf } from '../support/ranges-run';
 import { startS3Server, type S3Server } from '../support/s3-server';
 import { awkwardCsv } from '../unit/ranges/csv-samples';
 
@@ -27,41 +27,7 @@ const csv = awkwardCsv(90_000, (i) =>
 );
 const RANGE_BYTES = 1 << 20;
 
-async function rowsOf(format: OutputFormat, path: string): Promise<unknown[]> {
-  if (format === 'avro') {
-    const { schema, rows } = await readAvro(path);
-    return [schema, rows];
-  }
-  return [(await readParquetWithDuckDB(path)).rows, (await readParquetWithHyparquet(path)).rows];
-}
-
-function inputFolder(): string {
-  const input = join(mkdtempSync(join(tmpdir(), 'ranges-run-')), 'in');
-  mkdirSync(join(input, 'sales'), { recursive: true });
-  writeFileSync(join(input, 'sales', 'big.csv'), csv);
-  return input;
-}
-
-/** What a converter task was given: its state, and a range item's range (or a join's count). */
-interface Call {
-  readonly state: string;
-  readonly range?: { index: number; round?: number; exactStart?: boolean };
-  readonly count?: number;
-}
-
-/** A `fault` hook that records every converter call (and injects nothing unless `inject` says). */
-function recorder(
-  calls: Call[],
-  inject: (call: Call, attempt: number) => Error | undefined = () => undefined,
-) {
-  return (state: string, payload: unknown, attempt: number) => {
-    const p = payload as { range?: Call['range'] | null; count?: number };
-    if (!state.endsWith(STATES.convertParquet) && !state.endsWith(STATES.convertAvro)) return undefined;
-    const call = { state, ...(p.range ? { range: p.range } : {}), ...(p.count ? { count: p.count } : {}) };
-    calls.push(call);
-    return inject(call, attempt);
-  };
-}
+const inputFolder = () => inputFolderWith(csv);
 
 test('a folder run of a file in ranges equals the one-item run, value for value; round 2 goes round the retry maps; its parts are gone', async () => {
   // prepare
