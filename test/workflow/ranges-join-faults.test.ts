@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../../lambdas/io/object-store';
-import { LocalRunner, type LocalRunResult } from '../../lib/local/runner';
+import { LocalRunner, type LocalRunOptions, type LocalRunResult } from '../../lib/local/runner';
 import { JOIN_PREFIX, RETRY_JOIN_PREFIX, RETRY_PREFIX, STATES } from '../../lib/workflow/definition';
 import { lambdaTaskRetry } from '../../lib/workflow/tasks';
 import { startFaultProxy } from '../support/fault-proxy';
@@ -70,6 +70,16 @@ async function wholeRun(input: string): Promise<string> {
   return whole;
 }
 
+/** A run of `input` into the folder `output` in ranges, retries without a pause, with `options`. */
+const rangedRun = (input: string, output: string, options: Partial<LocalRunOptions>) =>
+  LocalRunner.run({
+    input: { kind: 'dir', path: input },
+    output: { kind: 'dir', path: output },
+    rangeBytes: RANGE_BYTES,
+    retryIntervalMs: 1,
+    ...options,
+  });
+
 async function expectOutputsEqual(ranged: string, whole: string): Promise<void> {
   for (const format of FORMATS)
     expect(await rowsOf(format, outputOf(ranged, format))).toEqual(
@@ -89,11 +99,7 @@ test('a Parquet join that fails in JoinFiles, its retries exhausted, is joined b
   // What the output folder shows when RetryJoin starts its Parquet join (JoinFiles' failed for good).
   let meanwhile: { parquet: boolean; avro: boolean; temporary: string[] } | undefined;
   // act
-  const run = await LocalRunner.run({
-    input: { kind: 'dir', path: input },
-    output: { kind: 'dir', path: ranged },
-    rangeBytes: RANGE_BYTES,
-    retryIntervalMs: 1,
+  const run = await rangedRun(input, ranged, {
     fault: recorder(calls, (c) => {
       if (c.state === RETRY_JOIN_PREFIX + STATES.convertParquet)
         meanwhile ??= {
@@ -169,14 +175,7 @@ test('a Parquet join failing as it writes, in JoinFiles and in RetryJoin, fails 
   const calls: Call[] = [];
   const redriveCalls: Call[] = [];
   // act
-  const failed = await LocalRunner.run({
-    input: { kind: 'dir', path: input },
-    output: { kind: 'dir', path: ranged },
-    rangeBytes: RANGE_BYTES,
-    retryIntervalMs: 1,
-    wrapStore: failingWrites,
-    fault: recorder(calls),
-  });
+  const failed = await rangedRun(input, ranged, { wrapStore: failingWrites, fault: recorder(calls) });
   const afterFailure = {
     outputs: FORMATS.map((f) => existsSync(outputOf(ranged, f))),
     temporary: filesUnder(ranged, TEMP),
@@ -234,87 +233,117 @@ test('a Parquet join failing as it writes, in JoinFiles and in RetryJoin, fails 
   expect(filesUnder(ranged, TEMP)).toEqual([]);
 });
 
+/** A request of the Parquet join's output (a fault proxy rule's view of it). */
+type Request = Parameters<Parameters<typeof startFaultProxy>[1] & {}>[0];
+const TARGET = 'parquet/sales/big.parquet';
+const isComplete = (r: Request) => r.key === TARGET && r.method === 'POST' && r.query.has('uploadId');
+
 describe('over fauxqs', () => {
   let server: S3Server;
   beforeAll(async () => {
     server = await startS3Server({ storageDir: mkdtempSync(join(tmpdir(), 'ranges-join-s3-')) });
-    for (const b of ['landing', 'whole', 'ranged']) await server.createBucket(b);
+    await server.createBucket('landing');
+    await server.client().send(new PutObjectCommand({ Bucket: 'landing', Key: `exports/${KEY}`, Body: csv }));
     process.env.AWS_ACCESS_KEY_ID = 'test';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
   });
   afterAll(() => server?.stop());
 
-  test('a Parquet join whose multipart upload cannot complete, in JoinFiles and RetryJoin, leaves no object and no open upload; the redrive joins it', async () => {
-    // prepare
-    const s3 = server.client();
-    await s3.send(new PutObjectCommand({ Bucket: 'landing', Key: `exports/${KEY}`, Body: csv }));
-    const target = 'parquet/sales/big.parquet';
-    const proxy = await startFaultProxy(server.endpoint, (r) =>
-      r.bucket === 'ranged' && r.key === target && r.method === 'POST' && r.query.has('uploadId')
-        ? { kind: 'error', status: 403, code: 'AccessDenied' }
-        : undefined,
-    );
-    const run = (bucket: string, rangeBytes?: number) =>
-      LocalRunner.run({
-        input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
-        output: { kind: 's3', bucket, prefix: '' },
-        endpoint: proxy.endpoint,
-        retryIntervalMs: 1,
-        ...(rangeBytes ? { rangeBytes } : {}),
-      });
-    const keysUnder = async (prefix: string) =>
-      ((await s3.send(new ListObjectsV2Command({ Bucket: 'ranged', Prefix: prefix }))).Contents ?? []).map(
-        (o) => o.Key,
+  // Completing the upload is refused: the join's own completion aborts it. The rejects file (written
+  // before the output appears) is refused: the upload holds every part and the join's failure aborts it.
+  test.each([
+    ["completing the Parquet join's upload is refused", 'complete', isComplete, 2],
+    [
+      "the Parquet join's rejects file is refused (every part uploaded)",
+      'rejects',
+      (r: Request) => r.key === '_rejects/sales/big.rejects.csv' && r.method !== 'GET',
+      0,
+    ],
+  ] as const)(
+    'when %s in JoinFiles and RetryJoin: no object, no open upload, the key failed; the redrive joins it',
+    async (_what, name, refused, completes) => {
+      // prepare
+      const s3 = server.client();
+      const [whole, ranged] = [`${name}-whole`, `${name}-ranged`];
+      for (const b of [whole, ranged]) await server.createBucket(b);
+      const proxy = await startFaultProxy(server.endpoint, (r) =>
+        r.bucket === ranged && refused(r) ? { kind: 'error', status: 403, code: 'AccessDenied' } : undefined,
       );
-    try {
-      // act
-      const one = await run('whole');
-      const failed = await run('ranged', RANGE_BYTES);
-      const completes = proxy.log.filter(
-        (r) => r.key === target && r.method === 'POST' && r.query.has('uploadId'),
-      );
-      const afterFailure = {
-        open: server.openMultipartUploads(),
-        parquet: await keysUnder('parquet/'),
-        avro: await keysUnder('avro/'),
-        parts: (await keysUnder(`_runs/${failed.runId}/ranges/parquet/`)).length,
-      };
-      proxy.setRule(() => undefined);
-      const redriven = await LocalRunner.redrive(
-        failed.runId,
-        { kind: 's3', bucket: 'ranged', prefix: '' },
-        { endpoint: proxy.endpoint, retryIntervalMs: 1 },
-      );
-      // assert
-      expect([one.status, failed.status, redriven.status]).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
-      // Both joins got as far as completing their upload: every part was in, none became visible.
-      expect(completes.map((r) => r.status)).toEqual([403, 403]);
-      expect(afterFailure).toEqual({
-        open: [],
-        parquet: [],
-        avro: ['avro/sales/big.avro'],
-        parts: expect.any(Number),
-      });
-      expect(afterFailure.parts).toBeGreaterThanOrEqual(4);
-      expect(failed.items).toMatchObject({ total: 1, converted: 0, failed: 1 });
-      expect(redriven.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
-      const dir = mkdtempSync(join(tmpdir(), 'ranges-join-out-'));
-      for (const format of FORMATS) {
-        const key = `${format}/sales/big.${format}`;
-        const paths = await Promise.all(
-          ['ranged', 'whole'].map(async (bucket) => {
-            const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-            const path = join(dir, `${bucket}-${format}`);
-            writeFileSync(path, await o.Body!.transformToByteArray());
-            return path;
-          }),
+      const run = (bucket: string, rangeBytes?: number) =>
+        LocalRunner.run({
+          input: { kind: 's3', bucket: 'landing', prefix: 'exports/' },
+          output: { kind: 's3', bucket, prefix: '' },
+          endpoint: proxy.endpoint,
+          retryIntervalMs: 1,
+          ...(rangeBytes ? { rangeBytes } : {}),
+        });
+      const keysUnder = async (prefix: string) =>
+        ((await s3.send(new ListObjectsV2Command({ Bucket: ranged, Prefix: prefix }))).Contents ?? []).map(
+          (o) => o.Key,
         );
-        expect(await rowsOf(format, paths[0]!)).toEqual(await rowsOf(format, paths[1]!));
+      const text = async (bucket: string, key: string) =>
+        (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      try {
+        // act
+        const one = await run(whole);
+        const failed = await run(ranged, RANGE_BYTES);
+        const afterFailure = {
+          completes: proxy.log.filter((r) => r.bucket === ranged && isComplete(r)).map((r) => r.status),
+          refused: proxy.log.filter((r) => r.bucket === ranged && refused(r)).length,
+          uploads: proxy.log.filter((r) => r.bucket === ranged && r.key === TARGET && r.query.has('uploads'))
+            .length,
+          open: server.openMultipartUploads(),
+          parquet: await keysUnder('parquet/'),
+          avro: await keysUnder('avro/'),
+          parts: (await keysUnder(`_runs/${failed.runId}/ranges/parquet/`)).length,
+        };
+        const failedReport = JSON.parse(await text(ranged, `_runs/${failed.runId}/report.json`));
+        proxy.setRule(() => undefined);
+        const redriven = await LocalRunner.redrive(
+          failed.runId,
+          { kind: 's3', bucket: ranged, prefix: '' },
+          { endpoint: proxy.endpoint, retryIntervalMs: 1 },
+        );
+        // assert
+        expect([one.status, failed.status, redriven.status]).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
+        // Both joins (JoinFiles, RetryJoin) started an upload and were refused; none became visible.
+        expect(afterFailure).toEqual({
+          completes: Array.from({ length: completes }, () => 403),
+          refused: expect.any(Number),
+          uploads: 2,
+          open: [],
+          parquet: [],
+          avro: ['avro/sales/big.avro'],
+          parts: expect.any(Number),
+        });
+        expect(afterFailure.refused).toBeGreaterThanOrEqual(2);
+        expect(afterFailure.parts).toBeGreaterThanOrEqual(4);
+        expect(failed.items).toMatchObject({ total: 1, converted: 0, failed: 1 });
+        expect(failedReport.failures).toEqual([
+          { key: `exports/${KEY}`, errors: [expect.objectContaining({ format: 'parquet' })] },
+        ]);
+        expect(redriven.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
+        const dir = mkdtempSync(join(tmpdir(), 'ranges-join-out-'));
+        for (const format of FORMATS) {
+          const key = `${format}/sales/big.${format}`;
+          const paths = await Promise.all(
+            [ranged, whole].map(async (bucket) => {
+              const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+              const path = join(dir, `${bucket}-${format}`);
+              writeFileSync(path, await o.Body!.transformToByteArray());
+              return path;
+            }),
+          );
+          expect(await rowsOf(format, paths[0]!)).toEqual(await rowsOf(format, paths[1]!));
+        }
+        expect(await text(ranged, '_rejects/sales/big.rejects.csv')).toBe(
+          await text(whole, '_rejects/sales/big.rejects.csv'),
+        );
+        expect(server.openMultipartUploads()).toEqual([]);
+        expect(await keysUnder(`_runs/${failed.runId}/ranges/`)).toEqual([]);
+      } finally {
+        await proxy.stop();
       }
-      expect(server.openMultipartUploads()).toEqual([]);
-      expect(await keysUnder(`_runs/${failed.runId}/ranges/`)).toEqual([]);
-    } finally {
-      await proxy.stop();
-    }
-  });
+    },
+  );
 });
