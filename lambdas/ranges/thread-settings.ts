@@ -1,22 +1,9 @@
 /*
  * How many threads a converter converts one key on, and from what size: the settings, read from the
- * environment without loading the AWS SDK (the converter reads them when it is built, loud when invalid).
+ * environment (the converter reads them when it is built, loud when invalid).
  */
 import { availableParallelism } from 'node:os';
-
-/**
- * The environment of the converters' threads. Read here, not in lambdas/shared/config.ts, which another
- * change owns at the moment: config.ts's ENV should take these names over.
- */
-export const THREADS_ENV = {
-  /**
-   * `auto` (the default), or a whole number of threads: `1` converts every key on one thread as before.
-   * `auto` is the vCPUs the function's memory pays for (see {@link autoThreads}).
-   */
-  THREADS: 'CSV2LAKE_THREADS',
-  /** Bytes from which an uncompressed key is converted on several threads. @default 64 MiB */
-  MIN_BYTES: 'CSV2LAKE_THREADS_MIN_BYTES',
-} as const;
+import { ENV } from '../shared/config';
 
 /**
  * Lambda's memory for one vCPU: "at 1,769 MB, a function has the equivalent of one vCPU (one vCPU-second of
@@ -55,25 +42,25 @@ export interface ThreadSettings {
 }
 
 /**
- * Reads {@link THREADS_ENV}.
+ * Reads `ENV.THREADS` and `ENV.THREADS_MIN_BYTES` (lambdas/shared/config.ts).
  * @throws Error naming the variable when a value is not valid: a deployment mistake, loud at once
  */
 export function threadSettings(env: NodeJS.ProcessEnv, cores = availableParallelism()): ThreadSettings {
-  const text = env[THREADS_ENV.THREADS] ?? '';
+  const text = env[ENV.THREADS] ?? '';
   let threads: number;
   if (text === '' || text === 'auto') threads = autoThreads(env, cores);
   else {
     threads = Number(text);
     if (!Number.isInteger(threads) || threads < 1)
       throw new Error(
-        `${THREADS_ENV.THREADS} must be auto or a whole number >= 1, not ${JSON.stringify(text)}`,
+        `${ENV.THREADS} must be auto or a whole number >= 1, not ${JSON.stringify(text)}`,
       );
   }
-  const minText = env[THREADS_ENV.MIN_BYTES] ?? '';
+  const minText = env[ENV.THREADS_MIN_BYTES] ?? '';
   const minBytes = minText === '' ? DEFAULT_THREADS_MIN_BYTES : Number(minText);
   if (!Number.isSafeInteger(minBytes) || minBytes < 0)
     throw new Error(
-      `${THREADS_ENV.MIN_BYTES} must be a whole number of bytes, not ${JSON.stringify(minText)}`,
+      `${ENV.THREADS_MIN_BYTES} must be a whole number of bytes, not ${JSON.stringify(minText)}`,
     );
   return { threads, minBytes };
 }

@@ -29,6 +29,13 @@ export const ENV = {
    * items (lambdas/ranges/range-plan.ts); default DEFAULT_RANGE_BYTES (1 GiB), at least MIN_RANGE_BYTES.
    */
   RANGE_BYTES: 'CSV2LAKE_RANGE_BYTES',
+  /**
+   * `auto` (the default: the vCPUs the function's memory pays for) or a whole number of threads one key is
+   * converted on; `1` converts every key on one thread (lambdas/ranges/thread-settings.ts reads it).
+   */
+  THREADS: 'CSV2LAKE_THREADS',
+  /** Bytes from which an uncompressed key is converted on several threads. @default 64 MiB */
+  THREADS_MIN_BYTES: 'CSV2LAKE_THREADS_MIN_BYTES',
   /** Optional S3 endpoint URL, for S3-compatible servers (path-style addressing is then used). */
   S3_ENDPOINT: 'CSV2LAKE_S3_ENDPOINT',
   /** Milliseconds an S3 GET body may deliver nothing before the read is retried (see S3ObjectStore). */
