@@ -2,7 +2,9 @@
  * The DECIMAL type: `decimal(p,s)`, the spelling of Glue, Athena, Spark and DuckDB, is the type's one name
  * everywhere (schema file, summary, dataset schema, Glue column). A value is its unscaled integer: p digits
  * at most, s of them after the point. Stored as Parquet INT64 up to 18 digits (every value an int64), and
- * as BYTE_ARRAY (big-endian two's complement, the bytes Avro's `decimal` takes too) from 19 to 38.
+ * from 19 to 38 as FIXED_LEN_BYTE_ARRAY of {@link decimalByteWidth} bytes (big-endian two's complement,
+ * sign-extended: what Hive, Impala and legacy Spark read, and what pyarrow and Spark write). The column
+ * vector and Avro's `decimal` hold the fewest bytes ({@link unscaledBytes}).
  */
 
 /** A decimal type, spelled `decimal(<precision>,<scale>)` with no spaces: `decimal(18,2)`. */
@@ -74,8 +76,9 @@ export function joinDecimals(a: DecimalShape, b: DecimalShape): DecimalType | un
 }
 
 /**
- * `x` (an unscaled value) as the fewest big-endian two's complement bytes that hold it: Parquet's
- * BYTE_ARRAY DECIMAL and Avro's `decimal` on `bytes`.
+ * `x` (an unscaled value) as the fewest big-endian two's complement bytes that hold it: the bytes of
+ * Avro's `decimal` on `bytes`, and the column vector of a decimal of more than 18 digits (Parquet's
+ * FIXED_LEN_BYTE_ARRAY sign-extends them: {@link putSignExtended}).
  */
 export function unscaledBytes(x: bigint): Uint8Array {
   let n = 1;
@@ -88,6 +91,67 @@ export function unscaledBytes(x: bigint): Uint8Array {
     v >>= 8n;
   }
   return out;
+}
+
+/**
+ * The bytes of a FIXED_LEN_BYTE_ARRAY decimal of `precision` digits: the fewest that hold every
+ * unscaled value of up to that many digits, ±(10^p − 1) (9 for 19 and 20 digits, 10 for 23, 16 for 38).
+ */
+export function decimalByteWidth(precision: number): number {
+  const bound = 10n ** BigInt(precision);
+  let n = 1;
+  while (1n << BigInt(8 * n - 1) < bound) n++;
+  return n;
+}
+
+/**
+ * Writes the fewest-bytes two's complement `bytes[s, e)` at `out[p]` sign-extended to `width` bytes (the
+ * caller checked that they fit); returns the position after them.
+ */
+export function putSignExtended(
+  bytes: Uint8Array,
+  s: number,
+  e: number,
+  width: number,
+  out: Uint8Array,
+  p: number,
+): number {
+  const pad = e > s && bytes[s]! >= 0x80 ? 0xff : 0;
+  const end = p + width;
+  const start = end - (e - s);
+  out.fill(pad, p, start);
+  out.set(bytes.subarray(s, e), start);
+  return end;
+}
+
+/**
+ * Signed order of two big-endian two's complement byte ranges of any lengths (each read as if
+ * sign-extended to the longer): the order of their unscaled values, the order DECIMAL statistics take.
+ */
+export function compareSigned(
+  a: Uint8Array,
+  as: number,
+  ae: number,
+  b: Uint8Array,
+  bs: number,
+  be: number,
+): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const width = Math.max(la, lb);
+  const padA = la > 0 && a[as]! >= 0x80 ? 0xff : 0;
+  const padB = lb > 0 && b[bs]! >= 0x80 ? 0xff : 0;
+  for (let i = 0; i < width; i++) {
+    let x = i < width - la ? padA : a[as + i - (width - la)]!;
+    let y = i < width - lb ? padB : b[bs + i - (width - lb)]!;
+    // The first byte carries the sign: flipping its top bit makes the unsigned order the signed one.
+    if (i === 0) {
+      x ^= 0x80;
+      y ^= 0x80;
+    }
+    if (x !== y) return x - y;
+  }
+  return 0;
 }
 
 /** The unscaled value of big-endian two's complement bytes (see {@link unscaledBytes}). */

@@ -12,7 +12,7 @@ import { decimalShape, INT64_DECIMAL_PRECISION, type DecimalType } from './decim
  * | date      | INT32 (DATE)                              | int (logicalType date)        |
  * | timestamp | INT64 (TIMESTAMP micros, adjusted to UTC) | long (timestamp-micros)       |
  * | string    | BYTE_ARRAY (STRING)                       | string                        |
- * | decimal(p,s) | INT64 (DECIMAL) up to p = 18, BYTE_ARRAY (DECIMAL) to 38 | bytes (logicalType decimal) |
+ * | decimal(p,s) | INT64 (DECIMAL) up to p = 18, FIXED_LEN_BYTE_ARRAY (DECIMAL) to 38 | bytes (logicalType decimal) |
  *
  * Every column is nullable (Parquet OPTIONAL, Avro `["null", T]`). A decimal is written `decimal(p,s)`
  * (precision 1-38, scale 0-p; see decimal.ts).

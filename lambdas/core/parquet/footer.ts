@@ -10,6 +10,7 @@ import {
   ConvertedType,
   DecimalType,
   FieldRepetitionType,
+  fixedLengthOf,
   FileMetaData,
   KeyValue,
   LogicalType,
@@ -40,10 +41,10 @@ export function encodeFooter(
   t.list(FileMetaData.schema, TType.Struct, columns.length + 1);
   t.element().binary(SchemaElement.name, 'schema').i32(SchemaElement.num_children, columns.length).end();
   for (const c of columns) {
-    t.element()
-      .i32(SchemaElement.type, physicalOf(c.type))
-      .i32(SchemaElement.repetition_type, FieldRepetitionType.OPTIONAL)
-      .binary(SchemaElement.name, c.name);
+    t.element().i32(SchemaElement.type, physicalOf(c.type));
+    const length = fixedLengthOf(c.type);
+    if (length > 0) t.i32(SchemaElement.type_length, length);
+    t.i32(SchemaElement.repetition_type, FieldRepetitionType.OPTIONAL).binary(SchemaElement.name, c.name);
     const decimal = decimalShape(c.type);
     if (decimal) {
       // Both the converted type (with scale and precision on the element) and the logical type.

@@ -1,5 +1,6 @@
 import { gzip, snappy, zstd } from '../bytes/codecs';
 import type { ParquetCompression } from '../model/options';
+import { decimalByteWidth, decimalShape, INT64_DECIMAL_PRECISION } from '../model/decimal';
 import { storageType, type ColumnType } from '../model/schema';
 
 /*
@@ -13,7 +14,14 @@ import { storageType, type ColumnType } from '../model/schema';
 export const MAGIC = Buffer.from('PAR1', 'latin1');
 
 // Enums.
-export const Type = { BOOLEAN: 0, INT32: 1, INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
+export const Type = {
+  BOOLEAN: 0,
+  INT32: 1,
+  INT64: 2,
+  DOUBLE: 5,
+  BYTE_ARRAY: 6,
+  FIXED_LEN_BYTE_ARRAY: 7,
+} as const;
 export const FieldRepetitionType = { OPTIONAL: 1 } as const;
 export const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MICROS: 10 } as const;
 /** PLAIN_DICTIONARY: dictionary pages and dictionary-encoded data pages of v1 files (as DuckDB writes). */
@@ -47,6 +55,7 @@ export const FileMetaData = {
 } as const;
 export const SchemaElement = {
   type: 1,
+  type_length: 2,
   repetition_type: 3,
   name: 4,
   num_children: 5,
@@ -107,12 +116,22 @@ export const PHYSICAL_OF: Record<ColumnType, number> = {
 };
 
 /**
- * The physical type of a column type: a decimal's is INT64 up to 18 digits, BYTE_ARRAY beyond (big-endian
- * two's complement, read by DuckDB, pyarrow, Spark and hyparquet; FIXED_LEN_BYTE_ARRAY would need a page
- * encoding of its own).
+ * The physical type of a column type: a decimal's is INT64 up to 18 digits, FIXED_LEN_BYTE_ARRAY beyond
+ * (see {@link fixedLengthOf}).
  */
 export function physicalOf(type: ColumnType): number {
-  return PHYSICAL_OF[storageType(type)]!;
+  return fixedLengthOf(type) > 0 ? Type.FIXED_LEN_BYTE_ARRAY : PHYSICAL_OF[storageType(type)]!;
+}
+
+/**
+ * The `type_length` of a FIXED_LEN_BYTE_ARRAY column, 0 for any other: a decimal of 19 to 38 digits takes
+ * the fewest bytes its precision needs, each value sign-extended to them (as pyarrow and Spark write it,
+ * and as Hive, Impala and Spark's legacy format read it; BYTE_ARRAY they do not). The footer's schema
+ * element and the pages both take it from here, so that parts joined under one footer agree.
+ */
+export function fixedLengthOf(type: ColumnType): number {
+  const decimal = decimalShape(type);
+  return decimal && decimal.precision > INT64_DECIMAL_PRECISION ? decimalByteWidth(decimal.precision) : 0;
 }
 
 /** How each compression compresses a page. */

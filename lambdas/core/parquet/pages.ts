@@ -10,9 +10,11 @@ import {
   DictionaryPageHeader,
   Encoding,
   PageHeader,
+  fixedLengthOf,
   PageType,
   physicalOf,
 } from './format';
+import { appendFixedLength } from './fixed-length';
 import { encodeHybrid } from './rle-hybrid';
 import { ChunkStatistics } from './statistics';
 import { lookUpNumbers, lookUpStrings, NumberDictionary, StringDictionary } from './string-dictionary';
@@ -72,6 +74,8 @@ export interface PageScratch {
  */
 export class ColumnChunkBuilder {
   readonly physical: number;
+  /** A FIXED_LEN_BYTE_ARRAY column's bytes per value (a decimal of 19 to 38 digits), else 0. */
+  private readonly fixedLength: number;
   private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
   private rows = 0;
   private readonly values = new ByteBuffer(FIRST_BUFFER_BYTES);
@@ -108,6 +112,7 @@ export class ColumnChunkBuilder {
     private readonly scratch: PageScratch,
   ) {
     this.physical = physicalOf(column.type);
+    this.fixedLength = fixedLengthOf(column.type);
     this.stats = new ChunkStatistics(column.type);
     const width = DICTIONARY_WIDTH[column.type];
     if (dictionaryBytes > 0 && column.type === 'string')
@@ -148,6 +153,10 @@ export class ColumnChunkBuilder {
     const count = v.count;
     switch (v.type) {
       case 'string': {
+        if (this.fixedLength > 0) {
+          appendFixedLength(v, this.fixedLength, out);
+          break;
+        }
         const bytes = v.bytes;
         const offsets = v.offsets;
         out.ensure(offsets[count]! - offsets[0]! + 4 * count);

@@ -1,5 +1,11 @@
 import type { ColumnVector } from '../model/column-batch';
-import { decimalShape, INT64_DECIMAL_PRECISION } from '../model/decimal';
+import {
+  compareSigned,
+  decimalByteWidth,
+  decimalShape,
+  INT64_DECIMAL_PRECISION,
+  putSignExtended,
+} from '../model/decimal';
 import type { ColumnType } from '../model/schema';
 
 /*
@@ -43,20 +49,24 @@ export class ChunkStatistics {
 
   /**
    * How bounds are kept: the column's type, a decimal's as its int64 unscaled values (their order is the
-   * decimals'), or `none` for a decimal of more than 18 digits (its bytes' order is not the values': no
-   * bounds, the null count only).
+   * decimals'), or `fixed` for a decimal of more than 18 digits: its values' fewest two's complement
+   * bytes, compared signed, the bounds sign-extended to the FIXED_LEN_BYTE_ARRAY's {@link width} (the
+   * order DECIMAL's statistics take: signed).
    */
-  private readonly type: ColumnType | 'none';
+  private readonly type: ColumnType | 'fixed';
+  /** A `fixed` column's bytes per value. */
+  private readonly width: number = 0;
 
   constructor(type: ColumnType) {
     const decimal = decimalShape(type);
-    this.type = decimal ? (decimal.precision <= INT64_DECIMAL_PRECISION ? 'int64' : 'none') : type;
+    this.type = decimal ? (decimal.precision <= INT64_DECIMAL_PRECISION ? 'int64' : 'fixed') : type;
+    if (this.type === 'fixed') this.width = decimalByteWidth(decimal!.precision);
   }
 
   add(v: ColumnVector): void {
     const count = v.count;
     this.nulls += v.length - count;
-    if (count === 0 || this.type === 'none') return;
+    if (count === 0) return;
     const first = this.values === 0;
     this.values += count;
     switch (this.type) {
@@ -100,9 +110,29 @@ export class ChunkStatistics {
         }
         break;
       }
+      case 'fixed':
+        this.addSigned(v.bytes, v.offsets, count);
+        break;
       default:
         this.addStrings(v.bytes, v.offsets, count);
     }
+  }
+
+  /** The bounds of a decimal bytes vector's first `count` values into the chunk's (signed order). */
+  private addSigned(bytes: Uint8Array, offsets: Int32Array, count: number): void {
+    let minK = 0;
+    let maxK = 0;
+    for (let k = 1; k < count; k++) {
+      const s = offsets[k]!;
+      const e = offsets[k + 1]!;
+      if (compareSigned(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0) minK = k;
+      if (compareSigned(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0) maxK = k;
+    }
+    const min = this.minBytes;
+    const max = this.maxBytes;
+    const [ms, me, xs, xe] = [offsets[minK]!, offsets[minK + 1]!, offsets[maxK]!, offsets[maxK + 1]!];
+    if (!min || compareSigned(bytes, ms, me, min, 0, min.length) < 0) this.minBytes = bytes.slice(ms, me);
+    if (!max || compareSigned(bytes, xs, xe, max, 0, max.length) > 0) this.maxBytes = bytes.slice(xs, xe);
   }
 
   /**
@@ -120,7 +150,7 @@ export class ChunkStatistics {
   ): void {
     const count = v.count;
     this.nulls += v.length - count;
-    if (count === 0 || this.type === 'none') return;
+    if (count === 0) return;
     this.values += count;
     for (let i = from; i < to; i++) {
       const s = starts[i]!;
@@ -199,6 +229,15 @@ export class ChunkStatistics {
       case 'timestamp': {
         const u = new Uint8Array(new Int32Array([this.minLo, this.minHi, this.maxLo, this.maxHi]).buffer);
         return exact(u.slice(0, 8), u.slice(8, 16));
+      }
+      case 'fixed': {
+        const [min, max] = [this.minBytes!, this.maxBytes!];
+        const fixed = (b: Uint8Array) => {
+          const out = new Uint8Array(this.width);
+          putSignExtended(b, 0, b.length, this.width, out, 0);
+          return out;
+        };
+        return exact(fixed(min), fixed(max));
       }
       default: {
         const min = this.minBytes!;

@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import {
+  compareSigned,
+  decimalByteWidth,
   decimalShape,
   decimalText,
   joinDecimals,
   parseDecimalType,
+  putSignExtended,
   unscaledBytes,
   unscaledValue,
 } from '../../../../lambdas/core/model/decimal';
@@ -113,5 +116,64 @@ describe('unscaled values as bytes', () => {
     expect(decimalText(1230n, 2)).toBe('12.30');
     expect(decimalText(-5n, 2)).toBe('-0.05');
     expect(decimalText(7n, 0)).toBe('7');
+  });
+});
+
+describe('FIXED_LEN_BYTE_ARRAY decimals', () => {
+  const anyValue = fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n });
+
+  test.each([
+    [19, 9],
+    [20, 9],
+    [21, 9],
+    [22, 10],
+    [23, 10],
+    [38, 16],
+  ])('decimal(%i) takes %i bytes', (precision, bytes) => {
+    expect(decimalByteWidth(precision)).toBe(bytes);
+  });
+
+  test('the width is ceil((p·log2(10) + 1) / 8), and ±(10^p − 1) fit in it and not in a byte less', () => {
+    for (let p = 19; p <= 38; p++) {
+      const width = decimalByteWidth(p);
+      expect(width).toBe(Math.ceil((p * Math.log2(10) + 1) / 8));
+      const largest = 10n ** BigInt(p) - 1n;
+      expect(unscaledBytes(largest).length).toBe(width);
+      expect(unscaledBytes(-largest).length).toBeLessThanOrEqual(width);
+    }
+  });
+
+  test('sign-extended to a width, any value keeps its value and sits right-aligned', () => {
+    fc.assert(
+      fc.property(anyValue, fc.integer({ min: 16, max: 20 }), (v, width) => {
+        const bytes = unscaledBytes(v);
+        const out = new Uint8Array(width + 3).fill(0xaa);
+        expect(putSignExtended(bytes, 0, bytes.length, width, out, 2)).toBe(width + 2);
+        expect(unscaledValue(out, 2, width + 2)).toBe(v);
+        expect([out[0], out[1], out[width + 2]]).toEqual([0xaa, 0xaa, 0xaa]);
+      }),
+    );
+  });
+
+  test('compareSigned orders bytes of any lengths as their values (signed), as DECIMAL statistics do', () => {
+    const extended = (v: bigint, width: number) => {
+      const bytes = unscaledBytes(v);
+      const out = new Uint8Array(Math.max(width, bytes.length));
+      putSignExtended(bytes, 0, bytes.length, out.length, out, 0);
+      return out;
+    };
+    fc.assert(
+      fc.property(anyValue, anyValue, fc.nat(16), fc.nat(16), (a, b, wa, wb) => {
+        const x = extended(a, wa);
+        const y = extended(b, wb);
+        expect(Math.sign(compareSigned(x, 0, x.length, y, 0, y.length))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }),
+    );
+    // The edges: zero against -1 and 1, the extremes against each other.
+    const max = unscaledBytes(10n ** 38n - 1n);
+    const min = unscaledBytes(-(10n ** 38n) + 1n);
+    expect(compareSigned(min, 0, min.length, max, 0, max.length)).toBeLessThan(0);
+    expect(compareSigned(Uint8Array.of(0xff), 0, 1, Uint8Array.of(0), 0, 1)).toBeLessThan(0);
+    expect(compareSigned(Uint8Array.of(0x7f), 0, 1, Uint8Array.of(0, 0x80), 0, 2)).toBeLessThan(0);
   });
 });
