@@ -8,6 +8,8 @@ import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { passOptions } from '../core/run/pass-options';
 import type { ObjectWriter } from '../io/object-store';
+import { readText } from '../io/object-text';
+import { itemRecordKey } from '../shared/run-keys';
 import { schemaFingerprint, widenDatasetSchema } from '../lake/dataset-schema';
 import { refuseCollision, refusePartitionClash } from '../lake/output-placement';
 import { finishRanges, type RangedSummary } from '../ranges/convert-ranges';
@@ -24,9 +26,16 @@ import {
   readVerdict,
 } from '../ranges/range-folder';
 import { cutEvenly } from '../ranges/range-plan';
-import { latestRecords, reconcile, RangesToConvertError, type ReconcileStep } from '../ranges/reconcile';
+import {
+  latestRecords,
+  RangeNotConvertedError,
+  reconcile,
+  RangesToConvertError,
+  type ReconcileStep,
+} from '../ranges/reconcile';
 import type { ConvertItem, ConvertResult, ItemRange, JoinItem, PartFigures } from '../shared/payloads';
 import { convertItem } from './convert-item';
+import { unchangedSince } from './input-version';
 import { failedResult, itemRecorder, META, outputMetadata, revealOutput, skippedResult } from './item-output';
 import { DISCARD } from './deferred-output';
 import {
@@ -204,7 +213,8 @@ async function reconciled(
       verdict = step.verdict;
       await putVerdict(store, bucket, p.folder, verdict);
     }
-    if (step.why !== 'misplaced' || !fitsInline(deps, records, step.jobs))
+    if (step.why !== 'misplaced' || !fitsInline(deps, records, step.jobs)) {
+      if (item.current) await refuseRepeatedHandBack(deps, item, step.jobs);
       throw new RangesToConvertError(`${item.key}: ${step.message}`, {
         bucket: item.bucket,
         etag: item.etag,
@@ -220,9 +230,43 @@ async function reconciled(
           ...(j.exactStart ? { exactStart: true } : {}),
         })),
       });
+    }
     for (const job of step.jobs) records[job.index] = await convertAndRecord(deps, item, p, head, pass, job);
     moved += step.jobs.length;
   }
+}
+
+/**
+ * A retry join (RetryJoin, after RetryFailed converted what the last join handed back) that needs a range
+ * converted exactly as the last join asked: that range's child failed in RetryFailed (tolerated by
+ * `toleratedFailedFiles`, or the map would have failed), so handing it back again would loop until the
+ * execution's limits. The file fails instead, saying which range; a redrive or the next run converts it.
+ * @throws RangeNotConvertedError when a job was handed back before and is still to do
+ */
+async function refuseRepeatedHandBack(
+  deps: RangedDeps,
+  item: JoinItem,
+  jobs: readonly RangeJob[],
+): Promise<void> {
+  const last = await readText(
+    deps.store,
+    item.run.outputBucket,
+    itemRecordKey(item.run.runId, deps.config.format, item.key),
+  )
+    .then((text) => (JSON.parse(text) as ConvertResult).rangesToConvert)
+    .catch(() => undefined); // no earlier record: nothing was handed back
+  const same = (r: NonNullable<typeof last>['ranges'][number], j: RangeJob) =>
+    r.index === j.index &&
+    r.start === j.start &&
+    (r.round ?? 1) === (j.round ?? 1) &&
+    (r.exactStart ?? false) === (j.exactStart ?? false);
+  const again = jobs.filter((j) => last?.ranges.some((r) => same(r, j)));
+  if (again.length > 0)
+    throw new RangeNotConvertedError(
+      `${item.key}: range ${again.map((j) => j.index).join(', ')} of ${item.count} was converted again in ` +
+        'RetryFailed and still has no part (that child failed: see its error in the Map Run); the file is not ' +
+        'joined. Redrive the execution, or the next run converts it',
+    );
 }
 
 /**
@@ -317,6 +361,11 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
         step,
         moved,
       );
+      // A folder's file is read in place by every range item, unpinned (S3's ranged GETs are pinned with
+      // If-Match): rewritten since it was listed, its parts may mix two versions. The listed version's
+      // ETag still being the file's says none did (as the whole-key path checks, unchangedSince).
+      const local = store.localFile?.(item.bucket, item.key);
+      if (local !== undefined) await unchangedSince(store, item, local, item.etag);
       // As on the whole-key path: the dataset schema, the rejects, then the output appears.
       widened = await revealOutput(store, {
         run,

@@ -31,7 +31,7 @@ export async function getVersion(
  */
 export async function unchangedSince(
   store: ObjectStore,
-  item: ConvertItem,
+  item: Pick<ConvertItem, 'bucket' | 'key'>,
   path: string,
   version: string,
   failure?: unknown,

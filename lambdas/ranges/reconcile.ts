@@ -51,6 +51,12 @@ export class RangesToConvertError extends Csv2LakeError {
   }
 }
 
+/**
+ * A range that a retry join handed back before and finds still to convert: its conversion failed in the
+ * retry map (tolerated), so the file fails instead of going round again (the loop's termination).
+ */
+export class RangeNotConvertedError extends Csv2LakeError {}
+
 /** Why ranges are to be converted (again). */
 export type ConvertReason = 'missing' | 'misplaced' | 'widened';
 
