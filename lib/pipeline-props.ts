@@ -20,6 +20,8 @@ import { RUNS_PREFIX } from './constructs/pipeline-permissions';
 import { PIPELINE_FUNCTION_DEFAULTS } from './constructs/pipeline-function';
 import { WORKFLOW_DEFAULTS } from './workflow/defaults';
 import type { ItemBatching } from './workflow/settings';
+import { DEFAULT_RANGE_BYTES } from '../lambdas/ranges/range-plan';
+import { DEFAULT_THROUGHPUT_MBPS } from '../lambdas/shared/config';
 
 /** The nightly schedule. */
 export interface PipelineSchedule {
@@ -86,6 +88,9 @@ export interface CsvConversionPipelineProps {
    * Several files per child execution (see {@link ItemBatching} for what it saves and costs). Off by default:
    * a failure, the Map Run console and a redrive then concern exactly one file, and files of typical sizes
    * cost far more in Lambda time than in state transitions. The converters skip the non-CSV keys of a batch.
+   * A big file's range items are batched too, and a batch converts one after another: `maxItemsPerBatch` ×
+   * {@link rangeBytes} must convert within {@link converterTimeout} at 40 MB/s (refused at synth otherwise),
+   * and a file's ranges then run on ranges / maxItemsPerBatch converters at once, not one each.
    * @default none: one file per child execution
    */
   readonly itemBatching?: ItemBatching;
@@ -212,6 +217,7 @@ export function resolvePipelineProps(props: CsvConversionPipelineProps): Resolve
     SCHEMAS_PREFIX,
     RUNS_PREFIX,
   ]);
+  refuseLongBatches(props);
   if (props.catalog === false && props.glueDatabaseName !== undefined)
     throw new Error(
       `glueDatabaseName ${JSON.stringify(props.glueDatabaseName)} with catalog: false: there is no ` +
@@ -246,4 +252,25 @@ function refuseOverlap(
   // A created bucket has no name before deployment: its construct path stands for it in the message.
   const bucket = concrete ? input.bucketName : `<${input.node.path}>`;
   for (const prefix of written) checkOutputOutsideInput({ bucket, prefix: inputPrefix }, { bucket, prefix });
+}
+
+/**
+ * Refuses an item batching whose batch of range items could not convert in one converter's time: the
+ * ItemBatcher groups consecutive items, and a split key's range items are consecutive, so one child converts
+ * up to `maxItemsPerBatch` ranges one after another (at the assumed DEFAULT_THROUGHPUT_MBPS).
+ * @throws Error saying what to lower
+ */
+function refuseLongBatches(props: CsvConversionPipelineProps): void {
+  const batch = props.itemBatching?.maxItemsPerBatch;
+  if (batch === undefined) return;
+  const rangeBytes = props.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const seconds = (batch * rangeBytes) / (DEFAULT_THROUGHPUT_MBPS * 1e6);
+  const timeout = (props.converterTimeout ?? PIPELINE_DEFAULTS.converterTimeout).toSeconds();
+  if (seconds > timeout)
+    throw new Error(
+      `itemBatching.maxItemsPerBatch ${batch} with rangeBytes ${rangeBytes}: a batch of one big file's range ` +
+        `items converts one range after another in one converter, ~${Math.round(seconds)} s at ` +
+        `${DEFAULT_THROUGHPUT_MBPS} MB/s, over the converter timeout of ${timeout} s; lower maxItemsPerBatch ` +
+        `or rangeBytes (maxItemsPerBatch × rangeBytes at most ~${Math.floor((timeout * DEFAULT_THROUGHPUT_MBPS) / 1000)} GB)`,
+    );
 }

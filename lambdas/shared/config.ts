@@ -46,6 +46,12 @@ export const ENV = {
   S3_FORCE_PATH_STYLE: 'CSV2LAKE_S3_FORCE_PATH_STYLE',
 } as const;
 
+/**
+ * The conversion throughput assumed when none is configured (`CSV2LAKE_THROUGHPUT_MBPS`), MB/s per converter:
+ * measured 35-90 MB/s (README, "File size"); the low end, so that time estimates err long.
+ */
+export const DEFAULT_THROUGHPUT_MBPS = 40;
+
 /** Environment of the reducer. */
 export const REDUCER_ENV = {
   /** JSON of the run defaults (RunContext without runId), for events from the execution-status rule. */
@@ -149,7 +155,7 @@ export function converterConfig(env: NodeJS.ProcessEnv = process.env): Converter
     checked(variable, () => checkLimits({ [name]: n }), label);
     limits[name] = n;
   }
-  const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? 40);
+  const throughputMBps = Number(env[ENV.THROUGHPUT_MBPS] ?? DEFAULT_THROUGHPUT_MBPS);
   if (!(throughputMBps > 0))
     throw new Error(`${ENV.THROUGHPUT_MBPS} must be a positive number, not ${env[ENV.THROUGHPUT_MBPS]}`);
   const rangeBytes = Number(env[ENV.RANGE_BYTES] || DEFAULT_RANGE_BYTES);
