@@ -382,7 +382,11 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       await Promise.allSettled([output?.abort(), rejects?.abort()]);
       throw error;
     }
-    await deleteRangeFolder(store, run.outputBucket, p.folder);
+    // The output is in place and right: a folder left over is only storage (`_runs/` expires), never a
+    // reason to record the key failed.
+    await deleteRangeFolder(store, run.outputBucket, p.folder).catch((error: unknown) =>
+      deps.log?.('range parts not deleted', { key: item.key, format, error: String(error) }),
+    );
     deps.log?.('joined', {
       key: item.key,
       format,

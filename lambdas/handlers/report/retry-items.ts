@@ -7,13 +7,8 @@
  */
 import { COMPRESSION_SUFFIXES } from '../../io/object-key';
 import { planRanges } from '../../ranges/range-plan';
-import type { ConvertItem, JoinItem } from '../../shared/payloads';
+import { type ConvertItem, isJoinItem, type JoinItem } from '../../shared/payloads';
 import { reportList, type ReportList } from './report-types';
-
-/** Whether an item of the failed list is a split key's join item (`count`: its number of ranges). */
-export function isJoinEntry(item: ConvertItem | JoinItem): item is JoinItem {
-  return typeof (item as { count?: unknown }).count === 'number';
-}
 
 /** The retry maps' lists, from a reduction's failed and stale items. */
 export interface RetryLists {
@@ -43,7 +38,7 @@ export function retryLists(
   const joins: JoinItem[] = [];
   let ranges = 0;
   for (const item of failed as Iterable<ConvertItem | JoinItem>) {
-    if (isJoinEntry(item)) joins.push(item);
+    if (isJoinItem(item)) joins.push(item);
     else if (item.range) ranges++;
   }
   const failedJoins = joins.length;
@@ -78,5 +73,5 @@ export function retryLists(
 }
 
 function* withoutJoins(items: Iterable<ConvertItem>): Generator<ConvertItem> {
-  for (const item of items as Iterable<ConvertItem | JoinItem>) if (!isJoinEntry(item)) yield item;
+  for (const item of items as Iterable<ConvertItem | JoinItem>) if (!isJoinItem(item)) yield item;
 }
