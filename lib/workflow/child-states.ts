@@ -20,7 +20,7 @@ export function itemProcessor(
   prefix = '',
   joins = false,
 ): Record<string, unknown> {
-  // State names must be unique in the whole machine: the retry map's child states carry a prefix.
+  // State names must be unique in the whole machine: the other maps' child states carry a prefix.
   const name = (state: string) => prefix + state;
   const patterns = csvKeyPatterns(settings.suffixes ?? CSV_SUFFIXES);
   const batched = settings.itemBatching !== undefined;

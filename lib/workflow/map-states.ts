@@ -18,7 +18,7 @@ import {
 import type { ItemBatching, WorkflowSettings } from './settings';
 
 /**
- * The ItemBatcher of both maps, when batching. The batch carries the suffixes: with no `IsCsv` Choice in a
+ * The ItemBatcher of the file maps (ConvertFiles, RetryFailed), when batching (the join maps never are). The batch carries the suffixes: with no `IsCsv` Choice in a
  * batched child, the converters skip the keys `isCsvKey` refuses, with the same suffixes.
  */
 function itemBatcher(
@@ -40,7 +40,7 @@ const resultWriter = {
   Parameters: { Bucket: placeholder(SUBSTITUTIONS.outputBucket), Prefix: MAP_RESULTS_PREFIX },
 };
 
-/** What sets the two maps apart. */
+/** What sets the maps apart. */
 interface MapShape {
   readonly comment: string;
   /** The JSONPath of the key of the item array in the output bucket. */
@@ -162,8 +162,8 @@ export function retryFailedMap(settings: WorkflowSettings): Record<string, unkno
  * `RetryJoin`: the split keys the reducer listed (`retry-joins.json`: joins that failed or handed ranges
  * back, stale split keys), after `RetryFailed` converted their ranges: the join map's child, with the
  * tolerance of `RetryFailed`. A join that hands ranges back again is caught (not a failure): the reducer
- * sends the key round once more (`AnyStale`); one that fails otherwise fails this state, and a console
- * Redrive re-runs only those joins.
+ * sends the key round once more (`AnyStale`); one that fails otherwise counts against that tolerance (none
+ * by default: it fails this state, and a console Redrive re-runs only those joins).
  */
 export function retryJoinMap(settings: WorkflowSettings): Record<string, unknown> {
   return distributedMap(unbatched(settings), {

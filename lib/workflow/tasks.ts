@@ -6,7 +6,7 @@ import { FUNCTION_KILLED_ERRORS, RETRYABLE_ERRORS, TASK_TIMEOUT_ERRORS } from '.
 import { placeholder, SUBSTITUTIONS } from './names';
 
 /**
- * The Retry of every Lambda task: both converters, in both maps, and both reducer states. Step Functions
+ * The Retry of every Lambda task: both converters, in every map, and both reducer states. Step Functions
  * scans the retriers in order and applies the first whose `ErrorEquals` names the error, each retrier
  * counting its own attempts; an error no retrier names is not retried. So every name appears in exactly one
  * retrier and no wildcard (`States.ALL`, `States.TaskFailed`) is used, which would also match data errors
