@@ -22,6 +22,14 @@ export const DEFAULT_RANGE_BYTES = 1 << 30;
  */
 export const MIN_RANGE_BYTES = 1 << 20;
 
+/**
+ * The most ranges a key is cut in: the join assembles ONE multipart upload, which S3 caps at 10,000 parts,
+ * and a range's part takes one copy part, plus at most one uploaded part where a part object under 5 MiB is
+ * topped up (multipart-join.ts `uploadSteps`), plus the footer's. 4,000 ranges keep the upload under 8,001
+ * parts; a key that would make more gets larger ranges (at the default 1 GiB, a key over ~4.3 TB).
+ */
+export const MAX_RANGES = 4000;
+
 /** One range of an object: it owns the rows that START in [start, end). */
 export interface ByteRange {
   readonly index: number;
@@ -43,14 +51,15 @@ export interface RangePlanOptions {
 
 /**
  * The nominal ranges of an object of `size` bytes: one when it is compressed or not larger than
- * `rangeBytes`, else `ceil(size / rangeBytes)` ranges of equal size (within a byte) covering [0, size).
+ * `rangeBytes`, else `ceil(size / rangeBytes)` ranges (at most {@link MAX_RANGES}) of equal size (within a
+ * byte) covering [0, size).
  * @throws RangeError when `rangeBytes` is below {@link MIN_RANGE_BYTES} or not a whole number
  */
 export function planRanges(size: number, options: RangePlanOptions = {}): ByteRange[] {
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   if (!Number.isSafeInteger(rangeBytes) || rangeBytes < MIN_RANGE_BYTES)
     throw new RangeError(`rangeBytes must be a whole number >= ${MIN_RANGE_BYTES}, not ${rangeBytes}`);
-  return cutEvenly(size, options.compressed ? 1 : Math.max(1, Math.ceil(size / rangeBytes)));
+  return cutEvenly(size, options.compressed ? 1 : Math.min(MAX_RANGES, Math.max(1, Math.ceil(size / rangeBytes))));
 }
 
 /** `count` ranges of equal size (within a byte) covering [0, size); no minimum (tests cut small files). */
