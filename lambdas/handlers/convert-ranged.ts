@@ -8,8 +8,6 @@ import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { passOptions } from '../core/run/pass-options';
 import type { ObjectWriter } from '../io/object-store';
-import { readText } from '../io/object-text';
-import { itemRecordKey } from '../shared/run-keys';
 import { schemaFingerprint, widenDatasetSchema } from '../lake/dataset-schema';
 import { refuseCollision, refusePartitionClash } from '../lake/output-placement';
 import { finishRanges, type RangedSummary } from '../ranges/convert-ranges';
@@ -28,7 +26,6 @@ import {
 import { cutEvenly } from '../ranges/range-plan';
 import {
   latestRecords,
-  RangeNotConvertedError,
   reconcile,
   RangesToConvertError,
   type ReconcileStep,
@@ -44,6 +41,7 @@ import {
   prepareRangedKey,
   type PreparedKey,
   type RangedDeps,
+  refuseRepeatedHandBack,
 } from './ranged-key';
 
 export type { RangedDeps } from './ranged-key';
@@ -237,39 +235,6 @@ async function reconciled(
 }
 
 /**
- * A retry join (RetryJoin, after RetryFailed converted what the last join handed back) that needs a range
- * converted exactly as the last join asked: that range's child failed in RetryFailed (tolerated by
- * `toleratedFailedFiles`, or the map would have failed), so handing it back again would loop until the
- * execution's limits. The file fails instead, saying which range; a redrive or the next run converts it.
- * @throws RangeNotConvertedError when a job was handed back before and is still to do
- */
-async function refuseRepeatedHandBack(
-  deps: RangedDeps,
-  item: JoinItem,
-  jobs: readonly RangeJob[],
-): Promise<void> {
-  const last = await readText(
-    deps.store,
-    item.run.outputBucket,
-    itemRecordKey(item.run.runId, deps.config.format, item.key),
-  )
-    .then((text) => (JSON.parse(text) as ConvertResult).rangesToConvert)
-    .catch(() => undefined); // no earlier record: nothing was handed back
-  const same = (r: NonNullable<typeof last>['ranges'][number], j: RangeJob) =>
-    r.index === j.index &&
-    r.start === j.start &&
-    (r.round ?? 1) === (j.round ?? 1) &&
-    (r.exactStart ?? false) === (j.exactStart ?? false);
-  const again = jobs.filter((j) => last?.ranges.some((r) => same(r, j)));
-  if (again.length > 0)
-    throw new RangeNotConvertedError(
-      `${item.key}: range ${again.map((j) => j.index).join(', ')} of ${item.count} was converted again in ` +
-        'RetryFailed and still has no part (that child failed: see its error in the Map Run); the file is not ' +
-        'joined. Redrive the execution, or the next run converts it',
-    );
-}
-
-/**
  * A join item: the key's ONE output in this converter's format from its range items' parts, once the
  * reconcile step (see {@link reconciled}) finds every part right; otherwise the ranges still to convert are
  * handed back (`RangesToConvertError`, recorded with the ranges: the join maps' children catch it and the
@@ -298,7 +263,15 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
     const existing = await store.head(run.outputBucket, target);
     await refuseCollision(store, item, target, existing?.metadata?.[META.SOURCE_KEY]);
     // A format whose join succeeded before (the retry map runs both formats of a failed key): skipped.
-    if (p.stored && (await currentOutput(deps, p, run.outputBucket, item.etag)))
+    // The parts folder goes once the output is in place and right; one left over is only storage
+    // (`_runs/` expires), never a reason to record the key failed.
+    const dropParts = () =>
+      deleteRangeFolder(store, run.outputBucket, p.folder).catch((error: unknown) =>
+        deps.log?.('range parts not deleted', { key: item.key, format, error: String(error) }),
+      );
+    if (p.stored && (await currentOutput(deps, p, run.outputBucket, item.etag))) {
+      // Parts the range items wrote for a key whose output turned out current (a doubtful key): not kept.
+      await dropParts();
       return await record(
         skippedResult({
           key: item.key,
@@ -311,6 +284,7 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
           now: now(),
         }),
       );
+    }
     const pass = passOptions(p.options);
     const head = await readFileHead(p.reader, pass);
     if (!head || head.compressed || item.count < 2) {
@@ -382,11 +356,7 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       await Promise.allSettled([output?.abort(), rejects?.abort()]);
       throw error;
     }
-    // The output is in place and right: a folder left over is only storage (`_runs/` expires), never a
-    // reason to record the key failed.
-    await deleteRangeFolder(store, run.outputBucket, p.folder).catch((error: unknown) =>
-      deps.log?.('range parts not deleted', { key: item.key, format, error: String(error) }),
-    );
+    await dropParts();
     deps.log?.('joined', {
       key: item.key,
       format,

@@ -4,16 +4,19 @@
  * read in place, or S3 by ranged GETs and copies), and the checks of a retry's item.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { readText } from '../io/object-text';
 import { readDatasetSchema, schemaFingerprint } from '../lake/dataset-schema';
 import { placeOutputs } from '../lake/output-placement';
 import { converterOptionsHash } from '../lake/plan-fingerprint';
 import { loadSchema } from '../lake/schema-file';
+import type { RangeJob } from '../ranges/part-pass';
 import { folderParts, s3Parts } from '../ranges/part-store';
 import { fileReader, s3RangeReader } from '../ranges/range-reader';
+import { RangeNotConvertedError } from '../ranges/reconcile';
 import type { ConverterConfig } from '../shared/config';
 import { InputChangedError, InputMissingError, InvalidOptionsError } from '../shared/errors';
-import type { ConvertItem, JoinItem, RunContext } from '../shared/payloads';
-import { rangePartsPrefix } from '../shared/run-keys';
+import type { ConvertItem, ConvertResult, JoinItem, RunContext } from '../shared/payloads';
+import { itemRecordKey, rangePartsPrefix } from '../shared/run-keys';
 import type { ConverterDeps } from './convert-item';
 import { conversionOptions, isCurrentOutput } from './item-output';
 
@@ -97,3 +100,36 @@ export async function currentOutput(
 
 /** A key prepared for its range items and join. */
 export type PreparedKey = Awaited<ReturnType<typeof prepareRangedKey>>;
+
+/**
+ * A retry join (RetryJoin, after RetryFailed converted what the last join handed back) that needs a range
+ * converted exactly as the last join asked: that range's child failed in RetryFailed (tolerated by
+ * `toleratedFailedFiles`, or the map would have failed), so handing it back again would loop until the
+ * execution's limits. The file fails instead, saying which range; a redrive or the next run converts it.
+ * @throws RangeNotConvertedError when a job was handed back before and is still to do
+ */
+export async function refuseRepeatedHandBack(
+  deps: RangedDeps,
+  item: JoinItem,
+  jobs: readonly RangeJob[],
+): Promise<void> {
+  const last = await readText(
+    deps.store,
+    item.run.outputBucket,
+    itemRecordKey(item.run.runId, deps.config.format, item.key),
+  )
+    .then((text) => (JSON.parse(text) as ConvertResult).rangesToConvert)
+    .catch(() => undefined); // no earlier record: nothing was handed back
+  const same = (r: NonNullable<typeof last>['ranges'][number], j: RangeJob) =>
+    r.index === j.index &&
+    r.start === j.start &&
+    (r.round ?? 1) === (j.round ?? 1) &&
+    (r.exactStart ?? false) === (j.exactStart ?? false);
+  const again = jobs.filter((j) => last?.ranges.some((r) => same(r, j)));
+  if (again.length > 0)
+    throw new RangeNotConvertedError(
+      `${item.key}: range ${again.map((j) => j.index).join(', ')} of ${item.count} was converted again in ` +
+        'RetryFailed and still has no part (that child failed: see its error in the Map Run); the file is not ' +
+        'joined. Redrive the execution, or the next run converts it',
+    );
+}

@@ -6,14 +6,14 @@
  * its part, the same retry join joins.
  */
 import '../lake/quiet';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
-import { itemRecordKey } from '../../../lambdas/shared/run-keys';
+import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-keys';
 import { awkwardCsv } from '../ranges/csv-samples';
 
 const KEY = 'landing/sales/big.csv';
@@ -64,6 +64,15 @@ test('a range handed back and still without a part after RetryFailed fails the f
   const joined = (await join_(true)) as { status: string };
   expect(joined.status).toBe('converted');
   expect(existsSync(output)).toBe(true);
+
+  // A later run's range items of the same version (a doubtful key) write parts; its join finds the output
+  // current: skipped, and the parts do not stay.
+  for (const r of ranges) await handler({ ...item, range: { ...r, count: COUNT } });
+  const partsDir = join(root, 'out', rangePartsPrefix(run.runId, 'parquet', KEY));
+  expect(readdirSync(partsDir).length).toBeGreaterThan(0);
+  const skipped = (await join_(false)) as { status: string };
+  expect(skipped.status).toBe('skipped');
+  expect(existsSync(partsDir) ? readdirSync(partsDir) : []).toEqual([]);
 });
 
 test('a folder file rewritten after its ranges were read fails the join with InputChangedError: no output', async () => {
