@@ -16,6 +16,7 @@ import { DeferredOutput, DISCARD } from './deferred-output';
 import { getVersion, unchangedSince } from './input-version';
 import {
   conversionOptions,
+  convertedResult,
   failedResult,
   isCurrentOutput,
   itemRecorder,
@@ -263,25 +264,24 @@ export async function convertItem(deps: ConverterDeps, item: ConvertItem): Promi
         rows: summary.rows,
         rejectedRows: summary.rejectedRows,
       });
-      return await record({
-        key: item.key,
-        format,
-        status: 'converted',
-        rows: summary.rows,
-        rejectedRows: summary.rejectedRows,
-        bytesIn: summary.bytesIn,
-        bytesOut: summary.bytesOut[format] ?? 0,
-        durationMs: Date.now() - started,
-        outputKey: target,
-        ...(rejects ? { rejectsKey: rejectsTarget } : {}),
-        columns,
-        sourceEtag: sourceEtag(),
-        dataset: place.dataset,
-        schemaFingerprint: schemaFingerprint(columns),
-        schemaVersion: widened.schema.version,
-        ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
-        at: now(),
-      });
+      return await record(
+        convertedResult({
+          key: item.key,
+          format,
+          started,
+          rows: summary.rows,
+          rejectedRows: summary.rejectedRows,
+          bytesIn: summary.bytesIn,
+          bytesOut: summary.bytesOut[format] ?? 0,
+          target,
+          rejectsKey: rejects ? rejectsTarget : undefined,
+          columns,
+          version: sourceEtag(),
+          dataset: place.dataset,
+          widened,
+          now: now(),
+        }),
+      );
     } catch (error) {
       await Promise.allSettled([
         output.abort(),

@@ -8,7 +8,7 @@ import type { TableColumn } from '../core/model/schema';
 import type { ByteSink } from '../core/model/sink';
 import { passOptions } from '../core/run/pass-options';
 import type { ObjectWriter } from '../io/object-store';
-import { schemaFingerprint, widenDatasetSchema } from '../lake/dataset-schema';
+import type { widenDatasetSchema } from '../lake/dataset-schema';
 import { refuseCollision, refusePartitionClash } from '../lake/output-placement';
 import { finishRanges, type RangedSummary } from '../ranges/convert-ranges';
 import { readFileHead, type FileHead } from '../ranges/file-head';
@@ -33,7 +33,15 @@ import {
 import type { ConvertItem, ConvertResult, ItemRange, JoinItem, PartFigures } from '../shared/payloads';
 import { convertItem } from './convert-item';
 import { unchangedSince } from './input-version';
-import { failedResult, itemRecorder, META, outputMetadata, revealOutput, skippedResult } from './item-output';
+import {
+  convertedResult,
+  failedResult,
+  itemRecorder,
+  META,
+  outputMetadata,
+  revealOutput,
+  skippedResult,
+} from './item-output';
 import { DISCARD } from './deferred-output';
 import {
   currentOutput,
@@ -366,24 +374,23 @@ export async function joinRangeItem(deps: RangedDeps, item: JoinItem): Promise<C
       moved: summary.moved,
     });
     return await record({
-      key: item.key,
-      format,
-      status: 'converted',
-      rows: summary.rows,
-      rejectedRows: summary.rejectedRows,
-      bytesIn: item.size,
-      bytesOut: summary.bytesOut,
-      durationMs: Date.now() - started,
-      outputKey: target,
-      ...(rejects ? { rejectsKey: rejectsTarget } : {}),
-      columns,
-      sourceEtag: item.etag,
-      dataset: p.place.dataset,
-      schemaFingerprint: schemaFingerprint(columns),
-      schemaVersion: widened.schema.version,
-      ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
+      ...convertedResult({
+        key: item.key,
+        format,
+        started,
+        rows: summary.rows,
+        rejectedRows: summary.rejectedRows,
+        bytesIn: item.size,
+        bytesOut: summary.bytesOut,
+        target,
+        rejectsKey: rejects ? rejectsTarget : undefined,
+        columns,
+        version: item.etag,
+        dataset: p.place.dataset,
+        widened,
+        now: now(),
+      }),
       parts: partFigures(step.records),
-      at: now(),
     });
   } catch (error) {
     const failed = failedResult(item.key, format, started, target, dataset, error, now());

@@ -116,6 +116,48 @@ export function skippedResult(at: {
 }
 
 /**
+ * The record of a key and format converted: its figures, its output (and rejects) and columns, the input
+ * `version` it holds, and its dataset's schema after the merge (`widened`, as {@link revealOutput} gives it).
+ */
+export function convertedResult(at: {
+  readonly key: string;
+  readonly format: ConverterConfig['format'];
+  readonly started: number;
+  readonly rows: number;
+  readonly rejectedRows: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly target: string;
+  readonly rejectsKey: string | undefined;
+  readonly columns: readonly TableColumn[];
+  readonly version: string;
+  readonly dataset: string;
+  readonly widened: Awaited<ReturnType<typeof widenDatasetSchema>>;
+  readonly now: string;
+}): ConvertResult {
+  const { widened } = at;
+  return {
+    key: at.key,
+    format: at.format,
+    status: 'converted',
+    rows: at.rows,
+    rejectedRows: at.rejectedRows,
+    bytesIn: at.bytesIn,
+    bytesOut: at.bytesOut,
+    durationMs: Date.now() - at.started,
+    outputKey: at.target,
+    ...(at.rejectsKey !== undefined ? { rejectsKey: at.rejectsKey } : {}),
+    columns: at.columns,
+    sourceEtag: at.version,
+    dataset: at.dataset,
+    schemaFingerprint: schemaFingerprint(at.columns),
+    schemaVersion: widened.schema.version,
+    ...(widened.changes.length > 0 ? { schemaChanges: widened.changes } : {}),
+    at: at.now,
+  };
+}
+
+/**
  * Whether an output's metadata says it holds `version` of its input, converted by this converter version
  * with these options and with its dataset's current schema: then the item is skipped.
  */
