@@ -63,6 +63,8 @@ export class CsvTokenizer extends RowIndex {
    * of a conversion's instructions; the same skip in quoted fields -0.6%).
    */
   private readonly highestStop: number;
+  /** Likewise in a quoted field: a byte above the quote, LF and CR is data. */
+  private readonly highestQuoted: number;
   private state = State.FieldStart;
   private curFlags = 0;
   private broken = BrokenQuoting.None;
@@ -85,6 +87,7 @@ export class CsvTokenizer extends RowIndex {
     this.stop[LF] = 1;
     this.stop[CR] = 1;
     this.highestStop = Math.max(options.delimiter, LF, CR);
+    this.highestQuoted = Math.max(this.quote, LF, CR);
   }
 
   /** Physical lines started so far (1-based line of the next byte). */
@@ -134,8 +137,7 @@ export class CsvTokenizer extends RowIndex {
     const rowState = this.rowState;
     const stop = this.stop;
     const highestStop = this.highestStop;
-    // Likewise in a quoted field: a byte above the quote, LF and CR is data.
-    const highestQuoted = Math.max(quote, LF, CR);
+    const highestQuoted = this.highestQuoted;
     let i = this.pos;
     let state = this.state;
     // Hot state lives in locals; it is written back before any method call that reads it.

@@ -120,7 +120,8 @@ export function putSignExtended(
   const end = p + width;
   const start = end - (e - s);
   out.fill(pad, p, start);
-  out.set(bytes.subarray(s, e), start);
+  // At most 16 bytes: a loop, not a subarray per value.
+  for (let k = 0; k < e - s; k++) out[start + k] = bytes[s + k]!;
   return end;
 }
 

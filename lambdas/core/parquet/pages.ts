@@ -12,7 +12,6 @@ import {
   PageHeader,
   fixedLengthOf,
   PageType,
-  physicalOf,
 } from './format';
 import { appendFixedLength } from './fixed-length';
 import { encodeHybrid } from './rle-hybrid';
@@ -73,7 +72,6 @@ export interface PageScratch {
  * next).
  */
 export class ColumnChunkBuilder {
-  readonly physical: number;
   /** A FIXED_LEN_BYTE_ARRAY column's bytes per value (a decimal of 19 to 38 digits), else 0. */
   private readonly fixedLength: number;
   private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
@@ -111,7 +109,6 @@ export class ColumnChunkBuilder {
     dictionaryBytes: number,
     private readonly scratch: PageScratch,
   ) {
-    this.physical = physicalOf(column.type);
     this.fixedLength = fixedLengthOf(column.type);
     this.stats = new ChunkStatistics(column.type);
     const width = DICTIONARY_WIDTH[column.type];

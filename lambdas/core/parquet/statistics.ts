@@ -1,12 +1,7 @@
 import type { ColumnVector } from '../model/column-batch';
-import {
-  compareSigned,
-  decimalByteWidth,
-  decimalShape,
-  INT64_DECIMAL_PRECISION,
-  putSignExtended,
-} from '../model/decimal';
+import { compareSigned, decimalShape, putSignExtended } from '../model/decimal';
 import type { ColumnType } from '../model/schema';
+import { fixedLengthOf } from './format';
 
 /*
  * A column chunk's statistics (null count, min and max) as the footer gives them: bounds in the column's
@@ -58,9 +53,9 @@ export class ChunkStatistics {
   private readonly width: number = 0;
 
   constructor(type: ColumnType) {
-    const decimal = decimalShape(type);
-    this.type = decimal ? (decimal.precision <= INT64_DECIMAL_PRECISION ? 'int64' : 'fixed') : type;
-    if (this.type === 'fixed') this.width = decimalByteWidth(decimal!.precision);
+    // The width as the footer and the pages take it (fixedLengthOf); a shorter decimal is an INT64.
+    this.width = fixedLengthOf(type);
+    this.type = this.width > 0 ? 'fixed' : decimalShape(type) ? 'int64' : type;
   }
 
   add(v: ColumnVector): void {
