@@ -6,6 +6,12 @@ export const CSV_SUFFIXES = ['.csv', '.tsv', '.txt'] as const;
 /** The compressions read (see the core's input decoding), as key suffixes after a CSV suffix. */
 export const COMPRESSION_SUFFIXES = ['.gz', '.zst'] as const;
 
+/** Whether a key names a compressed stream by its suffix (`.gz`, `.zst`, any case). */
+export function isCompressedKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return COMPRESSION_SUFFIXES.some((s) => lower.endsWith(s));
+}
+
 const COMPRESSION = /\.(gz|zst)$/i;
 
 /** Whether a listed key is a file to convert: not a folder marker, and a CSV suffix (optionally compressed). */

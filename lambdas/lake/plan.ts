@@ -7,7 +7,7 @@
  * order: memory is a listing page, an inventory line, a cache of dataset schemas and two write buffers,
  * whatever the number of keys.
  */
-import { COMPRESSION_SUFFIXES, CSV_SUFFIXES, isCsvKey } from '../io/object-key';
+import { CSV_SUFFIXES, isCompressedKey, isCsvKey } from '../io/object-key';
 import { planRanges } from '../ranges/range-plan';
 import type { ObjectInfo, ObjectPage, ObjectStore } from '../io/object-store';
 import type { ConverterConfig } from '../shared/config';
@@ -115,7 +115,7 @@ export async function planRun(deps: PlannerDeps, run: RunContext): Promise<PlanS
     // bytes, for a compressed key without the suffix, are checked by the range converter, which fails it).
     const ranges = planRanges(object.size, {
       rangeBytes: deps.config.rangeBytes,
-      compressed: COMPRESSION_SUFFIXES.some((s) => object.key.toLowerCase().endsWith(s)),
+      compressed: isCompressedKey(object.key),
     });
     if (ranges.length < 2) await writeItem(item);
     else {

@@ -123,7 +123,7 @@ export function runRecordKey(runId: string, name: string): string {
 export function reportPathOf(out: Location, runId: string): string {
   return out.kind === 'dir'
     ? join(out.path, runFileKey(runId, 'report.json'))
-    : `s3://${out.bucket}/_runs/${runId}/report.json`;
+    : `s3://${out.bucket}/${runFileKey(runId, 'report.json')}`;
 }
 
 /** A location as a user wrote it. */

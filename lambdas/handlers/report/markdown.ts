@@ -70,9 +70,12 @@ function* first<T>(items: Iterable<T>, n: number): Generator<T> {
   }
 }
 
+/** `1,234` */
+const count = (n: number): string => n.toLocaleString('en-US');
+
 /** `1 file`, `3 files`. */
 function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** What to do about failed files, where the run ran. */
@@ -249,9 +252,6 @@ function renderDatasets(report: RunReport): string[] {
   return lines;
 }
 
-/** `1,234` */
-const count = (n: number): string => n.toLocaleString('en-US');
-
 /**
  * The files converted in byte ranges: each once, its ranges under it (bytes of input, rows, rejected rows
  * when the file has some, the conversion's time, the round when a round 2 ran), all of a file's ranges up to
@@ -267,13 +267,14 @@ function renderSplitFiles(split: SplitFiles): string[] {
     'per format: it counts once above. Per range: the input bytes its rows span, its rows, and the time of its',
     'conversion (when all ranges run at once, the slowest bounds the file’s time; their sum is what they cost).',
   ];
-  for (const file of split.listed) lines.push(...renderParts(file, file.parts!));
+  for (const file of split.listed) lines.push(...renderParts(file));
   if (split.more > 0) lines.push('', `… and ${plural(split.more, 'more file')} converted in ranges, in report.json.`);
   return lines;
 }
 
 /** One split file: a heading with its figures, then its ranges. */
-function renderParts(file: ItemAccount, parts: readonly PartFigures[]): string[] {
+function renderParts(file: ItemAccount): string[] {
+  const parts = file.parts!; // split files only (SplitFiles)
   const rejects = file.rejectedRows > 0 || parts.some((p) => p.rejectedRows > 0);
   const again = parts.filter((p) => p.round === 2).length;
   const sum = parts.reduce((t, p) => t + p.durationMs, 0);

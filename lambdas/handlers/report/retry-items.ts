@@ -5,7 +5,7 @@
  * `RetryFailed`, which tolerates no failure: a join that hands ranges back ends its child there, and only
  * the join maps' children catch that (lib/workflow/child-states.ts).
  */
-import { COMPRESSION_SUFFIXES } from '../../io/object-key';
+import { isCompressedKey } from '../../io/object-key';
 import { planRanges } from '../../ranges/range-plan';
 import { type ConvertItem, isJoinItem, type JoinItem } from '../../shared/payloads';
 import { reportList, type ReportList } from './report-types';
@@ -46,16 +46,14 @@ export function retryLists(
   for (const item of stale) {
     const cut = planRanges(item.size, {
       rangeBytes,
-      compressed: COMPRESSION_SUFFIXES.some((s) => item.key.toLowerCase().endsWith(s)),
+      compressed: isCompressedKey(item.key),
     });
     if (cut.length < 2) {
       staleItems.push(item);
       continue;
     }
-    const { range: _range, ...whole } = item;
-    void _range;
     for (const r of cut) {
-      staleItems.push({ ...whole, current: true, range: { ...r, count: cut.length } });
+      staleItems.push({ ...item, current: true, range: { ...r, count: cut.length } });
       ranges++;
     }
     joins.push({
