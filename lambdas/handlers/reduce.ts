@@ -10,7 +10,7 @@ import { readText } from '../io/object-text';
 import { s3ObjectStore } from '../io/s3-store';
 import { updateInventory } from '../lake/inventory-update';
 import { converterFingerprint } from '../lake/plan-fingerprint';
-import { countingStore, readPlanSummary, type RequestCounts } from '../lake/plan-files';
+import { countingStore, type PlanSummary, readPlanSummary, type RequestCounts } from '../lake/plan-files';
 import { converterConfig, ENV, jsonEnv, REDUCER_ENV, s3ClientConfig } from '../shared/config';
 import { RUN_METRICS } from '../shared/metrics-names';
 import { logger, metrics } from '../shared/observability';
@@ -168,12 +168,14 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
               event.detail.startDate !== undefined ? new Date(event.detail.startDate) : undefined,
             )
           : []);
+      const plan = await readPlanSummary(store, run);
       const report = await buildRunReport(
         store,
         run,
         mapResults,
         { lambdaMemoryMb, prices, requests },
         (deps.now ?? (() => new Date()))(),
+        plan,
       );
       if (event.detail && event.detail.status !== 'SUCCEEDED') report.status = 'FAILED';
       // The rule's event is EventBridge's whole event: its detail names the execution (no Map Run may have).
@@ -183,7 +185,6 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
       if (catalog) report.catalog = await registerDatasets(catalog, store, run, report);
       // The retry maps' lists: range items with the failed ones, join items apart (report/retry-items.ts),
       // a stale split key cut as the run's plan cut keys (its rangeBytes; a run without a plan: the config's).
-      const plan = await readPlanSummary(store, run);
       const retry = retryLists(
         report.failedItems,
         report.staleItems,
@@ -210,7 +211,7 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
               store,
               run,
               report.inventory,
-              await currentFingerprint(store, run, converterOptions),
+              await currentFingerprint(store, plan, converterOptions),
               (deps.now ?? (() => new Date()))(),
             )
           : undefined;
@@ -245,10 +246,9 @@ export function createReduceHandler(deps: ReducerDeps = {}): (event: ReduceEvent
  */
 async function currentFingerprint(
   store: ObjectStore,
-  run: RunContext,
+  plan: PlanSummary | undefined,
   config: ReturnType<typeof converterConfig>,
 ) {
-  const plan = await readPlanSummary(store, run);
   if (!plan) return undefined;
   const now = await converterFingerprint(store, config, CONVERTER_VERSION).catch(() => undefined);
   return now?.id === plan.fingerprint ? now : undefined;

@@ -14,7 +14,7 @@ import { itemRecordsFolder, runFileKey } from '../shared/run-keys';
 import { layoutOf, RunDatasets } from '../lake/run-datasets';
 import { type DatasetLayout, locateKey } from '../lake/layout';
 import { mergeByKey } from '../lake/inventory-io';
-import { isIgnoredLine, type PassedLine, readPlanSummary, type RequestCounts } from '../lake/plan-files';
+import { isIgnoredLine, type PassedLine, type PlanSummary, type RequestCounts } from '../lake/plan-files';
 import type { KeyCursor } from '../lake/inventory-io';
 import { type ItemAccount, RunAccounting } from './report/accounting';
 import { PassedKeys } from './report/planned';
@@ -228,10 +228,11 @@ export async function buildRunReport(
   mapResults: readonly MapResultLocation[],
   options: ReportOptions,
   now: Date,
+  /** The run's plan.json (`readPlanSummary`, read once per reduction by the caller), absent without one. */
+  plan: PlanSummary | undefined,
 ): Promise<RunReport> {
   const runFormats = Object.keys(run.outputPrefixes) as OutputFormat[];
   const account = new RunAccounting(run, runFormats);
-  const plan = await readPlanSummary(store, run);
   const passed = plan ? new PassedKeys(store, run, plan) : undefined;
   // Maps first: a record's source ETag is kept only for keys whose child failed (see SameVersion).
   let maps = 0;
