@@ -6,15 +6,17 @@
  * two threads, each conversion in a process of its own, interleaved (each round runs every tool once, so
  * load from other processes weighs on all alike), best of --runs per tool:
  * - DuckDB (COPY … TO parquet, threads=1 and 2), through @duckdb/node-api;
- * - pyarrow (`read_csv` + `write_table`) and polars (`scan_csv().sink_parquet()`, and `write_avro`) from a
- *   Python venv (see peers.ts for where it is looked for; skipped, with a line saying how to install them,
+ * - pyarrow (`read_csv` + `write_table`) and polars (`scan_csv(try_parse_dates=True).sink_parquet()`, the
+ *   same without `try_parse_dates`, and `write_avro`) from a Python venv (see peers.ts for where it is looked for; skipped, with a line saying how to install them,
  *   when there is none);
  * - csv2lake → Parquet and → Avro, on one thread (as a one-vCPU Lambda converts) and on two (with the
  *   writer thread, as the CLI converts).
  * All write snappy. Each child times its own conversion and reports its own peak RSS (maxRSS of the whole
  * process) and output size; the bench prints one table (MB/s = CSV MB (10^6) per second, × DuckDB 1t =
  * DuckDB single-thread time / this time), the load average before and after, and whether csv2lake meets
- * the targets of issue 15. It asserts nothing: the figures are for people to read. `--only` keeps the
+ * the targets of issue 15. Every Parquet output's column types are read back by DuckDB and compared with
+ * csv2lake's: polars by default leaves ISO dates and timestamps as text (a cheaper, different conversion),
+ * so only peers with csv2lake's kinds of column type count as "the fastest peer". It asserts nothing: the figures are for people to read. `--only` keeps the
  * tools whose key contains one of the words (keys: duckdb, pyarrow, polars, csv2lake-parquet,
  * csv2lake-avro). `--baseline <dir>` adds csv2lake as another checkout has it (e.g. `git archive <rev> | tar
  * -x -C dir`, with `node_modules` linked), interleaved with this one: a before and after from one run.
@@ -30,7 +32,15 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { convertFile } from '../../lambdas/io/convert-file';
 import { generateCsv } from './generate-csv';
-import { cpuSince, findPython, printTable, spawnChild, type BenchRow, type ChildReport } from './peers';
+import {
+  cpuSince,
+  findPython,
+  printTable,
+  spawnChild,
+  typeDifferences,
+  type BenchRow,
+  type ChildReport,
+} from './peers';
 
 const root = resolve(__dirname, '../..');
 const args = process.argv.slice(2);
@@ -83,6 +93,25 @@ async function duckdbChild(input: string, output: string, threads: string) {
     rows: Number(count.getRowObjectsJson()[0]!.n),
   };
   process.stdout.write(JSON.stringify(report));
+}
+
+/**
+ * Each Parquet output's columns (name → DuckDB type), read by DuckDB; a folder is read as all its Parquet
+ * files.
+ */
+async function parquetColumns(paths: readonly string[]): Promise<Map<string, Map<string, string>>> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  const columns = new Map<string, Map<string, string>>();
+  for (const path of paths) {
+    const files = statSync(path).isDirectory() ? join(path, '*.parquet') : path;
+    const reader = await connection.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet('${files.replaceAll("'", "''")}')`,
+    );
+    const rows = reader.getRowObjectsJson() as { column_name: string; column_type: string }[];
+    columns.set(path, new Map(rows.map((r) => [r.column_name, r.column_type])));
+  }
+  return columns;
 }
 
 /**
@@ -167,6 +196,7 @@ async function main(): Promise<void> {
         tool: 'DuckDB → Parquet',
         threads,
         run: () => node('--duckdb-child', input!, out('duck.parquet'), String(threads)),
+        output: out('duck.parquet'),
       });
       if (python) {
         table.push({
@@ -174,12 +204,21 @@ async function main(): Promise<void> {
           tool: `pyarrow ${python.pyarrow} read_csv + write_table`,
           threads,
           run: peer('pyarrow-parquet', threads, 'pa.parquet'),
+          output: out('pa.parquet'),
         });
         table.push({
           key: 'polars',
-          tool: `polars ${python.polars} scan_csv().sink_parquet()`,
+          tool: `polars ${python.polars} scan_csv(try_parse_dates=True).sink_parquet()`,
           threads,
           run: peer('polars-parquet', threads, 'pl.parquet'),
+          output: out('pl.parquet'),
+        });
+        table.push({
+          key: 'polars-text',
+          tool: 'polars scan_csv().sink_parquet() (dates left as text)',
+          threads,
+          run: peer('polars-parquet-text', threads, 'pl-text.parquet'),
+          output: out('pl-text.parquet'),
         });
         table.push({
           key: 'polars-avro',
@@ -194,6 +233,7 @@ async function main(): Promise<void> {
           tool: 'csv2lake → Parquet (baseline)',
           threads,
           run: before('parquet', threads),
+          output: out(`base-${threads}`),
         });
         table.push({
           key: 'csv2lake-avro-baseline',
@@ -207,6 +247,7 @@ async function main(): Promise<void> {
         tool: '**csv2lake → Parquet**',
         threads,
         run: c2l('parquet', threads),
+        output: out(`c2l-${threads}`),
       });
       table.push({ key: 'csv2lake-avro', tool: '**csv2lake → Avro**', threads, run: c2l('avro', threads) });
     }
@@ -232,6 +273,13 @@ async function main(): Promise<void> {
         }
       }
     }
+    // Rows whose last run failed left no output, or another run's: only rows with a best run are read.
+    const compared = chosen.filter((r) => r.best && r.output);
+    const columns = await parquetColumns(compared.map((r) => r.output!));
+    const reference = compared.find((r) => r.key === 'csv2lake-parquet');
+    if (reference)
+      for (const row of compared)
+        row.typeDifferences = typeDifferences(columns.get(reference.output!)!, columns.get(row.output!)!);
     const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
     console.log(
       `\nnode ${process.version}, ${expectRows === undefined ? input : `${expectRows.toLocaleString('en')} rows`}, ${mb.toFixed(1)} MB of CSV, ` +

@@ -4,8 +4,11 @@ The Python peers of `npm run bench` (test/bench/convert-bench.ts), one conversio
     python peer-convert.py <tool> <threads> <input.csv> <output>
 
 tool: pyarrow-parquet (pyarrow.csv.read_csv + pyarrow.parquet.write_table), polars-parquet
-(scan_csv().sink_parquet(), streaming), polars-avro (read_csv().write_avro()); snappy throughout, as
-csv2lake and DuckDB write. Prints one JSON line: the conversion's own seconds, CPU seconds, peak RSS of
+(scan_csv(try_parse_dates=True).sink_parquet(), streaming), polars-parquet-text (the same with polars'
+default, which leaves ISO dates and timestamps as text: a cheaper, different conversion, shown for
+reference), polars-avro (read_csv().write_avro(): polars 1.44 cannot write a timestamp with a zone to Avro, so
+dates stay text there); snappy throughout, as csv2lake and
+DuckDB write. csv2lake, DuckDB and pyarrow type dates and timestamps by default; polars only when asked. Prints one JSON line: the conversion's own seconds, CPU seconds, peak RSS of
 the process, output bytes and rows, as the bench's node children report them. `python … --check` only
 imports pyarrow and polars (exit 0 when both load).
 """
@@ -49,11 +52,12 @@ def main():
         )
         pq.write_table(table, output, compression="snappy")
         rows = table.num_rows
-    elif tool == "polars-parquet":
+    elif tool in ("polars-parquet", "polars-parquet-text"):
         import polars as pl
 
         started, cpu = time.perf_counter(), cpu_seconds()
-        pl.scan_csv(source).sink_parquet(output, compression="snappy")
+        dates = tool == "polars-parquet"
+        pl.scan_csv(source, try_parse_dates=dates).sink_parquet(output, compression="snappy")
         import pyarrow.parquet as pq
 
         seconds, cpu_used = time.perf_counter() - started, cpu_seconds() - cpu

@@ -29,7 +29,15 @@ export interface BenchRow {
   readonly tool: string;
   readonly threads: number;
   readonly run: () => Measure;
+  /** Its Parquet output (a file, or a folder of them), whose column types are compared with csv2lake's. */
+  readonly output?: string;
   best?: Measure;
+  /**
+   * Columns whose type differs in kind from csv2lake's Parquet output (e.g. `created_at VARCHAR`);
+   * empty when every column matches; undefined when not compared. A peer that differs did another
+   * conversion: it is shown, but not counted as "the fastest peer".
+   */
+  typeDifferences?: string[];
   /** Why a run failed (the row then shows it instead of figures, unless another run succeeded). */
   failure?: string;
 }
@@ -82,6 +90,27 @@ export function findPython(root: string): PeerPython | undefined {
 
 const MiB = 2 ** 20;
 
+/** The kind of a DuckDB type name: integer widths alike, float and decimal alike, every timestamp alike. */
+export function typeKind(duckdbType: string): string {
+  if (/^(TINY|SMALL|BIG|HUGE|U?)INT|^INTEGER|^UBIGINT|^USMALLINT|^UTINYINT|^UINTEGER/u.test(duckdbType))
+    return 'integer';
+  if (/^(DOUBLE|FLOAT|REAL|DECIMAL)/u.test(duckdbType)) return 'number';
+  if (duckdbType.startsWith('TIMESTAMP')) return 'timestamp';
+  if (duckdbType === 'VARCHAR' || duckdbType === 'BLOB') return 'text';
+  return duckdbType; // BOOLEAN, DATE, TIME…
+}
+
+/** The columns of `other` whose kind differs from `reference`'s (name and DuckDB type), in its order. */
+export function typeDifferences(reference: Map<string, string>, other: Map<string, string>): string[] {
+  const differences: string[] = [];
+  for (const [name, type] of other) {
+    const expected = reference.get(name);
+    if (expected === undefined || typeKind(expected) !== typeKind(type))
+      differences.push(`${name} ${type} (csv2lake ${expected ?? 'none'})`);
+  }
+  for (const name of reference.keys()) if (!other.has(name)) differences.push(`${name} missing`);
+  return differences;
+}
 /**
  * Prints the table (markdown) of the rows' best runs, then csv2lake against issue 15's targets: Parquet
  * at least as fast as the fastest peer at its thread count and no larger than DuckDB's, Avro 1.5× DuckDB
@@ -90,8 +119,8 @@ const MiB = 2 ** 20;
 export function printTable(rows: readonly BenchRow[], mb: number, expectRows: number | undefined): void {
   const duck1 = rows.find((r) => r.key === 'duckdb' && r.threads === 1)!.best!;
   const ok = rows.filter((r) => r.best);
-  console.log('| tool | threads | s | MB/s | × DuckDB 1t | peak RSS | output | CPU s |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| tool | threads | s | MB/s | × DuckDB 1t | peak RSS | output | CPU s | column types |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const m = r.best;
     if (!m) {
@@ -102,7 +131,7 @@ export function printTable(rows: readonly BenchRow[], mb: number, expectRows: nu
     console.log(
       `| ${r.tool}${wrong} | ${r.threads} | ${m.seconds.toFixed(2)} | ${(mb / m.seconds).toFixed(1)} | ` +
         `${(duck1.seconds / m.seconds).toFixed(2)} | ${(m.rssBytes / MiB).toFixed(0)} MB | ` +
-        `${(m.outBytes / 1e6).toFixed(1)} MB | ${m.cpuSeconds.toFixed(2)} |`,
+        `${(m.outBytes / 1e6).toFixed(1)} MB | ${m.cpuSeconds.toFixed(2)} | ${typesCell(r)} |`,
     );
   }
   const verdicts: string[] = [];
@@ -111,7 +140,10 @@ export function printTable(rows: readonly BenchRow[], mb: number, expectRows: nu
     const parquet = at.find((r) => r.key === 'csv2lake-parquet')?.best;
     const avro = at.find((r) => r.key === 'csv2lake-avro')?.best;
     const duck = at.find((r) => r.key === 'duckdb')!.best!;
-    const peers = at.filter((r) => !r.key.startsWith('csv2lake') && !r.key.endsWith('avro'));
+    // The same conversion only: a peer that leaves a column csv2lake types as text is not a rival.
+    const peers = at.filter(
+      (r) => !r.key.startsWith('csv2lake') && !r.key.endsWith('avro') && r.typeDifferences?.length === 0,
+    );
     const fastest = Math.min(...peers.map((r) => r.best!.seconds));
     const meets = (ok: boolean) => (ok ? 'meets' : 'MISSES');
     if (parquet)
@@ -134,4 +166,16 @@ export function printTable(rows: readonly BenchRow[], mb: number, expectRows: nu
       `csv2lake peak RSS ≤ ${(Math.max(...rss) / MiB).toFixed(0)} MB (${Math.max(...rss) <= 256 * MiB ? 'meets' : 'MISSES'} ≤ 256 MB)`,
     );
   console.log(`\nTargets (issue 15): ${verdicts.join('; ')}`);
+  const others = ok.filter((r) => (r.typeDifferences?.length ?? 0) > 0);
+  if (others.length > 0)
+    console.log(
+      `Not counted as peers (another conversion: column types differ from csv2lake's): ` +
+        others.map((r) => `${r.tool} ${r.threads}t: ${r.typeDifferences!.join(', ')}`).join('; '),
+    );
+}
+
+/** The table's last cell: whether the row's Parquet columns have csv2lake's kinds of type. */
+function typesCell(row: BenchRow): string {
+  if (row.typeDifferences === undefined) return '';
+  return row.typeDifferences.length === 0 ? 'as csv2lake' : `${row.typeDifferences.length} differ`;
 }
