@@ -12,6 +12,16 @@ import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlagOptions } from './csv-flags';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
+/**
+ * Files as the progress line shows them. A split file's range items add shares of it (1/8 each for 8
+ * ranges): a share shows as a tenth ("2.5/3 files"); whole numbers as they are (the shares' float sums
+ * rounded back).
+ */
+function filesText(files: number): string {
+  const whole = Math.round(files);
+  return Math.abs(files - whole) < 1e-6 ? String(whole) : files.toFixed(1);
+}
+
 /** One progress line: files done/failed/total, rows, input read per second, elapsed, ETA. */
 export function progressText(
   p: { total: number; done: number; failed: number; rows: number; bytes: number; startedAt: number },
@@ -21,7 +31,8 @@ export function progressText(
   const rate = p.done / elapsed;
   const eta = p.done > 0 ? `${Math.ceil(Math.max(0, p.total - p.done) / rate)} s` : '?';
   return (
-    `${p.done}/${p.total} files, ${p.failed} failed, ${p.rows.toLocaleString('en-US')} rows, ` +
+    `${filesText(p.done)}/${filesText(p.total)} files, ${filesText(p.failed)} failed, ` +
+    `${p.rows.toLocaleString('en-US')} rows, ` +
     `${formatBytes(p.bytes / elapsed)}/s, ${elapsed.toFixed(1)} s elapsed, ETA ${eta}`
   );
 }
@@ -38,7 +49,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr) {
     startedAt: number;
   }) => {
     const now = Date.now();
-    const finished = p.done === p.total;
+    const finished = Math.abs(p.done - p.total) < 1e-6;
     if (now - last < (stream.isTTY ? 100 : 2000) && !finished) return;
     last = now;
     const text = progressText(p, now);

@@ -40,6 +40,8 @@ interface ChildRecord {
   input: unknown;
   /** Items carried (a batch carries several). */
   items?: number;
+  /** Files they convert, for progress (see `ChildInput.files`). */
+  files?: number;
   status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
   output?: unknown;
   error?: string;
@@ -162,14 +164,15 @@ export class LocalDistributedMaps {
       const before = prior.get(childName);
       return before?.status === 'SUCCEEDED'
         ? before
-        : { name: childName, input: c.input, items: c.items, status: 'PENDING' };
+        : { name: childName, input: c.input, items: c.items, files: c.files, status: 'PENDING' };
     });
     const itemsOf = (c: ChildRecord) => c.items ?? 1;
+    const filesOf = (c: ChildRecord) => c.files ?? itemsOf(c);
     // Progress counts files once: a map that re-attempts failed files (RetryFailed) moves them from failed
-    // to done instead of adding them again.
+    // to done instead of adding them again; a file's range items count a share of it each.
     const retrying = name !== STATES.convertFiles && !run.redriving;
     if (!retrying)
-      progress.total += children.filter((c) => c.status !== 'SUCCEEDED').reduce((n, c) => n + itemsOf(c), 0);
+      progress.total += children.filter((c) => c.status !== 'SUCCEEDED').reduce((n, c) => n + filesOf(c), 0);
     const tolerated = toleratedFailures(map, items.length);
     let failed = 0;
     let next = 0;
@@ -205,13 +208,13 @@ export class LocalDistributedMaps {
           c.error = f.name;
           c.cause = JSON.stringify({ errorType: f.name, errorMessage: f.message });
           failed += itemsOf(c);
-          if (!retrying) progress.failed += itemsOf(c);
+          if (!retrying) progress.failed += filesOf(c);
           if (failed > tolerated) stop = true;
         } finally {
           await scope.close();
         }
-        if (!retrying) progress.done += itemsOf(c);
-        else if (c.status === 'SUCCEEDED') progress.failed -= itemsOf(c);
+        if (!retrying) progress.done += filesOf(c);
+        else if (c.status === 'SUCCEEDED') progress.failed -= filesOf(c);
         run.onProgress?.(progress);
       }
     };

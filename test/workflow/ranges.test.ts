@@ -36,6 +36,7 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
   const ranged = join(input, '..', 'ranged');
   const calls: Call[] = [];
   const rows = { one: 0, split: 0 };
+  const files: string[] = [];
   // act
   const one = await LocalRunner.run({
     input: { kind: 'dir', path: input },
@@ -47,7 +48,10 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
     output: { kind: 'dir', path: ranged },
     rangeBytes: RANGE_BYTES,
     fault: recorder(calls),
-    onProgress: (p) => (rows.split = p.rows),
+    onProgress: (p) => {
+      rows.split = p.rows;
+      files.push(`${p.done}/${p.total}`);
+    },
   });
   // assert
   expect([one.status, split.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -82,6 +86,9 @@ test('a folder run of a file in ranges equals the one-item run, value for value;
   expect(split.items).toMatchObject({ total: 1, converted: 1, failed: 0 });
   expect(rows.one).toBeGreaterThan(0);
   expect(rows.split).toBe(rows.one);
+  // …and counted the file once: its range items add up to one file, not one file each.
+  expect(files.at(-1)).toMatch(/^(1|0\.9+\d*)\/(1|0\.9+\d*)$/u);
+  expect(files.every((f) => Number(f.split('/')[1]) <= 1 + 1e-9)).toBe(true);
   const report = JSON.parse(readFileSync(join(ranged, '_runs', split.runId, 'report.json'), 'utf8'));
   const one_ = JSON.parse(readFileSync(join(whole, '_runs', one.runId, 'report.json'), 'utf8'));
   expect(report.rejectedRows).toBe(one_.rejectedRows);

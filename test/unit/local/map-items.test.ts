@@ -30,8 +30,27 @@ describe('child inputs of a Distributed Map', () => {
       [0, 1, 2].map((i) => ({
         input: { key: `k${i}.csv`, index: i, run: { id: 7 }, execution: 'run-1', fixed: { nested: 1 } },
         items: 1,
+        files: 1,
       })),
     );
+  });
+
+  test('a range item is a share of its file for progress (1/count), in a batch too', () => {
+    const ranges = Array.from({ length: 4 }, (_, index) => ({
+      key: 'big.csv',
+      range: { index, count: 4, start: index * 10, end: index * 10 + 10 },
+    }));
+    const items = [{ key: 'small.csv', range: null }, ...ranges];
+    expect(childInputs({}, items, {}, context).map((c) => [c.items, c.files])).toEqual([
+      [1, 1],
+      ...ranges.map(() => [1, 0.25]),
+    ]);
+    const batched = childInputs({ ItemBatcher: { MaxItemsPerBatch: 2 } }, items, {}, context);
+    expect(batched.map((c) => [c.items, c.files])).toEqual([
+      [2, 1.25],
+      [2, 0.5],
+      [1, 0.25],
+    ]);
   });
 
   test('without ItemSelector, each child gets its item', () => {

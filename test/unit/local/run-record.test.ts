@@ -26,6 +26,9 @@ test("a local run's report names its folder, or its bucket and prefix at its end
     redrive: { kind: 'local', command: 'csv2lake redrive r --output /data/lake' },
   });
   expect(
-    runOrigin({ runId: 'r', input: s3('landing', 'exports/'), output: dir('/data/lake') }, 'http://127.0.0.1:9000'),
+    runOrigin(
+      { runId: 'r', input: s3('landing', 'exports/'), output: dir('/data/lake') },
+      'http://127.0.0.1:9000',
+    ),
   ).toMatchObject({ input: 's3://landing/exports/', endpoint: 'http://127.0.0.1:9000' });
 });
