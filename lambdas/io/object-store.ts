@@ -1,4 +1,5 @@
 import type { ByteSink } from '../core/model/sink';
+import { isNotFound } from './s3-answers';
 
 /** What a store knows about one object. */
 export interface ObjectInfo {
@@ -77,6 +78,19 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
   /** Optional: the local file holding an object, when the store is a folder (no need to spool it). */
   localFile?(bucket: string, key: string): string | undefined;
+}
+
+/**
+ * Whether a store's `get` failed because the object does not exist, looked for through `cause`: S3's
+ * `NoSuchKey` (inside S3ObjectStore's InputMissingError), a file's `ENOENT`. Lets a reader of an object that
+ * may be absent GET it without a HEAD first.
+ */
+export function isAbsentObject(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (isNotFound(e) || e.code === 'ENOENT') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** A conditional write's condition did not hold (S3 412 Precondition Failed, or 409 on a concurrent one). */

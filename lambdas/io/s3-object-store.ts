@@ -119,7 +119,9 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (error) {
       if (isNotFound(error)) {
-        throw new InputMissingError(`s3://${bucket}/${key} no longer exists (deleted after it was listed?)`);
+        throw new InputMissingError(`s3://${bucket}/${key} no longer exists (deleted after it was listed?)`, {
+          cause: error, // the NoSuchKey that object-store.ts's isAbsentObject looks for
+        });
       }
       if (isPreconditionFailed(error)) {
         throw new InputChangedError(

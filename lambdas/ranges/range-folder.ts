@@ -5,7 +5,7 @@
  * and boundaries, which never travel in the state payload). The join deletes the folder once its output is
  * written; a failed or handed-back join keeps it for the retry map or the redrive (and `_runs/` expires).
  */
-import type { ObjectStore } from '../io/object-store';
+import { isAbsentObject, type ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { PartRecord } from './part-record';
 import type { RangeVerdict } from './reconcile';
@@ -20,10 +20,20 @@ const RECORD = /(?:^|\/)r([12])-(\d+)\.json$/;
 /** Round 2's decision in its folder. */
 export const VERDICT_NAME = 'verdict.json';
 
-/** A JSON object of the folder, or undefined when there is none (or it cannot be read: then none counts). */
+/**
+ * A JSON object of the folder, or undefined when there is none: one GET, its not-found taken for absent (a
+ * HEAD before it doubled the join's requests, and told nothing the GET's answer does not).
+ */
 async function readJson<T>(store: ObjectStore, bucket: string, key: string): Promise<T | undefined> {
-  if (!(await store.head(bucket, key))) return undefined;
-  return JSON.parse(await readText(store, bucket, key)) as T;
+  let text: string;
+  try {
+    text = await readText(store, bucket, key);
+  } catch (error) {
+    // A record listed but deleted since (a finished join of the same key dropped the folder), or no verdict.
+    if (isAbsentObject(error)) return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
 }
 
 /** Writes a range's record. */
