@@ -76,8 +76,32 @@ export interface ObjectStore {
   createWriter(bucket: string, key: string, options?: PutOptions): ObjectWriter;
   /** Deletes an object; no error when it is absent. */
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Optional: deletes objects of one bucket in fewer requests than a `delete` each (S3: DeleteObjects, up to
+   * 1,000 keys a request); no error for an absent key. Every key is tried; a key that could not be deleted
+   * is retried and then thrown as its `delete` would have been. Call it through {@link deleteObjects}.
+   * @throws the error of a key that could not be deleted (S3TransientError when a retry may help)
+   */
+  deleteMany?(bucket: string, keys: readonly string[]): Promise<void>;
   /** Optional: the local file holding an object, when the store is a folder (no need to spool it). */
   localFile?(bucket: string, key: string): string | undefined;
+}
+
+/**
+ * Deletes `keys` of one bucket with the store's {@link ObjectStore.deleteMany}, else a `delete` each (a
+ * folder, a store without batches): every key is tried before the first failure is thrown.
+ */
+export async function deleteObjects(
+  store: ObjectStore,
+  bucket: string,
+  keys: readonly string[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  if (store.deleteMany) return store.deleteMany(bucket, keys);
+  const failed = (await Promise.allSettled(keys.map((key) => store.delete(bucket, key)))).find(
+    (o): o is PromiseRejectedResult => o.status === 'rejected',
+  );
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -26,6 +26,7 @@ import type {
 } from './object-store';
 import { isNotFound, isPreconditionFailed } from './s3-answers';
 import { guardedBody } from './s3-body';
+import { deleteKeys } from './s3-delete-objects';
 
 /** Parts are 8 MiB by default (S3's minimum is 5 MiB): memory per upload stays near one part. */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -212,6 +213,11 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw classifyS3Error(error, `DELETE s3://${bucket}/${key}`);
     }
+  }
+
+  /** DeleteObjects, 1,000 keys a request; per-key failures retried, then thrown (see s3-delete-objects.ts). */
+  deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
+    return deleteKeys(this.s3, bucket, keys);
   }
 }
 

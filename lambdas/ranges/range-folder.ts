@@ -5,7 +5,7 @@
  * and boundaries, which never travel in the state payload). The join deletes the folder once its output is
  * written; a failed or handed-back join keeps it for the retry map or the redrive (and `_runs/` expires).
  */
-import { isAbsentObject, type ObjectStore } from '../io/object-store';
+import { deleteObjects, isAbsentObject, type ObjectStore } from '../io/object-store';
 import { readText } from '../io/object-text';
 import type { PartRecord } from './part-record';
 import type { RangeVerdict } from './reconcile';
@@ -96,7 +96,12 @@ export async function deleteRangeFolder(store: ObjectStore, bucket: string, fold
   let token: string | undefined;
   do {
     const page = await store.list(bucket, folder, token ? { token } : {});
-    await Promise.all(page.objects.map((o) => store.delete(bucket, o.key)));
+    // One DeleteObjects per page of up to 1,000 keys on S3, not a request per part and record.
+    await deleteObjects(
+      store,
+      bucket,
+      page.objects.map((o) => o.key),
+    );
     token = page.nextToken;
   } while (token);
 }

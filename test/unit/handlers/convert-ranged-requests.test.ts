@@ -1,7 +1,10 @@
 /*
  * The S3 requests of a split key's join (issue 16), counted on the client over fauxqs: K range items, then
  * the join, in both formats. The join reads each range's record with ONE GET (the listing already named
- * it; no HEAD before it) and reads the absent verdict with one GET.
+ * it; no HEAD before it), reads the absent verdict with one GET, and deletes its parts folder with one
+ * DeleteObjects per listed page instead of a DeleteObject per object. A key that DeleteObjects does not
+ * delete (its per-key error in a 200 answer) is treated as a failed DeleteObject was: logged, the join
+ * recorded converted.
  */
 import '../lake/quiet';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +13,7 @@ import { createConverterHandler } from '../../../lambdas/handlers/converter-hand
 import { readText } from '../../../lambdas/io/object-text';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
+import { logger } from '../../../lambdas/shared/observability';
 import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
 import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-keys';
 import { startS3Server, type S3Server } from '../../support/s3-server';
@@ -23,6 +27,8 @@ let s3: S3Client;
 /** Every request the client makes while `counting`: its command and the keys it names. */
 const sent: { command: string; keys: string[] }[] = [];
 let counting = false;
+/** A key every DeleteObjects answers AccessDenied for (in its 200 answer, as S3 does), not deleting it. */
+let refused: string | undefined;
 beforeAll(async () => {
   server = await startS3Server();
   s3 = server.client();
@@ -34,7 +40,16 @@ beforeAll(async () => {
           command: context.commandName!.replace(/Command$/, ''),
           keys: input.Delete?.Objects?.map((o) => o.Key ?? '') ?? [input.Key ?? ''],
         });
-      return next(args);
+      const objects = input.Delete?.Objects;
+      if (!refused || !objects?.some((o) => o.Key === refused)) return next(args);
+      input.Delete!.Objects = objects.filter((o) => o.Key !== refused);
+      const answer = await next(args);
+      const output = answer.output as { Errors?: unknown[] };
+      output.Errors = [
+        ...(output.Errors ?? []),
+        { Key: refused, Code: 'AccessDenied', Message: 'Access Denied' },
+      ];
+      return answer;
     },
     // Before the retry middleware: one count per request the code makes, whatever the SDK retries.
     { step: 'initialize', name: 'countRequests' },
@@ -72,7 +87,7 @@ async function rangesOf(format: OutputFormat, runId: string, key = KEY) {
 }
 
 test.each<OutputFormat>(['parquet', 'avro'])(
-  '%s: the join GETs each range record once (no HEAD), and the absent verdict once',
+  '%s: the join GETs each range record once (no HEAD) and deletes its parts folder in one DeleteObjects',
   async (format) => {
     // prepare
     const { folder, listFolder, join } = await rangesOf(format, `night-${format}`);
@@ -95,6 +110,34 @@ test.each<OutputFormat>(['parquet', 'avro'])(
     expect(jsonGets.sort()).toEqual(
       [...Array.from({ length: K }, (_, i) => `${folder}r1-${i}.json`), `${folder}verdict.json`].sort(),
     );
+    expect(folderRequests('DeleteObject')).toEqual([]);
+    const batches = folderRequests('DeleteObjects');
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.keys.sort()).toEqual(inFolder);
+    expect(await listFolder()).toEqual([]);
   },
   120_000,
 );
+
+test('a part that DeleteObjects does not delete (AccessDenied) is logged; the join is converted, as with a DeleteObject', async () => {
+  // prepare
+  const { folder, listFolder, join, record } = await rangesOf(
+    'parquet',
+    'night-refused',
+    'landing/refused/big.csv',
+  );
+  refused = `${folder}r1-2.json`;
+  const info = jest.spyOn(logger, 'info');
+
+  // act
+  const joined = await join().finally(() => (refused = undefined));
+
+  // assert
+  expect(joined.status).toBe('converted');
+  expect(await record()).toMatchObject({ status: 'converted' });
+  expect(await listFolder()).toEqual([`${folder}r1-2.json`]);
+  const logged = info.mock.calls.filter(([message]) => message === 'range parts not deleted');
+  expect(logged).toHaveLength(1);
+  expect(String((logged[0]![1] as { error: unknown }).error)).toContain('AccessDenied');
+  info.mockRestore();
+}, 120_000);
