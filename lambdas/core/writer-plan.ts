@@ -28,9 +28,10 @@ export interface Outputs {
  * - otherwise column vectors (rows/column-sink.ts) go to the format writers, on this thread or, with a
  *   worker script, on the second (parallel/worker-writers.ts);
  * - one format from a large local file, with a worker script and sinks that can start over: the file may
- *   be cut in two (parallel/split-run.ts). The first pass then writes the first part here, and the second
- *   part's row groups or blocks are appended when the files close. Parquet row groups are then half the
- *   configured size on each thread, so that the two together hold no more than one thread would.
+ *   be cut between two threads (parallel/split-run.ts). The first pass then writes the first part here
+ *   (its last row group at the cut), and the other parts' row groups or blocks are appended when the
+ *   files close. Parquet row groups are then half the configured size on each thread, so that the two
+ *   together hold no more than one thread would.
  */
 export class WriterPlan {
   /** Whether every sink can start over: only then does the first pass convert while it infers. */
@@ -116,8 +117,16 @@ export class WriterPlan {
       rowGroupBytes: this.halfRowGroup,
     });
     const split = this.split;
+    const rows = batchRows(schema, (batch) => parquet.write(batch));
+    if (split) {
+      split.atCut = async () => {
+        await rows.flush(true);
+        // Appending nothing writes the row group the writer holds.
+        await parquet.appendRowGroups(nothing(), { rows: 0, bytes: 0, rowGroups: [] });
+      };
+    }
     return {
-      rows: batchRows(schema, (batch) => parquet.write(batch)),
+      rows,
       async close() {
         await split?.joinParquet(parquet);
         return { parquet: await parquet.close() };
@@ -138,3 +147,6 @@ export class WriterPlan {
     };
   }
 }
+
+/** No bytes. */
+async function* nothing(): AsyncGenerator<Uint8Array> {}

@@ -5,6 +5,7 @@ import type { ParquetPart } from '../parquet/parquet-writer';
 import type { WriterOptions } from '../run/local-writers';
 import type { PassOptions } from '../run/pass-options';
 import type { RangeContext, RangeResult } from '../run/split-hooks';
+import type { Claims } from './claims';
 import type { VectorData } from './transfer';
 
 /*
@@ -32,7 +33,11 @@ export type FromWorker =
 export type WorkerData =
   | { schema: TableSchema; formats: OutputFormat[]; options: WriterOptions }
   | { compress: AvroCodec }
-  | { range: true };
+  | {
+      range: true;
+      /** Shared with the split run: the thread's readiness and how far it may read (see claims.ts). */
+      claims?: Claims;
+    };
 
 /** What the thread converting the second part is given. */
 export interface RangeJob {
@@ -59,5 +64,13 @@ export type PartOutput =
   | { format: 'avro'; avro: WriterStats }
   | { format: 'parquet'; parquet: ParquetPart };
 
-/** What the thread reports. */
-export type RangeOutcome = { result: RangeResult; tail: PartOutput | undefined };
+/** What a part's conversion reports. */
+export interface RangeOutcome {
+  readonly result: RangeResult;
+  readonly tail: PartOutput | undefined;
+  /**
+   * When the part was stopped short of the file's end (see `stopAt`): whether its bytes ended at a row
+   * boundary there, and how many lines they held (the next part's lines count on from there).
+   */
+  readonly stop?: { readonly atRowStart: boolean; readonly lines: number };
+}

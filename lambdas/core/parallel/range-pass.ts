@@ -1,5 +1,6 @@
 import { decodeRange, type InputInfo } from '../csv/input';
 import { RejectList } from '../csv/rejects';
+import type { CsvTokenizer } from '../csv/tokenizer';
 import { InferenceState } from '../run/inference';
 import type { PassOptions } from '../run/pass-options';
 import { scan } from '../run/scan';
@@ -9,7 +10,8 @@ import type { RangeContext, RangeResult } from '../run/split-hooks';
 /**
  * The first pass over the second part of a file, from a row boundary on (`chunks` decoded already, see
  * `decodeRange`): with the column names and the type guess of the first part, it rejects malformed rows,
- * infers from every value and converts into `output` while the guess holds.
+ * infers from every value and converts into `output` while the guess holds. Its tokenizer is put in
+ * `holder` (for a check where the part ends).
  *
  * @throws MalformedCsvError when the part alone has more rejected rows than `maxRejects`
  */
@@ -19,6 +21,7 @@ export async function rangePass(
   options: PassOptions,
   context: RangeContext,
   output: SpeculativeOutput,
+  holder?: { tokenizer?: CsvTokenizer },
 ): Promise<RangeResult> {
   const info: InputInfo = { gzip: false, bytesIn: 0 };
   const rejects = new RejectList();
@@ -44,7 +47,7 @@ export async function rangePass(
     },
     (i) => context.headers[i],
     undefined,
-    undefined,
+    holder,
     (source, encoding, counts) => decodeRange(source, encoding, counts),
   );
   if (spec.active) {

@@ -11,32 +11,62 @@ import type { AvroRowWriter } from '../rows/avro-rows';
 import type { WriterOptions } from '../run/local-writers';
 import type { PassOptions } from '../run/pass-options';
 import type { RangeContext, RangeResult, SplitHooks } from '../run/split-hooks';
+import { claimFrom, claimedUpTo, isReady, sharedClaims, stopAt } from './claims';
 import { findCut } from './cut';
 import type { FromWorker, RangeJob, RangeOutcome, ToWorker, WorkerData } from './messages';
+import { convertPart } from './part-job';
+
+/** Columns up to which this thread takes the end of the file off the other (see `takeEnd`). */
+const TAKE_MAX_COLUMNS = 1024;
 
 /**
- * Converting an uncompressed local file to one format on two threads. The file is cut at a line break
- * past its middle; this thread's first pass reads up to the cut while the writer worker (in range mode)
- * runs `rangePass` from the cut to the end with the same type guess, writing its Avro blocks or
- * Parquet row groups to a temporary file. At the cut, the first pass's tokenizer must be at a row boundary
- * (the line break was not inside a quoted field) and the other thread must have succeeded; then the first
- * pass stops there, the two parts' inference, rejects (line numbers shifted) and row counts are joined,
- * and the second part's output is appended after the first part's (a Parquet footer then lists both
- * parts' row groups). Otherwise the other thread's work is dropped and the
- * first pass reads on to the end itself, as it would have without a cut: the outcome never depends on
- * where the cut fell.
+ * Converting an uncompressed local file to one format on two threads. Once the other thread has loaded,
+ * the file is cut at a line break halfway between what this thread has read and the end; this thread's
+ * first pass reads up to the cut while the writer worker (in range mode) runs `rangePass` from the cut on
+ * with the same type guess, writing its Avro blocks or Parquet row groups to a temporary file. When this
+ * thread reaches the cut first, with much of the file left, it takes the end of the file off the other
+ * (see `stopAt`): a second cut halfway through what the other has not yet read, past which this thread
+ * converts to a temporary file of its own. At each cut, the tokenizer that read up to it must be at a row
+ * boundary (the line break was not inside a quoted field) and every part must have succeeded; then the
+ * first pass stops at the first cut, the parts' inference, rejects (line numbers shifted) and row counts
+ * are joined, and the parts' outputs are appended after the first part's, in order (a Parquet footer then
+ * lists every part's row groups). Otherwise the parts are dropped and the first pass reads on to the end
+ * itself, as it would have without a cut: the outcome never depends on where the cuts fell.
  */
 export class SplitRun implements SplitHooks {
   readonly holder: { tokenizer?: CsvTokenizer } = {};
+  /**
+   * Run when the first pass reaches the cut at a row boundary, before this thread takes the end of the
+   * file or waits for the other: the writer plan writes out what the first part's writer holds (its last
+   * row group), which would otherwise be encoded after both threads are done, on this one alone.
+   */
+  atCut: (() => Promise<void>) | undefined;
   /** Offset of the first byte of the second part, once chosen. */
   private cut: number | undefined;
   /** Bytes handed to the first pass so far. */
   private read = 0;
   private readonly large: boolean;
+  /**
+   * Left to the other thread when this one reaches its cut, below which it waits rather than take the end
+   * of the file (a part of its own costs a temporary file and a join): a quarter of the smallest file cut.
+   */
+  private readonly takeMin: number;
   private outcome: Promise<RangeOutcome> | undefined;
   private worker: Worker | undefined;
-  private accepted: { outcome: RangeOutcome; lineOffset: number } | undefined;
+  /** The parts past the first, in file order, when the cut was kept. */
+  private accepted: { outcome: RangeOutcome; lineOffset: number; path: string }[] | undefined;
   private readonly outPath: string;
+  /** The temporary file of the end of the file, when this thread took it off the other. */
+  private readonly endPath: string;
+  /** Shared with the other thread: whether it has loaded, how far it has read (see claims.ts). */
+  private readonly claims = sharedClaims();
+  private job: RangeJob | undefined;
+  /** Whether the other thread has reported. */
+  private done = false;
+  /** The type guess, until the cut is chosen. */
+  private pending: RangeContext | undefined;
+  /** Offset past which the first pass is not given bytes while the cut is pending. */
+  private deadline = 0;
 
   /**
    * @param workerPath the bundled writer worker script
@@ -53,10 +83,15 @@ export class SplitRun implements SplitHooks {
     minBytes: number = CONVERT_DEFAULTS.splitMinBytes,
   ) {
     this.large = size >= minBytes;
+    this.takeMin = Math.floor(minBytes / 4);
     // Started now, so that it has loaded by the time the first pass has its type guess.
     if (this.large)
-      this.worker = new Worker(workerPath, { workerData: { range: true } satisfies WorkerData });
-    this.outPath = join(tmpdir(), `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+      this.worker = new Worker(workerPath, {
+        workerData: { range: true, claims: this.claims } satisfies WorkerData,
+      });
+    const stem = join(tmpdir(), `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    this.outPath = stem;
+    this.endPath = `${stem}-end`;
   }
 
   /** Whether the file may be cut (large enough: whether it is, is decided once the guess is made). */
@@ -67,6 +102,7 @@ export class SplitRun implements SplitHooks {
   /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
   async *chunks(): AsyncIterable<Uint8Array> {
     for await (const chunk of readFileChunks(this.path, { reuse: true })) {
+      if (this.pending) this.choose(this.read + chunk.length);
       const at = this.read;
       this.read += chunk.length;
       const cut = this.cut;
@@ -81,17 +117,35 @@ export class SplitRun implements SplitHooks {
   }
 
   start(context: RangeContext): void {
+    if (!this.large) return;
+    // The cut waits for the other thread to load its script (some 0.1-0.3 s, as long as this thread takes
+    // to read a quarter of a 100 MB file), so that both threads go on from the moment it can: cut then,
+    // the two halves of what is left take as long. A file read that far without it is cut as it stands.
+    this.pending = context;
+    this.deadline = Math.floor((this.size + this.read) / 2);
+    this.choose(this.read);
+  }
+
+  /**
+   * Cuts when the other thread is ready, or at the latest when the first pass would otherwise be given
+   * bytes up to `next`, past the deadline.
+   */
+  private choose(next: number): void {
+    const context = this.pending;
+    if (!context || (!isReady(this.claims) && next < this.deadline)) return;
+    this.pending = undefined;
     // Both threads go on from here: this one from what it has read, the other from the cut, so the cut
     // halves what is left (it lies past the middle, and ahead of what this thread has been given).
     const from = Math.floor((this.size + this.read) / 2);
-    const cut = this.large ? findCut(this.path, this.size, from, context) : undefined;
+    const cut = findCut(this.path, this.size, from, context);
     if (cut === undefined || cut <= this.read) {
       void this.worker?.terminate();
       this.worker = undefined;
       return;
     }
     this.cut = cut;
-    const job: RangeJob = {
+    claimFrom(this.claims, cut);
+    const job: RangeJob = (this.job = {
       name: this.name,
       path: this.path,
       start: this.cut,
@@ -100,7 +154,7 @@ export class SplitRun implements SplitHooks {
       format: this.format,
       writer: this.writer,
       outPath: this.outPath,
-    };
+    });
     const worker = this.worker;
     if (!worker) return;
     this.outcome = new Promise<RangeOutcome>((resolve, reject) => {
@@ -112,11 +166,14 @@ export class SplitRun implements SplitHooks {
       worker.on('exit', (code) => reject(new Error(`the second part's thread stopped (exit code ${code})`)));
     });
     worker.postMessage({ kind: 'range', job } satisfies ToWorker);
-    this.outcome.catch(() => {}); // looked at in keep(); a failure there only means "read on"
+    this.outcome.then(
+      () => (this.done = true),
+      () => (this.done = true),
+    ); // looked at in keep(); a failure there only means "read on"
   }
 
-  async finish(): Promise<{ result: RangeResult; lineOffset: number } | undefined> {
-    return this.accepted && { result: this.accepted.outcome.result, lineOffset: this.accepted.lineOffset };
+  async finish(): Promise<readonly { result: RangeResult; lineOffset: number }[] | undefined> {
+    return this.accepted?.map(({ outcome, lineOffset }) => ({ result: outcome.result, lineOffset }));
   }
 
   /** Whether the first pass stopped at the cut and took the second part's result. */
@@ -125,47 +182,79 @@ export class SplitRun implements SplitHooks {
   }
 
   /**
-   * Appends the second part's row groups to the first part's Parquet writer, when the cut was kept and
-   * that part converted with the guess (its bytes read from the temporary file: the writer reads none).
+   * Appends the other parts' row groups to the first part's Parquet writer, when the cut was kept and
+   * the parts converted with the guess (their bytes read from the temporary files: the writer reads none).
    */
   async joinParquet(writer: ParquetWriter): Promise<void> {
-    const tail = this.accepted?.outcome.tail;
-    if (tail?.format === 'parquet') await writer.appendRowGroups(this.partBytes(), tail.parquet);
+    for (const { outcome, path } of this.accepted ?? []) {
+      const tail = outcome.tail;
+      if (tail?.format === 'parquet') await writer.appendRowGroups(partBytes(path), tail.parquet);
+    }
   }
 
-  /** Appends the second part's blocks to the first part's Avro writer, as {@link joinParquet} does. */
+  /** Appends the other parts' blocks to the first part's Avro writer, as {@link joinParquet} does. */
   async joinAvro(writer: AvroRowWriter): Promise<void> {
-    const tail = this.accepted?.outcome.tail;
-    if (tail?.format === 'avro') await writer.appendBlocks(this.partBytes(), tail.avro);
+    for (const { outcome, path } of this.accepted ?? []) {
+      const tail = outcome.tail;
+      if (tail?.format === 'avro') await writer.appendBlocks(partBytes(path), tail.avro);
+    }
   }
 
-  private partBytes(): AsyncIterable<Uint8Array> {
-    return readFileChunks(this.outPath, { reuse: true });
-  }
-
-  /** Stops the other thread and deletes its temporary file. */
+  /** Stops the other thread and deletes the temporary files. */
   async dispose(): Promise<void> {
     await this.worker?.terminate();
     this.worker = undefined;
     rmSync(this.outPath, { force: true });
+    rmSync(this.endPath, { force: true });
   }
 
-  /** At the cut: keep it when this side ended a row there and the other side succeeded. */
+  /**
+   * At the cut: keep it when this side ended a row there and the other parts succeeded (and ended at a row
+   * where this thread took the end of the file off the other).
+   */
   private async keep(): Promise<boolean> {
     const tokenizer = this.holder.tokenizer;
-    if (!this.outcome || !tokenizer?.atRowStart) {
+    if (!this.outcome || !this.job || !tokenizer?.atRowStart) {
       // Not a row boundary: the other half's work is of no use, and its core is better left free.
       await this.worker?.terminate();
       this.worker = undefined;
       return false;
     }
     const lineOffset = tokenizer.currentLine - 1;
+    await this.atCut?.();
+    const end = this.takeEnd(this.job);
+    end?.catch(() => {}); // awaited below, unless the other part failed first
     try {
-      this.accepted = { outcome: await this.outcome, lineOffset };
+      const outcome = await this.outcome;
+      const parts = [{ outcome, lineOffset, path: this.outPath }];
+      if (end) {
+        const last = await end;
+        if (!outcome.stop?.atRowStart) return false;
+        parts.push({ outcome: last, lineOffset: lineOffset + outcome.stop.lines, path: this.endPath });
+      }
+      this.accepted = parts;
       return true;
     } catch {
       // Whatever went wrong there (invalid text, too many rejects…), reading on finds it with its place.
       return false;
     }
   }
+
+  /**
+   * When the other thread has much of the file left: cuts what it has not read yet in two, stops it at
+   * that second cut and converts from there to the end here, while it converts up to it.
+   */
+  private takeEnd(job: RangeJob): Promise<RangeOutcome> | undefined {
+    // A wide table's writers hold their budget however few rows they have: a third would not fit in memory.
+    if (this.done || job.context.headers.length > TAKE_MAX_COLUMNS) return undefined;
+    const at = claimedUpTo(this.claims);
+    if (at === undefined || this.size - at < this.takeMin) return undefined;
+    const cut = findCut(this.path, this.size, Math.floor((at + this.size) / 2), job.context);
+    if (cut === undefined || !stopAt(this.claims, cut)) return undefined;
+    return convertPart({ ...job, start: cut, outPath: this.endPath });
+  }
+}
+
+function partBytes(path: string): AsyncIterable<Uint8Array> {
+  return readFileChunks(path, { reuse: true });
 }

@@ -4,22 +4,15 @@
  * (see split-run.ts), it waits for the second part of a file to convert. Bundled as `writer-worker.cjs`
  * from lambdas/core/writer-worker.ts, which only imports this module.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { inlineCompressor, type BlockCompressor } from '../avro/avro-container';
-import { readFileChunks } from '../bytes/file-chunks';
 import { ColumnBatch } from '../model/column-batch';
 import type { OutputFormat } from '../model/options';
-import type { TableSchema } from '../model/schema';
-import { outputSchema } from '../model/table-layout';
 import type { FormatWriter } from '../model/writer';
-import { createParquetWriter } from '../parquet/parquet-writer';
-import { AvroRowWriter } from '../rows/avro-rows';
-import { batchRows } from '../rows/column-sink';
-import type { RowSink } from '../rows/value-rules';
-import { avroOptions, createFormatWriter, parquetOptions } from '../run/local-writers';
-import type { FromWorker, PartOutput, RangeJob, ToWorker, WorkerData } from './messages';
-import { rangePass } from './range-pass';
+import { createFormatWriter } from '../run/local-writers';
+import { markReady } from './claims';
+import type { FromWorker, ToWorker, WorkerData } from './messages';
+import { convertPart } from './part-job';
 import { buffersOf, vectorFromData } from './transfer';
 
 const port = parentPort!;
@@ -89,44 +82,13 @@ function writeBatches({ schema, formats, options }: Extract<WorkerData, { schema
   });
 }
 
-/** Range mode: the second part of a file to Avro blocks or Parquet row groups in a temporary file. */
-async function convertRange(job: RangeJob): Promise<void> {
-  const fd = openSync(job.outPath, 'w');
-  let written = 0;
-  const sink = {
-    write(chunk: Uint8Array) {
-      for (let at = 0; at < chunk.length;) at += writeSync(fd, chunk, at, chunk.length - at, written + at);
-      written += chunk.length;
-    },
-  };
-  try {
-    let finish: (() => Promise<PartOutput>) | undefined;
-    const open = (schema: TableSchema): RowSink => {
-      if (job.format === 'avro') {
-        const avro = new AvroRowWriter(schema, sink, { ...avroOptions(job.writer), headerless: true });
-        finish = async () => ({ format: 'avro', avro: (await avro.close()).avro });
-        return avro;
-      }
-      const parquet = createParquetWriter(schema, sink, { ...parquetOptions(job.writer), part: true });
-      finish = async () => ({ format: 'parquet', parquet: await parquet.closePart() });
-      return batchRows(schema, (batch) => parquet.write(batch));
-    };
-    const chunks = readFileChunks(job.path, { start: job.start, reuse: true });
-    const result = await rangePass(job.name, chunks, job.pass, job.context, {
-      // The same output schema as the first part's: with the file's table, in the table's order.
-      schemaFor: (headers, types) => outputSchema(headers, types, job.pass.table),
-      open,
-    });
-    const tail = result.held && finish ? await finish() : undefined;
-    port.postMessage({ kind: 'range', outcome: { result, tail } } satisfies FromWorker);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 if ('compress' in data) compressBlocks(inlineCompressor(data.compress));
-else if ('range' in data)
+else if ('range' in data) {
   port.once('message', (message: ToWorker) => {
-    if (message.kind === 'range') convertRange(message.job).catch(fail);
+    if (message.kind === 'range')
+      convertPart(message.job, data.claims)
+        .then((outcome) => port.postMessage({ kind: 'range', outcome } satisfies FromWorker))
+        .catch(fail);
   });
-else writeBatches(data);
+  if (data.claims) markReady(data.claims);
+} else writeBatches(data);

@@ -125,9 +125,8 @@ export async function firstPass(
     );
   }
   if (spec?.active) state.adoptGuess(spec);
-  const rest = await split?.finish();
-  if (rest) {
-    // The file's second part was read elsewhere: its rejects follow ours, its types join ours.
+  // The file's other parts were read elsewhere: their rejects follow ours, their types join ours.
+  for (const rest of (await split?.finish()) ?? []) {
     state.merge(rest.result, rest.lineOffset);
     await rejects.flush();
     info.bytesIn += rest.result.bytesIn;

@@ -31,13 +31,13 @@ export interface RangeResult {
 }
 
 /**
- * How the first pass splits a file with another thread (see split-pass.ts): `start` is called once the
+ * How the first pass splits a file with another thread (see split-run.ts): `start` is called once the
  * type guess is made; the scan's tokenizer is put in `holder` (for the check at the split point); `finish`
- * gives the result of the file's second part when the split was kept, or undefined when the first pass
- * read the whole file after all.
+ * gives the results of the file's other parts, in file order, each with the lines before it, when the split
+ * was kept, or undefined when the first pass read the whole file after all.
  */
 export interface SplitHooks {
   start(context: RangeContext): void;
   readonly holder: { tokenizer?: CsvTokenizer };
-  finish(): Promise<{ result: RangeResult; lineOffset: number } | undefined>;
+  finish(): Promise<readonly { result: RangeResult; lineOffset: number }[] | undefined>;
 }

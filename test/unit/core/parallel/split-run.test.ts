@@ -5,8 +5,9 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ConvertOptions, OutputFormat } from '../../../../lambdas/core/model/options';
+import { SplitRun } from '../../../../lambdas/core/parallel/split-run';
 import { convertFile, type FileConversionResult } from '../../../../lambdas/io/convert-file';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../../support/readers';
 import { folder, writerWorkerForTests } from '../table-support';
@@ -53,12 +54,17 @@ async function outcome(run: Promise<FileConversionResult>): Promise<Outcome> {
  * Converts to one format with the cut (two threads) and without (one), and checks that the two agree: rows
  * read back by avsc (Avro) or DuckDB (Parquet), rejects, summary, errors.
  */
-async function bothWays(path: string, options: ConvertOptions = {}, format: OutputFormat = 'avro') {
+async function bothWays(
+  path: string,
+  options: ConvertOptions = {},
+  format: OutputFormat = 'avro',
+  writerWorkerPath = worker,
+) {
   const before = parts();
   const dir = folder('split-out-');
   const opts: ConvertOptions = { ...options, formats: [format] };
   const two = await outcome(
-    convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath: worker, splitMinBytes: 1 << 20 }),
+    convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath, splitMinBytes: 1 << 20 }),
   );
   const one = await outcome(convertFile(path, join(dir, 'one'), opts));
   expect(parts()).toBe(before);
@@ -208,4 +214,70 @@ test('a zstd file is not cut (its offsets are the compressed ones)', async () =>
   if (!two.ok) throw two.error;
   expect(two.result.parts).toBe(1);
   expect(two.rows).toHaveLength(200000);
+});
+
+/**
+ * The writer worker, loading only after `ms`: this thread reaches its cut long before the other has read
+ * anything, and takes the end of the file off it (a third part, converted here).
+ */
+function slowWorker(ms: number): string {
+  const path = join(dirname(worker), `slow-${ms}.cjs`);
+  writeFileSync(
+    path,
+    `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});\nrequire(${JSON.stringify(worker)});\n`,
+  );
+  return path;
+}
+
+/** The parts past the first that the split runs of `run` joined (spied on `SplitRun.finish`). */
+async function joinedParts(run: () => Promise<unknown>): Promise<number[]> {
+  const spy = jest.spyOn(SplitRun.prototype, 'finish');
+  try {
+    await run();
+    return await Promise.all(spy.mock.results.map(async (r) => ((await r.value) ?? []).length));
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+test.each<OutputFormat>(['avro', 'parquet'])(
+  '%s: this thread takes the end of the file off a late other thread: three parts, the same outcome',
+  async (format) => {
+    // Rejects in each of the three parts (before the first cut, between the cuts, past the second), so
+    // that each part's line numbers are checked; quoted line breaks throughout.
+    const body = rows(160000, (i) => {
+      if (i % 20011 === 5) return `${i},short`;
+      const text = i % 7 === 0 ? `"two\nlines ${i}"` : `plain ${i}`;
+      return `${i},${text},${(i / 4).toFixed(2)}`;
+    });
+    const path = file('late-thread.csv', `id,text,amount\n${body}\n`);
+    let result: Awaited<ReturnType<typeof bothWays>> | undefined;
+    const joined = await joinedParts(async () => {
+      result = await bothWays(path, { rowGroupBytes: 256 * 1024 }, format, slowWorker(3000));
+    });
+    const { one, two } = result!;
+    if (!one.ok || !two.ok) throw new Error('unexpected error');
+    // The two-thread run joined two parts after its own (the one-thread run has no split run).
+    expect(joined).toEqual([2]);
+    expect(two.result.parts).toBe(2);
+    expect(two.result.passes).toBe(1);
+    expect(two.result.rejectedRows).toBe(8);
+  },
+);
+
+test('the second cut inside a quoted field: the parts are dropped and this thread reads on', async () => {
+  // Ordinary rows up to ~6.5 MiB, then one quoted field of many lines to the end (~8 MiB): the first cut
+  // (some three quarters in, as the other thread is late) falls before it, the second inside it.
+  const lines = rows(440000, (i) => `${i},ok ${i}`);
+  const field = `"${rows(63000, (i) => `inside ${i}, still quoted`)}"`;
+  const path = file('late-quoted.csv', `id,text\n${lines}\n440000,${field}\n440001,after\n`);
+  let result: Awaited<ReturnType<typeof bothWays>> | undefined;
+  const joined = await joinedParts(async () => {
+    result = await bothWays(path, {}, 'parquet', slowWorker(3000));
+  });
+  const { two } = result!;
+  if (!two.ok) throw two.error;
+  expect(joined).toEqual([0]);
+  expect(two.result.parts).toBe(1);
+  expect(two.rows).toHaveLength(440002);
 });
