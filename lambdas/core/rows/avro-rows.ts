@@ -12,6 +12,9 @@ import { classify } from './classify';
 import { decimalValue, putUnscaledNumber } from './decimal-values';
 import { NO_NUMBER, TEXT_ONLY } from './locale';
 import {
+  checkedBoolean,
+  checkedDate,
+  checkedTimestamp,
   classifies,
   fits,
   int64Value,
@@ -32,8 +35,18 @@ import {
  */
 
 // Local copies: the hot loop reads them as constants (see classify.ts).
-const { K_BOOLEAN, K_DATE, K_DECIMAL, K_DOUBLE, K_INT32, K_INT64, K_STRING, decimalShapesOf, kindsOf } =
-  columnKinds;
+const {
+  K_BOOLEAN,
+  K_DATE,
+  K_DECIMAL,
+  K_DOUBLE,
+  K_INT32,
+  K_INT64,
+  K_STRING,
+  K_TIMESTAMP,
+  decimalShapesOf,
+  kindsOf,
+} = columnKinds;
 
 /** The most bytes one value takes besides a string's own bytes: union index + a 10-byte long varint. */
 const MAX_VALUE_BYTES = 11;
@@ -126,29 +139,59 @@ export class AvroRowWriter implements RowSink {
           e = n;
         }
       }
-      // The two commonest numeric kinds check while they parse; the others classify first.
-      if (kind === K_INT32) {
-        const x = parseInt32Checked(b, s, e);
-        if (x !== x) return this.misfit(rowStart, c);
-        o[p++] = 2;
-        p = putInt(o, p, x);
-        continue;
-      }
-      if (kind === K_DOUBLE) {
-        const x = parseDoubleChecked(b, s, e);
-        if (x !== x) return this.misfit(rowStart, c);
-        o[p++] = 2;
-        // Never NaN here (that is a misfit): the bits written are those of the value.
-        out.view.of(o).setFloat64(p, x, true);
-        p += 8;
-        continue;
-      }
-      if (kind === K_INT64) {
-        const x = safeInt64(b, s, e, c, track, masks, seen);
-        if (x === x) {
+      // Numbers, dates, timestamps and booleans check while they parse (int32 and double decide every
+      // value; the others leave the rare ones to the general path below).
+      switch (kind) {
+        case K_INT32: {
+          const x = parseInt32Checked(b, s, e);
+          if (x !== x) return this.misfit(rowStart, c);
           o[p++] = 2;
-          p = putLong(o, p, x);
+          p = putInt(o, p, x);
           continue;
+        }
+        case K_DOUBLE: {
+          const x = parseDoubleChecked(b, s, e);
+          if (x !== x) return this.misfit(rowStart, c);
+          o[p++] = 2;
+          // Never NaN here (that is a misfit): the bits written are those of the value.
+          out.view.of(o).setFloat64(p, x, true);
+          p += 8;
+          continue;
+        }
+        case K_INT64: {
+          const x = safeInt64(b, s, e, c, track, masks, seen);
+          if (x === x) {
+            o[p++] = 2;
+            p = putLong(o, p, x);
+            continue;
+          }
+          break;
+        }
+        case K_DATE: {
+          const x = checkedDate(b, s, e, c, track, masks, seen);
+          if (x === x) {
+            o[p++] = 2;
+            p = putInt(o, p, x);
+            continue;
+          }
+          break;
+        }
+        case K_TIMESTAMP: {
+          const x = checkedTimestamp(b, s, e, c, track, masks, seen);
+          if (x === x) {
+            o[p++] = 2;
+            p = putLong(o, p, x);
+            continue;
+          }
+          break;
+        }
+        case K_BOOLEAN: {
+          const x = checkedBoolean(b, s, e, c, track, masks, seen);
+          if (x >= 0) {
+            o[p++] = 2;
+            o[p++] = x;
+            continue;
+          }
         }
       }
       if (kind >= K_DECIMAL) {

@@ -9,6 +9,9 @@ import { classify } from './classify';
 import { decimalValue } from './decimal-values';
 import { NO_NUMBER, TEXT_ONLY } from './locale';
 import {
+  checkedBoolean,
+  checkedDate,
+  checkedTimestamp,
   classifies,
   fits,
   int64Value,
@@ -28,8 +31,18 @@ import {
  */
 
 // Local copies: the hot loop reads them as constants (see classify.ts).
-const { K_BOOLEAN, K_DATE, K_DECIMAL, K_DOUBLE, K_INT32, K_INT64, K_STRING, decimalShapesOf, kindsOf } =
-  columnKinds;
+const {
+  K_BOOLEAN,
+  K_DATE,
+  K_DECIMAL,
+  K_DOUBLE,
+  K_INT32,
+  K_INT64,
+  K_STRING,
+  K_TIMESTAMP,
+  decimalShapesOf,
+  kindsOf,
+} = columnKinds;
 
 /** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
 const BATCH_ROWS = 16384;
@@ -137,24 +150,51 @@ function appendRow(
         e = n;
       }
     }
-    // The two commonest numeric kinds check while they parse; the others classify first.
-    if (kind === K_INT32) {
-      const x = parseInt32Checked(b, s, e);
-      if (x !== x) return c;
-      v.appendInt32(x);
-      continue;
-    }
-    if (kind === K_DOUBLE) {
-      const x = parseDoubleChecked(b, s, e);
-      if (x !== x) return c;
-      v.appendDouble(x);
-      continue;
-    }
-    if (kind === K_INT64) {
-      const x = safeInt64(b, s, e, c, track, masks, seen);
-      if (x === x) {
-        v.appendInt64Number(x);
+    // Numbers, dates, timestamps and booleans check while they parse (int32 and double decide every
+    // value; the others leave the rare ones to the general path below).
+    switch (kind) {
+      case K_INT32: {
+        const x = parseInt32Checked(b, s, e);
+        if (x !== x) return c;
+        v.appendInt32(x);
         continue;
+      }
+      case K_DOUBLE: {
+        const x = parseDoubleChecked(b, s, e);
+        if (x !== x) return c;
+        v.appendDouble(x);
+        continue;
+      }
+      case K_INT64: {
+        const x = safeInt64(b, s, e, c, track, masks, seen);
+        if (x === x) {
+          v.appendInt64Number(x);
+          continue;
+        }
+        break;
+      }
+      case K_DATE: {
+        const x = checkedDate(b, s, e, c, track, masks, seen);
+        if (x === x) {
+          v.appendInt32(x);
+          continue;
+        }
+        break;
+      }
+      case K_TIMESTAMP: {
+        const x = checkedTimestamp(b, s, e, c, track, masks, seen);
+        if (x === x) {
+          v.appendInt64Number(x);
+          continue;
+        }
+        break;
+      }
+      case K_BOOLEAN: {
+        const x = checkedBoolean(b, s, e, c, track, masks, seen);
+        if (x >= 0) {
+          v.appendInt32(x);
+          continue;
+        }
       }
     }
     if (kind >= K_DECIMAL) {

@@ -1,6 +1,7 @@
 import { T_DOUBLE } from '../model/type-lattice';
 import { classifyNumber } from './classify';
 import { isDigit, latin1, parseDigits, twoDigits } from './digits';
+import { civilDays } from './temporal';
 
 /*
  * Parsing values straight from UTF-8 bytes. The plain parse functions are called only on values that
@@ -150,20 +151,10 @@ export function parseDouble(b: Uint8Array, s: number, e: number): number {
   return negative ? -v : v;
 }
 
-/** Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's algorithm). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /** Parses a `YYYY-MM-DD` date accepted by {@link classify}: days since 1970-01-01. */
 export function parseDate(b: Uint8Array, s: number): number {
   const year = twoDigits(b, s) * 100 + twoDigits(b, s + 2);
-  return daysFromCivil(year, twoDigits(b, s + 5), twoDigits(b, s + 8));
+  return civilDays(year, twoDigits(b, s + 5), twoDigits(b, s + 8));
 }
 
 /**

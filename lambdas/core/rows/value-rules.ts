@@ -2,7 +2,7 @@ import type { CsvTokenizer } from '../csv/tokenizer';
 import { FIELD_QUOTED } from '../csv/tokens';
 import { unscaledBytes } from '../model/decimal';
 import * as kinds from '../model/kinds';
-import { T_STRING } from '../model/type-lattice';
+import * as lattice from '../model/type-lattice';
 import { classify, SAFE_INT_CHARS, SAFE_INT_MASK } from './classify';
 import { AS_WRITTEN, TEXT_ONLY, type LocaleReader } from './locale';
 import {
@@ -12,6 +12,7 @@ import {
   parseTimestamp,
   SAFE_MICROS_SECONDS,
 } from './parse';
+import { parseBooleanChecked, parseDateChecked, timestampMicrosChecked } from './temporal';
 
 /*
  * THE value rules: what a field of a tokenized row means, decided here once for every reader of rows, the
@@ -34,8 +35,9 @@ import {
  *   bytes beyond (see `storageType`).
  */
 
-// A local copy: the hot paths read it as a constant (see classify.ts).
+// Local copies: the hot paths read them as constants (see classify.ts).
 const { K_STRING } = kinds;
+const { M_BOOLEAN, M_DATE, M_TIMESTAMP, T_STRING } = lattice;
 
 /** What the values of a pass mean besides their type: the null tokens and the value options, if any. */
 export interface FieldRules {
@@ -141,6 +143,67 @@ export function safeInt64(
   const x = parseSafeIntChecked(b, s, e);
   if (x === x && track !== undefined && track[c] === 1) {
     masks[c]! &= SAFE_INT_MASK;
+    seen[c] = 1;
+  }
+  return x;
+}
+
+/*
+ * The date, timestamp and boolean fast paths, as the int64 one: the value checked while it is parsed and
+ * tracked with the classification `classify` gives it, or NaN (-1 for a boolean) for a value the general
+ * path, `fits` and then `parseDate`/`timestampMicros`/`parseBoolean`, decides. As for int32, double and
+ * int64, a checked column's check bit is its own type's, which every value they accept fits.
+ */
+
+/** The date fast path (see above): days since 1970-01-01, or NaN. */
+export function checkedDate(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const x = parseDateChecked(b, s, e);
+  if (x === x && track !== undefined && track[c] === 1) {
+    masks[c]! &= M_DATE;
+    seen[c] = 1;
+  }
+  return x;
+}
+
+/** The timestamp fast path (see above): microseconds since the epoch in UTC as a safe integer, or NaN. */
+export function checkedTimestamp(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const x = timestampMicrosChecked(b, s, e);
+  if (x === x && track !== undefined && track[c] === 1) {
+    masks[c]! &= e - s === 10 ? M_DATE : M_TIMESTAMP;
+    seen[c] = 1;
+  }
+  return x;
+}
+
+/** The boolean fast path (see above): 1 (true), 0 (false), or -1. */
+export function checkedBoolean(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const x = parseBooleanChecked(b, s, e);
+  if (x >= 0 && track !== undefined && track[c] === 1) {
+    masks[c]! &= M_BOOLEAN;
     seen[c] = 1;
   }
   return x;

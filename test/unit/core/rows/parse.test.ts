@@ -4,7 +4,6 @@ import { T_DOUBLE, T_INT32, T_INT64 } from '../../../../lambdas/core/model/type-
 import { classify, SAFE_INT_CHARS, SAFE_INT_MASK } from '../../../../lambdas/core/rows/classify';
 import { appendInt64, appendTimestamp } from '../../../../lambdas/core/rows/column-sink';
 import {
-  daysFromCivil,
   parseDate,
   parseDouble,
   parseDoubleChecked,
@@ -52,7 +51,8 @@ describe('parsing', () => {
     expect(parseDate(b('1970-01-01'), 0)).toBe(0);
     expect(parseDate(b('2000-03-01'), 0)).toBe(Date.UTC(2000, 2, 1) / 86400000);
     expect(parseDate(b('1600-02-29'), 0)).toBe(Date.UTC(1600, 1, 29) / 86400000);
-    expect(daysFromCivil(9999, 12, 31)).toBe(Date.UTC(9999, 11, 31) / 86400000);
+    expect(parseDate(Buffer.from('9999-12-31'), 0)).toBe(Date.UTC(9999, 11, 31) / 86400000);
+    expect(parseDate(Buffer.from('0000-03-01'), 0)).toBe(-719468);
   });
 
   test('timestamps are UTC microseconds; naive ones are taken as UTC', () => {
