@@ -20,16 +20,11 @@ import {
   deleteRangeFolder,
   putRangeRecord,
   putVerdict,
-  readRangeRecords,
+  readRangeFolder,
   readVerdict,
 } from '../ranges/range-folder';
 import { cutEvenly } from '../ranges/range-plan';
-import {
-  latestRecords,
-  reconcile,
-  RangesToConvertError,
-  type ReconcileStep,
-} from '../ranges/reconcile';
+import { latestRecords, reconcile, RangesToConvertError, type ReconcileStep } from '../ranges/reconcile';
 import type { ConvertItem, ConvertResult, ItemRange, JoinItem, PartFigures } from '../shared/payloads';
 import { convertItem } from './convert-item';
 import { unchangedSince } from './input-version';
@@ -208,8 +203,9 @@ async function reconciled(
   const { store } = deps;
   const bucket = item.run.outputBucket;
   const ranges = cutEvenly(item.size, item.count);
-  const records = latestRecords(await readRangeRecords(store, bucket, p.folder), ranges.length);
-  let verdict = await readVerdict(store, bucket, p.folder);
+  const folder = await readRangeFolder(store, bucket, p.folder);
+  const records = latestRecords(folder.records, ranges.length);
+  let verdict = folder.verdict;
   let moved = 0;
   for (;;) {
     const step = reconcile({ name: p.reader.name, head, pass, ranges, records, verdict });

@@ -29,7 +29,7 @@ async function readJson<T>(store: ObjectStore, bucket: string, key: string): Pro
   try {
     text = await readText(store, bucket, key);
   } catch (error) {
-    // A record listed but deleted since (a finished join of the same key dropped the folder), or no verdict.
+    // A record or verdict listed but deleted since (a finished join of the same key dropped the folder).
     if (isAbsentObject(error)) return undefined;
     throw error;
   }
@@ -48,17 +48,25 @@ export async function putRangeRecord(
   });
 }
 
-/** Every range record of the folder (any round), read 16 at a time. */
-export async function readRangeRecords(
+/**
+ * Every range record of the folder (any round), read 16 at a time, and round 2's verdict when the
+ * listing shows one (undefined in round 1). Only listed keys are read: S3 answers a GET of a missing key
+ * with 404 only to a caller it would let list that key, and whether a `s3:prefix`-conditioned ListBucket
+ * counts for that is not documented; a listing's answer needs no such guess.
+ */
+export async function readRangeFolder(
   store: ObjectStore,
   bucket: string,
   folder: string,
-): Promise<PartRecord[]> {
+): Promise<{ records: PartRecord[]; verdict: RangeVerdict | undefined }> {
   const keys: string[] = [];
+  let verdictListed = false;
   let token: string | undefined;
   do {
     const page = await store.list(bucket, folder, token ? { token } : {});
-    for (const o of page.objects) if (RECORD.test(o.key)) keys.push(o.key);
+    for (const o of page.objects)
+      if (RECORD.test(o.key)) keys.push(o.key);
+      else if (o.key === `${folder}${VERDICT_NAME}`) verdictListed = true;
     token = page.nextToken;
   } while (token);
   const records: PartRecord[] = [];
@@ -67,16 +75,25 @@ export async function readRangeRecords(
       keys.slice(at, at + 16).map((k) => readJson<PartRecord>(store, bucket, k)),
     ))
       if (r) records.push(r);
-  return records;
+  const verdict = verdictListed
+    ? await readJson<RangeVerdict>(store, bucket, `${folder}${VERDICT_NAME}`)
+    : undefined;
+  return { records, verdict };
 }
 
-/** Round 2's verdict of the folder, or undefined (round 1). */
-export function readVerdict(
+/**
+ * Round 2's verdict of the folder, or undefined (round 1): a listing of its one key, then its GET when
+ * listed (see {@link readRangeFolder} for why not a GET that may answer 403).
+ */
+export async function readVerdict(
   store: ObjectStore,
   bucket: string,
   folder: string,
 ): Promise<RangeVerdict | undefined> {
-  return readJson<RangeVerdict>(store, bucket, `${folder}${VERDICT_NAME}`);
+  const key = `${folder}${VERDICT_NAME}`;
+  const page = await store.list(bucket, key, { maxKeys: 1 });
+  if (!page.objects.some((o) => o.key === key)) return undefined;
+  return readJson<RangeVerdict>(store, bucket, key);
 }
 
 /** Writes round 2's verdict (before any round-2 range item may read it). */
