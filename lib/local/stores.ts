@@ -1,7 +1,7 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { resolve } from 'node:path';
 import { FsObjectStore } from '../../lambdas/io/fs-object-store';
-import type { ObjectStore } from '../../lambdas/io/object-store';
+import { deleteObjects, type ObjectStore } from '../../lambdas/io/object-store';
 import { s3ObjectStore } from '../../lambdas/io/s3-store';
 
 /** A folder, or a bucket and prefix on an S3-compatible endpoint. */
@@ -32,6 +32,8 @@ class RouterStore {
       put: (b, k, body, o) => this.of(b).put(b, k, body, o),
       createWriter: (b, k, o) => this.of(b).createWriter(b, k, o),
       delete: (b, k) => this.of(b).delete(b, k),
+      // One DeleteObjects per 1,000 keys over S3 (a split key's parts folder), a delete each on a folder.
+      deleteMany: (b, keys) => deleteObjects(this.of(b), b, keys),
       localFile: (b, k) => this.of(b).localFile?.(b, k),
     };
   }
