@@ -1,5 +1,4 @@
 import { ByteBuffer, RETAINED_BYTES } from '../bytes/byte-buffer';
-import { copyBytes } from '../bytes/byte-copy';
 import type { ColumnVector } from '../model/column-batch';
 import type { ParquetCompression } from '../model/options';
 import type { Column } from '../model/schema';
@@ -13,10 +12,11 @@ import {
   fixedLengthOf,
   PageType,
 } from './format';
-import { appendFixedLength } from './fixed-length';
-import { encodeHybrid } from './rle-hybrid';
+import { appendPlain } from './plain-values';
+import { encodeAllValid, encodeHybrid } from './rle-hybrid';
 import { ChunkStatistics } from './statistics';
-import { lookUpNumbers, lookUpStrings, NumberDictionary, StringDictionary } from './string-dictionary';
+import { lookUpNumbers, NumberDictionary } from './number-dictionary';
+import { lookUpStrings, StringDictionary } from './string-dictionary';
 import { ThriftWriter } from './thrift';
 
 /** First size of a column's page, values, levels and validity buffers (doubled as pages need). */
@@ -76,6 +76,8 @@ export class ColumnChunkBuilder {
   private readonly fixedLength: number;
   private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
   private rows = 0;
+  /** Rows of the open page without a value: while 0, `valid` is not written (see appendLevels). */
+  private nulls = 0;
   private readonly values = new ByteBuffer(FIRST_BUFFER_BYTES);
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
@@ -146,55 +148,7 @@ export class ColumnChunkBuilder {
     }
     this.stats.add(v);
     this.appendLevels(v);
-    const out = this.values;
-    const count = v.count;
-    switch (v.type) {
-      case 'string': {
-        if (this.fixedLength > 0) {
-          appendFixedLength(v, this.fixedLength, out);
-          break;
-        }
-        const bytes = v.bytes;
-        const offsets = v.offsets;
-        out.ensure(offsets[count]! - offsets[0]! + 4 * count);
-        const d = out.bytes;
-        const dView = out.view.of(d);
-        let p = out.pos;
-        for (let k = 0; k < count; k++) {
-          const s = offsets[k]!;
-          const len = offsets[k + 1]! - s;
-          dView.setInt32(p, len, true);
-          p += 4;
-          copyBytes(bytes, v.bytesView, s, s + len, d, out.view, p);
-          p += len;
-        }
-        out.pos = p;
-        break;
-      }
-      case 'boolean': {
-        // PLAIN booleans are bit-packed, least significant bit first, across the whole page.
-        const a = v.i32;
-        out.ensure((count >>> 3) + 2);
-        for (let k = 0; k < count; k++) {
-          const bit = this.booleans + k;
-          const at = bit >>> 3;
-          if ((bit & 7) === 0) out.bytes[at] = 0;
-          if (a[k] === 1) out.bytes[at]! |= 1 << (bit & 7);
-        }
-        this.booleans += count;
-        out.pos = (this.booleans + 7) >>> 3;
-        break;
-      }
-      case 'double':
-        out.append(new Uint8Array(v.f64.buffer, v.f64.byteOffset, count * 8));
-        break;
-      case 'int64':
-      case 'timestamp':
-        out.append(new Uint8Array(v.i64.buffer, v.i64.byteOffset, count * 8));
-        break;
-      default:
-        out.append(new Uint8Array(v.i32.buffer, v.i32.byteOffset, count * 4));
-    }
+    this.booleans = appendPlain(v, this.fixedLength, this.booleans, this.values);
     if (this.values.pos >= this.pageBytes) this.closePage();
   }
 
@@ -213,13 +167,20 @@ export class ColumnChunkBuilder {
 
   private appendLevels(v: ColumnVector): void {
     const n = v.length;
+    // While the page has no nulls its levels are all ones: nothing to copy now nor scan at its close.
+    if (this.nulls === 0 && v.count === n) {
+      this.rows += n;
+      return;
+    }
     if (this.rows + n > this.valid.length) {
       const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
       next.set(this.valid.subarray(0, this.rows));
       this.valid = next;
     }
+    if (this.nulls === 0) this.valid.fill(1, 0, this.rows);
     this.valid.set(v.valid.subarray(0, n), this.rows);
     this.rows += n;
+    this.nulls += n - v.count;
   }
 
   /**
@@ -293,7 +254,8 @@ export class ColumnChunkBuilder {
     const levels = this.scratch.levels;
     levels.pos = 4;
     levels.ensure(4);
-    encodeHybrid(this.valid, this.rows, 1, levels);
+    if (this.nulls === 0) encodeAllValid(this.rows, levels);
+    else encodeHybrid(this.valid, this.rows, 1, levels);
     const levelBytes = levels.pos - 4;
     levels.bytes[0] = levelBytes & 0xff;
     levels.bytes[1] = (levelBytes >>> 8) & 0xff;
@@ -335,6 +297,7 @@ export class ColumnChunkBuilder {
     this.compressed += header.length + body.length;
     this.numValues += this.rows;
     this.rows = 0;
+    this.nulls = 0;
     this.values.pos = 0;
     if (this.values.bytes.length > RETAINED_BYTES) {
       this.values.bytes = new Uint8Array(FIRST_BUFFER_BYTES);

@@ -91,18 +91,27 @@ export class ChunkStatistics {
           this.minHi = this.maxHi = w[1]!;
           k0 = 1;
         }
+        // The bounds in locals, low words unsigned (stored back as they were: signed or not, the same bits).
+        let minLo = this.minLo >>> 0;
+        let minHi = this.minHi;
+        let maxLo = this.maxLo >>> 0;
+        let maxHi = this.maxHi;
         for (let k = k0; k < count; k++) {
           const lo = w[2 * k]! >>> 0;
           const hi = w[2 * k + 1]!;
-          if (hi < this.minHi || (hi === this.minHi && lo < this.minLo >>> 0)) {
-            this.minHi = hi;
-            this.minLo = lo;
+          if (hi < minHi || (hi === minHi && lo < minLo)) {
+            minHi = hi;
+            minLo = lo;
           }
-          if (hi > this.maxHi || (hi === this.maxHi && lo > this.maxLo >>> 0)) {
-            this.maxHi = hi;
-            this.maxLo = lo;
+          if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+            maxHi = hi;
+            maxLo = lo;
           }
         }
+        this.minLo = minLo;
+        this.minHi = minHi;
+        this.maxLo = maxLo;
+        this.maxHi = maxHi;
         break;
       }
       case 'fixed':

@@ -2,9 +2,20 @@ import { ByteBuffer } from '../bytes/byte-buffer';
 import { ByteView } from '../bytes/byte-copy';
 import type { ColumnVector } from '../model/column-batch';
 
+/** Strings longer than this are hashed on some of their bytes until that gives too many false matches. */
+const SAMPLED_FROM = 16;
+/** False matches (same hash and length, other bytes) after which a dictionary hashes every byte. */
+const MAX_FALSE_MATCHES = 8;
+
 /**
  * A dictionary of distinct strings (UTF-8 byte ranges) for one column chunk: an open-addressing hash table
  * over the entries, which are kept PLAIN-encoded in insertion order, i.e. as the dictionary page's values.
+ *
+ * A string of more than SAMPLED_FROM bytes is first hashed on its length and 28 of its bytes (its first and
+ * last 12 and 4 in the middle): a user agent of 73 bytes then costs 7 multiplications instead of 19, which
+ * wait on each other. Values that differ elsewhere only (ids in the middle of long URLs) share a hash, and
+ * each lookup that meets one compares in vain: after MAX_FALSE_MATCHES of those the dictionary hashes
+ * every byte, its entries rehashed (the entries and their indices stay as they are).
  */
 export class StringDictionary {
   /** The entries, PLAIN-encoded (4-byte little-endian length, then the bytes), in index order. */
@@ -17,11 +28,13 @@ export class StringDictionary {
   /** Entry i's length in bytes, for i < size. */
   lengths = new Int32Array(16);
   private hashes = new Int32Array(16);
-  /** Views for word-wise hashing and comparison over the entries and over the batch being looked up. */
   /** The view of the batch looked up, kept by identity (checking a DataView's buffer per lookup called two builtins per value). */
   private readonly batchView = new ByteView();
-  /** Entry index + 1 per slot; 0 for an empty slot. */
-  private table = new Int32Array(32);
+  /** Per slot, two numbers: entry index + 1 (0 for an empty slot), then the entry's hash. */
+  private table = new Int32Array(64);
+  /** Whether long strings are hashed on all their bytes (see the class's comment). */
+  private whole = false;
+  private falseMatches = 0;
 
   /**
    * @param maxBytes the most PLAIN bytes the dictionary may hold
@@ -38,40 +51,76 @@ export class StringDictionary {
    * dictionary is full, or the lookup took too many probes).
    */
   indexOf(bytes: Uint8Array, start: number, end: number): number {
-    const length = end - start;
-    const batchView = this.batchView.of(bytes);
-    const h = hash(bytes, batchView, start, end);
-    const table = this.table;
-    const mask = table.length - 1;
-    let slot = h & mask;
-    for (let probe = 0; probe < this.maxProbes; probe++) {
-      const entry = table[slot]!;
-      if (entry === 0) return this.add(bytes, start, end, h, slot);
-      const i = entry - 1;
-      if (this.hashes[i] === h && this.lengths[i] === length && this.equals(i, bytes, batchView, start, end))
-        return i;
-      slot = (slot + 1) & mask;
-    }
-    return -1;
+    const offsets = Int32Array.of(start, end);
+    const index = new Int32Array(1);
+    return this.lookUp(bytes, offsets, 0, 1, index, 0, Infinity) < 0 ? -1 : index[0]!;
   }
 
-  /** Whether entry i holds `bytes[start, end)` (of the same length), compared 4 bytes at a time. */
-  private equals(
-    i: number,
+  /**
+   * The indices of the values `bytes[offsets[k], offsets[k + 1])` for k in `[from, to)`, written to
+   * `indices` from `at`, each added when new; returns the end, or -1 when a value could not be added (see
+   * {@link indexOf}) or an index reached `maxSize`. The table and entries are held in locals between
+   * additions (the loop is the writer's hottest over strings).
+   */
+  lookUp(
     bytes: Uint8Array,
-    batchView: DataView<ArrayBufferLike>,
-    start: number,
-    end: number,
-  ): boolean {
-    const data = this.plain.bytes;
-    let at = this.starts[i]!;
-    let k = start;
-    if (end - start >= 8) {
-      const view = this.plain.view.of(data);
-      for (; k + 4 <= end; k += 4, at += 4) if (view.getInt32(at) !== batchView.getInt32(k)) return false;
+    offsets: Int32Array,
+    from: number,
+    to: number,
+    indices: Int32Array,
+    at: number,
+    maxSize: number,
+  ): number {
+    const view = this.batchView.of(bytes);
+    const maxProbes = this.maxProbes;
+    let table = this.table;
+    let mask = table.length - 2;
+    let data = this.plain.bytes;
+    let dataView = this.plain.view.of(data);
+    let starts = this.starts;
+    let lengths = this.lengths;
+    let whole = this.whole;
+    for (let k = from; k < to; k++) {
+      const s = offsets[k]!;
+      const e = offsets[k + 1]!;
+      const length = e - s;
+      const h = hash(bytes, view, s, e, whole);
+      let slot = (h << 1) & mask;
+      let index = -1;
+      for (let probe = 0; probe < maxProbes; probe++) {
+        const entry = table[slot]!;
+        if (entry === 0) {
+          index = this.add(bytes, s, e, h, slot);
+          table = this.table;
+          mask = table.length - 2;
+          data = this.plain.bytes;
+          dataView = this.plain.view.of(data);
+          starts = this.starts;
+          lengths = this.lengths;
+          break;
+        }
+        if (table[slot + 1] === h && lengths[entry - 1] === length) {
+          if (same(data, dataView, starts[entry - 1]!, bytes, view, s, length)) {
+            index = entry - 1;
+            break;
+          }
+          if (!whole && ++this.falseMatches > MAX_FALSE_MATCHES) {
+            this.hashWhole();
+            whole = true;
+            table = this.table;
+            mask = table.length - 2;
+            k--; // again, with the whole value hashed
+            index = -2;
+            break;
+          }
+        }
+        slot = (slot + 2) & mask;
+      }
+      if (index === -2) continue;
+      if (index < 0 || index >= maxSize) return -1;
+      indices[at++] = index;
     }
-    for (; k < end; k++, at++) if (data[at] !== bytes[k]) return false;
-    return true;
+    return at;
   }
 
   /** Forgets every entry, keeping the memory. */
@@ -79,6 +128,8 @@ export class StringDictionary {
     this.size = 0;
     this.plain.pos = 0;
     this.table.fill(0);
+    this.whole = false;
+    this.falseMatches = 0;
   }
 
   /** Lets go of the bytes looked up last (a batch's, which may be dropped for its size). */
@@ -113,141 +164,94 @@ export class StringDictionary {
     this.lengths[i] = length;
     this.hashes[i] = h;
     this.table[slot] = i + 1;
-    if (2 * this.size > this.table.length) this.rehash();
+    this.table[slot + 1] = h;
+    if (4 * this.size > this.table.length) this.rehash(this.table.length * 2);
     return i;
   }
 
-  /** Doubles the table (load stays at most one half). */
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
-    const mask = table.length - 1;
+  /** Hashes every entry on all its bytes, from now on (see the class's comment). */
+  private hashWhole(): void {
+    this.whole = true;
+    const data = this.plain.bytes;
+    const view = this.plain.view.of(data);
     for (let i = 0; i < this.size; i++) {
-      let slot = this.hashes[i]! & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      const s = this.starts[i]!;
+      this.hashes[i] = hash(data, view, s, s + this.lengths[i]!, true);
+    }
+    this.rehash(this.table.length);
+  }
+
+  /** Places the entries in a new table of `slots` numbers (load stays at most one half). */
+  private rehash(slots: number): void {
+    const table = new Int32Array(slots);
+    const mask = table.length - 2;
+    for (let i = 0; i < this.size; i++) {
+      const h = this.hashes[i]!;
+      let slot = (h << 1) & mask;
+      while (table[slot] !== 0) slot = (slot + 2) & mask;
       table[slot] = i + 1;
+      table[slot + 1] = h;
     }
     this.table = table;
   }
 }
 
+/** Whether `a[as, as + n)` and `b[bs, bs + n)` hold the same bytes (`av`, `bv` views of them). */
+function same(
+  a: Uint8Array,
+  av: DataView<ArrayBufferLike>,
+  as: number,
+  b: Uint8Array,
+  bv: DataView<ArrayBufferLike>,
+  bs: number,
+  n: number,
+): boolean {
+  if (n < 4) {
+    for (let k = 0; k < n; k++) if (a[as + k] !== b[bs + k]) return false;
+    return true;
+  }
+  // The first and the last four bytes (overlapping under 8), then the words between.
+  const last = n - 4;
+  if (((av.getInt32(as) ^ bv.getInt32(bs)) | (av.getInt32(as + last) ^ bv.getInt32(bs + last))) !== 0)
+    return false;
+  for (let k = 4; k < last; k += 4) if (av.getInt32(as + k) !== bv.getInt32(bs + k)) return false;
+  return true;
+}
+
+const FNV_PRIME = 0x01000193;
+
 /**
- * FNV-1a-style over the length and every byte, four bytes at a time through `view` (a DataView over
- * `bytes`), then MurmurHash3's finalizer: the table indexes by the low bits, which FNV leaves poorly mixed.
+ * FNV-1a-style over the length and four bytes at a time through `view` (a DataView over `bytes`),
+ * overlapping words covering a value of up to SAMPLED_FROM bytes whole; a longer one whole or sampled
+ * (see {@link StringDictionary}); then MurmurHash3's finalizer: the table indexes by the low bits, which
+ * FNV leaves poorly mixed.
  */
-function hash(bytes: Uint8Array, view: DataView, start: number, end: number): number {
-  let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
-  let k = start;
-  for (; k + 4 <= end; k += 4) h = Math.imul(h ^ view.getInt32(k, true), 0x01000193);
-  for (; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+function hash(bytes: Uint8Array, view: DataView, start: number, end: number, whole: boolean): number {
+  const n = end - start;
+  let h = Math.imul(0x811c9dc5 ^ n, FNV_PRIME);
+  if (n < 4) {
+    for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, FNV_PRIME);
+  } else {
+    const last = end - 4;
+    h = Math.imul(h ^ view.getInt32(start, true), FNV_PRIME);
+    h = Math.imul(h ^ view.getInt32(last, true), FNV_PRIME);
+    if (n > 8) {
+      h = Math.imul(h ^ view.getInt32(start + 4, true), FNV_PRIME);
+      h = Math.imul(h ^ view.getInt32(last - 4, true), FNV_PRIME);
+      if (n > SAMPLED_FROM) {
+        if (whole) {
+          for (let k = start + 8; k < last - 4; k += 4) h = Math.imul(h ^ view.getInt32(k, true), FNV_PRIME);
+        } else {
+          h = Math.imul(h ^ view.getInt32(start + 8, true), FNV_PRIME);
+          h = Math.imul(h ^ view.getInt32(last - 8, true), FNV_PRIME);
+          h = Math.imul(h ^ view.getInt32(start + ((n - 4) >>> 1), true), FNV_PRIME);
+        }
+      }
+    }
+  }
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-/** Table slots a number lookup may visit before giving up (as {@link StringDictionary}'s `maxProbes`). */
-const MAX_NUMBER_PROBES = 64;
-
-/** A value's two words hashed: MurmurHash3's finalizer, since the table indexes by the low bits. */
-function mixWords(lo: number, hi: number): number {
-  let h = lo ^ Math.imul(hi, 0x9e3779b1);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/**
- * A dictionary of distinct fixed-width values (int32 and date: 4 bytes; int64, timestamp and double: 8) for
- * one column chunk, as {@link StringDictionary} is for strings: an open-addressing hash table over the
- * entries, kept PLAIN-encoded in insertion order (the dictionary page's values). A value is given as its
- * little-endian 32-bit words (a double as its bits: -0 and 0, and NaNs, stay apart, as PLAIN keeps them).
- */
-export class NumberDictionary {
-  /** The entries, PLAIN-encoded (4 or 8 bytes little-endian each), in index order. */
-  readonly plain = new ByteBuffer(64);
-  /** Entries held. */
-  size = 0;
-  /** The entries' words: low at 2i, high at 2i + 1 (0 for 4-byte values). */
-  private words = new Int32Array(32);
-  /** Entry index + 1 per slot; 0 for an empty slot. */
-  private table = new Int32Array(32);
-  private readonly maxEntries: number;
-
-  /**
-   * @param width bytes per value: 4 or 8
-   * @param maxBytes the most PLAIN bytes the dictionary may hold
-   */
-  constructor(
-    private readonly width: 4 | 8,
-    maxBytes: number,
-  ) {
-    this.maxEntries = Math.floor(maxBytes / width);
-  }
-
-  /** The index of the value of words `lo`, `hi` (hi 0 for 4-byte values), added when new; -1 when full. */
-  indexOf(lo: number, hi: number): number {
-    const table = this.table;
-    const mask = table.length - 1;
-    const words = this.words;
-    let slot = mixWords(lo, hi) & mask;
-    for (let probe = 0; probe < MAX_NUMBER_PROBES; probe++) {
-      const entry = table[slot]!;
-      if (entry === 0) return this.add(lo, hi, slot);
-      const i = entry - 1;
-      if (words[2 * i] === lo && words[2 * i + 1] === hi) return i;
-      slot = (slot + 1) & mask;
-    }
-    return -1;
-  }
-
-  /** Forgets every entry, keeping the memory. */
-  clear(): void {
-    this.size = 0;
-    this.plain.pos = 0;
-    this.table.fill(0);
-  }
-
-  private add(lo: number, hi: number, slot: number): number {
-    if (this.size >= this.maxEntries) return -1;
-    const i = this.size++;
-    if (2 * i + 2 > this.words.length) {
-      const next = new Int32Array(this.words.length * 2);
-      next.set(this.words);
-      this.words = next;
-    }
-    this.words[2 * i] = lo;
-    this.words[2 * i + 1] = hi;
-    const plain = this.plain;
-    plain.ensure(8);
-    const d = plain.bytes;
-    let p = plain.pos;
-    d[p++] = lo & 0xff;
-    d[p++] = (lo >>> 8) & 0xff;
-    d[p++] = (lo >>> 16) & 0xff;
-    d[p++] = lo >>> 24;
-    if (this.width === 8) {
-      d[p++] = hi & 0xff;
-      d[p++] = (hi >>> 8) & 0xff;
-      d[p++] = (hi >>> 16) & 0xff;
-      d[p++] = hi >>> 24;
-    }
-    plain.pos = p;
-    this.table[slot] = i + 1;
-    if (2 * this.size > this.table.length) this.rehash();
-    return i;
-  }
-
-  /** Doubles the table (load stays at most one half). */
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
-    const mask = table.length - 1;
-    const words = this.words;
-    for (let i = 0; i < this.size; i++) {
-      let slot = mixWords(words[2 * i]!, words[2 * i + 1]!) & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = i + 1;
-    }
-    this.table = table;
-  }
 }
 
 /**
@@ -263,40 +267,5 @@ export function lookUpStrings(
   at: number,
   maxSize: number,
 ): number {
-  const bytes = v.bytes;
-  const offsets = v.offsets;
-  for (let k = from; k < to; k++) {
-    const index = dictionary.indexOf(bytes, offsets[k]!, offsets[k + 1]!);
-    if (index < 0 || index >= maxSize) return -1;
-    indices[at++] = index;
-  }
-  return at;
-}
-
-/** {@link lookUpStrings} for a fixed-width vector (int32 and date, or int64, timestamp and double as words). */
-export function lookUpNumbers(
-  dictionary: NumberDictionary,
-  v: ColumnVector,
-  from: number,
-  to: number,
-  indices: Int32Array,
-  at: number,
-  maxSize: number,
-): number {
-  if (v.type === 'int32' || v.type === 'date') {
-    const a = v.i32;
-    for (let k = from; k < to; k++) {
-      const index = dictionary.indexOf(a[k]!, 0);
-      if (index < 0 || index >= maxSize) return -1;
-      indices[at++] = index;
-    }
-    return at;
-  }
-  const w = v.type === 'double' ? new Int32Array(v.f64.buffer, v.f64.byteOffset, 2 * to) : v.i64;
-  for (let k = from; k < to; k++) {
-    const index = dictionary.indexOf(w[2 * k]!, w[2 * k + 1]!);
-    if (index < 0 || index >= maxSize) return -1;
-    indices[at++] = index;
-  }
-  return at;
+  return dictionary.lookUp(v.bytes, v.offsets, from, to, indices, at, maxSize);
 }

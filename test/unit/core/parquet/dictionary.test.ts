@@ -147,6 +147,31 @@ describe('StringDictionary', () => {
     expect(again).toEqual(first);
   });
 
+  test('long values that differ only where a long value is not sampled: apart, hashed whole from then on', () => {
+    // 40 bytes whose differing digits (12-17) are neither in the first or last 12 bytes nor the middle
+    // four that a long value's first hash takes: every value shares that hash.
+    const dictionary = new StringDictionary(1 << 22);
+    const value = (i: number) => `${'a'.repeat(12)}${String(i).padStart(6, '0')}${'b'.repeat(22)}`;
+    const batch = Buffer.from(Array.from({ length: 2000 }, (_, i) => value(i % 1000)).join(''));
+    const offsets = Int32Array.from({ length: 2001 }, (_, k) => 40 * k);
+    const indices = new Int32Array(2000);
+
+    const end = dictionary.lookUp(batch, offsets, 0, 2000, indices, 0, Infinity);
+
+    expect(end).toBe(2000);
+    expect(Array.from(indices)).toEqual(Array.from({ length: 2000 }, (_, i) => i % 1000));
+    expect(dictionary.size).toBe(1000);
+  });
+
+  test('lookUp stops at the first index that reaches maxSize', () => {
+    const dictionary = new StringDictionary(1 << 20);
+    const batch = Buffer.from('abcabd');
+    const indices = new Int32Array(4);
+
+    expect(dictionary.lookUp(batch, Int32Array.of(0, 3, 6), 0, 2, indices, 0, 2)).toBe(2);
+    expect(dictionary.lookUp(Buffer.from('xyz'), Int32Array.of(0, 3), 0, 1, indices, 2, 2)).toBe(-1);
+  });
+
   test('answers -1 when a new value would pass the byte limit', () => {
     const small = new StringDictionary(12);
 

@@ -4,7 +4,7 @@
  * PLAIN; and the NumberDictionary itself.
  */
 import type { ColumnType } from '../../../../lambdas/core/model/schema';
-import { NumberDictionary } from '../../../../lambdas/core/parquet/string-dictionary';
+import { NumberDictionary } from '../../../../lambdas/core/parquet/number-dictionary';
 import { duck, readWithDuckDB, readWithHyparquet, sqlPath, type Cell } from '../../../support/readers';
 import { random } from '../../../bench/generate-csv';
 import { cleanUp, tableSchema, writeParquet } from './read-back';

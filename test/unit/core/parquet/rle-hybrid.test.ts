@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { ByteBuffer } from '../../../../lambdas/core/bytes/byte-buffer';
-import { encodeHybrid } from '../../../../lambdas/core/parquet/rle-hybrid';
+import { encodeAllValid, encodeHybrid } from '../../../../lambdas/core/parquet/rle-hybrid';
 
 function decode(out: ByteBuffer, bitWidth: number, n: number): number[] {
   const data = out.bytes.slice(0, out.pos);
@@ -59,4 +59,36 @@ describe('encodeHybrid', () => {
     expect(Array.from(out.bytes.subarray(0, out.pos))).toEqual([(3 << 1) | 1, 0xaa, 0xaa, 0x0a]);
     expect(decode(out, 1, valid.length)).toEqual(Array.from(valid));
   });
+
+  test.each([1, 2, 3, 4, 5, 8, 9, 13, 16, 24])(
+    'whole groups and a partial last group at bit width %i, values up to the largest',
+    (bitWidth) => {
+      // 8 * 5 + 3 scattered values (no run of 8): five whole groups, then a padded one.
+      const top = 2 ** bitWidth - 1;
+      const values = Int32Array.from({ length: 43 }, (_, i) => (i % 2 ? top : (i * 7919) % (top + 1)));
+      const out = new ByteBuffer(4);
+
+      encodeHybrid(values, values.length, bitWidth, out);
+
+      expect(out.bytes[0]).toBe((6 << 1) | 1);
+      expect(out.pos).toBe(1 + 6 * bitWidth);
+      expect(decode(out, bitWidth, values.length)).toEqual(Array.from(values));
+    },
+  );
+});
+
+describe('encodeAllValid', () => {
+  test.each([0, 1, 7, 8, 9, 127, 128, 100_000])(
+    '%i rows: the bytes encodeHybrid gives for as many ones',
+    (n) => {
+      const expected = new ByteBuffer(4);
+      encodeHybrid(new Uint8Array(n).fill(1), n, 1, expected);
+      const out = new ByteBuffer(4);
+
+      encodeAllValid(n, out);
+
+      expect(Array.from(out.used())).toEqual(Array.from(expected.used()));
+      expect(decode(out, 1, n).every((v) => v === 1)).toBe(true);
+    },
+  );
 });
