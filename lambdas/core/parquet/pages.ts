@@ -46,6 +46,11 @@ const GAIN_TRIAL = 65536;
 const TRIAL_SLACK = 1.25;
 /** About what a dictionary page's header adds, counted against a dictionary's gain. */
 const DICTIONARY_PAGE_OVERHEAD = 16;
+/**
+ * Most chunks a column that gave up its dictionary on a chunk's first values writes PLAIN before trying
+ * it again (a trial of a distinct column costs about EARLY_VALUES lookups, and writes nothing else).
+ */
+const MAX_PLAIN_CHUNKS = 16;
 /** Bytes per value of the fixed-width types that are dictionary-encoded (booleans are bit-packed). */
 const DICTIONARY_WIDTH: Partial<Record<string, 4 | 8>> = {
   int32: 4,
@@ -67,9 +72,10 @@ export interface PageScratch {
  * The pages of one column in the row group being built, and the page being filled. String and numeric
  * columns (not booleans) start each chunk dictionary-encoded and fall back to PLAIN for the rest of the
  * chunk when the dictionary grows too large, too many values are distinct, or the dictionary and its
- * indices would take more bytes than the values PLAIN; a column that falls back on its chunk's first
- * values is PLAIN for good (a CSV column's cardinality does not change much from one row group to the
- * next).
+ * indices would take more bytes than the values PLAIN. A column that falls back on its chunk's first
+ * values skips the dictionary for its next chunks (a CSV column's cardinality does not change much from one
+ * row group to the next: ids, amounts and instants cost no lookups), trying it again after 1, 2, 4 … up to
+ * {@link MAX_PLAIN_CHUNKS} chunks, so that a column that becomes repetitive later gets its dictionary back.
  */
 export class ColumnChunkBuilder {
   /** A FIXED_LEN_BYTE_ARRAY column's bytes per value (a decimal of 19 to 38 digits), else 0. */
@@ -82,8 +88,13 @@ export class ColumnChunkBuilder {
   private readonly chunk = new ChunkBytes();
   /** Boolean values in the open page. */
   private booleans = 0;
-  /** The chunk's dictionary, undefined once dictionary encoding is given up (or for booleans). */
+  /** The chunk's dictionary, undefined when given up on the chunk's first values (or for booleans). */
   private dictionary: StringDictionary | NumberDictionary | undefined;
+  /** A new dictionary for the column (undefined when it never has one). */
+  private readonly newDictionary: (() => StringDictionary | NumberDictionary) | undefined;
+  /** Chunks to write PLAIN before the dictionary is tried again, and how many the next give-up skips. */
+  private plainChunksLeft = 0;
+  private plainGap = 0;
   /** Whether the open page holds dictionary indices (else PLAIN values). */
   private dictionaryMode: boolean;
   private indices = NO_INDICES;
@@ -115,8 +126,10 @@ export class ColumnChunkBuilder {
     this.stats = new ChunkStatistics(column.type);
     const width = DICTIONARY_WIDTH[column.type];
     if (dictionaryBytes > 0 && column.type === 'string')
-      this.dictionary = new StringDictionary(dictionaryBytes);
-    else if (dictionaryBytes > 0 && width) this.dictionary = new NumberDictionary(width, dictionaryBytes);
+      this.newDictionary = () => new StringDictionary(dictionaryBytes);
+    else if (dictionaryBytes > 0 && width)
+      this.newDictionary = () => new NumberDictionary(width, dictionaryBytes);
+    this.dictionary = this.newDictionary?.();
     this.dictionaryMode = this.dictionary !== undefined;
   }
 
@@ -140,11 +153,15 @@ export class ColumnChunkBuilder {
         if (4 * this.indexCount >= this.pageBytes) this.closePage();
         return;
       }
-      // Give up the dictionary for the rest of the chunk (and the chunks after it): the values seen so
-      // far stay dictionary-encoded, this batch and the next ones are PLAIN.
+      // Give up the dictionary for the rest of the chunk: the values seen so far stay dictionary-encoded,
+      // this batch and the next ones are PLAIN. On the chunk's first values, for the next chunks too.
       this.closePage();
       this.dictionaryMode = false;
-      if (this.dictionaryValues === 0) this.dictionary = undefined;
+      if (this.dictionaryValues === 0) {
+        this.dictionary = undefined;
+        this.plainGap = Math.min(MAX_PLAIN_CHUNKS, Math.max(1, 2 * this.plainGap));
+        this.plainChunksLeft = this.plainGap;
+      }
     }
     this.stats.add(v);
     this.appendLevels(v);
@@ -361,7 +378,11 @@ export class ColumnChunkBuilder {
     this.dictionaryPages = false;
     this.dictionaryValues = 0;
     this.dictionaryPlainBytes = 0;
-    this.dictionary?.clear();
+    if (this.dictionary) {
+      this.dictionary.clear();
+      this.plainGap = 0;
+    } else if (this.plainChunksLeft > 0) this.plainChunksLeft--;
+    else this.dictionary = this.newDictionary?.();
     this.dictionaryMode = this.dictionary !== undefined;
   }
 }

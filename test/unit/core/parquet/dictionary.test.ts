@@ -66,6 +66,28 @@ describe('dictionary-encoded string columns', () => {
     expect(encodings.every(([e, dict]) => e === 'PLAIN, RLE' && !dict)).toBe(true);
   });
 
+  test("a column that gives up on a chunk's first values skips 1, then 2 chunks, and gets its dictionary back", async () => {
+    // One 5,000-row batch per row group: ids for three row groups, then three values only.
+    const rows: Cell[][] = Array.from({ length: 30_000 }, (_, i) => [
+      i,
+      i < 15_000 ? `id-${i}` : `v${i % 3}`,
+    ]);
+
+    const { path } = await roundTrip(rows, { compression: 'snappy', rowGroupBytes: 1 }, 5000);
+
+    // Group 1 gives up, 2 is skipped, 3 tries and gives up, 4 and 5 (already repetitive) are skipped,
+    // 6 tries and keeps it.
+    const plain = ['PLAIN, RLE', false];
+    expect(await chunkEncodings(path)).toEqual([
+      plain,
+      plain,
+      plain,
+      plain,
+      plain,
+      ['PLAIN_DICTIONARY, RLE', true],
+    ]);
+  });
+
   test('a dictionary that fills up: the first pages indexed, the rest PLAIN, in one chunk', async () => {
     // 40 distinct values per 500-row batch: few enough for the share, but the dictionary's 1,000 bytes
     // fill up after a few batches.
