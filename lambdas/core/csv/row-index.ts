@@ -57,9 +57,10 @@ export abstract class RowIndex {
   protected curFieldStart = 0;
   private readonly maxRowBytes: number;
   private readonly maxFieldBytes: number;
-  protected readonly maxFields: number;
+  private readonly maxFields: number;
   /** Rows longer than this are checked field by field: the smaller of the two byte limits. */
-  protected readonly checkRowsOver: number;
+  private readonly checkRowsOver: number;
+  private readonly keepBlankLines: boolean;
   private readonly source: string | undefined;
   private readonly columnName: ((index: number) => string | undefined) | undefined;
 
@@ -68,6 +69,7 @@ export abstract class RowIndex {
     this.maxFieldBytes = options.maxFieldBytes ?? Infinity;
     this.maxFields = options.maxFields ?? Infinity;
     this.checkRowsOver = Math.min(this.maxRowBytes, this.maxFieldBytes);
+    this.keepBlankLines = options.keepBlankLines ?? false;
     this.source = options.source;
     this.columnName = options.columnName;
   }
@@ -122,6 +124,39 @@ export abstract class RowIndex {
     this.length += chunk.length;
   }
 
+  /**
+   * Records the row being scanned as complete at `end` (its terminator excluded), with its `BrokenQuoting`
+   * code; a blank line is dropped unless blank lines are kept.
+   */
+  protected completeRow(end: number, broken: number): void {
+    const first = this.nextRowFirstField;
+    const count = this.fieldCount - first;
+    // One comparison per row: a row within both limits holds no field over the field limit.
+    if (end - this.curRowStart > this.checkRowsOver) this.checkRow(end - this.curRowStart, first, false);
+    if (count > this.maxFields) this.tooManyFields();
+    // A blank line: one empty unquoted field and nothing else.
+    if (
+      !this.keepBlankLines &&
+      count === 1 &&
+      this.fieldStart[first] === this.fieldEnd[first] &&
+      this.fieldFlags[first] === 0 &&
+      broken === 0
+    ) {
+      this.fieldCount = first;
+      return;
+    }
+    const r = this.rowCount;
+    if (r >= this.rowFirstField.length) this.growRows();
+    this.rowFirstField[r] = first;
+    this.rowFieldCount[r] = count;
+    this.rowLine[r] = this.curRowLine;
+    this.rowStart[r] = this.curRowStart;
+    this.rowEnd[r] = end;
+    this.rowBroken[r] = broken;
+    this.rowCount = r + 1;
+    this.nextRowFirstField = this.fieldCount;
+  }
+
   protected addField(start: number, end: number, flags: number): void {
     const f = this.fieldCount;
     if (f >= this.fieldStart.length) this.growFields();
@@ -157,7 +192,7 @@ export abstract class RowIndex {
    * read too), or the row itself (`rowBytes` so far), is too long: fields first, so that the message can
    * name a column.
    */
-  protected checkRow(rowBytes: number, first: number, fieldOpen: boolean): void {
+  private checkRow(rowBytes: number, first: number, fieldOpen: boolean): void {
     for (let f = first; f < this.fieldCount; f++)
       this.checkField(f - first, this.fieldEnd[f]! - this.fieldStart[f]!);
     if (fieldOpen) this.checkField(this.fieldCount - first, this.length - this.curFieldStart);
@@ -187,7 +222,7 @@ export abstract class RowIndex {
     );
   }
 
-  protected tooManyFields(): void {
+  private tooManyFields(): void {
     this.handOverBeforeFailing();
     const byteOffset = this.bufferOffset + this.curRowStart;
     throw new MalformedCsvError(
@@ -212,7 +247,7 @@ export abstract class RowIndex {
     return this.source === undefined ? '' : `${this.source}: `;
   }
 
-  protected growRows(): void {
+  private growRows(): void {
     const n = this.rowFirstField.length * 2;
     this.rowFirstField = growInt32(this.rowFirstField, n);
     this.rowFieldCount = growInt32(this.rowFieldCount, n);

@@ -1,4 +1,5 @@
 import { RowIndex } from './row-index';
+import { indexStructural, SLICE_BYTES, structuralPositions } from './structural';
 import { BrokenQuoting, DEFAULT_QUOTE, FIELD_ESCAPED, FIELD_QUOTED, type TokenizerOptions } from './tokens';
 
 const LF = 0x0a;
@@ -54,22 +55,17 @@ export class CsvTokenizer extends RowIndex {
   private readonly comment: number;
   /** The state a row begins in: {@link State.LineStart} with a comment byte, else FieldStart. */
   private readonly rowState: State;
-  private readonly keepBlankLines: boolean;
   /** 1 for the bytes that end an unquoted field: the delimiter, LF and CR. */
   private readonly stop = new Uint8Array(256);
-  /**
-   * The largest of the delimiter, LF and CR: a byte above it ends no unquoted field, so the scan skips
-   * letters and digits (most bytes, with a comma or tab) without the table (callgrind, 30k rows: -2.0%
-   * of a conversion's instructions; the same skip in quoted fields -0.6%).
-   */
-  private readonly highestStop: number;
-  /** Likewise in a quoted field: a byte above the quote, LF and CR is data. */
-  private readonly highestQuoted: number;
+  /** The quote byte for stage 1, or the delimiter when quoting is off (no byte then is a quote). */
+  private readonly quoteOrDelimiter: number;
   private state = State.FieldStart;
   private curFlags = 0;
   private broken = BrokenQuoting.None;
   private line = 1;
   private skipLf = false;
+  /** Where the last {@link indexFrom} ended. */
+  private indexed = 0;
 
   constructor(
     options: TokenizerOptions,
@@ -82,12 +78,10 @@ export class CsvTokenizer extends RowIndex {
     this.comment = options.comment ?? -1;
     this.rowState = this.comment < 0 ? State.FieldStart : State.LineStart;
     this.state = this.rowState;
-    this.keepBlankLines = options.keepBlankLines ?? false;
     this.stop[options.delimiter] = 1;
     this.stop[LF] = 1;
     this.stop[CR] = 1;
-    this.highestStop = Math.max(options.delimiter, LF, CR);
-    this.highestQuoted = Math.max(this.quote, LF, CR);
+    this.quoteOrDelimiter = this.quote < 0 ? options.delimiter : this.quote;
   }
 
   /** Physical lines started so far (1-based line of the next byte). */
@@ -136,8 +130,7 @@ export class CsvTokenizer extends RowIndex {
     const comment = this.comment;
     const rowState = this.rowState;
     const stop = this.stop;
-    const highestStop = this.highestStop;
-    const highestQuoted = this.highestQuoted;
+    const positions = structuralPositions;
     let i = this.pos;
     let state = this.state;
     // Hot state lives in locals; it is written back before any method call that reads it.
@@ -145,6 +138,11 @@ export class CsvTokenizer extends RowIndex {
     let fStart = this.fieldStart;
     let fEnd = this.fieldEnd;
     let fFlags = this.fieldFlags;
+    // The structural positions of buf[i, indexed): positions[k, n) (stage 1, structural.ts). Indexed
+    // afresh by every scan: the buffer may have moved since the last.
+    let k = 0;
+    let n = 0;
+    let indexed = i;
 
     if (this.skipLf && i < end) {
       if (buf[i] === LF) i++;
@@ -170,38 +168,58 @@ export class CsvTokenizer extends RowIndex {
       }
 
       if (s >= 0) {
-        // An unquoted field: scan to the next delimiter or line end.
-        while (i < end) {
-          const c = buf[i]!;
-          if (c <= highestStop && stop[c] !== 0) break;
-          i++;
+        // Unquoted fields, on to the next delimiter or line end (a quote in one is data); while one ends
+        // at a delimiter and the next is unquoted too, straight on to the next.
+        for (;;) {
+          let p = end;
+          for (;;) {
+            if (k < n) {
+              const q = positions[k]!;
+              if (q >= i && stop[buf[q]!] !== 0) {
+                p = q;
+                break;
+              }
+              k++;
+              continue;
+            }
+            if (indexed >= end) break;
+            n = this.indexFrom(indexed > i ? indexed : i);
+            indexed = this.indexed;
+            k = 0;
+          }
+          if (p === end) {
+            i = end;
+            this.curFieldStart = s;
+            state = State.Unquoted;
+            break;
+          }
+          k++;
+          if (nf >= fStart.length) {
+            this.fieldCount = nf;
+            this.growFields();
+            fStart = this.fieldStart;
+            fEnd = this.fieldEnd;
+            fFlags = this.fieldFlags;
+          }
+          fStart[nf] = s;
+          fEnd[nf] = p;
+          fFlags[nf] = 0;
+          nf++;
+          const c = buf[p]!;
+          if (c !== delim) {
+            this.fieldCount = nf;
+            i = this.endRow(p, c);
+            nf = this.fieldCount;
+            state = rowState;
+            break;
+          }
+          i = p + 1;
+          if (i === end || buf[i] === quote) {
+            state = State.FieldStart;
+            break;
+          }
+          s = i;
         }
-        if (i === end) {
-          this.curFieldStart = s;
-          state = State.Unquoted;
-          break;
-        }
-        if (nf >= fStart.length) {
-          this.fieldCount = nf;
-          this.growFields();
-          fStart = this.fieldStart;
-          fEnd = this.fieldEnd;
-          fFlags = this.fieldFlags;
-        }
-        fStart[nf] = s;
-        fEnd[nf] = i;
-        fFlags[nf] = 0;
-        nf++;
-        state = State.FieldStart;
-        const c = buf[i]!;
-        if (c === delim) {
-          i++;
-          continue;
-        }
-        this.fieldCount = nf;
-        i = this.endRow(i, c);
-        nf = this.fieldCount;
-        state = rowState;
         continue;
       }
 
@@ -218,6 +236,7 @@ export class CsvTokenizer extends RowIndex {
       }
 
       if (state === State.SkipToEol || state === State.Comment) {
+        // Byte by byte (comments and broken rows are rare): the index's cursor skips what this passes.
         while (i < end && buf[i] !== LF && buf[i] !== CR) i++;
         if (state === State.Comment) {
           // A comment's bytes are never read again: the buffer need not keep them (nor count them
@@ -237,20 +256,32 @@ export class CsvTokenizer extends RowIndex {
 
       if (state === State.Quoted) {
         if (esc === quote) {
-          while (i < end) {
-            const c = buf[i]!;
-            if (c > highestQuoted) {
-              i++;
+          // On to the closing (or a doubled) quote, counting the line ends on the way.
+          let p = end;
+          for (;;) {
+            if (k < n) {
+              const q = positions[k]!;
+              k++;
+              if (q < i) continue;
+              const c = buf[q]!;
+              if (c === quote) {
+                p = q;
+                k--;
+                break;
+              }
+              if (c === LF) {
+                if (buf[q - 1] !== CR) this.line++;
+              } else if (c === CR) {
+                this.line++;
+              }
               continue;
             }
-            if (c === quote) break;
-            if (c === LF) {
-              if (buf[i - 1] !== CR) this.line++;
-            } else if (c === CR) {
-              this.line++;
-            }
-            i++;
+            if (indexed >= end) break;
+            n = this.indexFrom(indexed > i ? indexed : i);
+            indexed = this.indexed;
+            k = 0;
           }
+          i = p;
           if (i === end) break;
           if (i + 1 === end && !final) break; // need the byte after the quote
           if (i + 1 < end && buf[i + 1] === quote) {
@@ -295,6 +326,18 @@ export class CsvTokenizer extends RowIndex {
   }
 
   /**
+   * Indexes the structural bytes of the next slice of the buffer from `from` (stage 1, structural.ts);
+   * returns how many there are in `structuralPositions` and sets {@link indexed} to the slice's end. A
+   * method of its own: once per slice, it would only make the scan longer to compile.
+   */
+  private indexFrom(from: number): number {
+    const end = this.length;
+    const to = from + SLICE_BYTES < end ? from + SLICE_BYTES : end;
+    this.indexed = to;
+    return indexStructural(this.buffer, from, to, this.delimiter, this.quoteOrDelimiter, LF, CR);
+  }
+
+  /**
    * Scans a quoted field's bytes from `i` with an escape byte other than the quote: returns the index of
    * the closing quote, or where the scan must wait for more input (the end, or an escape byte that ends
    * the chunk: the byte it escapes comes next; at the end of the input there is none, and the quote is
@@ -329,7 +372,8 @@ export class CsvTokenizer extends RowIndex {
 
   /** Records the end of a row at the line terminator `c` at `i`; returns the index after it. */
   private endRow(i: number, c: number): number {
-    this.completeRow(i);
+    this.completeRow(i, this.broken);
+    this.broken = BrokenQuoting.None;
     return this.nextLine(i, c);
   }
 
@@ -347,36 +391,6 @@ export class CsvTokenizer extends RowIndex {
     this.curRowStart = next;
     this.curRowLine = this.line;
     return next;
-  }
-
-  private completeRow(end: number): void {
-    const first = this.nextRowFirstField;
-    const count = this.fieldCount - first;
-    // One comparison per row: a row within both limits holds no field over the field limit.
-    if (end - this.curRowStart > this.checkRowsOver) this.checkRow(end - this.curRowStart, first, false);
-    if (count > this.maxFields) this.tooManyFields();
-    // A blank line: one empty unquoted field and nothing else.
-    if (
-      !this.keepBlankLines &&
-      count === 1 &&
-      this.fieldStart[first] === this.fieldEnd[first] &&
-      this.fieldFlags[first] === 0 &&
-      this.broken === BrokenQuoting.None
-    ) {
-      this.fieldCount = first;
-      return;
-    }
-    const r = this.rowCount;
-    if (r >= this.rowFirstField.length) this.growRows();
-    this.rowFirstField[r] = first;
-    this.rowFieldCount[r] = count;
-    this.rowLine[r] = this.curRowLine;
-    this.rowStart[r] = this.curRowStart;
-    this.rowEnd[r] = end;
-    this.rowBroken[r] = this.broken;
-    this.rowCount = r + 1;
-    this.broken = BrokenQuoting.None;
-    this.nextRowFirstField = this.fieldCount;
   }
 
   private finishPartialRow(): void {
@@ -403,7 +417,8 @@ export class CsvTokenizer extends RowIndex {
       }
       this.addField(end, end, 0);
     }
-    this.completeRow(end);
+    this.completeRow(end, this.broken);
+    this.broken = BrokenQuoting.None;
     this.curRowStart = end;
     this.pos = end;
     this.state = this.rowState;
