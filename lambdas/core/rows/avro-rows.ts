@@ -1,4 +1,5 @@
 import { putInt, putLong, putLongBigInt, type ByteBuffer } from '../bytes/byte-buffer';
+import type { ByteView } from '../bytes/byte-copy';
 import { AvroContainer, type AvroContainerOptions } from '../avro/avro-container';
 import { avroSchemaFor } from '../avro/avro-schema';
 import { copyField } from '../csv/fields';
@@ -150,19 +151,15 @@ export class AvroRowWriter implements RowSink {
           continue;
         }
         case K_DOUBLE: {
-          const x = parseDoubleChecked(b, s, e);
-          if (x !== x) return this.misfit(rowStart, c);
-          o[p++] = 2;
-          // Never NaN here (that is a misfit): the bits written are those of the value.
-          out.view.of(o).setFloat64(p, x, true);
-          p += 8;
+          const q = putDouble(o, p, out.view, b, s, e);
+          if (q < 0) return this.misfit(rowStart, c);
+          p = q;
           continue;
         }
         case K_INT64: {
-          const x = safeInt64(b, s, e, c, track, masks, seen);
-          if (x === x) {
-            o[p++] = 2;
-            p = putLong(o, p, x);
+          const q = putSafeInt64(o, p, b, s, e, c, track, masks, seen);
+          if (q >= 0) {
+            p = q;
             continue;
           }
           break;
@@ -177,10 +174,9 @@ export class AvroRowWriter implements RowSink {
           break;
         }
         case K_TIMESTAMP: {
-          const x = checkedTimestamp(b, s, e, c, track, masks, seen);
-          if (x === x) {
-            o[p++] = 2;
-            p = putLong(o, p, x);
+          const q = putTimestamp(o, p, b, s, e, c, track, masks, seen);
+          if (q >= 0) {
+            p = q;
             continue;
           }
           break;
@@ -268,6 +264,59 @@ export class AvroRowWriter implements RowSink {
     this.container.dropRow(rowStart);
     return column;
   }
+}
+
+/*
+ * The fast paths whose value is no small integer, apart from the row loop: each parses, checks and writes
+ * a value and returns the position after it (a small integer), so that the value itself stays an unboxed
+ * double. Returned from a call that is not inlined (the row loop's inlining budget runs out), a double
+ * or an integer past 2^30 is a heap number: one allocation per value.
+ */
+
+/** A double at `o[p]` (union branch 1, then 8 bytes little-endian); -1 when `b[s, e)` is no double. */
+function putDouble(o: Uint8Array, p: number, view: ByteView, b: Uint8Array, s: number, e: number): number {
+  const x = parseDoubleChecked(b, s, e);
+  if (x !== x) return -1;
+  o[p] = 2;
+  // Never NaN here (that is a misfit): the bits written are those of the value.
+  view.of(o).setFloat64(p + 1, x, true);
+  return p + 9;
+}
+
+/** The int64 fast path (see `safeInt64`) at `o[p]`: union branch 1, then the long; -1 when it declines. */
+function putSafeInt64(
+  o: Uint8Array,
+  p: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const x = safeInt64(b, s, e, c, track, masks, seen);
+  if (x !== x) return -1;
+  o[p] = 2;
+  return putLong(o, p + 1, x);
+}
+
+/** The timestamp fast path (see `checkedTimestamp`) at `o[p]`: union branch 1, then the long; -1 when it declines. */
+function putTimestamp(
+  o: Uint8Array,
+  p: number,
+  b: Uint8Array,
+  s: number,
+  e: number,
+  c: number,
+  track: Uint8Array | undefined,
+  masks: Uint8Array,
+  seen: Uint8Array,
+): number {
+  const x = checkedTimestamp(b, s, e, c, track, masks, seen);
+  if (x !== x) return -1;
+  o[p] = 2;
+  return putLong(o, p + 1, x);
 }
 
 /**
