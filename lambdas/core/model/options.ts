@@ -257,7 +257,10 @@ export interface ConversionSummary {
   readonly bytesOut: Partial<Record<OutputFormat | 'rejects', number>>;
   /** 1 when the first pass's type guess held and the file was read once; 2 when it was read again. */
   readonly passes: 1 | 2;
-  /** 2 when the file was cut in two and each part converted on its own thread (one format), else 1. */
+  /**
+   * 2 when the file was converted on two threads (one format): cut in two, or in three when the first
+   * thread took the end of the file off a second thread that lagged (parallel/split-run.ts); else 1.
+   */
   readonly parts: 1 | 2;
   /** Milliseconds per phase: `inferMs` the first pass (which also converts when `passes` is 1). */
   readonly timings: { readonly inferMs: number; readonly writeMs: number; readonly totalMs: number };
