@@ -241,11 +241,12 @@ function timeEnd(b: Uint8Array, i: number, e: number): boolean {
   const mm = twoDigits(b, i + 3);
   if (hh < 0 || hh > 23 || b[i + 2] !== COLON || mm < 0 || mm > 59) return false;
   i += 5;
-  if (b[i] === COLON) {
+  // `i < e` first: the byte at `e` is the next field's delimiter, which may be a colon or a dot.
+  if (i < e && b[i] === COLON) {
     const ss = twoDigits(b, i + 1);
     if (ss < 0 || ss > 59) return false;
     i += 3;
-    if (b[i] === DOT) {
+    if (i < e && b[i] === DOT) {
       i++;
       const f = i;
       while (i < e && isDigit(b[i])) i++;

@@ -168,10 +168,11 @@ export function parseTimestamp(b: Uint8Array, s: number, e: number, out: Float64
     let i = s + 11;
     seconds += twoDigits(b, i) * 3600 + twoDigits(b, i + 3) * 60;
     i += 5;
-    if (b[i] === COLON) {
+    // Bytes at `e` and past are the next field's (a colon or dot delimiter must not read as seconds).
+    if (i < e && b[i] === COLON) {
       seconds += twoDigits(b, i + 1);
       i += 3;
-      if (b[i] === DOT) {
+      if (i < e && b[i] === DOT) {
         i++;
         let place = 100000;
         while (i < e && isDigit(b[i])) {
@@ -185,7 +186,7 @@ export function parseTimestamp(b: Uint8Array, s: number, e: number, out: Float64
       const sign = b[i] === PLUS ? 1 : -1;
       let offset = twoDigits(b, i + 1) * 3600;
       i += 3;
-      if (b[i] === COLON) i++;
+      if (i < e && b[i] === COLON) i++;
       if (i < e) offset += twoDigits(b, i) * 60;
       seconds -= sign * offset;
     }

@@ -60,7 +60,7 @@ function dateAt(b: Uint8Array, s: number): number {
   const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   const month = m0 * 10 + m1;
   const day = d0 * 10 + d1;
-  if (month - 1 >>> 0 > 11 || day - 1 >>> 0 >= MONTH_DAYS[month]!) return NaN;
+  if ((month - 1) >>> 0 > 11 || (day - 1) >>> 0 >= MONTH_DAYS[month]!) return NaN;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return NaN;
   return civilDays(year, month, day);
 }
@@ -103,17 +103,13 @@ export function timestampMicrosChecked(b: Uint8Array, s: number, e: number): num
     if (hh < 0 || hh > 23 || mm < 0 || mm > 59) return NaN;
     seconds += hh * 3600 + mm * 60;
     let i = s + 16;
-    if (i === e) {
-      if (b[i] === COLON) return NaN;
-    } else if (b[i] === COLON) {
+    if (i < e && b[i] === COLON) {
       if (i + 3 > e) return NaN;
       const ss = two(b, i + 1);
       if (ss < 0 || ss > 59) return NaN;
       seconds += ss;
       i += 3;
-      if (i === e) {
-        if (b[i] === DOT) return NaN;
-      } else if (b[i] === DOT) {
+      if (i < e && b[i] === DOT) {
         const f = ++i;
         let place = 100000;
         for (; i < e; i++) {

@@ -95,6 +95,26 @@ function doubleKeeps(text: string): boolean {
   return /^-?\d+$/u.test(text) && Number.isInteger(value) && BigInt(value) === BigInt(text);
 }
 
+test('a timestamp ending at its minutes or seconds is one whatever byte follows the field (a colon or dot delimiter)', () => {
+  // prepare: the field, then the next field's delimiter and bytes that would read as seconds/fractions
+  const cases: [string, string][] = [
+    ['2024-01-01T10:30', ':45:00'],
+    ['2024-01-01T10:30:15', '.123'],
+    ['2024-01-01 10:30', '.5'],
+  ];
+  for (const [field, after] of cases) {
+    const b = Buffer.from(field + after);
+
+    // act
+    const alone = classify(Buffer.from(field), 0, field.length);
+    const followed = classify(b, 0, field.length);
+
+    // assert
+    expect(followed).toBe(alone);
+    expect(narrowestType(followed, true)).toBe('timestamp');
+  }
+});
+
 describe('decimals a double would round stay text (issue 10 item 7)', () => {
   test.each([
     ['82544000000000707.52', 'string'],

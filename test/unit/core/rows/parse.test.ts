@@ -70,6 +70,17 @@ describe('parsing', () => {
     for (const [text] of cases) appendTimestamp(v, b(text), 0, text.length);
     cases.forEach(([text, micros], k) => expect([text, v.int64At(k)]).toEqual([text, micros]));
   });
+
+  test("a timestamp's value never reads the byte after its field (a colon or dot delimiter, then digits)", () => {
+    const v = new ColumnVector('timestamp');
+    const cases: [string, string, bigint][] = [
+      ['2024-05-06T07:08', ':45:00', BigInt(Date.UTC(2024, 4, 6, 7, 8)) * 1000n],
+      ['2024-05-06T07:08:09', '.25', BigInt(Date.UTC(2024, 4, 6, 7, 8, 9)) * 1000n],
+      ['2024-05-06T07:08:09+01', ':30', BigInt(Date.UTC(2024, 4, 6, 6, 8, 9)) * 1000n],
+    ];
+    for (const [text, after] of cases) appendTimestamp(v, b(text + after), 0, text.length);
+    cases.forEach(([text, , micros], k) => expect([text, v.int64At(k)]).toEqual([text, micros]));
+  });
 });
 
 describe('checked parsers agree with classify', () => {

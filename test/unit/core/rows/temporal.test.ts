@@ -57,7 +57,9 @@ describe('civilDays', () => {
 });
 
 describe('parseDateChecked agrees with classify and parseDate', () => {
-  const years = [0, 1, 4, 100, 400, 1582, 1600, 1700, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 2400, 9999];
+  const years = [
+    0, 1, 4, 100, 400, 1582, 1600, 1700, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 2400, 9999,
+  ];
   test('every month 00-13 and day 00-32 of leap, century and edge years', () => {
     const disagree: string[] = [];
     for (const y of years) {
@@ -159,13 +161,13 @@ describe('timestampMicrosChecked agrees with classify and timestampMicros', () =
     expect(agrees(text)).toBe(true);
   });
 
-  test('a value whose check reads the byte after it is left to the general path', () => {
-    for (const [text, after] of [
-      ['2024-05-06T07:08', ':'],
-      ['2024-05-06T07:08:09', '.'],
+  test('a value followed by a colon or dot delimiter is read to its own end, as the general path reads it', () => {
+    for (const [text, after, micros] of [
+      ['2024-05-06T07:08', ':45', Date.UTC(2024, 4, 6, 7, 8) * 1000],
+      ['2024-05-06T07:08:09', '.25', Date.UTC(2024, 4, 6, 7, 8, 9) * 1000],
     ] as const) {
       const { b, s, e } = placed(text, after);
-      expect([text, timestampMicrosChecked(b, s, e)]).toEqual([text, NaN]);
+      expect([text, timestampMicrosChecked(b, s, e)]).toEqual([text, micros]);
       expect(agrees(text, after)).toBe(true);
     }
     const { b, s, e } = placed('2024-05-06T07:08', ',');
@@ -201,14 +203,30 @@ describe('timestampMicrosChecked agrees with classify and timestampMicros', () =
 });
 
 describe('parseBooleanChecked agrees with classify and parseBoolean', () => {
-  test.each(['true', 'TRUE', 'True', 'tRuE', 'false', 'FALSE', 'False', 'fAlSe', 'tru', 'truee', 'fals', 'yes', '1', 't', 'f', 'trUx', 'falsy', 'T\u0000UE'])(
-    '%j',
-    (text) => {
-      const { b, s, e } = placed(text);
-      const fast = parseBooleanChecked(b, s, e);
-      const isBoolean = classify(b, s, e) === M_BOOLEAN;
-      expect([text, fast >= 0]).toEqual([text, isBoolean]);
-      if (isBoolean) expect(fast).toBe(parseBoolean(b, s) ? 1 : 0);
-    },
-  );
+  test.each([
+    'true',
+    'TRUE',
+    'True',
+    'tRuE',
+    'false',
+    'FALSE',
+    'False',
+    'fAlSe',
+    'tru',
+    'truee',
+    'fals',
+    'yes',
+    '1',
+    't',
+    'f',
+    'trUx',
+    'falsy',
+    'T\u0000UE',
+  ])('%j', (text) => {
+    const { b, s, e } = placed(text);
+    const fast = parseBooleanChecked(b, s, e);
+    const isBoolean = classify(b, s, e) === M_BOOLEAN;
+    expect([text, fast >= 0]).toEqual([text, isBoolean]);
+    if (isBoolean) expect(fast).toBe(parseBoolean(b, s) ? 1 : 0);
+  });
 });
