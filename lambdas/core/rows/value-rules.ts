@@ -141,10 +141,7 @@ export function safeInt64(
 ): number {
   if (e - s > SAFE_INT_CHARS) return NaN;
   const x = parseSafeIntChecked(b, s, e);
-  if (x === x && track !== undefined && track[c] === 1) {
-    masks[c]! &= SAFE_INT_MASK;
-    seen[c] = 1;
-  }
+  if (x === x) fits(SAFE_INT_MASK, c, undefined, track, masks, seen);
   return x;
 }
 
@@ -166,10 +163,7 @@ export function checkedDate(
   seen: Uint8Array,
 ): number {
   const x = parseDateChecked(b, s, e);
-  if (x === x && track !== undefined && track[c] === 1) {
-    masks[c]! &= M_DATE;
-    seen[c] = 1;
-  }
+  if (x === x) fits(M_DATE, c, undefined, track, masks, seen);
   return x;
 }
 
@@ -184,10 +178,7 @@ export function checkedTimestamp(
   seen: Uint8Array,
 ): number {
   const x = timestampMicrosChecked(b, s, e);
-  if (x === x && track !== undefined && track[c] === 1) {
-    masks[c]! &= e - s === 10 ? M_DATE : M_TIMESTAMP;
-    seen[c] = 1;
-  }
+  if (x === x) fits(e - s === 10 ? M_DATE : M_TIMESTAMP, c, undefined, track, masks, seen);
   return x;
 }
 
@@ -202,10 +193,7 @@ export function checkedBoolean(
   seen: Uint8Array,
 ): number {
   const x = parseBooleanChecked(b, s, e);
-  if (x >= 0 && track !== undefined && track[c] === 1) {
-    masks[c]! &= M_BOOLEAN;
-    seen[c] = 1;
-  }
+  if (x >= 0) fits(M_BOOLEAN, c, undefined, track, masks, seen);
   return x;
 }
 
