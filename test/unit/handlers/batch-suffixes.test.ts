@@ -7,14 +7,9 @@ import type { SuffixedBatch } from '../../../lambdas/handlers/convert-batch';
 import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'run-s',
-  inputBucket: 'in',
-  inputPrefix: '',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/' },
-};
+const run = runContext('run-s', { inputPrefix: '', outputPrefixes: { parquet: 'parquet/' } });
 
 async function batchOf(store: MemoryObjectStore, files: Record<string, string | Buffer>) {
   const items = [];

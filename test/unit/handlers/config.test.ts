@@ -2,6 +2,7 @@ import { createConverterHandler } from '../../../lambdas/handlers/converter-hand
 import { createReduceHandler } from '../../../lambdas/handlers/reduce';
 import { converterConfig, ENV, s3ClientConfig } from '../../../lambdas/shared/config';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
 test('converter configuration: defaults, and each bad variable named when the function is built', () => {
   expect(converterConfig({ [ENV.FORMAT]: 'avro' })).toEqual({
@@ -65,13 +66,7 @@ test('input limits from the environment reach the conversion: a row wider than C
     key: 'wide.csv',
     etag: '"e"',
     size: 12,
-    run: {
-      runId: 'r',
-      inputBucket: 'in',
-      inputPrefix: '',
-      outputBucket: 'out',
-      outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-    },
+    run: runContext('r', { inputPrefix: '' }),
   };
   const narrow = createConverterHandler('parquet', { store, env: { [ENV.MAX_COLUMNS]: '2' } });
   await expect(narrow(item)).rejects.toMatchObject({ name: 'MalformedCsvError', message: /column/ });
@@ -101,13 +96,7 @@ test('reducer configuration: bad prices fail when built; a status event without 
 
 test('overridden unit prices change the cost estimate', async () => {
   const store = new MemoryObjectStore();
-  const run = {
-    runId: 'r1',
-    inputBucket: 'in',
-    inputPrefix: '',
-    outputBucket: 'out',
-    outputPrefixes: { parquet: 'p/', avro: 'a/' },
-  };
+  const run = runContext('r1', { inputPrefix: '', outputPrefixes: { parquet: 'p/', avro: 'a/' } });
   const cost = async (env: NodeJS.ProcessEnv) => {
     const result = await createReduceHandler({ store, env })({ run });
     return JSON.parse(store.text('out', result.reportKey)!).cost;

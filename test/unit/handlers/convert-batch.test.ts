@@ -5,14 +5,9 @@ import { createConverterHandler } from '../../../lambdas/handlers/converter-hand
 import { S3TransientError } from '../../../lambdas/shared/errors';
 import type { ConvertBatch, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'run-b',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('run-b');
 const keys = ['landing/a.csv', 'landing/bad.csv', 'landing/c.csv'];
 const BODY = 'a\n1\n';
 /** Each file's ETag as the listing gives it (the memory store's: the MD5 of the body). */

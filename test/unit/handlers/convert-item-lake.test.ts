@@ -6,17 +6,11 @@
 import { convertItem, META } from '../../../lambdas/handlers/convert-item';
 import { readDatasetSchema, schemaFingerprint } from '../../../lambdas/lake/dataset-schema';
 import { converterConfig } from '../../../lambdas/shared/config';
-import type { ConvertItem, RunContext } from '../../../lambdas/shared/payloads';
+import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
-const run: RunContext = {
-  runId: 'run-1',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-};
+const run = runContext('run-1', { layout: LANDING_LAYOUT });
 const deps = (store: MemoryObjectStore, format: 'parquet' | 'avro') => ({
   store,
   config: converterConfig({ CSV2LAKE_FORMAT: format }),

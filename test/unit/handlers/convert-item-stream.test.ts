@@ -12,17 +12,12 @@ import { converterConfig } from '../../../lambdas/shared/config';
 import { S3TransientError } from '../../../lambdas/shared/errors';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 import { query } from '../../support/readers';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const run = {
-  runId: 'run-1',
-  inputBucket: 'in-bucket',
-  inputPrefix: 'landing/',
-  outputBucket: 'out-bucket',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('run-1', { inputBucket: 'in-bucket', outputBucket: 'out-bucket' });
 const config = converterConfig({ CSV2LAKE_FORMAT: 'parquet' });
 
 /** A store whose input bodies come in 64 KiB chunks (as S3's do), with each GET of the input recorded. */

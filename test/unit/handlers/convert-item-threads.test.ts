@@ -26,6 +26,7 @@ import type { ConvertItem, RunContext } from '../../../lambdas/shared/payloads';
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 import { startS3Server, type S3Server } from '../../support/s3-server';
 import { awkwardCsv } from '../ranges/csv-samples';
+import { runContext } from '../../support/run-context';
 
 const root = join(__dirname, '..', '..', '..');
 const bundle = join(root, 'dist', `threads-handler-${process.pid}`);
@@ -68,13 +69,8 @@ afterAll(async () => {
   rmSync(storageDir, { recursive: true, force: true });
 });
 
-const runIn = (outputBucket: string, runId = 'r1'): RunContext => ({
-  runId,
-  inputBucket: 'landing',
-  inputPrefix: 'in/',
-  outputBucket,
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-});
+const runIn = (outputBucket: string, runId = 'r1'): RunContext =>
+  runContext(runId, { inputBucket: 'landing', inputPrefix: 'in/', outputBucket });
 
 async function upload(key: string, text: string): Promise<{ etag: string; size: number }> {
   const writer = store.createWriter('landing', key);

@@ -27,18 +27,13 @@ import { converterConfig } from '../../../lambdas/shared/config';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { readParquetWithDuckDB } from '../../support/readers';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const s3 = mockClient(S3Client);
-const run = {
-  runId: 'run-1',
-  inputBucket: 'in-bucket',
-  inputPrefix: 'landing/',
-  outputBucket: 'out-bucket',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('run-1', { inputBucket: 'in-bucket', outputBucket: 'out-bucket' });
 const item: ConvertItem = {
   bucket: 'in-bucket',
   key: 'landing/2026/orders.csv',

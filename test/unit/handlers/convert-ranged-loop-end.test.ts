@@ -12,20 +12,18 @@ import { join } from 'node:path';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import { FsObjectStore } from '../../../lambdas/io/fs-object-store';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
-import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
+import type { ConvertResult } from '../../../lambdas/shared/payloads';
 import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-keys';
 import { awkwardCsv } from '../ranges/csv-samples';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
 const KEY = 'landing/sales/big.csv';
 const COUNT = 4;
-const run: RunContext = {
-  runId: 'night-1',
+const run = runContext('night-1', {
   inputBucket: 'landing',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
   outputPrefixes: { parquet: 'parquet/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-};
+  layout: LANDING_LAYOUT,
+});
 
 test('a range handed back and still without a part after RetryFailed fails the file instead of going round again', async () => {
   // prepare

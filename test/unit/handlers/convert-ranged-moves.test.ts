@@ -16,6 +16,7 @@ import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
 import { itemRecordKey } from '../../../lambdas/shared/run-keys';
 import { readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
 /** A quoted field over most of the file whose lines have the header's width: every cut lands inside it. */
 const csv = [
@@ -28,14 +29,13 @@ const csv = [
 const KEY = 'landing/sales/quoted.csv';
 const COUNT = 4;
 
-const runOf = (runId: string): RunContext => ({
-  runId,
-  inputBucket: 'landing',
-  inputPrefix: 'landing/',
-  outputBucket: runId,
-  outputPrefixes: { parquet: 'parquet/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-});
+const runOf = (runId: string): RunContext =>
+  runContext(runId, {
+    inputBucket: 'landing',
+    outputBucket: runId,
+    outputPrefixes: { parquet: 'parquet/' },
+    layout: LANDING_LAYOUT,
+  });
 
 async function rowsOf(path: string): Promise<unknown[]> {
   return [(await readParquetWithDuckDB(path)).rows, (await readParquetWithHyparquet(path)).rows];

@@ -15,10 +15,11 @@ import { readText } from '../../../lambdas/io/object-text';
 import { S3ObjectStore } from '../../../lambdas/io/s3-object-store';
 import { cutEvenly } from '../../../lambdas/ranges/range-plan';
 import { logger } from '../../../lambdas/shared/observability';
-import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
+import type { ConvertResult } from '../../../lambdas/shared/payloads';
 import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-keys';
 import { startS3Server, type S3Server } from '../../support/s3-server';
 import { awkwardCsv } from '../ranges/csv-samples';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
 const KEY = 'landing/sales/big.csv';
 const K = 5;
@@ -64,14 +65,11 @@ async function rangesOf(format: OutputFormat, runId: string, key = KEY) {
   const store = new S3ObjectStore(s3);
   await store.put('landing', key, awkwardCsv(12_000));
   const { etag, size } = (await store.head('landing', key))!;
-  const run: RunContext = {
-    runId,
+  const run = runContext(runId, {
     inputBucket: 'landing',
-    inputPrefix: 'landing/',
-    outputBucket: 'out',
     outputPrefixes: { [format]: `${format}/` },
-    layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-  };
+    layout: LANDING_LAYOUT,
+  });
   const handler = createConverterHandler(format, { store, env: {}, s3: () => s3 });
   const item = { bucket: 'landing', key: key, etag, size, run };
   for (const r of cutEvenly(size, K)) await handler({ ...item, range: { ...r, count: K } });

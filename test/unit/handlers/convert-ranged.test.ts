@@ -24,6 +24,7 @@ import { itemRecordKey, rangePartsPrefix } from '../../../lambdas/shared/run-key
 import { readAvro, readParquetWithDuckDB, readParquetWithHyparquet } from '../../support/readers';
 import { startS3Server, type S3Server } from '../../support/s3-server';
 import { awkwardCsv } from '../ranges/csv-samples';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
 /**
  * ~1.7 MB: quoted line breaks, CRLF, multi-byte text; ragged rows (rejects) in several ranges, `n` widened
@@ -35,14 +36,8 @@ const csv = awkwardCsv(30_000, (i) =>
 const KEY = 'landing/sales/big.csv';
 const COUNT = 6;
 
-const runOf = (runId: string, outputBucket: string): RunContext => ({
-  runId,
-  inputBucket: 'landing',
-  inputPrefix: 'landing/',
-  outputBucket,
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-});
+const runOf = (runId: string, outputBucket: string): RunContext =>
+  runContext(runId, { inputBucket: 'landing', outputBucket, layout: LANDING_LAYOUT });
 
 let server: S3Server;
 let s3: S3Client;

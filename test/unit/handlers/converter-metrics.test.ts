@@ -7,14 +7,9 @@ import { MalformedCsvError } from '../../../lambdas/core/model/errors';
 import { createConverterHandler } from '../../../lambdas/handlers/converter-handler';
 import type { ConvertItem } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'm',
-  inputBucket: 'in',
-  inputPrefix: '',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/' },
-};
+const run = runContext('m', { inputPrefix: '', outputPrefixes: { parquet: 'parquet/' } });
 
 /** The EMF documents Powertools writes to stdout while `act` runs. */
 async function emitted(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {

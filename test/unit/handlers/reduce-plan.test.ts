@@ -11,20 +11,14 @@ import { inventoryKey, inventoryScope, type InventoryEntry } from '../../../lamb
 import { planKeys, type PlanSummary } from '../../../lambdas/lake/plan-files';
 import { converterFingerprint } from '../../../lambdas/lake/plan-fingerprint';
 import { converterConfig } from '../../../lambdas/shared/config';
-import type { ConvertResult, RunContext } from '../../../lambdas/shared/payloads';
+import type { ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-const run: RunContext = {
-  runId: 'night-2',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-};
+const run = runContext('night-2', { layout: LANDING_LAYOUT });
 const at = '2026-11-26T01:00:00.000Z';
 const etag = (i: number) => `"${String(i).padStart(32, '0')}"`;
 

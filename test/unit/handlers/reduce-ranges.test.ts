@@ -17,14 +17,9 @@ import type {
   ReduceResult,
 } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'night-7',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('night-7');
 const at = '2026-12-07T01:00:00.000Z';
 const KEY = 'landing/sales/big.csv';
 

@@ -8,15 +8,9 @@ import { schemaFingerprint, widenDatasetSchema } from '../../../lambdas/lake/dat
 import type { TableColumn } from '../../../lambdas/core/model/schema';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { LANDING_LAYOUT, runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'nightly-2',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/' },
-  layout: { root: 'landing/', pattern: '{dataset}/**/{file}' },
-};
+const run = runContext('nightly-2', { outputPrefixes: { parquet: 'parquet/' }, layout: LANDING_LAYOUT });
 const at = '2026-11-25T01:00:00.000Z';
 const NARROW: TableColumn[] = [
   { name: 'id', type: 'int64' },
@@ -123,7 +117,7 @@ test('a key of a widened dataset that the map ignored (a suffix the deployment d
 
 test('with the deployment’s own suffixes, an earlier night’s file of a widened dataset is stale whatever its suffix', async () => {
   const store = new MemoryObjectStore();
-  const datRun = { ...run, layout: { ...run.layout, suffixes: ['.csv', '.dat'] } };
+  const datRun = { ...run, layout: { ...LANDING_LAYOUT, suffixes: ['.csv', '.dat'] } };
   // old.dat was converted on an earlier night (no record in this run); a.csv widened the schema tonight.
   for (const key of ['landing/orders/a.csv', 'landing/orders/old.dat', 'landing/orders/readme.md'])
     await store.put('in', key, 'id,amount\n1,2\n');

@@ -4,14 +4,9 @@ import { writeStreaming } from '../../../lambdas/io/object-text';
 import { metrics } from '../../../lambdas/shared/observability';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'nightly-1',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('nightly-1');
 const at = '2026-11-25T01:00:00.000Z';
 
 function record(

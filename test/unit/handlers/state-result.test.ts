@@ -8,14 +8,9 @@ import { itemRecordKey } from '../../../lambdas/handlers/convert-item';
 import { STATE_RESULT_FIELDS, stateResult } from '../../../lambdas/handlers/state-result';
 import type { ConvertItem, ConvertResult } from '../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../support/memory-store';
+import { runContext } from '../../support/run-context';
 
-const run = {
-  runId: 'wide',
-  inputBucket: 'in-bucket',
-  inputPrefix: '',
-  outputBucket: 'out-bucket',
-  outputPrefixes: { parquet: 'parquet/', avro: 'avro/' },
-};
+const run = runContext('wide', { inputBucket: 'in-bucket', inputPrefix: '', outputBucket: 'out-bucket' });
 
 /** State limit of Step Functions (a state's input or output, in UTF-8 bytes). */
 const STATE_LIMIT = 262_144;

@@ -7,14 +7,9 @@ import { createReduceHandler } from '../../../../lambdas/handlers/reduce';
 import { executionArnOfMapRun, shellWord } from '../../../../lambdas/handlers/report/origin';
 import type { ConvertResult } from '../../../../lambdas/shared/payloads';
 import { MemoryObjectStore } from '../../../support/memory-store';
+import { runContext } from '../../../support/run-context';
 
-const run = {
-  runId: 'nightly-1',
-  inputBucket: 'in',
-  inputPrefix: 'landing/',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/' },
-};
+const run = runContext('nightly-1', { outputPrefixes: { parquet: 'parquet/' } });
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Csv2LakePipeline:nightly-1';
 
 async function failedFile(store: MemoryObjectStore) {

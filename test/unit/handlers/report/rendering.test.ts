@@ -6,15 +6,10 @@ import { writeRunReport } from '../../../../lambdas/handlers/report/rendering';
 import type { ItemAccount } from '../../../../lambdas/handlers/report/accounting';
 import { asyncReportList } from '../../../../lambdas/handlers/report/report-types';
 import { MemoryObjectStore } from '../../../support/memory-store';
+import { runContext } from '../../../support/run-context';
 import { runReport, splitFile } from './report-fixture';
 
-const run = {
-  runId: 'run-20261207-abc123',
-  inputBucket: 'in',
-  inputPrefix: '',
-  outputBucket: 'out',
-  outputPrefixes: { parquet: 'parquet/' },
-};
+const run = runContext('run-20261207-abc123', { inputPrefix: '', outputPrefixes: { parquet: 'parquet/' } });
 
 test("report.json's files carry a split file's parts and report.md shows them, the files iterated once", async () => {
   const store = new MemoryObjectStore();
