@@ -12,6 +12,12 @@ export function snappy(data: Uint8Array): Buffer {
   return snappyCompress(Buffer.from(data.buffer, data.byteOffset, data.length), { copyOutputData: true });
 }
 
+// The addon's first call makes the first Buffer of its own, which changes a map that V8's optimized code
+// depends on: every hot function optimized by then (the tokenizer's scan, the row loop, the value
+// parsers…) is thrown away and compiled again, at the first row group. Made here, at load, that first
+// call costs no recompilation (`--trace-deopt`: no "code dependencies" deoptimization is left).
+snappyCompress(Buffer.alloc(1));
+
 /** Zstandard at level 3 (what Spark and DuckDB default to). */
 export function zstd(data: Uint8Array): Buffer {
   return zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
