@@ -133,6 +133,9 @@ export class CsvTokenizer extends RowIndex {
     const positions = structuralPositions;
     let i = this.pos;
     let state = this.state;
+    // Read on every call, though only a field cut by the chunk's end uses it: read only then, it would
+    // first be read in optimized code with no type feedback, and V8 would throw that code away.
+    const resumed = this.curFieldStart;
     // Hot state lives in locals; it is written back before any method call that reads it.
     let nf = this.fieldCount;
     let fStart = this.fieldStart;
@@ -162,7 +165,7 @@ export class CsvTokenizer extends RowIndex {
         }
         s = i;
       } else if (state === State.Unquoted) {
-        s = this.curFieldStart;
+        s = resumed; // only on entry: past it, the state turns Unquoted only as the loop ends
       } else {
         s = -1;
       }

@@ -47,6 +47,13 @@ const {
 /** Rows per batch handed to the writers (a batch is also flushed when its values pass 8 MiB). */
 const BATCH_ROWS = 16384;
 const BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Rows each vector makes room for at first, whatever the table's width: its buffers then grow (by
+ * doubling) while the row loop still runs unoptimized, so that V8 compiles the row loop with its growth
+ * paths in it. Started at 1,024 rows, the first growth came once the loop was optimized, and threw that
+ * code away (`--trace-deopt`: ensureRows, reserveBytes, commitBytes, appendInt64Words).
+ */
+const FIRST_ROWS = 16;
 
 /**
  * A {@link RowSink} that fills column vectors and hands each full batch (16,384 rows or 8 MiB of values)
@@ -57,7 +64,7 @@ export function batchRows(schema: TableSchema, write: (batch: ColumnBatch) => Pr
   const file = schema.sources ? { columns: fileColumns(schema) } : schema;
   // Vectors start small and grow to what a batch needs: a wide file must not take a batch's worth per
   // column (its batches hold few rows: they fill BATCH_BYTES first).
-  const batch = new ColumnBatch(file, firstCapacity(file.columns.length));
+  const batch = new ColumnBatch(file, FIRST_ROWS);
   const types = file.columns.map((c) => c.type);
   const kinds = kindsOf(types);
   const shapes = decimalShapesOf(types);
@@ -95,11 +102,6 @@ function outputView(
     for (const nulls of missing) nulls.setNulls(rows);
     return view;
   };
-}
-
-/** Rows each vector makes room for at first: 1,024, fewer past 64 columns (16 from 4,096 columns on). */
-export function firstCapacity(columns: number): number {
-  return Math.max(16, Math.min(1024, Math.floor(65536 / Math.max(1, columns))));
 }
 
 /**

@@ -9,7 +9,6 @@ import { CONVERT_DEFAULTS } from '../../../lambdas/core/model/defaults';
 import type { ConvertOptions } from '../../../lambdas/core/model/options';
 import { InvalidOptionsError, MalformedCsvError } from '../../../lambdas/core/model/errors';
 import { inputLimits } from '../../../lambdas/core/run/pass-options';
-import { firstCapacity } from '../../../lambdas/core/rows/column-sink';
 import { CsvTokenizer } from '../../../lambdas/core/csv/tokenizer';
 import { tokenizeToStrings } from '../../../lambdas/core/csv/tokenize-strings';
 import { convertFile } from '../../../lambdas/io/convert-file';
@@ -195,8 +194,4 @@ describe('conversion limits', () => {
       await expect(result).rejects.toBeInstanceOf(InvalidOptionsError);
     }
   });
-});
-
-test('column vectors start small for wide tables', () => {
-  expect([1, 12, 64, 1000, 4096, 10_000].map(firstCapacity)).toEqual([1024, 1024, 1024, 65, 16, 16]);
 });
