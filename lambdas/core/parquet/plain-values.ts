@@ -18,13 +18,14 @@ export function appendPlain(v: ColumnVector, fixedLength: number, booleans: numb
       // Least significant bit first, across the whole page.
       const a = v.i32;
       out.ensure((count >>> 3) + 2);
+      // Set before the loop, as in appendPlainStrings.
+      out.pos = (booleans + count + 7) >>> 3;
       for (let k = 0; k < count; k++) {
         const bit = booleans + k;
         const at = bit >>> 3;
         if ((bit & 7) === 0) out.bytes[at] = 0;
         if (a[k] === 1) out.bytes[at]! |= 1 << (bit & 7);
       }
-      out.pos = (booleans + count + 7) >>> 3;
       return booleans + count;
     }
     case 'double':
@@ -53,11 +54,15 @@ function appendPlainStrings(v: ColumnVector, out: ByteBuffer): void {
   const count = v.count;
   const bytes = v.bytes;
   const offsets = v.offsets;
-  out.ensure(offsets[count]! - offsets[0]! + 4 * count);
+  const size = offsets[count]! - offsets[0]! + 4 * count;
+  out.ensure(size);
   const d = out.bytes;
   const to = out.view.of(d);
   const from = v.bytesView.of(bytes);
   let p = out.pos;
+  // Set before the loop: the first call's loop runs in optimized (on-stack replacement) code, which would
+  // reach a store after it with no type feedback, and leave it for the interpreter, on every call.
+  out.pos = p + size;
   for (let k = 0; k < count; k++) {
     const s = offsets[k]!;
     const n = offsets[k + 1]! - s;
@@ -74,5 +79,4 @@ function appendPlainStrings(v: ColumnVector, out: ByteBuffer): void {
     }
     p += n;
   }
-  out.pos = p;
 }
