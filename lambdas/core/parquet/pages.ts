@@ -80,7 +80,12 @@ export interface PageScratch {
 export class ColumnChunkBuilder {
   /** A FIXED_LEN_BYTE_ARRAY column's bytes per value (a decimal of 19 to 38 digits), else 0. */
   private readonly fixedLength: number;
-  private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
+  /**
+   * The open page's definition levels, 32 bits each although each is 0 or 1: encodeHybrid then only
+   * ever meets Int32Arrays (these and dictionary indices), and V8 need not compile it again when the
+   * first page with a null comes ("wrong map").
+   */
+  private valid = new Int32Array(FIRST_BUFFER_BYTES);
   private rows = 0;
   /** Rows of the open page without a value: while 0, `valid` is not written (see appendLevels). */
   private nulls = 0;
@@ -190,7 +195,7 @@ export class ColumnChunkBuilder {
       return;
     }
     if (this.rows + n > this.valid.length) {
-      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
+      const next = new Int32Array(Math.max(this.valid.length * 2, this.rows + n));
       next.set(this.valid.subarray(0, this.rows));
       this.valid = next;
     }

@@ -18,15 +18,16 @@ export function appendPlain(v: ColumnVector, fixedLength: number, booleans: numb
       // Least significant bit first, across the whole page.
       const a = v.i32;
       out.ensure((count >>> 3) + 2);
-      // Set before the loop, as in appendPlainStrings.
-      out.pos = (booleans + count + 7) >>> 3;
+      // Worked out before the loop, as in appendPlainStrings.
+      const total = booleans + count;
+      out.pos = (total + 7) >>> 3;
       for (let k = 0; k < count; k++) {
         const bit = booleans + k;
         const at = bit >>> 3;
         if ((bit & 7) === 0) out.bytes[at] = 0;
         if (a[k] === 1) out.bytes[at]! |= 1 << (bit & 7);
       }
-      return booleans + count;
+      return total;
     }
     case 'double':
       out.append(new Uint8Array(v.f64.buffer, v.f64.byteOffset, count * 8));

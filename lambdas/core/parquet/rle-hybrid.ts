@@ -6,7 +6,7 @@ import type { ByteBuffer } from '../bytes/byte-buffer';
  * 8 (the last group padded with zeros).
  */
 export function encodeHybrid(
-  values: Uint8Array | Int32Array,
+  values: Int32Array,
   n: number,
   bitWidth: number,
   out: ByteBuffer,
@@ -69,7 +69,7 @@ function putRun(v: number, length: number, bitWidth: number, out: ByteBuffer): v
  * dictionary and definition levels take are packed without a per-value check (2-3 times faster).
  */
 function packGroups(
-  values: Uint8Array | Int32Array,
+  values: Int32Array,
   start: number,
   end: number,
   bitWidth: number,
@@ -107,7 +107,7 @@ function packGroups(
 
 /** Bit-packs `values[k, stop)` (zeros from `end` on) into `d` from `p` through an accumulator; returns the end. */
 function packBits(
-  values: Uint8Array | Int32Array,
+  values: Int32Array,
   k: number,
   end: number,
   stop: number,

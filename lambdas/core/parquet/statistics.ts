@@ -52,6 +52,9 @@ export class ChunkStatistics {
    * order DECIMAL's statistics take: signed).
    */
   private readonly type: ColumnType | 'fixed';
+  /** The least and the greatest string of the batch addStrings went through last (their indices). */
+  private minK = 0;
+  private maxK = 0;
   /** A `fixed` column's bytes per value. */
   private readonly width: number = 0;
 
@@ -86,23 +89,26 @@ export class ChunkStatistics {
       case 'fixed':
         this.addSigned(v.bytes, v.offsets, count);
         break;
-      default:
-        this.addStrings(v.bytes, v.offsets, count);
+      default: {
+        // The kept bounds are updated here, not at the end of addStrings (see addInt64).
+        const { bytes, offsets } = v;
+        this.addStrings(bytes, offsets, count);
+        this.keepMin(bytes, offsets[this.minK]!, offsets[this.minK + 1]!);
+        this.keepMax(bytes, offsets[this.maxK]!, offsets[this.maxK + 1]!);
+      }
     }
   }
 
   /** The bounds of a number vector's first `count` values into the chunk's. */
   private addNumbers(a: Int32Array | Float64Array, count: number): void {
-    // NaN never compares below or above: doubles' bounds ignore it.
+    // NaN never compares below or above: doubles' bounds ignore it. Stored as they move (see addInt64).
     let min = this.minNumber;
     let max = this.maxNumber;
     for (let k = 0; k < count; k++) {
       const x = a[k]!;
-      if (x < min) min = x;
-      if (x > max) max = x;
+      if (x < min) this.minNumber = min = x;
+      if (x > max) this.maxNumber = max = x;
     }
-    this.minNumber = min;
-    this.maxNumber = max;
   }
 
   /** The bounds of an int64 vector's first `count` values (two words each) into the chunk's. */
@@ -115,7 +121,9 @@ export class ChunkStatistics {
     }
     // The bounds in locals, low words with their top bit flipped, so that a signed compare orders them as
     // unsigned words: every value stays a 32-bit integer (with `>>> 0`, the first low word from 2^31 up
-    // cost V8 the loop's code, "lost precision"). Stored back as they were.
+    // cost V8 the loop's code, "lost precision"). Stored as they move, not after the loop: the first
+    // call's loop runs in on-stack-replaced code, which would reach the stores with no type feedback and
+    // leave them to the interpreter, on every call (60 deoptimizations over the bench file).
     let minLo = this.minLo ^ TOP_BIT;
     let minHi = this.minHi;
     let maxLo = this.maxLo ^ TOP_BIT;
@@ -124,18 +132,16 @@ export class ChunkStatistics {
       const lo = w[2 * k]! ^ TOP_BIT;
       const hi = w[2 * k + 1]!;
       if (hi < minHi || (hi === minHi && lo < minLo)) {
-        minHi = hi;
+        this.minHi = minHi = hi;
         minLo = lo;
+        this.minLo = lo ^ TOP_BIT;
       }
       if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
-        maxHi = hi;
+        this.maxHi = maxHi = hi;
         maxLo = lo;
+        this.maxLo = lo ^ TOP_BIT;
       }
     }
-    this.minLo = minLo ^ TOP_BIT;
-    this.minHi = minHi;
-    this.maxLo = maxLo ^ TOP_BIT;
-    this.maxHi = maxHi;
   }
 
   /** The bounds of a decimal bytes vector's first `count` values into the chunk's (signed order). */
@@ -179,11 +185,14 @@ export class ChunkStatistics {
     }
   }
 
-  /** The bounds of a string vector's first `count` values (`bytes`, `offsets`) into the chunk's. */
+  /**
+   * The least and the greatest of a string vector's first `count` values (`bytes`, `offsets`), as
+   * {@link minK} and {@link maxK}: stored as they move (see addInt64), kept by the caller.
+   */
   private addStrings(bytes: Uint8Array, offsets: Int32Array, count: number): void {
     // The first byte decides most comparisons (an empty string counts as -1, below every byte).
-    let minK = 0;
-    let maxK = 0;
+    let minK = (this.minK = 0);
+    let maxK = (this.maxK = 0);
     let minFirst = offsets[1]! > 0 ? bytes[0]! : -1;
     let maxFirst = minFirst;
     for (let k = 1; k < count; k++) {
@@ -194,19 +203,17 @@ export class ChunkStatistics {
         first <= minFirst &&
         (first < minFirst || compareBytes(bytes, s, e, bytes, offsets[minK]!, offsets[minK + 1]!) < 0)
       ) {
-        minK = k;
+        minK = this.minK = k;
         minFirst = first;
       }
       if (
         first >= maxFirst &&
         (first > maxFirst || compareBytes(bytes, s, e, bytes, offsets[maxK]!, offsets[maxK + 1]!) > 0)
       ) {
-        maxK = k;
+        maxK = this.maxK = k;
         maxFirst = first;
       }
     }
-    this.keepMin(bytes, offsets[minK]!, offsets[minK + 1]!);
-    this.keepMax(bytes, offsets[maxK]!, offsets[maxK + 1]!);
   }
 
   /*

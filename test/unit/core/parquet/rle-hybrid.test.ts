@@ -44,14 +44,14 @@ describe('encodeHybrid', () => {
   test('a long run of one value is a few bytes (one RLE run)', () => {
     const out = new ByteBuffer(4);
 
-    encodeHybrid(new Uint8Array(100_000).fill(1), 100_000, 1, out);
+    encodeHybrid(new Int32Array(100_000).fill(1), 100_000, 1, out);
 
     expect(out.pos).toBe(4); // a 3-byte varint header and the value
     expect(decode(out, 1, 100_000).every((v) => v === 1)).toBe(true);
   });
 
-  test('levels (bit width 1) from a Uint8Array, alternating: bit-packed', () => {
-    const valid = Uint8Array.from({ length: 21 }, (_, i) => i % 2);
+  test('levels (bit width 1), alternating: bit-packed', () => {
+    const valid = Int32Array.from({ length: 21 }, (_, i) => i % 2);
     const out = new ByteBuffer(4);
 
     encodeHybrid(valid, valid.length, 1, out);
@@ -82,7 +82,7 @@ describe('encodeAllValid', () => {
     '%i rows: the bytes encodeHybrid gives for as many ones',
     (n) => {
       const expected = new ByteBuffer(4);
-      encodeHybrid(new Uint8Array(n).fill(1), n, 1, expected);
+      encodeHybrid(new Int32Array(n).fill(1), n, 1, expected);
       const out = new ByteBuffer(4);
 
       encodeAllValid(n, out);
