@@ -29,7 +29,9 @@ export function parseInt32Checked(b: Uint8Array, s: number, e: number): number {
   const negative = b[i] === MINUS;
   if (negative) i++;
   if (i === e) return NaN;
-  if (b[i] === D0) return i + 1 === e && !negative ? 0 : NaN;
+  // Tested before the branch that uses it (see parseSafeIntChecked).
+  const single = i + 1 === e;
+  if (b[i] === D0) return single && !negative ? 0 : NaN;
   if (e - i > 10) return NaN;
   let v = 0;
   for (; i < e; i++) {
@@ -52,7 +54,11 @@ export function parseSafeIntChecked(b: Uint8Array, s: number, e: number): number
   const negative = b[i] === MINUS;
   if (negative) i++;
   if (i === e) return NaN;
-  if (b[i] === D0) return i + 1 === e && !negative ? 0 : NaN;
+  // A leading 0 is the value 0 or no canonical integer. Whether it is the only digit is tested for every
+  // value: tested only then, at a column's first 0, optimized code would meet it with no type feedback
+  // and V8 would throw away the row loop it is inlined in.
+  const single = i + 1 === e;
+  if (b[i] === D0) return single && !negative ? 0 : NaN;
   let v = 0;
   for (; i < e; i++) {
     const d = b[i]! - D0;
