@@ -159,3 +159,19 @@ export function lookUpNumbers(
   const w = v.type === 'double' ? new Int32Array(v.f64.buffer, v.f64.byteOffset, 2 * to) : v.i64;
   return dictionary.lookUp(w, 2, from, to, indices, at, maxSize);
 }
+
+/**
+ * Runs every path of a lookup once, for one-word and two-word values, on a few values, as the module loads
+ * (see `runEveryPath` in string-dictionary.ts): new entries past the first tables' size, then the same
+ * values found.
+ */
+function runEveryPath(): void {
+  const n = 40;
+  for (const step of [1, 2] as const) {
+    // Values 0 to n - 1, twice (value k's words at step * k).
+    const words = Int32Array.from({ length: 2 * n * step }, (_, i) => Math.floor(i / step) % n);
+    const dictionary = new NumberDictionary(step === 1 ? 4 : 8, 1 << 20);
+    dictionary.lookUp(words, step, 0, 2 * n, new Int32Array(2 * n), 0, Infinity);
+  }
+}
+runEveryPath();

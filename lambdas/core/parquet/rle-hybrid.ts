@@ -1,4 +1,4 @@
-import type { ByteBuffer } from '../bytes/byte-buffer';
+import { ByteBuffer } from '../bytes/byte-buffer';
 
 /**
  * Encodes `values[0..n)` (each below 2^bitWidth, bitWidth 1..24) with Parquet's RLE / bit-packing hybrid,
@@ -129,3 +129,19 @@ function packBits(
   }
   return p;
 }
+
+/**
+ * Runs every path of {@link encodeHybrid} once, on a few values, as the module loads. V8 compiles a
+ * function with the type feedback its runs have gathered, and throws that code away when it reaches a
+ * path none of them took. The bit widths came one at a time, column after column of the first row group,
+ * and encodeHybrid was compiled 8 times over the bench file (`--single-threaded --trace-opt`).
+ */
+function runEveryPath(): void {
+  // A run of 8 (RLE), then 13 mixed values: one whole bit-packed group and a partial one.
+  const values = Int32Array.from({ length: 21 }, (_, i) => (i < 8 ? 0 : i & 1));
+  const out = new ByteBuffer(8);
+  // 8 rounds: V8 gathers no feedback for a function until it has been called 8 times.
+  for (let round = 0; round < 8; round++)
+    for (const bitWidth of [1, 3, 8, 13]) encodeHybrid(values, values.length, bitWidth, out);
+}
+runEveryPath();
