@@ -1,3 +1,4 @@
+import { escapedFieldTally, scanEscapedField } from './escaped-field';
 import { RowIndex } from './row-index';
 import { indexStructural, SLICE_BYTES, structuralPositions } from './structural';
 
@@ -352,37 +353,12 @@ export class CsvTokenizer extends RowIndex {
     return indexStructural(this.buffer, from, to, this.delimiter, this.quoteOrDelimiter, LF, CR);
   }
 
-  /**
-   * Scans a quoted field's bytes from `i` with an escape byte other than the quote: returns the index of
-   * the closing quote, or where the scan must wait for more input (the end, or an escape byte that ends
-   * the chunk: the byte it escapes comes next; at the end of the input there is none, and the quote is
-   * left open).
-   */
+  /** The escape-byte scan (escaped-field.ts), a method apart: inlined in the scan it cost 0.5% Ir. */
   private scanEscapedQuoted(i: number, final: boolean): number {
-    const buf = this.buffer;
-    const end = this.length;
-    const quote = this.quote;
-    const esc = this.escape;
-    while (i < end) {
-      const c = buf[i]!;
-      if (c === quote) return i;
-      if (c === esc) {
-        if (i + 1 === end) return final ? end : i;
-        const escaped = buf[i + 1]!;
-        // An escaped line break is still a line (after the escape byte an LF never ends a CRLF).
-        if (escaped === LF || escaped === CR) this.line++;
-        this.curFlags |= FIELD_ESCAPED;
-        i += 2;
-        continue;
-      }
-      if (c === LF) {
-        if (buf[i - 1] !== CR) this.line++;
-      } else if (c === CR) {
-        this.line++;
-      }
-      i++;
-    }
-    return end;
+    const at = scanEscapedField(this.buffer, i, this.length, this.quote, this.escape, final);
+    this.line += escapedFieldTally.lines;
+    this.curFlags |= escapedFieldTally.flags;
+    return at;
   }
 
   /** Records the end of a row at the line terminator `c` at `i`; returns the index after it. */
@@ -411,12 +387,6 @@ export class CsvTokenizer extends RowIndex {
   private finishPartialRow(): void {
     const state = this.state;
     const end = this.length;
-    if (state === State.Comment || state === State.LineStart) {
-      this.curRowStart = end;
-      this.pos = end;
-      this.state = this.rowState;
-      return;
-    }
     if (state === State.Quoted) {
       this.broken = BrokenQuoting.Unterminated;
       this.addField(this.curFieldStart, end, this.curFlags);
@@ -432,8 +402,11 @@ export class CsvTokenizer extends RowIndex {
       }
       this.addField(end, end, 0);
     }
-    this.completeRow(end, this.broken);
-    this.broken = BrokenQuoting.None;
+    // In a comment line, or at the start of a line: no row.
+    if (state !== State.Comment && state !== State.LineStart) {
+      this.completeRow(end, this.broken);
+      this.broken = BrokenQuoting.None;
+    }
     this.curRowStart = end;
     this.pos = end;
     this.state = this.rowState;
