@@ -111,8 +111,10 @@ export class AvroContainer {
     this.blockBytes = options.blockBytes ?? CONVERT_DEFAULTS.avroBlockBytes;
     this.compress = options.compressor ?? inlineCompressor(this.codec);
     this.headerWritten = options.headerless ?? false;
-    // Small to start with (most files are), grown to a block's size as rows come.
-    this.block = new ByteBuffer(Math.min(this.blockSize(), 1 << 16));
+    // Small to start with (most files are), grown to a block's size as rows come. Very small: it first
+    // grows while V8 still interprets the row encoder, which a growth first met in optimized code (past
+    // 64 KiB) threw away.
+    this.block = new ByteBuffer(Math.min(this.blockSize(), 1 << 10));
     this.sync = options.syncMarker ?? createHash('md5').update(`csv2lake:${schemaJson}`).digest();
     const h = this.header;
     h.append(MAGIC);
