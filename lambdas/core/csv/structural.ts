@@ -8,6 +8,20 @@ import { STRUCTURAL_WASM_BASE64 } from './structural-wasm';
 
 /** Input bytes indexed per call: a slice is copied into the module's memory, its positions written after it. */
 export const SLICE_BYTES = 1 << 16;
+/**
+ * The first slices a tokenizer indexes are small, so that its scan reaches the end of a slice inside an
+ * unquoted field and inside a quoted one while V8 still interprets it (a 4 KiB start of a file holds
+ * some 60 slice ends). Reached first in optimized code, the quoted field's refill had no type feedback,
+ * and V8 threw the scan away and compiled it again (the costliest function to compile: ~15 ms each time).
+ */
+const SMALL_SLICES = 64;
+const SMALL_SLICE_BYTES = 64;
+
+/** Bytes of the slice a tokenizer indexes after `index` others: at most {@link SLICE_BYTES}. */
+export function sliceBytes(index: number): number {
+  return index < SMALL_SLICES ? SMALL_SLICE_BYTES : SLICE_BYTES;
+}
+
 /** Where the positions begin in the module's memory: after the slice and the 31 bytes the last loads may read. */
 const POSITIONS_AT = SLICE_BYTES + 64;
 

@@ -1,15 +1,6 @@
 import { escapedFieldTally, scanEscapedField } from './escaped-field';
 import { RowIndex } from './row-index';
-import { indexStructural, SLICE_BYTES, structuralPositions } from './structural';
-
-/**
- * The first slices are small, so that the scan reaches the end of a slice inside an unquoted field and
- * inside a quoted one while V8 still interprets it (a 4 KiB start of the file holds some 60 slice ends).
- * Reached first in optimized code, the quoted field's refill had no type feedback, and V8 threw the scan
- * away and compiled it again (it is the costliest function to compile: ~15 ms each time).
- */
-const SMALL_SLICES = 64;
-const SMALL_SLICE_BYTES = 64;
+import { indexStructural, sliceBytes, structuralPositions } from './structural';
 import { BrokenQuoting, DEFAULT_QUOTE, FIELD_ESCAPED, FIELD_QUOTED, type TokenizerOptions } from './tokens';
 
 const LF = 0x0a;
@@ -76,7 +67,7 @@ export class CsvTokenizer extends RowIndex {
   private skipLf = false;
   /** Where the last {@link indexFrom} ended. */
   private indexed = 0;
-  /** Slices indexed so far (the first {@link SMALL_SLICES} are small). */
+  /** Slices indexed so far (the first are small: see `sliceBytes`). */
   private slices = 0;
 
   constructor(
@@ -347,7 +338,7 @@ export class CsvTokenizer extends RowIndex {
    */
   private indexFrom(from: number): number {
     const end = this.length;
-    const size = this.slices++ < SMALL_SLICES ? SMALL_SLICE_BYTES : SLICE_BYTES;
+    const size = sliceBytes(this.slices++);
     const to = from + size < end ? from + size : end;
     this.indexed = to;
     return indexStructural(this.buffer, from, to, this.delimiter, this.quoteOrDelimiter, LF, CR);
