@@ -38,8 +38,11 @@ test('a range handed back and still without a part after RetryFailed fails the f
   for (const r of ranges.filter((r) => r.index !== failing))
     await handler({ ...item, range: { ...r, count: COUNT } });
   const record = () =>
-    JSON.parse(readFileSync(join(root, 'out', itemRecordKey(run.runId, 'parquet', KEY)), 'utf8')) as ConvertResult;
-  const join_ = (current: boolean) => handler({ ...item, count: COUNT, ...(current ? { current } : {}) } as never);
+    JSON.parse(
+      readFileSync(join(root, 'out', itemRecordKey(run.runId, 'parquet', KEY)), 'utf8'),
+    ) as ConvertResult;
+  const join_ = (current: boolean) =>
+    handler({ ...item, count: COUNT, ...(current ? { current } : {}) } as never);
   const output = join(root, 'out', 'parquet', 'sales', 'big.parquet');
 
   // act: JoinFiles' join hands the range back; its RetryFailed child fails (nothing converts it)

@@ -132,7 +132,10 @@ test('a split key joined: converted, its parts in its account; nothing to retry'
   // A later reduction that knows the key only from this report (its records gone: carried) keeps its parts.
   for (const format of ['parquet', 'avro'] as const)
     await store.delete('out', itemRecordKey(run.runId, format, KEY));
-  const again = await createReduceHandler({ store, env: {}, now: () => new Date(at) })({ run, mapResults: [] });
+  const again = await createReduceHandler({ store, env: {}, now: () => new Date(at) })({
+    run,
+    mapResults: [],
+  });
   const carried = await readJson<{ files: { key: string; parts?: unknown }[] }>(store, again.reportKey);
   expect(carried.files).toEqual([expect.objectContaining({ key: KEY, status: 'converted', parts })]);
 });

@@ -31,7 +31,9 @@ test('the execution of a Map Run, from its ARN', () => {
       'arn:aws:states:eu-west-1:123456789012:mapRun:Csv2LakePipeline/nightly-1:7f3e2a10-1c2d-4e5f-9a8b-0c1d2e3f4a5b',
     ),
   ).toBe(ARN);
-  expect(executionArnOfMapRun('arn:aws:states:eu-west-1:123456789012:stateMachine:Csv2LakePipeline')).toBeUndefined();
+  expect(
+    executionArnOfMapRun('arn:aws:states:eu-west-1:123456789012:stateMachine:Csv2LakePipeline'),
+  ).toBeUndefined();
 });
 
 test('a word is quoted for a shell only when it must be', () => {
