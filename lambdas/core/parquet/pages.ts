@@ -63,6 +63,13 @@ const DICTIONARY_WIDTH: Partial<Record<string, 4 | 8>> = {
 /** The buffers a writer's columns assemble their pages in (see {@link ColumnChunkBuilder}). */
 export interface PageScratch {
   readonly levels: ByteBuffer;
+  /**
+   * A page's definition levels as 32-bit words, while they are encoded (see `encodePage`): encodeHybrid
+   * then only ever meets Int32Arrays, as dictionary indices are, and V8 does not compile it again at the
+   * first page with a null ("wrong map"). The pages keep their levels as bytes: a sparse column's page
+   * can hold a whole row group's rows.
+   */
+  readonly levelWords: { words: Int32Array };
   readonly page: ByteBuffer;
   /** Data page headers. */
   readonly header: ThriftWriter;
@@ -80,12 +87,7 @@ export interface PageScratch {
 export class ColumnChunkBuilder {
   /** A FIXED_LEN_BYTE_ARRAY column's bytes per value (a decimal of 19 to 38 digits), else 0. */
   private readonly fixedLength: number;
-  /**
-   * The open page's definition levels, 32 bits each although each is 0 or 1: encodeHybrid then only
-   * ever meets Int32Arrays (these and dictionary indices), and V8 need not compile it again when the
-   * first page with a null comes ("wrong map").
-   */
-  private valid = new Int32Array(FIRST_BUFFER_BYTES);
+  private valid: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
   private rows = 0;
   /** Rows of the open page without a value: while 0, `valid` is not written (see appendLevels). */
   private nulls = 0;
@@ -195,7 +197,7 @@ export class ColumnChunkBuilder {
       return;
     }
     if (this.rows + n > this.valid.length) {
-      const next = new Int32Array(Math.max(this.valid.length * 2, this.rows + n));
+      const next = new Uint8Array(Math.max(this.valid.length * 2, this.rows + n));
       next.set(this.valid.subarray(0, this.rows));
       this.valid = next;
     }
@@ -277,7 +279,13 @@ export class ColumnChunkBuilder {
     levels.pos = 4;
     levels.ensure(4);
     if (this.nulls === 0) encodeAllValid(this.rows, levels);
-    else encodeHybrid(this.valid, this.rows, 1, levels);
+    else {
+      const held = this.scratch.levelWords;
+      if (held.words.length < this.rows)
+        held.words = new Int32Array(Math.max(this.rows, 2 * held.words.length));
+      held.words.set(this.valid.subarray(0, this.rows));
+      encodeHybrid(held.words, this.rows, 1, levels);
+    }
     const levelBytes = levels.pos - 4;
     levels.bytes[0] = levelBytes & 0xff;
     levels.bytes[1] = (levelBytes >>> 8) & 0xff;

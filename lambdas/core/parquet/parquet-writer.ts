@@ -75,6 +75,7 @@ export class ParquetWriter implements FormatWriter {
     const dictionaryBytes = Math.min(options.dictionaryBytes ?? 1 << 20, 16 << 20);
     const scratch = {
       levels: new ByteBuffer(FIRST_BUFFER_BYTES),
+      levelWords: { words: new Int32Array(FIRST_BUFFER_BYTES) },
       page: new ByteBuffer(FIRST_BUFFER_BYTES),
       header: new ThriftWriter(),
     };
