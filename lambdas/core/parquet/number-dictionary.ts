@@ -143,7 +143,8 @@ export class NumberDictionary {
 
 /**
  * The indices of a fixed-width vector's values `from` to `to` (int32 and date as one word, int64,
- * timestamp and double as two), as `lookUpStrings` gives a string vector's.
+ * timestamp and double as two), as `StringDictionary.lookUp` gives a string vector's: written from `at`;
+ * returns the end, or -1 when a value could not be added or the dictionary passed `maxSize` entries.
  */
 export function lookUpNumbers(
   dictionary: NumberDictionary,

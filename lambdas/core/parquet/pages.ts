@@ -16,7 +16,7 @@ import { appendPlain } from './plain-values';
 import { encodeAllValid, encodeHybrid } from './rle-hybrid';
 import { ChunkStatistics } from './statistics';
 import { lookUpNumbers, NumberDictionary } from './number-dictionary';
-import { lookUpStrings, StringDictionary } from './string-dictionary';
+import { StringDictionary } from './string-dictionary';
 import { ThriftWriter } from './thrift';
 
 /** First size of a column's page, values, levels and validity buffers (doubled as pages need). */
@@ -230,7 +230,7 @@ export class ColumnChunkBuilder {
     const early = Math.max(0, Math.min(count, EARLY_VALUES - this.dictionaryValues));
     const look = (from: number, to: number, at: number, max: number) =>
       dictionary instanceof StringDictionary
-        ? lookUpStrings(dictionary, v, from, to, this.indices, at, max)
+        ? dictionary.lookUp(v.bytes, v.offsets, from, to, this.indices, at, max)
         : lookUpNumbers(dictionary, v, from, to, this.indices, at, max);
     let found = this.indexCount;
     if (early > 0) found = look(0, early, found, Math.min(EARLY_SHARE * EARLY_VALUES, maxSize));

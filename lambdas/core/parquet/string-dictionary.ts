@@ -1,6 +1,5 @@
 import { ByteBuffer } from '../bytes/byte-buffer';
 import { ByteView } from '../bytes/byte-copy';
-import type { ColumnVector } from '../model/column-batch';
 
 /** Strings longer than this are hashed on some of their bytes until that gives too many false matches. */
 const SAMPLED_FROM = 16;
@@ -252,22 +251,6 @@ function hash(bytes: Uint8Array, view: DataView, start: number, end: number, who
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-/**
- * The indices of a string vector's values `from` to `to` (counting non-null values), written from `at`;
- * returns the end, or -1 when a value could not be added or the dictionary passed `maxSize` entries.
- */
-export function lookUpStrings(
-  dictionary: StringDictionary,
-  v: ColumnVector,
-  from: number,
-  to: number,
-  indices: Int32Array,
-  at: number,
-  maxSize: number,
-): number {
-  return dictionary.lookUp(v.bytes, v.offsets, from, to, indices, at, maxSize);
 }
 
 /**
