@@ -60,9 +60,7 @@ export interface RangeJob {
  * The second part's output, when it converted with the guess: its bytes are in the job's `outPath`, and
  * this is what the first part's writer needs to append them (see `appendBlocks`, `appendRowGroups`).
  */
-export type PartOutput =
-  | { format: 'avro'; avro: WriterStats }
-  | { format: 'parquet'; parquet: ParquetPart };
+export type PartOutput = { format: 'avro'; avro: WriterStats } | { format: 'parquet'; parquet: ParquetPart };
 
 /** What a part's conversion reports. */
 export interface RangeOutcome {

@@ -5,12 +5,7 @@ import { ByteBuffer } from '../bytes/byte-buffer';
  * without the length prefix: runs of 8 or more equal values as RLE runs, the rest bit-packed in groups of
  * 8 (the last group padded with zeros).
  */
-export function encodeHybrid(
-  values: Int32Array,
-  n: number,
-  bitWidth: number,
-  out: ByteBuffer,
-): void {
+export function encodeHybrid(values: Int32Array, n: number, bitWidth: number, out: ByteBuffer): void {
   let i = 0;
   while (i < n) {
     const v = values[i]!;
