@@ -18,20 +18,30 @@ import { convertPart } from './part-job';
 
 /** Columns up to which this thread takes the end of the file off the other (see `takeEnd`). */
 const TAKE_MAX_COLUMNS = 1024;
+/**
+ * How far past the middle of what is left the cut lies, at most (an eighth of what is left): the other
+ * thread starts its part cold, compiling its hot functions as it goes, where this one compiled them
+ * before the cut. With the cut in the middle, the other thread finished 80-220 ms after this one
+ * reached the cut (median 115 ms, 1M-row bench file, 2 vCPUs), about 12 MiB of rows at its pace.
+ */
+const COLD_START_BYTES = 6 << 20;
+/** Bytes the first pass is given at a time while the cut waits for the other thread to load. */
+const PENDING_SLICE = 64 << 10;
 
 /**
  * Converting an uncompressed local file to one format on two threads. Once the other thread has loaded,
- * the file is cut at a line break halfway between what this thread has read and the end; this thread's
- * first pass reads up to the cut while the writer worker (in range mode) runs `rangePass` from the cut on
- * with the same type guess, writing its Avro blocks or Parquet row groups to a temporary file. When this
- * thread reaches the cut first, with much of the file left, it takes the end of the file off the other
- * (see `stopAt`): a second cut halfway through what the other has not yet read, past which this thread
- * converts to a temporary file of its own. At each cut, the tokenizer that read up to it must be at a row
- * boundary (the line break was not inside a quoted field) and every part must have succeeded; then the
- * first pass stops at the first cut, the parts' inference, rejects (line numbers shifted) and row counts
- * are joined, and the parts' outputs are appended after the first part's, in order (a Parquet footer then
- * lists every part's row groups). Otherwise the parts are dropped and the first pass reads on to the end
- * itself, as it would have without a cut: the outcome never depends on where the cuts fell.
+ * the file is cut at a line break about halfway between what this thread has read and the end (see
+ * `COLD_START_BYTES`); this thread's first pass reads up to the cut while the writer worker (in range
+ * mode) runs `rangePass` from the cut on with the same type guess, writing its Avro blocks or Parquet row
+ * groups to a temporary file. When this thread reaches the cut first, with much of the other's part left,
+ * it takes the end of the file off the other (see `stopAt`): a second cut halfway through what the other
+ * has not yet read, past which this thread converts to a temporary file of its own. At each cut, the
+ * tokenizer that read up to it must be at a row boundary (the line break was not inside a quoted field)
+ * and every part must have succeeded; then the first pass stops at the first cut, the parts' inference,
+ * rejects (line numbers shifted) and row counts are joined, and the parts' outputs are appended after the
+ * first part's, in order (a Parquet footer then lists every part's row groups). Otherwise the parts are
+ * dropped and the first pass reads on to the end itself, as it would have without a cut: the outcome
+ * never depends on where the cuts fell.
  */
 export class SplitRun implements SplitHooks {
   readonly holder: { tokenizer?: CsvTokenizer } = {};
@@ -48,7 +58,8 @@ export class SplitRun implements SplitHooks {
   private readonly large: boolean;
   /**
    * Left to the other thread when this one reaches its cut, below which it waits rather than take the end
-   * of the file (a part of its own costs a temporary file and a join): a quarter of the smallest file cut.
+   * of the file (a part of its own costs a temporary file and a join): a quarter of the smallest file cut,
+   * and a quarter of the other's part (see `takeEnd`).
    */
   private readonly takeMin: number;
   private outcome: Promise<RangeOutcome> | undefined;
@@ -101,7 +112,7 @@ export class SplitRun implements SplitHooks {
 
   /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
   async *chunks(): AsyncIterable<Uint8Array> {
-    for await (const chunk of readFileChunks(this.path, { reuse: true })) {
+    for await (const chunk of this.pieces()) {
       if (this.pending) this.choose(this.read + chunk.length);
       const at = this.read;
       this.read += chunk.length;
@@ -113,6 +124,20 @@ export class SplitRun implements SplitHooks {
       yield chunk.subarray(0, cut - at);
       if (await this.keep()) return;
       if (cut < this.read) yield chunk.subarray(cut - at);
+    }
+  }
+
+  /**
+   * The file's chunks, in slices of {@link PENDING_SLICE} while the cut waits for the other thread: the
+   * cut then follows its loading by a slice's time (a few ms), not a chunk's (50-90 ms while this
+   * thread's code is still being compiled).
+   */
+  private async *pieces(): AsyncIterable<Uint8Array> {
+    for await (const chunk of readFileChunks(this.path, { reuse: true })) {
+      let at = 0;
+      for (; this.pending && chunk.length - at > PENDING_SLICE; at += PENDING_SLICE)
+        yield chunk.subarray(at, at + PENDING_SLICE);
+      yield at === 0 ? chunk : chunk.subarray(at);
     }
   }
 
@@ -135,8 +160,10 @@ export class SplitRun implements SplitHooks {
     if (!context || (!isReady(this.claims) && next < this.deadline)) return;
     this.pending = undefined;
     // Both threads go on from here: this one from what it has read, the other from the cut, so the cut
-    // halves what is left (it lies past the middle, and ahead of what this thread has been given).
-    const from = Math.floor((this.size + this.read) / 2);
+    // halves what is left, less the other thread's cold start (it lies past the middle, and ahead of what
+    // this thread has been given).
+    const rest = this.size - this.read;
+    const from = this.read + Math.floor(rest / 2) + Math.min(COLD_START_BYTES, Math.floor(rest / 8));
     const cut = findCut(this.path, this.size, from, context);
     if (cut === undefined || cut <= this.read) {
       void this.worker?.terminate();
@@ -248,7 +275,13 @@ export class SplitRun implements SplitHooks {
     // A wide table's writers hold their budget however few rows they have: a third would not fit in memory.
     if (this.done || job.context.headers.length > TAKE_MAX_COLUMNS) return undefined;
     const at = claimedUpTo(this.claims);
-    if (at === undefined || this.size - at < this.takeMin) return undefined;
+    // A third part costs this thread some 0.1 s more than its bytes (a writer of its own, code that has
+    // not run here): on the bench file, taking the end off a thread with 8-12 MiB left made the run 5%
+    // slower than waiting for it. It pays when the other thread is well behind (busy elsewhere, or given
+    // the costlier half), with a quarter of its part or more left.
+    if (at === undefined) return undefined;
+    const left = this.size - at;
+    if (left < this.takeMin || left < (this.size - job.start) / 4) return undefined;
     const cut = findCut(this.path, this.size, Math.floor((at + this.size) / 2), job.context);
     if (cut === undefined || !stopAt(this.claims, cut)) return undefined;
     return convertPart({ ...job, start: cut, outPath: this.endPath });
