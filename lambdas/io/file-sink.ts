@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { close, closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { ByteSink } from '../core/model/sink';
 import { tempPath } from './temp-files';
 
@@ -40,11 +40,20 @@ export class AtomicFileSink implements ByteSink {
     this.bytesWritten = 0;
   }
 
-  /** Publishes the file under its final name. */
+  /**
+   * Publishes the file under its final name. A file it replaces is let go on a pool thread: the kernel
+   * frees a file's blocks when its last descriptor closes, which the rename would otherwise do here (some
+   * 30 ms for a 70 MB file, as long as converting 4 MB of CSV).
+   */
   commit(): void {
     closeSync(this.open());
     this.fd = undefined;
-    renameSync(this.temp, this.path);
+    const replaced = openIfExists(this.path);
+    try {
+      renameSync(this.temp, this.path);
+    } finally {
+      if (replaced !== undefined) close(replaced, () => {});
+    }
   }
 
   /** Deletes what was written; the target is left as it was. */
@@ -52,5 +61,14 @@ export class AtomicFileSink implements ByteSink {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     rmSync(this.temp, { force: true });
+  }
+}
+
+/** A descriptor of the file at `path`, or undefined when there is none to open. */
+function openIfExists(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return undefined;
   }
 }
