@@ -42,8 +42,9 @@ export class AtomicFileSink implements ByteSink {
 
   /**
    * Publishes the file under its final name. A file it replaces is let go on a pool thread: the kernel
-   * frees a file's blocks when its last descriptor closes, which the rename would otherwise do here (some
-   * 30 ms for a 70 MB file, as long as converting 4 MB of CSV).
+   * frees a file's blocks when its last descriptor closes, which the rename would otherwise do here.
+   * Replacing the bench's 70 MB Parquet file, the commit took 24-47 ms (median 28), now 15-19 ms (16): the
+   * rest is ext4 starting to write the new file out, as it does when a rename replaces a file.
    */
   commit(): void {
     closeSync(this.open());
