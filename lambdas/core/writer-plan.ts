@@ -23,6 +23,8 @@ export interface Outputs {
 
 /**
  * How a conversion writes, decided in one place from its formats, options and source:
+ * - an input smaller than `secondThreadMinBytes` (64 MiB) converts on this thread alone, worker script or
+ *   not: a second thread costs more to start than it saves on it (figures in options.ts);
  * - Avro alone: rows are encoded straight from the CSV bytes (rows/avro-rows.ts); with a worker script,
  *   blocks are compressed on the second thread, unless that thread converts the file's second part;
  * - otherwise column vectors (rows/column-sink.ts) go to the format writers, on this thread or, with a
@@ -40,6 +42,8 @@ export class WriterPlan {
   readonly split: SplitRun | undefined;
   private readonly alone: OutputFormat | undefined;
   private readonly halfRowGroup: number;
+  /** The writer worker script, unless the input is too small for a second thread to pay. */
+  private readonly workerPath: string | undefined;
 
   constructor(
     source: ReplayableSource,
@@ -51,13 +55,16 @@ export class WriterPlan {
     this.alone = formats.length === 1 ? formats[0]! : undefined;
     this.speculate = formats.every((format) => typeof targets[format]!.reset === 'function');
     this.halfRowGroup = Math.ceil((options.rowGroupBytes ?? CONVERT_DEFAULTS.rowGroupBytes) / 2);
-    const workerPath = options.writerWorkerPath;
+    const size = source.size;
+    const minBytes = options.secondThreadMinBytes ?? CONVERT_DEFAULTS.secondThreadMinBytes;
+    const workerPath = (this.workerPath =
+      size !== undefined && size < minBytes ? undefined : options.writerWorkerPath);
     this.split =
-      this.alone && this.speculate && workerPath && source.localPath && source.size !== undefined
+      this.alone && this.speculate && workerPath && source.localPath && size !== undefined
         ? new SplitRun(
             source.name,
             source.localPath,
-            source.size,
+            size,
             workerPath,
             pass,
             this.alone,
@@ -67,7 +74,7 @@ export class WriterPlan {
               avroCodec: options.avroCodec,
               avroBlockBytes: options.avroBlockBytes,
             },
-            options.splitMinBytes,
+            options.secondThreadMinBytes,
           )
         : undefined;
   }
@@ -83,11 +90,10 @@ export class WriterPlan {
   }
 
   private avroRows(schema: TableSchema, cutting: boolean): Outputs {
-    const { writerWorkerPath } = this.options;
     const options = avroOptions(this.options);
     const thread =
-      writerWorkerPath && options.codec !== 'null' && !cutting
-        ? compressionThread(writerWorkerPath, options.codec)
+      this.workerPath && options.codec !== 'null' && !cutting
+        ? compressionThread(this.workerPath, options.codec)
         : undefined;
     const avro = new AvroRowWriter(schema, this.targets.avro!, {
       ...options,
@@ -136,9 +142,8 @@ export class WriterPlan {
   }
 
   private columns(schema: TableSchema): Outputs {
-    const { writerWorkerPath } = this.options;
-    const set = writerWorkerPath
-      ? workerWriters(writerWorkerPath, schema, this.formats, this.targets, this.options)
+    const set = this.workerPath
+      ? workerWriters(this.workerPath, schema, this.formats, this.targets, this.options)
       : localWriters(schema, this.formats, this.targets, this.options);
     return {
       rows: batchRows(schema, (batch) => set.write(batch)),

@@ -26,5 +26,5 @@ export const CONVERT_DEFAULTS = {
   avroCodec: 'snappy' as AvroCodec,
   rowGroupBytes: 32 * MiB,
   avroBlockBytes: 1 * MiB,
-  splitMinBytes: 32 * MiB,
+  secondThreadMinBytes: 64 * MiB,
 } as const;

@@ -91,7 +91,7 @@ export class SplitRun implements SplitHooks {
     private readonly pass: PassOptions,
     private readonly format: OutputFormat,
     private readonly writer: WriterOptions,
-    minBytes: number = CONVERT_DEFAULTS.splitMinBytes,
+    minBytes: number = CONVERT_DEFAULTS.secondThreadMinBytes,
   ) {
     this.large = size >= minBytes;
     this.takeMin = Math.floor(minBytes / 4);

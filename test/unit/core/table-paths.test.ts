@@ -34,9 +34,15 @@ describe('one table whatever path converts the file', () => {
   };
 
   test.each<[string, ConvertOptions]>([
-    ['Avro alone, cut in two', { formats: ['avro'], writerWorkerPath: worker, splitMinBytes: 1 << 20 }],
-    ['Parquet alone, cut in two', { formats: ['parquet'], writerWorkerPath: worker, splitMinBytes: 1 << 20 }],
-    ['both formats, writer thread', { writerWorkerPath: worker }],
+    [
+      'Avro alone, cut in two',
+      { formats: ['avro'], writerWorkerPath: worker, secondThreadMinBytes: 1 << 20 },
+    ],
+    [
+      'Parquet alone, cut in two',
+      { formats: ['parquet'], writerWorkerPath: worker, secondThreadMinBytes: 1 << 20 },
+    ],
+    ['both formats, writer thread', { writerWorkerPath: worker, secondThreadMinBytes: 0 }],
     ['Avro alone, one thread', { formats: ['avro'] }],
   ])('%s: the same output as both formats on one thread', async (_name, options) => {
     const dir = folder('paths-');
@@ -44,7 +50,7 @@ describe('one table whatever path converts the file', () => {
     writeFileSync(path, text());
     const reference = await convertFile(path, join(dir, 'reference'), { table });
     const result = await convertFile(path, join(dir, 'out'), { ...options, table });
-    if (options.splitMinBytes) expect(result.parts).toBe(2);
+    if (options.secondThreadMinBytes) expect(result.parts).toBe(2);
     const expectedColumns = [
       { name: 'gone', type: 'date' },
       { name: 'value', type: 'int64', sourceName: 'Value' },
@@ -93,7 +99,7 @@ describe('one table whatever path converts the file', () => {
         doc: 'gone',
         'csv2lake.name': 'gone',
       });
-      if (!options.splitMinBytes)
+      if (!options.secondThreadMinBytes)
         expect(readFileSync(result.outputs.avro)).toEqual(readFileSync(reference.outputs.avro!));
     }
   });

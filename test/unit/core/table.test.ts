@@ -71,7 +71,7 @@ function avroCell(text: string | undefined, type: ColumnType): unknown {
 
 describe.each<[string, ConvertOptions]>([
   ['on one thread', {}],
-  ['with the writer thread', { writerWorkerPath: worker }],
+  ['with the writer thread', { writerWorkerPath: worker, secondThreadMinBytes: 0 }],
 ])('three nights of orders, %s', (_mode, mode) => {
   test('convert as one table: same columns, types and order in every file; DuckDB and avsc read them as one', async () => {
     const input = folder('nights-in-');

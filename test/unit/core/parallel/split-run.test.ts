@@ -64,7 +64,7 @@ async function bothWays(
   const dir = folder('split-out-');
   const opts: ConvertOptions = { ...options, formats: [format] };
   const two = await outcome(
-    convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath, splitMinBytes: 1 << 20 }),
+    convertFile(path, join(dir, 'two'), { ...opts, writerWorkerPath, secondThreadMinBytes: 1 << 20 }),
   );
   const one = await outcome(convertFile(path, join(dir, 'one'), opts));
   expect(parts()).toBe(before);

@@ -23,7 +23,11 @@ test('decimal(12,2) and decimal(38,0) columns: the writer thread writes what one
 
   // Act
   const one = await convertFile(path, join(dir, 'one'), { schema });
-  const two = await convertFile(path, join(dir, 'two'), { schema, writerWorkerPath: worker });
+  const two = await convertFile(path, join(dir, 'two'), {
+    schema,
+    writerWorkerPath: worker,
+    secondThreadMinBytes: 0,
+  });
 
   // Assert: the same columns and files; DuckDB reads the decimals exact.
   expect(two.columns).toEqual(one.columns);
