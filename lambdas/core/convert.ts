@@ -39,7 +39,7 @@ export async function convert(
 
   const plan = new WriterPlan(source, formats, targets, options, pass);
   const split = plan.split;
-  const splits = split?.splits === true;
+  const splits = split !== undefined;
 
   let first: FirstPassResult | undefined;
   let outputs: Outputs | undefined;

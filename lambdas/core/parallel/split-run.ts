@@ -55,7 +55,6 @@ export class SplitRun implements SplitHooks {
   private cut: number | undefined;
   /** Bytes handed to the first pass so far. */
   private read = 0;
-  private readonly large: boolean;
   /**
    * Left to the other thread when this one reaches its cut, below which it waits rather than take the end
    * of the file (a part of its own costs a temporary file and a join): a quarter of the smallest file cut,
@@ -81,7 +80,8 @@ export class SplitRun implements SplitHooks {
 
   /**
    * @param workerPath the bundled writer worker script
-   * @param size the file's size in bytes
+   * @param size the file's size in bytes (at least `minBytes`: the writer plan cuts no smaller file)
+   * @param minBytes the conversion's `secondThreadMinBytes`, of which `takeMin` is a quarter
    */
   constructor(
     private readonly name: string,
@@ -93,21 +93,14 @@ export class SplitRun implements SplitHooks {
     private readonly writer: WriterOptions,
     minBytes: number = CONVERT_DEFAULTS.secondThreadMinBytes,
   ) {
-    this.large = size >= minBytes;
     this.takeMin = Math.floor(minBytes / 4);
     // Started now, so that it has loaded by the time the first pass has its type guess.
-    if (this.large)
-      this.worker = new Worker(workerPath, {
-        workerData: { range: true, claims: this.claims } satisfies WorkerData,
-      });
+    this.worker = new Worker(workerPath, {
+      workerData: { range: true, claims: this.claims } satisfies WorkerData,
+    });
     const stem = join(tmpdir(), `csv2lake-part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
     this.outPath = stem;
     this.endPath = `${stem}-end`;
-  }
-
-  /** Whether the file may be cut (large enough: whether it is, is decided once the guess is made). */
-  get splits(): boolean {
-    return this.large;
   }
 
   /** The bytes of the first pass: up to the cut, then on to the end unless the cut was kept. */
@@ -142,7 +135,6 @@ export class SplitRun implements SplitHooks {
   }
 
   start(context: RangeContext): void {
-    if (!this.large) return;
     // The cut waits for the other thread to load its script (some 0.1-0.3 s, as long as this thread takes
     // to read a quarter of a 100 MB file), so that both threads go on from the moment it can: cut then,
     // the two halves of what is left take as long. A file read that far without it is cut as it stands.
